@@ -1,0 +1,34 @@
+"""Errors that reach the user: each names the input and, where known, the line or frame.
+
+The library raises these and never prints or exits; the CLI turns them into one message on
+stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+
+class SegcheckError(Exception):
+    """Base of every error caused by bad input or usage (exit status 2)."""
+
+
+class InputError(SegcheckError):
+    """A problem in one input file, located by path and optionally line (or frame)."""
+
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.detail = message
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {message}")
+
+
+class TopologyError(InputError):
+    """A topology file is malformed or inconsistent."""
+
+
+class CaptureError(InputError):
+    """A capture could not be read at all."""
+
+
+class UsageError(SegcheckError):
+    """Options that do not fit together, or an unknown rule id."""
