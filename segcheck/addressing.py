@@ -1,0 +1,181 @@
+"""Address plan: parse addresses with netaddr once, look them up through sorted integer tables.
+
+netaddr costs microseconds to milliseconds per membership test; a capture holds many distinct
+addresses, so every lookup here is a bisect over flat, disjoint integer intervals (longest prefix
+already resolved when the table is built) plus a dict for node addresses.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+import netaddr
+
+from .model import IP, PUBLIC_INTERNET_ZONE, IPRange, Node, Tier, Zone
+
+
+class AddressError(ValueError):
+    """An address or CIDR that does not parse."""
+
+
+def parse_ip(text: str) -> IP:
+    """Parse one address (no prefix); raise AddressError when malformed."""
+    try:
+        addr = netaddr.IPAddress(text)
+    except (netaddr.AddrFormatError, ValueError, TypeError) as exc:
+        raise AddressError(f"malformed address {text!r}") from exc
+    return IP(addr.version, int(addr))
+
+
+def parse_cidr(text: str, *, strict: bool = True) -> IPRange:
+    """Parse a CIDR or a single address into a range; host bits set are an error when strict."""
+    try:
+        net = netaddr.IPNetwork(text)
+    except (netaddr.AddrFormatError, ValueError, TypeError) as exc:
+        raise AddressError(f"malformed address or CIDR {text!r}") from exc
+    if strict and net.ip != net.network:
+        raise AddressError(f"CIDR {text!r} has host bits set (did you mean {net.cidr}?)")
+    return IPRange(net.version, net.first, net.last)
+
+
+def parse_ip_text(text: str) -> IP | None:
+    """Parse an address as it appears in captures or logs; None when it is not one."""
+    try:
+        return parse_ip(text)
+    except AddressError:
+        return None
+
+
+class Scope(str, Enum):
+    """How an address relates to the plan."""
+
+    ZONE = "zone"  # in a declared zone
+    PUBLIC = "public"  # global and in no zone: the built-in public-internet zone
+    LOCAL = "local"  # multicast, broadcast, link-local, loopback, unspecified: never judged
+    UNMAPPED = "unmapped"  # private/CGNAT/documentation and in no zone (GEN-ZONE-ASSIGNED)
+
+
+@dataclass(frozen=True, slots=True)
+class AddressInfo:
+    """What the plan says about one address."""
+
+    ip: IP
+    scope: Scope
+    zone: Zone | None
+    node: Node | None
+
+    @property
+    def tier(self) -> Tier | None:
+        """The tier of the address, or None when it is local or unmapped."""
+        return self.zone.tier if self.zone is not None else None
+
+    @property
+    def display(self) -> str:
+        """The node name where the address belongs to a node, else the address (spec §6)."""
+        return self.node.name if self.node is not None else str(self.ip)
+
+
+class _IntervalTable:
+    """Flat, disjoint intervals over one IP version, each tagged with the innermost zone."""
+
+    def __init__(self, ranges: Iterable[tuple[IPRange, Zone]]) -> None:
+        # Sort outer before inner at the same start; a sweep with a stack of open ranges then
+        # cuts nested CIDRs into disjoint pieces owned by the innermost (longest prefix) range.
+        items = sorted(ranges, key=lambda rz: (rz[0].first, -rz[0].last))
+        starts: list[int] = []
+        ends: list[int] = []
+        owners: list[Zone] = []
+
+        def emit(first: int, last: int, zone: Zone) -> None:
+            if first <= last:
+                starts.append(first)
+                ends.append(last)
+                owners.append(zone)
+
+        stack: list[tuple[int, Zone]] = []  # (last, zone) of open ranges
+        cursor = 0
+        for rng, zone in items:
+            while stack and stack[-1][0] < rng.first:
+                last, owner = stack.pop()
+                emit(cursor, last, owner)
+                cursor = last + 1
+            if stack:
+                emit(cursor, rng.first - 1, stack[-1][1])
+            cursor = rng.first
+            stack.append((rng.last, zone))
+        while stack:
+            last, owner = stack.pop()
+            emit(cursor, last, owner)
+            cursor = last + 1
+        self._starts = starts
+        self._ends = ends
+        self._owners = owners
+
+    def find(self, value: int) -> Zone | None:
+        i = bisect_right(self._starts, value) - 1
+        if i >= 0 and value <= self._ends[i]:
+            return self._owners[i]
+        return None
+
+
+def classify_unzoned(ip: IP) -> Scope:
+    """Scope of an address in no declared zone: public, local-segment or unmapped."""
+    addr = netaddr.IPAddress(ip.value, ip.version)
+    if (
+        addr.is_multicast()
+        or addr.is_link_local()
+        or addr.is_loopback()
+        or ip.value == 0
+        or (ip.version == 4 and ip.value == 0xFFFFFFFF)
+    ):
+        return Scope.LOCAL
+    if addr.is_global():
+        return Scope.PUBLIC
+    return Scope.UNMAPPED
+
+
+class AddressMap:
+    """Address to zone and node: longest-prefix match over declared subnets."""
+
+    def __init__(self, zones: Iterable[Zone], nodes: Iterable[Node] = ()) -> None:
+        by_version: dict[int, list[tuple[IPRange, Zone]]] = {4: [], 6: []}
+        for zone in zones:
+            for subnet in zone.subnets:
+                by_version[subnet.version].append((subnet, zone))
+        self._tables = {v: _IntervalTable(r) for v, r in by_version.items()}
+        self._nodes: dict[IP, Node] = {}
+        for node in nodes:
+            for ip in node.addresses:
+                self._nodes[ip] = node
+        self._cache: dict[IP, AddressInfo] = {}
+
+    def zone_of(self, ip: IP) -> Zone | None:
+        """The declared zone holding the address (longest prefix), or None."""
+        return self._tables[ip.version].find(ip.value)
+
+    def node_of(self, ip: IP) -> Node | None:
+        """The node owning the address, or None."""
+        return self._nodes.get(ip)
+
+    def lookup(self, ip: IP) -> AddressInfo:
+        """Zone, node and scope of an address; cached per distinct address."""
+        info = self._cache.get(ip)
+        if info is None:
+            zone = self.zone_of(ip)
+            node = self._nodes.get(ip)
+            if zone is not None:
+                info = AddressInfo(ip, Scope.ZONE, zone, node)
+            else:
+                scope = classify_unzoned(ip)
+                public = PUBLIC_INTERNET_ZONE if scope is Scope.PUBLIC else None
+                info = AddressInfo(ip, scope, public, node)
+            self._cache[ip] = info
+        return info
+
+    @property
+    def nodes_by_address(self) -> Mapping[IP, Node]:
+        """Every node address and its node."""
+        return self._nodes

@@ -1,0 +1,1 @@
+"""Path analysis of planned topologies (networkx is imported in `graph.py` only)."""

@@ -1,0 +1,88 @@
+"""Public result types of the capture reader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Service ports of spec §4. A side using one of these while the other does not is the responder
+# (spec §7, initiator rule 2). Kept here rather than imported so the capture package stays
+# independent of the policy model.
+SERVICE_PORTS = frozenset(
+    {3389, 1494, 2598, 8443, 4172, 443, 80, 8080, 3128, 25, 465, 587, 53, 22, 445, 139, 123}
+    | {8530, 8531, 389, 636, 88}
+)
+
+PROTO_NAMES: dict[int, str] = {
+    1: "icmp",
+    6: "tcp",
+    17: "udp",
+    47: "gre",
+    50: "esp",
+    58: "icmpv6",
+    132: "sctp",
+}
+PROTO_NUMBERS: dict[str, int] = {v: k for k, v in PROTO_NAMES.items()}
+
+
+def proto_name(number: int) -> str:
+    return PROTO_NAMES.get(number, str(number))
+
+
+def proto_number(name: str) -> int:
+    return PROTO_NUMBERS[name] if name in PROTO_NUMBERS else int(name)
+
+
+@dataclass(frozen=True, slots=True)
+class StoppedAt:
+    """Where reading stopped early: byte offset (in the decompressed stream for .gz input)."""
+
+    byte_offset: int
+    frame: int  # 1-based number the first unread frame would have had
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureInfo:
+    path: str
+    kind: str  # "pcap" | "pcapng" | "zeek-conn"
+    sha256: str  # of the file as stored (compressed bytes for .gz)
+    compressed: bool
+    packets_read: int  # records read (Zeek: log entries)
+    packets_skipped: int  # read but not analysable (unsupported link type, unusable record)
+    stopped_at: StoppedAt | None
+    link_types: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """One bidirectional flow, oriented initiator -> responder.
+
+    ICMP/ICMPv6 flows are keyed by addresses and message family: ``src_port`` is 0 and
+    ``dst_port`` holds the family's request type (echo = 8 for ICMP, 128 for ICMPv6; error
+    messages use their own type). ``vlan`` is the outermost VLAN id, ``inner_vlan`` the second
+    tag (QinQ); both are part of the flow key. VLAN id 0 (priority tag) counts as untagged.
+    ``bytes`` counts whole frames as captured on the wire (original length), like Wireshark's
+    conversation table; inner flows of a tunnel count the whole outer frame too.
+    """
+
+    src_ip: str
+    dst_ip: str
+    proto: str
+    src_port: int
+    dst_port: int
+    vlan: int | None
+    packets: int
+    bytes: int
+    first_seen: float
+    last_seen: float
+    first_frame: int
+    state: str  # "established" | "attempted" | "unknown"
+    input: str
+    tunnel: bool = False
+    inner_vlan: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureResult:
+    info: CaptureInfo
+    flows: tuple[Flow, ...]

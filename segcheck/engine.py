@@ -1,0 +1,114 @@
+"""The library entry points: `check` a planned topology, `scan` observed traffic.
+
+Both return a `Report` and never print or exit; the CLI and any other caller (a future
+`segcheck diff`, a Dask fan-out) render or combine reports as they need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from . import __version__
+from .addressing import AddressMap
+from .checks import channel_findings, node_findings
+from .findings import CaptureSummary, Finding, JudgedFlow, Report, sorted_findings
+from .loader import load_topology
+from .model import InputFile, Topology
+from .policy import Policy
+from .verdicts import FlowJudge
+
+
+def now_iso() -> str:
+    """The current time as ISO 8601 UTC (the one timestamp a report may differ by)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _topology(topology: Topology | str | Path) -> Topology:
+    return topology if isinstance(topology, Topology) else load_topology(topology)
+
+
+def _prepare(topology: Topology, today: date | None) -> tuple[Policy, AddressMap]:
+    policy = Policy(topology, today or date.today())
+    return policy, AddressMap(topology.zones.values(), topology.nodes.values())
+
+
+def topology_findings(topology: Topology, policy: Policy, addresses: AddressMap
+                      ) -> tuple[list[Finding], list[Finding]]:
+    """Findings of a plan: node settings, the channel register and every forbidden path."""
+    from .analysis.paths import analyse_paths  # networkx is loaded only when paths are analysed
+
+    findings = [*node_findings(topology, addresses), *channel_findings(policy, addresses)]
+    path_result = analyse_paths(topology, policy, addresses)
+    findings.extend(path_result.findings)
+    return findings, list(path_result.excepted)
+
+
+def check(
+    topology: Topology | str | Path,
+    *,
+    today: date | None = None,
+    generated_at: str | None = None,
+) -> Report:
+    """Check a planned topology: every forbidden path, node setting and channel problem."""
+    topo = _topology(topology)
+    policy, addresses = _prepare(topo, today)
+    findings, excepted = topology_findings(topo, policy, addresses)
+    return Report(
+        __version__,
+        generated_at or now_iso(),
+        "check",
+        topo,
+        (topo.source,),
+        sorted_findings(findings),
+        sorted_findings(excepted),
+        today=policy.today.isoformat(),
+    )
+
+
+def scan(
+    topology: Topology | str | Path,
+    captures: Sequence[str | Path],
+    *,
+    today: date | None = None,
+    generated_at: str | None = None,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Judge every flow of the captures (pcap, pcapng, gzip, Zeek conn.log) against the plan."""
+    from .capture import read_captures  # numpy and the readers load only for scans
+
+    topo = _topology(topology)
+    policy, addresses = _prepare(topo, today)
+    results = read_captures(list(captures), jobs=jobs, progress=progress)
+    judge = FlowJudge(policy, addresses)
+    findings: list[Finding] = []
+    excepted: list[Finding] = []
+    rows: list[JudgedFlow] = []
+    inputs: list[InputFile] = [topo.source]
+    summaries: list[CaptureSummary] = []
+    for result in results:
+        info = result.info
+        inputs.append(InputFile(info.path, info.kind, info.sha256))
+        stopped = info.stopped_at
+        summaries.append(CaptureSummary(
+            info.path, info.kind, info.sha256, info.packets_read, info.packets_skipped,
+            None if stopped is None else (stopped.byte_offset, stopped.frame, stopped.reason),
+        ))
+        for row, finding, is_excepted in judge.judge_flows(result.flows):
+            rows.append(row)
+            if finding is not None:
+                (excepted if is_excepted else findings).append(finding)
+    return Report(
+        __version__,
+        generated_at or now_iso(),
+        "scan",
+        topo,
+        tuple(inputs),
+        sorted_findings(findings),
+        sorted_findings(excepted),
+        tuple(summaries),
+        tuple(rows),
+        today=policy.today.isoformat(),
+    )

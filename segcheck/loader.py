@@ -1,0 +1,563 @@
+"""Load and validate a topology file (spec §2) into the immutable model.
+
+Validation is exact: every error names the file and line (`x.yaml:14: node 'fw1': unknown role
+'firwall'`) and raises TopologyError; nothing is guessed or silently dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from .addressing import AddressError, AddressMap, Scope, classify_unzoned, parse_cidr, parse_ip
+from .errors import TopologyError
+from .model import (
+    ANY_SERVICE,
+    IP,
+    PUBLIC_INTERNET_ZONE,
+    Channel,
+    InputFile,
+    IPRange,
+    Link,
+    Node,
+    Permit,
+    Profile,
+    Role,
+    Selector,
+    SelectorKind,
+    Service,
+    Tier,
+    Topology,
+    Zone,
+    parse_tier,
+)
+from .services import BUILTIN_SERVICES
+from .yamldoc import Document, load_document
+
+FORMAT_VERSION = 1
+
+TOP_KEYS = ("segcheck", "name", "profile", "zones", "services", "nodes", "links", "channels")
+ZONE_KEYS = ("tier", "subnets", "label")
+SERVICE_KEYS = ("tcp", "udp", "icmp")
+PERMIT_KEYS = ("id", "from", "to", "service")
+CHANNEL_KEYS = ("id", "from", "to", "service", "reason", "approved_by", "ticket", "expires")
+CHANNEL_REQUIRED = ("id", "from", "to", "service", "reason")
+_NODE_COMMON = ("role", "ip", "label")
+_GATEWAY = ("accepts", "delivers")
+ROLE_KEYS: Mapping[Role, tuple[str, ...]] = {
+    Role.TERMINAL: ("usb_block", "mfa", "edr"),
+    Role.SERVER: (),
+    Role.ROUTER: ("permit",),
+    Role.L3_SWITCH: ("permit",),
+    Role.FIREWALL: ("permit",),
+    Role.LBO_GATEWAY: ("allow_destinations",),
+    Role.SCREEN_TRANSFER: ("accepts", "clipboard", "drive_redirect", "printer_redirect"),
+    Role.MAIL_SANITIZER: ("accepts", "delivers", "html_to_text", "attachments"),
+    Role.FILE_SANITIZER: _GATEWAY,
+    Role.JUKI_CS: _GATEWAY,
+    Role.CLOUD_PROXY: _GATEWAY,
+    Role.MAIL_RELAY: _GATEWAY,
+    Role.DNS_RESOLVER: _GATEWAY,
+}
+BOOL_SETTINGS = (
+    "usb_block",
+    "mfa",
+    "edr",
+    "clipboard",
+    "drive_redirect",
+    "printer_redirect",
+    "html_to_text",
+)
+ATTACHMENT_POLICIES = ("delete", "image", "cdr", "quarantine")
+RESERVED_ZONE = PUBLIC_INTERNET_ZONE.name
+
+
+def _sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def load_topology(path: str | Path) -> Topology:
+    """Read, validate and return the topology at `path`; TopologyError on any defect."""
+    shown = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise TopologyError(shown, "no such file") from None
+    except IsADirectoryError:
+        raise TopologyError(shown, "is a directory, not a topology file") from None
+    except OSError as exc:
+        raise TopologyError(shown, f"cannot read: {exc.strerror}") from None
+    return parse_topology(raw, shown)
+
+
+def parse_topology(raw: bytes, path: str = "<topology>") -> Topology:
+    """Validate topology bytes (YAML or JSON) and build the model."""
+    doc = load_document(path, raw)
+    return _Builder(doc, InputFile(path, "topology", _sha256(raw))).build()
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "empty"
+    return repr(value)
+
+
+class _Builder:
+    """One validation pass; `fail` raises with the line of a key path."""
+
+    def __init__(self, doc: Document, source: InputFile) -> None:
+        self.doc = doc
+        self.source = source
+        self.services: dict[str, Service] = dict(BUILTIN_SERVICES)
+        self.zones: dict[str, Zone] = {}
+        self.nodes: dict[str, Node] = {}
+        self.permit_ids: set[str] = set()
+
+    def fail(self, where: tuple[str | int, ...], message: str) -> TopologyError:
+        return self.doc.error(where, message)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def mapping(self, value: Any, where: tuple[str | int, ...], what: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"{what} must be a mapping, not {_describe(value)}")
+        return value
+
+    def check_keys(
+        self,
+        value: dict[str, Any],
+        allowed: tuple[str, ...],
+        where: tuple[str | int, ...],
+        what: str,
+    ) -> None:
+        for key in value:
+            if key not in allowed:
+                hint = ", ".join(allowed)
+                raise self.fail((*where, key), f"{what}: unknown key {key!r} (allowed: {hint})")
+
+    def string(self, value: Any, where: tuple[str | int, ...], what: str) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.fail(where, f"{what} must be text, not {_describe(value)}")
+        return str(value)
+
+    def str_list(self, value: Any, where: tuple[str | int, ...], what: str) -> list[str]:
+        items = value if isinstance(value, list) else [value]
+        return [
+            self.string(v, (*where, i) if isinstance(value, list) else where, what)
+            for i, v in enumerate(items)
+        ]
+
+    def service_names(self, value: Any, where: tuple[str | int, ...], what: str) -> tuple[str, ...]:
+        names = self.str_list(value, where, f"{what} service")
+        for i, name in enumerate(names):
+            if name not in self.services:
+                spot = (*where, i) if isinstance(value, list) else where
+                raise self.fail(spot, f"{what}: unknown service {name!r}")
+        return tuple(sorted(set(names)))
+
+    def cidr(self, value: Any, where: tuple[str | int, ...], what: str) -> IPRange:
+        text = self.string(value, where, what)
+        try:
+            return parse_cidr(text)
+        except AddressError as exc:
+            raise self.fail(where, f"{what}: {exc}") from None
+
+    # -- sections ------------------------------------------------------------------------------
+
+    def build(self) -> Topology:
+        data = self.doc.data
+        if not isinstance(data, dict):
+            raise self.fail((), f"the top level must be a mapping, not {_describe(data)}")
+        self.check_keys(data, TOP_KEYS, (), "top level")
+        if "segcheck" not in data:
+            raise self.fail((), "missing required key 'segcheck' (the format version, 1)")
+        version = data["segcheck"]
+        if version != FORMAT_VERSION or isinstance(version, bool):
+            raise self.fail(
+                ("segcheck",),
+                f"unsupported format version {version!r} "
+                f"(this segcheck reads version {FORMAT_VERSION})",
+            )
+        name = self.string(data.get("name", Path(self.source.path).stem), ("name",), "name")
+        profile = self.profile(data.get("profile", "alpha"))
+        self.read_services(data.get("services") or {})
+        self.read_zones(data.get("zones"))
+        raw_nodes = data.get("nodes") or {}
+        self.read_nodes(raw_nodes)
+        links = self.read_links(data.get("links") or [])
+        channels = self.read_channels(data.get("channels") or [])
+        return Topology(
+            self.source, name, profile, self.zones, self.services, self.nodes, links, channels
+        )
+
+    def profile(self, value: Any) -> Profile:
+        text = self.string(value, ("profile",), "profile").replace("_", "-").lower()
+        text = {
+            "α": "alpha",
+            "α′": "alpha-prime",
+            "α'": "alpha-prime",
+            "β": "beta",
+            "β′": "beta-prime",
+            "β'": "beta-prime",
+        }.get(text, text)
+        try:
+            return Profile(text)
+        except ValueError:
+            allowed = ", ".join(p.value for p in Profile)
+            raise self.fail(
+                ("profile",), f"unknown profile {value!r} (allowed: {allowed})"
+            ) from None
+
+    def read_services(self, value: Any) -> None:
+        services = self.mapping(value, ("services",), "services")
+        for name, spec in services.items():
+            where: tuple[str | int, ...] = ("services", name)
+            if name in self.services:
+                raise self.fail(where, f"service {name!r}: duplicate name (a built-in service)")
+            spec = self.mapping(spec, where, f"service {name!r}")
+            self.check_keys(spec, SERVICE_KEYS, where, f"service {name!r}")
+            ports: dict[str, frozenset[int]] = {}
+            for proto in ("tcp", "udp"):
+                raw = spec.get(proto, [])
+                items = raw if isinstance(raw, list) else [raw]
+                for i, port in enumerate(items):
+                    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+                        spot = (*where, proto, i) if isinstance(raw, list) else (*where, proto)
+                        raise self.fail(
+                            spot,
+                            f"service {name!r}: {proto} port {port!r} is not "
+                            "a number from 1 to 65535",
+                        )
+                ports[proto] = frozenset(items)
+            icmp = spec.get("icmp", False)
+            if not isinstance(icmp, bool):
+                raise self.fail((*where, "icmp"), f"service {name!r}: icmp must be true or false")
+            if not (ports["tcp"] or ports["udp"] or icmp):
+                raise self.fail(where, f"service {name!r}: names no tcp or udp port and no icmp")
+            line = self.doc.line(where)
+            self.services[name] = Service(name, ports["tcp"], ports["udp"], icmp, line)
+
+    def read_zones(self, value: Any) -> None:
+        if value is None:
+            raise self.fail((), "missing required key 'zones'")
+        zones = self.mapping(value, ("zones",), "zones")
+        for name, spec in zones.items():
+            where: tuple[str | int, ...] = ("zones", name)
+            if name == RESERVED_ZONE:
+                raise self.fail(
+                    where,
+                    f"zone name {name!r} is reserved for the built-in zone "
+                    "of global addresses; declare public ranges under another name",
+                )
+            spec = self.mapping(spec, where, f"zone {name!r}")
+            self.check_keys(spec, ZONE_KEYS, where, f"zone {name!r}")
+            if "tier" not in spec:
+                raise self.fail(where, f"zone {name!r}: missing required key 'tier'")
+            tier_text = self.string(spec["tier"], (*where, "tier"), f"zone {name!r} tier")
+            tier = parse_tier(tier_text)
+            if tier is None:
+                allowed = ", ".join(t.value for t in Tier)
+                raise self.fail(
+                    (*where, "tier"),
+                    f"zone {name!r}: unknown tier {tier_text!r} (allowed: {allowed} "
+                    "or their Japanese names)",
+                )
+            if "subnets" not in spec:
+                raise self.fail(where, f"zone {name!r}: missing required key 'subnets'")
+            raw = spec["subnets"]
+            items = raw if isinstance(raw, list) else [raw]
+            subnets = tuple(
+                self.cidr(
+                    s,
+                    (*where, "subnets", i) if isinstance(raw, list) else (*where, "subnets"),
+                    f"zone {name!r} subnet",
+                )
+                for i, s in enumerate(items)
+            )
+            label = spec.get("label")
+            self.zones[name] = Zone(
+                name, tier, subnets, None if label is None else str(label), self.doc.line(where)
+            )
+        self.check_overlaps()
+
+    def check_overlaps(self) -> None:
+        """Subnets of different tiers that overlap, or one subnet in two zones, are errors."""
+        entries = sorted((subnet, zone) for zone in self.zones.values() for subnet in zone.subnets)
+        # Sweep keeping the open ranges; ranges sorted by start, so any open one that reaches
+        # past the new start overlaps it.
+        open_ranges: list[tuple[IPRange, Zone]] = []
+        for subnet, zone in entries:
+            open_ranges = [
+                (r, z)
+                for r, z in open_ranges
+                if r.version == subnet.version and r.last >= subnet.first
+            ]
+            for other, other_zone in open_ranges:
+                same = other.first == subnet.first and other.last == subnet.last
+                if other_zone.tier is not zone.tier:
+                    why = (
+                        f"({zone.tier.value}) overlaps {other} of zone {other_zone.name!r} "
+                        f"({other_zone.tier.value})"
+                    )
+                elif same:
+                    why = f"is declared in zones {other_zone.name!r} and {zone.name!r}"
+                else:
+                    continue
+                idx = zone.subnets.index(subnet)
+                raise self.fail(
+                    ("zones", zone.name, "subnets", idx),
+                    f"zone {zone.name!r}: subnet {subnet} {why}",
+                )
+            open_ranges.append((subnet, zone))
+
+    def read_nodes(self, value: Any) -> None:
+        nodes = self.mapping(value, ("nodes",), "nodes")
+        address_map = AddressMap(self.zones.values())
+        owners: dict[IP, str] = {}
+        pending_permits: list[tuple[str, list[Any], tuple[str | int, ...]]] = []
+        for name, spec in nodes.items():
+            where: tuple[str | int, ...] = ("nodes", name)
+            what = f"node {name!r}"
+            if name in self.zones:
+                raise self.fail(where, f"{what}: name is already used by a zone")
+            spec = self.mapping(spec, where, what)
+            if "role" not in spec:
+                raise self.fail(where, f"{what}: missing required key 'role'")
+            role_text = self.string(spec["role"], (*where, "role"), f"{what} role")
+            try:
+                role = Role(role_text)
+            except ValueError:
+                allowed = ", ".join(r.value for r in Role)
+                raise self.fail(
+                    (*where, "role"), f"{what}: unknown role {role_text!r} (allowed: {allowed})"
+                ) from None
+            self.check_keys(spec, _NODE_COMMON + ROLE_KEYS[role], where, f"{what} ({role.value})")
+            if "ip" not in spec:
+                raise self.fail(where, f"{what}: missing required key 'ip'")
+            raw_ip = spec["ip"]
+            ip_items = raw_ip if isinstance(raw_ip, list) else [raw_ip]
+            if not ip_items:
+                raise self.fail((*where, "ip"), f"{what}: 'ip' lists no address")
+            addresses: list[IP] = []
+            for i, item in enumerate(ip_items):
+                spot = (*where, "ip", i) if isinstance(raw_ip, list) else (*where, "ip")
+                text = self.string(item, spot, f"{what} address")
+                try:
+                    ip = parse_ip(text)
+                except AddressError as exc:
+                    raise self.fail(spot, f"{what}: {exc}") from None
+                if ip in owners:
+                    raise self.fail(
+                        spot, f"{what}: address {ip} is already used by node {owners[ip]!r}"
+                    )
+                if address_map.zone_of(ip) is None and classify_unzoned(ip) is not Scope.PUBLIC:
+                    raise self.fail(
+                        spot,
+                        f"{what}: address {ip} is in no zone and is not a "
+                        "global address; add its subnet to a zone",
+                    )
+                owners[ip] = name
+                addresses.append(ip)
+            settings: dict[str, bool | str] = {}
+            for key in BOOL_SETTINGS:
+                if key in spec:
+                    if not isinstance(spec[key], bool):
+                        raise self.fail((*where, key), f"{what}: {key} must be true or false")
+                    settings[key] = spec[key]
+            if "attachments" in spec:
+                policy = self.string(
+                    spec["attachments"], (*where, "attachments"), f"{what} attachments"
+                )
+                if policy not in ATTACHMENT_POLICIES:
+                    raise self.fail(
+                        (*where, "attachments"),
+                        f"{what}: unknown attachments policy {policy!r} "
+                        f"(allowed: {', '.join(ATTACHMENT_POLICIES)})",
+                    )
+                settings["attachments"] = policy
+            accepts = (
+                self.service_names(spec["accepts"], (*where, "accepts"), what)
+                if "accepts" in spec
+                else ()
+            )
+            delivers = (
+                self.service_names(spec["delivers"], (*where, "delivers"), what)
+                if "delivers" in spec
+                else ()
+            )
+            allow: tuple[IPRange, ...] = ()
+            if "allow_destinations" in spec:
+                raw = spec["allow_destinations"]
+                items = raw if isinstance(raw, list) else [raw]
+                allow = tuple(
+                    self.cidr(
+                        c,
+                        (*where, "allow_destinations", i)
+                        if isinstance(raw, list)
+                        else (*where, "allow_destinations"),
+                        f"{what} allow_destinations",
+                    )
+                    for i, c in enumerate(items)
+                )
+            if "permit" in spec:
+                raw_permits = spec["permit"]
+                if raw_permits is None:
+                    raw_permits = []
+                if not isinstance(raw_permits, list):
+                    raise self.fail((*where, "permit"), f"{what}: permit must be a list")
+                pending_permits.append((name, raw_permits, (*where, "permit")))
+            label = spec.get("label")
+            self.nodes[name] = Node(
+                name,
+                role,
+                tuple(addresses),
+                None if label is None else str(label),
+                self.doc.line(where),
+                None,
+                allow,
+                accepts,
+                delivers,
+                settings,
+            )
+        # Permits name nodes, so they are read once every node is known.
+        for name, raw_permits, where in pending_permits:
+            permits = tuple(self.permit(name, p, (*where, i)) for i, p in enumerate(raw_permits))
+            self.nodes[name] = replace(self.nodes[name], permits=permits)
+
+    def selector(
+        self,
+        value: Any,
+        where: tuple[str | int, ...],
+        what: str,
+        *,
+        allow_zone: bool = True,
+        allow_any: bool = True,
+    ) -> Selector:
+        text = self.string(value, where, what)
+        if text == "any" and allow_any:
+            return Selector(SelectorKind.ANY, "any")
+        if text in self.nodes:
+            node = self.nodes[text]
+            return Selector(
+                SelectorKind.NODE, text, tuple(IPRange.single(ip) for ip in node.addresses)
+            )
+        if text in self.zones:
+            if not allow_zone:
+                raise self.fail(where, f"{what}: {text!r} is a zone; name a node or an address")
+            return Selector(SelectorKind.ZONE, text, self.zones[text].subnets)
+        if any(ch.isdigit() for ch in text) and ("." in text or ":" in text):
+            try:
+                rng = parse_cidr(text)
+            except AddressError as exc:
+                raise self.fail(where, f"{what}: {exc}") from None
+            return Selector(SelectorKind.CIDR, str(rng), (rng,))
+        if allow_zone:
+            raise self.fail(
+                where,
+                f"{what}: unknown zone or node {text!r} (expected a zone, a node, a CIDR or 'any')",
+            )
+        raise self.fail(where, f"{what}: unknown node {text!r} (expected a node or an address)")
+
+    def permit(self, owner: str, value: Any, where: tuple[str | int, ...]) -> Permit:
+        what = f"node {owner!r} permit"
+        spec = self.mapping(value, where, what)
+        self.check_keys(spec, PERMIT_KEYS, where, what)
+        if "id" not in spec:
+            raise self.fail(where, f"{what}: missing required key 'id'")
+        pid = self.string(spec["id"], (*where, "id"), f"{what} id")
+        what = f"node {owner!r} permit {pid!r}"
+        if pid in self.permit_ids:
+            raise self.fail((*where, "id"), f"{what}: duplicate permit id")
+        self.permit_ids.add(pid)
+        source = self.selector(spec.get("from", "any"), (*where, "from"), f"{what} from")
+        destination = self.selector(spec.get("to", "any"), (*where, "to"), f"{what} to")
+        services = self.service_names(spec.get("service", ANY_SERVICE), (*where, "service"), what)
+        return Permit(pid, owner, source, destination, services, self.doc.line(where))
+
+    def read_links(self, value: Any) -> tuple[Link, ...]:
+        if not isinstance(value, list):
+            raise self.fail(("links",), "links must be a list of [a, b] pairs")
+        links: list[Link] = []
+        seen: set[frozenset[str]] = set()
+        for i, pair in enumerate(value):
+            where: tuple[str | int, ...] = ("links", i)
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise self.fail(where, f"link {i + 1}: must be a pair [a, b] of node or zone names")
+            a, b = (self.string(p, (*where, j), f"link {i + 1}") for j, p in enumerate(pair))
+            for j, end in enumerate((a, b)):
+                if end not in self.nodes and end not in self.zones:
+                    raise self.fail((*where, j), f"link {i + 1}: unknown node or zone {end!r}")
+            if a in self.zones and b in self.zones:
+                raise self.fail(
+                    where, f"link {i + 1}: joins two zones; a link joins a node to a node or a zone"
+                )
+            if a == b:
+                raise self.fail(where, f"link {i + 1}: joins {a!r} to itself")
+            key = frozenset((a, b))
+            if key in seen:
+                raise self.fail(where, f"link {i + 1}: duplicate link {a!r}--{b!r}")
+            seen.add(key)
+            links.append(Link(a, b, self.doc.line(where)))
+        return tuple(links)
+
+    def read_channels(self, value: Any) -> tuple[Channel, ...]:
+        if not isinstance(value, list):
+            raise self.fail(("channels",), "channels must be a list")
+        channels: list[Channel] = []
+        ids: set[str] = set()
+        for i, raw in enumerate(value):
+            where: tuple[str | int, ...] = ("channels", i)
+            spec = self.mapping(raw, where, f"channel {i + 1}")
+            what = f"channel {spec.get('id', i + 1)!r}" if "id" in spec else f"channel {i + 1}"
+            self.check_keys(spec, CHANNEL_KEYS, where, what)
+            for key in CHANNEL_REQUIRED:
+                if key not in spec or spec[key] in (None, ""):
+                    raise self.fail(where, f"{what}: missing required key {key!r}")
+            cid = self.string(spec["id"], (*where, "id"), f"{what} id")
+            if cid in ids:
+                raise self.fail((*where, "id"), f"{what}: duplicate channel id")
+            ids.add(cid)
+            source = self.selector(
+                spec["from"], (*where, "from"), f"{what} from", allow_zone=False, allow_any=False
+            )
+            destination = self.selector(
+                spec["to"], (*where, "to"), f"{what} to", allow_zone=False, allow_any=False
+            )
+            services = self.service_names(spec["service"], (*where, "service"), what)
+            expires = self.expiry(spec.get("expires"), (*where, "expires"), what)
+            channels.append(
+                Channel(
+                    cid,
+                    source,
+                    destination,
+                    services,
+                    self.string(spec["reason"], (*where, "reason"), f"{what} reason"),
+                    None if spec.get("approved_by") is None else str(spec["approved_by"]),
+                    None if spec.get("ticket") is None else str(spec["ticket"]),
+                    expires,
+                    self.doc.line(where),
+                )
+            )
+        return tuple(channels)
+
+    def expiry(self, value: Any, where: tuple[str | int, ...], what: str) -> date | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise self.fail(where, f"{what}: expiry {value!r} is not a date (YYYY-MM-DD)")

@@ -1,0 +1,361 @@
+"""The topology model: typed, immutable records shared by every analysis and formatter.
+
+Nothing here does I/O or imports a heavy library. Addresses are kept as integers with their IP
+version, so lookups and comparisons never go back through a parser.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+
+
+class Tier(str, Enum):
+    """The class a zone belongs to: three internal tiers and five external networks."""
+
+    MYNUMBER = "mynumber"
+    LGWAN = "lgwan"
+    INTERNET = "internet"
+    LGWAN_NETWORK = "lgwan-network"
+    JUKINET = "jukinet"
+    GOV_CLOUD = "gov-cloud"
+    SECURITY_CLOUD = "security-cloud"
+    PUBLIC_INTERNET = "public-internet"
+
+    @property
+    def short(self) -> str:
+        """The two-letter key of spec §3's matrix (MN, LG, IN, ...)."""
+        return _TIER_SHORT[self]
+
+    @property
+    def internal(self) -> bool:
+        """True for the municipality's own three tiers."""
+        return self in (Tier.MYNUMBER, Tier.LGWAN, Tier.INTERNET)
+
+
+_TIER_SHORT = {
+    Tier.MYNUMBER: "MN",
+    Tier.LGWAN: "LG",
+    Tier.INTERNET: "IN",
+    Tier.LGWAN_NETWORK: "LW",
+    Tier.JUKINET: "JK",
+    Tier.GOV_CLOUD: "GC",
+    Tier.SECURITY_CLOUD: "SC",
+    Tier.PUBLIC_INTERNET: "PI",
+}
+
+# spec §1: Japanese names accepted wherever a tier is written. 情報系 means `lgwan` only
+# (domain.md §3.1: before 2015 it meant LGWAN + Internet; mapping it to Internet would be wrong).
+TIER_ALIASES: Mapping[str, Tier] = {
+    "マイナンバー利用事務系": Tier.MYNUMBER,
+    "個人番号利用事務系": Tier.MYNUMBER,
+    "基幹系": Tier.MYNUMBER,
+    "LGWAN接続系": Tier.LGWAN,
+    "総合行政ネットワーク接続系": Tier.LGWAN,
+    "情報系": Tier.LGWAN,
+    "インターネット接続系": Tier.INTERNET,
+    "総合行政ネットワーク": Tier.LGWAN_NETWORK,
+    "住基ネット": Tier.JUKINET,
+    "ガバメントクラウド": Tier.GOV_CLOUD,
+    "自治体情報セキュリティクラウド": Tier.SECURITY_CLOUD,
+    "インターネット": Tier.PUBLIC_INTERNET,
+}
+
+TIER_NAMES_JA: Mapping[Tier, str] = {
+    Tier.MYNUMBER: "マイナンバー利用事務系",
+    Tier.LGWAN: "LGWAN接続系",
+    Tier.INTERNET: "インターネット接続系",
+    Tier.LGWAN_NETWORK: "総合行政ネットワーク",
+    Tier.JUKINET: "住基ネット",
+    Tier.GOV_CLOUD: "ガバメントクラウド",
+    Tier.SECURITY_CLOUD: "自治体情報セキュリティクラウド",
+    Tier.PUBLIC_INTERNET: "インターネット",
+}
+
+
+def parse_tier(text: str) -> Tier | None:
+    """Return the tier named by an English key or a Japanese alias, or None."""
+    try:
+        return Tier(text)
+    except ValueError:
+        return TIER_ALIASES.get(text)
+
+
+class Role(str, Enum):
+    """What a node does; decides whether it forwards, terminates or sanitizes."""
+
+    TERMINAL = "terminal"
+    SERVER = "server"
+    ROUTER = "router"
+    L3_SWITCH = "l3-switch"
+    FIREWALL = "firewall"
+    LBO_GATEWAY = "lbo-gateway"
+    SCREEN_TRANSFER = "screen-transfer"
+    MAIL_SANITIZER = "mail-sanitizer"
+    FILE_SANITIZER = "file-sanitizer"
+    JUKI_CS = "juki-cs"
+    CLOUD_PROXY = "cloud-proxy"
+    MAIL_RELAY = "mail-relay"
+    DNS_RESOLVER = "dns-resolver"
+
+    @property
+    def forwards(self) -> bool:
+        """True for roles that carry traffic between their segments."""
+        return self in FORWARDER_ROLES
+
+    @property
+    def gateway(self) -> bool:
+        """True for endpoints that terminate a flow and re-originate it."""
+        return self in GATEWAY_ROLES
+
+    @property
+    def sanitizing(self) -> bool:
+        """True for the gateways that make an LGWAN/Internet crossing sanitized."""
+        return self in SANITIZING_ROLES
+
+
+FORWARDER_ROLES = frozenset({Role.ROUTER, Role.L3_SWITCH, Role.FIREWALL, Role.LBO_GATEWAY})
+SANITIZING_ROLES = frozenset({Role.SCREEN_TRANSFER, Role.MAIL_SANITIZER, Role.FILE_SANITIZER})
+SECURITY_CLOUD_ROLES = frozenset({Role.CLOUD_PROXY, Role.MAIL_RELAY, Role.DNS_RESOLVER})
+GATEWAY_ROLES = SANITIZING_ROLES | SECURITY_CLOUD_ROLES | {Role.JUKI_CS}
+
+
+class Profile(str, Enum):
+    """The network model of the municipality (domain.md §4.5)."""
+
+    ALPHA = "alpha"
+    ALPHA_PRIME = "alpha-prime"
+    BETA = "beta"
+    BETA_PRIME = "beta-prime"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class IP:
+    """One IPv4 or IPv6 address as (version, integer)."""
+
+    version: int
+    value: int
+
+    def __str__(self) -> str:
+        if self.version == 4:
+            return str(ipaddress.IPv4Address(self.value))
+        return str(ipaddress.IPv6Address(self.value))
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class IPRange:
+    """An inclusive range of addresses of one version (a CIDR or a single address)."""
+
+    version: int
+    first: int
+    last: int
+
+    @classmethod
+    def single(cls, ip: IP) -> IPRange:
+        """The range holding exactly one address."""
+        return cls(ip.version, ip.value, ip.value)
+
+    def contains(self, ip: IP) -> bool:
+        """True when the address lies in this range."""
+        return self.version == ip.version and self.first <= ip.value <= self.last
+
+    def overlaps(self, other: IPRange) -> bool:
+        """True when the two ranges share an address."""
+        return (
+            self.version == other.version and self.first <= other.last and other.first <= self.last
+        )
+
+    @property
+    def size(self) -> int:
+        """Number of addresses in the range."""
+        return self.last - self.first + 1
+
+    def __str__(self) -> str:
+        bits = 32 if self.version == 4 else 128
+        first = IP(self.version, self.first)
+        if self.first == self.last:
+            return str(first)
+        size = self.size
+        if size & (size - 1) == 0 and self.first % size == 0:
+            return f"{first}/{bits - size.bit_length() + 1}"
+        return f"{first}-{IP(self.version, self.last)}"
+
+
+ANY_SERVICE = "any"
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A named service: TCP and UDP ports, or ICMP; `any` matches everything."""
+
+    name: str
+    tcp: frozenset[int] = frozenset()
+    udp: frozenset[int] = frozenset()
+    icmp: bool = False
+    line: int | None = None
+
+    def matches(self, proto: str, port: int) -> bool:
+        """True when a flow of this protocol to this responder port is this service."""
+        if self.name == ANY_SERVICE:
+            return True
+        if proto == "tcp":
+            return port in self.tcp
+        if proto == "udp":
+            return port in self.udp
+        if proto in ("icmp", "icmpv6"):
+            return self.icmp
+        return False
+
+
+class SelectorKind(str, Enum):
+    """What a permit or channel endpoint names."""
+
+    ANY = "any"
+    ZONE = "zone"
+    NODE = "node"
+    CIDR = "cidr"
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """A permit's or channel's `from` / `to`: a zone, a node, a CIDR or `any`, resolved."""
+
+    kind: SelectorKind
+    name: str
+    ranges: tuple[IPRange, ...] = ()
+
+    def matches(self, ip: IP) -> bool:
+        """True when the address is selected."""
+        if self.kind is SelectorKind.ANY:
+            return True
+        return any(r.contains(ip) for r in self.ranges)
+
+    @property
+    def is_single_host(self) -> bool:
+        """True when the selector names exactly one host (pinned, as 特定通信 requires)."""
+        if self.kind is SelectorKind.NODE:
+            return True
+        return self.kind is SelectorKind.CIDR and len(self.ranges) == 1 and self.ranges[0].size == 1
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Permit:
+    """One rule of a filtering forwarder: traffic it lets through (stateful)."""
+
+    id: str
+    owner: str
+    source: Selector
+    destination: Selector
+    services: tuple[str, ...]
+    line: int | None = None
+
+    @property
+    def any_service(self) -> bool:
+        """True when the permit does not restrict the service."""
+        return ANY_SERVICE in self.services
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A named set of subnets in one tier."""
+
+    name: str
+    tier: Tier
+    subnets: tuple[IPRange, ...]
+    label: str | None = None
+    line: int | None = None
+    builtin: bool = False
+
+
+PUBLIC_INTERNET_ZONE = Zone("public-internet", Tier.PUBLIC_INTERNET, (), builtin=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A host or device with one or more addresses."""
+
+    name: str
+    role: Role
+    addresses: tuple[IP, ...]
+    label: str | None = None
+    line: int | None = None
+    permits: tuple[Permit, ...] | None = None
+    allow_destinations: tuple[IPRange, ...] = ()
+    accepts: tuple[str, ...] = ()
+    delivers: tuple[str, ...] = ()
+    settings: Mapping[str, bool | str] = field(default_factory=dict)
+
+    @property
+    def filtering(self) -> bool:
+        """True for forwarders that pass only what they allow (not a plain router)."""
+        if self.role in (Role.FIREWALL, Role.LBO_GATEWAY):
+            return True
+        return self.role.forwards and self.permits is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An explicit adjacency between two nodes, or a node and a zone."""
+
+    a: str
+    b: str
+    line: int | None = None
+
+    @property
+    def name(self) -> str:
+        """How remediation names the link."""
+        return f"{self.a}--{self.b}"
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A declared, approved exception (特定通信 and the like)."""
+
+    id: str
+    source: Selector
+    destination: Selector
+    services: tuple[str, ...]
+    reason: str
+    approved_by: str | None = None
+    ticket: str | None = None
+    expires: date | None = None
+    line: int | None = None
+
+    def expired(self, today: date) -> bool:
+        """True when the channel is past its expiry date and so covers nothing."""
+        return self.expires is not None and self.expires < today
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """An input identified for the auditor: its path as given and its SHA-256."""
+
+    path: str
+    kind: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """A loaded, validated topology. Mappings are keyed by name and must not be mutated."""
+
+    source: InputFile
+    name: str
+    profile: Profile
+    zones: Mapping[str, Zone]
+    services: Mapping[str, Service]
+    nodes: Mapping[str, Node]
+    links: tuple[Link, ...]
+    channels: tuple[Channel, ...]
+
+    def zone_tier(self, zone_name: str) -> Tier:
+        """The tier of a zone, the built-in public Internet included."""
+        if zone_name == PUBLIC_INTERNET_ZONE.name:
+            return Tier.PUBLIC_INTERNET
+        return self.zones[zone_name].tier

@@ -1,0 +1,302 @@
+"""The rule catalogue (rules version 1, spec §3), declared as data.
+
+Every rule cites the clauses it comes from: the five municipal policies in `shared/seeds/`
+(by file name and clause) and the research note `domain.md` (by section and web source).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from .errors import UsageError
+
+RULES_VERSION = "1"
+
+# Seed files, cited by name; clause numbering as printed in each policy.
+TKZ = "000_f560b98fa22c2f2f.txt"  # 所沢市議会
+OJY = "001_cc990b899f160bdb.txt"  # 小千谷市
+SKI = "003_9ea6ce6cfe8284f6.txt"  # 堺市
+KMA = "004_ab9717e4f52a50f0.txt"  # 狛江市
+
+
+class Severity(str, Enum):
+    """Ordered severity; compare with `rank` (higher is worse)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """3 for critical down to 0 for info."""
+        return _RANK[self]
+
+
+_RANK = {Severity.CRITICAL: 3, Severity.HIGH: 2, Severity.WARNING: 1, Severity.INFO: 0}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule: id, severity, names and the clauses it comes from."""
+
+    id: str
+    severity: Severity
+    name_en: str
+    name_ja: str
+    sources: tuple[str, ...]
+    summary_en: str
+    summary_ja: str
+    remedy_en: str
+    remedy_ja: str
+
+    def name(self, lang: str) -> str:
+        """The rule's name in `ja` or `en`."""
+        return self.name_ja if lang == "ja" else self.name_en
+
+    def summary(self, lang: str) -> str:
+        """When the rule fires, in `ja` or `en`."""
+        return self.summary_ja if lang == "ja" else self.summary_en
+
+    def remedy(self, lang: str) -> str:
+        """How to mend a finding, in `ja` or `en`."""
+        return self.remedy_ja if lang == "ja" else self.remedy_en
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "MN-NO-INTERNET",
+        Severity.CRITICAL,
+        "My Number tier never reaches the Internet",
+        "マイナンバー利用事務系とインターネットの完全分離",
+        (
+            f"{TKZ} 第6条(3)①",
+            f"{OJY} 7(3)①",
+            f"{SKI} 第6条(3)ア",
+            f"{KMA} 7(1)ア",
+            "domain.md §4.2 MN-NO-INTERNET (W4, W54)",
+        ),
+        "A path or flow between the My Number tier and the Internet tier, the security cloud or "
+        "the public Internet, in either direction. No channel can cover it.",
+        "マイナンバー利用事務系とインターネット接続系・セキュリティクラウド・インターネットの間の"
+        "経路または通信。例外(特定通信)でも許可できない。",
+        "Remove the permits or links that open the path; the My Number tier must have no route "
+        "to any Internet-connected network.",
+        "経路を開いている許可ルールまたは接続を削除する。マイナンバー利用事務系からインターネット"
+        "接続環境への経路を一切持たないこと。",
+    ),
+    Rule(
+        "MN-ISOLATION",
+        Severity.CRITICAL,
+        "My Number tier isolation",
+        "マイナンバー利用事務系の分離",
+        (
+            f"{TKZ} 第6条(3)①",
+            f"{OJY} 7(3)①",
+            f"{SKI} 第6条(3)ア",
+            f"{KMA} 7(1)ア",
+            "domain.md §4.2 MN-ISOLATION (W4, W5)",
+        ),
+        "A path or flow between the My Number tier and the LGWAN tier, LGWAN, 住基ネット or the "
+        "government cloud that no channel covers (住基ネット through a juki-cs gateway is allowed).",
+        "マイナンバー利用事務系とLGWAN接続系・LGWAN・住基ネット・ガバメントクラウドの間で、"
+        "特定通信として登録されていない経路または通信(住基CS経由の住基ネットは可)。",
+        "Close the path, or declare it as a pinned channel (特定通信) with reason and approver.",
+        "経路を閉じるか、理由と承認者を付けた特定通信(端末・ポート固定)として登録する。",
+    ),
+    Rule(
+        "MN-SPECIFIED-COMM",
+        Severity.HIGH,
+        "Specified communication must be pinned",
+        "特定通信の限定",
+        ("domain.md §4.2 MN-SPECIFIED-COMM (W5)", f"{OJY} 7(3)①"),
+        "A channel touching the My Number tier that is not pinned to one host at each end and "
+        "named services; in captures, a flow between a channel's endpoints on another service or "
+        "in the other direction.",
+        "マイナンバー利用事務系に関わる特定通信が、両端1台・サービス指定に限定されていない。"
+        "キャプチャでは、特定通信の両端間で別サービスまたは逆方向の通信。",
+        "Pin the channel to single hosts and named services.",
+        "特定通信の両端を単一ホストに、サービスを個別に限定する。",
+    ),
+    Rule(
+        "LG-INET-SPLIT",
+        Severity.CRITICAL,
+        "LGWAN / Internet path split",
+        "通信経路の分割",
+        (
+            f"{TKZ} 第2条(14), 第6条(3)②",
+            f"{OJY} 2(12), 7(3)②",
+            f"{SKI} 第6条(3)イ",
+            f"{KMA} 2(12), 7(1)イ",
+            "domain.md §4.3 LG-INET-SPLIT",
+        ),
+        "A path or flow between the LGWAN tier (or LGWAN) and the Internet tier that is not "
+        "sanitized: neither ending at a sanitizing gateway that accepts the service nor starting "
+        "at one that delivers it.",
+        "LGWAN接続系(またはLGWAN)とインターネット接続系の間の無害化されていない経路または通信"
+        "(無害化装置・画面転送で終端されていない)。",
+        "Route the crossing through a sanitizing gateway (screen transfer, mail or file "
+        "sanitizer), or remove the permits that open it.",
+        "画面転送・メール無害化・ファイル無害化を経由させるか、経路を開く許可ルールを削除する。",
+    ),
+    Rule(
+        "LG-NO-INTERNET",
+        Severity.CRITICAL,
+        "LGWAN tier never reaches the Internet",
+        "LGWAN接続系からのインターネット接続禁止",
+        (
+            f"{TKZ} 第6条(3)②",
+            f"{OJY} 7(3)②",
+            f"{SKI} 第2条(9), 第6条(3)イ",
+            f"{KMA} 7(1)イ",
+            "domain.md §4.3 LG-NO-INTERNET (W31, W55)",
+        ),
+        "A path or flow between the LGWAN tier and the public Internet or the security cloud; "
+        "under alpha-prime, through an lbo-gateway to one of its allow_destinations is allowed.",
+        "LGWAN接続系とインターネット・セキュリティクラウドの間の経路または通信"
+        "(α'モデルでローカルブレイクアウト装置経由の許可先は除く)。",
+        "Remove the leftover route or permit; under α′ send cloud use through the lbo-gateway.",
+        "残存経路や許可ルールを削除する。α'ではローカルブレイクアウト装置の許可先に限定する。",
+    ),
+    Rule(
+        "INET-EGRESS-VIA-CLOUD",
+        Severity.CRITICAL,
+        "Internet egress through the security cloud",
+        "自治体情報セキュリティクラウド経由のインターネット接続",
+        (
+            f"{TKZ} 第6条(3)③",
+            f"{OJY} 7(3)③",
+            f"{SKI} 第6条(3)ウ",
+            f"{KMA} 7(1)ウ",
+            "domain.md §4.4 INET-EGRESS-VIA-CLOUD (W3, W9)",
+        ),
+        "A path or flow between the Internet tier and the public Internet that does not end at "
+        "a security-cloud gateway.",
+        "インターネット接続系とインターネットの間で、自治体情報セキュリティクラウドを経由しない"
+        "経路または通信。",
+        "Remove the direct breakout; send Internet traffic through the security cloud.",
+        "直接のインターネット出口を削除し、セキュリティクラウド経由に集約する。",
+    ),
+    Rule(
+        "GEN-NO-BRIDGING",
+        Severity.CRITICAL,
+        "No bridging between tiers",
+        "系間のブリッジ禁止",
+        (
+            f"{TKZ} 第2条(14)",
+            f"{OJY} 2(12)",
+            f"{KMA} 2(12)",
+            "domain.md §4.1 GEN-NO-BRIDGING (W5)",
+        ),
+        "A node that is neither a forwarder nor a gateway has addresses in two tiers.",
+        "転送装置・ゲートウェイ以外のノードが複数の系にアドレスを持つ(二重接続)。",
+        "Give the node one tier, or model the device as the firewall or gateway it really is.",
+        "ノードを一つの系に限定するか、実際の役割(FW・ゲートウェイ)として記述する。",
+    ),
+    Rule(
+        "GEN-ZONE-ASSIGNED",
+        Severity.HIGH,
+        "Every address belongs to a zone",
+        "全アドレスのゾーン割当て",
+        ("domain.md §4.1 GEN-ZONE-ASSIGNED", "domain.md §5.3 step 1"),
+        "A flow endpoint whose address is in no declared zone and is not global.",
+        "通信の端点アドレスが、どのゾーンにも属さず、グローバルアドレスでもない。",
+        "Add the subnet to the zone it belongs to, or find the unknown host.",
+        "該当サブネットをゾーンに登録するか、未知の端末を特定する。",
+    ),
+    Rule(
+        "GEN-DEFAULT-DENY",
+        Severity.HIGH,
+        "Default deny between tiers",
+        "系間通信の原則禁止",
+        ("domain.md §4.1 GEN-DEFAULT-DENY-CROSSZONE", "domain.md §5.1"),
+        "Any other cross-tier path or flow the policy matrix forbids (e.g. lgwan to jukinet).",
+        "ポリシー表で禁止されたその他の系間の経路または通信(例: LGWAN接続系から住基ネット)。",
+        "Remove the permits or links that open the path, or declare a channel where allowed.",
+        "経路を開く許可ルール・接続を削除するか、許される場合は例外として登録する。",
+    ),
+    Rule(
+        "GEN-EXCEPTION-EXPIRED",
+        Severity.HIGH,
+        "Expired exception",
+        "期限切れの例外",
+        ("domain.md §7 (例外措置申請)", f"{SKI} 第7条"),
+        "A channel past its expiry date; it then covers nothing.",
+        "有効期限を過ぎた例外(特定通信等)。期限切れの例外は何も許可しない。",
+        "Renew the approval with a new expiry, or remove the channel and the path it served.",
+        "承認を更新して期限を延長するか、例外とその経路を削除する。",
+    ),
+    Rule(
+        "LG-INET-SANITIZED",
+        Severity.HIGH,
+        "Sanitizing gateway settings",
+        "無害化通信の設定",
+        (
+            f"{TKZ} 第2条(15)",
+            f"{OJY} 2(13)",
+            f"{SKI} 第2条(11)",
+            f"{KMA} 2(13)",
+            "domain.md §4.3 LG-INET-SANITIZED (W4, W14, W15, W27)",
+        ),
+        "A gateway whose settings defeat sanitization: screen transfer with clipboard, drive or "
+        "printer redirect on; mail sanitizer without html_to_text or an attachments policy.",
+        "無害化を損なう設定のゲートウェイ(画面転送でクリップボード・ドライブ・プリンタ転送が有効、"
+        "メール無害化でテキスト化または添付ファイル処理が未設定)。",
+        "Turn the redirections off; enable HTML-to-text and an attachment policy.",
+        "各種リダイレクトを無効にし、メール本文のテキスト化と添付ファイル処理を設定する。",
+    ),
+    Rule(
+        "MN-TERMINAL-CONTROLS",
+        Severity.HIGH,
+        "My Number terminal controls",
+        "マイナンバー利用事務系端末の対策",
+        (
+            f"{TKZ} 第6条(3)①",
+            f"{OJY} 7(3)①",
+            f"{SKI} 第6条(3)ア",
+            f"{KMA} 7(1)ア",
+        ),
+        "A My Number tier terminal without usb_block: true and mfa: true "
+        "(情報持ち出し不可設定, 多要素認証).",
+        "マイナンバー利用事務系の端末に、情報持ち出し不可設定(usb_block)または多要素認証(mfa)がない。",
+        "Enable device control against taking data out, and multi-factor authentication.",
+        "端末からの情報持ち出し不可設定と多要素認証を導入する。",
+    ),
+    Rule(
+        "MODEL-BETA-CONDITIONS",
+        Severity.HIGH,
+        "β model conditions",
+        "βモデルの条件",
+        ("domain.md §4.5 MODEL-BETA (W1, W36)",),
+        "Under beta or beta-prime, an Internet tier terminal without edr: true.",
+        "β・β'モデルで、インターネット接続系の端末にEDR(edr: true)がない。",
+        "Deploy EDR on every Internet tier terminal, as the β model requires.",
+        "βモデルの条件として、インターネット接続系の全端末にEDRを導入する。",
+    ),
+    Rule(
+        "LG-OUTBOUND-DATA",
+        Severity.WARNING,
+        "Outbound mail hand-off",
+        "LGWAN接続系からの外部送信",
+        ("domain.md §4.3 LG-OUTBOUND-DATA", "domain.md §9 Q2"),
+        "An LGWAN tier to Internet tier path or flow on smtp to a mail-relay (outbound mail), "
+        "not covered by a channel.",
+        "LGWAN接続系からインターネット接続系のメール中継へのsmtp経路または通信(外部へのメール送信)で、"
+        "例外として登録されていないもの。",
+        "Declare the hand-off as a channel with its reason, or send mail from the Internet tier.",
+        "理由を付けて例外として登録するか、インターネット接続系から送信する運用にする。",
+    ),
+)
+
+RULES_BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}
+
+
+def get_rule(rule_id: str) -> Rule:
+    """The rule with this id (case-insensitive); UsageError when there is none."""
+    rule = RULES_BY_ID.get(rule_id.upper())
+    if rule is None:
+        known = ", ".join(sorted(RULES_BY_ID))
+        raise UsageError(f"unknown rule {rule_id!r}; known rules: {known}")
+    return rule
