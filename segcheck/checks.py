@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from .addressing import AddressMap
 from .findings import Finding, Location, make_finding, subject_fingerprint
-from .model import IP, ANY_SERVICE, Channel, Node, Profile, Role, Selector, Tier, Topology
+from .model import ANY_SERVICE, IP, Channel, Node, Profile, Role, Selector, Tier, Topology
 from .policy import Policy
 
 _MN_FORBIDDEN = {Tier.INTERNET, Tier.SECURITY_CLOUD, Tier.PUBLIC_INTERNET}
@@ -49,8 +49,9 @@ def _node_finding(topology: Topology, rule: str, node: Node, en: str, ja: str) -
     )
 
 
-def _channel_finding(topology: Topology, rule: str, channel: Channel, en: str, ja: str,
-                     **extra: object) -> Finding:
+def _channel_finding(
+    topology: Topology, rule: str, channel: Channel, en: str, ja: str, **extra: object
+) -> Finding:
     return make_finding(
         rule,
         en,
@@ -72,7 +73,9 @@ def node_findings(topology: Topology, addresses: AddressMap) -> Iterator[Finding
         if len(tiers) > 1 and not node.role.forwards and not node.role.gateway:
             names = ", ".join(t.value for t in tiers)
             yield _node_finding(
-                topology, "GEN-NO-BRIDGING", node,
+                topology,
+                "GEN-NO-BRIDGING",
+                node,
                 f"node '{node.name}' ({node.role.value}) has addresses in several tiers: {names}",
                 f"ノード '{node.name}'({node.role.value})が複数の系にアドレスを持つ: {names}",
             )
@@ -81,7 +84,9 @@ def node_findings(topology: Topology, addresses: AddressMap) -> Iterator[Finding
             missing = [k for k in ("usb_block", "mfa") if settings.get(k) is not True]
             if missing:
                 yield _node_finding(
-                    topology, "MN-TERMINAL-CONTROLS", node,
+                    topology,
+                    "MN-TERMINAL-CONTROLS",
+                    node,
                     f"My Number terminal '{node.name}' lacks {' and '.join(missing)}",
                     f"マイナンバー利用事務系端末 '{node.name}' に {'・'.join(missing)} がない",
                 )
@@ -92,18 +97,25 @@ def node_findings(topology: Topology, addresses: AddressMap) -> Iterator[Finding
             and settings.get("edr") is not True
         ):
             yield _node_finding(
-                topology, "MODEL-BETA-CONDITIONS", node,
+                topology,
+                "MODEL-BETA-CONDITIONS",
+                node,
                 f"Internet tier terminal '{node.name}' has no EDR (edr: true), required under "
                 f"the {topology.profile.value} model",
                 f"インターネット接続系端末 '{node.name}' にEDR(edr: true)がない"
                 f"({topology.profile.value}モデルの条件)",
             )
         if node.role is Role.SCREEN_TRANSFER:
-            on = [k for k in ("clipboard", "drive_redirect", "printer_redirect")
-                  if settings.get(k) is True]
+            on = [
+                k
+                for k in ("clipboard", "drive_redirect", "printer_redirect")
+                if settings.get(k) is True
+            ]
             if on:
                 yield _node_finding(
-                    topology, "LG-INET-SANITIZED", node,
+                    topology,
+                    "LG-INET-SANITIZED",
+                    node,
                     f"screen-transfer gateway '{node.name}' has {', '.join(on)} on",
                     f"画面転送 '{node.name}' で {'・'.join(on)} が有効",
                 )
@@ -115,7 +127,9 @@ def node_findings(topology: Topology, addresses: AddressMap) -> Iterator[Finding
                 lacks.append("attachments policy")
             if lacks:
                 yield _node_finding(
-                    topology, "LG-INET-SANITIZED", node,
+                    topology,
+                    "LG-INET-SANITIZED",
+                    node,
                     f"mail sanitizer '{node.name}' lacks {' and '.join(lacks)}",
                     f"メール無害化 '{node.name}' に {'・'.join(lacks)} の設定がない",
                 )
@@ -127,7 +141,9 @@ def channel_findings(policy: Policy, addresses: AddressMap) -> Iterator[Finding]
     for channel in topology.channels:
         if channel.expired(policy.today):
             yield _channel_finding(
-                topology, "GEN-EXCEPTION-EXPIRED", channel,
+                topology,
+                "GEN-EXCEPTION-EXPIRED",
+                channel,
                 f"channel '{channel.id}' expired on {channel.expires} and covers nothing",
                 f"例外 '{channel.id}' は {channel.expires} に期限切れで、何も許可しない",
             )
@@ -136,7 +152,9 @@ def channel_findings(policy: Policy, addresses: AddressMap) -> Iterator[Finding]
         ends = src_tiers | dst_tiers
         if Tier.MYNUMBER in ends and ends & _MN_FORBIDDEN:
             yield _channel_finding(
-                topology, "MN-NO-INTERNET", channel,
+                topology,
+                "MN-NO-INTERNET",
+                channel,
                 f"channel '{channel.id}' tries to open the My Number tier to an "
                 "Internet-connected network; no channel can cover that",
                 f"例外 '{channel.id}' はマイナンバー利用事務系とインターネット接続環境の通信を"
@@ -152,7 +170,9 @@ def channel_findings(policy: Policy, addresses: AddressMap) -> Iterator[Finding]
                 loose.append("service is 'any'")
             if loose:
                 yield _channel_finding(
-                    topology, "MN-SPECIFIED-COMM", channel,
+                    topology,
+                    "MN-SPECIFIED-COMM",
+                    channel,
                     f"channel '{channel.id}' touches the My Number tier but is not pinned: "
                     + "; ".join(loose),
                     f"例外 '{channel.id}' はマイナンバー利用事務系に関わるが限定されていない: "

@@ -34,8 +34,9 @@ def _prepare(topology: Topology, today: date | None) -> tuple[Policy, AddressMap
     return policy, AddressMap(topology.zones.values(), topology.nodes.values())
 
 
-def topology_findings(topology: Topology, policy: Policy, addresses: AddressMap
-                      ) -> tuple[list[Finding], list[Finding]]:
+def topology_findings(
+    topology: Topology, policy: Policy, addresses: AddressMap
+) -> tuple[list[Finding], list[Finding]]:
     """Findings of a plan: node settings, the channel register and every forbidden path."""
     from .analysis.paths import analyse_paths  # networkx is loaded only when paths are analysed
 
@@ -92,10 +93,16 @@ def scan(
         info = result.info
         inputs.append(InputFile(info.path, info.kind, info.sha256))
         stopped = info.stopped_at
-        summaries.append(CaptureSummary(
-            info.path, info.kind, info.sha256, info.packets_read, info.packets_skipped,
-            None if stopped is None else (stopped.byte_offset, stopped.frame, stopped.reason),
-        ))
+        summaries.append(
+            CaptureSummary(
+                info.path,
+                info.kind,
+                info.sha256,
+                info.packets_read,
+                info.packets_skipped,
+                None if stopped is None else (stopped.byte_offset, stopped.frame, stopped.reason),
+            )
+        )
         for row, finding, is_excepted in judge.judge_flows(result.flows):
             rows.append(row)
             if finding is not None:

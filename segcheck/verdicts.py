@@ -51,8 +51,17 @@ def iso_time(epoch: float) -> str:
 def evidence(flow: FlowLike) -> FlowEvidence:
     """The spec §6 `flow` record of a flow."""
     return FlowEvidence(
-        flow.src_ip, flow.dst_ip, flow.proto, flow.src_port, flow.dst_port, flow.packets,
-        flow.bytes, flow.first_frame, iso_time(flow.first_seen), flow.input, flow.state,
+        flow.src_ip,
+        flow.dst_ip,
+        flow.proto,
+        flow.src_port,
+        flow.dst_port,
+        flow.packets,
+        flow.bytes,
+        flow.first_frame,
+        iso_time(flow.first_seen),
+        flow.input,
+        flow.state,
         flow.vlan,
     )
 
@@ -104,15 +113,17 @@ class FlowJudge:
         if judgement.outcome is Outcome.VIOLATION:
             dst_node = dst.node
             gateway_port = set(names) & (SCREEN_TRANSFER_SERVICES | MAIL_SERVICES)
-            if gateway_port and (dst_node is None or not (
-                dst_node.role.sanitizing or dst_node.role is Role.MAIL_RELAY
-            )):
+            if gateway_port and (
+                dst_node is None
+                or not (dst_node.role.sanitizing or dst_node.role is Role.MAIL_RELAY)
+            ):
                 return _Verdict("suspect", judgement, service)
             return _Verdict("violation", judgement, service)
         return _Verdict(judgement.outcome.value, judgement, service)
 
-    def judge_flows(self, flows: Iterable[FlowLike]
-                    ) -> Iterator[tuple[JudgedFlow, Finding | None, bool]]:
+    def judge_flows(
+        self, flows: Iterable[FlowLike]
+    ) -> Iterator[tuple[JudgedFlow, Finding | None, bool]]:
         """Each flow's table row and, for violations or covered flows, its finding.
 
         The boolean is True when the finding belongs to `excepted` rather than `findings`.
@@ -132,7 +143,14 @@ class FlowJudge:
                 row = self._row(ev, src, dst, "unknown", "GEN-ZONE-ASSIGNED", None, None)
                 which = ", ".join(str(a.ip) for a in unmapped)
                 finding = self._finding(
-                    flow, ev, src, dst, "GEN-ZONE-ASSIGNED", None, None, "unknown",
+                    flow,
+                    ev,
+                    src,
+                    dst,
+                    "GEN-ZONE-ASSIGNED",
+                    None,
+                    None,
+                    "unknown",
                     f"address {which} is in no declared zone",
                     f"アドレス {which} はどのゾーンにも属さない",
                 )
@@ -141,31 +159,44 @@ class FlowJudge:
             verdict = self.decide(src, dst, flow.proto, flow.dst_port)
             judgement = verdict.judgement
             assert judgement is not None
-            row = self._row(ev, src, dst, verdict.verdict, judgement.rule, judgement.channel,
-                            verdict.service)
+            row = self._row(
+                ev, src, dst, verdict.verdict, judgement.rule, judgement.channel, verdict.service
+            )
             if judgement.outcome is Outcome.VIOLATION or judgement.outcome is Outcome.EXCEPTED:
                 assert judgement.rule is not None
                 excepted = judgement.outcome is Outcome.EXCEPTED
                 finding = self._finding(
-                    flow, ev, src, dst, judgement.rule, judgement.channel, verdict.service,
-                    verdict.verdict, *self._message(src, dst, flow, verdict, excepted),
+                    flow,
+                    ev,
+                    src,
+                    dst,
+                    judgement.rule,
+                    judgement.channel,
+                    verdict.service,
+                    verdict.verdict,
+                    *self._message(src, dst, flow, verdict, excepted),
                 )
                 yield row, finding, excepted
             else:
                 yield row, None, False
 
-    def _message(self, src: AddressInfo, dst: AddressInfo, flow: FlowLike, verdict: _Verdict,
-                 excepted: bool) -> tuple[str, str]:
+    def _message(
+        self, src: AddressInfo, dst: AddressInfo, flow: FlowLike, verdict: _Verdict, excepted: bool
+    ) -> tuple[str, str]:
         what = f"{flow.proto}/{flow.dst_port}" if flow.dst_port else flow.proto
         svc = f" ({verdict.service})" if verdict.service else ""
-        pair = f"{src.display} ({src.tier.value if src.tier else '?'}) -> " \
-               f"{dst.display} ({dst.tier.value if dst.tier else '?'})"
+        pair = (
+            f"{src.display} ({src.tier.value if src.tier else '?'}) -> "
+            f"{dst.display} ({dst.tier.value if dst.tier else '?'})"
+        )
         state = {"attempted": " attempted", "established": "", "unknown": ""}.get(flow.state, "")
         state_ja = "(試行のみ)" if flow.state == "attempted" else ""
         if excepted:
             channel = verdict.judgement.channel if verdict.judgement else ""
-            return (f"flow {pair} {what}{svc} covered by channel '{channel}'",
-                    f"通信 {pair} {what}{svc} は例外 '{channel}' で許可")
+            return (
+                f"flow {pair} {what}{svc} covered by channel '{channel}'",
+                f"通信 {pair} {what}{svc} は例外 '{channel}' で許可",
+            )
         suspect = verdict.verdict == "suspect"
         en = f"{'suspect ' if suspect else ''}flow{state} {pair} {what}{svc}"
         ja = f"{'疑わしい' if suspect else ''}通信{state_ja} {pair} {what}{svc}"
@@ -175,8 +206,15 @@ class FlowJudge:
         return en, ja
 
     @staticmethod
-    def _row(ev: FlowEvidence, src: AddressInfo | None, dst: AddressInfo | None, verdict: str,
-             rule: str | None, channel: str | None, service: str | None) -> JudgedFlow:
+    def _row(
+        ev: FlowEvidence,
+        src: AddressInfo | None,
+        dst: AddressInfo | None,
+        verdict: str,
+        rule: str | None,
+        channel: str | None,
+        service: str | None,
+    ) -> JudgedFlow:
         return JudgedFlow(
             ev,
             src.zone.name if src and src.zone else None,
@@ -185,24 +223,43 @@ class FlowJudge:
             dst.tier.value if dst and dst.tier else None,
             src.display if src else ev.src_ip,
             dst.display if dst else ev.dst_ip,
-            service, verdict, rule, channel,
+            service,
+            verdict,
+            rule,
+            channel,
         )
 
     @staticmethod
-    def _finding(flow: FlowLike, ev: FlowEvidence, src: AddressInfo, dst: AddressInfo,
-                 rule: str, channel: str | None, service: str | None, verdict: str,
-                 message: str, message_ja: str) -> Finding:
+    def _finding(
+        flow: FlowLike,
+        ev: FlowEvidence,
+        src: AddressInfo,
+        dst: AddressInfo,
+        rule: str,
+        channel: str | None,
+        service: str | None,
+        verdict: str,
+        message: str,
+        message_ja: str,
+    ) -> Finding:
         severity = Severity.WARNING if flow.state == "attempted" else None
         return make_finding(
-            rule, message, message_ja,
+            rule,
+            message,
+            message_ja,
             Location(flow.input, frame=flow.first_frame),
             severity=severity,
             src_zone=src.zone.name if src.zone else None,
             dst_zone=dst.zone.name if dst.zone else None,
             src_tier=src.tier.value if src.tier else None,
             dst_tier=dst.tier.value if dst.tier else None,
-            src=src.display, dst=dst.display, service=service, flow=ev, channel=channel,
-            fingerprint=flow_fingerprint(rule, flow.src_ip, flow.dst_ip, flow.proto,
-                                         flow.dst_port, flow.vlan),
+            src=src.display,
+            dst=dst.display,
+            service=service,
+            flow=ev,
+            channel=channel,
+            fingerprint=flow_fingerprint(
+                rule, flow.src_ip, flow.dst_ip, flow.proto, flow.dst_port, flow.vlan
+            ),
             verdict=verdict,
         )

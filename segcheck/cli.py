@@ -1,0 +1,308 @@
+"""The `segcheck` command: a thin click layer over the library.
+
+Parse options, call the engine, render, write, map the exit code. Every SegcheckError becomes
+one `Error: file:line: message` line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import locale
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import SegcheckError, UsageError
+from .findings import Report
+from .report import CHECK_FORMATS, SCAN_FORMATS, render
+from .rules import RULES, RULES_VERSION, Severity, get_rule
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class InputProblem(click.ClickException):
+    """Bad input or usage: `Error: …` on stderr, exit status 2."""
+
+    exit_code = EXIT_ERROR
+
+
+def handle_errors(func: F) -> F:
+    """Translate library errors into exit status 2 with one clear message."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SegcheckError as exc:
+            raise InputProblem(str(exc)) from None
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except MemoryError:
+            raise InputProblem("out of memory while reading the input") from None
+        except Exception as exc:  # a bug in segcheck, not the user's input
+            if os.environ.get("SEGCHECK_DEBUG"):
+                raise
+            raise InputProblem(
+                f"internal error ({type(exc).__name__}: {exc}); please report it, "
+                "and set SEGCHECK_DEBUG=1 for details"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def default_lang() -> str:
+    """`ja` when the locale is Japanese, else `en`."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    loc = locale.getlocale()[0] or ""
+    return "ja" if loc.lower().startswith("ja") else "en"
+
+
+def parse_today(value: str | None) -> date | None:
+    """`--today` as a date (exit 2 when malformed)."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--today {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def resolve_timestamp(value: str | None) -> str | None:
+    """`--timestamp`, else SOURCE_DATE_EPOCH, else None (the engine then uses now)."""
+    if value is not None:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(f"--timestamp {value!r} is not an ISO 8601 time") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            moment = datetime.fromtimestamp(int(epoch), UTC)
+        except (ValueError, OverflowError):
+            raise UsageError(f"SOURCE_DATE_EPOCH {epoch!r} is not a Unix time") from None
+        return moment.isoformat().replace("+00:00", "Z")
+    return None
+
+
+def exit_code(report: Report, fail_on: str) -> int:
+    """1 when any finding is at or above `--fail-on`, else 0."""
+    threshold = Severity(fail_on).rank
+    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in report.findings) else 0
+
+
+def emit(text: str, output: str | None) -> None:
+    """Write rendered output to a file (only after rendering succeeded) or stdout."""
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write: {exc.strerror}") from None
+
+
+LANG = click.option(
+    "--lang",
+    type=click.Choice(["ja", "en"]),
+    default=None,
+    help="Language of messages and rule names (default: from the locale).",
+)
+TODAY = click.option(
+    "--today", metavar="DATE", help="Judge channel expiry against this date (YYYY-MM-DD)."
+)
+FAIL_ON = click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    default="high",
+    show_default=True,
+    help="Exit 1 when a finding is at or above this severity.",
+)
+OUTPUT = click.option("-o", "--output", metavar="FILE", help="Write the report to FILE.")
+TIMESTAMP = click.option(
+    "--timestamp",
+    metavar="ISO8601",
+    help="Fix the report's timestamp (default: SOURCE_DATE_EPOCH, else now).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="segcheck", message="%(prog)s %(version)s")
+def main() -> None:
+    """Prove, or disprove, the three-tier separation (三層の対策) of a municipal network.
+
+    Exit status: 0 no finding at or above --fail-on, 1 findings, 2 bad input or usage.
+    """
+
+
+@main.command()
+@click.argument("topology", type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(CHECK_FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@OUTPUT
+@LANG
+@TODAY
+@FAIL_ON
+@TIMESTAMP
+@handle_errors
+def check(
+    topology: str,
+    fmt: str,
+    output: str | None,
+    lang: str | None,
+    today: str | None,
+    fail_on: str,
+    timestamp: str | None,
+) -> None:
+    """Find every forbidden path in a planned TOPOLOGY (YAML or JSON)."""
+    from .engine import check as run_check
+
+    report = run_check(
+        topology, today=parse_today(today), generated_at=resolve_timestamp(timestamp)
+    )
+    emit(render(report, fmt, lang or default_lang()), output)
+    sys.exit(exit_code(report, fail_on))
+
+
+@main.command()
+@click.argument("topology", type=click.Path(dir_okay=False))
+@click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(SCAN_FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format (csv: the whole flow table).",
+)
+@OUTPUT
+@click.option(
+    "--extract",
+    metavar="FILE.pcap",
+    help="Write the packets of every violating flow to this capture file.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Read captures in this many processes.",
+)
+@LANG
+@TODAY
+@FAIL_ON
+@TIMESTAMP
+@handle_errors
+def scan(
+    topology: str,
+    captures: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    extract: str | None,
+    jobs: int,
+    lang: str | None,
+    today: str | None,
+    fail_on: str,
+    timestamp: str | None,
+) -> None:
+    """Judge the flows of CAPTURES (pcap, pcapng, gzip, Zeek conn.log) against TOPOLOGY."""
+    from .engine import scan as run_scan
+
+    progress = _progress_bar() if sys.stderr.isatty() and not os.environ.get("CI") else None
+    try:
+        report = run_scan(
+            topology,
+            list(captures),
+            today=parse_today(today),
+            generated_at=resolve_timestamp(timestamp),
+            jobs=jobs,
+            progress=progress,
+        )
+    finally:
+        if progress is not None:
+            click.echo("", err=True)
+    emit(render(report, fmt, lang or default_lang()), output)
+    if extract is not None:
+        from .capture import extract_packets
+
+        violating = [f.flow for f in report.findings if f.flow is not None]
+        extract_packets(list(captures), violating, extract)
+    sys.exit(exit_code(report, fail_on))
+
+
+def _progress_bar() -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        if total <= 0:
+            return
+        width = 30
+        filled = width * done // total
+        click.echo(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {100 * done // total:3d}%",
+            err=True,
+            nl=False,
+        )
+
+    return show
+
+
+@main.command()
+@LANG
+def rules(lang: str | None) -> None:
+    """List the rules (version 1) with severity and source clauses."""
+    language = lang or default_lang()
+    click.echo(f"segcheck rules version {RULES_VERSION}")
+    for rule in RULES:
+        click.echo(f"{rule.id:<24} {rule.severity.value:<9} {rule.name(language)}")
+
+
+@main.command()
+@click.argument("rule_id")
+@LANG
+@handle_errors
+def explain(rule_id: str, lang: str | None) -> None:
+    """Explain one rule: when it fires, how to fix it, and where it comes from."""
+    language = lang or default_lang()
+    rule = get_rule(rule_id)
+    heading = {"en": ("Fires when", "Fix", "Sources"), "ja": ("検出条件", "是正", "根拠")}
+    fires, fix, sources = heading["ja" if language == "ja" else "en"]
+    click.echo(f"{rule.id} ({rule.severity.value}): {rule.name(language)}")
+    click.echo(f"  {rule.name_ja if language != 'ja' else rule.name_en}\n")
+    click.echo(f"{fires}: {rule.summary(language)}\n")
+    click.echo(f"{fix}: {rule.remedy(language)}\n")
+    click.echo(f"{sources}:")
+    for source in rule.sources:
+        click.echo(f"  - {source}")
+
+
+def _register_optional_commands() -> None:
+    """Commands that live beside their concern (report, render)."""
+    try:
+        from .report.commands import COMMANDS
+    except ImportError:
+        return
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_optional_commands()

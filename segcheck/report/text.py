@@ -1,0 +1,132 @@
+"""Terminal output: findings grouped by rule, in English or Japanese."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from ..findings import Finding, Report
+from ..rules import RULES_BY_ID
+
+_LABELS = {
+    "en": {
+        "check": "check",
+        "scan": "scan",
+        "report": "report",
+        "profile": "profile",
+        "path": "path",
+        "permits": "permits",
+        "fix": "fix",
+        "remove_permits": "remove permits",
+        "remove_links": "remove links",
+        "pairs": "pairs",
+        "findings": "findings",
+        "excepted": "covered by channels",
+        "channel": "channel",
+        "summary": "summary",
+        "clean": "no findings: the three-tier separation holds",
+        "read": "packets read",
+        "skipped": "skipped",
+        "stopped": "stopped at",
+        "flows": "flows",
+        "frame": "frame",
+    },
+    "ja": {
+        "check": "構成検査",
+        "scan": "通信検査",
+        "report": "報告",
+        "profile": "モデル",
+        "path": "経路",
+        "permits": "許可ルール",
+        "fix": "是正",
+        "remove_permits": "許可ルールを削除",
+        "remove_links": "接続を削除",
+        "pairs": "組",
+        "findings": "件",
+        "excepted": "例外により許可",
+        "channel": "例外",
+        "summary": "集計",
+        "clean": "指摘なし: 三層分離は保たれている",
+        "read": "読込パケット",
+        "skipped": "スキップ",
+        "stopped": "停止位置",
+        "flows": "フロー",
+        "frame": "フレーム",
+    },
+}
+
+
+def _where(f: Finding) -> str:
+    loc = f.location
+    if loc.frame is not None:
+        return f"{loc.path}#{loc.frame}"
+    if loc.line is not None:
+        return f"{loc.path}:{loc.line}"
+    return loc.path
+
+
+def _finding_lines(f: Finding, lang: str, t: dict[str, str]) -> list[str]:
+    lines = [f"  {_where(f)}: [{f.severity.value}] {f.text(lang)}"]
+    if f.src_zone or f.dst_zone:
+        pair = f"{f.src_zone} ({f.src_tier}) -> {f.dst_zone} ({f.dst_tier})"
+        count = f"  [{f.count} {t['pairs']}]" if f.count > 1 else ""
+        svc = f"  {f.service}" if f.service else ""
+        lines.append(f"      {pair}: {f.src} -> {f.dst}{svc}{count}")
+    if f.path:
+        lines.append(f"      {t['path']}: {' > '.join(f.path)}")
+    if f.permits:
+        lines.append(f"      {t['permits']}: {', '.join(f.permits)}")
+    if f.remediation and (f.remediation.remove_permits or f.remediation.remove_links):
+        parts = []
+        if f.remediation.remove_permits:
+            parts.append(f"{t['remove_permits']} {', '.join(f.remediation.remove_permits)}")
+        if f.remediation.remove_links:
+            parts.append(f"{t['remove_links']} {', '.join(f.remediation.remove_links)}")
+        lines.append(f"      {t['fix']}: {'; '.join(parts)}")
+    if f.flow is not None:
+        fl = f.flow
+        vlan = f" vlan {fl.vlan}" if fl.vlan is not None else ""
+        lines.append(
+            f"      {fl.proto} {fl.src_ip}:{fl.src_port} -> {fl.dst_ip}:{fl.dst_port}{vlan} "
+            f"{fl.state}, {fl.packets} pkts, {fl.bytes} B, {t['frame']} {fl.first_frame}"
+        )
+    if f.channel and f.flow is None and f.node is None:
+        lines.append(f"      {t['channel']}: {f.channel}")
+    return lines
+
+
+def render(report: Report, lang: str = "en") -> str:
+    """Human-readable report, grouped by rule (worst severity first)."""
+    t = _LABELS["ja" if lang == "ja" else "en"]
+    topo = report.topology
+    out = [
+        f"segcheck {report.tool_version} {t[report.command]}: {topo.name} "
+        f"({topo.source.path}, {t['profile']} {topo.profile.value})"
+    ]
+    for cap in report.captures:
+        stop = ""
+        if cap.stopped_at is not None:
+            stop = f", {t['stopped']} byte {cap.stopped_at[0]} ({cap.stopped_at[2]})"
+        out.append(
+            f"  {cap.path} [{cap.kind}]: {t['read']} {cap.packets_read}, "
+            f"{t['skipped']} {cap.packets_skipped}{stop}"
+        )
+    if report.flows:
+        out.append(f"  {t['flows']}: {len(report.flows)}")
+    out.append("")
+    if not report.findings:
+        out.append(t["clean"])
+    for rule_id, group in groupby(report.findings, key=lambda f: f.rule):
+        items = list(group)
+        rule = RULES_BY_ID[rule_id]
+        out.append(f"{rule.id}  {rule.name(lang)}  ({len(items)} {t['findings']})")
+        for f in items:
+            out.extend(_finding_lines(f, lang, t))
+        out.append("")
+    if report.excepted:
+        out.append(f"{t['excepted']}: {len(report.excepted)}")
+        for f in report.excepted:
+            out.append(f"  {_where(f)}: {f.channel}: {f.text(lang)}")
+        out.append("")
+    summary = report.summary()
+    out.append(f"{t['summary']}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+    return "\n".join(out) + "\n"
