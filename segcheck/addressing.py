@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import netaddr
 
@@ -49,7 +49,7 @@ def parse_ip_text(text: str) -> IP | None:
         return None
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     """How an address relates to the plan."""
 
     ZONE = "zone"  # in a declared zone

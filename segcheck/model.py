@@ -10,10 +10,10 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 
-class Tier(str, Enum):
+class Tier(StrEnum):
     """The class a zone belongs to: three internal tiers and five external networks."""
 
     MYNUMBER = "mynumber"
@@ -84,7 +84,7 @@ def parse_tier(text: str) -> Tier | None:
         return TIER_ALIASES.get(text)
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """What a node does; decides whether it forwards, terminates or sanitizes."""
 
     TERMINAL = "terminal"
@@ -123,7 +123,7 @@ SECURITY_CLOUD_ROLES = frozenset({Role.CLOUD_PROXY, Role.MAIL_RELAY, Role.DNS_RE
 GATEWAY_ROLES = SANITIZING_ROLES | SECURITY_CLOUD_ROLES | {Role.JUKI_CS}
 
 
-class Profile(str, Enum):
+class Profile(StrEnum):
     """The network model of the municipality (domain.md §4.5)."""
 
     ALPHA = "alpha"
@@ -210,7 +210,7 @@ class Service:
         return False
 
 
-class SelectorKind(str, Enum):
+class SelectorKind(StrEnum):
     """What a permit or channel endpoint names."""
 
     ANY = "any"

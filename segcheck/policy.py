@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 from .addressing import AddressInfo
 from .model import ANY_SERVICE, Channel, Node, Profile, Role, Tier, Topology
 from .services import DEFAULT_ACCEPTS, DEFAULT_DELIVERS
 
 
-class CellKind(str, Enum):
+class CellKind(StrEnum):
     """What a cell of the matrix allows."""
 
     ALLOW = "allow"
@@ -80,7 +80,7 @@ def cell(src: Tier, dst: Tier) -> Cell:
     return MATRIX[(src, dst)]
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """The verdict on one fact (spec §3, §7)."""
 
     PERMITTED = "permitted"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from .errors import UsageError
 
@@ -21,7 +21,7 @@ SKI = "003_9ea6ce6cfe8284f6.txt"  # 堺市
 KMA = "004_ab9717e4f52a50f0.txt"  # 狛江市
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """Ordered severity; compare with `rank` (higher is worse)."""
 
     CRITICAL = "critical"
