@@ -45,6 +45,11 @@ ICMP6_FAMILY = {129: 128, 128: 128, 134: 133, 133: 133, 136: 135, 135: 135, 131:
 ICMP4_ERRORS = frozenset({3, 4, 5, 11, 12})
 ICMP6_ERRORS = frozenset({1, 2, 3, 4})
 
+# Query types whose sender is the initiator (echo, timestamp, information, mask, router and
+# neighbour solicitation).
+ICMP_QUERIES = {1: frozenset({8, 13, 15, 17, 10}), 58: frozenset({128, 133, 135})}
+SYN = 0x02
+
 VLAN_TPIDS = frozenset({0x8100, 0x88A8, 0x9100, 0x9200})
 PPP_TO_ETHERTYPE = {0x21: 0x0800, 0x57: 0x86DD, 0x281: 0x8847, 0x283: 0x8848}
 IPV6_EXT = frozenset({0, 43, 60, 139, 140})
@@ -259,6 +264,8 @@ class Decoder:
             typ = d[p]
             fam = (ICMP4_FAMILY if proto == 1 else ICMP6_FAMILY).get(typ, typ)
             sport = dport = fam
+            if typ in ICMP_QUERIES[proto]:
+                flags = SYN  # a query opens its flow the way a SYN does (initiator rule)
             if (proto == 1 and typ == 3) or (proto == 58 and typ == 1):
                 self._refusal(d, p + 8, c)
         elif proto in (4, 41, 47):
@@ -271,7 +278,22 @@ class Decoder:
             if len(self.rows) > before:
                 kind = KIND_TUNNEL
         self.rows.append(
-            (c.frame, c.ts, c.length, c.vo, c.vi, proto, shi, slo, dhi, dlo, sport, dport, flags, kind)
+            (
+                c.frame,
+                c.ts,
+                c.length,
+                c.vo,
+                c.vi,
+                proto,
+                shi,
+                slo,
+                dhi,
+                dlo,
+                sport,
+                dport,
+                flags,
+                kind,
+            )
         )
         if frag_id is not None:
             key = (c.vo, c.vi, proto, shi, slo, dhi, dlo, frag_id)
@@ -316,7 +338,9 @@ class Decoder:
         elif ptype == 0x880B:
             self._ppp(d, q, c)
         elif ptype == 0x88BE:  # ERSPAN type II has an 8-byte header (type I none, no S bit)
-            self._eth(d, q + 8 if flags & 0x1000 else q, Ctx(c.frame, c.ts, c.length, depth=99))
+            self._eth(
+                d, q + 8 if flags & 0x1000 else q, Ctx(c.frame, c.ts, c.length, depth=c.depth + 1)
+            )
         elif ptype == 0x22EB:  # ERSPAN type III: 12 bytes, plus 8 with the O bit
             w = be16(d, q + 10)
             q += 12 + (8 if w & 1 else 0)

@@ -110,9 +110,7 @@ def walk_pcap(
             break
         o0 = o
         try:
-            ends = np.array(
-                [o := o + 16 + unpack(buf, o + 8)[0] for _ in range(k)], dtype=np.int64
-            )
+            ends = np.array([o := o + 16 + unpack(buf, o + 8)[0] for _ in range(k)], dtype=np.int64)
         except struct.error:
             o = o0
             break
@@ -165,8 +163,7 @@ class PcapReader:
     def batches(self, chunk: int = CHUNK) -> Iterator[Batch]:
         h, st = self.h, self.state
         limit = _caplen_limit(h.snaplen)
-        if self.src.compressed:
-            self.src.read(self.start)  # decompressed streams cannot seek
+        self.src.skip(self.start)
         pos, pending, frame = self.start, b"", self.frame0
         stop_at = self.end if self.end is not None else 1 << 62
         eof = False
@@ -264,13 +261,12 @@ class PcapngReader:
             buf = pending + data if pending else data
             size = len(buf)
             o = 0
-            recs: list[tuple[int, int, int, int, int, int, int]] = []  # off, if, hi, lo, cap, len, data
+            recs: list[
+                tuple[int, int, int, int, int, int, int]
+            ] = []  # off, if, hi, lo, cap, len, data
             epbs: list[int] = []
             corrupt: str | None = None
             hdr = struct.Struct(endian + "II").unpack_from
-
-            def flush() -> Batch | None:
-                return self._make_batch(buf, epbs, recs, endian, base, frame)
 
             while o + 12 <= size:
                 btype, blen = hdr(buf, o)
@@ -304,7 +300,7 @@ class PcapngReader:
                         break
                     epbs.append(o)
                 elif btype == SHB:
-                    b = flush()
+                    b = self._make_batch(buf, epbs, recs, endian, base, frame)
                     if b is not None:
                         yield b
                         frame += len(b)
@@ -324,7 +320,7 @@ class PcapngReader:
                     ifc, _, hi, lo, cap, olen = struct.unpack_from(endian + "HHIIII", buf, o + 8)
                     recs.append((o, ifc, hi, lo, min(cap, blen - 32), olen, o + 28))
                 o += blen
-            b = flush()
+            b = self._make_batch(buf, epbs, recs, endian, base, frame)
             if b is not None:
                 yield b
                 frame += len(b)

@@ -10,10 +10,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
+_zlib_impl: Any
 try:  # python-isal decompresses gzip about 1.5x faster than zlib
-    from isal import isal_zlib as _zlib_impl  # type: ignore[import-not-found,unused-ignore]
+    from isal import isal_zlib as _zlib_impl
 except ImportError:  # pragma: no cover - isal is optional
     _zlib_impl = zlib
+_ZLIB_ERRORS: tuple[type[Exception], ...] = (zlib.error, _zlib_impl.error, OSError)
 
 GZIP_MAGIC = b"\x1f\x8b"
 _RAW_PIECE = 4 << 20
@@ -36,12 +38,14 @@ class ByteSource:
     error: the bytes decoded before the damage are delivered, then ``damage`` says what happened.
     """
 
-    def __init__(self, path: str | Path, start: int = 0) -> None:
+    def __init__(self, path: str | Path) -> None:
         self._f: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed in close()
         head = self._f.read(2)
         self.compressed = head == GZIP_MAGIC
         self.damage: str | None = None
-        self._f.seek(0 if self.compressed else start)
+        self._f.seek(0)
+        self.size = self._f.seek(0, 2)
+        self._f.seek(0)
         self._buf = b""
         self._q: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
         self._thread: threading.Thread | None = None
@@ -80,7 +84,7 @@ class ByteSource:
                 pending = d.unconsumed_tail
                 if out:
                     self._q.put(out)
-        except (zlib.error, _zlib_impl.error, OSError) as exc:
+        except _ZLIB_ERRORS as exc:
             self.damage = f"corrupt compressed data ({exc})"
         finally:
             self._q.put(None)
@@ -101,6 +105,31 @@ class ByteSource:
         data = b"".join(parts)
         self._buf = data[n:]
         return data[:n]
+
+    def peek(self, n: int) -> bytes:
+        """The next ``n`` bytes, without consuming them."""
+        if not self.compressed:
+            pos = self._f.tell()
+            data = self._f.read(n)
+            self._f.seek(pos)
+            return data
+        data = self.read(n)
+        self._buf = data + self._buf
+        return data
+
+    def skip(self, n: int) -> None:
+        if self.compressed:
+            while n > 0 and (piece := self.read(min(n, 8 << 20))):
+                n -= len(piece)
+        else:
+            self._f.seek(n, 1)
+
+    def raw_position(self) -> int:
+        """Bytes of the stored file consumed so far (approximate for gzip), for progress."""
+        try:
+            return self._f.tell()
+        except (OSError, ValueError):
+            return self.size
 
     def close(self) -> None:
         self._stop = True

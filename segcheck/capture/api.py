@@ -1,0 +1,313 @@
+"""Reading captures into flows: one file, many files, one file split across processes."""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CaptureError
+from .decode import Decoder
+from .fastpath import fast_rows
+from .flowtable import FlowTable, rows_to_columns
+from .model import CaptureInfo, CaptureResult, Flow, StoppedAt
+from .records import (
+    PCAP_MAGICS,
+    PCAPNG_MAGIC,
+    Batch,
+    PcapHeader,
+    PcapngReader,
+    PcapReader,
+    ReaderState,
+    _caplen_limit,
+    parse_pcap_header,
+)
+from .source import ByteSource, file_sha256
+from .zeek import looks_like_zeek, read_zeek
+
+Progress = Callable[[int, int], None]
+
+# A plain pcap at least this large is split across processes when jobs > 1.
+SPLIT_MIN_BYTES = 16 << 20
+
+
+@dataclass
+class Part:
+    """What one reader (whole file or byte range) produced; picklable for worker processes."""
+
+    kind: str
+    compressed: bool
+    table: FlowTable
+    state: ReaderState
+    skipped: int
+    flows: list[Flow] | None = None  # Zeek: flows directly
+    error: str | None = None
+    link_types: set[int] = field(default_factory=set)
+
+
+def _open_reader(src: ByteSource, path: str) -> PcapReader | PcapngReader | None:
+    head = src.peek(4096)
+    if head[:4] in PCAP_MAGICS:
+        h = parse_pcap_header(head)
+        if h is None:
+            raise CaptureError(path, f"pcap file header cut short ({len(head)} of 24 bytes)")
+        return PcapReader(src, h)
+    if head[:4] == PCAPNG_MAGIC:
+        return PcapngReader(src)
+    if looks_like_zeek(head):
+        return None
+    if not head:
+        if src.damage:
+            raise CaptureError(path, f"nothing could be read: {src.damage}")
+        return PcapReader(src, PcapHeader("<", False, 0, 1))  # 0 bytes: an empty capture
+    raise CaptureError(path, f"not a pcap, pcapng or Zeek conn.log (starts with {head[:4]!r})")
+
+
+def decode_batch(batch: Batch, dec: Decoder, table: FlowTable) -> None:
+    """Fast path for the common case, Python decoder for the rest; rows into ``table``."""
+    cols, slow = fast_rows(batch)
+    if len(slow):
+        dec.rows = []
+        buf, off, cap = batch.buf, batch.data_off, batch.caplen
+        lt, ts, ol = batch.linktype, batch.ts_ns, batch.origlen
+        for i in slow.tolist():
+            o = int(off[i])
+            dec.packet(
+                buf[o : o + int(cap[i])], int(lt[i]), batch.frame0 + i, int(ts[i]), int(ol[i])
+            )
+        if dec.rows:
+            extra = rows_to_columns(dec.rows)
+            cols = {k: np.concatenate((v, extra[k])) for k, v in cols.items()}
+    table.add_rows(cols)
+
+
+def iter_batches(
+    path: str, start: int | None = None, end: int | None = None, progress: Progress | None = None
+) -> Iterator[tuple[Batch, PcapReader | PcapngReader]]:
+    """Batches of a pcap/pcapng file (or of a byte range of a plain pcap)."""
+    with ByteSource(path) as src:
+        reader = _open_reader(src, path)
+        if reader is None:
+            return
+        if start is not None and isinstance(reader, PcapReader):
+            reader.start, reader.end = start, end
+        for batch in reader.batches():
+            yield batch, reader
+            if progress is not None:
+                progress(src.raw_position(), src.size)
+
+
+def scan_part(
+    path: str, start: int | None = None, end: int | None = None, progress: Progress | None = None
+) -> Part:
+    """Read a whole file (or a byte range of a plain pcap) into a flow table."""
+    with ByteSource(path) as src:
+        reader = _open_reader(src, path)
+        if reader is None:
+            flows, n, skipped = read_zeek(src, path)
+            if n == 0 and skipped:
+                raise CaptureError(path, "no readable Zeek conn.log entry")
+            st = ReaderState(records=n)
+            return Part("zeek-conn", src.compressed, FlowTable(), st, skipped, flows)
+        if start is not None and isinstance(reader, PcapReader):
+            reader.start, reader.end = start, end
+        table, dec = FlowTable(), Decoder()
+        for batch in reader.batches():
+            decode_batch(batch, dec, table)
+            if progress is not None:
+                progress(src.raw_position(), src.size)
+        table.frag_first, table.orphans = dec.frag_first, dec.orphans
+        return Part(reader.kind, src.compressed, table, reader.state, dec.skipped)
+
+
+def _scan_task(path: str, start: int | None, end: int | None) -> Part:
+    # Exceptions with custom __init__ do not survive pickling; carry the message instead.
+    try:
+        return scan_part(path, start, end)
+    except CaptureError as exc:
+        return Part("", False, FlowTable(), ReaderState(), 0, error=exc.detail)
+
+
+def _finish(path: str, part: Part, sha: str) -> CaptureResult:
+    st = part.state
+    if part.flows is not None:
+        flows = sorted(part.flows, key=lambda f: (f.first_frame, f.src_ip, f.dst_ip, f.dst_port))
+    else:
+        flows = part.table.flows(path)
+    if st.records == 0 and st.stopped_at is not None:
+        raise CaptureError(path, f"no packet could be read: {st.stopped_at.reason}")
+    info = CaptureInfo(
+        path=path,
+        kind=part.kind,
+        sha256=sha,
+        compressed=part.compressed,
+        packets_read=st.records,
+        packets_skipped=part.skipped,
+        stopped_at=st.stopped_at,
+        link_types=tuple(sorted(st.link_types)),
+    )
+    return CaptureResult(info, tuple(flows))
+
+
+def read_capture(path: str | Path) -> CaptureResult:
+    """Flows of one capture: pcap, pcapng (either may be gzipped) or Zeek conn.log.
+
+    The format is sniffed from the content, never the name. Damage stops reading where it is
+    found and is reported in ``info.stopped_at``; :class:`CaptureError` is raised only when
+    nothing could be read. A 0-byte file is an empty capture (as tshark treats it).
+    """
+    p = str(path)
+    with ThreadPoolExecutor(1) as pool:  # hashing overlaps with parsing (hashlib drops the GIL)
+        sha = pool.submit(file_sha256, p)
+        part = scan_part(p)
+        return _finish(p, part, sha.result())
+
+
+def _pcap_split_points(path: str, parts: int) -> list[int] | None:
+    """Record-aligned offsets splitting a plain pcap into ``parts`` ranges, or None.
+
+    A split point is found by trying each offset after the nominal cut until 16 consecutive
+    record headers look valid. This is only a guess: each range's reader checks that it ends
+    exactly on the next range's start, and the caller falls back to one reader otherwise.
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        h = parse_pcap_header(f.read(24))
+        if h is None or size < SPLIT_MIN_BYTES:
+            return None
+        limit = _caplen_limit(h.snaplen)
+        rec = struct.Struct(h.endian + "IIII")
+        frac_max = 1_000_000_000 if h.nanos else 1_000_000
+        points = [24]
+        for i in range(1, parts):
+            cut = size * i // parts
+            f.seek(cut)
+            win = f.read(1 << 20)
+            found = None
+            for o in range(0, len(win) - 16 * 1024):
+                q, ok, prev = o, True, None
+                for _ in range(16):
+                    sec, frac, cap, orig = rec.unpack_from(win, q)
+                    if cap > limit or orig < cap or frac >= frac_max:
+                        ok = False
+                        break
+                    if prev is not None and abs(sec - prev) > 86400:
+                        ok = False
+                        break
+                    prev, q = sec, q + 16 + cap
+                    if q + 16 > len(win):
+                        ok = False
+                        break
+                if ok:
+                    found = cut + o
+                    break
+            if found is None or found <= points[-1]:
+                return None
+            points.append(found)
+        points.append(size)
+        return points
+
+
+def read_captures(
+    paths: Sequence[str | Path], jobs: int = 1, progress: Progress | None = None
+) -> list[CaptureResult]:
+    """Read several captures, in parallel processes when ``jobs`` > 1.
+
+    A large plain pcap is split into byte ranges read by several processes; the flow tables are
+    merged, giving exactly the result of one reader. ``progress(done, total)`` reports bytes of
+    input processed. Raises the first :class:`CaptureError` (in input order) after all inputs
+    are read.
+    """
+    names = [str(p) for p in paths]
+    sizes = [os.path.getsize(p) for p in names]
+    total = sum(sizes)
+    if jobs <= 1 or not names:
+        results, done = [], 0
+        for name, size in zip(names, sizes, strict=True):
+            base = done
+
+            def report(pos: int, _size: int, base: int = base) -> None:
+                if progress is not None:
+                    progress(base + pos, total)
+
+            with ThreadPoolExecutor(1) as pool:
+                sha = pool.submit(file_sha256, name)
+                results.append(_finish(name, scan_part(name, progress=report), sha.result()))
+            done += size
+            if progress is not None:
+                progress(done, total)
+        return results
+    return _read_parallel(names, sizes, jobs, progress)
+
+
+def _read_parallel(
+    names: list[str], sizes: list[int], jobs: int, progress: Progress | None
+) -> list[CaptureResult]:
+    total = sum(sizes)
+    done = 0
+    plans: list[list[tuple[int | None, int | None]]] = []
+    for name in names:
+        points = _pcap_split_points(name, jobs)
+        if points is None:
+            plans.append([(None, None)])
+        else:
+            plans.append([(points[i], points[i + 1]) for i in range(len(points) - 1)])
+    with ProcessPoolExecutor(jobs) as pool, ThreadPoolExecutor(1) as hasher:
+        futs: list[list[Future[Part]]] = [
+            [pool.submit(_scan_task, name, s, e) for s, e in plan]
+            for name, plan in zip(names, plans, strict=True)
+        ]
+        shas = [hasher.submit(file_sha256, n) for n in names]
+        results: list[CaptureResult | CaptureError] = []
+        for name, size, plan, fl, sha in zip(names, sizes, plans, futs, shas, strict=True):
+            parts = [f.result() for f in fl]
+            merged = _merge_parts(name, plan, parts)
+            if merged is None:  # a split point was wrong: read the file in one go
+                merged = pool.submit(_scan_task, name, None, None).result()
+            done += size
+            if progress is not None:
+                progress(done, total)
+            if merged.error is not None:
+                results.append(CaptureError(name, merged.error))
+                continue
+            try:
+                results.append(_finish(name, merged, sha.result()))
+            except CaptureError as exc:
+                results.append(exc)
+    for r in results:
+        if isinstance(r, CaptureError):
+            raise r
+    return [r for r in results if isinstance(r, CaptureResult)]
+
+
+def _merge_parts(
+    name: str, plan: list[tuple[int | None, int | None]], parts: list[Part]
+) -> Part | None:
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    if first.error is not None:
+        return first
+    table, state = FlowTable(), ReaderState()
+    skipped = 0
+    for i, p in enumerate(parts):
+        if p.error is not None:
+            return None
+        p.table.shift_frames(state.records)
+        table.merge(p.table)
+        skipped += p.skipped
+        state.link_types |= p.state.link_types
+        if p.state.stopped_at is not None:
+            s = p.state.stopped_at
+            state.stopped_at = StoppedAt(s.byte_offset, s.frame + state.records, s.reason)
+            state.records += p.state.records
+            break  # one reader would have stopped here too: later ranges do not count
+        state.records += p.state.records
+        if i + 1 < len(parts) and not p.state.aligned:
+            return None
+    return Part(first.kind, first.compressed, table, state, skipped)

@@ -1,0 +1,326 @@
+"""Mergeable flow table: per-flow aggregates in numpy columns.
+
+Rows (one per packet layer, see :mod:`.decode`) are turned into aggregate rows keyed by the
+bidirectional flow key, then grouped. Every aggregate is a sum, min or max, so tables built from
+any split of the input (file chunks, processes, machines) merge into exactly the table of the
+whole input. Memory grows with the number of flows, not packets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+
+import numpy as np
+
+from .decode import (
+    KIND_PACKET,
+    KIND_REFUSAL,
+    KIND_TUNNEL,
+    NO_TCP,
+    ROW_DTYPE,
+    FragKey,
+    Row,
+)
+from .model import SERVICE_PORTS, Flow, proto_name
+
+BIG = np.int64(1 << 62)  # "never" for min-aggregated frame numbers and times
+
+KEY = ("vo", "vi", "proto", "ahi", "alo", "bhi", "blo", "pa", "pb")
+# Side A is the smaller (address, port) endpoint; "_b" columns count what side B sent.
+SUM = ("packets", "pk_b", "bytes", "ans_a", "ans_b", "ref_a", "ref_b")
+MIN = ("ts_min", "fcode", "syn_a", "syn_b")  # fcode = first_frame * 2 + side of first sender
+MAX = ("ts_max", "tunnel")
+COLUMNS = KEY + SUM + MIN + MAX
+
+Columns = dict[str, np.ndarray]
+
+_SERVICE_PORTS = np.array(sorted(SERVICE_PORTS), dtype=np.int64)
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xBF58476D1CE4E5B9)
+
+
+def empty_columns() -> Columns:
+    return {
+        k: np.empty(0, dtype=np.uint64 if k in ("ahi", "alo", "bhi", "blo") else np.int64)
+        for k in COLUMNS
+    }
+
+
+def rows_to_columns(rows: list[Row]) -> Columns:
+    arr = np.array(rows, dtype=ROW_DTYPE) if rows else np.empty(0, dtype=ROW_DTYPE)
+    return {name: arr[name] for name in ROW_DTYPE.names or ()}
+
+
+def aggregate_rows(r: Mapping[str, np.ndarray]) -> Columns:
+    """Per-row aggregate columns (not yet grouped) from decoded row columns."""
+    shi, slo, dhi, dlo = r["shi"], r["slo"], r["dhi"], r["dlo"]
+    sport, dport = r["sport"], r["dport"]
+    swap = (shi > dhi) | (
+        (shi == dhi) & ((slo > dlo) | ((slo == dlo) & (sport > dport)))
+    )  # the row was sent by side B
+    frame, flags, kind = r["frame"], r["flags"], r["kind"]
+    pkt = kind != KIND_REFUSAL
+    a_side, b_side = pkt & ~swap, pkt & swap
+    syn = pkt & ((flags & (NO_TCP | 0x12)) == 0x02)  # SYN (or ICMP query) without ACK
+    ans = pkt & ((flags & (NO_TCP | 0x04)) != 0x04)  # anything but a TCP RST
+    ref = kind == KIND_REFUSAL
+    i64 = np.int64
+    return {
+        "vo": r["vo"],
+        "vi": r["vi"],
+        "proto": r["proto"],
+        "ahi": np.where(swap, dhi, shi),
+        "alo": np.where(swap, dlo, slo),
+        "bhi": np.where(swap, shi, dhi),
+        "blo": np.where(swap, slo, dlo),
+        "pa": np.where(swap, dport, sport),
+        "pb": np.where(swap, sport, dport),
+        "packets": pkt.astype(i64),
+        "pk_b": b_side.astype(i64),
+        "bytes": np.where(pkt, r["length"], 0),
+        "ans_a": (ans & ~swap).astype(i64),
+        "ans_b": (ans & swap).astype(i64),
+        "ref_a": (ref & ~swap).astype(i64),
+        "ref_b": (ref & swap).astype(i64),
+        "ts_min": np.where(pkt, r["ts"], BIG),
+        "fcode": np.where(pkt, frame * 2 + swap, BIG),
+        "syn_a": np.where(syn & a_side, frame, BIG),
+        "syn_b": np.where(syn & b_side, frame, BIG),
+        "ts_max": np.where(pkt, r["ts"], -BIG),
+        "tunnel": (kind == KIND_TUNNEL).astype(i64),
+    }
+
+
+def _hash(c: Mapping[str, np.ndarray]) -> np.ndarray:
+    h = np.zeros(len(c["proto"]), dtype=np.uint64)
+    for k in KEY:
+        h ^= c[k].astype(np.uint64, copy=False)
+        h *= _M1
+        h ^= h >> np.uint64(31)
+        h *= _M2
+    return h
+
+
+def group(c: Mapping[str, np.ndarray]) -> Columns:
+    """Group aggregate rows by flow key (exact: a hash collision falls back to a full sort)."""
+    n = len(c["proto"])
+    if n == 0:
+        return empty_columns()
+    h = _hash(c)
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    edge = np.empty(n, dtype=bool)
+    edge[0] = True
+    np.not_equal(hs[1:], hs[:-1], out=edge[1:])
+    starts = np.flatnonzero(edge)
+    counts = np.diff(np.append(starts, n))
+    out: Columns = {}
+    for k in KEY:
+        v = c[k][order]
+        first = v[starts]
+        if not np.array_equal(v, np.repeat(first, counts)):
+            return _group_exact(c)
+        out[k] = first
+    for k in SUM:
+        out[k] = np.add.reduceat(c[k][order], starts)
+    for k in MIN:
+        out[k] = np.minimum.reduceat(c[k][order], starts)
+    for k in MAX:
+        out[k] = np.maximum.reduceat(c[k][order], starts)
+    return out
+
+
+def _group_exact(c: Mapping[str, np.ndarray]) -> Columns:
+    n = len(c["proto"])
+    order = np.lexsort([c[k] for k in reversed(KEY)])
+    edge = np.zeros(n, dtype=bool)
+    edge[0] = True
+    for k in KEY:
+        v = c[k][order]
+        edge[1:] |= v[1:] != v[:-1]
+    starts = np.flatnonzero(edge)
+    out: Columns = {k: c[k][order][starts] for k in KEY}
+    for k in SUM:
+        out[k] = np.add.reduceat(c[k][order], starts)
+    for k in MIN:
+        out[k] = np.minimum.reduceat(c[k][order], starts)
+    for k in MAX:
+        out[k] = np.maximum.reduceat(c[k][order], starts)
+    return out
+
+
+def concat(tables: list[Columns]) -> Columns:
+    return {k: np.concatenate([t[k] for t in tables]) for k in COLUMNS}
+
+
+class FlowTable:
+    """Flows of one capture (or of part of it); ``merge`` combines parts exactly."""
+
+    def __init__(self) -> None:
+        self._main: Columns = empty_columns()
+        self._pending: list[Columns] = []
+        self._pending_rows = 0
+        self.frag_first: dict[FragKey, tuple[int, int, int, int]] = {}
+        self.orphans: list[tuple[FragKey, Row]] = []
+
+    def add(self, grouped: Columns) -> None:
+        """Add already grouped (or per-row aggregate) columns."""
+        self._pending.append(grouped)
+        self._pending_rows += len(grouped["proto"])
+        # Regroup only when the pending part outgrows the main table: amortised linear cost.
+        if self._pending_rows > max(len(self._main["proto"]), 1 << 18):
+            self._compact()
+
+    def add_rows(self, rows: Mapping[str, np.ndarray]) -> None:
+        self.add(group(aggregate_rows(rows)))
+
+    def _compact(self) -> None:
+        if self._pending:
+            self._main = group(concat([self._main, *self._pending]))
+            self._pending, self._pending_rows = [], 0
+
+    def columns(self) -> Columns:
+        self._compact()
+        return self._main
+
+    def merge(self, other: FlowTable) -> None:
+        self.add(other.columns())
+        for key, val in other.frag_first.items():
+            old = self.frag_first.get(key)
+            if old is None or old[0] > val[0]:
+                self.frag_first[key] = val
+        self.orphans.extend(other.orphans)
+
+    def shift_frames(self, offset: int) -> None:
+        """Renumber frames by ``offset`` (a table built from a later part of a file)."""
+        if not offset:
+            return
+        c = self.columns()
+        for k, mult in (("fcode", 2), ("syn_a", 1), ("syn_b", 1)):
+            v = c[k]
+            c[k] = np.where(v == BIG, v, v + offset * mult)
+        self.frag_first = {k: (v[0] + offset, *v[1:]) for k, v in self.frag_first.items()}
+        self.orphans = [(k, (r[0] + offset, *r[1:])) for k, r in self.orphans]
+
+    def resolve_fragments(self) -> None:
+        """Give non-first fragments the ports of their first fragment (same key and IP id)."""
+        if not self.orphans:
+            return
+        rows: list[Row] = []
+        for key, row in self.orphans:
+            first = self.frag_first.get(key)
+            if first is not None:
+                _, sport, dport, _ = first
+                row = row[:10] + (sport, dport, NO_TCP, KIND_PACKET)
+            rows.append(row)
+        self.orphans = []
+        self.add_rows(rows_to_columns(rows))
+
+    def flows(self, input_path: str) -> list[Flow]:
+        self.resolve_fragments()
+        return columns_to_flows(self.columns(), input_path)
+
+
+_addr_cache: dict[tuple[int, int], str] = {}
+
+
+def _addr(hi: int, lo: int) -> str:
+    s = _addr_cache.get((hi, lo))
+    if s is None:
+        if hi == 0 and lo >> 32 == 0xFFFF:
+            s = str(ipaddress.IPv4Address(lo & 0xFFFFFFFF))
+        else:
+            s = str(ipaddress.IPv6Address((hi << 64) | lo))
+        if len(_addr_cache) > 1 << 20:
+            _addr_cache.clear()
+        _addr_cache[(hi, lo)] = s
+    return s
+
+
+def columns_to_flows(c: Columns, input_path: str) -> list[Flow]:
+    keep = c["packets"] > 0  # refusal marks about packets never seen make no flow
+    c = {k: v[keep] for k, v in c.items()}
+    n = len(c["proto"])
+    if n == 0:
+        return []
+    proto = c["proto"]
+    syn_a, syn_b = c["syn_a"], c["syn_b"]
+    a_svc = np.isin(c["pa"], _SERVICE_PORTS) & (proto != 1) & (proto != 58)
+    b_svc = np.isin(c["pb"], _SERVICE_PORTS) & (proto != 1) & (proto != 58)
+    first_b = (c["fcode"] & 1).astype(bool)
+    # Initiator rules of spec §7, in order: SYN sender, non-service port side, first sender.
+    init_b = np.where(
+        (syn_a != BIG) | (syn_b != BIG),
+        syn_b < syn_a,
+        np.where(a_svc != b_svc, a_svc, first_b),
+    )
+    pk_b = c["pk_b"]
+    pk_resp = np.where(init_b, c["packets"] - pk_b, pk_b)
+    ans_resp = np.where(init_b, c["ans_a"], c["ans_b"])
+    refused = np.where(init_b, c["ref_b"], c["ref_a"]) > 0
+    opened = np.where(init_b, syn_b, syn_a) != BIG
+    # No answer: UDP and others are attempts; TCP and ICMP only when the capture saw the flow
+    # open (SYN / query), else it may have started before the capture or run asymmetrically.
+    silent_known = ((proto != 6) & (proto != 1) & (proto != 58)) | opened
+    state = np.where(
+        ans_resp > 0,
+        0,
+        np.where(refused | (pk_resp > 0) | silent_known, 1, 2),
+    )
+    order = np.lexsort(
+        (c["pb"], c["pa"], c["blo"], c["bhi"], c["alo"], c["ahi"], proto, c["vi"], c["vo"])
+        + (c["fcode"] >> 1,)
+    )
+    states = ("established", "attempted", "unknown")
+    cols = [
+        v[order].tolist()
+        for v in (
+            init_b,
+            c["ahi"],
+            c["alo"],
+            c["bhi"],
+            c["blo"],
+            c["pa"],
+            c["pb"],
+            proto,
+            c["vo"],
+            c["vi"],
+            c["packets"],
+            c["bytes"],
+            c["ts_min"] / 1e9,
+            c["ts_max"] / 1e9,
+            c["fcode"] >> 1,
+            state,
+            c["tunnel"],
+        )
+    ]
+    flows = []
+    for ib, ahi, alo, bhi, blo, pa, pb, pr, vo, vi, pk, by, t0, t1, ff, st, tun in zip(
+        *cols, strict=True
+    ):
+        a, b = _addr(ahi, alo), _addr(bhi, blo)
+        if ib:
+            a, b, pa, pb = b, a, pb, pa
+        if pr in (1, 58):
+            pa = 0
+        flows.append(
+            Flow(
+                a,
+                b,
+                proto_name(pr),
+                pa,
+                pb,
+                None if vo < 0 else vo,
+                pk,
+                by,
+                t0,
+                t1,
+                ff,
+                states[st],
+                input_path,
+                bool(tun),
+                None if vi < 0 else vi,
+            )
+        )
+    return flows
