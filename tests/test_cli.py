@@ -1,0 +1,75 @@
+"""The command line: exit codes 0/1/2, one clear message, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from segcheck import __version__
+from segcheck.cli import default_lang, main, resolve_timestamp
+
+BAD_ROLE = "segcheck: 1\nzones:\n  a: {tier: lgwan, subnets: [10.0.0.0/8]}\nnodes:\n  fw1: {role: firwall, ip: 10.0.0.1}\n"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_version() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out.strip() == f"segcheck {__version__}"
+
+
+def test_rules_lists_every_rule_in_both_languages() -> None:
+    code, out, _ = run("rules", "--lang", "en")
+    assert code == 0 and "MN-ISOLATION" in out and "My Number tier isolation" in out
+    code, out, _ = run("rules", "--lang", "ja")
+    assert code == 0 and "マイナンバー利用事務系の分離" in out
+
+
+def test_explain_known_and_unknown_rule() -> None:
+    code, out, _ = run("explain", "lg-inet-split", "--lang", "en")
+    assert code == 0 and "004_ab9717e4f52a50f0.txt" in out
+    code, out, err = run("explain", "NOPE")
+    assert code == 2 and "unknown rule 'NOPE'" in err and "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("check", "missing.yaml"), "missing.yaml: no such file"),
+        (("check", "{bad}", "--today", "tomorrow"), "--today 'tomorrow' is not a date"),
+        (("check", "{bad}"), "bad.yaml:5: node 'fw1': unknown role 'firwall'"),
+        (("check", "{bad}", "--format", "pdf"), "Invalid value for '--format'"),
+        (("check", "{bad}", "--timestamp", "noon"), "--timestamp 'noon' is not an ISO 8601 time"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_ROLE, encoding="utf-8")
+    code, out, err = run(*(a.replace("{bad}", str(bad)) for a in args))
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in out + err
+
+
+def test_default_lang_follows_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    assert default_lang() == "ja"
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert default_lang() == "en"
+
+
+def test_timestamp_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert resolve_timestamp(None) is None
+    assert resolve_timestamp("2026-01-02T03:04:05+09:00") == "2026-01-01T18:04:05Z"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    assert resolve_timestamp(None) == "1970-01-01T00:00:00Z"
