@@ -64,10 +64,14 @@ def _where(f: Finding) -> str:
     return loc.path
 
 
+def _zone(zone: str | None, tier: str | None) -> str:
+    return f"{zone} ({tier})" if zone else "(no zone)"
+
+
 def _finding_lines(f: Finding, lang: str, t: dict[str, str]) -> list[str]:
     lines = [f"  {_where(f)}: [{f.severity.value}] {f.text(lang)}"]
     if f.src_zone or f.dst_zone:
-        pair = f"{f.src_zone} ({f.src_tier}) -> {f.dst_zone} ({f.dst_tier})"
+        pair = f"{_zone(f.src_zone, f.src_tier)} -> {_zone(f.dst_zone, f.dst_tier)}"
         count = f"  [{f.count} {t['pairs']}]" if f.count > 1 else ""
         svc = f"  {f.service}" if f.service else ""
         lines.append(f"      {pair}: {f.src} -> {f.dst}{svc}{count}")
