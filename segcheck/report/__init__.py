@@ -17,6 +17,11 @@ Formatter = Callable[[Report, str], str]
 FORMATTERS: dict[str, str] = {
     "text": "text:render",
     "json": "json_format:render",
+    "sarif": "sarif:render",
+    "junit": "junit:render",
+    "md": "markdown:render",
+    "csv": "csv_format:render",
+    "html": "html:render",
 }
 
 CHECK_FORMATS = ("text", "json", "sarif", "junit", "html", "md")

@@ -1,0 +1,305 @@
+"""SARIF 2.1.0 output for code-scanning dashboards (GitHub code scanning and others).
+
+Built from plain dicts. Every rule of the catalogue appears once in `tool.driver.rules`, in
+catalogue order, so `ruleIndex` is stable between runs. Locations are relative URIs under
+`%SRCROOT%` (GitHub rejects absolute file paths); findings covered by a channel are results with
+an accepted external suppression whose justification is the channel's reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import PurePath, PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from ..findings import Finding, Report
+from ..model import Channel, Topology
+from ..rules import RULES, RULES_VERSION, Rule, Severity
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "segcheck/v1"
+
+LEVELS: dict[Severity, str] = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.WARNING: "warning",
+    Severity.INFO: "note",
+}
+# GitHub code scanning ranks security alerts by this property (0.0-10.0).
+SECURITY_SEVERITY: dict[Severity, str] = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "7.5",
+    Severity.WARNING: "4.0",
+    Severity.INFO: "1.0",
+}
+RULE_INDEX: dict[str, int] = {rule.id: index for index, rule in enumerate(RULES)}
+
+
+def artifact_uri(path: str) -> str:
+    """A relative, percent-encoded URI for an input path.
+
+    Relative paths are kept as given (posix separators). An absolute path becomes relative to
+    the working directory when it lies below it, else only its file name is kept: SARIF
+    consumers resolve URIs against the checkout (`%SRCROOT%`), never against this machine.
+    """
+    pure = PurePath(path)
+    if pure.is_absolute():
+        try:
+            pure = pure.relative_to(os.getcwd())
+        except ValueError:
+            pure = PurePath(pure.name)
+    posix = PurePosixPath(*pure.parts).as_posix() if pure.parts else path
+    return quote(posix, safe="/-._~")
+
+
+def _artifact_location(path: str, index: int | None) -> dict[str, Any]:
+    location: dict[str, Any] = {"uri": artifact_uri(path), "uriBaseId": SRCROOT}
+    if index is not None:
+        location["index"] = index
+    return location
+
+
+def _rule_descriptor(rule: Rule) -> dict[str, Any]:
+    sources = "\n".join(f"- {s}" for s in rule.sources)
+    help_text = (
+        f"{rule.summary_en}\n\nFix: {rule.remedy_en}\n\n"
+        f"{rule.name_ja}\n{rule.summary_ja}\n是正: {rule.remedy_ja}\n\nSources / 根拠:\n{sources}"
+    )
+    return {
+        "id": rule.id,
+        "name": rule.name_en,
+        "shortDescription": {"text": rule.name_en},
+        "fullDescription": {"text": rule.summary_en},
+        "help": {"text": help_text, "markdown": help_text.replace("\n", "  \n")},
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": {
+            "name_ja": rule.name_ja,
+            "description_ja": rule.summary_ja,
+            "severity": rule.severity.value,
+            "security-severity": SECURITY_SEVERITY[rule.severity],
+            "sources": list(rule.sources),
+            "tags": ["security", "network-separation"],
+        },
+    }
+
+
+def _hop_line(topology: Topology, hop: str) -> int | None:
+    node = topology.nodes.get(hop)
+    if node is not None:
+        return node.line
+    zone = topology.zones.get(hop)
+    return zone.line if zone is not None else None
+
+
+def _code_flows(finding: Finding, topology: Topology, topo_index: int) -> list[dict[str, Any]]:
+    locations = []
+    for step, hop in enumerate(finding.path):
+        physical: dict[str, Any] = {
+            "artifactLocation": _artifact_location(topology.source.path, topo_index)
+        }
+        line = _hop_line(topology, hop)
+        if line is not None:
+            physical["region"] = {"startLine": line}
+        locations.append(
+            {
+                "location": {"physicalLocation": physical, "message": {"text": hop}},
+                "executionOrder": step,
+            }
+        )
+    return [{"threadFlows": [{"locations": locations}]}]
+
+
+def _properties(finding: Finding) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "severity": finding.severity.value,
+        "message_en": finding.message,
+        "message_ja": finding.message_ja,
+    }
+    for key in ("src_zone", "dst_zone", "src_tier", "dst_tier", "src", "dst", "service"):
+        value = getattr(finding, key)
+        if value is not None:
+            props[key] = value
+    if finding.count != 1:
+        props["count"] = finding.count
+    if finding.path:
+        props["path"] = list(finding.path)
+    if finding.permits:
+        props["permits"] = list(finding.permits)
+    if finding.remediation is not None:
+        props["remediation"] = {
+            "remove_permits": list(finding.remediation.remove_permits),
+            "remove_links": list(finding.remediation.remove_links),
+        }
+    if finding.node is not None:
+        props["node"] = finding.node
+    if finding.channel is not None:
+        props["channel"] = finding.channel
+    if finding.verdict is not None:
+        props["verdict"] = finding.verdict
+    if finding.location.frame is not None:
+        props["frame"] = finding.location.frame
+    if finding.flow is not None:
+        fl = finding.flow
+        props["flow"] = {
+            "src_ip": fl.src_ip,
+            "dst_ip": fl.dst_ip,
+            "proto": fl.proto,
+            "src_port": fl.src_port,
+            "dst_port": fl.dst_port,
+            "vlan": fl.vlan,
+            "packets": fl.packets,
+            "bytes": fl.bytes,
+            "first_frame": fl.first_frame,
+            "first_seen": fl.first_seen,
+            "state": fl.state,
+        }
+    return props
+
+
+def _result(
+    finding: Finding,
+    lang: str,
+    report: Report,
+    artifact_index: dict[str, int],
+    channels: dict[str, Channel],
+    excepted: bool,
+) -> dict[str, Any]:
+    loc = finding.location
+    index = artifact_index.get(loc.path)
+    physical: dict[str, Any] = {"artifactLocation": _artifact_location(loc.path, index)}
+    if loc.line is not None and loc.frame is None:
+        physical["region"] = {"startLine": loc.line}
+    result: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "ruleIndex": RULE_INDEX[finding.rule],
+        "level": LEVELS[finding.severity],
+        "message": {"text": finding.text(lang)},
+        "locations": [{"physicalLocation": physical}],
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+    }
+    if finding.path:
+        topo_index = artifact_index[report.topology.source.path]
+        result["codeFlows"] = _code_flows(finding, report.topology, topo_index)
+    channel = channels.get(finding.channel) if finding.channel is not None else None
+    if channel is not None and channel.line is not None and finding.node is None:
+        topo_path = report.topology.source.path
+        result["relatedLocations"] = [
+            {
+                "id": 0,
+                "physicalLocation": {
+                    "artifactLocation": _artifact_location(
+                        topo_path, artifact_index.get(topo_path)
+                    ),
+                    "region": {"startLine": channel.line},
+                },
+                "message": {"text": f"channel {channel.id}"},
+            }
+        ]
+    if excepted:
+        justification = channel.reason if channel is not None else f"channel {finding.channel}"
+        result["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": justification,
+                "properties": {"channel": finding.channel},
+            }
+        ]
+    result["properties"] = _properties(finding)
+    return result
+
+
+def _notifications(report: Report, artifact_index: dict[str, int]) -> list[dict[str, Any]]:
+    notes = []
+    for cap in report.captures:
+        if cap.stopped_at is None:
+            continue
+        offset, frame, reason = cap.stopped_at
+        notes.append(
+            {
+                "level": "warning",
+                "descriptor": {"id": "capture-damaged"},
+                "message": {
+                    "text": f"{cap.path}: reading stopped at byte {offset} (frame {frame}): "
+                    f"{reason}; flows after this point are not judged"
+                },
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": _artifact_location(
+                                cap.path, artifact_index.get(cap.path)
+                            )
+                        }
+                    }
+                ],
+                "properties": {"byte_offset": offset, "frame": frame, "reason": reason},
+            }
+        )
+    return notes
+
+
+def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
+    """The SARIF log as a JSON-ready dict."""
+    artifacts = []
+    artifact_index: dict[str, int] = {}
+    for item in report.inputs:
+        if item.path in artifact_index:
+            continue
+        artifact_index[item.path] = len(artifacts)
+        artifacts.append(
+            {
+                "location": {"uri": artifact_uri(item.path), "uriBaseId": SRCROOT},
+                "roles": ["analysisTarget"],
+                "hashes": {"sha-256": item.sha256},
+                "properties": {"kind": item.kind},
+            }
+        )
+    channels = {c.id: c for c in report.topology.channels}
+    results = [
+        _result(f, lang, report, artifact_index, channels, excepted=False) for f in report.findings
+    ]
+    results += [
+        _result(f, lang, report, artifact_index, channels, excepted=True) for f in report.excepted
+    ]
+    invocation: dict[str, Any] = {
+        "executionSuccessful": True,
+        "endTimeUtc": report.generated_at,
+        "toolExecutionNotifications": _notifications(report, artifact_index),
+    }
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "segcheck",
+                        "version": report.tool_version,
+                        "semanticVersion": report.tool_version,
+                        "rules": [_rule_descriptor(rule) for rule in RULES],
+                        "properties": {"rules_version": RULES_VERSION},
+                    }
+                },
+                "invocations": [invocation],
+                "artifacts": artifacts,
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+                "properties": {
+                    "command": report.command,
+                    "topology": report.topology.name,
+                    "profile": report.topology.profile.value,
+                    "today": report.today,
+                    "summary": report.summary(),
+                },
+            }
+        ],
+    }
+
+
+def render(report: Report, lang: str = "en") -> str:
+    """SARIF 2.1.0 JSON (stable key order, UTF-8 kept readable)."""
+    return json.dumps(sarif_dict(report, lang), ensure_ascii=False, indent=2) + "\n"

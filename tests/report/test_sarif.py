@@ -1,0 +1,118 @@
+"""SARIF: valid against the official 2.1.0 schema, and carrying what code scanning needs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from segcheck.findings import Report
+from segcheck.report import render
+from segcheck.rules import RULES
+
+from .conftest import CAPTURE_PATH, TOPOLOGY_PATH, assert_golden, check_report, empty_report
+from .conftest import scan_report as build_scan_report
+
+SCHEMA = Path(__file__).parents[1] / "data" / "sarif" / "sarif-schema-2.1.0.json"
+
+
+def _sarif(report: Report, lang: str = "en") -> dict:
+    return json.loads(render(report, "sarif", lang))
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft4Validator:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+@pytest.mark.parametrize("build", [check_report, build_scan_report, empty_report])
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_valid_against_schema(validator, build, lang) -> None:
+    log = _sarif(build(), lang)
+    errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+
+
+def test_rules_once_each_with_japanese_and_sources() -> None:
+    run = _sarif(check_report())["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == [r.id for r in RULES]
+    split = rules[[r["id"] for r in rules].index("LG-INET-SPLIT")]
+    assert split["properties"]["name_ja"] == "通信経路の分割"
+    assert split["defaultConfiguration"]["level"] == "error"
+    assert "根拠" in split["help"]["text"] and "domain.md" in split["help"]["text"]
+    warning = rules[[r["id"] for r in rules].index("LG-OUTBOUND-DATA")]
+    assert warning["defaultConfiguration"]["level"] == "warning"
+
+
+def test_results_locations_codeflows_fingerprints() -> None:
+    report = check_report()
+    run = _sarif(report)["runs"][0]
+    results = run["results"]
+    first = results[0]
+    assert first["ruleId"] == "LG-INET-SPLIT"
+    assert run["tool"]["driver"]["rules"][first["ruleIndex"]]["id"] == "LG-INET-SPLIT"
+    loc = first["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == TOPOLOGY_PATH
+    assert loc["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+    assert loc["region"]["startLine"] == report.findings[0].location.line
+    hops = [
+        step["location"]["message"]["text"]
+        for step in first["codeFlows"][0]["threadFlows"][0]["locations"]
+    ]
+    assert hops == ["lg-term-01", "fw-core", "inet-mail"]
+    assert first["partialFingerprints"]["segcheck/v1"] == report.findings[0].fingerprint
+    assert run["artifacts"][0]["hashes"]["sha-256"] == report.topology.source.sha256
+    for result in results:
+        uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert not uri.startswith("/") and "://" not in uri
+
+
+def test_excepted_is_suppressed_with_channel_reason() -> None:
+    results = _sarif(check_report())["runs"][0]["results"]
+    suppressed = [r for r in results if "suppressions" in r]
+    assert len(suppressed) == 1
+    (sup,) = suppressed[0]["suppressions"]
+    assert sup == {
+        "kind": "external",
+        "status": "accepted",
+        "justification": "中間サーバーへの副本登録",
+        "properties": {"channel": "CH-1"},
+    }
+
+
+def test_flows_point_at_capture_with_frame_and_notification() -> None:
+    run = _sarif(build_scan_report())["runs"][0]
+    flow_result = run["results"][0]
+    loc = flow_result["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == CAPTURE_PATH and "region" not in loc
+    assert flow_result["properties"]["frame"] == 7
+    levels = {r["ruleId"]: r["level"] for r in run["results"] if "suppressions" not in r}
+    assert levels == {"LG-INET-SPLIT": "error", "MN-NO-INTERNET": "warning"}
+    (invocation,) = run["invocations"]
+    assert invocation["executionSuccessful"] is True
+    (note,) = invocation["toolExecutionNotifications"]
+    assert note["properties"]["frame"] == 118 and CAPTURE_PATH in note["message"]["text"]
+
+
+def test_japanese_message_text() -> None:
+    result = _sarif(check_report(), "ja")["runs"][0]["results"][0]
+    assert result["message"]["text"].startswith("lg (LGWAN接続系)")
+    assert result["properties"]["message_en"].startswith("lg (lgwan)")
+
+
+def test_absolute_paths_never_leak(tmp_path, monkeypatch) -> None:
+    from segcheck.report.sarif import artifact_uri
+
+    monkeypatch.chdir(tmp_path)
+    assert artifact_uri(str(tmp_path / "topo" / "市.yaml")) == "topo/%E5%B8%82.yaml"
+    assert artifact_uri("/elsewhere/x y.pcap") == "x%20y.pcap"
+
+
+@pytest.mark.parametrize("build", [check_report, build_scan_report])
+def test_golden(build) -> None:
+    report = build()
+    assert_golden(f"{report.command}.sarif", render(report, "sarif", "en"))
