@@ -54,11 +54,13 @@ VLAN_TPIDS = frozenset({0x8100, 0x88A8, 0x9100, 0x9200})
 PPP_TO_ETHERTYPE = {0x21: 0x0800, 0x57: 0x86DD, 0x281: 0x8847, 0x283: 0x8848}
 IPV6_EXT = frozenset({0, 43, 60, 139, 140})
 PORT_PROTOS = frozenset({6, 17, 33, 132, 136})
-VXLAN_PORT, GENEVE_PORT, MPLS_UDP_PORT, TEREDO_PORT = 4789, 6081, 6635, 3544
+VXLAN_PORT, GENEVE_PORT, MPLS_UDP_PORT, TEREDO_PORT, L2TP_PORT = 4789, 6081, 6635, 3544, 1701
 MAX_DEPTH = 8
 
 # Link types this decoder understands; other records are counted as skipped.
-SUPPORTED_LINKTYPES = frozenset({0, 1, 9, 12, 14, 50, 101, 108, 113, 228, 229, 239, 276})
+SUPPORTED_LINKTYPES = frozenset(
+    {0, 1, 9, 10, 12, 14, 50, 101, 108, 113, 228, 229, 239, 242, 258, 276}
+)
 
 FragKey = tuple[int, int, int, int, int, int, int, int]  # vo, vi, proto, s/d hi/lo, ip id
 
@@ -110,6 +112,17 @@ class Decoder:
             self._ppp(d, 0, c)
         elif lt == 239:
             self._nflog(d, c)
+        elif lt == 242:  # IP over InfiniBand: two 20-byte addresses, type, reserved
+            if len(d) >= 44:
+                self._ethertype(be16(d, 40), d, 44, c)
+        elif lt == 10:  # FDDI: frame control and two addresses, then LLC/SNAP
+            if d[13:16] == b"\xaa\xaa\x03":
+                self._ethertype(be16(d, 19), d, 21, c)
+        elif lt == 258 and c.depth == 0:  # Apple PKTAP: header length and inner DLT (LE)
+            hlen, inner = int.from_bytes(d[0:4], "little"), int.from_bytes(d[4:8], "little")
+            c.depth = 1
+            if 8 <= hlen < len(d):
+                self._link(d[hlen:], inner, c)
         else:
             self.skipped += 1
 
@@ -213,7 +226,7 @@ class Decoder:
         shi, slo = int.from_bytes(d[o + 8 : o + 16], "big"), int.from_bytes(d[o + 16 : o + 24])
         dhi, dlo = int.from_bytes(d[o + 24 : o + 32], "big"), int.from_bytes(d[o + 32 : o + 40])
         p, frag_id = o + 40, None
-        for _ in range(16):
+        for _ in range(256):  # every header takes at least 8 bytes, so the packet bounds this
             if nh in IPV6_EXT:
                 nh, p = d[p], p + (d[p + 1] + 1) * 8
             elif nh == 51:  # AH counts its length in 4-octet units
@@ -314,6 +327,14 @@ class Decoder:
                 self._ip(d, inner, Ctx(c.frame, c.ts, c.length, c.vo, c.vi, c.depth))
         elif dport == MPLS_UDP_PORT:
             self._mpls(d, q, Ctx(c.frame, c.ts, c.length, c.vo, c.vi, c.depth))
+        elif sport == L2TP_PORT and dport == L2TP_PORT:
+            flags = be16(d, q)
+            if flags & 0x800F != 2:  # data messages of L2TPv2 only
+                return
+            q += 6 + (2 if flags & 0x4000 else 0) + (4 if flags & 0x0800 else 0)
+            if flags & 0x0200:
+                q += 2 + be16(d, q)
+            self._ppp(d, q, Ctx(c.frame, c.ts, c.length, c.vo, c.vi, c.depth))
         elif TEREDO_PORT in (sport, dport) and len(d) > q:
             while be16(d, q) in (0, 1) and len(d) > q + 8:  # origin / authentication indicators
                 q += 8 if be16(d, q) == 0 else 13 + d[q + 2] + d[q + 3]

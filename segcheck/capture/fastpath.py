@@ -13,6 +13,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .decode import (
     GENEVE_PORT,
+    L2TP_PORT,
     MPLS_UDP_PORT,
     NO_TCP,
     ROW_DTYPE,
@@ -24,7 +25,7 @@ from .records import Batch
 
 _HEAD = 58  # Ethernet (14) + 802.1Q (4) + IPv6 header (40)
 _L4 = 14  # through the TCP flags byte
-_TUNNEL_PORTS = np.array([VXLAN_PORT, GENEVE_PORT, MPLS_UDP_PORT, TEREDO_PORT])
+_TUNNEL_PORTS = np.array([VXLAN_PORT, GENEVE_PORT, MPLS_UDP_PORT, TEREDO_PORT, L2TP_PORT])
 
 
 def _be16(a: np.ndarray, i: int) -> np.ndarray:
@@ -52,7 +53,8 @@ def fast_rows(batch: Batch) -> tuple[dict[str, np.ndarray], np.ndarray]:
     et = _be16(head, 12)
     tagged = et == 0x8100
     et = np.where(tagged, _be16(head, 16), et)
-    l3h = np.where(tagged[:, None], head[:, 18:58], head[:, 14:54])
+    anytag = bool(tagged.any())
+    l3h = np.where(tagged[:, None], head[:, 18:58], head[:, 14:54]) if anytag else head[:, 14:54]
     ver = l3h[:, 0] >> 4
     v4 = (et == 0x0800) & (ver == 4)
     v6 = (et == 0x86DD) & (ver == 6)
@@ -69,7 +71,7 @@ def fast_rows(batch: Batch) -> tuple[dict[str, np.ndarray], np.ndarray]:
     tagged, v4, proto, tcp = tagged[sel], v4[sel], proto[sel], tcp[sel]
     l4h = sliding_window_view(b, _L4)[off[idx] + l4]
     sport, dport = _be16(l4h, 0), _be16(l4h, 2)
-    tun = ~tcp & (np.isin(dport, _TUNNEL_PORTS) | (sport == TEREDO_PORT))
+    tun = ~tcp & (np.isin(dport, _TUNNEL_PORTS) | np.isin(sport, (TEREDO_PORT, L2TP_PORT)))
     if tun.any():
         keep = ~tun
         idx, l3h, l4h, tagged, v4, proto, tcp = (
@@ -77,15 +79,20 @@ def fast_rows(batch: Batch) -> tuple[dict[str, np.ndarray], np.ndarray]:
         )
         sport, dport = sport[keep], dport[keep]
         head = head[keep]
-    vid = np.where(tagged, _be16(head, 14) & 0xFFF, 0)
-    vo = np.where(vid == 0, -1, vid)
-    s4 = np.uint64(V4MAPPED) | _be_u64(l3h, 12, 4)
-    d4 = np.uint64(V4MAPPED) | _be_u64(l3h, 16, 4)
-    zero = np.zeros(len(idx), dtype=np.uint64)
-    shi = np.where(v4, zero, _be_u64(l3h, 8, 8))
-    slo = np.where(v4, s4, _be_u64(l3h, 16, 8))
-    dhi = np.where(v4, zero, _be_u64(l3h, 24, 8))
-    dlo = np.where(v4, d4, _be_u64(l3h, 32, 8))
+    if anytag:
+        vid = np.where(tagged, _be16(head, 14) & 0xFFF, 0)
+        vo = np.where(vid == 0, -1, vid)
+    else:
+        vo = np.full(len(idx), -1, dtype=np.int64)
+    slo = np.uint64(V4MAPPED) | _be_u64(l3h, 12, 4)
+    dlo = np.uint64(V4MAPPED) | _be_u64(l3h, 16, 4)
+    shi = np.zeros(len(idx), dtype=np.uint64)
+    dhi = np.zeros(len(idx), dtype=np.uint64)
+    if not v4.all():  # IPv6 addresses only when there are IPv6 packets
+        w6 = np.flatnonzero(~v4)
+        l3v6 = l3h[w6]
+        shi[w6], slo[w6] = _be_u64(l3v6, 8, 8), _be_u64(l3v6, 16, 8)
+        dhi[w6], dlo[w6] = _be_u64(l3v6, 24, 8), _be_u64(l3v6, 32, 8)
     cols = {
         "frame": idx + batch.frame0,
         "ts": batch.ts_ns[idx],

@@ -222,20 +222,19 @@ class FlowTable:
         return columns_to_flows(self.columns(), input_path)
 
 
-_addr_cache: dict[tuple[int, int], str] = {}
-
-
-def _addr(hi: int, lo: int) -> str:
-    s = _addr_cache.get((hi, lo))
-    if s is None:
-        if hi == 0 and lo >> 32 == 0xFFFF:
-            s = str(ipaddress.IPv4Address(lo & 0xFFFFFFFF))
+def _addr_strings(hi: np.ndarray, lo: np.ndarray) -> dict[tuple[int, int], str]:
+    """Text form of each distinct address (formatting once per address, not per flow)."""
+    v4 = hi == 0
+    pairs = [(0, x) for x in np.unique(lo[v4]).tolist()]
+    pairs += set(zip(hi[~v4].tolist(), lo[~v4].tolist(), strict=True))
+    out: dict[tuple[int, int], str] = {}
+    for h, lo_ in pairs:
+        if h == 0 and lo_ >> 32 == 0xFFFF:
+            s = f"{(lo_ >> 24) & 255}.{(lo_ >> 16) & 255}.{(lo_ >> 8) & 255}.{lo_ & 255}"
         else:
-            s = str(ipaddress.IPv6Address((hi << 64) | lo))
-        if len(_addr_cache) > 1 << 20:
-            _addr_cache.clear()
-        _addr_cache[(hi, lo)] = s
-    return s
+            s = str(ipaddress.IPv6Address((h << 64) | lo_))
+        out[(h, lo_)] = s
+    return out
 
 
 def columns_to_flows(c: Columns, input_path: str) -> list[Flow]:
@@ -273,6 +272,10 @@ def columns_to_flows(c: Columns, input_path: str) -> list[Flow]:
         + (c["fcode"] >> 1,)
     )
     states = ("established", "attempted", "unknown")
+    pnames = {p: proto_name(p) for p in np.unique(proto).tolist()}
+    names = _addr_strings(
+        np.concatenate((c["ahi"], c["bhi"])), np.concatenate((c["alo"], c["blo"]))
+    )
     cols = [
         v[order].tolist()
         for v in (
@@ -299,7 +302,7 @@ def columns_to_flows(c: Columns, input_path: str) -> list[Flow]:
     for ib, ahi, alo, bhi, blo, pa, pb, pr, vo, vi, pk, by, t0, t1, ff, st, tun in zip(
         *cols, strict=True
     ):
-        a, b = _addr(ahi, alo), _addr(bhi, blo)
+        a, b = names[(ahi, alo)], names[(bhi, blo)]
         if ib:
             a, b, pa, pb = b, a, pb, pa
         if pr in (1, 58):
@@ -308,7 +311,7 @@ def columns_to_flows(c: Columns, input_path: str) -> list[Flow]:
             Flow(
                 a,
                 b,
-                proto_name(pr),
+                pnames[pr],
                 pa,
                 pb,
                 None if vo < 0 else vo,

@@ -106,6 +106,20 @@ class ByteSource:
         self._buf = data[n:]
         return data[:n]
 
+    def readinto(self, mv: memoryview) -> int:
+        """Fill ``mv``; fewer bytes only at the end of the stream."""
+        if self.compressed:
+            data = self.read(len(mv))
+            mv[: len(data)] = data
+            return len(data)
+        total = 0
+        while total < len(mv):
+            got = self._f.readinto(mv[total:])
+            if not got:
+                break
+            total += got
+        return total
+
     def peek(self, n: int) -> bytes:
         """The next ``n`` bytes, without consuming them."""
         if not self.compressed:
