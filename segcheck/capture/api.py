@@ -78,7 +78,11 @@ def decode_batch(batch: Batch, dec: Decoder, table: FlowTable) -> None:
         for i in slow.tolist():
             o = int(off[i])
             dec.packet(
-                buf[o : o + int(cap[i])], int(lt[i]), batch.frame0 + i, int(ts[i]), int(ol[i])
+                bytes(buf[o : o + int(cap[i])]),
+                int(lt[i]),
+                batch.frame0 + i,
+                int(ts[i]),
+                int(ol[i]),
             )
         if dec.rows:
             extra = rows_to_columns(dec.rows)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import queue
 import threading
 import zlib
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import Any
 
 _zlib_impl: Any
 try:  # python-isal decompresses gzip about 1.5x faster than zlib
@@ -39,7 +40,7 @@ class ByteSource:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self._f: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._f: io.BufferedReader = open(path, "rb")  # noqa: SIM115 - closed in close()
         head = self._f.read(2)
         self.compressed = head == GZIP_MAGIC
         self.damage: str | None = None
