@@ -242,7 +242,7 @@ class _Builder:
                 raise self.fail((*where, "icmp"), f"service {name!r}: icmp must be true or false")
             if not (ports["tcp"] or ports["udp"] or icmp):
                 raise self.fail(where, f"service {name!r}: names no tcp or udp port and no icmp")
-            line = self.doc.line(where)
+            line = self.doc.record_line(where)
             self.services[name] = Service(name, ports["tcp"], ports["udp"], icmp, line)
 
     def read_zones(self, value: Any) -> None:
@@ -284,7 +284,7 @@ class _Builder:
             )
             label = spec.get("label")
             self.zones[name] = Zone(
-                name, tier, subnets, None if label is None else str(label), self.doc.line(where)
+                name, tier, subnets, None if label is None else str(label), self.doc.record_line(where)
             )
         self.check_overlaps()
 
@@ -420,7 +420,7 @@ class _Builder:
                 role,
                 tuple(addresses),
                 None if label is None else str(label),
-                self.doc.line(where),
+                self.doc.record_line(where),
                 None,
                 allow,
                 accepts,
@@ -480,7 +480,7 @@ class _Builder:
         source = self.selector(spec.get("from", "any"), (*where, "from"), f"{what} from")
         destination = self.selector(spec.get("to", "any"), (*where, "to"), f"{what} to")
         services = self.service_names(spec.get("service", ANY_SERVICE), (*where, "service"), what)
-        return Permit(pid, owner, source, destination, services, self.doc.line(where))
+        return Permit(pid, owner, source, destination, services, self.doc.record_line(where))
 
     def read_links(self, value: Any) -> tuple[Link, ...]:
         if not isinstance(value, list):
@@ -505,7 +505,7 @@ class _Builder:
             if key in seen:
                 raise self.fail(where, f"link {i + 1}: duplicate link {a!r}--{b!r}")
             seen.add(key)
-            links.append(Link(a, b, self.doc.line(where)))
+            links.append(Link(a, b, self.doc.record_line(where)))
         return tuple(links)
 
     def read_channels(self, value: Any) -> tuple[Channel, ...]:
@@ -543,7 +543,7 @@ class _Builder:
                     None if spec.get("approved_by") is None else str(spec["approved_by"]),
                     None if spec.get("ticket") is None else str(spec["ticket"]),
                     expires,
-                    self.doc.line(where),
+                    self.doc.record_line(where),
                 )
             )
         return tuple(channels)

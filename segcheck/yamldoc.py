@@ -64,6 +64,10 @@ class Document:
         """A TopologyError naming the file and the line of `where`."""
         return TopologyError(self.path, message, self.line(where))
 
+    def record_line(self, where: Path) -> int | None:
+        """Line to keep in the model: known for YAML; None for JSON, never re-parsed for it."""
+        return self.line(where) if isinstance(self.data, LDict) else None
+
     def line(self, where: Path) -> int | None:
         """Line of the value at a key path, or of its nearest located ancestor."""
         root = self.data
