@@ -244,7 +244,7 @@ def _notifications(report: Report, artifact_index: dict[str, int]) -> list[dict[
 
 def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
     """The SARIF log as a JSON-ready dict."""
-    artifacts = []
+    artifacts: list[dict[str, Any]] = []
     artifact_index: dict[str, int] = {}
     for item in report.inputs:
         if item.path in artifact_index:

@@ -1,0 +1,165 @@
+"""JUnit XML (`check --format junit`): a broken separation shows up in CI as a failed test.
+
+One test suite per rule. A rule judged per zone pair (the policy matrix names it for the pair's
+tiers) gets one test case per ordered pair of zones, passing when no path was found; findings
+about a node or a channel get a test case each. A rule with nothing to test still gets one
+passing case, so every rule of the catalogue is visible in the CI summary.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+
+from ..addressing import AddressMap, Scope
+from ..findings import Finding, Report
+from ..model import PUBLIC_INTERNET_ZONE, Topology
+from ..policy import CellKind, cell
+from ..rules import RULES
+
+
+# Characters XML 1.0 cannot carry at all, even escaped; input names must not break the file.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """The text with characters XML 1.0 forbids replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _zone_names(report: Report) -> list[str]:
+    """Declared zones, plus the public Internet when anything lives there."""
+    topo = report.topology
+    names = sorted(topo.zones)
+    mentioned = {
+        zone
+        for f in (*report.findings, *report.excepted)
+        for zone in (f.src_zone, f.dst_zone)
+        if zone is not None
+    }
+    public = PUBLIC_INTERNET_ZONE.name
+    if public in mentioned or _has_public_nodes(topo):
+        names.append(public)
+    return names
+
+
+def _has_public_nodes(topo: Topology) -> bool:
+    addresses = AddressMap(topo.zones.values(), topo.nodes.values())
+    return any(
+        addresses.lookup(ip).scope is Scope.PUBLIC
+        for node in topo.nodes.values()
+        for ip in node.addresses
+    )
+
+
+def pair_name(src_zone: str | None, dst_zone: str | None) -> str:
+    """The test case name of a zone pair."""
+    return f"{src_zone or '?'} -> {dst_zone or '?'}"
+
+
+def _case_name(finding: Finding) -> str:
+    if finding.node is not None:
+        return f"node {finding.node}"
+    if finding.channel is not None and finding.src_zone is None:
+        return f"channel {finding.channel}"
+    if finding.src_zone is not None or finding.dst_zone is not None:
+        return pair_name(finding.src_zone, finding.dst_zone)
+    return finding.location.path
+
+
+def _witness(finding: Finding, lang: str) -> str:
+    loc = finding.location
+    where = loc.path
+    if loc.line is not None:
+        where += f":{loc.line}"
+    if loc.frame is not None:
+        where += f"#{loc.frame}"
+    lines = [f"{where}: [{finding.severity.value}] {finding.text(lang)}"]
+    if finding.src is not None or finding.dst is not None:
+        service = f" ({finding.service})" if finding.service else ""
+        lines.append(f"  {finding.src} -> {finding.dst}{service}, pairs: {finding.count}")
+    if finding.path:
+        lines.append(f"  path: {' > '.join(finding.path)}")
+    if finding.permits:
+        lines.append(f"  permits: {', '.join(finding.permits)}")
+    rem = finding.remediation
+    if rem is not None and (rem.remove_permits or rem.remove_links):
+        fix = [*(f"remove permit {p}" for p in rem.remove_permits)]
+        fix += [f"remove link {link}" for link in rem.remove_links]
+        lines.append(f"  fix: {'; '.join(fix)}")
+    if finding.flow is not None:
+        fl = finding.flow
+        lines.append(
+            f"  flow: {fl.proto} {fl.src_ip}:{fl.src_port} -> {fl.dst_ip}:{fl.dst_port} "
+            f"{fl.state}, frame {fl.first_frame} of {fl.input}"
+        )
+    return "\n".join(lines)
+
+
+def _cases(report: Report) -> dict[str, dict[str, list[Finding]]]:
+    """rule -> test case name -> findings (empty list: a passing case)."""
+    topo = report.topology
+    cases: dict[str, dict[str, list[Finding]]] = defaultdict(dict)
+    zones = _zone_names(report)
+    for src in zones:
+        for dst in zones:
+            src_tier, dst_tier = topo.zone_tier(src), topo.zone_tier(dst)
+            if src_tier is dst_tier:
+                continue
+            the_cell = cell(src_tier, dst_tier)
+            if the_cell.kind is not CellKind.ALLOW and the_cell.rule is not None:
+                cases[the_cell.rule][pair_name(src, dst)] = []
+    for finding in report.findings:
+        cases[finding.rule].setdefault(_case_name(finding), []).append(finding)
+    return cases
+
+
+def render(report: Report, lang: str = "en") -> str:
+    """JUnit XML: <testsuites> with one <testsuite> per rule, in catalogue order."""
+    cases = _cases(report)
+    excepted: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for finding in report.excepted:
+        excepted[(finding.rule, _case_name(finding))].append(finding)
+    root = ET.Element("testsuites", name=f"segcheck {report.command}: {report.topology.name}")
+    total = failed = 0
+    for rule in RULES:
+        rule_cases = cases.get(rule.id) or {"topology": []}
+        suite = ET.SubElement(root, "testsuite", name=f"{rule.id} {rule.name(lang)}")
+        suite_failures = 0
+        for name in sorted(rule_cases):
+            findings = rule_cases[name]
+            case = ET.SubElement(
+                suite, "testcase", classname=f"segcheck.{rule.id}", name=name, time="0"
+            )
+            if findings:
+                suite_failures += 1
+                first = findings[0]
+                failure = ET.SubElement(
+                    case, "failure", message=first.text(lang), type=first.severity.value
+                )
+                failure.text = "\n\n".join(_witness(f, lang) for f in findings) + "\n"
+            covered = excepted.get((rule.id, name))
+            if covered:
+                out = ET.SubElement(case, "system-out")
+                out.text = "\n".join(
+                    f"covered by channel {f.channel}: {f.text(lang)}" for f in covered
+                )
+        suite.set("tests", str(len(rule_cases)))
+        suite.set("failures", str(suite_failures))
+        suite.set("errors", "0")
+        suite.set("skipped", "0")
+        suite.set("time", "0")
+        suite.set("timestamp", report.generated_at.removesuffix("Z"))
+        total += len(rule_cases)
+        failed += suite_failures
+    root.set("tests", str(total))
+    root.set("failures", str(failed))
+    root.set("errors", "0")
+    root.set("time", "0")
+    for element in root.iter():
+        element.attrib = {k: xml_text(v) for k, v in element.attrib.items()}
+        if element.text:
+            element.text = xml_text(element.text)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -1,0 +1,120 @@
+"""CSV, JUnit and Markdown formatters, and the registry as a whole."""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from segcheck.report import CHECK_FORMATS, FORMATTERS, SCAN_FORMATS, render
+from segcheck.report.csv_format import COLUMNS, safe_cell
+
+from .conftest import (
+    SAMPLE_YAML,
+    assert_golden,
+    check_report,
+    empty_report,
+    sample_topology,
+    scan_report,
+)
+
+# html needs Graphviz for its diagram; its own tests cover it (test_html.py).
+TEXT_FORMATS = sorted(set(FORMATTERS) - {"html"})
+
+
+def test_every_cli_format_is_registered() -> None:
+    assert set(CHECK_FORMATS) | set(SCAN_FORMATS) <= set(FORMATTERS)
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+@pytest.mark.parametrize("build", [empty_report, check_report, scan_report])
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_every_format_renders_every_report(fmt, build, lang) -> None:
+    first = render(build(), fmt, lang)
+    assert first and first == render(build(), fmt, lang)
+
+
+# csv -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+81", "'+81"),
+        ("-lg", "'-lg"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("lg-term-01", "lg-term-01"),
+        (443, "443"),
+        (None, ""),
+    ],
+)
+def test_formula_injection_guard(value, expected) -> None:
+    assert safe_cell(value) == expected
+
+
+def test_csv_is_the_whole_flow_table() -> None:
+    report = scan_report()
+    rows = list(csv.reader(io.StringIO(render(report, "csv"))))
+    assert tuple(rows[0]) == COLUMNS
+    assert len(rows) == 1 + len(report.flows)
+    by_verdict = {row[COLUMNS.index("verdict")]: row for row in rows[1:]}
+    assert set(by_verdict) == {"sanitized", "excepted", "violation", "permitted"}
+    assert by_verdict["excepted"][COLUMNS.index("channel")] == "CH-1"
+    permitted = by_verdict["permitted"]
+    assert permitted[COLUMNS.index("src")] == "'-lg-term-01"
+    assert permitted[COLUMNS.index("dst")] == "'@lg-mail"
+
+
+# junit -----------------------------------------------------------------------
+
+
+def test_junit_one_case_per_rule_and_zone_pair() -> None:
+    root = ET.fromstring(render(check_report(), "junit"))
+    assert root.tag == "testsuites"
+    suites = {s.get("name").split()[0]: s for s in root.iter("testsuite")}
+    split = suites["LG-INET-SPLIT"]
+    cases = {c.get("name"): c for c in split.iter("testcase")}
+    assert set(cases) == {"inet -> lg", "inet -> lgwan", "lg -> inet", "lgwan -> inet"}
+    failure = cases["lg -> inet"].find("failure")
+    assert failure is not None and "lg-term-01 > fw-core > inet-mail" in failure.text
+    assert cases["inet -> lg"].find("failure") is None
+    assert split.get("failures") == "1"
+    node_case = suites["MN-TERMINAL-CONTROLS"].find("testcase")
+    assert node_case.get("name") == "node mn-term-02"
+    assert int(root.get("failures")) == 3
+    assert int(root.get("tests")) == sum(int(s.get("tests")) for s in suites.values())
+
+
+def test_junit_clean_report_passes_everything() -> None:
+    root = ET.fromstring(render(empty_report(), "junit"))
+    assert root.get("failures") == "0" and int(root.get("tests")) > 14
+
+
+def test_junit_survives_control_characters() -> None:
+    yaml_text = SAMPLE_YAML.replace("name: サンプル市", 'name: "bad\\x01 サンプル市')
+    yaml_text = yaml_text.replace("庁内ネットワーク\n", '庁内ネットワーク"\n', 1)
+    report = check_report(sample_topology(yaml_text))
+    ET.fromstring(render(report, "junit"))
+
+
+# markdown --------------------------------------------------------------------
+
+
+def test_markdown_escapes_table_breakers() -> None:
+    text = render(check_report(), "md", "en")
+    assert '| =HYPERLINK("http://x") 旧システム移行 |' in text
+    assert "lg-term-01 → fw-core → inet-mail" in text
+    assert "**EXPIRED** 2025-03-31" in text
+
+
+@pytest.mark.parametrize("fmt", ["junit", "md", "csv"])
+@pytest.mark.parametrize("build", [check_report, scan_report])
+def test_golden(fmt, build) -> None:
+    report = build()
+    for lang in ("en", "ja") if fmt == "md" else ("en",):
+        assert_golden(f"{report.command}.{lang}.{fmt}", render(report, fmt, lang))
