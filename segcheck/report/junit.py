@@ -18,7 +18,6 @@ from ..model import PUBLIC_INTERNET_ZONE, Topology
 from ..policy import CellKind, cell
 from ..rules import RULES
 
-
 # Characters XML 1.0 cannot carry at all, even escaped; input names must not break the file.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
