@@ -68,8 +68,8 @@ def _open_reader(src: ByteSource, path: str) -> PcapReader | PcapngReader | None
     raise CaptureError(path, f"not a pcap, pcapng or Zeek conn.log (starts with {head[:4]!r})")
 
 
-def decode_batch(batch: Batch, dec: Decoder, table: FlowTable) -> None:
-    """Fast path for the common case, Python decoder for the rest; rows into ``table``."""
+def batch_rows(batch: Batch, dec: Decoder) -> dict[str, np.ndarray]:
+    """Decoded rows of a batch: fast path for the common case, Python decoder for the rest."""
     cols, slow = fast_rows(batch)
     if len(slow):
         dec.rows = []
@@ -77,17 +77,16 @@ def decode_batch(batch: Batch, dec: Decoder, table: FlowTable) -> None:
         lt, ts, ol = batch.linktype, batch.ts_ns, batch.origlen
         for i in slow.tolist():
             o = int(off[i])
-            dec.packet(
-                bytes(buf[o : o + int(cap[i])]),
-                int(lt[i]),
-                batch.frame0 + i,
-                int(ts[i]),
-                int(ol[i]),
-            )
+            data = bytes(buf[o : o + int(cap[i])])
+            dec.packet(data, int(lt[i]), batch.frame0 + i, int(ts[i]), int(ol[i]))
         if dec.rows:
             extra = rows_to_columns(dec.rows)
             cols = {k: np.concatenate((v, extra[k])) for k, v in cols.items()}
-    table.add_rows(cols)
+    return cols
+
+
+def decode_batch(batch: Batch, dec: Decoder, table: FlowTable) -> None:
+    table.add_rows(batch_rows(batch, dec))
 
 
 def iter_batches(

@@ -169,7 +169,8 @@ class PcapReader:
         self.state = ReaderState(end_offset=start)
         self.state.link_types.add(header.linktype)
 
-    def batches(self, chunk: int = CHUNK) -> Iterator[Batch]:
+    def batches(self, chunk: int | None = None) -> Iterator[Batch]:
+        chunk = chunk or CHUNK
         h, st = self.h, self.state
         limit = _caplen_limit(h.snaplen)
         self.src.skip(self.start)
@@ -262,7 +263,8 @@ class PcapngReader:
         self.state = ReaderState()
         self.ifaces: list[_Iface] = []
 
-    def batches(self, chunk: int = CHUNK) -> Iterator[Batch]:
+    def batches(self, chunk: int | None = None) -> Iterator[Batch]:
+        chunk = chunk or CHUNK
         st = self.state
         pos, pending, frame = 0, b"", 1
         endian = "<"
