@@ -165,11 +165,14 @@ class Policy:
         service: str,
         *,
         via_lbo: Node | None = None,
+        path: bool = False,
     ) -> Judgement:
         """Judge one initiator → responder fact for one service name.
 
         `via_lbo` is the lbo-gateway a path crosses (path analysis knows it); for flows it is
         None and an alpha-prime allow-listed destination is assumed to go through the LBO.
+        With `path=True` (a route that path analysis found) no lbo-gateway is assumed: the route
+        went through `via_lbo` or through none.
         """
         src_tier, dst_tier = src.tier, dst.tier
         if src_tier is None or dst_tier is None or src_tier is dst_tier:
@@ -208,7 +211,7 @@ class Policy:
             and rule == "LG-NO-INTERNET"
             and src_tier is Tier.LGWAN
             and dst_tier is Tier.PUBLIC_INTERNET
-            and (via_lbo is not None or self._lbo_nodes)
+            and (via_lbo is not None or (self._lbo_nodes and not path))
             and self.lbo_allows(dst, via_lbo)
         ):
             return PERMITTED

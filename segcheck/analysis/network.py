@@ -1,0 +1,431 @@
+"""The network as path analysis sees it: segments, islands and address atoms.
+
+- A **segment** is one declared subnet (innermost subnet wins for nested ones), one per explicit
+  node--node link, and one for the whole public Internet (the global address space in no zone,
+  plus every subnet of a zone of tier `public-internet`).
+- An **island** is a maximal set of segments joined by forwarders that filter nothing (routers
+  and l3-switches without `permit:`): inside it every endpoint reaches every other one for every
+  service. Islands are found by union-find, in linear time.
+- An **atom** is a class of endpoint addresses that every permit, channel, allow-list and gateway
+  treats alike, in the same zone and attached to the same islands. Endpoints are handled per atom
+  (an example and a count), never one by one; this is what keeps the search small.
+
+Pure Python: networkx is used only in `graph.py`, for witnesses and cuts.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+import netaddr
+
+from ..addressing import AddressMap, Scope, classify_unzoned
+from ..model import (
+    IP,
+    PUBLIC_INTERNET_ZONE,
+    IPRange,
+    Link,
+    Node,
+    Permit,
+    Tier,
+    Topology,
+    Zone,
+)
+
+PUBLIC_SEGMENT = 0
+_V4_END = 1 << 32
+_V6_END = 1 << 128
+
+
+@dataclass(slots=True)
+class Segment:
+    """One segment: a subnet, a node--node link, or the public Internet."""
+
+    index: int
+    name: str  # zone name, "zone[cidr]" for a zone with several subnets, or the link name
+    zone: Zone | None  # None for a link segment
+    link: Link | None = None
+
+
+@dataclass(slots=True)
+class Forwarder:
+    """A node that carries traffic between its segments."""
+
+    node: Node
+    segments: tuple[int, ...]
+    filtering: bool
+    islands: tuple[int, ...] = ()
+    permit_indices: tuple[int, ...] = ()  # into Network.permits, in declared order
+
+
+@dataclass(slots=True)
+class Atom:
+    """A class of endpoint addresses that behave alike (see module docstring)."""
+
+    index: int
+    zone: Zone
+    rep: IP  # any member address: every member is judged the same
+    islands: frozenset[int]
+    segments: set[int] = field(default_factory=set)
+    nodes: list[tuple[str, IP]] = field(default_factory=list)  # member node addresses
+    rest: bool = False  # also holds addresses that belong to no node
+    rest_rep: IP | None = None
+
+    @property
+    def size(self) -> int:
+        """Endpoints in the class: node addresses, plus one for the zone remainder if any."""
+        return len(self.nodes) + (1 if self.rest else 0)
+
+    @property
+    def tier(self) -> Tier:
+        """The tier of every member."""
+        return self.zone.tier
+
+    @property
+    def example(self) -> str:
+        """A node name where the class holds a node address, else an address (spec §6)."""
+        if self.nodes:
+            return min(name for name, _ in self.nodes)
+        return str(self.rep)
+
+    def example_ip(self) -> IP:
+        """The address of `example`."""
+        if self.nodes:
+            return min(self.nodes)[1]
+        return self.rep
+
+
+@dataclass(slots=True)
+class Interval:
+    """An elementary address interval: one segment, one zone, one set of cut features."""
+
+    version: int
+    first: int
+    last: int
+    segment: int | None
+    zone: Zone | None
+    signature: int  # interned feature set
+    node_count: int = 0
+    atom: int | None = None  # the atom of its non-node addresses
+
+
+def _nonglobal_ranges() -> list[IPRange]:
+    """Boundaries of special-purpose space, so an interval in no zone is wholly public or not."""
+    from netaddr import ip as nip
+
+    nets = [
+        *nip.IPV4_NOT_GLOBALLY_REACHABLE,
+        *nip.IPV4_NOT_GLOBALLY_REACHABLE_EXCEPTIONS,
+        *nip.IPV6_NOT_GLOBALLY_REACHABLE,
+        *nip.IPV6_NOT_GLOBALLY_REACHABLE_EXCEPTIONS,
+        *(
+            netaddr.IPNetwork(n)
+            for n in (
+                "224.0.0.0/4",
+                "169.254.0.0/16",
+                "127.0.0.0/8",
+                "0.0.0.0/32",
+                "255.255.255.255/32",
+                "ff00::/8",
+                "fe80::/10",
+                "::1/128",
+                "::/128",
+            )
+        ),
+    ]
+    return [IPRange(n.version, n.first, n.last) for n in nets]
+
+
+class UnionFind:
+    """Union-find over integers with path halving."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            if ra < rb:
+                ra, rb = rb, ra
+            self.parent[ra] = rb
+
+
+class Network:
+    """Segments, forwarders, islands and atoms of one topology (built once per analysis)."""
+
+    def __init__(self, topology: Topology, addresses: AddressMap) -> None:
+        self.topology = topology
+        self.addresses = addresses
+        self.segments: list[Segment] = [
+            Segment(PUBLIC_SEGMENT, PUBLIC_INTERNET_ZONE.name, PUBLIC_INTERNET_ZONE)
+        ]
+        self.zone_segments: dict[str, list[int]] = {PUBLIC_INTERNET_ZONE.name: [PUBLIC_SEGMENT]}
+        self.permits: list[Permit] = []
+        self.forwarders: list[Forwarder] = []
+        self.forwarder_by_name: dict[str, Forwarder] = {}
+        self.node_links: dict[str, list[int]] = {}  # node -> extra segments from links
+        self.atoms: list[Atom] = []
+        self.intervals: dict[int, list[Interval]] = {4: [], 6: []}
+        self._starts: dict[int, list[int]] = {4: [], 6: []}
+        self._build_segments()
+        self._build_links()
+        self._build_intervals()
+        self._attach_nodes()
+        self._build_islands()
+        self._build_atoms()
+
+    # -- segments ------------------------------------------------------------------------------
+
+    def _build_segments(self) -> None:
+        subnet_table: dict[int, list[tuple[IPRange, int]]] = {4: [], 6: []}
+        for zone in sorted(self.topology.zones.values(), key=lambda z: z.name):
+            segs = self.zone_segments.setdefault(zone.name, [])
+            for subnet in sorted(zone.subnets):
+                if zone.tier is Tier.PUBLIC_INTERNET:
+                    # The public Internet is one segment, whatever parts of it are named.
+                    seg = PUBLIC_SEGMENT
+                    if seg not in segs:
+                        segs.append(seg)
+                else:
+                    seg = len(self.segments)
+                    name = zone.name if len(zone.subnets) == 1 else f"{zone.name}[{subnet}]"
+                    self.segments.append(Segment(seg, name, zone))
+                    segs.append(seg)
+                subnet_table[subnet.version].append((subnet, seg))
+        self._subnet_ranges = subnet_table
+
+    def _build_links(self) -> None:
+        nodes = self.topology.nodes
+        for link in self.topology.links:
+            if link.a in nodes and link.b in nodes:
+                seg = len(self.segments)
+                self.segments.append(Segment(seg, link.name, None, link))
+                self.node_links.setdefault(link.a, []).append(seg)
+                self.node_links.setdefault(link.b, []).append(seg)
+            else:
+                node, zone = (link.a, link.b) if link.a in nodes else (link.b, link.a)
+                self.node_links.setdefault(node, []).extend(self.zone_segments.get(zone, []))
+
+    # -- elementary intervals ------------------------------------------------------------------
+
+    def _features(self) -> list[IPRange]:
+        """Every range that can tell two addresses apart (the cuts of path-analysis.md)."""
+        ranges: set[IPRange] = set()
+        topo = self.topology
+        for node in topo.nodes.values():
+            for permit in node.permits or ():
+                ranges.update(permit.source.ranges)
+                ranges.update(permit.destination.ranges)
+            ranges.update(node.allow_destinations)
+            if node.role.gateway or node.name in self.node_links:
+                ranges.update(IPRange.single(ip) for ip in node.addresses)
+        for channel in topo.channels:
+            ranges.update(channel.source.ranges)
+            ranges.update(channel.destination.ranges)
+        return sorted(ranges)
+
+    def _build_intervals(self) -> None:
+        features = self._features()
+        nonglobal = _nonglobal_ranges()
+        signatures: dict[frozenset[int], int] = {}
+        self.signatures: list[frozenset[int]] = []
+        for version, end in ((4, _V4_END), (6, _V6_END)):
+            subnets = _innermost(self._subnet_ranges[version])
+            bounds = {0, end}
+            events: dict[int, list[tuple[int, int]]] = {}
+            for i, rng in enumerate(features):
+                if rng.version != version:
+                    continue
+                bounds.add(rng.first)
+                bounds.add(rng.last + 1)
+                events.setdefault(rng.first, []).append((1, i))
+                events.setdefault(rng.last + 1, []).append((-1, i))
+            for first, last, _ in subnets:
+                bounds.add(first)
+                bounds.add(last + 1)
+            for rng in nonglobal:
+                if rng.version == version:
+                    bounds.add(rng.first)
+                    bounds.add(rng.last + 1)
+            ordered = sorted(bounds)
+            sub_starts = [s for s, _, _ in subnets]
+            active: set[int] = set()
+            out = self.intervals[version]
+            for first, nxt in zip(ordered, ordered[1:], strict=False):
+                for delta, i in events.get(first, ()):
+                    if delta > 0:
+                        active.add(i)
+                    else:
+                        active.discard(i)
+                k = bisect_right(sub_starts, first) - 1
+                seg: int | None = None
+                zone: Zone | None = None
+                if k >= 0 and first <= subnets[k][1]:
+                    seg = subnets[k][2]
+                    zone = self.addresses.zone_of(IP(version, first))
+                elif classify_unzoned(IP(version, first)) is Scope.PUBLIC:
+                    seg, zone = PUBLIC_SEGMENT, PUBLIC_INTERNET_ZONE
+                sig = frozenset(active)
+                sig_id = signatures.get(sig)
+                if sig_id is None:
+                    sig_id = signatures[sig] = len(self.signatures)
+                    self.signatures.append(sig)
+                out.append(Interval(version, first, nxt - 1, seg, zone, sig_id))
+            self._starts[version] = [iv.first for iv in out]
+
+    def interval_of(self, ip: IP) -> Interval:
+        """The elementary interval holding an address."""
+        table = self.intervals[ip.version]
+        return table[bisect_right(self._starts[ip.version], ip.value) - 1]
+
+    # -- nodes ---------------------------------------------------------------------------------
+
+    def _attach_nodes(self) -> None:
+        """Count node addresses per interval; collect forwarders and their segments."""
+        interval_of = self.interval_of
+        self.endpoint_nodes: list[Node] = []
+        for node in self.topology.nodes.values():
+            segs: list[int] = []
+            for ip in node.addresses:
+                iv = interval_of(ip)
+                iv.node_count += 1
+                if iv.segment is not None and iv.segment not in segs:
+                    segs.append(iv.segment)
+            for seg in self.node_links.get(node.name, ()):
+                if seg not in segs:
+                    segs.append(seg)
+            if node.role.forwards:
+                fwd = Forwarder(node, tuple(segs), node.filtering)
+                if node.permits:
+                    start = len(self.permits)
+                    self.permits.extend(node.permits)
+                    fwd.permit_indices = tuple(range(start, len(self.permits)))
+                self.forwarders.append(fwd)
+                self.forwarder_by_name[node.name] = fwd
+            else:
+                self.endpoint_nodes.append(node)
+        self.forwarders.sort(key=lambda f: f.node.name)
+
+    def _build_islands(self) -> None:
+        uf = UnionFind(len(self.segments))
+        for fwd in self.forwarders:
+            if not fwd.filtering:
+                for seg in fwd.segments[1:]:
+                    uf.union(fwd.segments[0], seg)
+        roots: dict[int, int] = {}
+        self.island_of: list[int] = []
+        for seg in range(len(self.segments)):
+            root = uf.find(seg)
+            if root not in roots:
+                roots[root] = len(roots)
+            self.island_of.append(roots[root])
+        self.island_count = len(roots)
+        self.island_forwarders: list[list[Forwarder]] = [[] for _ in range(self.island_count)]
+        for fwd in self.forwarders:
+            islands = sorted({self.island_of[s] for s in fwd.segments})
+            fwd.islands = tuple(islands)
+            if fwd.filtering and len(islands) > 1:
+                for isl in islands:
+                    self.island_forwarders[isl].append(fwd)
+
+    # -- atoms ---------------------------------------------------------------------------------
+
+    def _atom(self, key: tuple[frozenset[int], str, int], zone: Zone, ip: IP) -> Atom:
+        atom_index = self._atom_keys.get(key)
+        if atom_index is None:
+            atom_index = self._atom_keys[key] = len(self.atoms)
+            self.atoms.append(Atom(atom_index, zone, ip, key[0]))
+        return self.atoms[atom_index]
+
+    def _build_atoms(self) -> None:
+        self._atom_keys: dict[tuple[frozenset[int], str, int], int] = {}
+        island_of = self.island_of
+        node_ips: set[IP] = set(self.addresses.nodes_by_address)
+        # Zone remainders first, in address order, so atom numbering is stable.
+        for version in (4, 6):
+            for iv in self.intervals[version]:
+                if iv.segment is None or iv.zone is None:
+                    continue
+                if iv.last - iv.first + 1 <= iv.node_count:
+                    continue
+                key = (frozenset((island_of[iv.segment],)), iv.zone.name, iv.signature)
+                rep = _first_free(iv, node_ips)
+                atom = self._atom(key, iv.zone, rep)
+                atom.segments.add(iv.segment)
+                iv.atom = atom.index
+                if not atom.rest:
+                    atom.rest = True
+                    atom.rest_rep = atom.rep = rep
+        for node in self.endpoint_nodes:
+            links = self.node_links.get(node.name, ())
+            for ip in node.addresses:
+                iv = self.interval_of(ip)
+                if iv.segment is None or iv.zone is None:
+                    continue  # local-scope address: never an endpoint of a judged path
+                segs = {iv.segment, *links}
+                key = (frozenset(island_of[s] for s in segs), iv.zone.name, iv.signature)
+                atom = self._atom(key, iv.zone, ip)
+                atom.segments.update(segs)
+                atom.nodes.append((node.name, ip))
+        for atom in self.atoms:
+            atom.nodes.sort()
+            if not atom.rest:
+                atom.rep = atom.nodes[0][1]
+        self.atoms_in: list[int] = [0] * self.island_count
+        self.tier_bits: dict[Tier, int] = {}
+        for atom in self.atoms:
+            bit = 1 << atom.index
+            for isl in atom.islands:
+                self.atoms_in[isl] |= bit
+            self.tier_bits[atom.tier] = self.tier_bits.get(atom.tier, 0) | bit
+
+    def segment_name(self, seg: int) -> str:
+        """How a segment is named in witnesses and remediation."""
+        return self.segments[seg].name
+
+
+def _innermost(items: list[tuple[IPRange, int]]) -> list[tuple[int, int, int]]:
+    """Cut nested subnets into disjoint pieces owned by the innermost one (longest prefix)."""
+    items = sorted(items, key=lambda it: (it[0].first, -it[0].last))
+    out: list[tuple[int, int, int]] = []
+    stack: list[tuple[int, int]] = []
+    cursor = 0
+
+    def emit(first: int, last: int, seg: int) -> None:
+        if first <= last:
+            out.append((first, last, seg))
+
+    for rng, seg in items:
+        while stack and stack[-1][0] < rng.first:
+            last, owner = stack.pop()
+            emit(cursor, last, owner)
+            cursor = last + 1
+        if stack:
+            emit(cursor, rng.first - 1, stack[-1][1])
+        cursor = rng.first
+        stack.append((rng.last, seg))
+    while stack:
+        last, owner = stack.pop()
+        emit(cursor, last, owner)
+        cursor = last + 1
+    return out
+
+
+def _first_free(iv: Interval, taken: set[IP]) -> IP:
+    """An address of the interval owned by no node (skip a subnet's network address if free)."""
+    value = iv.first
+    if iv.last - iv.first >= 2:
+        value += 1  # nicer example than the network address; any member is judged alike
+    while IP(iv.version, value) in taken:
+        value += 1
+        if value > iv.last:
+            value = iv.first
+    return IP(iv.version, value)

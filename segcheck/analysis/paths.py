@@ -1,0 +1,344 @@
+"""Every forbidden path of a planned topology, grouped, with witness and minimum cut (spec §3).
+
+How (path-analysis.md): `network.Network` contracts segments into islands and endpoints into
+atoms; `search.Searcher` finds, per (source atom, service atom), every destination atom reachable
+through the filtering forwarders; each reachable (source, destination, service) whose tier pair
+is not plain `allow` is judged by `Policy.judge`, the same judgement capture scanning uses.
+
+Grouping and fields of a path finding:
+- one finding per (rule, source zone, destination zone, opening[, channel]); the **opening** of a
+  fact is the chain of permit ids crossed on its first-found path (an lbo-gateway counts by its
+  node name), or, for a path inside one island, the plain forwarders bridging it;
+- `service`: the sorted service names of the group's facts, or `any` when every service atom is
+  in it; `(other)` stands for every service that nothing in the topology names;
+- `count`: distinct (source endpoint, destination endpoint) pairs in the group, where an endpoint
+  is a node address or the remainder of an atom (addresses of it that belong to no node), each
+  remainder counting as one endpoint;
+- `src` / `dst` / `path`: an example pair and its witness, hop by hop, from src to dst;
+- `remediation`: a minimum cut (graph.py) between every source and destination segment of the
+  group, over the permits the group's facts could use, explicit links and forwarder attachments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..addressing import AddressMap
+from ..findings import Finding, Location, Remediation, make_finding, path_fingerprint
+from ..model import IP, Profile, Role, Tier, Topology
+from ..policy import MATRIX, CellKind, Judgement, Outcome, Policy
+from ..rules import RULES_BY_ID
+from .graph import CutGraph, SegmentGraph
+from .network import Atom, Forwarder, Network
+from .search import OTHER_SERVICE, Searcher, SearchResult, iter_bits, service_atoms
+
+
+@dataclass(frozen=True, slots=True)
+class PathResult:
+    """Path findings and the paths that live channels cover."""
+
+    findings: tuple[Finding, ...]
+    excepted: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One judged (source atom, destination atom, service atom) that is not permitted."""
+
+    src: Atom
+    dst: Atom
+    service: str
+    judgement: Judgement
+    chain: tuple[tuple[int, Forwarder | None], ...]  # (island, forwarder crossed to get there)
+    opening: tuple[str, ...]
+    bridged: bool  # opening names plain forwarders inside one island, not permits
+
+
+class PathAnalysis:
+    """The ungrouped analysis: atoms, services and facts (tests compare these with an oracle)."""
+
+    def __init__(self, topology: Topology, policy: Policy, addresses: AddressMap) -> None:
+        self.topology = topology
+        self.policy = policy
+        self.addresses = addresses
+        self.network = Network(topology, addresses)
+        self.services = service_atoms(topology)
+        self.searcher = Searcher(self.network, self.services)
+        has_lbo = any(f.node.role is Role.LBO_GATEWAY for f in self.network.forwarders)
+        self.lbo_free: Searcher | None = None
+        if has_lbo and topology.profile is Profile.ALPHA_PRIME:
+            # Under alpha-prime an LG -> PI path through an lbo-gateway to an allow-listed
+            # destination is allowed, so such facts need to know if an lbo-free route exists.
+            self.lbo_free = Searcher(self.network, self.services, use_lbo=False)
+        self._segments: SegmentGraph | None = None
+        self._bridges: dict[tuple[int, int], tuple[str, ...]] = {}
+        self.facts = self._facts()
+
+    @property
+    def segment_graph(self) -> SegmentGraph:
+        """Built on first use: only findings need witnesses."""
+        if self._segments is None:
+            self._segments = SegmentGraph(self.network)
+        return self._segments
+
+    def _candidates(self) -> dict[Tier, int]:
+        """Per source tier, the destination atoms whose cell is not plain allow."""
+        out: dict[Tier, int] = {}
+        tier_bits = self.network.tier_bits
+        for src in tier_bits:
+            bits = 0
+            for dst, dbits in tier_bits.items():
+                if src is not dst and MATRIX[(src, dst)].kind is not CellKind.ALLOW:
+                    bits |= dbits
+            out[src] = bits
+        return out
+
+    def _facts(self) -> list[Fact]:
+        network = self.network
+        atoms = network.atoms
+        lookup = self.addresses.lookup
+        infos = [lookup(a.rep) for a in atoms]
+        candidates = self._candidates()
+        pi_bits = network.tier_bits.get(Tier.PUBLIC_INTERNET, 0)
+        facts: list[Fact] = []
+        for src in atoms:
+            cand = candidates.get(src.tier, 0)
+            if not cand:
+                continue
+            for v, service in enumerate(self.services):
+                result = self.searcher.search(src, v)
+                reached = result.reached(network) & cand
+                if not reached:
+                    continue
+                free: SearchResult | None = None
+                free_reached = 0
+                if self.lbo_free is not None and src.tier is Tier.LGWAN and reached & pi_bits:
+                    free = self.lbo_free.search(src, v)
+                    free_reached = free.reached(network)
+                for d in iter_bits(reached):
+                    dst = atoms[d]
+                    use, searcher = result, self.searcher
+                    via_lbo = None
+                    if free is not None and dst.tier is Tier.PUBLIC_INTERNET:
+                        if free_reached >> d & 1:
+                            use = free
+                            assert self.lbo_free is not None
+                            searcher = self.lbo_free
+                        else:
+                            chain = result.chain(dst)
+                            via_lbo = next(
+                                f.node
+                                for _, f in chain
+                                if f is not None and f.node.role is Role.LBO_GATEWAY
+                            )
+                    judgement = self.policy.judge(
+                        infos[src.index], infos[d], service, via_lbo=via_lbo, path=True
+                    )
+                    if judgement.outcome in (Outcome.PERMITTED, Outcome.SANITIZED):
+                        continue
+                    chain = use.chain(dst)
+                    mask = searcher.mask(src, v)
+                    opening = tuple(
+                        searcher.opening_permit(f, mask, dst) for _, f in chain if f is not None
+                    )
+                    bridged = not opening
+                    if bridged:
+                        opening = self._bridge(src, dst, chain[0][0])
+                    facts.append(Fact(src, dst, service, judgement, tuple(chain), opening, bridged))
+        return facts
+
+    def _bridge(self, src: Atom, dst: Atom, island: int) -> tuple[str, ...]:
+        key = (src.index, dst.index)
+        hops = self._bridges.get(key)
+        if hops is None:
+            hops = tuple(
+                self.segment_graph.forwarders_between(
+                    self._segs_in(src, src.example_ip(), island),
+                    self._segs_in(dst, dst.example_ip(), island),
+                )
+            )
+            self._bridges[key] = hops
+        return hops
+
+    def _segs_in(self, atom: Atom, ip: IP, island: int) -> list[int]:
+        """Segments of one member address of an atom that lie in an island."""
+        network = self.network
+        segs = {network.interval_of(ip).segment}
+        node = network.addresses.node_of(ip)
+        if node is not None:
+            segs.update(network.node_links.get(node.name, ()))
+        return sorted(s for s in segs if s is not None and network.island_of[s] == island)
+
+    def witness(self, fact: Fact) -> list[str]:
+        """Hop by hop, from the source example to the destination example."""
+        network = self.network
+        src_ip, dst_ip = fact.src.example_ip(), fact.dst.example_ip()
+        hops = [fact.src.example]
+        chain = fact.chain
+        here = self._segs_in(fact.src, src_ip, chain[0][0])
+        for island, fwd in chain[1:]:
+            assert fwd is not None
+            prev_island = network.island_of[here[0]] if here else None
+            exits = [s for s in fwd.segments if network.island_of[s] == prev_island]
+            hops.extend(self.segment_graph.forwarders_between(here, exits))
+            hops.append(fwd.node.name)
+            here = [s for s in fwd.segments if network.island_of[s] == island]
+        hops.extend(
+            self.segment_graph.forwarders_between(
+                here, self._segs_in(fact.dst, dst_ip, chain[-1][0])
+            )
+        )
+        hops.append(fact.dst.example)
+        return hops
+
+
+def _service_label(services: set[str], all_services: tuple[str, ...]) -> str:
+    if len(services) == len(all_services):
+        return "any"
+    return ",".join(sorted(services, key=lambda s: (s == OTHER_SERVICE, s)))
+
+
+def _group_key(fact: Fact) -> tuple[str, str, str, tuple[str, ...], bool, str]:
+    j = fact.judgement
+    excepted = j.outcome is Outcome.EXCEPTED
+    return (
+        j.rule or "",
+        fact.src.zone.name,
+        fact.dst.zone.name,
+        fact.opening,
+        excepted,
+        j.channel or "",
+    )
+
+
+def _messages(
+    rule: str,
+    src: str,
+    dst: str,
+    src_zone: str,
+    dst_zone: str,
+    service: str,
+    opening: tuple[str, ...],
+    bridged: bool,
+    count: int,
+    channel: str | None,
+    excepted: bool,
+) -> tuple[str, str]:
+    name = RULES_BY_ID[rule]
+    what = "bridged by" if bridged else "opened by"
+    through = ", ".join(opening) if opening else "a shared segment"
+    via_ja = "ブリッジ" if bridged else "許可"
+    en = (
+        f"{name.name_en}: {src} ({src_zone}) reaches {dst} ({dst_zone}) on {service}, "
+        f"{what} {through}; {count} endpoint pair(s)"
+    )
+    ja = (
+        f"{name.name_ja}: {src}({src_zone})から {dst}({dst_zone})へ {service} で到達できる"
+        f"({via_ja}: {through}、端点の組 {count} 件)"
+    )
+    if excepted and channel:
+        en += f"; covered by channel {channel}"
+        ja += f"。例外 {channel} により許可"
+    elif channel:
+        en += f"; channel {channel} pins these endpoints to another service or direction"
+        ja += f"。例外 {channel} はこの端点間の別のサービス・方向しか許可していない"
+    return en, ja
+
+
+def analyse_paths(topology: Topology, policy: Policy, addresses: AddressMap) -> PathResult:
+    """Every path that breaks a rule of spec §3, grouped, with witness and remediation."""
+    analysis = PathAnalysis(topology, policy, addresses)
+    groups: dict[tuple[str, str, str, tuple[str, ...], bool, str], list[Fact]] = {}
+    for fact in analysis.facts:
+        groups.setdefault(_group_key(fact), []).append(fact)
+    if not groups:
+        return PathResult((), ())
+    cut_graph = CutGraph(analysis.network)
+    permit_lines = {p.id: p.line for p in analysis.network.permits}
+    findings: list[Finding] = []
+    excepted: list[Finding] = []
+    for key in sorted(groups):
+        rule, src_zone, dst_zone, opening, is_excepted, channel = key
+        facts = sorted(
+            groups[key], key=lambda f: (f.src.example, f.dst.example, f.src.index, f.dst.index)
+        )
+        first = facts[0]
+        services = {f.service for f in facts}
+        service = _service_label(services, analysis.services)
+        pairs = {(f.src.index, f.dst.index): f for f in facts}
+        count = sum(f.src.size * f.dst.size for f in pairs.values())
+        path = analysis.witness(first)
+        remediation = None
+        if not is_excepted:
+            remediation = _remediation(analysis, cut_graph, facts)
+        if first.bridged:
+            bridge = topology.nodes.get(opening[0]) if opening else None
+            line = bridge.line if bridge is not None else None
+        else:
+            line = permit_lines.get(opening[0]) if opening else None
+        en, ja = _messages(
+            rule,
+            first.src.example,
+            first.dst.example,
+            src_zone,
+            dst_zone,
+            service,
+            opening,
+            first.bridged,
+            count,
+            channel or None,
+            is_excepted,
+        )
+        finding = make_finding(
+            rule,
+            en,
+            ja,
+            Location(topology.source.path, line),
+            src_zone=src_zone,
+            dst_zone=dst_zone,
+            src_tier=first.src.tier.value,
+            dst_tier=first.dst.tier.value,
+            src=first.src.example,
+            dst=first.dst.example,
+            service=service,
+            count=count,
+            path=tuple(path),
+            permits=() if first.bridged else opening,
+            remediation=remediation,
+            channel=channel or None,
+            fingerprint=path_fingerprint(rule, src_zone, dst_zone, opening, service),
+        )
+        (excepted if is_excepted else findings).append(finding)
+    return PathResult(tuple(findings), tuple(excepted))
+
+
+def _remediation(analysis: PathAnalysis, cut_graph: CutGraph, facts: list[Fact]) -> Remediation:
+    """A minimum cut closing every route of the group's facts (not only the first-found one)."""
+    network = analysis.network
+    searcher = analysis.searcher
+    sources: set[int] = set()
+    targets: set[int] = set()
+    usable: set[tuple[str, str]] = set()
+    lbos: set[str] = set()
+    for fact in facts:
+        sources.update(fact.src.segments)
+        targets.update(fact.dst.segments)
+        v = analysis.services.index(fact.service)
+        mask = searcher.mask(fact.src, v)
+        dbit = 1 << fact.dst.index
+        for p in range(len(network.permits)):
+            if mask >> p & 1 and searcher.to_bits[p] & dbit:
+                permit = network.permits[p]
+                usable.add((permit.owner, permit.id))
+        lbo_permitted = (
+            analysis.lbo_free is not None
+            and fact.src.tier is Tier.LGWAN
+            and fact.dst.tier is Tier.PUBLIC_INTERNET
+        )
+        for name, bits in searcher.lbo_bits.items():
+            if bits & dbit and not lbo_permitted:  # alpha-prime: routes via an lbo are allowed
+                lbos.add(name)
+    result = cut_graph.cut(sorted(sources), sorted(targets), sorted(usable), sorted(lbos))
+    if result is None:
+        return Remediation()
+    return Remediation(tuple(result[0]), tuple(result[1]))
