@@ -301,6 +301,11 @@ class PcapngReader:
                 if o + blen > size:
                     break
                 if btype == SHB:
+                    b = self._make_batch(buf, epbs, recs, endian, base, frame)
+                    if b is not None:  # the previous section's packets, in its byte order
+                        yield b
+                        frame += len(b)
+                    epbs, recs = [], []
                     endian = new_endian
                 elif not section_seen:
                     corrupt = "first block is not a section header"
@@ -315,11 +320,6 @@ class PcapngReader:
                         break
                     epbs.append(o)
                 elif btype == SHB:
-                    b = self._make_batch(buf, epbs, recs, endian, base, frame)
-                    if b is not None:
-                        yield b
-                        frame += len(b)
-                    epbs, recs = [], []
                     hdr = struct.Struct(endian + "II").unpack_from
                     base = len(self.ifaces)
                     section_seen = True
@@ -378,6 +378,7 @@ class PcapngReader:
             order = np.argsort(cols[0], kind="stable")
             cols = [c[order] for c in cols]
         _, ifc, hi, lo, cap, olen, data = cols
+        cap = np.minimum(cap, len(buf) - data)
         n = len(ifc)
         nif = len(self.ifaces) - base
         linktype = np.full(n, -1, dtype=np.int64)
