@@ -1,0 +1,91 @@
+"""Shared helpers for path-analysis tests: write a topology dict, check it, apply a remediation."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from segcheck.addressing import parse_cidr, parse_ip
+from segcheck.engine import check
+from segcheck.findings import Finding, Report
+
+TODAY = date(2026, 6, 1)
+CASES = Path(__file__).resolve().parent.parent / "data" / "topologies" / "cases"
+ALPHA_CANDIDATES = (
+    Path(__file__).resolve().parents[2] / "topologies" / "alpha.yaml",
+    CASES / "alpha.yaml",
+)
+
+
+def load_case(name: str) -> dict[str, Any]:
+    """The YAML data of a case topology."""
+    with open(CASES / name, encoding="utf-8") as f:
+        data: dict[str, Any] = yaml.safe_load(f)
+    return data
+
+
+def run(data: dict[str, Any], tmp_path: Path, name: str = "t.yaml", today: date = TODAY) -> Report:
+    """Write a topology dict as YAML and check it."""
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return check(path, today=today)
+
+
+def facts(report: Report) -> set[tuple[str, str | None, str | None]]:
+    """(rule, src, dst) of every finding."""
+    return {(f.rule, f.src, f.dst) for f in report.findings}
+
+
+def find(report: Report, rule: str, src: str | None = None, dst: str | None = None) -> Finding:
+    """The one finding of a rule (and example ends), else AssertionError."""
+    hits = [
+        f
+        for f in report.findings
+        if f.rule == rule and (src is None or f.src == src) and (dst is None or f.dst == dst)
+    ]
+    assert hits, f"no {rule} {src}->{dst} in {[(f.rule, f.src, f.dst) for f in report.findings]}"
+    return hits[0]
+
+
+def _in_zone(data: dict[str, Any], ip_text: str, zone: str) -> bool:
+    ip = parse_ip(ip_text)
+    if zone == "public-internet":
+        zones = [z for z in data["zones"].values() if z["tier"] == "public-internet"]
+        declared = [z for z in data["zones"].values()]
+        inside_declared = any(
+            parse_cidr(str(s)).contains(ip) for z in declared for s in z["subnets"]
+        )
+        return not inside_declared or any(
+            parse_cidr(str(s)).contains(ip) for z in zones for s in z["subnets"]
+        )
+    return any(parse_cidr(str(s)).contains(ip) for s in data["zones"][zone]["subnets"])
+
+
+def apply_remediation(data: dict[str, Any], finding: Finding) -> dict[str, Any]:
+    """A copy of the topology with the finding's remediation applied.
+
+    Permits are deleted; a `links:` entry named `a--b` is deleted; an attachment `node--zone`
+    that is not a link removes the node's addresses in that zone.
+    """
+    assert finding.remediation is not None
+    out = copy.deepcopy(data)
+    drop = set(finding.remediation.remove_permits)
+    for node in out["nodes"].values():
+        if "permit" in node:
+            node["permit"] = [p for p in node["permit"] or [] if p["id"] not in drop]
+    for item in finding.remediation.remove_links:
+        links = out.get("links") or []
+        kept = [pair for pair in links if f"{pair[0]}--{pair[1]}" != item]
+        if len(kept) != len(links):
+            out["links"] = kept
+            continue
+        node_name, zone = item.split("--", 1)
+        node = out["nodes"][node_name]
+        ips = node["ip"] if isinstance(node["ip"], list) else [node["ip"]]
+        node["ip"] = [ip for ip in ips if not _in_zone(out, str(ip), zone)]
+        assert node["ip"], f"remediation {item} would leave {node_name} without an address"
+    return out
