@@ -57,6 +57,7 @@ class Outcome:
     proto: str
     port: int
     expect: str
+    verdict: str
     rule: str | None
     ok: bool
     detail: str
@@ -245,6 +246,7 @@ def run_plan(lab: netlab.Lab, plan: tuple[Exchange, ...] = PLAN) -> list[Outcome
             ex.proto,
             ex.port,
             ex.expect,
+            ex.verdict,
             ex.rule,
             *results[ex.name],
         )
