@@ -77,14 +77,14 @@ class _Graph:
         self.addresses = AddressMap(topology.zones.values(), topology.nodes.values())
         self.node_zones: dict[str, list[str]] = {}
         for name in sorted(topology.nodes):
-            zones = set()
+            found: set[str] = set()
             for ip in topology.nodes[name].addresses:
                 info = self.addresses.lookup(ip)
                 if info.zone is not None:
-                    zones.add(info.zone.name)
+                    found.add(info.zone.name)
                 elif info.scope is Scope.PUBLIC:
-                    zones.add(PUBLIC_INTERNET_ZONE.name)
-            self.node_zones[name] = sorted(zones)
+                    found.add(PUBLIC_INTERNET_ZONE.name)
+            self.node_zones[name] = sorted(found)
         self.zones: dict[str, Zone] = dict(topology.zones)
         if any(PUBLIC_INTERNET_ZONE.name in z for z in self.node_zones.values()):
             self.zones[PUBLIC_INTERNET_ZONE.name] = PUBLIC_INTERNET_ZONE
@@ -131,6 +131,10 @@ class _Graph:
             neighbours.setdefault(a, set()).add(b)
             neighbours.setdefault(b, set()).add(a)
         for finding in findings:
+            if not finding.path:  # a flow or a node: mark its ends, there is no route to draw
+                ends = (finding.node, finding.src, finding.dst)
+                red_vertices.update(v for v in map(self._vertex, filter(None, ends)) if v)
+                continue
             vertices = [v for v in (self._vertex(h) for h in finding.path) if v is not None]
             red_vertices.update(vertices)
             for a, b in zip(vertices, vertices[1:], strict=False):
@@ -155,7 +159,7 @@ def _zone_order(zone: Zone) -> tuple[int, str]:
 def build_dot(topology: Topology, findings: Iterable[Finding] = (), lang: str = "en") -> str:
     """The DOT text of the diagram, with the witness paths of `findings` in red."""
     graph = _Graph(topology)
-    red_edges, red_vertices, extra = graph.highlight(f for f in findings if f.path)
+    red_edges, red_vertices, extra = graph.highlight(findings)
     out = [
         "graph segcheck {",
         '  graph [rankdir=LR, fontname="sans-serif", fontsize=12, nodesep=0.25, ranksep=0.7,'
