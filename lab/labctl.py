@@ -98,6 +98,12 @@ class LabRun:
         }
 
 
+def shown_path(path: Path) -> str:
+    """A topology path as recorded in generated files: relative to the repository if inside."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(REPO)) if resolved.is_relative_to(REPO) else str(path)
+
+
 # -- preconditions -----------------------------------------------------------------------------
 
 
@@ -305,7 +311,7 @@ def run_lab(workdir: Path, topology_path: Path = TOWN, tag: str | None = None) -
     """Build the lab, run the plan under capture, tear down (always); captures into workdir."""
     topology = load_topology(topology_path)
     workdir.mkdir(parents=True, exist_ok=True)
-    lab = netlab.Lab(topology, tag)
+    lab = netlab.Lab(topology, tag, shown_path(topology_path))
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     with _terminate_cleanly():
@@ -457,7 +463,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 def cmd_nft(args: argparse.Namespace) -> int:
     topology = load_topology(args.topology)
     for fw in nftgen.firewalls(topology):
-        print(nftgen.ruleset(topology, fw))
+        print(nftgen.ruleset(topology, fw, shown_path(Path(args.topology))))
     return 0
 
 

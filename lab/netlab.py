@@ -180,11 +180,13 @@ def plan_layout(topology: Topology, tag: str) -> Layout:
 class Lab:
     """A built lab: namespaces, links, firewall, servers. Use as a context manager."""
 
-    def __init__(self, topology: Topology, tag: str | None = None) -> None:
+    def __init__(
+        self, topology: Topology, tag: str | None = None, source_name: str | None = None
+    ) -> None:
         self.topology = topology
         self.layout = plan_layout(topology, tag or new_tag())
         self.servers: list[subprocess.Popen[str]] = []
-        self.ruleset = nftgen.ruleset(topology, self.layout.firewall)
+        self.ruleset = nftgen.ruleset(topology, self.layout.firewall, source_name)
 
     # -- build ---------------------------------------------------------------------------------
 
