@@ -295,14 +295,55 @@ def explain(rule_id: str, lang: str | None) -> None:
         click.echo(f"  - {source}")
 
 
-def _register_optional_commands() -> None:
-    """Commands that live beside their concern (report, render)."""
-    try:
-        from .report.commands import COMMANDS
-    except ImportError:
-        return
-    for command in COMMANDS:
-        main.add_command(command)
+@main.command("report")
+@click.argument("topology", type=click.Path(dir_okay=False))
+@click.argument("captures", nargs=-1, type=click.Path(dir_okay=False))
+@click.option(
+    "-o", "--output", "directory", required=True, metavar="DIR", help="Write the evidence here."
+)
+@LANG
+@TODAY
+@FAIL_ON
+@TIMESTAMP
+@click.option("--force", is_flag=True, help="Replace report files already in DIR.")
+@handle_errors
+def report_command(
+    topology: str,
+    captures: tuple[str, ...],
+    directory: str,
+    lang: str | None,
+    today: str | None,
+    fail_on: str,
+    timestamp: str | None,
+    force: bool,
+) -> None:
+    """Write audit evidence to DIR: report.html, findings.json/.sarif, topology.svg, SHA256SUMS.
+
+    With CAPTURES, the observed flows are judged too. `sha256sum -c SHA256SUMS` in DIR verifies
+    the outputs and the inputs (listed by their paths relative to DIR).
+    """
+    from .report.bundle import build_report, write_bundle
+
+    report = build_report(
+        topology,
+        list(captures),
+        today=parse_today(today),
+        generated_at=resolve_timestamp(timestamp),
+    )
+    result = write_bundle(report, directory, lang or default_lang(), force=force)
+    if result.diagram_note is not None:
+        click.echo(f"Warning: {result.diagram_note}; report written without topology.svg", err=True)
+    sys.exit(exit_code(report, fail_on))
 
 
-_register_optional_commands()
+@main.command("render")
+@click.argument("topology", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, metavar="FILE.svg", help="Write the SVG here.")
+@LANG
+@handle_errors
+def render_command(topology: str, output: str, lang: str | None) -> None:
+    """Draw the TOPOLOGY as an SVG diagram (zones as clusters coloured by tier; needs Graphviz)."""
+    from .loader import load_topology
+    from .report.diagram import render_svg
+
+    emit(render_svg(load_topology(topology), (), lang or default_lang()), output)

@@ -1,0 +1,150 @@
+"""The library side of `segcheck report`: an evidence folder an auditor can attach and verify.
+
+The folder holds report.html, findings.json, findings.sarif, topology.svg and SHA256SUMS.
+SHA256SUMS lists every file written (by name) and every input, in `sha256sum -c` format, so
+`cd DIR && sha256sum -c SHA256SUMS` proves that neither the evidence nor the analysed inputs
+changed since. Inputs are not copied (captures can be gigabytes and hold personal data): each is
+listed by its path relative to DIR, with the digest of the bytes that were analysed. Moving the
+folder away from the inputs therefore makes their lines fail, which is the point: the check
+then says the inputs at hand are not the ones analysed.
+
+Nothing is written until everything has rendered, and no existing file is replaced without
+`force`. Without Graphviz, the folder has no topology.svg and the page says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ..engine import check, now_iso, scan
+from ..errors import UsageError
+from ..findings import Report, sorted_findings
+from ..loader import load_topology
+from . import html, json_format, sarif
+
+HTML_NAME = "report.html"
+JSON_NAME = "findings.json"
+SARIF_NAME = "findings.sarif"
+SVG_NAME = "topology.svg"
+SUMS_NAME = "SHA256SUMS"
+ALL_NAMES = (HTML_NAME, JSON_NAME, SARIF_NAME, SVG_NAME, SUMS_NAME)
+
+
+class OutputExists(UsageError):
+    """The output folder already holds files the report would replace."""
+
+
+@dataclass(frozen=True, slots=True)
+class BundleResult:
+    """What was written, and why the diagram is missing if it is."""
+
+    directory: Path
+    files: tuple[str, ...]
+    diagram_note: str | None = None
+
+
+def build_report(
+    topology: str | Path,
+    captures: Sequence[str | Path] = (),
+    *,
+    today: date | None = None,
+    generated_at: str | None = None,
+    jobs: int = 1,
+) -> Report:
+    """Check the plan and, when captures are given, scan them; one combined report.
+
+    Topology findings (paths) and capture findings (flows) have distinct fingerprints, so the
+    union is simply sorted again in the spec's order.
+    """
+    topo = load_topology(topology)
+    stamp = generated_at or now_iso()
+    planned = check(topo, today=today, generated_at=stamp)
+    if not captures:
+        return Report(
+            planned.tool_version,
+            stamp,
+            "report",
+            topo,
+            planned.inputs,
+            planned.findings,
+            planned.excepted,
+            today=planned.today,
+        )
+    observed = scan(topo, list(captures), today=today, generated_at=stamp, jobs=jobs)
+    return Report(
+        planned.tool_version,
+        stamp,
+        "report",
+        topo,
+        observed.inputs,
+        sorted_findings((*planned.findings, *observed.findings)),
+        sorted_findings((*planned.excepted, *observed.excepted)),
+        observed.captures,
+        observed.flows,
+        today=planned.today,
+    )
+
+
+def sums_line(digest: str, name: str) -> str:
+    """One `sha256sum` line; names with a backslash or newline use coreutils' escaped form."""
+    if "\\" in name or "\n" in name or "\r" in name:
+        escaped = name.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+        return f"\\{digest}  {escaped}\n"
+    return f"{digest}  {name}\n"
+
+
+def input_path_from(directory: Path, path: str) -> str:
+    """An input's path as `sha256sum -c` run inside `directory` finds it (posix separators)."""
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(directory))
+    return Path(relative).as_posix()
+
+
+def render_bundle(report: Report, lang: str) -> tuple[dict[str, bytes], str | None]:
+    """Every output file's bytes (SHA256SUMS aside), and the reason the diagram is missing."""
+    svg, note = html.diagram_for(report, lang)
+    files = {
+        HTML_NAME: html.render_page(report, lang, svg, note).encode("utf-8"),
+        JSON_NAME: json_format.render(report, lang).encode("utf-8"),
+        SARIF_NAME: sarif.render(report, lang).encode("utf-8"),
+    }
+    if svg is not None:
+        files[SVG_NAME] = svg.encode("utf-8")
+    return files, note
+
+
+def write_bundle(
+    report: Report, directory: str | Path, lang: str = "en", *, force: bool = False
+) -> BundleResult:
+    """Write the evidence folder; OutputExists when it would replace files without `force`."""
+    out = Path(directory)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: exists and is not a directory")
+    existing = [name for name in ALL_NAMES if (out / name).exists()]
+    if existing and not force:
+        raise OutputExists(
+            f"{out}: would overwrite {', '.join(existing)}; use --force to replace them"
+        )
+    files, note = render_bundle(report, lang)
+    lines = [sums_line(hashlib.sha256(data).hexdigest(), name) for name, data in files.items()]
+    lines += [
+        sums_line(item.sha256, input_path_from(out, item.path))
+        for item in report.inputs
+        if item.sha256
+    ]
+    files[SUMS_NAME] = "".join(sorted(set(lines), key=lambda line: line.split("  ", 1)[1])).encode(
+        "utf-8"
+    )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if SVG_NAME not in files and (out / SVG_NAME).exists():
+            (out / SVG_NAME).unlink()  # a stale diagram from an earlier run would be unlisted
+        for name, data in files.items():
+            (out / name).write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot write the report: {exc.strerror}") from None
+    return BundleResult(out, tuple(sorted(files)), note)
