@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from . import yamldoc
 from .addressing import AddressError, AddressMap, Scope, classify_unzoned, parse_cidr, parse_ip
 from .errors import TopologyError
 from .model import (
@@ -84,7 +85,8 @@ def load_topology(path: str | Path) -> Topology:
     """Read, validate and return the topology at `path`; TopologyError on any defect."""
     shown = str(path)
     try:
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as stream:
+            raw = yamldoc.read_limited(shown, stream)
     except FileNotFoundError:
         raise TopologyError(shown, "no such file") from None
     except IsADirectoryError:
@@ -148,6 +150,12 @@ class _Builder:
             raise self.fail(where, f"{what} must be text, not {_describe(value)}")
         return str(value)
 
+    def optional_text(
+        self, spec: dict[str, Any], key: str, where: tuple[str | int, ...], what: str
+    ) -> str | None:
+        value = spec.get(key)
+        return None if value is None else self.string(value, (*where, key), what)
+
     def str_list(self, value: Any, where: tuple[str | int, ...], what: str) -> list[str]:
         items = value if isinstance(value, list) else [value]
         return [
@@ -174,13 +182,22 @@ class _Builder:
 
     def build(self) -> Topology:
         data = self.doc.data
+        if data is None:
+            raise TopologyError(
+                self.doc.path,
+                "the file is empty; a topology is a mapping starting with 'segcheck: 1'",
+                1,
+            )
         if not isinstance(data, dict):
-            raise self.fail((), f"the top level must be a mapping, not {_describe(data)}")
+            line = self.doc.line(()) or 1
+            raise TopologyError(
+                self.doc.path, f"the top level must be a mapping, not {_describe(data)}", line
+            )
         self.check_keys(data, TOP_KEYS, (), "top level")
         if "segcheck" not in data:
             raise self.fail((), "missing required key 'segcheck' (the format version, 1)")
         version = data["segcheck"]
-        if version != FORMAT_VERSION or isinstance(version, bool):
+        if type(version) is not int or version != FORMAT_VERSION:
             raise self.fail(
                 ("segcheck",),
                 f"unsupported format version {version!r} "
@@ -282,19 +299,24 @@ class _Builder:
                 )
                 for i, s in enumerate(items)
             )
-            label = spec.get("label")
-            self.zones[name] = Zone(
-                name, tier, subnets, None if label is None else str(label), self.doc.record_line(where)
-            )
+            label = self.optional_text(spec, "label", where, f"zone {name!r} label")
+            self.zones[name] = Zone(name, tier, subnets, label, self.doc.record_line(where))
         self.check_overlaps()
 
     def check_overlaps(self) -> None:
         """Subnets of different tiers that overlap, or one subnet in two zones, are errors."""
-        entries = sorted((subnet, zone) for zone in self.zones.values() for subnet in zone.subnets)
+        entries = sorted(
+            (
+                (subnet, zone, idx)
+                for zone in self.zones.values()
+                for idx, subnet in enumerate(zone.subnets)
+            ),
+            key=lambda entry: entry[0],
+        )
         # Sweep keeping the open ranges; ranges sorted by start, so any open one that reaches
         # past the new start overlaps it.
         open_ranges: list[tuple[IPRange, Zone]] = []
-        for subnet, zone in entries:
+        for subnet, zone, idx in entries:
             open_ranges = [
                 (r, z)
                 for r, z in open_ranges
@@ -307,11 +329,12 @@ class _Builder:
                         f"({zone.tier.value}) overlaps {other} of zone {other_zone.name!r} "
                         f"({other_zone.tier.value})"
                     )
+                elif same and other_zone is zone:
+                    why = "is listed twice"
                 elif same:
                     why = f"is declared in zones {other_zone.name!r} and {zone.name!r}"
                 else:
                     continue
-                idx = zone.subnets.index(subnet)
                 raise self.fail(
                     ("zones", zone.name, "subnets", idx),
                     f"zone {zone.name!r}: subnet {subnet} {why}",
@@ -414,12 +437,12 @@ class _Builder:
                 if not isinstance(raw_permits, list):
                     raise self.fail((*where, "permit"), f"{what}: permit must be a list")
                 pending_permits.append((name, raw_permits, (*where, "permit")))
-            label = spec.get("label")
+            label = self.optional_text(spec, "label", where, f"{what} label")
             self.nodes[name] = Node(
                 name,
                 role,
                 tuple(addresses),
-                None if label is None else str(label),
+                label,
                 self.doc.record_line(where),
                 None,
                 allow,
@@ -540,8 +563,8 @@ class _Builder:
                     destination,
                     services,
                     self.string(spec["reason"], (*where, "reason"), f"{what} reason"),
-                    None if spec.get("approved_by") is None else str(spec["approved_by"]),
-                    None if spec.get("ticket") is None else str(spec["ticket"]),
+                    self.optional_text(spec, "approved_by", where, f"{what} approved_by"),
+                    self.optional_text(spec, "ticket", where, f"{what} ticket"),
                     expires,
                     self.doc.record_line(where),
                 )

@@ -1,8 +1,9 @@
 """Safe YAML and JSON reading that keeps line numbers for error messages.
 
-YAML goes through libyaml's composer when available (the node tree is built in C) and is turned
-into plain values here, without PyYAML's object constructor: no tag can build an object, aliases
-are counted and capped (alias bombs), nesting is capped, and duplicate keys are errors.
+YAML goes through libyaml's parser when available and its event stream is turned into plain values
+here with an explicit stack (libyaml's recursive composer crashes on deep nesting), without
+PyYAML's object constructor: no tag can build an object, aliases are counted and capped (alias
+bombs), nesting is capped, and duplicate keys are errors.
 JSON goes through `json` (fast for generated topologies); when an error needs a line number, the
 text is composed once more as YAML, which JSON is a subset of, to find it.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -25,6 +26,9 @@ MAX_ALIAS_EXPANSION = 100_000
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR_CONSTRUCTOR = SafeConstructor()
 _STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_RESOLVER = yaml.resolver.Resolver()
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:bool",
@@ -94,22 +98,41 @@ class Document:
         return best
 
 
+def size_error(path: str) -> TopologyError:
+    """The error for a file over MAX_FILE_BYTES."""
+    return TopologyError(
+        path, f"file is larger than {MAX_FILE_BYTES} bytes, the limit for a topology"
+    )
+
+
+def read_limited(path: str, stream: BinaryIO) -> bytes:
+    """Read a whole input, refusing (without reading it all) one over MAX_FILE_BYTES."""
+    raw = stream.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise size_error(path)
+    return raw
+
+
 def load_document(path: str, raw: bytes) -> Document:
     """Decode, sniff JSON or YAML, and parse safely."""
     if len(raw) > MAX_FILE_BYTES:
-        raise TopologyError(
-            path, f"file is {len(raw)} bytes, over the {MAX_FILE_BYTES} byte limit for a topology"
-        )
+        raise size_error(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise TopologyError(path, "file is not UTF-8 text", line) from exc
-    if "\x00" in text:
-        raise TopologyError(path, "file is binary, not YAML or JSON")
-    stripped = text.lstrip()
-    if path.endswith(".json") or stripped.startswith("{"):
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise TopologyError(path, "file is binary, not YAML or JSON", text.count("\n", 0, nul) + 1)
+    if path.lower().endswith(".json"):
         return _load_json(path, text)
+    if text.lstrip().startswith("{"):
+        # Probably JSON (fast to parse); a YAML flow mapping also starts with "{".
+        try:
+            return _load_json(path, text)
+        except TopologyError:
+            pass
     return Document(path, _compose(path, text))
 
 
@@ -140,8 +163,14 @@ class _DuplicateKey(Exception):
 
 
 def _compose(path: str, text: str) -> Any:
+    """Parse YAML text into LDict / LList / scalars from libyaml's event stream.
+
+    Built iteratively with an explicit stack: libyaml's own composer recurses in C and crashes
+    the interpreter (SIGSEGV) on a small file nested tens of thousands of levels deep.
+    """
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        return _EventBuilder(path, loader).build()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -149,77 +178,171 @@ def _compose(path: str, text: str) -> Any:
         raise TopologyError(path, f"invalid YAML: {problem}", line) from exc
     except yaml.YAMLError as exc:
         raise TopologyError(path, f"invalid YAML: {exc}") from exc
-    except RecursionError:
-        raise TopologyError(path, f"nesting deeper than {MAX_DEPTH} levels") from None
-    if node is None:
-        return None
-    return _Walker(path).walk(node, 0, False)
+    finally:
+        loader.dispose()
 
 
-class _Walker:
-    """Turns a composed node tree into LDict / LList / scalars, safely."""
+class _Open:
+    """A collection being built: its value, anchor, weight so far and a pending mapping key."""
 
-    def __init__(self, path: str) -> None:
+    __slots__ = ("value", "anchor", "weight", "key", "key_line")
+
+    def __init__(self, value: LDict | LList, anchor: str | None) -> None:
+        self.value = value
+        self.anchor = anchor
+        self.weight = 1
+        self.key: str | None = None
+        self.key_line = 0
+
+
+class _EventBuilder:
+    """Turns parser events into LDict / LList / scalars, safely.
+
+    No tag can build an object, aliases are counted by the values they expand to and capped
+    (alias bombs), nesting is capped, duplicate keys are errors.
+    """
+
+    def __init__(self, path: str, loader: Any) -> None:
         self.path = path
-        self.seen: set[int] = set()
+        self.loader = loader
+        self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, weight)
+        self.open_anchors: set[str] = set()
         self.expanded = 0
 
-    def fail(self, node: yaml.Node, message: str) -> TopologyError:
-        return TopologyError(self.path, message, node.start_mark.line + 1)
+    def fail(self, event: Any, message: str) -> TopologyError:
+        return TopologyError(self.path, message, event.start_mark.line + 1)
 
-    def walk(self, node: yaml.Node, depth: int, in_alias: bool) -> Any:
-        if depth > MAX_DEPTH:
-            raise self.fail(node, f"nesting deeper than {MAX_DEPTH} levels")
-        if in_alias:
-            self.expanded += 1
-            if self.expanded > MAX_ALIAS_EXPANSION:
-                raise self.fail(
-                    node,
-                    f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION} values "
-                    "(an alias bomb?); write the values out",
-                )
-        if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node)
-        if id(node) in self.seen:
-            in_alias = True  # a second visit: this collection is reached through an alias
+    def build(self) -> Any:
+        loader = self.loader
+        stack: list[_Open] = []
+        root: Any = None
+        documents = 0
+        while loader.check_event():
+            event = loader.get_event()
+            kind = type(event)
+            if kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise self.fail(event, "expected a single YAML document, found several")
+                continue
+            if kind in (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent):
+                continue
+            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                mapping = kind is yaml.MappingStartEvent
+                expected = "tag:yaml.org,2002:map" if mapping else "tag:yaml.org,2002:seq"
+                if event.tag not in (None, "!", expected):
+                    raise self.fail(event, f"unsupported YAML tag {event.tag!r}")
+                if len(stack) >= MAX_DEPTH:
+                    raise self.fail(event, f"nesting deeper than {MAX_DEPTH} levels")
+                line = event.start_mark.line + 1
+                value: LDict | LList
+                if mapping:
+                    value = LDict()
+                    value.key_lines = {}
+                else:
+                    value = LList()
+                    value.item_lines = []
+                value.line = line
+                if stack:
+                    self.check_key_position(stack[-1], event)
+                if event.anchor is not None:
+                    self.open_anchors.add(event.anchor)
+                stack.append(_Open(value, event.anchor))
+                continue
+            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                done = stack.pop()
+                if done.anchor is not None:
+                    self.open_anchors.discard(done.anchor)
+                    self.anchors[done.anchor] = (done.value, done.weight)
+                if stack:
+                    self.add(stack[-1], done.value, done.weight, done.value.line, event)
+                else:
+                    root = done.value
+                continue
+            if kind is yaml.ScalarEvent:
+                scalar = self.scalar(event)
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = (scalar, 1)
+                if stack:
+                    top = stack[-1]
+                    if isinstance(top.value, LDict) and top.key is None:
+                        self.set_key(top, scalar, event)
+                    else:
+                        self.add(top, scalar, 1, event.start_mark.line + 1, event)
+                else:
+                    root = scalar
+                continue
+            if kind is yaml.AliasEvent:
+                name = event.anchor
+                if name in self.open_anchors:
+                    raise self.fail(
+                        event, f"YAML alias *{name} refers to a collection that holds it"
+                    )
+                if name not in self.anchors:
+                    raise self.fail(event, f"YAML alias *{name} names no anchor")
+                aliased, weight = self.anchors[name]
+                self.expanded += weight
+                if self.expanded > MAX_ALIAS_EXPANSION:
+                    raise self.fail(
+                        event,
+                        f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION} values "
+                        "(an alias bomb?); write the values out",
+                    )
+                if stack:
+                    top = stack[-1]
+                    if isinstance(top.value, LDict) and top.key is None:
+                        raise self.fail(event, "mapping keys must be plain names")
+                    self.add(top, aliased, weight, event.start_mark.line + 1, event)
+                else:
+                    root = aliased
+                continue
+            raise self.fail(event, "unsupported YAML event")  # pragma: no cover
+        return root
+
+    def check_key_position(self, top: _Open, event: Any) -> None:
+        """A collection may be a value, never a mapping key."""
+        if isinstance(top.value, LDict) and top.key is None:
+            raise self.fail(event, "mapping keys must be plain names")
+
+    def set_key(self, top: _Open, scalar: Any, event: Any) -> None:
+        if event.tag == _MERGE or (event.tag is None and event.implicit[0] and event.value == "<<"):
+            raise self.fail(event, "YAML merge keys (<<) are not supported")
+        key = str(scalar)
+        assert isinstance(top.value, LDict)
+        if key in top.value:
+            raise self.fail(event, f"duplicate key {key!r}")
+        top.key = key
+        top.key_line = event.start_mark.line + 1
+
+    def add(self, top: _Open, value: Any, weight: int, line: int, event: Any) -> None:
+        top.weight += weight
+        container = top.value
+        if isinstance(container, LDict):
+            key = top.key
+            assert key is not None
+            container.key_lines[key] = top.key_line
+            container[key] = value
+            top.key = None
         else:
-            self.seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            if node.tag not in ("tag:yaml.org,2002:map",):
-                raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
-            result = LDict()
-            result.line = node.start_mark.line + 1
-            result.key_lines = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise self.fail(key_node, "YAML merge keys (<<) are not supported")
-                if not isinstance(key_node, yaml.ScalarNode):
-                    raise self.fail(key_node, "mapping keys must be plain names")
-                key = str(key_node.value)
-                if key in result:
-                    raise self.fail(key_node, f"duplicate key {key!r}")
-                result.key_lines[key] = key_node.start_mark.line + 1
-                result[key] = self.walk(value_node, depth + 1, in_alias)
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != "tag:yaml.org,2002:seq":
-                raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
-            items = LList()
-            items.line = node.start_mark.line + 1
-            items.item_lines = []
-            for item in node.value:
-                items.item_lines.append(item.start_mark.line + 1)
-                items.append(self.walk(item, depth + 1, in_alias))
-            return items
-        raise self.fail(node, "unsupported YAML node")
+            container.item_lines.append(line)
+            container.append(value)
 
-    def scalar(self, node: yaml.ScalarNode) -> Any:
-        tag = node.tag
+    def scalar(self, event: Any) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            if not event.implicit[0]:
+                return event.value  # quoted or block scalar: a string
+            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, (True, False))
         if tag == _STR:
-            return node.value
+            return event.value
+        if tag == _MERGE:
+            return event.value  # only meaningful as a key; set_key rejects it there
         if tag in _SCALAR_TAGS:
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
             try:
                 return _SCALAR_CONSTRUCTOR.yaml_constructors[tag](_SCALAR_CONSTRUCTOR, node)
-            except (yaml.YAMLError, ValueError) as exc:
-                raise self.fail(node, f"malformed value {node.value!r}") from exc
-        raise self.fail(node, f"unsupported YAML tag {tag!r}")
+            except (yaml.YAMLError, ValueError, OverflowError) as exc:
+                if tag == _TIMESTAMP:
+                    return event.value  # e.g. 2027-02-30: the loader reports it as "not a date"
+                raise self.fail(event, f"malformed value {event.value!r}") from exc
+        raise self.fail(event, f"unsupported YAML tag {tag!r}")
