@@ -52,7 +52,7 @@ class Exchange:
 
 
 # fmt: off
-_TABLE: tuple[tuple[str, str, str, str, int, Expect, Verdict, str | None, str], ...] = (
+_TABLE: tuple[tuple[str, str, str, Proto, int, Expect, Verdict, str | None, str], ...] = (
     # name, src, dst, proto, port, expect, verdict, rule, note
     # -- allowed: sanitized crossings, the Internet tier through the cloud, same-tier traffic --
     ("screen-rdp", "lg-term-01", "inet-sbc-01", "tcp", 3389, "allowed", "sanitized", None,

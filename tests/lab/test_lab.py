@@ -179,3 +179,68 @@ def test_flow_table_has_every_exchange_with_its_verdict(
         assert row["state"] == ("attempted" if o.expect == "blocked" else "established"), o.name
         if o.expect == "allowed":
             assert row["rule"] == "", o.name
+
+
+# -- building and tearing down ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def can_build() -> None:
+    why = labctl.missing_requirements()
+    if why:
+        pytest.skip(f"lab not available: {why}")
+
+
+def root_links() -> set[str]:
+    out = netlab.run(["ip", "-o", "link", "show"])
+    return {line.split(":")[1].strip().split("@")[0] for line in out.splitlines()}
+
+
+def test_teardown_even_when_a_run_fails(can_build: None) -> None:
+    from segcheck.loader import load_topology
+
+    lab = netlab.Lab(load_topology(TOWN))
+    prefix = f"{lab.layout.prefix}-"
+    with pytest.raises(RuntimeError, match="boom"):
+        with lab:
+            lab.start_servers({"lg-mail": {"tcp": [25], "udp": []}}, labctl.AGENT)
+            assert len(netlab.lab_namespaces(prefix)) == len(lab.layout.all_ns())
+            raise RuntimeError("boom")
+    assert netlab.lab_namespaces(prefix) == []
+    assert all(proc.poll() is not None for proc in lab.servers) and lab.servers == []
+
+
+def test_up_traffic_down_from_the_command_line(can_build: None, tmp_path: Path) -> None:
+    before = root_links()
+    labctl_py = [sys.executable, str(REPO / "lab" / "labctl.py")]
+    up = subprocess.run([*labctl_py, "up"], capture_output=True, text=True, timeout=120)
+    assert up.returncode == 0, up.stderr
+    tag = up.stdout.strip()
+    prefix = f"{netlab.PREFIX}{tag}-"
+    try:
+        names = netlab.lab_namespaces(prefix)
+        assert f"{prefix}fw" in names and f"{prefix}sw" in names
+        # Nothing of the lab lives in the host's namespace, and nothing routes out of it:
+        # hosts route only to their own segment and the firewall; the firewall only knows its legs.
+        assert root_links() == before
+        fw_routes = netlab.run(["ip", "-n", f"{prefix}fw", "-4", "route", "show"])
+        assert "default" not in fw_routes
+        assert all("proto kernel" in line for line in fw_routes.splitlines())
+        for ns in names:
+            nat = netlab.run(["ip", "netns", "exec", ns, "nft", "list", "ruleset"])
+            assert "nat" not in nat
+        traffic = subprocess.run(
+            [*labctl_py, "traffic", "--tag", tag, "-o", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert traffic.returncode == 0, traffic.stdout + traffic.stderr
+        assert (tmp_path / labctl.CAPTURE_ANY).stat().st_size > 0
+    finally:
+        down = subprocess.run(
+            [*labctl_py, "down", "--tag", tag], capture_output=True, text=True, timeout=120
+        )
+    assert down.returncode == 0, down.stderr
+    assert netlab.lab_namespaces(prefix) == []
+    assert root_links() == before
