@@ -45,7 +45,9 @@ def flow_key(f: Flow) -> FlowKey:
 
 def _key_hashes(keys: list[FlowKey]) -> np.ndarray:
     cols = {
-        k: np.array([key[i] for key in keys], dtype=np.uint64 if k[1:] in ("hi", "lo") else np.int64)
+        k: np.array(
+            [key[i] for key in keys], dtype=np.uint64 if k[1:] in ("hi", "lo") else np.int64
+        )
         for i, k in enumerate(KEY)
     }
     return _hash(cols)
@@ -63,9 +65,7 @@ def _matching_frames(
     return [fr for fr, *key in zip(frames, *key_cols, strict=True) if tuple(key) in keys]
 
 
-def _selected_frames(
-    path: str, keys: set[FlowKey], hashes: np.ndarray
-) -> tuple[set[int], set[int]]:
+def _selected_frames(path: str, keys: set[FlowKey], hashes: np.ndarray) -> set[int]:
     frames: set[int] = set()
     dec = Decoder()
     for batch, _reader in iter_batches(path):
