@@ -233,14 +233,19 @@ def clean_svg(svg: str) -> str:
     return _COMMENT.sub("", _PROLOG.sub("", svg, count=1)).strip() + "\n"
 
 
+def find_dot() -> str | None:
+    """The path of Graphviz's `dot`, or None (tests replace this to simulate its absence)."""
+    return shutil.which("dot")
+
+
 def dot_available() -> bool:
     """True when Graphviz's `dot` is on PATH."""
-    return shutil.which("dot") is not None
+    return find_dot() is not None
 
 
 def run_dot(dot_text: str) -> str:
     """Lay out DOT text as SVG; GraphvizMissing when `dot` is not installed."""
-    executable = shutil.which("dot")
+    executable = find_dot()
     if executable is None:
         raise GraphvizMissing()
     try:

@@ -57,7 +57,7 @@ def test_markup_in_names_stays_text() -> None:
 
 
 def test_missing_graphviz_says_how_to_install(monkeypatch) -> None:
-    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    monkeypatch.setattr(diagram, "find_dot", lambda: None)
     with pytest.raises(SegcheckError, match="Graphviz is not installed: apt-get install graphviz"):
         diagram.render_svg(check_report().topology)
     assert not diagram.dot_available()

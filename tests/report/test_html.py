@@ -85,7 +85,7 @@ def test_markup_in_real_diagram_renders_as_text() -> None:
 
 
 def test_without_graphviz_a_note_replaces_the_diagram(monkeypatch) -> None:
-    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    monkeypatch.setattr(diagram, "find_dot", lambda: None)
     page = render(check_report(), "html", "en")
     assert 'id="diagram-missing"' in page
     assert "Graphviz is not installed: apt-get install graphviz" in page
