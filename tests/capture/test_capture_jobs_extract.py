@@ -13,7 +13,15 @@ from cap_builders import pcap
 from scapy.all import GRE, IP, TCP, UDP, Dot1Q, Raw, fragment, raw  # type: ignore[import-untyped]
 from scapy.all import Ether as _Ether
 
-from segcheck.capture import FlowTable, api, extract_packets, read_capture, read_captures, records
+from segcheck.capture import (
+    Flow,
+    FlowTable,
+    api,
+    extract_packets,
+    read_capture,
+    read_captures,
+    records,
+)
 from segcheck.capture.flowtable import aggregate_rows, group
 
 T0 = 1_700_000_000.0
@@ -105,16 +113,19 @@ def test_extract_packets_reread_equals_selection(tmp_path: Path) -> None:
     n = extract_packets([path], chosen, out)
     assert n == sum(f.packets for f in chosen)
     again = read_capture(out)
-    key = lambda f: (
-        f.src_ip,
-        f.dst_ip,
-        f.proto,
-        f.src_port,
-        f.dst_port,
-        f.vlan or 0,
-        f.packets,
-        f.bytes,
-    )  # noqa: E731
+
+    def key(f: Flow) -> tuple[object, ...]:
+        return (
+            f.src_ip,
+            f.dst_ip,
+            f.proto,
+            f.src_port,
+            f.dst_port,
+            f.vlan or 0,
+            f.packets,
+            f.bytes,
+        )
+
     # The GRE-carried flows bring their outer GRE flow along: they are the same packets.
     got = {key(f) for f in again.flows if not f.tunnel}
     assert got == {key(f) for f in chosen}
