@@ -1,0 +1,413 @@
+"""The topology loader: exact input errors with file and line, Japanese aliases, JSON, examples."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from segcheck import yamldoc
+from segcheck.cli import main
+from segcheck.errors import TopologyError
+from segcheck.loader import load_topology, parse_topology
+from segcheck.model import TIER_ALIASES, Profile, Tier, Topology, parse_tier
+
+INVALID = "tests/data/topologies/invalid"
+ALLOWED_ROLES = (
+    "terminal, server, router, l3-switch, firewall, lbo-gateway, screen-transfer, "
+    "mail-sanitizer, file-sanitizer, juki-cs, cloud-proxy, mail-relay, dns-resolver"
+)
+ALLOWED_TIERS = (
+    "mynumber, lgwan, internet, lgwan-network, jukinet, gov-cloud, security-cloud, public-internet"
+)
+
+# file in tests/data/topologies/invalid -> (line, message): one small file per defect
+INVALID_CASES: dict[str, tuple[int, str]] = {
+    "not-utf8.yaml": (4, "file is not UTF-8 text"),
+    "not-yaml.yaml": (4, "invalid YAML: did not find expected ',' or '}'"),
+    "top-level-list.yaml": (2, "the top level must be a mapping, not a list"),
+    "empty.yaml": (1, "the file is empty; a topology is a mapping starting with 'segcheck: 1'"),
+    "missing-segcheck.yaml": (1, "missing required key 'segcheck' (the format version, 1)"),
+    "unsupported-version.yaml": (
+        1,
+        "unsupported format version 2 (this segcheck reads version 1)",
+    ),
+    "unknown-top-key.yaml": (
+        4,
+        "top level: unknown key 'node' (allowed: segcheck, name, profile, zones, services, "
+        "nodes, links, channels)",
+    ),
+    "unknown-zone-key.yaml": (
+        5,
+        "zone 'lg': unknown key 'subnet' (allowed: tier, subnets, label)",
+    ),
+    "unknown-node-key.yaml": (
+        8,
+        "node 'lg-term-01' (terminal): unknown key 'permit' "
+        "(allowed: role, ip, label, usb_block, mfa, edr)",
+    ),
+    "unknown-role.yaml": (7, f"node 'fw1': unknown role 'firwall' (allowed: {ALLOWED_ROLES})"),
+    "unknown-tier.yaml": (
+        4,
+        f"zone 'dmz': unknown tier '公開セグメント' (allowed: {ALLOWED_TIERS} "
+        "or their Japanese names)",
+    ),
+    "unknown-zone-in-permit.yaml": (
+        11,
+        "node 'fw1' permit 'FW-10' from: unknown zone or node 'lgw' "
+        "(expected a zone, a node, a CIDR or 'any')",
+    ),
+    "unknown-node-in-link.yaml": (7, "link 1: unknown node or zone 'lg-switch'"),
+    "unknown-node-in-channel.yaml": (
+        10,
+        "channel 'CH-1' to: unknown node 'lg-link' (expected a node or an address)",
+    ),
+    "unknown-service.yaml": (6, "node 'inet-sbc-01': unknown service 'citrix'"),
+    "duplicate-yaml-key.yaml": (7, "duplicate key 'lg-term-01'"),
+    "duplicate-permit-id.yaml": (13, "node 'fw1' permit 'FW-10': duplicate permit id"),
+    "duplicate-channel-id.yaml": (8, "channel 'CH-1': duplicate channel id"),
+    "node-named-like-zone.yaml": (6, "node 'lg-mail': name is already used by a zone"),
+    "malformed-address.yaml": (5, "node 'lg-term-01': malformed address '10.2.10.300'"),
+    "malformed-cidr.yaml": (4, "zone 'inet' subnet: malformed address or CIDR '10.3.0.0/33'"),
+    "cidr-host-bits.yaml": (
+        7,
+        "zone 'lg' subnet: CIDR '10.20.0.1/24' has host bits set (did you mean 10.20.0.0/24?)",
+    ),
+    "private-address-in-no-zone.yaml": (
+        6,
+        "node 'lg-printer': address 172.16.5.20 is in no zone and is not a global address; "
+        "add its subnet to a zone",
+    ),
+    "overlapping-tiers.yaml": (
+        4,
+        "zone 'inet': subnet 10.2.128.0/17 (internet) overlaps 10.2.0.0/16 of zone 'lg' (lgwan)",
+    ),
+    "same-subnet-two-zones.yaml": (
+        4,
+        "zone 'lg-servers': subnet 10.2.0.0/16 is declared in zones 'lg-office' and 'lg-servers'",
+    ),
+    "expiry-not-a-date.yaml": (
+        12,
+        "channel 'CH-1': expiry '令和9年3月末' is not a date (YYYY-MM-DD)",
+    ),
+    "channel-missing-reason.yaml": (7, "channel 'CH-1': missing required key 'reason'"),
+    "alias-bomb.yaml": (
+        7,
+        "YAML aliases expand to more than 100000 values (an alias bomb?); write the values out",
+    ),
+    "nesting-too-deep.yaml": (2, "nesting deeper than 64 levels"),
+    "python-object-tag.yaml": (
+        2,
+        "unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'",
+    ),
+    "json-error.json": (5, "invalid JSON: Expecting property name enclosed in double quotes"),
+    "json-duplicate-key.json": (8, "duplicate key 'lg-term-01'"),
+    "json-unknown-role.json": (
+        8,
+        f"node 'fw1': unknown role 'firwall' (allowed: {ALLOWED_ROLES})",
+    ),
+}
+
+
+def run_check(path: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["check", path, "--lang", "en"])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_every_invalid_file_has_a_case(repo_root: Path) -> None:
+    on_disk = {p.name for p in (repo_root / INVALID).iterdir()}
+    assert on_disk == set(INVALID_CASES)
+
+
+@pytest.mark.parametrize("name", sorted(INVALID_CASES))
+def test_invalid_topology_exits_2_with_file_and_line(
+    name: str, repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo_root)
+    path = f"{INVALID}/{name}"
+    line, message = INVALID_CASES[name]
+    expected = f"{path}:{line}: {message}"
+
+    code, out, err = run_check(path)
+    assert code == 2
+    assert err.strip() == f"Error: {expected}"
+    assert out == ""
+    assert "Traceback" not in out + err
+
+    # The library raises the same error (and never prints or exits).
+    with pytest.raises(TopologyError) as info:
+        load_topology(path)
+    assert str(info.value) == expected
+    assert info.value.line == line
+
+
+def test_file_over_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamldoc, "MAX_FILE_BYTES", 1000)
+    big = tmp_path / "big.yaml"
+    big.write_text(
+        "segcheck: 1\nzones:\n  lg: {tier: lgwan, subnets: [10.2.0.0/16]}\n" + "# padding\n" * 200,
+        encoding="utf-8",
+    )
+    code, out, err = run_check(str(big))
+    assert code == 2
+    assert err.strip() == f"Error: {big}: file is larger than 1000 bytes, the limit for a topology"
+    assert "Traceback" not in out + err
+    with pytest.raises(TopologyError, match="limit for a topology"):
+        parse_topology(big.read_bytes(), str(big))
+
+
+def test_deep_flow_nesting_is_an_error_not_a_crash() -> None:
+    # libyaml's recursive composer segfaults the interpreter on this (200 KB) document.
+    text = "segcheck: 1\nname: " + "[" * 100_000 + "]" * 100_000 + "\n"
+    with pytest.raises(TopologyError, match="nesting deeper than 64 levels") as info:
+        parse_topology(text.encode(), "deep.yaml")
+    assert info.value.line == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: &r [*r]\n", "x.yaml:1: YAML alias *r refers to a collection that holds it"),
+        ("a: *nope\n", "x.yaml:1: YAML alias *nope names no anchor"),
+        ("a: 1\n---\nb: 2\n", "x.yaml:2: expected a single YAML document, found several"),
+        ("a: {<<: {b: 1}}\n", "x.yaml:1: YAML merge keys (<<) are not supported"),
+        ("? [a]\n: b\n", "x.yaml:1: mapping keys must be plain names"),
+        ("segcheck: 1.0\nzones: {}\n", "x.yaml:1: unsupported format version 1.0"),
+        ("segcheck: true\nzones: {}\n", "x.yaml:1: unsupported format version True"),
+        ("hello\n", "x.yaml:1: the top level must be a mapping, not 'hello'"),
+        ("segcheck: 1\n\x00\n", "x.yaml:2: file is binary, not YAML or JSON"),
+        (
+            "segcheck: 1\nzones:\n  lg: {tier: lgwan, subnets: [10.2.0.0/16], label: [a]}\n",
+            "x.yaml:3: zone 'lg' label must be text, not a list",
+        ),
+        (
+            "segcheck: 1\nzones:\n  lg: {tier: lgwan, subnets: [10.2.0.0/16, 10.2.0.0/16]}\n",
+            "x.yaml:3: zone 'lg': subnet 10.2.0.0/16 is listed twice",
+        ),
+        (
+            "segcheck: 1\nzones: {}\nchannels:\n"
+            "  - {id: C, from: 8.8.8.8, to: 8.8.4.4, service: dns, reason: r,\n"
+            "     expires: 2027-02-30}\n",
+            "x.yaml:5: channel 'C': expiry '2027-02-30' is not a date (YYYY-MM-DD)",
+        ),
+    ],
+)
+def test_more_yaml_defects(text: str, message: str) -> None:
+    with pytest.raises(TopologyError) as info:
+        parse_topology(text.encode(), "x.yaml")
+    assert str(info.value).startswith(message)
+
+
+def test_anchors_and_aliases_within_limits_load() -> None:
+    text = (
+        "segcheck: 1\nzones:\n  lg: {tier: lgwan, subnets: [10.2.0.0/16]}\n"
+        "  inet: {tier: internet, subnets: [10.3.0.0/16]}\n"
+        "nodes:\n"
+        "  sbc-1: &sbc {role: screen-transfer, ip: 10.3.10.11, accepts: &proto [rdp, ica]}\n"
+        "  fw: {role: firewall, ip: [10.2.0.1, 10.3.0.1],\n"
+        "       permit: [{id: P1, from: lg, to: sbc-1, service: *proto}]}\n"
+    )
+    topology = parse_topology(text.encode(), "x.yaml")
+    assert topology.nodes["sbc-1"].accepts == ("ica", "rdp")
+    permits = topology.nodes["fw"].permits
+    assert permits is not None and permits[0].services == ("ica", "rdp")
+
+
+def test_yaml_flow_mapping_file_is_not_mistaken_for_json() -> None:
+    text = "{segcheck: 1, zones: {lg: {tier: lgwan, subnets: [10.2.0.0/16]}}}\n"
+    assert list(parse_topology(text.encode(), "flow.yaml").zones) == ["lg"]
+
+
+# -- Japanese tier names -----------------------------------------------------------------------
+
+ALIASES_OF = {
+    "mynumber": ("マイナンバー利用事務系", "個人番号利用事務系", "基幹系"),
+    "lgwan": ("LGWAN接続系", "総合行政ネットワーク接続系", "情報系"),
+    "internet": ("インターネット接続系",),
+}
+ALIAS_TEMPLATE = """\
+segcheck: 1
+name: 別名の確認
+profile: alpha
+zones:
+  mn-a: {{tier: {mn0}, subnets: [10.1.0.0/16]}}
+  mn-b: {{tier: {mn1}, subnets: [10.4.0.0/16]}}
+  mn-c: {{tier: {mn2}, subnets: [10.5.0.0/16]}}
+  lg-a: {{tier: {lg0}, subnets: [10.2.0.0/16]}}
+  lg-b: {{tier: {lg1}, subnets: [10.6.0.0/16]}}
+  lg-c: {{tier: {lg2}, subnets: [10.7.0.0/16]}}
+  inet: {{tier: {in0}, subnets: [10.3.0.0/16]}}
+nodes:
+  mn-term: {{role: terminal, ip: 10.1.10.11, usb_block: true, mfa: true}}
+  lg-term: {{role: terminal, ip: 10.6.10.11}}
+  sbc: {{role: screen-transfer, ip: 10.3.10.11}}
+  fw:
+    role: firewall
+    ip: [10.1.0.1, 10.2.0.1, 10.3.0.1]
+    permit:
+      - {{id: FW-1, from: lg-b, to: sbc, service: rdp}}
+"""
+
+
+def _alias_text(japanese: bool) -> str:
+    values: dict[str, str] = {}
+    for short, tier in (("mn", "mynumber"), ("lg", "lgwan"), ("in", "internet")):
+        names = ALIASES_OF[tier]
+        for i in range(3):
+            values[f"{short}{i}"] = names[min(i, len(names) - 1)] if japanese else tier
+    return ALIAS_TEMPLATE.format(**values)
+
+
+def _apart_from_source(topology: Topology) -> Topology:
+    return dataclasses.replace(
+        topology, source=dataclasses.replace(topology.source, path="", sha256="")
+    )
+
+
+def test_japanese_tier_names_load_to_the_same_model() -> None:
+    english = parse_topology(_alias_text(False).encode(), "en.yaml")
+    japanese = parse_topology(_alias_text(True).encode(), "ja.yaml")
+    assert _alias_text(False) != _alias_text(True)
+    assert {z.tier for z in japanese.zones.values()} == {Tier.MYNUMBER, Tier.LGWAN, Tier.INTERNET}
+    assert _apart_from_source(english) == _apart_from_source(japanese)
+
+
+@pytest.mark.parametrize(
+    ("alias", "tier"),
+    [(alias, tier) for tier, aliases in ALIASES_OF.items() for alias in aliases],
+)
+def test_each_spec_alias_names_its_tier(alias: str, tier: str) -> None:
+    assert parse_tier(alias) is Tier(tier)
+    assert TIER_ALIASES[alias] is Tier(tier)
+
+
+def test_jouhoukei_is_never_the_internet_tier() -> None:
+    # domain.md §3.1: before 2015 情報系 meant LGWAN + Internet; it maps to lgwan only.
+    assert parse_tier("情報系") is Tier.LGWAN
+
+
+def test_an_example_written_with_japanese_tier_names(topologies_dir: Path) -> None:
+    text = (topologies_dir / "alpha.yaml").read_text(encoding="utf-8")
+    japanese = (
+        text.replace("tier: mynumber", "tier: 個人番号利用事務系")
+        .replace("tier: lgwan\n", "tier: 総合行政ネットワーク接続系\n")
+        .replace("tier: internet\n", "tier: インターネット接続系\n")
+    )
+    assert japanese.count("個人番号利用事務系") == 2
+    english_model = parse_topology(text.encode(), "alpha.yaml")
+    japanese_model = parse_topology(japanese.encode(), "alpha.yaml")
+    assert _apart_from_source(english_model) == _apart_from_source(japanese_model)
+
+
+# -- JSON ----------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """YAML-loaded data as JSON-ready plain values (dates as ISO text)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _without_lines(value: Any) -> Any:
+    """A model value with every `line` dropped (JSON topologies keep no model lines)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: None if f.name == "line" else _without_lines(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+        }
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, Mapping):
+        return {k: _without_lines(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_without_lines(v) for v in value)
+    return value
+
+
+EXAMPLES = ("alpha", "alpha-prime", "beta", "beta-prime", "spec-example")
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_json_version_of_an_example_loads_to_the_same_model(
+    name: str, topologies_dir: Path, tmp_path: Path
+) -> None:
+    source = topologies_dir / f"{name}.yaml"
+    data = _plain(yamldoc.load_document(str(source), source.read_bytes()).data)
+    as_json = tmp_path / f"{name}.json"
+    as_json.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    from_yaml = load_topology(source)
+    from_json = load_topology(as_json)
+    assert from_json.source.kind == "topology"
+    assert _without_lines(_apart_from_source(from_yaml)) == _without_lines(
+        _apart_from_source(from_json)
+    )
+
+
+def test_json_errors_are_located_by_line(tmp_path: Path) -> None:
+    doc = {
+        "segcheck": 1,
+        "zones": {"lg": {"tier": "lgwan", "subnets": ["10.2.0.0/16"]}},
+        "nodes": {"lg-term": {"role": "terminal", "ip": "172.16.0.1"}},
+    }
+    path = tmp_path / "t.json"
+    text = json.dumps(doc, indent=2)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TopologyError) as info:
+        load_topology(path)
+    assert info.value.line == text.splitlines().index('      "ip": "172.16.0.1"') + 1
+    assert "address 172.16.0.1 is in no zone" in str(info.value)
+
+
+# -- the bundled examples ----------------------------------------------------------------------
+
+EXPECTED_PROFILES = {
+    "alpha": Profile.ALPHA,
+    "alpha-prime": Profile.ALPHA_PRIME,
+    "beta": Profile.BETA,
+    "beta-prime": Profile.BETA_PRIME,
+    "spec-example": Profile.ALPHA,
+}
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_examples_load(name: str, topologies_dir: Path) -> None:
+    topology = load_topology(topologies_dir / f"{name}.yaml")
+    assert topology.profile is EXPECTED_PROFILES[name]
+    tiers = {zone.tier for zone in topology.zones.values()}
+    assert {Tier.MYNUMBER, Tier.LGWAN, Tier.INTERNET} <= tiers
+    for channel in topology.channels:
+        assert channel.reason and channel.approved_by and channel.ticket
+        assert channel.expires is not None and channel.expires >= date(2027, 3, 31)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_examples_are_clean(name: str, topologies_dir: Path) -> None:
+    """topologies/README.md: every example checks clean (exit 0, no finding at all)."""
+    pytest.importorskip("segcheck.analysis.paths")
+    from segcheck.engine import check
+
+    report = check(topologies_dir / f"{name}.yaml", today=date(2026, 11, 22))
+    assert [(f.rule, f.src, f.dst) for f in report.findings] == []
+    assert {f.channel for f in report.excepted} == {c.id for c in report.topology.channels}
+
+
+def test_alpha_prime_breakout_is_a_finding_under_alpha(topologies_dir: Path) -> None:
+    pytest.importorskip("segcheck.analysis.paths")
+    from segcheck.engine import check
+
+    text = (topologies_dir / "alpha-prime.yaml").read_text(encoding="utf-8")
+    text = text.replace("profile: alpha-prime\n", "profile: alpha\n")
+    report = check(parse_topology(text.encode(), "alpha-on-alpha.yaml"), today=date(2026, 11, 22))
+    assert {f.rule for f in report.findings} == {"LG-NO-INTERNET"}
+    assert all("lg-lbo" in f.path for f in report.findings)
