@@ -1,0 +1,201 @@
+"""report.html in a real headless Chromium: loads without console errors, findings and diagram shown.
+
+Chromium is driven over the DevTools protocol through `--remote-debugging-pipe` (file
+descriptors 3 and 4, NUL-separated JSON), so no websocket library is needed. The screenshot is
+written to $SEGCHECK_ARTIFACTS (for CI to keep) or to the test's tmp dir, and its path printed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import select
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from segcheck.report import render
+
+from .conftest import check_report
+
+CHROMIUM = next(
+    (p for p in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"))
+     if p and os.path.exists(p)),
+    None,
+)  # fmt: skip
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="chromium not installed (apt-get install chromium)"
+    ),
+    pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (dot) not installed"),
+]
+
+
+class DevTools:
+    """A minimal DevTools-protocol client over Chromium's debugging pipe."""
+
+    def __init__(self, profile: Path) -> None:
+        cmd_r, self._cmd_w = os.pipe()
+        self._res_r, res_w = os.pipe()
+
+        def wire() -> None:  # in the child: fd 3 reads commands, fd 4 writes replies
+            os.dup2(cmd_r, 3)
+            os.dup2(res_w, 4)
+
+        self.proc = subprocess.Popen(
+            [
+                str(CHROMIUM),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--remote-debugging-pipe",
+                f"--user-data-dir={profile}",
+                "--window-size=1280,2000",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            close_fds=False,
+            preexec_fn=wire,  # noqa: PLW1509 - only dup2 before exec
+        )
+        os.close(cmd_r)
+        os.close(res_w)
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict[str, Any]] = []
+
+    def _read(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("no reply from chromium")
+            ready, _, _ = select.select([self._res_r], [], [], remaining)
+            if ready:
+                chunk = os.read(self._res_r, 65536)
+                if not chunk:
+                    raise RuntimeError("chromium closed the debugging pipe")
+                self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def call(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
+        if session is not None:
+            message["sessionId"] = session
+        os.write(self._cmd_w, json.dumps(message).encode("utf-8") + b"\0")
+        deadline = time.monotonic() + 30
+        while True:
+            reply = self._read(deadline)
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_for(self, method: str, timeout: float = 30) -> None:
+        if any(e.get("method") == method for e in self.events):
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            event = self._read(deadline)
+            self.events.append(event)
+            if event.get("method") == method:
+                return
+
+    def close(self) -> None:
+        try:
+            self.call("Browser.close")
+        except (RuntimeError, TimeoutError, OSError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._cmd_w)
+        os.close(self._res_r)
+
+
+def _errors(events: list[dict[str, Any]]) -> list[str]:
+    problems = []
+    for event in events:
+        method, params = event.get("method"), event.get("params", {})
+        if method == "Runtime.exceptionThrown":
+            problems.append(json.dumps(params.get("exceptionDetails", {}))[:300])
+        elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+            problems.append(json.dumps(params.get("args", []))[:300])
+        elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+            problems.append(params["entry"].get("text", ""))
+    return problems
+
+
+def test_report_page_in_chromium(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(render(check_report(), "html", "en"), encoding="utf-8")
+    artefacts = Path(os.environ.get("SEGCHECK_ARTIFACTS") or tmp_path)
+    artefacts.mkdir(parents=True, exist_ok=True)
+    browser = DevTools(tmp_path / "profile")
+    try:
+        target = browser.call("Target.createTarget", url="about:blank")["targetId"]
+        session = browser.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Page.enable", "Runtime.enable", "Log.enable"):
+            browser.call(domain, session)
+        browser.call("Page.navigate", session, url=page.as_uri())
+        browser.wait_for("Page.loadEventFired")
+        probe = """JSON.stringify({
+            findings: document.querySelectorAll('#findings .finding').length,
+            findingsVisible: document.querySelector('#findings').getBoundingClientRect().height > 0,
+            svg: !!document.querySelector('#diagram svg'),
+            svgHeight: (document.querySelector('#diagram svg') || {getBoundingClientRect: () => ({height: 0})}).getBoundingClientRect().height,
+            redPath: document.querySelectorAll('#diagram svg [stroke="#d00000"]').length,
+            scripts: document.scripts.length,
+            title: document.title
+        })"""
+        result = browser.call("Runtime.evaluate", session, expression=probe, returnByValue=True)
+        facts = json.loads(result["result"]["value"])
+        shot = browser.call("Page.captureScreenshot", session, format="png")
+        screenshot = artefacts / "report-chromium.png"
+        screenshot.write_bytes(base64.b64decode(shot["data"]))
+        print(f"screenshot: {screenshot}")
+        errors = _errors(browser.events)
+    finally:
+        browser.close()
+    assert not errors, errors
+    assert facts["findings"] == 3 and facts["findingsVisible"]
+    assert facts["svg"] and facts["svgHeight"] > 100
+    assert facts["redPath"] > 0
+    assert facts["scripts"] == 0
+    assert screenshot.stat().st_size > 10_000
+
+
+def test_harness_sees_console_errors(tmp_path: Path) -> None:
+    """The check above is not vacuous: a page that logs an error is caught."""
+    page = tmp_path / "bad.html"
+    page.write_text(
+        "<!DOCTYPE html><title>x</title><script>console.error('boom')</script>", encoding="utf-8"
+    )
+    browser = DevTools(tmp_path / "profile")
+    try:
+        target = browser.call("Target.createTarget", url="about:blank")["targetId"]
+        session = browser.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Page.enable", "Runtime.enable", "Log.enable"):
+            browser.call(domain, session)
+        browser.call("Page.navigate", session, url=page.as_uri())
+        browser.wait_for("Page.loadEventFired")
+        browser.call("Runtime.evaluate", session, expression="1")
+        errors = _errors(browser.events)
+    finally:
+        browser.close()
+    assert any("boom" in e for e in errors)
