@@ -137,47 +137,41 @@ class Capture:
     def __init__(self, lab: netlab.Lab, workdir: Path) -> None:
         self.lab = lab
         self.workdir = workdir
-        self.procs: list[tuple[str, Path, subprocess.Popen[str]]] = []
+        self.procs: list[tuple[str, Path, subprocess.Popen[bytes]]] = []
         self.reports: dict[str, str] = {}
+        self.banners: dict[str, bytes] = {}
 
     def _tcpdump(self, label: str, args: list[str]) -> None:
         out = self.workdir / f"{label}.pcap"
         cmd = [
-            "ip",
-            "netns",
-            "exec",
-            self.lab.layout.fw_ns,
-            "tcpdump",
-            "-Z",
-            "root",
-            "-nn",
-            "-U",
-            "--immediate-mode",
-            "-w",
-            str(out),
-            *args,
-        ]
+            "ip", "netns", "exec", self.lab.layout.fw_ns, "tcpdump", "-Z", "root", "-nn",
+            "-U", "--immediate-mode", "-w", str(out), *args,
+        ]  # fmt: skip
         proc = subprocess.Popen(
             cmd,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            text=True,
+            bufsize=0,
             start_new_session=True,
         )
         self.procs.append((label, out, proc))
         assert proc.stderr is not None
+        fd = proc.stderr.fileno()
         deadline = time.monotonic() + 10
-        seen = ""
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([proc.stderr], [], [], 0.2)
+        seen = b""
+        # Raw reads, not readline(): a buffered reader could hold "listening on" in its buffer
+        # while select() waits on an empty pipe.
+        while b"listening on" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
             if ready:
-                line = proc.stderr.readline()
-                seen += line
-                if "listening on" in line:
-                    return
-                if not line and proc.poll() is not None:
+                chunk = os.read(fd, 4096)
+                if not chunk:
                     break
-        raise netlab.LabError(f"tcpdump ({label}) did not start: {seen.strip()}")
+                seen += chunk
+        self.banners[label] = seen
+        if b"listening on" not in seen:
+            text = seen.decode(errors="replace").strip()
+            raise netlab.LabError(f"tcpdump ({label}) did not start: {text}")
 
     def start(self) -> None:
         self._tcpdump("any", ["-i", "any"])
@@ -195,8 +189,9 @@ class Capture:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 _, err = proc.communicate(timeout=5)
-            self.reports[label] = " ".join(
-                line.strip() for line in (err or "").splitlines() if "packets" in line
+            text = (self.banners.get(label, b"") + (err or b"")).decode(errors="replace")
+            self.reports[label] = "; ".join(
+                line.strip() for line in text.splitlines() if "packets" in line
             )
 
     def write(self) -> dict[str, Path]:
