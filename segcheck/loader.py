@@ -165,6 +165,8 @@ class _Builder:
 
     def service_names(self, value: Any, where: tuple[str | int, ...], what: str) -> tuple[str, ...]:
         names = self.str_list(value, where, f"{what} service")
+        if not names:
+            raise self.fail(where, f"{what}: {where[-1]} lists no service")
         for i, name in enumerate(names):
             if name not in self.services:
                 spot = (*where, i) if isinstance(value, list) else where
@@ -291,6 +293,8 @@ class _Builder:
                 raise self.fail(where, f"zone {name!r}: missing required key 'subnets'")
             raw = spec["subnets"]
             items = raw if isinstance(raw, list) else [raw]
+            if not items:
+                raise self.fail((*where, "subnets"), f"zone {name!r}: 'subnets' lists no subnet")
             subnets = tuple(
                 self.cidr(
                     s,

@@ -187,6 +187,16 @@ def test_deep_flow_nesting_is_an_error_not_a_crash() -> None:
             "x.yaml:3: zone 'lg' label must be text, not a list",
         ),
         (
+            "segcheck: 1\nzones:\n  lg:\n    tier: lgwan\n    subnets: []\n",
+            "x.yaml:5: zone 'lg': 'subnets' lists no subnet",
+        ),
+        (
+            "segcheck: 1\nzones:\n  mn: {tier: mynumber, subnets: [10.1.0.0/16]}\n"
+            "nodes:\n  a: {role: server, ip: 10.1.0.5}\n"
+            "channels:\n  - {id: C, from: a, to: 10.1.0.6,\n     service: [], reason: r}\n",
+            "x.yaml:8: channel 'C': service lists no service",
+        ),
+        (
             "segcheck: 1\nzones:\n  lg: {tier: lgwan, subnets: [10.2.0.0/16, 10.2.0.0/16]}\n",
             "x.yaml:3: zone 'lg': subnet 10.2.0.0/16 is listed twice",
         ),
