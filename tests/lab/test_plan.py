@@ -134,3 +134,16 @@ def test_layout_one_namespace_per_host_and_a_cloud(town: Topology) -> None:
     fw = town.nodes["fw-core"]
     assert fw.role is Role.FIREWALL
     assert {seg.gateway for seg in layout.segments} == {str(ip) for ip in fw.addresses}
+
+
+def test_lab_says_why_it_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab import labctl
+
+    monkeypatch.setattr(labctl.os, "geteuid", lambda: 1000)
+    assert "needs root" in (labctl.missing_requirements() or "")
+    monkeypatch.setattr(labctl.os, "geteuid", lambda: 0)
+    real_which = labctl.shutil.which
+    monkeypatch.setattr(
+        labctl.shutil, "which", lambda tool: None if tool == "nft" else real_which(tool)
+    )
+    assert "nft is not installed" in (labctl.missing_requirements() or "")
