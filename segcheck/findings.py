@@ -48,6 +48,7 @@ class FlowEvidence:
     input: str
     state: str
     vlan: int | None = None
+    inner_vlan: int | None = None  # the second tag (QinQ); part of the flow key
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +114,18 @@ def path_fingerprint(
 
 
 def flow_fingerprint(
-    rule: str, src_ip: str, dst_ip: str, proto: str, dst_port: int, vlan: int | None
+    rule: str,
+    src_ip: str,
+    dst_ip: str,
+    proto: str,
+    dst_port: int,
+    vlan: int | None,
+    inner_vlan: int | None = None,
 ) -> str:
     """Fingerprint of a capture finding: never the client's ephemeral port."""
-    return fingerprint("flow", rule, src_ip, dst_ip, proto, dst_port, vlan)
+    if inner_vlan is None:  # untagged and single-tagged flows keep their original identity
+        return fingerprint("flow", rule, src_ip, dst_ip, proto, dst_port, vlan)
+    return fingerprint("flow", rule, src_ip, dst_ip, proto, dst_port, vlan, inner_vlan)
 
 
 def subject_fingerprint(rule: str, subject: str) -> str:

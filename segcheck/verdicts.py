@@ -41,6 +41,7 @@ class FlowLike(Protocol):
     first_frame: int
     state: str
     input: str
+    inner_vlan: int | None
 
 
 def iso_time(epoch: float) -> str:
@@ -63,6 +64,7 @@ def evidence(flow: FlowLike) -> FlowEvidence:
         flow.input,
         flow.state,
         flow.vlan,
+        flow.inner_vlan,
     )
 
 
@@ -259,7 +261,13 @@ class FlowJudge:
             flow=ev,
             channel=channel,
             fingerprint=flow_fingerprint(
-                rule, flow.src_ip, flow.dst_ip, flow.proto, flow.dst_port, flow.vlan
+                rule,
+                flow.src_ip,
+                flow.dst_ip,
+                flow.proto,
+                flow.dst_port,
+                flow.vlan,
+                flow.inner_vlan,
             ),
             verdict=verdict,
         )

@@ -31,6 +31,7 @@ class FakeFlow:
     first_frame: int = 1
     state: str = "established"
     input: str = "cap.pcap"
+    inner_vlan: int | None = None
 
 
 @pytest.fixture()

@@ -53,6 +53,7 @@ def finding_dict(finding: Finding, lang: str) -> dict[str, Any]:
             "src_port": f.src_port,
             "dst_port": f.dst_port,
             "vlan": f.vlan,
+            "inner_vlan": f.inner_vlan,
             "packets": f.packets,
             "bytes": f.bytes,
             "first_frame": f.first_frame,
