@@ -24,30 +24,73 @@ import threading
 import time
 from types import FrameType
 
+
+def _smb2(command_body: bytes, response: bool) -> bytes:
+    """An SMB2 NEGOTIATE message in its NetBIOS session framing."""
+    flags = 1 if response else 0
+    header = struct.pack("<4sHHIHHIIQIIQ16s", b"\xfeSMB", 64, 0, 0, 0, 1, flags, 0, 0, 0, 0, 0, b"")
+    message = header + command_body
+    return struct.pack("!I", len(message)) + message
+
+
+SMB2_NEGOTIATE = _smb2(
+    struct.pack("<HHHHI16sIHH", 36, 2, 1, 0, 0, b"segcheck-lab-cli", 0, 0, 0)[:36]
+    + struct.pack("<HH", 0x0202, 0x0210),
+    response=False,
+)
+SMB2_NEGOTIATE_RESPONSE = _smb2(
+    struct.pack(
+        "<HHHH16sIIIIQQHHI",
+        65,
+        1,
+        0x0210,
+        0,
+        b"segcheck-lab-srv",
+        0,
+        65536,
+        65536,
+        65536,
+        0,
+        0,
+        128,
+        0,
+        0,
+    )
+    + b"\x00",
+    response=True,
+)
+
+# Server-first protocols: the server greets, the client answers.
 BANNERS = {
-    25: b"220 lab-mail ESMTP\r\n",
-    3389: b"\x03\x00\x00\x0b\x06\xd0\x00\x00\x12\x34\x00",
+    25: b"220 lab-mail ESMTP segcheck-lab\r\n",
     1494: b"\x7f\x7fICA\x00",
-    443: b"\x16\x03\x03\x00\x04\x0e\x00\x00\x00",
-    445: b"\x00\x00\x00\x08\xfeSMB\x00\x00\x00\x00",
-    8080: b"HTTP/1.1 200 Connection established\r\n\r\n",
 }
-REQUESTS = {
-    25: b"EHLO lab-client\r\n",
-    3389: b"\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x03\x00\x00\x00",
-    445: b"\x00\x00\x00\x08\xfeSMB\x40\x00\x00\x00",
-    8080: b"CONNECT www.example.com:443 HTTP/1.1\r\nHost: www.example.com:443\r\n\r\n",
+# Client-first protocols: (request, reply).
+EXCHANGES = {
+    25: (b"EHLO lab-client\r\n", b"250 lab-mail\r\n"),
+    # X.224 Connection Request / Connection Confirm with RDP negotiation (TLS)
+    3389: (
+        b"\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x01\x00\x00\x00",
+        b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x00\x08\x00\x01\x00\x00\x00",
+    ),
+    1494: (b"\x7f\x7fICA\x00", b"\x7f\x7fICA\x00"),
+    445: (SMB2_NEGOTIATE, SMB2_NEGOTIATE_RESPONSE),
+    8080: (
+        b"CONNECT www.example.com:443 HTTP/1.1\r\nHost: www.example.com:443\r\n\r\n",
+        b"HTTP/1.1 200 Connection established\r\n\r\n",
+    ),
 }
+DEFAULT_EXCHANGE = (b"HELLO lab\r\n", b"OK lab\r\n")
 
 
 def _tcp_conversation(conn: socket.socket, port: int) -> None:
     with conn:
         conn.settimeout(3)
         try:
-            conn.sendall(BANNERS.get(port, b"+OK lab\r\n"))
-            data = conn.recv(4096)
-            if data:
-                conn.sendall(b"250 ok\r\n" if port == 25 else b"ACK " + data[:16])
+            if port in BANNERS:
+                conn.sendall(BANNERS[port])
+            if conn.recv(4096):
+                conn.sendall(EXCHANGES.get(port, DEFAULT_EXCHANGE)[1])
             conn.recv(4096)  # wait for the client's close
         except OSError:
             pass
@@ -124,11 +167,11 @@ def serve(listen: list[tuple[str, str, int]]) -> int:
 
 
 def client_tcp(host: str, port: int, timeout: float) -> tuple[bool, str]:
-    """Connect, read the banner, send one request, read the reply, close."""
+    """Connect, read the banner (server-first protocols), send one request, read the reply."""
     try:
         with socket.create_connection((host, port), timeout=timeout) as s:
-            banner = s.recv(4096)
-            s.sendall(REQUESTS.get(port, b"HELLO lab\r\n"))
+            banner = s.recv(4096) if port in BANNERS else b""
+            s.sendall(EXCHANGES.get(port, DEFAULT_EXCHANGE)[0])
             reply = s.recv(4096)
             s.shutdown(socket.SHUT_WR)
             return True, f"banner {len(banner)} B, reply {len(reply)} B"
