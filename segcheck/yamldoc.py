@@ -28,7 +28,24 @@ _SCALAR_CONSTRUCTOR = SafeConstructor()
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_RESOLVER = yaml.resolver.Resolver()
+_IMPLICIT: dict[str, list[tuple[str, Any]]] = {
+    first: [*resolvers, *yaml.resolver.Resolver.yaml_implicit_resolvers.get(None, [])]
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+    if first is not None
+}
+_WILDCARD: list[tuple[str, Any]] = list(
+    yaml.resolver.Resolver.yaml_implicit_resolvers.get(None, [])
+)
+
+
+def _resolve_plain(value: str) -> str:
+    """The tag of a plain (unquoted) scalar, as PyYAML's Resolver.resolve decides it."""
+    for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
+        if regexp.match(value):
+            return str(tag)
+    return _STR
+
+
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:bool",
@@ -220,12 +237,18 @@ class _EventBuilder:
         while loader.check_event():
             event = loader.get_event()
             kind = type(event)
-            if kind is yaml.DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    raise self.fail(event, "expected a single YAML document, found several")
-                continue
-            if kind in (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent):
+            if kind is yaml.ScalarEvent:
+                scalar = self.scalar(event)
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = (scalar, 1)
+                if stack:
+                    top = stack[-1]
+                    if isinstance(top.value, LDict) and top.key is None:
+                        self.set_key(top, scalar, event)
+                    else:
+                        self.add(top, scalar, 1, event.start_mark.line + 1, event)
+                else:
+                    root = scalar
                 continue
             if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 mapping = kind is yaml.MappingStartEvent
@@ -259,19 +282,6 @@ class _EventBuilder:
                 else:
                     root = done.value
                 continue
-            if kind is yaml.ScalarEvent:
-                scalar = self.scalar(event)
-                if event.anchor is not None:
-                    self.anchors[event.anchor] = (scalar, 1)
-                if stack:
-                    top = stack[-1]
-                    if isinstance(top.value, LDict) and top.key is None:
-                        self.set_key(top, scalar, event)
-                    else:
-                        self.add(top, scalar, 1, event.start_mark.line + 1, event)
-                else:
-                    root = scalar
-                continue
             if kind is yaml.AliasEvent:
                 name = event.anchor
                 if name in self.open_anchors:
@@ -295,6 +305,13 @@ class _EventBuilder:
                     self.add(top, aliased, weight, event.start_mark.line + 1, event)
                 else:
                     root = aliased
+                continue
+            if kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise self.fail(event, "expected a single YAML document, found several")
+                continue
+            if kind in (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent):
                 continue
             raise self.fail(event, "unsupported YAML event")  # pragma: no cover
         return root
@@ -332,7 +349,7 @@ class _EventBuilder:
         if tag is None or tag == "!":
             if not event.implicit[0]:
                 return event.value  # quoted or block scalar: a string
-            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, (True, False))
+            tag = _resolve_plain(event.value)
         if tag == _STR:
             return event.value
         if tag == _MERGE:
