@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -179,6 +180,52 @@ def test_flow_table_has_every_exchange_with_its_verdict(
         assert row["state"] == ("attempted" if o.expect == "blocked" else "established"), o.name
         if o.expect == "allowed":
             assert row["rule"] == "", o.name
+
+
+def test_extract_holds_exactly_the_forbidden_flows(
+    scanned: dict[str, Any], lab_run: labctl.LabRun, tmp_path: Path
+) -> None:
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark is not installed")
+    out = tmp_path / "violations.pcap"
+    done = segcheck(
+        "scan", str(TOWN), str(scanned["capture"]), "--format", "json", "--extract", str(out)
+    )
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    fields = subprocess.run(
+        [
+            "tshark",
+            "-r",
+            str(out),
+            "-T",
+            "fields",
+            "-e",
+            "ip.src",
+            "-e",
+            "ip.dst",
+            "-e",
+            "ip.proto",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.splitlines()
+    assert len(fields) == sum(f["flow"]["packets"] for f in report["findings"])
+    # Every extracted packet, request or reply, belongs to a forbidden exchange, and every
+    # forbidden exchange is there (by address pair and protocol; the packet count above is exact).
+    names = {"6": "tcp", "17": "udp", "1": "icmp"}
+    seen = {
+        (frozenset((src, dst)), names[proto])
+        for src, dst, proto in (line.split("\t") for line in fields)
+    }
+    forbidden = {
+        (frozenset((o.src_ip, o.dst_ip)), o.proto)
+        for o in lab_run.outcomes
+        if o.expect != "allowed"
+    }
+    assert seen == forbidden
 
 
 # -- building and tearing down ------------------------------------------------------------------

@@ -7,6 +7,8 @@ whose `expect` the kernel could not honour fails here before any namespace is bu
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -139,11 +141,9 @@ def test_layout_one_namespace_per_host_and_a_cloud(town: Topology) -> None:
 def test_lab_says_why_it_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:
     from lab import labctl
 
-    monkeypatch.setattr(labctl.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert "needs root" in (labctl.missing_requirements() or "")
-    monkeypatch.setattr(labctl.os, "geteuid", lambda: 0)
-    real_which = labctl.shutil.which
-    monkeypatch.setattr(
-        labctl.shutil, "which", lambda tool: None if tool == "nft" else real_which(tool)
-    )
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda tool: None if tool == "nft" else real_which(tool))
     assert "nft is not installed" in (labctl.missing_requirements() or "")
