@@ -1,16 +1,42 @@
 """segcheck: prove, or disprove, the three-tier separation (三層の対策) of a municipal network.
 
-The library API never prints or exits; `segcheck.cli` is a thin layer over it.
+The library API never prints or exits; `segcheck.cli` is a thin layer over it. The public names
+load lazily, so that capture worker processes do not pay for the engine's imports.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from .engine import check, scan  # noqa: E402
-from .errors import CaptureError, SegcheckError, TopologyError, UsageError  # noqa: E402
-from .findings import Finding, Report  # noqa: E402
-from .loader import load_topology, parse_topology  # noqa: E402
+_PUBLIC = {
+    "check": "engine",
+    "scan": "engine",
+    "CaptureError": "errors",
+    "SegcheckError": "errors",
+    "TopologyError": "errors",
+    "UsageError": "errors",
+    "Finding": "findings",
+    "Report": "findings",
+    "load_topology": "loader",
+    "parse_topology": "loader",
+}
+
+if TYPE_CHECKING:
+    from .engine import check, scan
+    from .errors import CaptureError, SegcheckError, TopologyError, UsageError
+    from .findings import Finding, Report
+    from .loader import load_topology, parse_topology
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'segcheck' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)
+
 
 __all__ = [
     "CaptureError",

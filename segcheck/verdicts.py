@@ -29,19 +29,32 @@ from .services import MAIL_SERVICES, SCREEN_TRANSFER_SERVICES, services_for
 class FlowLike(Protocol):
     """What the judge needs of a flow (segcheck.capture.Flow satisfies it)."""
 
-    src_ip: str
-    dst_ip: str
-    proto: str
-    src_port: int
-    dst_port: int
-    vlan: int | None
-    packets: int
-    bytes: int
-    first_seen: float
-    first_frame: int
-    state: str
-    input: str
-    inner_vlan: int | None
+    @property
+    def src_ip(self) -> str: ...
+    @property
+    def dst_ip(self) -> str: ...
+    @property
+    def proto(self) -> str: ...
+    @property
+    def src_port(self) -> int: ...
+    @property
+    def dst_port(self) -> int: ...
+    @property
+    def vlan(self) -> int | None: ...
+    @property
+    def inner_vlan(self) -> int | None: ...
+    @property
+    def packets(self) -> int: ...
+    @property
+    def bytes(self) -> int: ...
+    @property
+    def first_seen(self) -> float: ...
+    @property
+    def first_frame(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def input(self) -> str: ...
 
 
 def iso_time(epoch: float) -> str:
