@@ -99,11 +99,21 @@ class FlowJudge:
         self.addresses = addresses
         self.catalogue = policy.topology.services
         self._services: dict[tuple[str, int], tuple[str, ...]] = {}
+        self._infos: dict[str, AddressInfo | None] = {}
+        self._verdicts: dict[tuple[str, str, str, int], _Verdict] = {}
 
     def info(self, text: str) -> AddressInfo | None:
-        """Address map entry for an address in text form (None when it does not parse)."""
-        ip = parse_ip_text(text)
-        return None if ip is None else self.addresses.lookup(ip)
+        """Address map entry for an address in text form (None when it does not parse).
+
+        Parsed once per distinct address: a capture repeats the same few hosts many times.
+        """
+        try:
+            return self._infos[text]
+        except KeyError:
+            ip = parse_ip_text(text)
+            info = None if ip is None else self.addresses.lookup(ip)
+            self._infos[text] = info
+            return info
 
     def services(self, proto: str, port: int) -> tuple[str, ...]:
         """Service names for a protocol and responder port (cached)."""
@@ -171,7 +181,12 @@ class FlowJudge:
                 )
                 yield row, finding, False
                 continue
-            verdict = self.decide(src, dst, flow.proto, flow.dst_port)
+            # Flows differing only in the client port share one verdict.
+            vkey = (flow.src_ip, flow.dst_ip, flow.proto, flow.dst_port)
+            verdict = self._verdicts.get(vkey)
+            if verdict is None:
+                verdict = self.decide(src, dst, flow.proto, flow.dst_port)
+                self._verdicts[vkey] = verdict
             judgement = verdict.judgement
             assert judgement is not None
             row = self._row(
