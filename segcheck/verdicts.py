@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 
 from .addressing import AddressInfo, AddressMap, Scope, parse_ip_text
 from .findings import (
@@ -20,41 +19,11 @@ from .findings import (
     flow_fingerprint,
     make_finding,
 )
+from .flowtypes import FlowLike
 from .model import Role
 from .policy import Judgement, Outcome, Policy
 from .rules import Severity
 from .services import MAIL_SERVICES, SCREEN_TRANSFER_SERVICES, services_for
-
-
-class FlowLike(Protocol):
-    """What the judge needs of a flow (segcheck.capture.Flow satisfies it)."""
-
-    @property
-    def src_ip(self) -> str: ...
-    @property
-    def dst_ip(self) -> str: ...
-    @property
-    def proto(self) -> str: ...
-    @property
-    def src_port(self) -> int: ...
-    @property
-    def dst_port(self) -> int: ...
-    @property
-    def vlan(self) -> int | None: ...
-    @property
-    def inner_vlan(self) -> int | None: ...
-    @property
-    def packets(self) -> int: ...
-    @property
-    def bytes(self) -> int: ...
-    @property
-    def first_seen(self) -> float: ...
-    @property
-    def first_frame(self) -> int: ...
-    @property
-    def state(self) -> str: ...
-    @property
-    def input(self) -> str: ...
 
 
 def iso_time(epoch: float) -> str:

@@ -13,37 +13,17 @@ import ipaddress
 import struct
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 import numpy as np
 
+from ..flowtypes import FlowIdentity
 from .api import batch_rows, iter_batches
 from .decode import V4MAPPED, Decoder
 from .flowtable import KEY, _hash, aggregate_rows, rows_to_columns
 from .model import proto_number
 
 FlowKey = tuple[int, ...]
-
-
-class FlowRef(Protocol):
-    """What extraction needs to find a flow's packets (Flow and report evidence both fit)."""
-
-    @property
-    def src_ip(self) -> str: ...
-    @property
-    def dst_ip(self) -> str: ...
-    @property
-    def proto(self) -> str: ...
-    @property
-    def src_port(self) -> int: ...
-    @property
-    def dst_port(self) -> int: ...
-    @property
-    def vlan(self) -> int | None: ...
-    @property
-    def inner_vlan(self) -> int | None: ...
-    @property
-    def input(self) -> str: ...
 
 
 def _addr(text: str) -> tuple[int, int]:
@@ -53,7 +33,7 @@ def _addr(text: str) -> tuple[int, int]:
     return int(a) >> 64, int(a) & ((1 << 64) - 1)
 
 
-def flow_key(f: FlowRef) -> FlowKey:
+def flow_key(f: FlowIdentity) -> FlowKey:
     """The canonical (bidirectional) key of a flow, as the flow table builds it."""
     proto = proto_number(f.proto)
     sp, dp = (f.dst_port, f.dst_port) if proto in (1, 58) else (f.src_port, f.dst_port)
@@ -143,7 +123,9 @@ class _Writer:
             self.f.write(struct.pack("<IIII", sec, frac, len(data), origlen) + data)
 
 
-def extract_packets(paths: Sequence[str | Path], flows: Iterable[FlowRef], out: str | Path) -> int:
+def extract_packets(
+    paths: Sequence[str | Path], flows: Iterable[FlowIdentity], out: str | Path
+) -> int:
     """Write every packet of ``flows`` found in ``paths`` to ``out``; return how many.
 
     A flow is looked up in the input named by its ``input`` field. Original timestamps, bytes
