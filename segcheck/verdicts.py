@@ -17,12 +17,11 @@ from .findings import (
     JudgedFlow,
     Location,
     flow_fingerprint,
-    make_finding,
 )
 from .flowtypes import FlowLike
-from .model import Role
+from .model import IP, Role
 from .policy import Judgement, Outcome, Policy
-from .rules import Severity
+from .rules import RULES_BY_ID, Severity
 from .services import MAIL_SERVICES, SCREEN_TRANSFER_SERVICES, services_for
 
 
@@ -50,6 +49,44 @@ def evidence(flow: FlowLike) -> FlowEvidence:
     )
 
 
+def _parse_v4(text: str) -> IP | None:
+    """Strict dotted-quad IPv4 without netaddr (captures print addresses this way)."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not part.isdigit() or not part.isascii() or (len(part) > 1 and part[0] == "0"):
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        value = (value << 8) | octet
+    return IP(4, value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Addr:
+    """Per distinct address text: its map entry and the strings every row repeats."""
+
+    info: AddressInfo | None
+    zone: str | None
+    tier: str | None
+    display: str | None
+    label: str  # "display (tier)" as in messages
+
+
+def _addr_record(info: AddressInfo | None, canonical: str | None = None) -> _Addr:
+    """``canonical``: the address's own text when it is already in canonical form."""
+    if info is None:
+        return _Addr(None, None, None, None, "")
+    tier = info.tier.value if info.tier else None
+    display = info.node.name if info.node is not None else (canonical or info.display)
+    return _Addr(
+        info, info.zone.name if info.zone else None, tier, display, f"{display} ({tier or '?'})"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Verdict:
     verdict: str
@@ -68,7 +105,7 @@ class FlowJudge:
         self.addresses = addresses
         self.catalogue = policy.topology.services
         self._services: dict[tuple[str, int], tuple[str, ...]] = {}
-        self._infos: dict[str, AddressInfo | None] = {}
+        self._addrs: dict[str, _Addr] = {}
         self._verdicts: dict[tuple[str, str, str, int], _Verdict] = {}
 
     def info(self, text: str) -> AddressInfo | None:
@@ -76,13 +113,19 @@ class FlowJudge:
 
         Parsed once per distinct address: a capture repeats the same few hosts many times.
         """
+        return self._addr(text).info
+
+    def _addr(self, text: str) -> _Addr:
         try:
-            return self._infos[text]
+            return self._addrs[text]
         except KeyError:
-            ip = parse_ip_text(text)
-            info = None if ip is None else self.addresses.lookup(ip)
-            self._infos[text] = info
-            return info
+            ip = _parse_v4(text)
+            canonical = text if ip is not None else None  # strict dotted quad: str(ip) == text
+            if ip is None:
+                ip = parse_ip_text(text)
+            rec = _addr_record(None if ip is None else self.addresses.lookup(ip), canonical)
+            self._addrs[text] = rec
+            return rec
 
     def services(self, proto: str, port: int) -> tuple[str, ...]:
         """Service names for a protocol and responder port (cached)."""
@@ -122,25 +165,28 @@ class FlowJudge:
 
         The boolean is True when the finding belongs to `excepted` rather than `findings`.
         """
+        addr = self._addr
+        verdicts = self._verdicts
         for flow in flows:
-            src = self.info(flow.src_ip)
-            dst = self.info(flow.dst_ip)
+            s = addr(flow.src_ip)
+            d = addr(flow.dst_ip)
+            src, dst = s.info, d.info
             ev = evidence(flow)
             if src is None or dst is None:
-                yield self._row(ev, src, dst, "unknown", None, None, None), None, False
+                yield _row(ev, s, d, "unknown", None, None, None), None, False
                 continue
-            if Scope.LOCAL in (src.scope, dst.scope):
-                yield self._row(ev, src, dst, "local", None, None, None), None, False
+            if src.scope is Scope.LOCAL or dst.scope is Scope.LOCAL:
+                yield _row(ev, s, d, "local", None, None, None), None, False
                 continue
-            unmapped = [a for a in (src, dst) if a.scope is Scope.UNMAPPED]
-            if unmapped:
-                row = self._row(ev, src, dst, "unknown", "GEN-ZONE-ASSIGNED", None, None)
+            if src.scope is Scope.UNMAPPED or dst.scope is Scope.UNMAPPED:
+                unmapped = [a for a in (src, dst) if a.scope is Scope.UNMAPPED]
+                row = _row(ev, s, d, "unknown", "GEN-ZONE-ASSIGNED", None, None)
                 which = ", ".join(str(a.ip) for a in unmapped)
                 finding = self._finding(
                     flow,
                     ev,
-                    src,
-                    dst,
+                    s,
+                    d,
                     "GEN-ZONE-ASSIGNED",
                     None,
                     None,
@@ -152,88 +198,40 @@ class FlowJudge:
                 continue
             # Flows differing only in the client port share one verdict.
             vkey = (flow.src_ip, flow.dst_ip, flow.proto, flow.dst_port)
-            verdict = self._verdicts.get(vkey)
+            verdict = verdicts.get(vkey)
             if verdict is None:
                 verdict = self.decide(src, dst, flow.proto, flow.dst_port)
-                self._verdicts[vkey] = verdict
+                verdicts[vkey] = verdict
             judgement = verdict.judgement
             assert judgement is not None
-            row = self._row(
-                ev, src, dst, verdict.verdict, judgement.rule, judgement.channel, verdict.service
+            row = _row(
+                ev, s, d, verdict.verdict, judgement.rule, judgement.channel, verdict.service
             )
-            if judgement.outcome is Outcome.VIOLATION or judgement.outcome is Outcome.EXCEPTED:
+            outcome = judgement.outcome
+            if outcome is Outcome.VIOLATION or outcome is Outcome.EXCEPTED:
                 assert judgement.rule is not None
-                excepted = judgement.outcome is Outcome.EXCEPTED
+                excepted = outcome is Outcome.EXCEPTED
                 finding = self._finding(
                     flow,
                     ev,
-                    src,
-                    dst,
+                    s,
+                    d,
                     judgement.rule,
                     judgement.channel,
                     verdict.service,
                     verdict.verdict,
-                    *self._message(src, dst, flow, verdict, excepted),
+                    *_message(s, d, flow, verdict, excepted),
                 )
                 yield row, finding, excepted
             else:
                 yield row, None, False
 
-    def _message(
-        self, src: AddressInfo, dst: AddressInfo, flow: FlowLike, verdict: _Verdict, excepted: bool
-    ) -> tuple[str, str]:
-        what = f"{flow.proto}/{flow.dst_port}" if flow.dst_port else flow.proto
-        svc = f" ({verdict.service})" if verdict.service else ""
-        pair = (
-            f"{src.display} ({src.tier.value if src.tier else '?'}) -> "
-            f"{dst.display} ({dst.tier.value if dst.tier else '?'})"
-        )
-        state = {"attempted": " attempted", "established": "", "unknown": ""}.get(flow.state, "")
-        state_ja = "(試行のみ)" if flow.state == "attempted" else ""
-        if excepted:
-            channel = verdict.judgement.channel if verdict.judgement else ""
-            return (
-                f"flow {pair} {what}{svc} covered by channel '{channel}'",
-                f"通信 {pair} {what}{svc} は例外 '{channel}' で許可",
-            )
-        suspect = verdict.verdict == "suspect"
-        en = f"{'suspect ' if suspect else ''}flow{state} {pair} {what}{svc}"
-        ja = f"{'疑わしい' if suspect else ''}通信{state_ja} {pair} {what}{svc}"
-        if suspect:
-            en += ": a gateway's port, but the responder is not that gateway"
-            ja += ": ゲートウェイのポートだが応答側はそのゲートウェイではない"
-        return en, ja
-
-    @staticmethod
-    def _row(
-        ev: FlowEvidence,
-        src: AddressInfo | None,
-        dst: AddressInfo | None,
-        verdict: str,
-        rule: str | None,
-        channel: str | None,
-        service: str | None,
-    ) -> JudgedFlow:
-        return JudgedFlow(
-            ev,
-            src.zone.name if src and src.zone else None,
-            dst.zone.name if dst and dst.zone else None,
-            src.tier.value if src and src.tier else None,
-            dst.tier.value if dst and dst.tier else None,
-            src.display if src else ev.src_ip,
-            dst.display if dst else ev.dst_ip,
-            service,
-            verdict,
-            rule,
-            channel,
-        )
-
     @staticmethod
     def _finding(
         flow: FlowLike,
         ev: FlowEvidence,
-        src: AddressInfo,
-        dst: AddressInfo,
+        s: _Addr,
+        d: _Addr,
         rule: str,
         channel: str | None,
         service: str | None,
@@ -241,19 +239,18 @@ class FlowJudge:
         message: str,
         message_ja: str,
     ) -> Finding:
-        severity = Severity.WARNING if flow.state == "attempted" else None
-        return make_finding(
+        return Finding(
             rule,
+            Severity.WARNING if flow.state == "attempted" else RULES_BY_ID[rule].severity,
             message,
             message_ja,
             Location(flow.input, frame=flow.first_frame),
-            severity=severity,
-            src_zone=src.zone.name if src.zone else None,
-            dst_zone=dst.zone.name if dst.zone else None,
-            src_tier=src.tier.value if src.tier else None,
-            dst_tier=dst.tier.value if dst.tier else None,
-            src=src.display,
-            dst=dst.display,
+            src_zone=s.zone,
+            dst_zone=d.zone,
+            src_tier=s.tier,
+            dst_tier=d.tier,
+            src=s.display,
+            dst=d.display,
             service=service,
             flow=ev,
             channel=channel,
@@ -268,3 +265,54 @@ class FlowJudge:
             ),
             verdict=verdict,
         )
+
+
+_STATE_EN = {"attempted": " attempted"}
+
+
+def _message(
+    s: _Addr, d: _Addr, flow: FlowLike, verdict: _Verdict, excepted: bool
+) -> tuple[str, str]:
+    what = f"{flow.proto}/{flow.dst_port}" if flow.dst_port else flow.proto
+    svc = f" ({verdict.service})" if verdict.service else ""
+    pair = f"{s.label} -> {d.label}"
+    if excepted:
+        channel = verdict.judgement.channel if verdict.judgement else ""
+        return (
+            f"flow {pair} {what}{svc} covered by channel '{channel}'",
+            f"通信 {pair} {what}{svc} は例外 '{channel}' で許可",
+        )
+    state = _STATE_EN.get(flow.state, "")
+    state_ja = "(試行のみ)" if flow.state == "attempted" else ""
+    if verdict.verdict == "suspect":
+        return (
+            f"suspect flow{state} {pair} {what}{svc}: "
+            "a gateway's port, but the responder is not that gateway",
+            f"疑わしい通信{state_ja} {pair} {what}{svc}"
+            ": ゲートウェイのポートだが応答側はそのゲートウェイではない",
+        )
+    return f"flow{state} {pair} {what}{svc}", f"通信{state_ja} {pair} {what}{svc}"
+
+
+def _row(
+    ev: FlowEvidence,
+    s: _Addr,
+    d: _Addr,
+    verdict: str,
+    rule: str | None,
+    channel: str | None,
+    service: str | None,
+) -> JudgedFlow:
+    return JudgedFlow(
+        ev,
+        s.zone,
+        d.zone,
+        s.tier,
+        d.tier,
+        s.display if s.display is not None else ev.src_ip,
+        d.display if d.display is not None else ev.dst_ip,
+        service,
+        verdict,
+        rule,
+        channel,
+    )
