@@ -8,15 +8,31 @@ chunk, so memory stays bounded by the chunk size whatever the capture size.
 
 from __future__ import annotations
 
+import importlib
+import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .model import StoppedAt
 from .source import ByteSource
+
+
+def _load_accel() -> Any:
+    """The optional C record walker (setup.py builds it when a compiler is available)."""
+    if os.environ.get("SEGCHECK_PURE_PYTHON"):
+        return None
+    try:
+        return importlib.import_module(".capture._accel", "segcheck")
+    except ImportError:
+        return None
+
+
+_accel: Any = _load_accel()
 
 CHUNK = 32 << 20
 # A record longer than this is taken as corruption (tshark's own limit for most link types is
@@ -97,7 +113,19 @@ def walk_pcap(
 
     Returns (starts, next offset, bad caplen or None). Stops before a record that does not fit
     in ``buf`` (the caller carries it over), at ``stop_at``, or at an impossible caplen.
+    Uses the C accelerator when it was built, else :func:`walk_pcap_py` (same result).
     """
+    if _accel is None:
+        return walk_pcap_py(buf, o, endian, limit, stop_at)
+    out = np.empty(max(0, len(buf) - o) // 16 + 1, dtype=np.int64)
+    n, o, bad = _accel.walk_pcap(buf, out, o, endian == ">", limit, min(stop_at, 1 << 62))
+    return out[:n].copy() if n < len(out) // 2 else out[:n], o, None if bad < 0 else bad
+
+
+def walk_pcap_py(
+    buf: bytes | memoryview, o: int, endian: str, limit: int, stop_at: int
+) -> tuple[np.ndarray, int, int | None]:
+    """Pure-Python :func:`walk_pcap` (the reference; used when the accelerator is missing)."""
     unpack = struct.Struct(endian + "I").unpack_from
     size = len(buf)
     parts: list[np.ndarray] = []
