@@ -102,6 +102,15 @@ def _hash(c: Mapping[str, np.ndarray]) -> np.ndarray:
     return h
 
 
+def _reduce(c: Mapping[str, np.ndarray], order: np.ndarray, starts: np.ndarray) -> Columns:
+    """SUM, MIN and MAX columns reduced over the groups."""
+    out: Columns = {}
+    for names, ufunc in ((SUM, np.add), (MIN, np.minimum), (MAX, np.maximum)):
+        for k in names:
+            out[k] = ufunc.reduceat(c[k][order], starts)
+    return out
+
+
 def group(c: Mapping[str, np.ndarray]) -> Columns:
     """Group aggregate rows by flow key (exact: a hash collision falls back to a full sort)."""
     n = len(c["proto"])
@@ -110,24 +119,15 @@ def group(c: Mapping[str, np.ndarray]) -> Columns:
     h = _hash(c)
     order = np.argsort(h, kind="stable")
     hs = h[order]
-    edge = np.empty(n, dtype=bool)
-    edge[0] = True
-    np.not_equal(hs[1:], hs[:-1], out=edge[1:])
-    starts = np.flatnonzero(edge)
-    counts = np.diff(np.append(starts, n))
+    same = hs[1:] == hs[:-1]  # row i+1 joins row i's group
+    starts = np.flatnonzero(np.concatenate(([True], ~same)))
     out: Columns = {}
     for k in KEY:
         v = c[k][order]
-        first = v[starts]
-        if not np.array_equal(v, np.repeat(first, counts)):
+        if np.any(same & (v[1:] != v[:-1])):  # two keys share a hash
             return _group_exact(c)
-        out[k] = first
-    for k in SUM:
-        out[k] = np.add.reduceat(c[k][order], starts)
-    for k in MIN:
-        out[k] = np.minimum.reduceat(c[k][order], starts)
-    for k in MAX:
-        out[k] = np.maximum.reduceat(c[k][order], starts)
+        out[k] = v[starts]
+    out.update(_reduce(c, order, starts))
     return out
 
 
@@ -141,12 +141,7 @@ def _group_exact(c: Mapping[str, np.ndarray]) -> Columns:
         edge[1:] |= v[1:] != v[:-1]
     starts = np.flatnonzero(edge)
     out: Columns = {k: c[k][order][starts] for k in KEY}
-    for k in SUM:
-        out[k] = np.add.reduceat(c[k][order], starts)
-    for k in MIN:
-        out[k] = np.minimum.reduceat(c[k][order], starts)
-    for k in MAX:
-        out[k] = np.maximum.reduceat(c[k][order], starts)
+    out.update(_reduce(c, order, starts))
     return out
 
 
