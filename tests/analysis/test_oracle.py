@@ -1,0 +1,274 @@
+"""Property test: the island/atom search agrees with a brute-force oracle on small topologies.
+
+The oracle knows nothing of islands or atoms: it enumerates every simple path (segments and
+forwarders) between the segments of every sampled source and destination address, applies the
+permits literally to each forwarder on the path, and judges each (source address, destination
+address, service) with `Policy.judge`. The engine's facts are per atom; each sampled address is
+mapped to its atom, and for every sampled pair and service the two must agree exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from segcheck.addressing import AddressMap, parse_cidr, parse_ip
+from segcheck.analysis.paths import PathAnalysis
+from segcheck.analysis.search import OTHER_SERVICE
+from segcheck.loader import parse_topology
+from segcheck.model import ANY_SERVICE, IP, IPRange, Node, Role, Topology
+from segcheck.policy import Outcome, Policy
+
+TODAY = date(2026, 6, 1)
+ZONES = {
+    "mn": ("mynumber", "10.1.0.0/24"),
+    "lg": ("lgwan", "10.2.0.0/24"),
+    "inet": ("internet", "10.3.0.0/24"),
+    "lw": ("lgwan-network", "198.18.0.0/24"),
+    "sc": ("security-cloud", "192.0.2.0/24"),
+    "net": ("public-internet", "203.0.113.0/24"),
+}
+ENDPOINT_ROLES = (
+    "terminal",
+    "server",
+    "screen-transfer",
+    "mail-sanitizer",
+    "mail-relay",
+    "cloud-proxy",
+    "file-sanitizer",
+)
+FORWARDER_ROLES = ("router", "l3-switch", "firewall", "firewall", "lbo-gateway")
+SERVICES = (ANY_SERVICE, "https", "smtp", "rdp", "dns")
+
+
+@st.composite
+def topologies(draw: st.DrawFn) -> dict[str, Any]:
+    counters = {z: 10 for z in ZONES}
+
+    def address(zone: str) -> str:
+        counters[zone] += 1
+        base = ZONES[zone][1].split("/")[0].rsplit(".", 1)[0]
+        return f"{base}.{counters[zone]}"
+
+    zone_names = sorted(ZONES)
+    nodes: dict[str, Any] = {}
+    for i in range(draw(st.integers(2, 6))):
+        zones = draw(st.lists(st.sampled_from(zone_names), min_size=1, max_size=2, unique=True))
+        role = draw(st.sampled_from(ENDPOINT_ROLES))
+        nodes[f"e{i}"] = {"role": role, "ip": [address(z) for z in zones]}
+    endpoint_names = sorted(nodes)
+
+    def selector() -> str:
+        kind = draw(st.sampled_from(("any", "zone", "node", "cidr", "host")))
+        if kind == "zone":
+            return draw(st.sampled_from(zone_names))
+        if kind == "node":
+            return draw(st.sampled_from(endpoint_names))
+        zone = draw(st.sampled_from(zone_names))
+        base = ZONES[zone][1].split("/")[0].rsplit(".", 1)[0]
+        if kind == "cidr":
+            return f"{base}.{draw(st.sampled_from((0, 8, 16)))}/29"
+        if kind == "host":
+            return f"{base}.{draw(st.integers(9, 14))}"
+        return "any"
+
+    pid = 0
+    for i in range(draw(st.integers(1, 4))):
+        role = draw(st.sampled_from(FORWARDER_ROLES))
+        zones = draw(st.lists(st.sampled_from(zone_names), min_size=1, max_size=3, unique=True))
+        spec: dict[str, Any] = {"role": role, "ip": [address(z) for z in zones]}
+        if role == "lbo-gateway":
+            spec["allow_destinations"] = [draw(st.sampled_from(("203.0.113.0/28", "8.8.8.0/24")))]
+        elif role == "firewall" or draw(st.booleans()):
+            permits = []
+            for _ in range(draw(st.integers(0, 3))):
+                pid += 1
+                permits.append(
+                    {
+                        "id": f"P{pid}",
+                        "from": selector(),
+                        "to": selector(),
+                        "service": draw(st.sampled_from(SERVICES)),
+                    }
+                )
+            spec["permit"] = permits
+        nodes[f"f{i}"] = spec
+    links = []
+    for _ in range(draw(st.integers(0, 2))):
+        a = draw(st.sampled_from(sorted(nodes)))
+        b = draw(st.sampled_from([*sorted(nodes), *zone_names]))
+        if a != b and {a, b} not in [set(pair) for pair in links]:
+            links.append([a, b])
+    channels = []
+    for i in range(draw(st.integers(0, 2))):
+        channels.append(
+            {
+                "id": f"CH{i}",
+                "from": draw(st.sampled_from(endpoint_names)),
+                "to": draw(st.sampled_from(endpoint_names)),
+                "service": draw(st.sampled_from(SERVICES[1:])),
+                "reason": "test",
+                "expires": draw(st.sampled_from(("2020-01-01", "2030-01-01"))),
+            }
+        )
+    return {
+        "segcheck": 1,
+        "profile": draw(st.sampled_from(("alpha", "alpha-prime"))),
+        "zones": {z: {"tier": t, "subnets": [c]} for z, (t, c) in ZONES.items()},
+        "nodes": nodes,
+        "links": links,
+        "channels": channels,
+    }
+
+
+class Oracle:
+    """Literal path enumeration over segments and forwarders."""
+
+    def __init__(self, topo: Topology, policy: Policy, addresses: AddressMap) -> None:
+        self.topo, self.policy, self.addresses = topo, policy, addresses
+        self.subnets = {
+            z.name: [parse_cidr(str(s)) for s in z.subnets] for z in topo.zones.values()
+        }
+
+        def seg_of(ip: IP) -> str:
+            for zone, subs in self.subnets.items():
+                if topo.zones[zone].tier.value == "public-internet":
+                    if any(s.contains(ip) for s in subs):
+                        return "PI"
+                elif any(s.contains(ip) for s in subs):
+                    return zone
+            return "PI"
+
+        self.seg_of = seg_of
+        extra: dict[str, set[str]] = {}
+        for link in topo.links:
+            if link.a in topo.nodes and link.b in topo.nodes:
+                extra.setdefault(link.a, set()).add(f"L:{link.name}")
+                extra.setdefault(link.b, set()).add(f"L:{link.name}")
+            else:
+                node, zone = (link.a, link.b) if link.a in topo.nodes else (link.b, link.a)
+                is_pi = topo.zones[zone].tier.value == "public-internet"
+                extra.setdefault(node, set()).add("PI" if is_pi else zone)
+        self.extra = extra
+        self.fwd_segs = {
+            n.name: {seg_of(ip) for ip in n.addresses} | extra.get(n.name, set())
+            for n in topo.nodes.values()
+            if n.role.forwards
+        }
+
+    def endpoint_segs(self, ip: IP) -> set[str]:
+        node = self.addresses.node_of(ip)
+        return {self.seg_of(ip)} | (self.extra.get(node.name, set()) if node else set())
+
+    def passes(self, node: Node, s: IP, d: IP, service: str) -> bool:
+        if node.role is Role.LBO_GATEWAY:
+            return any(r.contains(d) for r in node.allow_destinations)
+        if not node.filtering:
+            return True
+        return any(
+            p.source.matches(s)
+            and p.destination.matches(d)
+            and (ANY_SERVICE in p.services or service in p.services)
+            for p in node.permits or ()
+        )
+
+    def paths(self, start: set[str], goal: set[str]) -> list[list[str]]:
+        """Every simple path seg, fwd, seg, ..., seg (forwarder names only) from start to goal."""
+        out: list[list[str]] = []
+
+        def walk(seg: str, seen_segs: set[str], fwds: list[str]) -> None:
+            if seg in goal:
+                out.append(list(fwds))
+            for name, segs in self.fwd_segs.items():
+                if seg in segs and name not in fwds:
+                    for nxt in segs:
+                        if nxt not in seen_segs:
+                            walk(nxt, seen_segs | {nxt}, [*fwds, name])
+
+        for seg in start:
+            walk(seg, {seg}, [])
+        return out
+
+    def facts(self, s: IP, d: IP, service: str) -> set[tuple[str | None, str]]:
+        verdicts: set[tuple[str | None, str]] = set()
+        src_info, dst_info = self.addresses.lookup(s), self.addresses.lookup(d)
+        for fwds in self.paths(self.endpoint_segs(s), self.endpoint_segs(d)):
+            nodes = [self.topo.nodes[f] for f in fwds]
+            if not all(self.passes(n, s, d, service) for n in nodes):
+                continue
+            lbo = next((n for n in nodes if n.role is Role.LBO_GATEWAY), None)
+            j = self.policy.judge(src_info, dst_info, service, via_lbo=lbo, path=True)
+            if j.outcome in (Outcome.VIOLATION, Outcome.EXCEPTED):
+                verdicts.add((j.rule, j.outcome.value))
+        if any(o == "violation" for _, o in verdicts):
+            return {v for v in verdicts if v[1] == "violation"}
+        return verdicts
+
+
+def _samples(topo: Topology, analysis: PathAnalysis) -> list[IP]:
+    """Node addresses of endpoints, plus boundary addresses of every range that matters."""
+    forwarder_ips = {ip for n in topo.nodes.values() if n.role.forwards for ip in n.addresses}
+    values: set[IP] = set()
+    ranges: list[IPRange] = []
+    for zone in topo.zones.values():
+        ranges.extend(parse_cidr(str(s)) for s in zone.subnets)
+    for node in topo.nodes.values():
+        values.update(node.addresses)
+        ranges.extend(node.allow_destinations)
+        for p in node.permits or ():
+            ranges.extend(p.source.ranges + p.destination.ranges)
+    for ch in topo.channels:
+        ranges.extend(ch.source.ranges + ch.destination.ranges)
+    for r in ranges:
+        for v in (r.first - 1, r.first, r.last, r.last + 1):
+            values.add(IP(r.version, v))
+    values.update(a.rep for a in analysis.network.atoms)
+    values.add(parse_ip("8.8.8.8"))
+    out = []
+    for ip in sorted(values):
+        if ip in forwarder_ips:
+            continue
+        info = analysis.addresses.lookup(ip)
+        if info.tier is not None:
+            out.append(ip)
+    return out
+
+
+def _atom_of(analysis: PathAnalysis, ip: IP) -> int:
+    node = analysis.addresses.node_of(ip)
+    if node is not None:
+        return next(a.index for a in analysis.network.atoms if (node.name, ip) in a.nodes)
+    atom = analysis.network.interval_of(ip).atom
+    assert atom is not None, ip
+    return atom
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(topologies())
+def test_engine_agrees_with_brute_force(data: dict[str, Any]) -> None:
+    topo = parse_topology(json.dumps(data).encode(), "random.json")
+    policy = Policy(topo, TODAY)
+    addresses = AddressMap(topo.zones.values(), topo.nodes.values())
+    analysis = PathAnalysis(topo, policy, addresses)
+    oracle = Oracle(topo, policy, addresses)
+    engine: dict[tuple[int, int, str], set[tuple[str | None, str]]] = {}
+    for f in analysis.facts:
+        engine.setdefault((f.src.index, f.dst.index, f.service), set()).add(
+            (f.judgement.rule, f.judgement.outcome.value)
+        )
+    samples = _samples(topo, analysis)
+    services = [n for n in topo.services if n != ANY_SERVICE]
+    atom_of = {ip: _atom_of(analysis, ip) for ip in samples}
+    for s in samples:
+        for d in samples:
+            if addresses.lookup(s).tier is addresses.lookup(d).tier:
+                continue
+            for service in services:
+                atom_service = service if service in analysis.services else OTHER_SERVICE
+                expected = oracle.facts(s, d, service)
+                got = engine.get((atom_of[s], atom_of[d], atom_service), set())
+                assert got == expected, (str(s), str(d), service, got, expected)
