@@ -6,9 +6,11 @@ Address lookups are cached per distinct address in the AddressMap, so the cost i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from .addressing import AddressInfo, AddressMap, Scope, parse_ip_text
 from .findings import (
@@ -24,6 +26,37 @@ from .policy import Judgement, Outcome, Policy
 from .rules import RULES_BY_ID, Severity
 from .services import MAIL_SERVICES, SCREEN_TRANSFER_SERVICES, services_for
 
+T = TypeVar("T")
+
+
+def record_maker(cls: type[T]) -> Callable[..., T]:
+    """A constructor for a frozen, slotted dataclass taking every field positionally.
+
+    It fills the slots through their descriptors, skipping the frozen ``__init__`` (which sets
+    each field through ``object.__setattr__``): about 2.5x faster, for the few records a scan
+    builds per flow. Falls back to the class itself when that would not be equivalent.
+    """
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    slots = getattr(cls, "__slots__", ())
+    if hasattr(cls, "__post_init__") or tuple(f.name for f in fields) != tuple(slots):
+        return cls
+    setters = [cls.__dict__[f.name].__set__ for f in fields]
+    new = object.__new__
+
+    def make(*values: object) -> T:
+        obj = new(cls)
+        for setter, value in zip(setters, values, strict=True):
+            setter(obj, value)
+        return obj
+
+    return make
+
+
+_new_evidence = record_maker(FlowEvidence)
+_new_row = record_maker(JudgedFlow)
+_new_finding = record_maker(Finding)
+_new_location = record_maker(Location)
+
 
 def iso_time(epoch: float) -> str:
     """A capture timestamp as ISO 8601 UTC with microseconds."""
@@ -32,7 +65,7 @@ def iso_time(epoch: float) -> str:
 
 def evidence(flow: FlowLike) -> FlowEvidence:
     """The spec §6 `flow` record of a flow."""
-    return FlowEvidence(
+    return _new_evidence(
         flow.src_ip,
         flow.dst_ip,
         flow.proto,
@@ -239,22 +272,27 @@ class FlowJudge:
         message: str,
         message_ja: str,
     ) -> Finding:
-        return Finding(
+        return _new_finding(
             rule,
             Severity.WARNING if flow.state == "attempted" else RULES_BY_ID[rule].severity,
             message,
             message_ja,
-            Location(flow.input, frame=flow.first_frame),
-            src_zone=s.zone,
-            dst_zone=d.zone,
-            src_tier=s.tier,
-            dst_tier=d.tier,
-            src=s.display,
-            dst=d.display,
-            service=service,
-            flow=ev,
-            channel=channel,
-            fingerprint=flow_fingerprint(
+            _new_location(flow.input, None, flow.first_frame),
+            s.zone,  # src_zone
+            d.zone,  # dst_zone
+            s.tier,  # src_tier
+            d.tier,  # dst_tier
+            s.display,  # src
+            d.display,  # dst
+            service,
+            1,  # count
+            (),  # path
+            (),  # permits
+            None,  # remediation
+            ev,  # flow
+            None,  # node
+            channel,
+            flow_fingerprint(
                 rule,
                 flow.src_ip,
                 flow.dst_ip,
@@ -263,7 +301,7 @@ class FlowJudge:
                 flow.vlan,
                 flow.inner_vlan,
             ),
-            verdict=verdict,
+            verdict,
         )
 
 
@@ -303,7 +341,7 @@ def _row(
     channel: str | None,
     service: str | None,
 ) -> JudgedFlow:
-    return JudgedFlow(
+    return _new_row(
         ev,
         s.zone,
         d.zone,
