@@ -8,8 +8,9 @@ whole input. Memory grows with the number of flows, not packets.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -232,6 +233,27 @@ def _addr_strings(hi: np.ndarray, lo: np.ndarray) -> dict[tuple[int, int], str]:
     return out
 
 
+def _flow_maker() -> Callable[..., Flow]:
+    """Positional constructor of :class:`Flow` through its slot descriptors.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``; filling
+    the slots directly is about 2.5x faster, and a capture makes one Flow per flow.
+    """
+    names = tuple(f.name for f in dataclasses.fields(Flow))
+    if names != Flow.__slots__ or hasattr(Flow, "__post_init__"):
+        return Flow
+    setters = [Flow.__dict__[n].__set__ for n in names]
+    new = object.__new__
+
+    def make(*values: object) -> Flow:
+        obj = new(Flow)
+        for setter, value in zip(setters, values, strict=True):
+            setter(obj, value)
+        return obj
+
+    return make
+
+
 def columns_to_flows(c: Columns, input_path: str) -> list[Flow]:
     keep = c["packets"] > 0  # refusal marks about packets never seen make no flow
     c = {k: v[keep] for k, v in c.items()}
@@ -294,6 +316,7 @@ def columns_to_flows(c: Columns, input_path: str) -> list[Flow]:
         )
     ]
     flows = []
+    new_flow = _flow_maker()
     for ib, ahi, alo, bhi, blo, pa, pb, pr, vo, vi, pk, by, t0, t1, ff, st, tun in zip(
         *cols, strict=True
     ):
@@ -303,7 +326,7 @@ def columns_to_flows(c: Columns, input_path: str) -> list[Flow]:
         if pr in (1, 58):
             pa = 0
         flows.append(
-            Flow(
+            new_flow(
                 a,
                 b,
                 pnames[pr],
