@@ -86,13 +86,13 @@ class Atom:
     def example(self) -> str:
         """A node name where the class holds a node address, else an address (spec §6)."""
         if self.nodes:
-            return min(name for name, _ in self.nodes)
+            return self.nodes[0][0]  # kept sorted by (name, address)
         return str(self.rep)
 
     def example_ip(self) -> IP:
         """The address of `example`."""
         if self.nodes:
-            return min(self.nodes)[1]
+            return self.nodes[0][1]
         return self.rep
 
 
