@@ -34,6 +34,7 @@ Progress = Callable[[int, int], None]
 
 # A plain pcap at least this large is split across processes when jobs > 1.
 SPLIT_MIN_BYTES = 16 << 20
+_SPLIT_CHAIN = 64  # consecutive plausible record headers that make a split point
 
 
 @dataclass
@@ -174,35 +175,37 @@ def read_capture(path: str | Path) -> CaptureResult:
 def _pcap_split_points(path: str, parts: int) -> list[int] | None:
     """Record-aligned offsets splitting a plain pcap into ``parts`` ranges, or None.
 
-    A split point is found by trying each offset after the nominal cut until 16 consecutive
-    record headers look valid. This is only a guess: each range's reader checks that it ends
-    exactly on the next range's start, and the caller falls back to one reader otherwise.
+    A split point is the first offset after the nominal cut where a chain of 64 consecutive
+    record headers looks valid: plausible lengths and fractions, and timestamps within a year
+    of the first record's (zero-filled payload, a chain of empty "records", fails that). This
+    is still a guess: each range's reader checks that it ends exactly on the next range's
+    start, and the caller falls back to one reader otherwise.
     """
     size = os.path.getsize(path)
     with open(path, "rb") as f:
-        h = parse_pcap_header(f.read(24))
-        if h is None or size < SPLIT_MIN_BYTES:
+        head = f.read(24 + 16)
+        h = parse_pcap_header(head)
+        if h is None or size < SPLIT_MIN_BYTES or len(head) < 40:
             return None
         limit = _caplen_limit(h.snaplen)
         rec = struct.Struct(h.endian + "IIII")
+        first_sec = rec.unpack_from(head, 24)[0]
         frac_max = 1_000_000_000 if h.nanos else 1_000_000
+        span = 366 * 86400
         points = [24]
         for i in range(1, parts):
             cut = size * i // parts
             f.seek(cut)
-            win = f.read(1 << 20)
+            win = f.read(4 << 20)
             found = None
-            for o in range(0, len(win) - 16 * 1024):
-                q, ok, prev = o, True, None
-                for _ in range(16):
+            for o in range(0, len(win) - 64 * 1024):
+                q, ok = o, True
+                for _ in range(_SPLIT_CHAIN):
                     sec, frac, cap, orig = rec.unpack_from(win, q)
-                    if cap > limit or orig < cap or frac >= frac_max:
+                    if cap > limit or orig < cap or frac >= frac_max or abs(sec - first_sec) > span:
                         ok = False
                         break
-                    if prev is not None and abs(sec - prev) > 86400:
-                        ok = False
-                        break
-                    prev, q = sec, q + 16 + cap
+                    q += 16 + cap
                     if q + 16 > len(win):
                         ok = False
                         break
