@@ -156,14 +156,14 @@ def _subprocess_check(path: Path) -> tuple[float, float, int, int]:
          "--today", TODAY.isoformat()],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
-    out, _err = proc.communicate()
+    assert proc.stdout is not None and proc.stderr is not None
+    out = proc.stdout.read()  # the CLI's stderr is small; read stdout fully first
+    proc.stderr.read()
+    # wait4 before Popen reaps the child: its own peak RSS, not the max over all children.
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
-    rss = 0.0
-    try:
-        _, _, usage = os.wait4(proc.pid, 0)
-        rss = usage.ru_maxrss / 1024
-    except ChildProcessError:
-        pass
+    rss = usage.ru_maxrss / 1024
     findings = -1
     try:
         findings = len(json.loads(out)["findings"])

@@ -159,7 +159,7 @@ FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]
                 },
             }
         ),
-        ("lg-t", "203.0.113.64"),
+        ("lg-t", "203.0.113.65"),
     ),
     (
         "LG-NO-INTERNET",
@@ -182,7 +182,7 @@ FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]
             },
             profile="alpha-prime",
         ),
-        ("lg-t", "203.0.113.128"),
+        ("lg-t", "203.0.113.129"),
     ),
     (
         "INET-EGRESS-VIA-CLOUD",
