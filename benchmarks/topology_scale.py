@@ -84,20 +84,31 @@ def generate(n: int, seed: int = 1) -> dict[str, Any]:
             "lg-mail": {"role": "server", "ip": "172.17.200.25"},
             "lg-link": {"role": "server", "ip": "172.17.200.50"},
             "inet-sbc-01": {
-                "role": "screen-transfer", "ip": "172.18.200.11", "clipboard": False,
-                "drive_redirect": False, "printer_redirect": False,
+                "role": "screen-transfer",
+                "ip": "172.18.200.11",
+                "clipboard": False,
+                "drive_redirect": False,
+                "printer_redirect": False,
             },
             "inet-mailsan": {
-                "role": "mail-sanitizer", "ip": "172.18.200.26", "html_to_text": True,
+                "role": "mail-sanitizer",
+                "ip": "172.18.200.26",
+                "html_to_text": True,
                 "attachments": "delete",
             },
             "inet-mail": {"role": "server", "ip": "172.18.200.25"},
             "sc-proxy": {"role": "cloud-proxy", "ip": "192.0.2.10"},
             "sc-relay": {"role": "mail-relay", "ip": "192.0.2.25"},
             "fw-mn-lg": {
-                "role": "firewall", "ip": ["172.16.255.1", "172.17.255.1"],
+                "role": "firewall",
+                "ip": ["172.16.255.1", "172.17.255.1"],
                 "permit": [
-                    {"id": "MNLG-10", "from": "mn-atena", "to": "198.18.200.10", "service": "https"},
+                    {
+                        "id": "MNLG-10",
+                        "from": "mn-atena",
+                        "to": "198.18.200.10",
+                        "service": "https",
+                    },
                     {"id": "MNLG-20", "from": "mn-appmgmt", "to": "lg-link", "service": "https"},
                     # planted: too wide, out of one My Number zone
                     {"id": "MNLG-99", "from": "mn-000", "to": "lg-000", "service": "any"},
@@ -105,7 +116,8 @@ def generate(n: int, seed: int = 1) -> dict[str, Any]:
             },
             "lgwan-rtr": {"role": "router", "ip": ["172.17.255.2", "198.18.0.1"]},
             "fw-lg-inet": {
-                "role": "firewall", "ip": ["172.17.255.3", "172.18.255.3"],
+                "role": "firewall",
+                "ip": ["172.17.255.3", "172.18.255.3"],
                 "permit": [
                     {"id": "LI-10", "from": "any", "to": "inet-sbc-01", "service": ["rdp", "ica"]},
                     {"id": "LI-20", "from": "inet-mailsan", "to": "lg-mail", "service": "smtp"},
@@ -114,7 +126,8 @@ def generate(n: int, seed: int = 1) -> dict[str, Any]:
             },
             "sc-rtr": {"role": "router", "ip": ["172.18.255.4", "192.0.2.1"]},
             "fw-sc-out": {
-                "role": "firewall", "ip": ["192.0.2.254", "203.0.113.1"],
+                "role": "firewall",
+                "ip": ["192.0.2.254", "203.0.113.1"],
                 "permit": [
                     {"id": "SC-10", "from": "sc-proxy", "to": "any", "service": ["http", "https"]},
                     {"id": "SC-20", "from": "sc-relay", "to": "any", "service": "smtp"},
@@ -128,15 +141,31 @@ def generate(n: int, seed: int = 1) -> dict[str, Any]:
         }
     )
     channels = [
-        {"id": "CH-1", "from": "mn-atena", "to": "198.18.200.10", "service": "https",
-         "reason": "中間サーバー", "expires": "2030-03-31"},
+        {
+            "id": "CH-1",
+            "from": "mn-atena",
+            "to": "198.18.200.10",
+            "service": "https",
+            "reason": "中間サーバー",
+            "expires": "2030-03-31",
+        },
         # planted: expired
-        {"id": "CH-2", "from": "mn-appmgmt", "to": "lg-link", "service": "https",
-         "reason": "申請管理", "expires": "2020-03-31"},
+        {
+            "id": "CH-2",
+            "from": "mn-appmgmt",
+            "to": "lg-link",
+            "service": "https",
+            "reason": "申請管理",
+            "expires": "2020-03-31",
+        },
     ]
     return {
-        "segcheck": 1, "name": f"scale-{n}", "profile": "alpha", "zones": zones,
-        "nodes": nodes, "channels": channels,
+        "segcheck": 1,
+        "name": f"scale-{n}",
+        "profile": "alpha",
+        "zones": zones,
+        "nodes": nodes,
+        "channels": channels,
     }
 
 
@@ -152,9 +181,19 @@ def _subprocess_check(path: Path) -> tuple[float, float, int, int]:
     """Wall seconds, peak RSS (MiB), exit status and number of findings of the CLI run."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "segcheck", "check", str(path), "--format", "json",
-         "--today", TODAY.isoformat()],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "segcheck",
+            "check",
+            str(path),
+            "--format",
+            "json",
+            "--today",
+            TODAY.isoformat(),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     assert proc.stdout is not None and proc.stderr is not None
     out = proc.stdout.read()  # the CLI's stderr is small; read stdout fully first
@@ -226,7 +265,8 @@ def _table(rows: list[dict[str, Any]]) -> str:
     )
     lines = []
     for r in rows:
-        def g(key: str, fmt: str = "{:.2f}") -> str:
+
+        def g(key: str, fmt: str = "{:.2f}", r: dict[str, Any] = r) -> str:
             return fmt.format(r[key]) if key in r else "–"
 
         lines.append(
