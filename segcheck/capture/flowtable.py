@@ -242,15 +242,15 @@ def _flow_maker() -> Callable[..., Flow]:
     names = tuple(f.name for f in dataclasses.fields(Flow))
     if names != Flow.__slots__ or hasattr(Flow, "__post_init__"):
         return Flow
-    setters = [Flow.__dict__[n].__set__ for n in names]
-    new = object.__new__
-
-    def make(*values: object) -> Flow:
-        obj = new(Flow)
-        for setter, value in zip(setters, values, strict=True):
-            setter(obj, value)
-        return obj
-
+    args = [f"v{i}" for i in range(len(names))]
+    env: dict[str, object] = {"new": object.__new__, "Flow": Flow}
+    body = [f"def make({', '.join(args)}):", "    obj = new(Flow)"]
+    for i, n in enumerate(names):
+        env[f"set{i}"] = Flow.__dict__[n].__set__
+        body.append(f"    set{i}(obj, v{i})")
+    body.append("    return obj")
+    exec("\n".join(body), env)  # unrolled: no per-field loop
+    make: Callable[..., Flow] = env["make"]  # type: ignore[assignment]
     return make
 
 
