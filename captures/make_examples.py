@@ -1,10 +1,11 @@
-"""Build the example captures for `topologies/alpha.yaml`, reproducibly.
+"""Build the example captures for the example topologies, reproducibly.
 
-Each planned flow below carries the verdict `segcheck scan` must give it, so the plan is the one
-source of truth: this script writes the same packets as pcap, pcapng and gzip-compressed pcapng
-(fixed timestamps, gzip mtime 0, so the bytes never change) and `expected.tsv` beside them.
+For each of `topologies/{alpha,alpha-prime,beta,beta-prime}.yaml`, each planned flow below carries
+the verdict `segcheck scan` must give it, so the plan is the one source of truth: this script
+writes the same packets as pcap, pcapng and gzip-compressed pcapng (fixed timestamps, gzip
+mtime 0, so the bytes never change) and `expected.tsv` beside them.
 
-    python captures/make_examples.py            # rewrites captures/alpha/
+    python captures/make_examples.py            # rewrites captures/<example>/
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from scapy.layers.l2 import Dot1Q, Ether
 from scapy.packet import Packet, Raw
 from scapy.utils import wrpcap, wrpcapng
 
-OUT = Path(__file__).resolve().parent / "alpha"
+HERE = Path(__file__).resolve().parent
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 CLIENT_MAC = "02:00:00:00:00:01"
 SERVER_MAC = "02:00:00:00:00:02"
@@ -41,7 +42,7 @@ class PlannedFlow:
     vlan: int | None = None
 
 
-PLAN: tuple[PlannedFlow, ...] = (
+ALPHA: tuple[PlannedFlow, ...] = (
     PlannedFlow(
         "10.2.10.11",
         "10.2.20.11",
@@ -211,6 +212,344 @@ PLAN: tuple[PlannedFlow, ...] = (
 )
 
 
+P = PlannedFlow
+
+ALPHA_PRIME: tuple[PlannedFlow, ...] = (
+    P(
+        "10.2.10.11",
+        "203.0.113.60",
+        "tcp",
+        52001,
+        443,
+        "yes",
+        "permitted",
+        "-",
+        "LGWAN terminal to an allow-listed cloud service through lg-lbo (α′)",
+    ),
+    P(
+        "10.2.10.12",
+        "203.0.113.61",
+        "tcp",
+        52002,
+        443,
+        "yes",
+        "violation",
+        "LG-NO-INTERNET",
+        "LGWAN terminal to a destination not on lg-lbo's allow list",
+    ),
+    P(
+        "10.2.10.11",
+        "10.3.10.11",
+        "tcp",
+        52003,
+        3389,
+        "yes",
+        "sanitized",
+        "-",
+        "screen transfer to inet-sbc-01",
+    ),
+    P(
+        "10.1.20.20",
+        "198.18.200.10",
+        "tcp",
+        52004,
+        443,
+        "yes",
+        "excepted",
+        "MN-ISOLATION",
+        "CH-MN-01: atena to 中間サーバー",
+    ),
+    P(
+        "10.2.10.13",
+        "10.3.30.11",
+        "tcp",
+        52005,
+        3389,
+        "yes",
+        "suspect",
+        "LG-INET-SPLIT",
+        "an RDP port, but the responder is a plain terminal",
+    ),
+    P(
+        "10.1.10.11",
+        "192.0.2.53",
+        "udp",
+        52006,
+        53,
+        "none",
+        "violation",
+        "MN-NO-INTERNET",
+        "My Number terminal asks the cloud DNS: no answer",
+    ),
+    P(
+        "10.2.10.15",
+        "172.16.5.5",
+        "tcp",
+        52007,
+        443,
+        "yes",
+        "unknown",
+        "GEN-ZONE-ASSIGNED",
+        "an address in no zone",
+    ),
+    P(
+        "10.2.10.11",
+        "224.0.0.251",
+        "udp",
+        5353,
+        5353,
+        "none",
+        "local",
+        "-",
+        "mDNS: local-segment traffic, never judged",
+    ),
+)
+
+BETA: tuple[PlannedFlow, ...] = (
+    P(
+        "10.13.10.11",
+        "10.12.70.11",
+        "tcp",
+        53001,
+        8443,
+        "yes",
+        "sanitized",
+        "-",
+        "β: Internet-tier terminal into the LGWAN VDI (Blast)",
+    ),
+    P(
+        "10.13.20.26",
+        "10.12.20.25",
+        "tcp",
+        53002,
+        25,
+        "yes",
+        "sanitized",
+        "-",
+        "mail sanitizer delivers into LGWAN mail",
+    ),
+    P(
+        "10.13.10.11",
+        "10.12.20.11",
+        "tcp",
+        53003,
+        443,
+        "yes",
+        "violation",
+        "LG-INET-SPLIT",
+        "direct application access across tiers (domain.md B2)",
+    ),
+    P(
+        "10.12.70.11",
+        "10.13.10.11",
+        "tcp",
+        53004,
+        445,
+        "yes",
+        "violation",
+        "LG-INET-SPLIT",
+        "reverse file path from the VDI (domain.md B3)",
+    ),
+    P(
+        "10.13.10.11",
+        "192.0.2.10",
+        "tcp",
+        53005,
+        8080,
+        "yes",
+        "permitted",
+        "-",
+        "through the security cloud proxy (domain.md B4)",
+    ),
+    P(
+        "10.13.10.12",
+        "10.11.20.10",
+        "tcp",
+        53006,
+        445,
+        "none",
+        "violation",
+        "MN-NO-INTERNET",
+        "Internet tier tries the My Number tier: blocked (domain.md B6)",
+    ),
+    P(
+        "10.13.10.13",
+        "203.0.113.99",
+        "tcp",
+        53007,
+        443,
+        "yes",
+        "violation",
+        "INET-EGRESS-VIA-CLOUD",
+        "local breakout past the cloud (domain.md B7)",
+    ),
+    P(
+        "10.11.20.20",
+        "198.18.200.10",
+        "tcp",
+        53008,
+        443,
+        "yes",
+        "excepted",
+        "MN-ISOLATION",
+        "CH-MN-01: atena to 中間サーバー",
+    ),
+    P(
+        "10.13.10.14",
+        "10.12.20.12",
+        "tcp",
+        53009,
+        1494,
+        "yes",
+        "suspect",
+        "LG-INET-SPLIT",
+        "an ICA port, but the responder is the HR system",
+    ),
+    P(
+        "10.13.10.15",
+        "172.16.9.9",
+        "udp",
+        53010,
+        53,
+        "yes",
+        "unknown",
+        "GEN-ZONE-ASSIGNED",
+        "an address in no zone",
+    ),
+    P(
+        "10.13.10.11",
+        "224.0.0.251",
+        "udp",
+        5353,
+        5353,
+        "none",
+        "local",
+        "-",
+        "mDNS: local-segment traffic, never judged",
+    ),
+)
+
+BETA_PRIME: tuple[PlannedFlow, ...] = (
+    P(
+        "10.23.8.11",
+        "10.22.70.11",
+        "tcp",
+        54001,
+        1494,
+        "yes",
+        "sanitized",
+        "-",
+        "Internet-tier terminal into the LGWAN VDI (domain.md C1)",
+    ),
+    P(
+        "10.23.8.11",
+        "10.23.20.11",
+        "tcp",
+        54002,
+        443,
+        "yes",
+        "permitted",
+        "-",
+        "finance system in the same tier (domain.md C2)",
+    ),
+    P(
+        "10.22.70.11",
+        "198.18.100.5",
+        "tcp",
+        54003,
+        443,
+        "yes",
+        "permitted",
+        "-",
+        "LGWAN VDI to an LGWAN-ASP service (domain.md C3)",
+    ),
+    P(
+        "10.23.8.12",
+        "198.18.100.5",
+        "tcp",
+        54004,
+        443,
+        "yes",
+        "violation",
+        "LG-INET-SPLIT",
+        "Internet tier straight into LGWAN (domain.md C4)",
+    ),
+    P(
+        "10.21.20.11",
+        "198.19.20.40",
+        "tcp",
+        54005,
+        443,
+        "yes",
+        "excepted",
+        "MN-ISOLATION",
+        "CH-GC-01: tax system to the government cloud (domain.md C6)",
+    ),
+    P(
+        "10.23.8.13",
+        "10.22.20.25",
+        "tcp",
+        54006,
+        3389,
+        "yes",
+        "suspect",
+        "LG-INET-SPLIT",
+        "an RDP port, but the responder is the LGWAN mail server",
+    ),
+    P(
+        "10.21.10.11",
+        "192.0.2.53",
+        "udp",
+        54007,
+        53,
+        "none",
+        "violation",
+        "MN-NO-INTERNET",
+        "My Number terminal asks the cloud DNS: no answer",
+    ),
+    P(
+        "10.23.8.14",
+        "203.0.113.50",
+        "tcp",
+        54008,
+        443,
+        "yes",
+        "violation",
+        "INET-EGRESS-VIA-CLOUD",
+        "SaaS breakout past the cloud (domain.md C5, undeclared)",
+    ),
+    P(
+        "10.23.9.15",
+        "172.16.5.5",
+        "tcp",
+        54009,
+        443,
+        "yes",
+        "unknown",
+        "GEN-ZONE-ASSIGNED",
+        "an address in no zone",
+    ),
+    P(
+        "10.23.8.11",
+        "224.0.0.251",
+        "udp",
+        5353,
+        5353,
+        "none",
+        "local",
+        "-",
+        "mDNS: local-segment traffic, never judged",
+    ),
+)
+
+PLANS: dict[str, tuple[PlannedFlow, ...]] = {
+    "alpha": ALPHA,
+    "alpha-prime": ALPHA_PRIME,
+    "beta": BETA,
+    "beta-prime": BETA_PRIME,
+}
+
+
 def _frame(payload: Packet, vlan: int | None, forward: bool) -> Packet:
     src, dst = (CLIENT_MAC, SERVER_MAC) if forward else (SERVER_MAC, CLIENT_MAC)
     ether = Ether(src=src, dst=dst)
@@ -271,26 +610,26 @@ def packets_for(flow: PlannedFlow, start: float) -> list[Packet]:
     return out
 
 
-def build() -> list[Packet]:
+def build(plan: tuple[PlannedFlow, ...]) -> list[Packet]:
     """Every planned flow's packets, in time order (one flow after another)."""
     packets: list[Packet] = []
-    for n, flow in enumerate(PLAN):
+    for n, flow in enumerate(plan):
         packets += packets_for(flow, T0 + n)
     return packets
 
 
-def write(out: Path = OUT) -> None:
-    """Write alpha.pcap, alpha.pcapng, alpha.pcapng.gz and expected.tsv into `out`."""
+def write(name: str, plan: tuple[PlannedFlow, ...], out: Path) -> None:
+    """Write NAME.pcap, NAME.pcapng, NAME.pcapng.gz and expected.tsv into `out`."""
     out.mkdir(parents=True, exist_ok=True)
-    packets = build()
-    wrpcap(str(out / "alpha.pcap"), packets)
-    wrpcapng(str(out / "alpha.pcapng"), packets)
-    raw = (out / "alpha.pcapng").read_bytes()
-    with open(out / "alpha.pcapng.gz", "wb") as handle:
+    packets = build(plan)
+    wrpcap(str(out / f"{name}.pcap"), packets)
+    wrpcapng(str(out / f"{name}.pcapng"), packets)
+    raw = (out / f"{name}.pcapng").read_bytes()
+    with open(out / f"{name}.pcapng.gz", "wb") as handle:
         with gzip.GzipFile(filename="", mode="wb", fileobj=handle, mtime=0) as gz:
             gz.write(raw)
     rows = ["src\tdst\tproto\tdst_port\tstate\tverdict\trule\twhy"]
-    for flow in PLAN:
+    for flow in plan:
         state = "established" if flow.answer == "yes" else "attempted"
         port = flow.dport if flow.proto != "icmp" else 0
         rows.append(
@@ -301,4 +640,6 @@ def write(out: Path = OUT) -> None:
 
 
 if __name__ == "__main__":
-    write(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE
+    for example, example_plan in PLANS.items():
+        write(example, example_plan, root / example)
