@@ -11,10 +11,13 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 import netaddr
 
 from .model import IP, PUBLIC_INTERNET_ZONE, IPRange, Node, Tier, Zone
+
+T = TypeVar("T")
 
 
 class AddressError(ValueError):
@@ -78,41 +81,46 @@ class AddressInfo:
         return self.node.name if self.node is not None else str(self.ip)
 
 
+def innermost_pieces(ranges: Iterable[tuple[IPRange, T]]) -> list[tuple[int, int, T]]:
+    """Cut nested ranges of one IP version into disjoint (first, last, owner) pieces, sorted.
+
+    Each piece belongs to the innermost (longest prefix) range covering it.
+    """
+    # Outer before inner at the same start; a sweep with a stack of open ranges then hands
+    # every stretch of addresses to the innermost range still open there.
+    items = sorted(ranges, key=lambda ro: (ro[0].first, -ro[0].last))
+    pieces: list[tuple[int, int, T]] = []
+
+    def emit(first: int, last: int, owner: T) -> None:
+        if first <= last:
+            pieces.append((first, last, owner))
+
+    stack: list[tuple[int, T]] = []  # (last, owner) of open ranges
+    cursor = 0
+    for rng, owner in items:
+        while stack and stack[-1][0] < rng.first:
+            last, closed = stack.pop()
+            emit(cursor, last, closed)
+            cursor = last + 1
+        if stack:
+            emit(cursor, rng.first - 1, stack[-1][1])
+        cursor = rng.first
+        stack.append((rng.last, owner))
+    while stack:
+        last, closed = stack.pop()
+        emit(cursor, last, closed)
+        cursor = last + 1
+    return pieces
+
+
 class _IntervalTable:
     """Flat, disjoint intervals over one IP version, each tagged with the innermost zone."""
 
     def __init__(self, ranges: Iterable[tuple[IPRange, Zone]]) -> None:
-        # Sort outer before inner at the same start; a sweep with a stack of open ranges then
-        # cuts nested CIDRs into disjoint pieces owned by the innermost (longest prefix) range.
-        items = sorted(ranges, key=lambda rz: (rz[0].first, -rz[0].last))
-        starts: list[int] = []
-        ends: list[int] = []
-        owners: list[Zone] = []
-
-        def emit(first: int, last: int, zone: Zone) -> None:
-            if first <= last:
-                starts.append(first)
-                ends.append(last)
-                owners.append(zone)
-
-        stack: list[tuple[int, Zone]] = []  # (last, zone) of open ranges
-        cursor = 0
-        for rng, zone in items:
-            while stack and stack[-1][0] < rng.first:
-                last, owner = stack.pop()
-                emit(cursor, last, owner)
-                cursor = last + 1
-            if stack:
-                emit(cursor, rng.first - 1, stack[-1][1])
-            cursor = rng.first
-            stack.append((rng.last, zone))
-        while stack:
-            last, owner = stack.pop()
-            emit(cursor, last, owner)
-            cursor = last + 1
-        self._starts = starts
-        self._ends = ends
-        self._owners = owners
+        pieces = innermost_pieces(ranges)
+        self._starts = [first for first, _, _ in pieces]
+        self._ends = [last for _, last, _ in pieces]
+        self._owners = [zone for _, _, zone in pieces]
 
     def find(self, value: int) -> Zone | None:
         i = bisect_right(self._starts, value) - 1
