@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from ..findings import JudgedFlow, Report
 
@@ -77,11 +78,100 @@ def _row(row: JudgedFlow) -> list[object]:
     ]
 
 
-def render(report: Report, lang: str = "en") -> str:
-    """The flow table as RFC 4180 CSV (CRLF line ends), in the report's flow order."""
+_FORMULA_START = re.compile("\n[=+\\-@\t\r]")
+
+
+def _encoded(value: str) -> str:
+    """One cell as the csv writer writes it (quoted and doubled as RFC 4180 needs)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in report.flows:
-        writer.writerow([safe_cell(value) for value in _row(row)])
-    return out.getvalue()
+    csv.writer(out, lineterminator="\r\n").writerow([value, ""])
+    return out.getvalue()[:-3]  # drop the "," of the empty second cell and the line end
+
+
+def _string_swaps(distinct: set[str]) -> dict[object, str]:
+    """The distinct strings whose cell text differs from the string: defused or quoted.
+
+    Decided on the joined column first (C speed); only a column with a suspect value is
+    looked at value by value.
+    """
+    swap: dict[object, str] = {}
+    joined = "\n" + "\n".join(distinct)
+    if _FORMULA_START.search(joined):  # a value may start like a formula (or hold "\n=")
+        for v in distinct:
+            if v.startswith(FORMULA_PREFIXES):
+                swap[v] = "'" + v
+    plain = "".join(distinct)
+    if not plain.isprintable() or "," in plain or '"' in plain:
+        for v in distinct:
+            text = swap.get(v, v)
+            if not text.isprintable() or "," in text or '"' in text:
+                swap[v] = _encoded(text)
+    return swap
+
+
+def _cells(column: list[object]) -> list[object]:
+    """The column's cells as the csv writer writes :func:`safe_cell` of each value.
+
+    Each distinct value is handled once: None is an empty cell, a non-negative int its
+    ``str``, a string is kept unless it needs defusing or quoting. Any other cell type goes
+    through :func:`safe_cell` cell by cell first.
+    """
+    try:
+        distinct = set(column)
+    except TypeError:  # an unhashable cell
+        distinct = None
+    kinds = set(map(type, distinct)) if distinct is not None else {object}
+    if kinds <= {int, type(None)}:
+        ints = distinct - {None}  # type: ignore[operator]
+        if not ints or min(ints) >= 0:
+            if type(None) not in kinds:
+                return list(map(str, column))
+            return ["" if v is None else str(v) for v in column]
+    if not kinds <= {str, type(None)}:
+        column = [safe_cell(v) for v in column]
+        distinct = set(column)
+    strings: set[str] = distinct - {None}  # type: ignore[operator, assignment]
+    swap = _string_swaps(strings)
+    if None in distinct:  # type: ignore[operator]
+        swap[None] = ""
+    if not swap:
+        return column
+    get = swap.get
+    return [get(v, v) for v in column]
+
+
+def render(report: Report, lang: str = "en") -> str:
+    """The flow table as RFC 4180 CSV (CRLF line ends), in the report's flow order.
+
+    Built column by column: each distinct value is defused and encoded once, then the lines
+    are joined, exactly the text ``csv.writer`` would write (it was 0.3 s for 50k flows).
+    """
+    rows = report.flows
+    flows = [row.flow for row in rows]
+    columns: list[list[object]] = [
+        [f.input for f in flows],
+        [f.first_frame for f in flows],
+        [f.first_seen for f in flows],
+        [f.proto for f in flows],
+        [f.src_ip for f in flows],
+        [f.src_port for f in flows],
+        [f.dst_ip for f in flows],
+        [f.dst_port for f in flows],
+        [f.vlan for f in flows],
+        [f.packets for f in flows],
+        [f.bytes for f in flows],
+        [f.state for f in flows],
+        [r.src for r in rows],
+        [r.dst for r in rows],
+        [r.src_zone for r in rows],
+        [r.dst_zone for r in rows],
+        [r.src_tier for r in rows],
+        [r.dst_tier for r in rows],
+        [r.service for r in rows],
+        [r.verdict for r in rows],
+        [r.rule for r in rows],
+        [r.channel for r in rows],
+    ]
+    texts = [_cells(c) for c in columns]
+    lines = [",".join(COLUMNS), *map(",".join, zip(*texts, strict=True))]
+    return "\r\n".join(lines) + "\r\n"
