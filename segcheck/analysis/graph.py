@@ -28,61 +28,151 @@ _Vertex = tuple[str, ...]
 
 
 class SegmentGraph:
-    """Segments and plain forwarders: its connected components are the islands."""
+    """Segments and plain forwarders: its connected components are the islands.
+
+    Witnesses need shortest paths between segments. A BFS over a whole island per path would
+    cost the island's size for every finding, so the graph is split once into its 2-core and
+    the trees hanging off it: between two vertices of one tree the only simple path is the tree
+    path; otherwise every path runs up to the roots of both trees and between them through the
+    core (BFS over the core only, cached per root).
+    """
 
     def __init__(self, network: Network) -> None:
         self.network = network
-        graph: nx.Graph[Any] = nx.Graph()
-        for segment in network.segments:
-            graph.add_node(("s", segment.index))
+        adj: dict[Any, list[Any]] = {("s", s.index): [] for s in network.segments}
         for fwd in network.forwarders:
             if not fwd.filtering:
-                for seg in fwd.segments:
-                    graph.add_edge(("f", fwd.node.name), ("s", seg))
-        self.graph = graph
-        self._trees: dict[tuple[int, ...], tuple[dict[Any, Any], dict[Any, int]]] = {}
+                hub = ("f", fwd.node.name)
+                row = adj.setdefault(hub, [])
+                for seg in dict.fromkeys(fwd.segments):
+                    row.append(("s", seg))
+                    adj[("s", seg)].append(hub)
+        self.adj = adj
+        core = _two_core(adj)
+        self.core = core
+        self.core_adj = {v: [w for w in adj[v] if w in core] for v in core}
+        parent, depth, root = _forest(adj, core)
+        self.parent, self.depth, self.root = parent, depth, root
+        self._core_trees: dict[Any, tuple[dict[Any, Any], dict[Any, int]]] = {}
 
-    def _tree(self, start: tuple[int, ...]) -> tuple[dict[Any, Any], dict[Any, int]]:
-        """BFS parents and depths from a set of segments (cached: many pairs share a source)."""
-        cached = self._trees.get(start)
-        if cached is not None:
-            return cached
-        parent: dict[Any, Any] = {}
-        depth: dict[Any, int] = {}
-        queue: deque[Any] = deque()
-        for seg in start:
-            vertex = ("s", seg)
-            parent[vertex] = None
-            depth[vertex] = 0
-            queue.append(vertex)
-        adj = self.graph.adj
-        while queue:
-            vertex = queue.popleft()
-            d = depth[vertex] + 1
-            for nxt in adj[vertex]:
-                if nxt not in parent:
-                    parent[nxt] = vertex
-                    depth[nxt] = d
-                    queue.append(nxt)
-        if len(self._trees) > 256:
-            self._trees.clear()
-        self._trees[start] = (parent, depth)
-        return parent, depth
+    def _core_tree(self, start: Any) -> tuple[dict[Any, Any], dict[Any, int]]:
+        cached = self._core_trees.get(start)
+        if cached is None:
+            parent: dict[Any, Any] = {start: None}
+            dist: dict[Any, int] = {start: 0}
+            queue: deque[Any] = deque([start])
+            core_adj = self.core_adj
+            while queue:
+                vertex = queue.popleft()
+                d = dist[vertex] + 1
+                for nxt in core_adj[vertex]:
+                    if nxt not in parent:
+                        parent[nxt] = vertex
+                        dist[nxt] = d
+                        queue.append(nxt)
+            if len(self._core_trees) > 256:
+                self._core_trees.clear()
+            cached = self._core_trees[start] = (parent, dist)
+        return cached
+
+    def _distance(self, a: Any, b: Any) -> int | None:
+        depth, root = self.depth, self.root
+        ra, rb = root[a], root[b]
+        if ra == rb:
+            return depth[a] + depth[b] - 2 * depth[self._lca(a, b)]
+        if ra not in self.core or rb not in self.core:
+            return None
+        dist = self._core_tree(ra)[1].get(rb)
+        return None if dist is None else depth[a] + dist + depth[b]
+
+    def _lca(self, a: Any, b: Any) -> Any:
+        parent, depth = self.parent, self.depth
+        while depth[a] > depth[b]:
+            a = parent[a]
+        while depth[b] > depth[a]:
+            b = parent[b]
+        while a != b:
+            a, b = parent[a], parent[b]
+        return a
+
+    def _up(self, a: Any, stop: Any) -> list[Any]:
+        """a, its parent, ... up to and including stop."""
+        out = [a]
+        parent = self.parent
+        while a != stop:
+            a = parent[a]
+            out.append(a)
+        return out
+
+    def _path(self, a: Any, b: Any) -> list[Any]:
+        ra, rb = self.root[a], self.root[b]
+        if ra == rb:
+            lca = self._lca(a, b)
+            return self._up(a, lca) + self._up(b, lca)[-2::-1]
+        parent = self._core_tree(ra)[0]
+        middle = [rb]
+        while middle[-1] != ra:
+            middle.append(parent[middle[-1]])
+        middle.reverse()  # ra ... rb
+        return self._up(a, ra)[:-1] + middle + self._up(b, rb)[-2::-1]
 
     def forwarders_between(self, sources: Iterable[int], targets: Iterable[int]) -> list[str]:
         """Plain forwarders on a shortest path from any source segment to any target segment."""
-        parent, depth = self._tree(tuple(sorted(set(sources))))
-        reached = [(depth[("s", t)], t) for t in targets if ("s", t) in depth]
-        if not reached:
+        best: tuple[int, int, int] | None = None
+        for t in sorted(set(targets)):
+            for s in sorted(set(sources)):
+                d = self._distance(("s", s), ("s", t))
+                if d is not None and (best is None or (d, t, s) < best):
+                    best = (d, t, s)
+        if best is None:
             return []
-        found: Any = ("s", min(reached)[1])
-        hops: list[str] = []
-        while found is not None:
-            if found[0] == "f":
-                hops.append(found[1])
-            found = parent[found]
-        hops.reverse()
-        return hops
+        path = self._path(("s", best[2]), ("s", best[1]))
+        return [v[1] for v in path if v[0] == "f"]
+
+
+def _two_core(adj: dict[Any, list[Any]]) -> set[Any]:
+    """Vertices of the 2-core: peel vertices of degree < 2 until none is left."""
+    degree = {v: len(row) for v, row in adj.items()}
+    queue = [v for v, d in degree.items() if d < 2]
+    removed = set(queue)
+    while queue:
+        vertex = queue.pop()
+        for nxt in adj[vertex]:
+            if nxt not in removed:
+                degree[nxt] -= 1
+                if degree[nxt] < 2:
+                    removed.add(nxt)
+                    queue.append(nxt)
+    return {v for v in adj if v not in removed}
+
+
+def _forest(
+    adj: dict[Any, list[Any]], core: set[Any]
+) -> tuple[dict[Any, Any], dict[Any, int], dict[Any, Any]]:
+    """Parent, depth and root of every vertex: trees hang off the core (or off their own root)."""
+    parent: dict[Any, Any] = {}
+    depth: dict[Any, int] = {}
+    root: dict[Any, Any] = {}
+    for v in core:
+        parent[v], depth[v], root[v] = None, 0, v
+    queue: deque[Any] = deque(sorted(core))
+    pending = sorted((v for v in adj if v not in parent), reverse=True)
+    while True:
+        while queue:
+            vertex = queue.popleft()
+            d, r = depth[vertex] + 1, root[vertex]
+            for nxt in adj[vertex]:
+                if nxt not in parent:
+                    parent[nxt], depth[nxt], root[nxt] = vertex, d, r
+                    queue.append(nxt)
+        while pending and pending[-1] in parent:
+            pending.pop()
+        if not pending:
+            break
+        start = pending.pop()  # a component with no cycle: root its tree anywhere
+        parent[start], depth[start], root[start] = None, 0, start
+        queue.append(start)
+    return parent, depth, root
 
 
 class CutGraph:
@@ -93,6 +183,12 @@ class CutGraph:
         self.base: nx.DiGraph[Any] = nx.DiGraph()
         self.skeleton: nx.Graph[Any] = nx.Graph()  # unsplit, undirected: for pruning
         self._items: dict[_Vertex, str] = {}
+        self._succ: dict[Any, dict[Any, float]] | None = None
+        self._succ_items = -1
+        self._pred: dict[Any, list[Any]] = {}
+        self._core_nodes: set[Any] = set()
+        self._core_rows: dict[Any, dict[Any, float]] = {}
+        self._cuts: dict[Any, tuple[list[str], list[str]] | None] = {}
         for fwd in network.forwarders:
             self._add_forwarder(fwd)
         self._prune_index()
@@ -189,6 +285,26 @@ class CutGraph:
             self.base.add_edge(exit_, self._inn(att))
             self.skeleton.add_edge(att, ("fw", name))
 
+    def _capacities(self) -> tuple[dict[Any, dict[Any, float]], dict[Any, list[Any]]]:
+        """Plain dicts of the base graph: capacities and predecessors (rebuilt on a new item)."""
+        if self._succ is None or self._succ_items != len(self._items):
+            self._succ = {
+                u: {v: data.get("capacity", _INF) for v, data in nbrs.items()}
+                for u, nbrs in self.base.adj.items()
+            }
+            self._pred = {u: list(p) for u, p in self.base.pred.items()}
+            self._succ_items = len(self._items)
+            core_nodes = {n for key in self.core for n in self._split(key)}
+            self._core_nodes = core_nodes
+            rows: dict[Any, dict[Any, float]] = {u: {} for u in core_nodes}
+            for u in core_nodes:
+                for v, cap in self._succ.get(u, {}).items():
+                    if v in core_nodes:
+                        rows[u][v] = rows[u].get(v, 0) + cap
+                        rows[v].setdefault(u, 0)
+            self._core_rows = rows
+        return self._succ, self._pred
+
     def cut(
         self,
         sources: Iterable[int],
@@ -199,104 +315,109 @@ class CutGraph:
         """Minimum cut between source and target segments; None when no finite cut exists.
 
         `permits` are (forwarder, permit id) pairs usable by the flows to close, `lbos` the
-        lbo-gateways they may cross. Returns (permit ids, link and attachment names).
+        lbo-gateways they may cross. Returns (permit ids, link and attachment names). Cached:
+        groups with the same ends and usable permits share one cut.
         """
-        graph = self.base
-        added: list[_Vertex] = []
-        extra_edges: list[tuple[_Vertex, _Vertex]] = []
-        try:
-            for fwd, pid in permits:
-                key: _Vertex = ("permit", pid)
-                graph.add_edge(("in", *key), ("out", *key), capacity=PERMIT_COST)
-                added.extend((("in", *key), ("out", *key)))
-                extra_edges.append((("entry", fwd), ("in", *key)))
-                extra_edges.append((("out", *key), ("exit", fwd)))
-            for lbo in lbos:
-                extra_edges.append((("entry", lbo), ("exit", lbo)))
-            for seg in sources:
-                extra_edges.append((("S",), self._inn(self.segment_vertex(seg))))
-            for seg in targets:
-                extra_edges.append((self._out(self.segment_vertex(seg)), ("T",)))
-            graph.add_edges_from(extra_edges)
-            added.extend((("S",), ("T",)))
-            keep: set[Any] = set(self.core)
-            for seg in (*sources, *targets):
-                vertex: Any = self.segment_vertex(seg)
-                while vertex is not None and vertex not in keep:
-                    keep.add(vertex)
-                    vertex = self.parent.get(vertex)
-            nodes = {n for key in keep for n in self._split(key)}
-            nodes.update(added)
-            reach = _min_cut_side(graph, nodes, ("S",), ("T",))
-            if reach is None:
-                return None
-            permit_ids: list[str] = []
-            others: list[str] = []
-            for node in reach:
-                if node[0] != "in":
-                    continue
-                key = node[1:]
-                if ("out", *key) in reach:
-                    continue
-                if key[0] == "permit":
-                    permit_ids.append(key[1])
-                else:
-                    others.append(self._items[key])
-            return sorted(set(permit_ids)), sorted(set(others))
-        finally:
-            graph.remove_edges_from(extra_edges)
-            graph.remove_nodes_from(added)
+        key = (tuple(sorted(set(sources))), tuple(sorted(set(targets))))
+        key += (tuple(sorted(set(permits))), tuple(sorted(set(lbos))))
+        if key in self._cuts:
+            return self._cuts[key]
+        result = self._cut(*key)
+        self._cuts[key] = result
+        return result
+
+    def _cut(
+        self,
+        sources: tuple[int, ...],
+        targets: tuple[int, ...],
+        permits: tuple[tuple[str, str], ...],
+        lbos: tuple[str, ...],
+    ) -> tuple[list[str], list[str]] | None:
+        src_vertices = [self.segment_vertex(seg) for seg in sources]
+        dst_vertices = [self.segment_vertex(seg) for seg in targets]
+        succ, pred = self._capacities()
+        core_nodes = self._core_nodes
+        tree_keys: set[Any] = set()
+        for vertex in (*src_vertices, *dst_vertices):
+            while vertex is not None and vertex not in self.core and vertex not in tree_keys:
+                tree_keys.add(vertex)
+                vertex = self.parent.get(vertex)
+        tree_nodes = {n for k in tree_keys for n in self._split(k)}
+        nodes = core_nodes | tree_nodes
+        # The residual network restricted to the kept vertices, as plain dicts: the core's
+        # rows are precomputed, the trees add their own edges (both directions).
+        res: dict[Any, dict[Any, float]] = {u: dict(row) for u, row in self._core_rows.items()}
+
+        def edge(u: Any, v: Any, cap: float) -> None:
+            row = res.setdefault(u, {})
+            row[v] = row.get(v, 0) + cap
+            res.setdefault(v, {}).setdefault(u, 0)
+
+        for u in tree_nodes:
+            for v, cap in succ.get(u, {}).items():
+                if v in nodes:
+                    edge(u, v, cap)
+            for v in pred.get(u, ()):
+                if v in core_nodes:
+                    edge(v, u, succ[v][u])
+        for fwd, pid in permits:
+            inn, out = ("in", "permit", pid), ("out", "permit", pid)
+            edge(inn, out, PERMIT_COST)
+            edge(("entry", fwd), inn, _INF)
+            edge(out, ("exit", fwd), _INF)
+        for lbo in lbos:
+            edge(("entry", lbo), ("exit", lbo), _INF)
+        for vertex in src_vertices:
+            edge(("S",), self._inn(vertex), _INF)
+        for vertex in dst_vertices:
+            edge(self._out(vertex), ("T",), _INF)
+        reach = _min_cut_side(res, ("S",), ("T",))
+        if reach is None:
+            return None
+        permit_ids: list[str] = []
+        others: list[str] = []
+        for node in reach:
+            if node[0] != "in":
+                continue
+            item = node[1:]
+            if ("out", *item) in reach:
+                continue
+            if item[0] == "permit":
+                permit_ids.append(item[1])
+            else:
+                others.append(self._items[item])
+        return sorted(set(permit_ids)), sorted(set(others))
 
 
 _INF = float("inf")
 
 
-def _min_cut_side(graph: nx.DiGraph[Any], nodes: set[Any], s: Any, t: Any) -> set[Any] | None:
-    """The source side of a minimum s-t cut of `graph` restricted to `nodes`; None if unbounded.
+def _min_cut_side(res: dict[Any, dict[Any, float]], s: Any, t: Any) -> set[Any] | None:
+    """The source side of a minimum s-t cut of a residual network; None if unbounded.
 
-    Shortest augmenting paths (Edmonds-Karp). Cuts here are a few items, so a few BFS passes
-    over the pruned graph beat building networkx's residual network for every finding.
+    Shortest augmenting paths (Edmonds-Karp) on plain dicts, updated in place. Cuts here are a
+    few items over a pruned graph of a few hundred vertices, so a few BFS passes suffice.
     """
-    succ, pred = graph.succ, graph.pred
-    flow: dict[tuple[Any, Any], float] = {}
-
-    def residual(u: Any) -> list[tuple[Any, float, bool]]:
-        out: list[tuple[Any, float, bool]] = []
-        for v, data in succ[u].items():
-            if v in nodes:
-                room = data.get("capacity", _INF) - flow.get((u, v), 0)
-                if room > 0:
-                    out.append((v, room, True))
-        for v in pred[u]:
-            if v in nodes:
-                back = flow.get((v, u), 0)
-                if back > 0:
-                    out.append((v, back, False))
-        return out
-
     while True:
-        parent: dict[Any, tuple[Any, float, bool] | None] = {s: None}
+        parent: dict[Any, Any] = {s: None}
         queue: deque[Any] = deque([s])
         while queue and t not in parent:
             u = queue.popleft()
-            for v, room, forward in residual(u):
-                if v not in parent:
-                    parent[v] = (u, room, forward)
+            for v, room in res[u].items():
+                if room > 0 and v not in parent:
+                    parent[v] = u
                     queue.append(v)
         if t not in parent:
             return set(parent)
         bottleneck = _INF
         v = t
-        while (step := parent[v]) is not None:
-            bottleneck = min(bottleneck, step[1])
-            v = step[0]
+        while (u := parent[v]) is not None:
+            bottleneck = min(bottleneck, res[u][v])
+            v = u
         if bottleneck == _INF:
             return None
         v = t
-        while (step := parent[v]) is not None:
-            u, _, forward = step
-            if forward:
-                flow[(u, v)] = flow.get((u, v), 0) + bottleneck
-            else:
-                flow[(v, u)] = flow.get((v, u), 0) - bottleneck
+        while (u := parent[v]) is not None:
+            res[u][v] -= bottleneck
+            res[v][u] += bottleneck
             v = u
