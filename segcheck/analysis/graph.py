@@ -183,6 +183,9 @@ class CutGraph:
         self.base: nx.DiGraph[Any] = nx.DiGraph()
         self.skeleton: nx.Graph[Any] = nx.Graph()  # unsplit, undirected: for pruning
         self._items: dict[_Vertex, str] = {}
+        self._cost: dict[_Vertex, int] = {}
+        self._core_cuts: dict[Any, Any] = {}
+        self._sides: dict[Any, _Side] = {}
         self._succ: dict[Any, dict[Any, float]] | None = None
         self._succ_items = -1
         self._pred: dict[Any, list[Any]] = {}
@@ -205,7 +208,11 @@ class CutGraph:
         self.core: set[Any] = set(nx.k_core(skeleton, 2).nodes) if skeleton else set()
         parent: dict[Any, Any] = {v: None for v in self.core}
         queue: deque[Any] = deque(sorted(self.core))
-        pending = sorted(v for v in skeleton if v not in parent)
+        # A component with no cycle is rooted at a vertex of highest degree (its natural hub),
+        # so that cuts between its branches contract well (see `_cut`).
+        pending = sorted(
+            (v for v in skeleton if v not in parent), key=lambda v: (skeleton.degree(v), v)
+        )
         while True:
             while queue:
                 vertex = queue.popleft()
@@ -217,7 +224,7 @@ class CutGraph:
                 pending.pop()
             if not pending:
                 break
-            root = pending.pop()  # a component with no cycle: root its tree anywhere
+            root = pending.pop()
             parent[root] = None
             queue.append(root)
         self.parent = parent
@@ -232,6 +239,7 @@ class CutGraph:
     def _item(self, key: _Vertex, name: str, cost: int) -> None:
         if key not in self._items:
             self._items[key] = name
+            self._cost[key] = cost
             self.base.add_edge(("in", *key), ("out", *key), capacity=cost)
 
     def _inn(self, key: _Vertex) -> _Vertex:
@@ -318,15 +326,137 @@ class CutGraph:
         lbo-gateways they may cross. Returns (permit ids, link and attachment names). Cached:
         groups with the same ends and usable permits share one cut.
         """
-        key = (tuple(sorted(set(sources))), tuple(sorted(set(targets))))
-        key += (tuple(sorted(set(permits))), tuple(sorted(set(lbos))))
+        key = (
+            tuple(sorted(set(sources))),
+            tuple(sorted(set(targets))),
+            tuple(sorted(set(permits))),
+            tuple(sorted(set(lbos))),
+        )
         if key in self._cuts:
             return self._cuts[key]
-        result = self._cut(*key)
+        result = self._cut(key[0], key[1], key[2], key[3])
         self._cuts[key] = result
         return result
 
     def _cut(
+        self,
+        sources: tuple[int, ...],
+        targets: tuple[int, ...],
+        permits: tuple[tuple[str, str], ...],
+        lbos: tuple[str, ...],
+    ) -> tuple[list[str], list[str]] | None:
+        """The cut with the trees off the core contracted (exact; see `_Side`).
+
+        Each branch hanging off the core (or off the root of a component without a cycle) that
+        holds only sources, or only targets, carries at most the value of a small tree DP, so
+        it becomes one edge S -> its attach point (or attach point -> T). The core problem
+        then depends only on those capacities and is cached: groups whose ends differ but
+        whose branches carry the same capacities share it. A branch holding both ends falls
+        back to the whole pruned graph.
+        """
+        src_vertices = [self.segment_vertex(seg) for seg in sources]
+        dst_vertices = [self.segment_vertex(seg) for seg in targets]
+        self._capacities()
+        fw_cap: dict[str, float] = {}
+        fw_permits: dict[str, list[str]] = {}
+        for fwd, pid in permits:
+            fw_cap[fwd] = fw_cap.get(fwd, 0) + PERMIT_COST
+            fw_permits.setdefault(fwd, []).append(pid)
+        for lbo in lbos:
+            fw_cap[lbo] = _INF
+        side_s = self._side(sources, src_vertices, fw_cap, permits, lbos)
+        side_t = self._side(targets, dst_vertices, fw_cap, permits, lbos)
+        if side_s.seen & side_t.seen:
+            return self._cut_full(sources, targets, permits, lbos)
+        s_caps = side_s.capacities()
+        t_caps = side_t.capacities()
+        core_key = (tuple(sorted(s_caps.items())), tuple(sorted(t_caps.items())), permits, lbos)
+        core = self._core_cuts.get(core_key)
+        if core_key not in self._core_cuts:
+            core = self._core_cuts[core_key] = self._core_cut(s_caps, t_caps, permits, lbos)
+        if core is None:
+            return None
+        permit_ids, others, cut_s, cut_t = core
+        permit_set, other_set = set(permit_ids), set(others)
+        for side, roots in ((side_s, cut_s), (side_t, cut_t)):
+            for key in side.cutset(roots):
+                if key[0] == "fw":
+                    permit_set.update(fw_permits.get(key[1], ()))
+                else:
+                    other_set.add(self._items[key])
+        return sorted(permit_set), sorted(other_set)
+
+    def _side(
+        self,
+        segs: tuple[int, ...],
+        vertices: list[Any],
+        fw_cap: dict[str, float],
+        permits: tuple[tuple[str, str], ...],
+        lbos: tuple[str, ...],
+    ) -> _Side:
+        """One side's branches (cached: a zone is the source of many groups)."""
+        key = (segs, permits, lbos)
+        side = self._sides.get(key)
+        if side is None:
+            if len(self._sides) > 4096:
+                self._sides.clear()
+            side = self._sides[key] = _Side(self, vertices, fw_cap)
+        return side
+
+    def _ends(self, key: Any) -> tuple[Any, Any]:
+        """Where flow enters and leaves a skeleton vertex in the split graph."""
+        if key[0] == "fw":
+            return ("entry", key[1]), ("exit", key[1])
+        return self._inn(key), self._out(key)
+
+    def _core_cut(
+        self,
+        s_caps: dict[Any, float],
+        t_caps: dict[Any, float],
+        permits: tuple[tuple[str, str], ...],
+        lbos: tuple[str, ...],
+    ) -> tuple[list[str], list[str], list[Any], list[Any]] | None:
+        res: dict[Any, dict[Any, float]] = {u: dict(row) for u, row in self._core_rows.items()}
+
+        def edge(u: Any, v: Any, cap: float) -> None:
+            row = res.setdefault(u, {})
+            row[v] = row.get(v, 0) + cap
+            res.setdefault(v, {}).setdefault(u, 0)
+
+        for key in {*s_caps, *t_caps}:
+            if key not in self.core and key in self._items:
+                edge(("in", *key), ("out", *key), self._cost[key])
+        for fwd, pid in permits:
+            inn, out = ("in", "permit", pid), ("out", "permit", pid)
+            edge(inn, out, PERMIT_COST)
+            edge(("entry", fwd), inn, _INF)
+            edge(out, ("exit", fwd), _INF)
+        for lbo in lbos:
+            edge(("entry", lbo), ("exit", lbo), _INF)
+        for key, cap in s_caps.items():
+            edge(("S",), self._ends(key)[0], cap)
+        for key, cap in t_caps.items():
+            edge(self._ends(key)[1], ("T",), cap)
+        reach = _min_cut_side(res, ("S",), ("T",))
+        if reach is None:
+            return None
+        permit_ids: list[str] = []
+        others: list[str] = []
+        for node in reach:
+            if node[0] != "in":
+                continue
+            item = node[1:]
+            if ("out", *item) in reach:
+                continue
+            if item[0] == "permit":
+                permit_ids.append(item[1])
+            else:
+                others.append(self._items[item])
+        cut_s = [k for k in s_caps if self._ends(k)[0] not in reach]
+        cut_t = [k for k in t_caps if self._ends(k)[1] in reach]
+        return permit_ids, others, cut_s, cut_t
+
+    def _cut_full(
         self,
         sources: tuple[int, ...],
         targets: tuple[int, ...],
@@ -338,7 +468,8 @@ class CutGraph:
         succ, pred = self._capacities()
         core_nodes = self._core_nodes
         tree_keys: set[Any] = set()
-        for vertex in (*src_vertices, *dst_vertices):
+        for start in (*src_vertices, *dst_vertices):
+            vertex: Any = start
             while vertex is not None and vertex not in self.core and vertex not in tree_keys:
                 tree_keys.add(vertex)
                 vertex = self.parent.get(vertex)
@@ -387,6 +518,89 @@ class CutGraph:
             else:
                 others.append(self._items[item])
         return sorted(set(permit_ids)), sorted(set(others))
+
+
+class _Side:
+    """The branches off the core that hold one side's terminals, with their tree DP.
+
+    In a branch holding only sources, flow can only climb towards the attach point, so the
+    most it carries is f(v) = min(cap(v), inf if v is a source else the sum of f over v's
+    children), and a minimum cut of it is v itself when cap(v) < that sum (else its
+    children's cuts: of equal cuts, the one nearest the terminals, as augmenting paths give).
+    Targets are symmetric.
+    """
+
+    def __init__(self, graph: CutGraph, terminals: list[Any], fw_cap: dict[str, float]) -> None:
+        self.graph = graph
+        self.fw_cap = fw_cap
+        self.terminals = set(terminals)
+        self.attached: set[Any] = set()  # terminals that are attach points themselves
+        self.seen: set[Any] = set()
+        self.children: dict[Any, list[Any]] = {}
+        self.tops: dict[Any, list[Any]] = {}  # attach point -> branch tops holding terminals
+        parent, core = graph.parent, graph.core
+        for vertex in sorted(self.terminals):
+            if vertex in core or parent.get(vertex) is None:
+                self.attached.add(vertex)
+                continue
+            u = vertex
+            while u not in self.seen:
+                self.seen.add(u)
+                p = parent[u]
+                self.children.setdefault(p, []).append(u)
+                if p in core or parent.get(p) is None:
+                    self.tops.setdefault(p, []).append(u)
+                    break
+                u = p
+        self.value: dict[Any, float] = {}
+        for tops in self.tops.values():
+            for top in tops:
+                self._solve(top)
+
+    def _cap(self, key: Any) -> float:
+        cost = self.graph._cost.get(key)
+        if cost is not None:
+            return cost
+        if key[0] == "fw":
+            return self.fw_cap.get(key[1], 0)
+        return _INF
+
+    def _below(self, key: Any) -> float:
+        if key in self.terminals:
+            return _INF
+        return sum(self.value[c] for c in self.children.get(key, ()))
+
+    def _solve(self, top: Any) -> None:
+        stack: list[tuple[Any, bool]] = [(top, False)]
+        while stack:
+            key, done = stack.pop()
+            if done:
+                self.value[key] = min(self._cap(key), self._below(key))
+                continue
+            stack.append((key, True))
+            for child in self.children.get(key, ()):
+                stack.append((child, False))
+
+    def capacities(self) -> dict[Any, float]:
+        """Per attach point, what this side's branches there can carry."""
+        out: dict[Any, float] = {}
+        for root, tops in self.tops.items():
+            out[root] = sum(self.value[t] for t in tops)
+        for root in self.attached:
+            out[root] = _INF
+        return out
+
+    def cutset(self, roots: Iterable[Any]) -> list[Any]:
+        """The skeleton vertices cutting every branch at these attach points."""
+        out: list[Any] = []
+        stack = [t for root in roots for t in self.tops.get(root, ())]
+        while stack:
+            key = stack.pop()
+            if self._cap(key) < self._below(key):
+                out.append(key)
+            else:
+                stack.extend(self.children.get(key, ()))
+        return out
 
 
 _INF = float("inf")
