@@ -1,7 +1,7 @@
 """The network as path analysis sees it: segments, islands and address atoms.
 
-- A **segment** is one declared subnet (innermost subnet wins for nested ones), one per explicit
-  node--node link, and one for the whole public Internet (the global address space in no zone,
+- A **segment** is one declared subnet (spec §1: an address lies on every subnet that holds it,
+  nested ones included), one per explicit node--node link, and one for the whole public Internet (the global address space in no zone,
   plus every subnet of a zone of tier `public-internet`).
 - An **island** is a maximal set of segments joined by forwarders that filter nothing (routers
   and l3-switches without `permit:`): inside it every endpoint reaches every other one for every
@@ -103,7 +103,7 @@ class Interval:
     version: int
     first: int
     last: int
-    segment: int | None
+    segments: tuple[int, ...]  # every segment holding it (nested subnets: several); () if none
     zone: Zone | None
     signature: int  # interned feature set
     node_count: int = 0
@@ -238,8 +238,13 @@ class Network:
         signatures: dict[frozenset[int], int] = {}
         self.signatures: list[frozenset[int]] = []
         for version, end in ((4, _V4_END), (6, _V6_END)):
-            subnets = _innermost(self._subnet_ranges[version])
             bounds = {0, end}
+            sub_events: dict[int, list[tuple[int, int]]] = {}
+            for rng, seg in self._subnet_ranges[version]:
+                bounds.add(rng.first)
+                bounds.add(rng.last + 1)
+                sub_events.setdefault(rng.first, []).append((1, seg))
+                sub_events.setdefault(rng.last + 1, []).append((-1, seg))
             events: dict[int, list[tuple[int, int]]] = {}
             for i, rng in enumerate(features):
                 if rng.version != version:
@@ -248,16 +253,13 @@ class Network:
                 bounds.add(rng.last + 1)
                 events.setdefault(rng.first, []).append((1, i))
                 events.setdefault(rng.last + 1, []).append((-1, i))
-            for first, last, _ in subnets:
-                bounds.add(first)
-                bounds.add(last + 1)
             for rng in nonglobal:
                 if rng.version == version:
                     bounds.add(rng.first)
                     bounds.add(rng.last + 1)
             ordered = sorted(bounds)
-            sub_starts = [s for s, _, _ in subnets]
             active: set[int] = set()
+            on: dict[int, int] = {}  # segment -> subnets of it holding the interval
             out = self.intervals[version]
             for first, nxt in zip(ordered, ordered[1:], strict=False):
                 for delta, i in events.get(first, ()):
@@ -265,20 +267,25 @@ class Network:
                         active.add(i)
                     else:
                         active.discard(i)
-                k = bisect_right(sub_starts, first) - 1
-                seg: int | None = None
+                for delta, seg in sub_events.get(first, ()):
+                    count = on.get(seg, 0) + delta
+                    if count:
+                        on[seg] = count
+                    else:
+                        del on[seg]
+                segs: tuple[int, ...] = ()
                 zone: Zone | None = None
-                if k >= 0 and first <= subnets[k][1]:
-                    seg = subnets[k][2]
+                if on:
+                    segs = tuple(sorted(on))
                     zone = self.addresses.zone_of(IP(version, first))
                 elif classify_unzoned(IP(version, first)) is Scope.PUBLIC:
-                    seg, zone = PUBLIC_SEGMENT, PUBLIC_INTERNET_ZONE
+                    segs, zone = (PUBLIC_SEGMENT,), PUBLIC_INTERNET_ZONE
                 sig = frozenset(active)
                 sig_id = signatures.get(sig)
                 if sig_id is None:
                     sig_id = signatures[sig] = len(self.signatures)
                     self.signatures.append(sig)
-                out.append(Interval(version, first, nxt - 1, seg, zone, sig_id))
+                out.append(Interval(version, first, nxt - 1, segs, zone, sig_id))
             self._starts[version] = [iv.first for iv in out]
 
     def interval_of(self, ip: IP) -> Interval:
@@ -297,8 +304,9 @@ class Network:
             for ip in node.addresses:
                 iv = interval_of(ip)
                 iv.node_count += 1
-                if iv.segment is not None and iv.segment not in segs:
-                    segs.append(iv.segment)
+                for seg in iv.segments:
+                    if seg not in segs:
+                        segs.append(seg)
             for seg in self.node_links.get(node.name, ()):
                 if seg not in segs:
                     segs.append(seg)
@@ -352,14 +360,15 @@ class Network:
         # Zone remainders first, in address order, so atom numbering is stable.
         for version in (4, 6):
             for iv in self.intervals[version]:
-                if iv.segment is None or iv.zone is None:
+                if not iv.segments or iv.zone is None:
                     continue
                 if iv.last - iv.first + 1 <= iv.node_count:
                     continue
-                key = (frozenset((island_of[iv.segment],)), iv.zone.name, iv.signature)
+                islands = frozenset(island_of[s] for s in iv.segments)
+                key = (islands, iv.zone.name, iv.signature)
                 rep = _first_free(iv, node_ips)
                 atom = self._atom(key, iv.zone, rep)
-                atom.segments.add(iv.segment)
+                atom.segments.update(iv.segments)
                 iv.atom = atom.index
                 if not atom.rest:
                     atom.rest = True
@@ -368,9 +377,9 @@ class Network:
             links = self.node_links.get(node.name, ())
             for ip in node.addresses:
                 iv = self.interval_of(ip)
-                if iv.segment is None or iv.zone is None:
+                if not iv.segments or iv.zone is None:
                     continue  # local-scope address: never an endpoint of a judged path
-                segs = {iv.segment, *links}
+                segs = {*iv.segments, *links}
                 key = (frozenset(island_of[s] for s in segs), iv.zone.name, iv.signature)
                 atom = self._atom(key, iv.zone, ip)
                 atom.segments.update(segs)
@@ -390,33 +399,6 @@ class Network:
     def segment_name(self, seg: int) -> str:
         """How a segment is named in witnesses and remediation."""
         return self.segments[seg].name
-
-
-def _innermost(items: list[tuple[IPRange, int]]) -> list[tuple[int, int, int]]:
-    """Cut nested subnets into disjoint pieces owned by the innermost one (longest prefix)."""
-    items = sorted(items, key=lambda it: (it[0].first, -it[0].last))
-    out: list[tuple[int, int, int]] = []
-    stack: list[tuple[int, int]] = []
-    cursor = 0
-
-    def emit(first: int, last: int, seg: int) -> None:
-        if first <= last:
-            out.append((first, last, seg))
-
-    for rng, seg in items:
-        while stack and stack[-1][0] < rng.first:
-            last, owner = stack.pop()
-            emit(cursor, last, owner)
-            cursor = last + 1
-        if stack:
-            emit(cursor, rng.first - 1, stack[-1][1])
-        cursor = rng.first
-        stack.append((rng.last, seg))
-    while stack:
-        last, owner = stack.pop()
-        emit(cursor, last, owner)
-        cursor = last + 1
-    return out
 
 
 def _first_free(iv: Interval, taken: set[IP]) -> IP:

@@ -163,7 +163,7 @@ class PathAnalysis:
     def _segs_in(self, atom: Atom, ip: IP, island: int) -> list[int]:
         """Segments of one member address of an atom that lie in an island."""
         network = self.network
-        segs = {network.interval_of(ip).segment}
+        segs = set(network.interval_of(ip).segments)
         node = network.addresses.node_of(ip)
         if node is not None:
             segs.update(network.node_links.get(node.name, ()))

@@ -43,18 +43,29 @@ ENDPOINT_ROLES = (
 )
 FORWARDER_ROLES = ("router", "l3-switch", "firewall", "firewall", "lbo-gateway")
 SERVICES = (ANY_SERVICE, "https", "smtp", "rdp", "dns")
+# Nested subnets (spec §1: an address lies on every subnet holding it): a zone inside `lg`'s
+# subnet, and a second, nested subnet of `mn` itself.
+NESTED_ZONE = ("lg-in", "lgwan", "10.2.0.16/28", "lg")
+NESTED_SUBNET = ("mn", "10.1.0.8/29")
 
 
 @st.composite
 def topologies(draw: st.DrawFn) -> dict[str, Any]:
     counters = {z: 10 for z in ZONES}
+    zone_table = {z: (t, [c]) for z, (t, c) in ZONES.items()}
+    if draw(st.booleans()):
+        name, tier, cidr, _ = NESTED_ZONE
+        zone_table[name] = (tier, [cidr])
+    if draw(st.booleans()):
+        zone_table[NESTED_SUBNET[0]][1].append(NESTED_SUBNET[1])
 
     def address(zone: str) -> str:
-        counters[zone] += 1
+        zone = NESTED_ZONE[3] if zone == NESTED_ZONE[0] else zone  # one counter per /24
+        counters[zone] += 1 + draw(st.integers(0, 3))
         base = ZONES[zone][1].split("/")[0].rsplit(".", 1)[0]
         return f"{base}.{counters[zone]}"
 
-    zone_names = sorted(ZONES)
+    zone_names = sorted(zone_table)
     nodes: dict[str, Any] = {}
     for i in range(draw(st.integers(2, 6))):
         zones = draw(st.lists(st.sampled_from(zone_names), min_size=1, max_size=2, unique=True))
@@ -69,7 +80,7 @@ def topologies(draw: st.DrawFn) -> dict[str, Any]:
         if kind == "node":
             return draw(st.sampled_from(endpoint_names))
         zone = draw(st.sampled_from(zone_names))
-        base = ZONES[zone][1].split("/")[0].rsplit(".", 1)[0]
+        base = zone_table[zone][1][0].split("/")[0].rsplit(".", 1)[0]
         if kind == "cidr":
             return f"{base}.{draw(st.sampled_from((0, 8, 16)))}/29"
         if kind == "host":
@@ -118,7 +129,7 @@ def topologies(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "segcheck": 1,
         "profile": draw(st.sampled_from(("alpha", "alpha-prime"))),
-        "zones": {z: {"tier": t, "subnets": [c]} for z, (t, c) in ZONES.items()},
+        "zones": {z: {"tier": t, "subnets": c} for z, (t, c) in zone_table.items()},
         "nodes": nodes,
         "links": links,
         "channels": channels,
@@ -134,16 +145,25 @@ class Oracle:
             z.name: [parse_cidr(str(s)) for s in z.subnets] for z in topo.zones.values()
         }
 
-        def seg_of(ip: IP) -> str:
-            for zone, subs in self.subnets.items():
-                if topo.zones[zone].tier.value == "public-internet":
-                    if any(s.contains(ip) for s in subs):
-                        return "PI"
-                elif any(s.contains(ip) for s in subs):
-                    return zone
-            return "PI"
+        def zone_segs(zone: str) -> set[str]:
+            if topo.zones[zone].tier.value == "public-internet":
+                return {"PI"}
+            return {f"{zone}:{s}" for s in self.subnets[zone]}
 
-        self.seg_of = seg_of
+        def segs_of(ip: IP) -> set[str]:
+            """Every subnet holding the address (nested ones too); else the public Internet."""
+            out = set()
+            for zone, subs in self.subnets.items():
+                for s in subs:
+                    if s.contains(ip):
+                        out |= (
+                            {"PI"}
+                            if topo.zones[zone].tier.value == "public-internet"
+                            else {f"{zone}:{s}"}
+                        )
+            return out or {"PI"}
+
+        self.segs_of = segs_of
         extra: dict[str, set[str]] = {}
         for link in topo.links:
             if link.a in topo.nodes and link.b in topo.nodes:
@@ -151,18 +171,17 @@ class Oracle:
                 extra.setdefault(link.b, set()).add(f"L:{link.name}")
             else:
                 node, zone = (link.a, link.b) if link.a in topo.nodes else (link.b, link.a)
-                is_pi = topo.zones[zone].tier.value == "public-internet"
-                extra.setdefault(node, set()).add("PI" if is_pi else zone)
+                extra.setdefault(node, set()).update(zone_segs(zone))
         self.extra = extra
         self.fwd_segs = {
-            n.name: {seg_of(ip) for ip in n.addresses} | extra.get(n.name, set())
+            n.name: {s for ip in n.addresses for s in segs_of(ip)} | extra.get(n.name, set())
             for n in topo.nodes.values()
             if n.role.forwards
         }
 
     def endpoint_segs(self, ip: IP) -> set[str]:
         node = self.addresses.node_of(ip)
-        return {self.seg_of(ip)} | (self.extra.get(node.name, set()) if node else set())
+        return self.segs_of(ip) | (self.extra.get(node.name, set()) if node else set())
 
     def passes(self, node: Node, s: IP, d: IP, service: str) -> bool:
         if node.role is Role.LBO_GATEWAY:
