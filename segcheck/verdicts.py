@@ -7,9 +7,11 @@ Address lookups are cached per distinct address in the AddressMap, so the cost i
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from socket import inet_aton
 from typing import TypeVar
 
 from .addressing import AddressInfo, AddressMap, Scope, parse_ip_text
@@ -63,6 +65,40 @@ def iso_time(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds")
 
 
+_ISO_BULK_MAX = 2**35  # seconds: year 3058, well inside numpy's and datetime's ranges
+
+
+def iso_times(epochs: list[float]) -> list[str]:
+    """:func:`iso_time` of many timestamps at once (numpy), exactly as the one-by-one call.
+
+    ``datetime.fromtimestamp`` splits a float with ``modf`` and rounds the fraction's
+    microseconds half to even (CPython ``_PyTime_ObjectToTimeval``); numpy's ``rint`` is the
+    same rounding on the same double products. Timestamps outside [0, 2**35) s, NaN and
+    non-floats take the one-by-one path (its errors included).
+    """
+    if len(epochs) < 64:
+        return [iso_time(t) for t in epochs]
+    import numpy as np  # loaded by the capture readers already; `check` never needs it
+
+    try:
+        t = np.array(epochs, dtype=np.float64)
+    except (TypeError, ValueError):
+        return [iso_time(x) for x in epochs]
+    ok = (t >= 0) & (t < _ISO_BULK_MAX)  # False for NaN
+    whole = np.trunc(np.where(ok, t, 0.0))
+    micros = np.rint((np.where(ok, t, 0.0) - whole) * 1e6)  # the fraction, exact as modf's
+    carry = micros >= 1e6
+    micros[carry] -= 1e6
+    whole[carry] += 1
+    stamps = whole.astype(np.int64) * 1_000_000 + micros.astype(np.int64)
+    text = np.datetime_as_string(stamps.astype("datetime64[us]"), unit="us").tolist()
+    out = [f"{x}+00:00" for x in text]
+    if not ok.all():
+        for i in np.flatnonzero(~ok).tolist():
+            out[i] = iso_time(epochs[i])
+    return out
+
+
 def evidence(flow: FlowLike) -> FlowEvidence:
     """The spec §6 `flow` record of a flow."""
     return _new_evidence(
@@ -82,20 +118,18 @@ def evidence(flow: FlowLike) -> FlowEvidence:
     )
 
 
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED_QUAD = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+
+
 def _parse_v4(text: str) -> IP | None:
-    """Strict dotted-quad IPv4 without netaddr (captures print addresses this way)."""
-    parts = text.split(".")
-    if len(parts) != 4:
+    """Strict dotted-quad IPv4 without netaddr (captures print addresses this way).
+
+    ASCII digits only, no leading zeros, each octet at most 255.
+    """
+    if _DOTTED_QUAD.fullmatch(text) is None:
         return None
-    value = 0
-    for part in parts:
-        if not part.isdigit() or not part.isascii() or (len(part) > 1 and part[0] == "0"):
-            return None
-        octet = int(part)
-        if octet > 255:
-            return None
-        value = (value << 8) | octet
-    return IP(4, value)
+    return IP(4, int.from_bytes(inet_aton(text), "big"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,16 +141,24 @@ class _Addr:
     tier: str | None
     display: str | None
     label: str  # "display (tier)" as in messages
+    cls: object = None  # what a verdict reads of the address (see FlowJudge._class_key)
 
 
-def _addr_record(info: AddressInfo | None, canonical: str | None = None) -> _Addr:
+def _addr_record(
+    info: AddressInfo | None, canonical: str | None = None, cls: object = None
+) -> _Addr:
     """``canonical``: the address's own text when it is already in canonical form."""
     if info is None:
         return _Addr(None, None, None, None, "")
     tier = info.tier.value if info.tier else None
     display = info.node.name if info.node is not None else (canonical or info.display)
     return _Addr(
-        info, info.zone.name if info.zone else None, tier, display, f"{display} ({tier or '?'})"
+        info,
+        info.zone.name if info.zone else None,
+        tier,
+        display,
+        f"{display} ({tier or '?'})",
+        cls,
     )
 
 
@@ -136,13 +178,18 @@ _RANK = {Outcome.PERMITTED: 0, Outcome.SANITIZED: 0, Outcome.EXCEPTED: 1, Outcom
 class FlowJudge:
     """Judges flows against one policy; keeps per-address and per-port caches."""
 
+    # Above this many live channels, per-address channel signatures cost more than they save.
+    CLASS_KEY_MAX_CHANNELS = 32
+
     def __init__(self, policy: Policy, addresses: AddressMap) -> None:
         self.policy = policy
         self.addresses = addresses
         self.catalogue = policy.topology.services
         self._services: dict[tuple[str, int], tuple[str, ...]] = {}
         self._addrs: dict[str, _Addr] = {}
-        self._verdicts: dict[tuple[str, str, str, int], _Verdict] = {}
+        self._verdicts: dict[tuple[object, object, str, int], _Verdict] = {}
+        self._channels = policy.live_channels
+        self._by_class = len(self._channels) <= self.CLASS_KEY_MAX_CHANNELS
 
     def info(self, text: str) -> AddressInfo | None:
         """Address map entry for an address in text form (None when it does not parse).
@@ -150,6 +197,22 @@ class FlowJudge:
         Parsed once per distinct address: a capture repeats the same few hosts many times.
         """
         return self._addr(text).info
+
+    def _class_key(self, info: AddressInfo, text: str) -> object:
+        """Everything :meth:`decide` reads of an address, as a hashable key.
+
+        ``Policy.judge`` reads an address's tier and node; its IP only through the live
+        channels' selectors (either end, either direction) and the alpha-prime LBO allow-list.
+        Addresses with equal keys get equal verdicts for the same service, so flows between
+        thousands of hosts of a few zones are decided a few dozen times. With many channels
+        the key is the address itself (decided per distinct address pair, as before).
+        """
+        if not self._by_class:
+            return text
+        ip = info.ip
+        sig = tuple((c.source.matches(ip), c.destination.matches(ip)) for c in self._channels)
+        lbo = self.policy.lbo_allows(info)
+        return (id(info.zone), id(info.node), info.scope, sig, lbo)
 
     def _addr(self, text: str) -> _Addr:
         try:
@@ -159,7 +222,9 @@ class FlowJudge:
             canonical = text if ip is not None else None  # strict dotted quad: str(ip) == text
             if ip is None:
                 ip = parse_ip_text(text)
-            rec = _addr_record(None if ip is None else self.addresses.lookup(ip), canonical)
+            info = None if ip is None else self.addresses.lookup(ip)
+            cls = None if info is None else self._class_key(info, text)
+            rec = _addr_record(info, canonical, cls)
             self._addrs[text] = rec
             return rec
 
@@ -203,11 +268,28 @@ class FlowJudge:
         """
         addr = self._addr
         verdicts = self._verdicts
-        for flow in flows:
+        flows = flows if isinstance(flows, list | tuple) else list(flows)
+        first_seen = iso_times([flow.first_seen for flow in flows])  # in bulk: 3x faster
+        new_evidence = _new_evidence
+        for flow, seen in zip(flows, first_seen, strict=True):
             s = addr(flow.src_ip)
             d = addr(flow.dst_ip)
             src, dst = s.info, d.info
-            ev = evidence(flow)
+            ev = new_evidence(
+                flow.src_ip,
+                flow.dst_ip,
+                flow.proto,
+                flow.src_port,
+                flow.dst_port,
+                flow.packets,
+                flow.bytes,
+                flow.first_frame,
+                seen,
+                flow.input,
+                flow.state,
+                flow.vlan,
+                flow.inner_vlan,
+            )
             if src is None or dst is None:
                 yield _row(ev, s, d, "unknown", None, None, None), None, False
                 continue
@@ -232,8 +314,9 @@ class FlowJudge:
                 )
                 yield row, finding, False
                 continue
-            # Flows differing only in the client port share one verdict.
-            vkey = (flow.src_ip, flow.dst_ip, flow.proto, flow.dst_port)
+            # Flows differing only in the client port, or between addresses the policy cannot
+            # tell apart (same zone, node, channel ends, LBO listing), share one verdict.
+            vkey = (s.cls, d.cls, flow.proto, flow.dst_port)
             verdict = verdicts.get(vkey)
             if verdict is None:
                 verdict = self.decide(src, dst, flow.proto, flow.dst_port)
