@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import records
 from .decode import (
     GENEVE_PORT,
     L2TP_PORT,
@@ -25,6 +26,9 @@ from .records import Batch
 _HEAD = 58  # Ethernet (14) + 802.1Q (4) + IPv6 header (40)
 _L4 = 14  # through the TCP flags byte
 _TUNNEL_PORTS = np.array([VXLAN_PORT, GENEVE_PORT, MPLS_UDP_PORT, TEREDO_PORT, L2TP_PORT])
+_BOTH_WAY_PORTS = (TEREDO_PORT, L2TP_PORT)  # tunnels recognised by their source port too
+_TUNNEL_PORTS_I64 = _TUNNEL_PORTS.astype(np.int64)
+_BOTH_WAY_PORTS_I64 = np.array(_BOTH_WAY_PORTS, dtype=np.int64)
 
 
 def _u8(b: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -49,6 +53,61 @@ def _empty_rows() -> dict[str, np.ndarray]:
 def fast_rows(batch: Batch) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Row columns (as in ``decode.ROW_DTYPE``) of the fast-path packets, and the indices of
     the packets left for the slow path.
+
+    The C accelerator's loop when it was built (one pass, no temporaries: about 10x faster),
+    else :func:`fast_rows_numpy`; both give exactly the same columns.
+    """
+    accel = records._accel
+    if accel is None or not hasattr(accel, "fast_rows"):
+        return fast_rows_numpy(batch)
+    m = len(batch)
+    i64 = np.int64
+    idx, vo, proto, sport, dport, flags = (np.empty(m, dtype=i64) for _ in range(6))
+    shi, slo, dhi, dlo = (np.empty(m, dtype=np.uint64) for _ in range(4))
+    n = accel.fast_rows(
+        batch.buf,
+        np.ascontiguousarray(batch.data_off, dtype=i64),
+        np.ascontiguousarray(batch.caplen, dtype=i64),
+        np.ascontiguousarray(batch.linktype, dtype=i64),
+        idx,
+        vo,
+        proto,
+        shi,
+        slo,
+        dhi,
+        dlo,
+        sport,
+        dport,
+        flags,
+        V4MAPPED,
+        NO_TCP,
+        _TUNNEL_PORTS_I64,
+        _BOTH_WAY_PORTS_I64,
+    )
+    idx = idx[:n]
+    cols = {
+        "frame": idx + batch.frame0,
+        "ts": batch.ts_ns[idx],
+        "length": batch.origlen[idx],
+        "vo": vo[:n],
+        "vi": np.full(n, -1, dtype=i64),
+        "proto": proto[:n],
+        "shi": shi[:n],
+        "slo": slo[:n],
+        "dhi": dhi[:n],
+        "dlo": dlo[:n],
+        "sport": sport[:n],
+        "dport": dport[:n],
+        "flags": flags[:n],
+        "kind": np.zeros(n, dtype=i64),
+    }
+    slow = np.ones(m, dtype=bool)
+    slow[idx] = False
+    return cols, np.flatnonzero(slow)
+
+
+def fast_rows_numpy(batch: Batch) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """:func:`fast_rows` with numpy (the reference, and the path without the accelerator).
 
     Every field is a 1-D gather at a computed offset (cheaper than gathering whole headers).
     """
@@ -84,7 +143,7 @@ def fast_rows(batch: Batch) -> tuple[dict[str, np.ndarray], np.ndarray]:
         x[sel] for x in (idx, pos, l3, l4, tagged, v4, proto, tcp)
     )
     sport, dport = _be16(b, l4), _be16(b, l4 + 2)
-    tun = ~tcp & (np.isin(dport, _TUNNEL_PORTS) | np.isin(sport, (TEREDO_PORT, L2TP_PORT)))
+    tun = ~tcp & (np.isin(dport, _TUNNEL_PORTS) | np.isin(sport, _BOTH_WAY_PORTS))
     if tun.any():
         keep = np.flatnonzero(~tun)
         idx, pos, l3, l4, tagged, v4, proto, tcp, sport, dport = (

@@ -61,3 +61,64 @@ def test_pure_python_reader_equals_default(tmp_path: Path, monkeypatch: pytest.M
     pure = read_capture(path)
     assert pure == default
     assert pure.info.stopped_at is not None and len(pure.flows) > 0
+
+
+def _header_soup(seed: int, n: int) -> records.Batch:
+    """Records built from the fast path's decision points, then randomly mangled."""
+    rnd = random.Random(seed)
+    parts, offs, caps = [], [], []
+    o = 0
+    for _ in range(n):
+        eth = b"\x02" * 12
+        tag = rnd.random() < 0.3
+        if tag:
+            eth += b"\x81\x00" + struct.pack(">H", rnd.choice([0, 5, 0x1005, 4095]))
+        v6 = rnd.random() < 0.3
+        eth += b"\x86\xdd" if v6 else rnd.choice([b"\x08\x00", b"\x08\x00", b"\x08\x06"])
+        proto = rnd.choice([6, 6, 17, 17, 1, 47, 0])
+        if v6:
+            l3 = bytes([0x60, 0, 0, 0, 0, 20, proto, 64]) + rnd.randbytes(32)
+        else:
+            ihl = rnd.choice([5, 5, 5, 6, 4])
+            frag = rnd.choice([b"\x00\x00", b"\x00\x00", b"\x20\x00", b"\x00\x05", b"\x40\x00"])
+            l3 = bytes([0x40 | ihl, 0, 0, 60, 0, 1]) + frag + bytes([64, proto, 0, 0])
+            l3 += rnd.randbytes(8) + rnd.randbytes(max(0, ihl * 4 - 20))
+        ports = [rnd.choice([53, 80, 4789, 6081, 6635, 3544, 1701, 40000]) for _ in range(2)]
+        l4 = struct.pack(">HH", *ports) + rnd.randbytes(10)
+        pkt = bytearray(eth + l3 + l4 + rnd.randbytes(rnd.randrange(0, 20)))
+        for _ in range(rnd.choice([0, 0, 1, 3])):
+            pkt[rnd.randrange(len(pkt))] = rnd.randrange(256)
+        cap = len(pkt) - rnd.choice([0, 0, 0, 1, 10, 30])
+        parts.append(bytes(pkt))
+        offs.append(o)
+        caps.append(max(cap, 0))
+        o += len(pkt)
+    buf = b"".join(parts)
+    i64 = np.int64
+    m = len(offs)
+    lt = np.array([rnd.choice([1, 1, 1, 113, 101]) for _ in range(m)], dtype=i64)
+    return records.Batch(
+        buf,
+        np.array(offs, dtype=i64),
+        np.array(caps, dtype=i64),
+        np.array(caps, dtype=i64) + 4,
+        np.arange(m, dtype=i64) * 1000,
+        lt,
+        7,
+    )
+
+
+@pytest.mark.skipif(ACCEL is None, reason="C accelerator not built (no compiler)")
+@pytest.mark.parametrize("seed", range(8))
+def test_accel_fast_rows_equal_numpy(seed: int) -> None:
+    from segcheck.capture import fastpath
+
+    batch = _header_soup(seed, 3000)
+    c_cols, c_slow = fastpath.fast_rows(batch)
+    n_cols, n_slow = fastpath.fast_rows_numpy(batch)
+    assert np.array_equal(c_slow, n_slow)
+    assert 0 < len(c_slow) < len(batch)
+    assert c_cols.keys() == n_cols.keys()
+    for key, col in c_cols.items():
+        assert col.dtype == n_cols[key].dtype, key
+        assert np.array_equal(col, n_cols[key]), key
