@@ -6,9 +6,11 @@ the segments of their atom.
 
 Cut items (what remediation may remove), each costed so that permits win ties:
 - a permit: `FW-10` (a filtering forwarder passes a flow through one of its matching permits);
-- an explicit link: its name as declared, `a--b`;
-- a forwarder's attachment to a zone's segments: `node--zone` (removing the node's addresses in
-  that zone, or the `links:` entry that attached it).
+- a `links:` entry, by its name `a--b` as declared: a node--node link, or a link joining a
+  node (forwarder or endpoint) to a zone;
+- a forwarder's addresses in one zone: `node--zone`, named after the zone the addresses lie in
+  (`public-internet` only for global addresses in no declared zone); removing the item means
+  removing those addresses.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ PERMIT_COST = 1000
 ATTACHMENT_COST = 1001  # one more than a permit: of two equally small cuts, remove permits
 
 _Vertex = tuple[str, ...]
+Terminal = tuple[str, int | str]  # ("seg", segment index) or ("link", link name): Atom.terminals
 
 
 class SegmentGraph:
@@ -192,6 +195,7 @@ class CutGraph:
         self._core_nodes: set[Any] = set()
         self._core_rows: dict[Any, dict[Any, float]] = {}
         self._cuts: dict[Any, tuple[list[str], list[str]] | None] = {}
+        self._add_zone_links()
         for fwd in network.forwarders:
             self._add_forwarder(fwd)
         self._prune_index()
@@ -261,34 +265,64 @@ class CutGraph:
             self._item(key, segment.link.name, ATTACHMENT_COST)
         return key
 
-    def _attachment(self, fwd: Forwarder, seg: int) -> _Vertex:
-        """The item through which a forwarder touches a segment."""
+    def _attachments(self, fwd: Forwarder) -> list[_Vertex]:
+        """The items through which a forwarder touches its segments.
+
+        - each address: `node--zone`, named after the zone of the address (`public-internet`
+          only for a global address in no declared zone), joined to every segment holding it;
+        - each `links:` entry joining it to a zone: the link, joined to the zone's segments;
+        - each node--node link: the link segment itself.
+        """
         network = self.network
         name = fwd.node.name
-        segment = network.segments[seg]
-        if segment.link is not None:
-            return self.segment_vertex(seg)
-        zone = segment.zone.name if segment.zone is not None else segment.name
-        label = f"{name}--{zone}"
-        for link in network.topology.links:
-            if {link.a, link.b} == {name, zone}:
-                label = link.name
-        key: _Vertex = ("att", name, zone)
-        self._item(key, label, ATTACHMENT_COST)
-        self._connect(key, self.segment_vertex(seg))
-        return key
+        out: list[_Vertex] = []
+        for ip in fwd.node.addresses:
+            iv = network.interval_of(ip)
+            if not iv.segments or iv.zone is None:
+                continue  # local-scope address: on no segment
+            key: _Vertex = ("att", name, iv.zone.name)
+            if key not in self._items:
+                self._item(key, f"{name}--{iv.zone.name}", ATTACHMENT_COST)
+                out.append(key)
+            for seg in iv.segments:
+                if not self.skeleton.has_edge(key, self.segment_vertex(seg)):
+                    self._connect(key, self.segment_vertex(seg))
+        for link, _ in network.zone_links.get(name, ()):
+            out.append(self.link_vertex(link))
+        for seg in network.link_segments.get(name, ()):
+            out.append(self.segment_vertex(seg))
+        return out
+
+    def link_vertex(self, link: str) -> _Vertex:
+        """The item of a `links:` entry joining a node to a zone."""
+        return ("zlink", link)
+
+    def _add_zone_links(self) -> None:
+        for links in self.network.zone_links.values():
+            for link, segs in links:
+                key = self.link_vertex(link)
+                if key in self._items:
+                    continue
+                self._item(key, link, ATTACHMENT_COST)
+                for seg in segs:
+                    self._connect(key, self.segment_vertex(seg))
+
+    def terminal_vertex(self, terminal: tuple[str, int | str]) -> _Vertex:
+        """The vertex of an atom's terminal (see `Atom.terminals`)."""
+        if terminal[0] == "link":
+            return self.link_vertex(str(terminal[1]))
+        return self.segment_vertex(int(terminal[1]))
 
     def _add_forwarder(self, fwd: Forwarder) -> None:
         name = fwd.node.name
         if not fwd.filtering:
             hub: _Vertex = ("hub", name)
-            for seg in fwd.segments:
-                self._connect(hub, self._attachment(fwd, seg))
+            for att in self._attachments(fwd):
+                self._connect(hub, att)
             return
         entry: _Vertex = ("entry", name)
         exit_: _Vertex = ("exit", name)
-        for seg in fwd.segments:
-            att = self._attachment(fwd, seg)
+        for att in self._attachments(fwd):
             self.base.add_edge(self._out(att), entry)
             self.base.add_edge(exit_, self._inn(att))
             self.skeleton.add_edge(att, ("fw", name))
@@ -315,12 +349,12 @@ class CutGraph:
 
     def cut(
         self,
-        sources: Iterable[int],
-        targets: Iterable[int],
+        sources: Iterable[Terminal],
+        targets: Iterable[Terminal],
         permits: Iterable[tuple[str, str]],
         lbos: Iterable[str],
     ) -> tuple[list[str], list[str]] | None:
-        """Minimum cut between source and target segments; None when no finite cut exists.
+        """Minimum cut between source and target terminals; None when no finite cut exists.
 
         `permits` are (forwarder, permit id) pairs usable by the flows to close, `lbos` the
         lbo-gateways they may cross. Returns (permit ids, link and attachment names). Cached:
@@ -340,8 +374,8 @@ class CutGraph:
 
     def _cut(
         self,
-        sources: tuple[int, ...],
-        targets: tuple[int, ...],
+        sources: tuple[Terminal, ...],
+        targets: tuple[Terminal, ...],
         permits: tuple[tuple[str, str], ...],
         lbos: tuple[str, ...],
     ) -> tuple[list[str], list[str]] | None:
@@ -354,8 +388,8 @@ class CutGraph:
         whose branches carry the same capacities share it. A branch holding both ends falls
         back to the whole pruned graph.
         """
-        src_vertices = [self.segment_vertex(seg) for seg in sources]
-        dst_vertices = [self.segment_vertex(seg) for seg in targets]
+        src_vertices = [self.terminal_vertex(t) for t in sources]
+        dst_vertices = [self.terminal_vertex(t) for t in targets]
         self._capacities()
         fw_cap: dict[str, float] = {}
         fw_permits: dict[str, list[str]] = {}
@@ -388,7 +422,7 @@ class CutGraph:
 
     def _side(
         self,
-        segs: tuple[int, ...],
+        segs: tuple[Terminal, ...],
         vertices: list[Any],
         fw_cap: dict[str, float],
         permits: tuple[tuple[str, str], ...],
@@ -458,13 +492,13 @@ class CutGraph:
 
     def _cut_full(
         self,
-        sources: tuple[int, ...],
-        targets: tuple[int, ...],
+        sources: tuple[Terminal, ...],
+        targets: tuple[Terminal, ...],
         permits: tuple[tuple[str, str], ...],
         lbos: tuple[str, ...],
     ) -> tuple[list[str], list[str]] | None:
-        src_vertices = [self.segment_vertex(seg) for seg in sources]
-        dst_vertices = [self.segment_vertex(seg) for seg in targets]
+        src_vertices = [self.terminal_vertex(t) for t in sources]
+        dst_vertices = [self.terminal_vertex(t) for t in targets]
         succ, pred = self._capacities()
         core_nodes = self._core_nodes
         tree_keys: set[Any] = set()

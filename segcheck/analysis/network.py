@@ -68,6 +68,9 @@ class Atom:
     rep: IP  # any member address: every member is judged the same
     islands: frozenset[int]
     segments: set[int] = field(default_factory=set)
+    # Where members attach, for cuts: ("seg", index) for an address's segments and node--node
+    # link segments, ("link", name) for a `links:` entry joining a member node to a zone.
+    terminals: set[tuple[str, int | str]] = field(default_factory=set)
     nodes: list[tuple[str, IP]] = field(default_factory=list)  # member node addresses
     rest: bool = False  # also holds addresses that belong to no node
     rest_rep: IP | None = None
@@ -172,6 +175,9 @@ class Network:
         self.forwarders: list[Forwarder] = []
         self.forwarder_by_name: dict[str, Forwarder] = {}
         self.node_links: dict[str, list[int]] = {}  # node -> extra segments from links
+        self.link_segments: dict[str, list[int]] = {}  # node -> its node--node link segments
+        # node -> (name, segments) of each `links:` entry joining it to a zone
+        self.zone_links: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
         self.atoms: list[Atom] = []
         self.intervals: dict[int, list[Interval]] = {4: [], 6: []}
         self._starts: dict[int, list[int]] = {4: [], 6: []}
@@ -208,11 +214,14 @@ class Network:
             if link.a in nodes and link.b in nodes:
                 seg = len(self.segments)
                 self.segments.append(Segment(seg, link.name, None, link))
-                self.node_links.setdefault(link.a, []).append(seg)
-                self.node_links.setdefault(link.b, []).append(seg)
+                for end in (link.a, link.b):
+                    self.node_links.setdefault(end, []).append(seg)
+                    self.link_segments.setdefault(end, []).append(seg)
             else:
                 node, zone = (link.a, link.b) if link.a in nodes else (link.b, link.a)
-                self.node_links.setdefault(node, []).extend(self.zone_segments.get(zone, []))
+                segs = tuple(self.zone_segments.get(zone, []))
+                self.node_links.setdefault(node, []).extend(segs)
+                self.zone_links.setdefault(node, []).append((link.name, segs))
 
     # -- elementary intervals ------------------------------------------------------------------
 
@@ -369,12 +378,17 @@ class Network:
                 rep = _first_free(iv, node_ips)
                 atom = self._atom(key, iv.zone, rep)
                 atom.segments.update(iv.segments)
+                atom.terminals.update(("seg", s) for s in iv.segments)
                 iv.atom = atom.index
                 if not atom.rest:
                     atom.rest = True
                     atom.rest_rep = atom.rep = rep
         for node in self.endpoint_nodes:
             links = self.node_links.get(node.name, ())
+            terminals: set[tuple[str, int | str]] = {
+                *(("seg", s) for s in self.link_segments.get(node.name, ())),
+                *(("link", name) for name, _ in self.zone_links.get(node.name, ())),
+            }
             for ip in node.addresses:
                 iv = self.interval_of(ip)
                 if not iv.segments or iv.zone is None:
@@ -383,6 +397,8 @@ class Network:
                 key = (frozenset(island_of[s] for s in segs), iv.zone.name, iv.signature)
                 atom = self._atom(key, iv.zone, ip)
                 atom.segments.update(segs)
+                atom.terminals.update(("seg", s) for s in iv.segments)
+                atom.terminals.update(terminals)
                 atom.nodes.append((node.name, ip))
         for atom in self.atoms:
             atom.nodes.sort()

@@ -28,7 +28,7 @@ from ..findings import Finding, Location, Remediation, make_finding, path_finger
 from ..model import IP, Profile, Role, Tier, Topology
 from ..policy import MATRIX, CellKind, Judgement, Outcome, Policy
 from ..rules import RULES_BY_ID
-from .graph import CutGraph, SegmentGraph
+from .graph import CutGraph, SegmentGraph, Terminal
 from .network import Atom, Forwarder, Network
 from .search import OTHER_SERVICE, Searcher, SearchResult, iter_bits, service_atoms
 
@@ -271,11 +271,7 @@ def analyse_paths(topology: Topology, policy: Policy, addresses: AddressMap) -> 
         remediation = None
         if not is_excepted:
             remediation = _remediation(analysis, cut_graph, facts)
-        if first.bridged:
-            bridge = topology.nodes.get(opening[0]) if opening else None
-            line = bridge.line if bridge is not None else None
-        else:
-            line = permit_lines.get(opening[0]) if opening else None
+        line = _line(analysis, first, permit_lines)
         en, ja = _messages(
             rule,
             first.src.example,
@@ -312,17 +308,46 @@ def analyse_paths(topology: Topology, policy: Policy, addresses: AddressMap) -> 
     return PathResult(tuple(findings), tuple(excepted))
 
 
+def _line(analysis: PathAnalysis, fact: Fact, permit_lines: dict[str, int | None]) -> int | None:
+    """Where a finding points: the forwarder or permit that opens it.
+
+    - through an lbo-gateway: the gateway's line;
+    - bridged inside one island: the first bridging forwarder joining segments of two tiers
+      (the leftover router, not the access switch in front of it), else the first one;
+    - else the first permit of the opening.
+    """
+    network = analysis.network
+    for _, fwd in fact.chain:
+        if fwd is not None and fwd.node.role is Role.LBO_GATEWAY:
+            return fwd.node.line
+    if fact.bridged:
+        bridges = [network.forwarder_by_name[n] for n in fact.opening]
+        for fwd in bridges:
+            tiers = {
+                seg.zone.tier
+                for seg in (network.segments[s] for s in fwd.segments)
+                if seg.zone is not None
+            }
+            if len(tiers) > 1:
+                return fwd.node.line
+        return bridges[0].node.line if bridges else None
+    for item in fact.opening:
+        if item in permit_lines:
+            return permit_lines[item]
+    return None
+
+
 def _remediation(analysis: PathAnalysis, cut_graph: CutGraph, facts: list[Fact]) -> Remediation:
     """A minimum cut closing every route of the group's facts (not only the first-found one)."""
     network = analysis.network
     searcher = analysis.searcher
-    sources: set[int] = set()
-    targets: set[int] = set()
+    sources: set[Terminal] = set()
+    targets: set[Terminal] = set()
     usable: set[tuple[str, str]] = set()
     lbos: set[str] = set()
     for fact in facts:
-        sources.update(fact.src.segments)
-        targets.update(fact.dst.segments)
+        sources.update(fact.src.terminals)
+        targets.update(fact.dst.terminals)
         v = analysis.services.index(fact.service)
         mask = searcher.mask(fact.src, v)
         dbit = 1 << fact.dst.index
