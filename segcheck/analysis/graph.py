@@ -6,11 +6,12 @@ the segments of their atom.
 
 Cut items (what remediation may remove), each costed so that permits win ties:
 - a permit: `FW-10` (a filtering forwarder passes a flow through one of its matching permits);
-- a `links:` entry, by its name `a--b` as declared: a node--node link, or a link joining a
-  node (forwarder or endpoint) to a zone;
-- a forwarder's addresses in one zone: `node--zone`, named after the zone the addresses lie in
-  (`public-internet` only for global addresses in no declared zone); removing the item means
-  removing those addresses.
+- a `links:` entry, by its name `a--b` as declared: a node--node link, or a link joining an
+  endpoint to a zone;
+- a forwarder's attachment to one zone: `node--zone`, named after the zone its addresses lie
+  in (`public-internet` only for global addresses in no declared zone); removing it means
+  removing those addresses and any `links:` entry joining the node to that zone (a link alone
+  keeps its declared name, which may read `zone--node`).
 """
 
 from __future__ import annotations
@@ -268,27 +269,31 @@ class CutGraph:
     def _attachments(self, fwd: Forwarder) -> list[_Vertex]:
         """The items through which a forwarder touches its segments.
 
-        - each address: `node--zone`, named after the zone of the address (`public-internet`
-          only for a global address in no declared zone), joined to every segment holding it;
-        - each `links:` entry joining it to a zone: the link, joined to the zone's segments;
+        - per zone: `node--zone`, named after the zone its addresses lie in (`public-internet`
+          only for global addresses in no declared zone), joined to every segment holding
+          them; a `links:` entry joining the node to that zone is part of the same item (the
+          item is the link's own name when the node has no address in the zone);
         - each node--node link: the link segment itself.
         """
         network = self.network
         name = fwd.node.name
         out: list[_Vertex] = []
-        for ip in fwd.node.addresses:
-            iv = network.interval_of(ip)
-            if not iv.segments or iv.zone is None:
-                continue  # local-scope address: on no segment
-            key: _Vertex = ("att", name, iv.zone.name)
+
+        def attach(zone: str, label: str, segs: Iterable[int]) -> None:
+            key: _Vertex = ("att", name, zone)
             if key not in self._items:
-                self._item(key, f"{name}--{iv.zone.name}", ATTACHMENT_COST)
+                self._item(key, label, ATTACHMENT_COST)
                 out.append(key)
-            for seg in iv.segments:
+            for seg in segs:
                 if not self.skeleton.has_edge(key, self.segment_vertex(seg)):
                     self._connect(key, self.segment_vertex(seg))
-        for link, _ in network.zone_links.get(name, ()):
-            out.append(self.link_vertex(link))
+
+        for ip in fwd.node.addresses:
+            iv = network.interval_of(ip)
+            if iv.segments and iv.zone is not None:  # else local scope: on no segment
+                attach(iv.zone.name, f"{name}--{iv.zone.name}", iv.segments)
+        for link, zone, segs in network.zone_links.get(name, ()):
+            attach(zone, link, segs)
         for seg in network.link_segments.get(name, ()):
             out.append(self.segment_vertex(seg))
         return out
@@ -298,8 +303,11 @@ class CutGraph:
         return ("zlink", link)
 
     def _add_zone_links(self) -> None:
-        for links in self.network.zone_links.values():
-            for link, segs in links:
+        """Links joining an endpoint to a zone (a forwarder's are in its attachments)."""
+        for node, links in self.network.zone_links.items():
+            if node in self.network.forwarder_by_name:
+                continue
+            for link, _, segs in links:
                 key = self.link_vertex(link)
                 if key in self._items:
                     continue

@@ -176,8 +176,8 @@ class Network:
         self.forwarder_by_name: dict[str, Forwarder] = {}
         self.node_links: dict[str, list[int]] = {}  # node -> extra segments from links
         self.link_segments: dict[str, list[int]] = {}  # node -> its node--node link segments
-        # node -> (name, segments) of each `links:` entry joining it to a zone
-        self.zone_links: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
+        # node -> (link name, zone, segments) of each `links:` entry joining it to a zone
+        self.zone_links: dict[str, list[tuple[str, str, tuple[int, ...]]]] = {}
         self.atoms: list[Atom] = []
         self.intervals: dict[int, list[Interval]] = {4: [], 6: []}
         self._starts: dict[int, list[int]] = {4: [], 6: []}
@@ -221,7 +221,7 @@ class Network:
                 node, zone = (link.a, link.b) if link.a in nodes else (link.b, link.a)
                 segs = tuple(self.zone_segments.get(zone, []))
                 self.node_links.setdefault(node, []).extend(segs)
-                self.zone_links.setdefault(node, []).append((link.name, segs))
+                self.zone_links.setdefault(node, []).append((link.name, zone, segs))
 
     # -- elementary intervals ------------------------------------------------------------------
 
@@ -387,7 +387,7 @@ class Network:
             links = self.node_links.get(node.name, ())
             terminals: set[tuple[str, int | str]] = {
                 *(("seg", s) for s in self.link_segments.get(node.name, ())),
-                *(("link", name) for name, _ in self.zone_links.get(node.name, ())),
+                *(("link", name) for name, _, _ in self.zone_links.get(node.name, ())),
             }
             for ip in node.addresses:
                 iv = self.interval_of(ip)

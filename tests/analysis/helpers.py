@@ -68,8 +68,9 @@ def _in_zone(data: dict[str, Any], ip_text: str, zone: str) -> bool:
 def apply_remediation(data: dict[str, Any], finding: Finding) -> dict[str, Any]:
     """A copy of the topology with the finding's remediation applied.
 
-    Permits are deleted; a `links:` entry named `a--b` is deleted; an attachment `node--zone`
-    that is not a link removes the node's addresses in that zone.
+    Permits are deleted; an item `a--b` deletes the `links:` entry joining a and b (either
+    way round) and, where one of them is a node and the other a zone, the node's addresses in
+    that zone.
     """
     assert finding.remediation is not None
     out = copy.deepcopy(data)
@@ -78,14 +79,15 @@ def apply_remediation(data: dict[str, Any], finding: Finding) -> dict[str, Any]:
         if "permit" in node:
             node["permit"] = [p for p in node["permit"] or [] if p["id"] not in drop]
     for item in finding.remediation.remove_links:
+        a, b = item.split("--", 1)
         links = out.get("links") or []
-        kept = [pair for pair in links if f"{pair[0]}--{pair[1]}" != item]
-        if len(kept) != len(links):
-            out["links"] = kept
-            continue
-        node_name, zone = item.split("--", 1)
-        node = out["nodes"][node_name]
-        ips = node["ip"] if isinstance(node["ip"], list) else [node["ip"]]
-        node["ip"] = [ip for ip in ips if not _in_zone(out, str(ip), zone)]
-        assert node["ip"], f"remediation {item} would leave {node_name} without an address"
+        out["links"] = [pair for pair in links if {str(pair[0]), str(pair[1])} != {a, b}]
+        zones = set(out["zones"]) | {"public-internet"}
+        for node_name, zone in ((a, b), (b, a)):
+            if node_name in out["nodes"] and zone in zones and zone not in out["nodes"]:
+                node = out["nodes"][node_name]
+                ips = node["ip"] if isinstance(node["ip"], list) else [node["ip"]]
+                kept = [ip for ip in ips if not _in_zone(out, str(ip), zone)]
+                assert kept, f"remediation {item} would leave {node_name} without an address"
+                node["ip"] = kept
     return out
