@@ -159,7 +159,185 @@ static PyObject *fast_rows(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(n);
 }
 
+/* aggregate(rows..., out..., big) -> groups
+ *
+ * The C twin of flowtable.group(flowtable.aggregate_rows(rows)) (the reference): one pass
+ * over decoded rows with an open-addressing hash table on the full flow key, so groups are
+ * exact (keys are compared, not just hashed). Groups come out in order of first appearance
+ * (the numpy version orders them by hash; a FlowTable's order carries no meaning).
+ * Inputs, 14 int64 buffers (addresses uint64) of n rows: vo vi proto shi slo dhi dlo sport
+ * dport frame flags kind ts length. Outputs, 22 buffers of room >= n, in flowtable.COLUMNS
+ * order: vo vi proto ahi alo bhi blo pa pb packets pk_b bytes ans_a ans_b ref_a ref_b ts_min
+ * fcode syn_a syn_b ts_max tunnel.
+ */
+#define N_IN 14
+#define N_OUT 22
+static PyObject *aggregate(PyObject *self, PyObject *args) {
+    Py_buffer in[N_IN], out[N_OUT];
+    long long big, no_tcp, refusal, tunnel_kind;
+    if (!PyArg_ParseTuple(args,
+                          "y*y*y*y*y*y*y*y*y*y*y*y*y*y*"
+                          "w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*LLLL",
+                          &in[0], &in[1], &in[2], &in[3], &in[4], &in[5], &in[6], &in[7],
+                          &in[8], &in[9], &in[10], &in[11], &in[12], &in[13], &out[0], &out[1],
+                          &out[2], &out[3], &out[4], &out[5], &out[6], &out[7], &out[8],
+                          &out[9], &out[10], &out[11], &out[12], &out[13], &out[14], &out[15],
+                          &out[16], &out[17], &out[18], &out[19], &out[20], &out[21], &big,
+                          &no_tcp, &refusal, &tunnel_kind))
+        return NULL;
+    Py_ssize_t n = in[0].len / (Py_ssize_t)sizeof(int64_t);
+    int ok = 1;
+    for (int k = 0; k < N_IN; k++)
+        ok &= in[k].len / (Py_ssize_t)sizeof(int64_t) == n;
+    for (int k = 0; k < N_OUT; k++)
+        ok &= out[k].len / (Py_ssize_t)sizeof(int64_t) >= n;
+    Py_ssize_t cap = 16;
+    while (cap < 2 * n)
+        cap <<= 1;
+    /* Groups live in one struct each while rows stream in (a row touches one or two cache
+     * lines, not 22 columns), and are scattered into the output columns at the end. */
+    typedef struct {
+        uint64_t ahi, alo, bhi, blo;
+        int64_t vo, vi, proto, pa, pb;
+        int64_t packets, pk_b, bytes, ans_a, ans_b, ref_a, ref_b;
+        int64_t ts_min, fcode, syn_a, syn_b, ts_max, tunnel;
+    } Group;
+    int64_t *table = ok ? (int64_t *)PyMem_Malloc((size_t)cap * sizeof(int64_t)) : NULL;
+    Group *gs = table != NULL ? (Group *)PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Group)) : NULL;
+    Py_ssize_t g = -1;
+    if (gs != NULL) {
+        const int64_t *vo = in[0].buf, *vi = in[1].buf, *proto = in[2].buf, *sport = in[7].buf,
+                      *dport = in[8].buf, *frame = in[9].buf, *flags = in[10].buf,
+                      *kind = in[11].buf, *ts = in[12].buf, *length = in[13].buf;
+        const uint64_t *shi = in[3].buf, *slo = in[4].buf, *dhi = in[5].buf, *dlo = in[6].buf;
+        g = 0;
+        Py_BEGIN_ALLOW_THREADS
+        memset(table, 0xFF, (size_t)cap * sizeof(int64_t));
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int swap = shi[i] > dhi[i] ||
+                       (shi[i] == dhi[i] &&
+                        (slo[i] > dlo[i] || (slo[i] == dlo[i] && sport[i] > dport[i])));
+            uint64_t kah = swap ? dhi[i] : shi[i], kal = swap ? dlo[i] : slo[i];
+            uint64_t kbh = swap ? shi[i] : dhi[i], kbl = swap ? slo[i] : dlo[i];
+            int64_t kpa = swap ? dport[i] : sport[i], kpb = swap ? sport[i] : dport[i];
+            uint64_t h = 0;
+            uint64_t parts[9] = {(uint64_t)vo[i], (uint64_t)vi[i], (uint64_t)proto[i], kah, kal,
+                                 kbh, kbl, (uint64_t)kpa, (uint64_t)kpb};
+            for (int k = 0; k < 9; k++) {
+                h ^= parts[k];
+                h *= 0x9E3779B97F4A7C15ULL;
+                h ^= h >> 31;
+                h *= 0xBF58476D1CE4E5B9ULL;
+            }
+            Py_ssize_t slot = (Py_ssize_t)(h & (uint64_t)(cap - 1));
+            Group *q;
+            for (;;) {
+                int64_t j = table[slot];
+                if (j < 0) {
+                    table[slot] = g;
+                    q = &gs[g++];
+                    q->vo = vo[i];
+                    q->vi = vi[i];
+                    q->proto = proto[i];
+                    q->ahi = kah;
+                    q->alo = kal;
+                    q->bhi = kbh;
+                    q->blo = kbl;
+                    q->pa = kpa;
+                    q->pb = kpb;
+                    q->packets = q->pk_b = q->bytes = 0;
+                    q->ans_a = q->ans_b = q->ref_a = q->ref_b = 0;
+                    q->ts_min = q->fcode = q->syn_a = q->syn_b = big;
+                    q->ts_max = -big;
+                    q->tunnel = 0;
+                    break;
+                }
+                q = &gs[j];
+                if (q->alo == kal && q->blo == kbl && q->pa == kpa && q->pb == kpb &&
+                    q->ahi == kah && q->bhi == kbh && q->proto == proto[i] && q->vo == vo[i] &&
+                    q->vi == vi[i])
+                    break;
+                slot = (slot + 1) & (cap - 1);
+            }
+            int pkt = kind[i] != refusal;
+            if (pkt) {
+                q->packets += 1;
+                q->pk_b += swap;
+                q->bytes += length[i];
+                if (ts[i] < q->ts_min)
+                    q->ts_min = ts[i];
+                if (ts[i] > q->ts_max)
+                    q->ts_max = ts[i];
+                int64_t fc = frame[i] * 2 + swap;
+                if (fc < q->fcode)
+                    q->fcode = fc;
+                if ((flags[i] & (no_tcp | 0x04)) != 0x04) { /* anything but a TCP RST */
+                    if (swap)
+                        q->ans_b += 1;
+                    else
+                        q->ans_a += 1;
+                }
+                if ((flags[i] & (no_tcp | 0x12)) == 0x02) { /* SYN without ACK */
+                    int64_t *sm = swap ? &q->syn_b : &q->syn_a;
+                    if (frame[i] < *sm)
+                        *sm = frame[i];
+                }
+            } else { /* a refusal mark */
+                if (swap)
+                    q->ref_b += 1;
+                else
+                    q->ref_a += 1;
+            }
+            if (kind[i] == tunnel_kind)
+                q->tunnel = 1;
+        }
+        int64_t *o[N_OUT];
+        for (int k = 0; k < N_OUT; k++)
+            o[k] = (int64_t *)out[k].buf;
+        for (Py_ssize_t j = 0; j < g; j++) {
+            const Group *q = &gs[j];
+            o[0][j] = q->vo;
+            o[1][j] = q->vi;
+            o[2][j] = q->proto;
+            o[3][j] = (int64_t)q->ahi;
+            o[4][j] = (int64_t)q->alo;
+            o[5][j] = (int64_t)q->bhi;
+            o[6][j] = (int64_t)q->blo;
+            o[7][j] = q->pa;
+            o[8][j] = q->pb;
+            o[9][j] = q->packets;
+            o[10][j] = q->pk_b;
+            o[11][j] = q->bytes;
+            o[12][j] = q->ans_a;
+            o[13][j] = q->ans_b;
+            o[14][j] = q->ref_a;
+            o[15][j] = q->ref_b;
+            o[16][j] = q->ts_min;
+            o[17][j] = q->fcode;
+            o[18][j] = q->syn_a;
+            o[19][j] = q->syn_b;
+            o[20][j] = q->ts_max;
+            o[21][j] = q->tunnel;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyMem_Free(gs);
+    PyMem_Free(table);
+    for (int k = 0; k < N_IN; k++)
+        PyBuffer_Release(&in[k]);
+    for (int k = 0; k < N_OUT; k++)
+        PyBuffer_Release(&out[k]);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "aggregate: buffer sizes do not match");
+        return NULL;
+    }
+    if (g < 0)
+        return PyErr_NoMemory();
+    return PyLong_FromSsize_t(g);
+}
+
 static PyMethodDef methods[] = {
+    {"aggregate", aggregate, METH_VARARGS, "Flow aggregates of decoded rows (exact groups)."},
     {"walk_pcap", walk_pcap, METH_VARARGS, "Record start offsets of a pcap chunk."},
     {"fast_rows", fast_rows, METH_VARARGS, "Fields of the common-case packets of a batch."},
     {NULL, NULL, 0, NULL},

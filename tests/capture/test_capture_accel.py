@@ -122,3 +122,45 @@ def test_accel_fast_rows_equal_numpy(seed: int) -> None:
     for key, col in c_cols.items():
         assert col.dtype == n_cols[key].dtype, key
         assert np.array_equal(col, n_cols[key]), key
+
+
+def _canonical(c: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    from segcheck.capture import flowtable
+
+    order = np.lexsort([c[k] for k in reversed(flowtable.KEY)])
+    return {k: v[order] for k, v in c.items()}
+
+
+@pytest.mark.skipif(ACCEL is None, reason="C accelerator not built (no compiler)")
+@pytest.mark.parametrize("seed", range(6))
+def test_accel_aggregate_equals_numpy_group(seed: int) -> None:
+    from segcheck.capture import flowtable
+    from segcheck.capture.decode import KIND_REFUSAL, KIND_TUNNEL, NO_TCP
+
+    rnd = np.random.default_rng(seed)
+    n = 5000
+    few = [0, 1, 5, 2**63 + 7, 0xFFFF0A000001]
+    rows = {
+        "frame": rnd.permutation(n).astype(np.int64) + 1,
+        "ts": rnd.integers(0, 10**12, n),
+        "length": rnd.integers(0, 1500, n),
+        "vo": rnd.choice([-1, -1, 5, 4095], n),
+        "vi": rnd.choice([-1, -1, -1, 7], n),
+        "proto": rnd.choice([6, 17, 1, 58, 47], n),
+        "sport": rnd.choice([0, 53, 80, 40000], n),
+        "dport": rnd.choice([0, 53, 80, 40000], n),
+        "flags": rnd.choice([NO_TCP, 0x02, 0x12, 0x10, 0x04, 0x14, NO_TCP | 0x02], n),
+        "kind": rnd.choice([0, 0, 0, KIND_REFUSAL, KIND_TUNNEL], n),
+    }
+    for k in ("shi", "slo", "dhi", "dlo"):
+        rows[k] = np.array(few, dtype=np.uint64)[rnd.integers(0, len(few), n)]
+    got = flowtable.group_rows(rows)
+    want = flowtable.group(flowtable.aggregate_rows(rows))
+    assert 1 < len(got["proto"]) < n
+    got, want = _canonical(got), _canonical(want)
+    assert got.keys() == want.keys()
+    for key, col in got.items():
+        assert col.dtype == want[key].dtype, key
+        assert np.array_equal(col, want[key]), key
+    empty = {k: v[:0] for k, v in rows.items()}
+    assert all(len(v) == 0 for v in flowtable.group_rows(empty).values())
