@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
 import platform
 import random
@@ -38,8 +39,20 @@ TODAY = date(2026, 6, 1)
 TIERS = (("mn", "mynumber", 0, 0.15), ("lg", "lgwan", 64, 0.5), ("inet", "internet", 128, 0.35))
 
 
-def generate(n: int, seed: int = 1) -> dict[str, Any]:
-    """A topology of about n nodes (hosts, switches, firewalls, gateways)."""
+SHAPES = {
+    # A real municipality: a handful of zones per tier (本庁, 支所, 出先機関, ...), each holding
+    # many segments. The number of findings stays small whatever the size.
+    "few-zones": 4,
+    # A stress shape: one zone per 50 segments, so zones grow with n and the planted leftover
+    # router gives one finding per (LGWAN zone, Internet zone) pair: findings grow with n².
+    "many-zones": 0,
+}
+SEGMENTS_PER_ZONE = 50
+
+
+def generate(n: int, seed: int = 1, shape: str = "few-zones") -> dict[str, Any]:
+    """A topology of about n nodes (hosts, switches, firewalls, gateways), see SHAPES."""
+    zones_per_tier = SHAPES[shape]
     rng = random.Random(seed)
     zones: dict[str, Any] = {
         "lgwan": {"tier": "lgwan-network", "subnets": ["198.18.0.0/16"]},
@@ -55,7 +68,6 @@ def generate(n: int, seed: int = 1) -> dict[str, Any]:
         budget = int(n * share)
         seg = 0
         zone_subnets: list[str] = []
-        zone_index = 0
         while budget > 0:
             hosts = min(budget, rng.randint(50, 240))
             budget -= hosts + 1
@@ -71,11 +83,12 @@ def generate(n: int, seed: int = 1) -> dict[str, Any]:
                     spec.update(usb_block=True, mfa=True)
                 nodes[name] = spec
             seg += 1
-            if len(zone_subnets) == 50:
-                zones[f"{prefix}-{zone_index:03d}"] = {"tier": tier, "subnets": zone_subnets}
-                zone_subnets, zone_index = [], zone_index + 1
-        if zone_subnets:
-            zones[f"{prefix}-{zone_index:03d}"] = {"tier": tier, "subnets": zone_subnets}
+        per_zone = SEGMENTS_PER_ZONE
+        if zones_per_tier:
+            per_zone = max(1, -(-len(zone_subnets) // zones_per_tier))
+        for zone_index, start in enumerate(range(0, len(zone_subnets), per_zone)):
+            chunk = zone_subnets[start : start + per_zone]
+            zones[f"{prefix}-{zone_index:03d}"] = {"tier": tier, "subnets": chunk}
     # Servers and gateways on the core segments.
     nodes.update(
         {
@@ -161,7 +174,7 @@ def generate(n: int, seed: int = 1) -> dict[str, Any]:
     ]
     return {
         "segcheck": 1,
-        "name": f"scale-{n}",
+        "name": f"scale-{n}-{shape}",
         "profile": "alpha",
         "zones": zones,
         "nodes": nodes,
@@ -222,16 +235,18 @@ def _peak_rss_child(path: Path) -> float:
     return usage.ru_maxrss / 1024
 
 
-def measure(n: int, workdir: Path, *, yaml_too: bool) -> dict[str, Any]:
+def measure(n: int, workdir: Path, *, shape: str, yaml_too: bool) -> dict[str, Any]:
     from segcheck.engine import _prepare, topology_findings
     from segcheck.loader import load_topology
 
-    data = generate(n)
-    row: dict[str, Any] = {"size": n, "nodes": len(data["nodes"])}
-    json_path = workdir / f"scale-{n}.json"
+    data = generate(n, shape=shape)
+    row: dict[str, Any] = {"size": n, "shape": shape, "nodes": len(data["nodes"])}
+    row["zones"] = len(data["zones"])
+    row["load"] = os.getloadavg()[0]
+    json_path = workdir / f"scale-{n}-{shape}.json"
     _write(data, json_path)
     if yaml_too:
-        yaml_path = workdir / f"scale-{n}.yaml"
+        yaml_path = workdir / f"scale-{n}-{shape}.yaml"
         _write(data, yaml_path)
     del data
     gc.collect()
@@ -259,9 +274,9 @@ def measure(n: int, workdir: Path, *, yaml_too: bool) -> dict[str, Any]:
 
 def _table(rows: list[dict[str, Any]]) -> str:
     head = (
-        "| nodes | load JSON s | analysis s | findings | CLI JSON s | CLI JSON peak MiB "
-        "| libyaml parse s | CLI YAML s | CLI YAML / parse |\n"
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        "| shape | nodes | zones | load avg | load JSON s | analysis s | findings | CLI JSON s "
+        "| CLI JSON peak MiB | libyaml parse s | CLI YAML s | CLI YAML / parse |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     )
     lines = []
     for r in rows:
@@ -270,11 +285,32 @@ def _table(rows: list[dict[str, Any]]) -> str:
             return fmt.format(r[key]) if key in r else "–"
 
         lines.append(
-            f"| {r['nodes']:,} | {g('load_json_s')} | {g('analysis_s')} | {r['findings']} "
+            f"| {r['shape']} | {r['nodes']:,} | {r['zones']} | {g('load', '{:.2f}')} "
+            f"| {g('load_json_s')} | {g('analysis_s')} | {r['findings']} "
             f"| {g('cli_json_s')} | {g('cli_json_rss_mb', '{:.0f}')} | {g('libyaml_parse_s')} "
             f"| {g('cli_yaml_s')} | {g('yaml_ratio', '{:.2f}×')} |"
         )
-    return head + "\n".join(lines) + "\n"
+    return head + "\n".join(lines) + "\n" + _growth(rows)
+
+
+def _growth(rows: list[dict[str, Any]]) -> str:
+    """Analysis time ratio between the smallest and largest size >= 10k, against n log n."""
+    out = []
+    for shape in SHAPES:
+        sized = sorted(
+            (r["nodes"], r["analysis_s"])
+            for r in rows
+            if r["shape"] == shape and r["nodes"] >= 10_000
+        )
+        if len(sized) < 2:
+            continue
+        (n0, t0), (n1, t1) = sized[0], sized[-1]
+        nlogn = (n1 * math.log(n1)) / (n0 * math.log(n0))
+        out.append(
+            f"- {shape}: analysis {n0:,} → {n1:,} nodes grew {t1 / t0:.0f}× "
+            f"(n log n: {nlogn:.0f}×, n: {n1 / n0:.0f}×)"
+        )
+    return "\n" + "\n".join(out) + "\n" if out else ""
 
 
 def _machine() -> str:
@@ -319,23 +355,28 @@ node/channel checks plus `analyse_paths`); *CLI* is the whole `python -m segchec
 --format json` as a subprocess (interpreter start, load, analysis, JSON output), peak RSS from
 `wait4`; *libyaml parse* is a bare `yaml.load(f, Loader=yaml.CSafeLoader)` of the same YAML file.
 Generated with `--today 2026-06-01`; each topology has ~150-host segments behind l3-switches,
-three firewalls, gateways and four planted violations.
+three firewalls, gateways and four planted violations. Shapes: *few-zones* puts each tier's
+segments into 4 zones (a real municipality: a handful of zones per tier); *many-zones* makes
+one zone per 50 segments, so zones grow with n and findings (one per rule, zone pair and
+opening) with n². *load avg* is the 1-minute load average when the row started.
 """
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
+    parser.add_argument("--shapes", default=",".join(SHAPES))
     parser.add_argument("--workdir", default="/tmp/segcheck-scale")
     parser.add_argument("--no-append", action="store_true")
     args = parser.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        row = measure(size, workdir, yaml_too=size <= 100_000)
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+    for shape in args.shapes.split(","):
+        for size in (int(s) for s in args.sizes.split(",")):
+            row = measure(size, workdir, shape=shape, yaml_too=size <= 100_000)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
     print(_table(rows))
     if not args.no_append:
         _append(rows, NOTES)
