@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from collections.abc import Callable, Mapping
+from itertools import repeat
 
 import numpy as np
 
@@ -322,60 +323,59 @@ def columns_to_flows(c: Columns, input_path: str) -> list[Flow]:
         (c["pb"], c["pa"], c["blo"], c["bhi"], c["alo"], c["ahi"], proto, c["vi"], c["vo"])
         + (c["fcode"] >> 1,)
     )
-    states = ("established", "attempted", "unknown")
-    pnames = {p: proto_name(p) for p in np.unique(proto).tolist()}
-    names = _addr_strings(
-        np.concatenate((c["ahi"], c["bhi"])), np.concatenate((c["alo"], c["blo"]))
+    c = {k: v[order] for k, v in c.items()}
+    proto, init_b, state = proto[order], init_b[order], state[order]
+    # Text of each distinct address and protocol once; per flow only an index.
+    hi = np.concatenate((c["ahi"], c["bhi"]))
+    lo = np.concatenate((c["alo"], c["blo"]))
+    names = _addr_strings(hi, lo)
+    if not hi.any():  # IPv4 only: one key column
+        uniq, inv = np.unique(lo, return_inverse=True)
+        texts = [names[(0, x)] for x in uniq.tolist()]
+    else:
+        pairs = np.empty(2 * n, dtype=[("hi", np.uint64), ("lo", np.uint64)])
+        pairs["hi"], pairs["lo"] = hi, lo
+        uniq, inv = np.unique(pairs, return_inverse=True)
+        texts = [names[(h, x)] for h, x in uniq.tolist()]
+    inv = inv.reshape(-1)
+    a_idx, b_idx = inv[:n], inv[n:]
+    src = np.where(init_b, b_idx, a_idx)
+    dst = np.where(init_b, a_idx, b_idx)
+    sport = np.where(init_b, c["pb"], c["pa"])
+    dport = np.where(init_b, c["pa"], c["pb"])
+    sport = np.where((proto == 1) | (proto == 58), 0, sport)
+    text_arr = np.array(texts, dtype=object)
+    ptexts = np.array([proto_name(p) for p in range(256)], dtype=object)
+    pnames = (
+        ptexts[proto].tolist()
+        if n and 0 <= proto.min() and proto.max() < 256
+        else [proto_name(p) for p in proto.tolist()]
     )
-    cols = [
-        v[order].tolist()
-        for v in (
-            init_b,
-            c["ahi"],
-            c["alo"],
-            c["bhi"],
-            c["blo"],
-            c["pa"],
-            c["pb"],
-            proto,
-            c["vo"],
-            c["vi"],
-            c["packets"],
-            c["bytes"],
-            c["ts_min"] / 1e9,
-            c["ts_max"] / 1e9,
-            c["fcode"] >> 1,
-            state,
-            c["tunnel"],
-        )
-    ]
-    flows = []
+    state_names = np.array(["established", "attempted", "unknown"], dtype=object)
+
+    def vlan_list(v: np.ndarray) -> list[int | None]:
+        if (v < 0).all():
+            return [None] * n
+        return [None if x < 0 else x for x in v.tolist()]
+
     new_flow = _flow_maker()
-    for ib, ahi, alo, bhi, blo, pa, pb, pr, vo, vi, pk, by, t0, t1, ff, st, tun in zip(
-        *cols, strict=True
-    ):
-        a, b = names[(ahi, alo)], names[(bhi, blo)]
-        if ib:
-            a, b, pa, pb = b, a, pb, pa
-        if pr in (1, 58):
-            pa = 0
-        flows.append(
-            new_flow(
-                a,
-                b,
-                pnames[pr],
-                pa,
-                pb,
-                None if vo < 0 else vo,
-                pk,
-                by,
-                t0,
-                t1,
-                ff,
-                states[st],
-                input_path,
-                bool(tun),
-                None if vi < 0 else vi,
-            )
+    return list(
+        map(
+            new_flow,
+            text_arr[src].tolist(),
+            text_arr[dst].tolist(),
+            pnames,
+            sport.tolist(),
+            dport.tolist(),
+            vlan_list(c["vo"]),
+            c["packets"].tolist(),
+            c["bytes"].tolist(),
+            (c["ts_min"] / 1e9).tolist(),
+            (c["ts_max"] / 1e9).tolist(),
+            (c["fcode"] >> 1).tolist(),
+            state_names[state].tolist(),
+            repeat(input_path, n),
+            c["tunnel"].astype(bool).tolist(),
+            vlan_list(c["vi"]),
         )
-    return flows
+    )
