@@ -383,23 +383,33 @@ class Network:
                 if not atom.rest:
                     atom.rest = True
                     atom.rest_rep = atom.rep = rep
+        plain: dict[int, Atom] = {}  # id(interval) -> atom of a node address with no links
+        interval_of = self.interval_of
         for node in self.endpoint_nodes:
-            links = self.node_links.get(node.name, ())
-            terminals: set[tuple[str, int | str]] = {
-                *(("seg", s) for s in self.link_segments.get(node.name, ())),
-                *(("link", name) for name, _, _ in self.zone_links.get(node.name, ())),
-            }
+            name = node.name
+            links = self.node_links.get(name)
             for ip in node.addresses:
-                iv = self.interval_of(ip)
+                iv = interval_of(ip)
                 if not iv.segments or iv.zone is None:
                     continue  # local-scope address: never an endpoint of a judged path
+                if not links:  # the common case: one lookup per address
+                    atom = plain.get(id(iv))  # type: ignore[assignment]
+                    if atom is None:
+                        islands = frozenset(island_of[s] for s in iv.segments)
+                        atom = self._atom((islands, iv.zone.name, iv.signature), iv.zone, ip)
+                        atom.segments.update(iv.segments)
+                        atom.terminals.update(("seg", s) for s in iv.segments)
+                        plain[id(iv)] = atom
+                    atom.nodes.append((name, ip))
+                    continue
                 segs = {*iv.segments, *links}
                 key = (frozenset(island_of[s] for s in segs), iv.zone.name, iv.signature)
                 atom = self._atom(key, iv.zone, ip)
                 atom.segments.update(segs)
                 atom.terminals.update(("seg", s) for s in iv.segments)
-                atom.terminals.update(terminals)
-                atom.nodes.append((node.name, ip))
+                atom.terminals.update(("seg", s) for s in self.link_segments.get(name, ()))
+                atom.terminals.update(("link", n) for n, _, _ in self.zone_links.get(name, ()))
+                atom.nodes.append((name, ip))
         for atom in self.atoms:
             atom.nodes.sort()
             if not atom.rest:

@@ -15,8 +15,12 @@ Grouping and fields of a path finding:
   is a node address or the remainder of an atom (addresses of it that belong to no node), each
   remainder counting as one endpoint;
 - `src` / `dst` / `path`: an example pair and its witness, hop by hop, from src to dst;
-- `remediation`: a minimum cut (graph.py) between every source and destination segment of the
-  group, over the permits the group's facts could use, explicit links and forwarder attachments.
+- `remediation`: a minimum cut (graph.py) between every source and destination endpoint of the
+  group (their segments, and the `links:` entries joining them to zones), over the permits the
+  group's facts could use (all their routes, not only the first-found one), explicit links and
+  forwarder attachments `node--zone`; removing it closes every path of every fact of the group;
+- `location`: the lbo-gateway crossed, else the forwarder bridging two tiers, else the first
+  permit of the opening.
 """
 
 from __future__ import annotations
