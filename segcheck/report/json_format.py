@@ -97,6 +97,100 @@ def report_dict(report: Report, lang: str) -> dict[str, Any]:
     }
 
 
+_INDENT = 2
+_encode_str = json.encoder.encode_basestring  # ensure_ascii=False: the C string encoder
+_SCALARS: dict[object, str] = {None: "null", True: "true", False: "false"}
+
+
+def _subtree(value: object, level: int) -> str:
+    """``json.dumps`` of a value the fast writer does not handle, indented for its level."""
+    text = json.dumps(value, ensure_ascii=False, indent=_INDENT)
+    return text.replace("\n", "\n" + " " * (_INDENT * level))  # strings hold no raw newline
+
+
+def _write(value: Any, level: int, out: list[str], strings: dict[str, str]) -> None:
+    """Append ``value`` as ``json.dumps(..., ensure_ascii=False, indent=2)`` writes it.
+
+    The standard library's pretty printer is its pure-Python, generator-based encoder (the C
+    encoder does not indent): about 1 s for 25k findings. This writer appends pieces to one
+    list, encodes each distinct string and each (level, key) prefix once, and hands anything
+    but exact str/int/bool/None/dict/list/tuple (floats, subclasses, non-string keys) to
+    ``json.dumps`` itself.
+    """
+    t = type(value)
+    if t is str:
+        enc = strings.get(value)
+        if enc is None:
+            enc = strings[value] = _encode_str(value)
+        out.append(enc)
+    elif value is None or t is bool:
+        out.append(_SCALARS[value])
+    elif t is int:
+        out.append(int.__repr__(value))
+    elif t is dict:
+        d: dict[Any, Any] = value
+        if not d:
+            out.append("{}")
+            return
+        shape = (level, tuple(d))
+        prefixes = _SHAPES.get(shape)
+        if prefixes is None:
+            if not all(type(k) is str for k in d):
+                out.append(_subtree(d, level))
+                return
+            # '{\n  "key": ' for the first item, ',\n  "key": ' after, per key set and level.
+            indent = "\n" + " " * (_INDENT * (level + 1))
+            prefixes = [
+                ("{" if i == 0 else ",") + indent + _encode_str(k) + ": " for i, k in enumerate(d)
+            ]
+            if len(_SHAPES) < 1024:
+                _SHAPES[shape] = prefixes
+        append = out.append
+        for prefix, v in zip(prefixes, d.values(), strict=True):
+            tv = type(v)
+            if tv is str:
+                enc = strings.get(v)
+                if enc is None:
+                    enc = strings[v] = _encode_str(v)
+                append(prefix + enc)
+            elif v is None or tv is bool:
+                append(prefix + _SCALARS[v])
+            elif tv is int:
+                append(prefix + int.__repr__(v))
+            else:
+                append(prefix)
+                _write(v, level + 1, out, strings)
+        append(
+            _CLOSERS[level][0] if level < len(_CLOSERS) else "\n" + " " * (_INDENT * level) + "}"
+        )
+    elif t is list or t is tuple:
+        seq: list[Any] = value
+        if not seq:
+            out.append("[]")
+        else:
+            inner = "\n" + " " * (_INDENT * (level + 1))
+            sep = "[" + inner
+            for v in seq:
+                out.append(sep)
+                _write(v, level + 1, out, strings)
+                sep = "," + inner
+            out.append("\n" + " " * (_INDENT * level) + "]")
+    else:
+        out.append(_subtree(value, level))
+
+
+_SHAPES: dict[tuple[int, tuple[object, ...]], list[str]] = {}
+_CLOSERS = [
+    ("\n" + " " * (_INDENT * lv) + "}", "\n" + " " * (_INDENT * lv) + "]") for lv in range(16)
+]
+
+
 def render(report: Report, lang: str = "en") -> str:
-    """Pretty, stable JSON (keys in spec order, UTF-8 kept readable)."""
-    return json.dumps(report_dict(report, lang), ensure_ascii=False, indent=2) + "\n"
+    """Pretty, stable JSON (keys in spec order, UTF-8 kept readable).
+
+    Byte for byte ``json.dumps(report_dict(...), ensure_ascii=False, indent=2) + "\\n"``.
+    """
+    out: list[str] = []
+    _write(report_dict(report, lang), 0, out, {})
+    out.append("\n")
+    return "".join(out)

@@ -121,3 +121,39 @@ def test_csv_columns_match_csv_writer() -> None:
         assert csv_format.render(odd) == _csv_reference(odd)
     empty = replace(report, flows=())
     assert csv_format.render(empty) == _csv_reference(empty)
+
+
+def test_json_writer_matches_json_dumps() -> None:
+    import enum
+    import json
+
+    from segcheck.report import json_format
+
+    class Small(enum.IntEnum):
+        A = 1
+
+    class Text(str):
+        pass
+
+    rng = random.Random(5)
+    leaves = [None, True, False, 0, -5, 10**20, 1.5, float("nan"), -0.0, "", "x", Small.A]
+    leaves += ['a"\\\n\u2028é日\x00\x7f', Text("s")]
+    keys = ["k", 'a"b', "é", "", 1, None, True, 2.5, "z", Text("k")]
+
+    def value(depth: int) -> object:
+        r = rng.random()
+        if depth > 6 or r < 0.4:
+            return rng.choice(leaves)
+        if r < 0.7:
+            items = [value(depth + 1) for _ in range(rng.randint(0, 3))]
+            return items if rng.random() < 0.7 else tuple(items)
+        return {rng.choice(keys): value(depth + 1) for _ in range(rng.randint(0, 3))}
+
+    for _ in range(3000):
+        v = value(0)
+        out: list[str] = []
+        json_format._write(v, 0, out, {})
+        assert "".join(out) == json.dumps(v, ensure_ascii=False, indent=2)
+    report = scan(ROOT / "topologies" / "alpha.yaml", [ROOT / "captures" / "alpha" / "alpha.pcap"])
+    plain = json.dumps(json_format.report_dict(report, "ja"), ensure_ascii=False, indent=2)
+    assert json_format.render(report, "ja") == plain + "\n"
