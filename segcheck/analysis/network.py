@@ -16,6 +16,7 @@ Pure Python: networkx is used only in `graph.py`, for witnesses and cuts.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import netaddr
@@ -225,21 +226,35 @@ class Network:
 
     # -- elementary intervals ------------------------------------------------------------------
 
-    def _features(self) -> list[IPRange]:
-        """Every range that can tell two addresses apart (the cuts of path-analysis.md)."""
-        ranges: set[IPRange] = set()
+    def _features(self) -> list[tuple[IPRange, int]]:
+        """Every selector that can tell two addresses apart (the cuts of path-analysis.md).
+
+        Returns (range, feature) pairs: a feature is one selector (a permit's or channel's
+        `from` / `to`, an allow-list, one gateway or linked node address), whatever number
+        of ranges it spans. Two addresses in different subnets of a zone that a permit names
+        match that permit alike, so they share a signature: a zone of 600 subnets is one
+        feature, not 600 (else every subnet would become its own atom and its own finding).
+        """
+        ids: dict[tuple[IPRange, ...], int] = {}
         topo = self.topology
+
+        def add(ranges: Iterable[IPRange]) -> None:
+            key = tuple(sorted(set(ranges)))
+            if key and key not in ids:
+                ids[key] = len(ids)
+
         for node in topo.nodes.values():
             for permit in node.permits or ():
-                ranges.update(permit.source.ranges)
-                ranges.update(permit.destination.ranges)
-            ranges.update(node.allow_destinations)
+                add(permit.source.ranges)
+                add(permit.destination.ranges)
+            add(node.allow_destinations)
             if node.role.gateway or node.name in self.node_links:
-                ranges.update(IPRange.single(ip) for ip in node.addresses)
+                for ip in node.addresses:
+                    add((IPRange.single(ip),))
         for channel in topo.channels:
-            ranges.update(channel.source.ranges)
-            ranges.update(channel.destination.ranges)
-        return sorted(ranges)
+            add(channel.source.ranges)
+            add(channel.destination.ranges)
+        return sorted({(rng, fid) for key, fid in ids.items() for rng in key})
 
     def _build_intervals(self) -> None:
         features = self._features()
@@ -255,27 +270,27 @@ class Network:
                 sub_events.setdefault(rng.first, []).append((1, seg))
                 sub_events.setdefault(rng.last + 1, []).append((-1, seg))
             events: dict[int, list[tuple[int, int]]] = {}
-            for i, rng in enumerate(features):
+            for rng, fid in features:
                 if rng.version != version:
                     continue
                 bounds.add(rng.first)
                 bounds.add(rng.last + 1)
-                events.setdefault(rng.first, []).append((1, i))
-                events.setdefault(rng.last + 1, []).append((-1, i))
+                events.setdefault(rng.first, []).append((1, fid))
+                events.setdefault(rng.last + 1, []).append((-1, fid))
             for rng in nonglobal:
                 if rng.version == version:
                     bounds.add(rng.first)
                     bounds.add(rng.last + 1)
             ordered = sorted(bounds)
-            active: set[int] = set()
+            active: dict[int, int] = {}  # feature -> its ranges holding the interval
             on: dict[int, int] = {}  # segment -> subnets of it holding the interval
             out = self.intervals[version]
             for first, nxt in zip(ordered, ordered[1:], strict=False):
-                for delta, i in events.get(first, ()):
-                    if delta > 0:
-                        active.add(i)
-                    else:
-                        active.discard(i)
+                for delta, fid in events.get(first, ()):
+                    active[fid] = active.get(fid, 0) + delta
+                for _delta, fid in events.get(first, ()):
+                    if not active.get(fid, 1):
+                        del active[fid]
                 for delta, seg in sub_events.get(first, ()):
                     count = on.get(seg, 0) + delta
                     if count:
