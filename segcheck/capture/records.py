@@ -283,6 +283,13 @@ def _idb(buf: bytes, o: int, blen: int, e: str) -> _Iface:
     return _Iface(lt, snap, tsresol, tsoffset)
 
 
+def _merge_offsets(epbs: list[int], runs: list[np.ndarray]) -> list[int] | np.ndarray:
+    """EPB offsets taken one by one and by the C walk, in file order."""
+    if not runs:
+        return epbs
+    return np.sort(np.concatenate([*runs, np.array(epbs, dtype=np.int64)]))
+
+
 class PcapngReader:
     kind = "pcapng"
 
@@ -311,7 +318,18 @@ class PcapngReader:
             corrupt: str | None = None
             hdr = struct.Struct(endian + "II").unpack_from
 
+            walk = _accel.walk_epb if _accel is not None and hasattr(_accel, "walk_epb") else None
+            epb_runs: list[np.ndarray] = []  # EPB offsets found by the C walk
+            walked = np.empty(size // 32 + 1 if walk is not None else 0, dtype=np.int64)
+            filled = 0  # walked[:filled]: this chunk's offsets from the C walk
             while o + 12 <= size:
+                if walk is not None and section_seen:
+                    n, o = walk(buf, walked[filled:], o, endian == ">", MAX_BLOCK)
+                    if n:
+                        epb_runs.append(walked[filled : filled + n])
+                        filled += n
+                    if o + 12 > size:
+                        break
                 btype, blen = hdr(buf, o)
                 if btype == SHB:
                     bom = buf[o + 8 : o + 12]
@@ -329,11 +347,12 @@ class PcapngReader:
                 if o + blen > size:
                     break
                 if btype == SHB:
-                    b = self._make_batch(buf, epbs, recs, endian, base, frame)
+                    offsets = _merge_offsets(epbs, epb_runs)
+                    b = self._make_batch(buf, offsets, recs, endian, base, frame)
                     if b is not None:  # the previous section's packets, in its byte order
                         yield b
                         frame += len(b)
-                    epbs, recs = [], []
+                    epbs, recs, epb_runs = [], [], []
                     endian = new_endian
                 elif not section_seen:
                     corrupt = "first block is not a section header"
@@ -363,7 +382,8 @@ class PcapngReader:
                     ifc, _, hi, lo, cap, olen = struct.unpack_from(endian + "HHIIII", buf, o + 8)
                     recs.append((o, ifc, hi, lo, min(cap, blen - 32), olen, o + 28))
                 o += blen
-            b = self._make_batch(buf, epbs, recs, endian, base, frame)
+            offsets = _merge_offsets(epbs, epb_runs)
+            b = self._make_batch(buf, offsets, recs, endian, base, frame)
             if b is not None:
                 yield b
                 frame += len(b)
@@ -383,17 +403,17 @@ class PcapngReader:
     def _make_batch(
         self,
         buf: bytes,
-        epbs: list[int],
+        epbs: list[int] | np.ndarray,
         recs: list[tuple[int, int, int, int, int, int, int]],
         endian: str,
         base: int,
         frame: int,
     ) -> Batch | None:
-        if not epbs and not recs:
+        if not len(epbs) and not recs:
             return None
         b = np.frombuffer(buf, dtype=np.uint8)
-        if epbs:
-            offs = np.array(epbs, dtype=np.int64)
+        if len(epbs):
+            offs = np.asarray(epbs, dtype=np.int64)
             w = _gather_u32(b, offs, 28, endian)
             blen = w[:, 1]
             cols = [offs, w[:, 2], w[:, 3], w[:, 4], np.minimum(w[:, 5], blen - 32), w[:, 6]]

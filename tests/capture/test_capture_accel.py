@@ -164,3 +164,48 @@ def test_accel_aggregate_equals_numpy_group(seed: int) -> None:
         assert np.array_equal(col, want[key]), key
     empty = {k: v[:0] for k, v in rows.items()}
     assert all(len(v) == 0 for v in flowtable.group_rows(empty).values())
+
+
+def _pcapng_mix(seed: int) -> bytes:
+    """Sections in both byte orders mixing EPBs with SPBs, PBs, IDBs and unknown blocks."""
+    from cap_builders import epb, idb, other_block, pb, shb, spb
+
+    rnd = random.Random(seed)
+    frames = _frames(400, seed)
+    out: list[bytes] = []
+    for e in ("<", ">", "<"):
+        out += [shb(e), idb(1, e), idb(1, e, tsresol=9)]
+        for ts, data in frames[: rnd.randrange(50, 400)]:
+            r = rnd.random()
+            if r < 0.05:
+                out.append(spb(data, e))
+            elif r < 0.1:
+                out.append(pb(1, round(ts * 1e9), data, e))
+            elif r < 0.13:
+                out.append(other_block(rnd.choice([5, 0x80000001, 4]), b"\x01" * 8, e))
+            elif r < 0.15:
+                out.append(idb(1, e))
+            else:
+                out.append(epb(rnd.randrange(2), round(ts * 1e6), data, e))
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pure_python_pcapng_equals_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    body = _pcapng_mix(seed)
+    cuts = [len(body), len(body) - 5]  # whole, then a cut last block
+    rnd = random.Random(seed)
+    damaged = bytearray(body)
+    at = rnd.randrange(len(body) // 2, len(body) - 8)
+    damaged[at : at + 4] = b"\xff\xff\xff\x7f"  # a corrupt length somewhere
+    for name, data in (("a", body[: cuts[0]]), ("b", body[: cuts[1]]), ("c", bytes(damaged))):
+        path = tmp_path / f"{name}.pcapng"
+        path.write_bytes(data)
+        default = read_capture(path)
+        with monkeypatch.context() as m:
+            m.setattr(records, "_accel", None)
+            pure = read_capture(path)
+        assert pure == default, name
+        assert len(pure.flows) > 0
