@@ -209,3 +209,27 @@ def test_pure_python_pcapng_equals_default(
             pure = read_capture(path)
         assert pure == default, name
         assert len(pure.flows) > 0
+
+
+@pytest.mark.skipif(ACCEL is None, reason="C accelerator not built (no compiler)")
+@pytest.mark.parametrize("seed", range(4))
+def test_accel_combine_equals_numpy_group(seed: int) -> None:
+    from segcheck.capture import flowtable
+
+    rnd = np.random.default_rng(seed)
+    n = 4000
+    c: dict[str, np.ndarray] = {}
+    for k in flowtable.KEY:
+        values = [0, 1, 2**63 + 3] if k in ("ahi", "alo", "bhi", "blo") else [-1, 0, 6, 17]
+        dtype = np.uint64 if k in ("ahi", "alo", "bhi", "blo") else np.int64
+        c[k] = np.array(values, dtype=dtype)[rnd.integers(0, len(values), n)]
+    for k in flowtable.SUM + flowtable.MIN + flowtable.MAX:
+        c[k] = rnd.integers(-(2**40), 2**40, n)
+    c["ts_min"][::7] = flowtable.BIG
+    c["ts_max"][::5] = -flowtable.BIG
+    got = _canonical(flowtable.regroup(c))
+    want = _canonical(flowtable.group(c))
+    assert 1 < len(got["proto"]) < n
+    for key, col in got.items():
+        assert col.dtype == want[key].dtype, key
+        assert np.array_equal(col, want[key]), key
