@@ -202,6 +202,27 @@ def _service_label(services: set[str], all_services: tuple[str, ...]) -> str:
     return ",".join(sorted(services, key=lambda s: (s == OTHER_SERVICE, s)))
 
 
+def _endpoint_rank(example: str, topology: Topology) -> int:
+    """Terminals and servers make the clearest example, then zone remainders, then gateways."""
+    node = topology.nodes.get(example)
+    if node is None:
+        return 1
+    return 2 if node.role.gateway else 0
+
+
+def _example_rank(fact: Fact, topology: Topology) -> tuple[object, ...]:
+    """Order of preference for the fact a group shows as its example (deterministic)."""
+    src, dst = fact.src.example, fact.dst.example
+    return (
+        src == dst,  # a two-legged gateway "reaching itself" is correct but says little
+        _endpoint_rank(src, topology) + _endpoint_rank(dst, topology),
+        src,
+        dst,
+        fact.src.index,
+        fact.dst.index,
+    )
+
+
 def _group_key(fact: Fact) -> tuple[str, str, str, tuple[str, ...], bool, str]:
     j = fact.judgement
     excepted = j.outcome is Outcome.EXCEPTED
@@ -263,9 +284,7 @@ def analyse_paths(topology: Topology, policy: Policy, addresses: AddressMap) -> 
     excepted: list[Finding] = []
     for key in sorted(groups):
         rule, src_zone, dst_zone, opening, is_excepted, channel = key
-        facts = sorted(
-            groups[key], key=lambda f: (f.src.example, f.dst.example, f.src.index, f.dst.index)
-        )
+        facts = sorted(groups[key], key=lambda f: _example_rank(f, topology))
         first = facts[0]
         services = {f.service for f in facts}
         service = _service_label(services, analysis.services)
