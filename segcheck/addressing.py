@@ -7,6 +7,7 @@ already resolved when the table is built) plus a dict for node addresses.
 
 from __future__ import annotations
 
+import socket
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,13 @@ class AddressError(ValueError):
 
 def parse_ip(text: str) -> IP:
     """Parse one address (no prefix); raise AddressError when malformed."""
+    # Plain dotted quads, the bulk of any plan, go through inet_pton (as strict as netaddr:
+    # four decimal octets, no leading zeros); everything else through netaddr.
+    if isinstance(text, str) and text.count(".") == 3 and ":" not in text:
+        try:
+            return IP(4, int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big"))
+        except OSError:
+            pass
     try:
         addr = netaddr.IPAddress(text)
     except (netaddr.AddrFormatError, ValueError, TypeError) as exc:
