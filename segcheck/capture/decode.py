@@ -192,7 +192,9 @@ class Decoder:
         nib = d[o] >> 4
         if nib in (4, 6):
             self._ip(d, o, c)
-        elif nib == 0:  # pseudowire control word, then an Ethernet frame
+        elif nib == 0 and c.depth < MAX_DEPTH:  # pseudowire control word, then Ethernet
+            # Count the hop: Ethernet -> MPLS -> Ethernet loops never pass through _ip.
+            c.depth += 1
             self._eth(d, o + 4, c)
 
     def _ip(self, d: bytes, o: int, c: Ctx) -> None:

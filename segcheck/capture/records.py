@@ -267,15 +267,20 @@ def _ticks_to_ns(ticks: np.ndarray, tsresol: int) -> np.ndarray:
     return ticks // 10 ** (tsresol - 9)
 
 
+def _valid_tsresol(tsresol: int) -> bool:
+    """A resolution whose tick arithmetic fits int64; a damaged one keeps the default (µs)."""
+    return tsresol & 0x7F <= 62 if tsresol & 0x80 else tsresol <= 27
+
+
 def _idb(buf: bytes, o: int, blen: int, e: str) -> _Iface:
     lt, _, snap = struct.unpack_from(e + "HHI", buf, o + 8)
     tsresol, tsoffset = 6, 0
     p, end = o + 16, o + blen - 4
     while p + 4 <= end:
         code, olen = struct.unpack_from(e + "HH", buf, p)
-        if code == 0:
+        if code == 0 or p + 4 + olen > end:  # end of options, or an option overrunning the block
             break
-        if code == 9 and olen >= 1:
+        if code == 9 and olen >= 1 and _valid_tsresol(buf[p + 4]):
             tsresol = buf[p + 4]
         elif code == 14 and olen == 8:
             tsoffset = struct.unpack_from(e + "q", buf, p + 4)[0]
