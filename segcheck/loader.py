@@ -202,7 +202,7 @@ class _Builder:
         if type(version) is not int or version != FORMAT_VERSION:
             raise self.fail(
                 ("segcheck",),
-                f"unsupported format version {version!r} "
+                f"unsupported format version {version} "
                 f"(this segcheck reads version {FORMAT_VERSION})",
             )
         name = self.string(data.get("name", Path(self.source.path).stem), ("name",), "name")

@@ -172,6 +172,8 @@ def _load_json(path: str, text: str) -> Document:
         raise TopologyError(path, "duplicate key") from None
     except RecursionError:
         raise TopologyError(path, f"nesting deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's 4,300-digit limit
+        raise TopologyError(path, f"invalid JSON: {exc}") from None
     return Document(path, data, text)
 
 
@@ -324,7 +326,8 @@ class _EventBuilder:
     def set_key(self, top: _Open, scalar: Any, event: Any) -> None:
         if event.tag == _MERGE or (event.tag is None and event.implicit[0] and event.value == "<<"):
             raise self.fail(event, "YAML merge keys (<<) are not supported")
-        key = str(scalar)
+        # Names are what was written: YAML 1.1 would turn `no:` into False and `0100:` into 64.
+        key = event.value if isinstance(event.value, str) else str(scalar)
         assert isinstance(top.value, LDict)
         if key in top.value:
             raise self.fail(event, f"duplicate key {key!r}")
@@ -357,9 +360,18 @@ class _EventBuilder:
         if tag in _SCALAR_TAGS:
             node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
             try:
-                return _SCALAR_CONSTRUCTOR.yaml_constructors[tag](_SCALAR_CONSTRUCTOR, node)
+                value = _SCALAR_CONSTRUCTOR.yaml_constructors[tag](_SCALAR_CONSTRUCTOR, node)
             except (yaml.YAMLError, ValueError, OverflowError) as exc:
                 if tag == _TIMESTAMP:
                     return event.value  # e.g. 2027-02-30: the loader reports it as "not a date"
                 raise self.fail(event, f"malformed value {event.value!r}") from exc
+            if isinstance(value, float) or (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and str(value) != event.value.lstrip("+")
+            ):
+                # 0100 (octal 64), 0x1F, 1_000, 1:20 or 1.10: keep the text as written, so an
+                # id or ticket is never silently rewritten; a port written so is refused.
+                return event.value
+            return value
         raise self.fail(event, f"unsupported YAML tag {tag!r}")

@@ -421,3 +421,37 @@ def test_alpha_prime_breakout_is_a_finding_under_alpha(topologies_dir: Path) -> 
     report = check(parse_topology(text.encode(), "alpha-on-alpha.yaml"), today=date(2026, 11, 22))
     assert {f.rule for f in report.findings} == {"LG-NO-INTERNET"}
     assert all("lg-lbo" in f.path for f in report.findings)
+
+
+def test_yaml_names_and_register_fields_keep_their_text(tmp_path: Path) -> None:
+    """YAML 1.1 would read `no:` as False, 0100 as 64 and 0x1F as 31; names stay as written."""
+    topo_file = tmp_path / "t.yaml"
+    topo_file.write_text(
+        "segcheck: 1\n"
+        "zones:\n"
+        "  mn: {tier: mynumber, subnets: [10.1.0.0/16]}\n"
+        "  no: {tier: lgwan, subnets: [10.2.0.0/16]}\n"
+        "nodes:\n"
+        "  mn-atena: {role: server, ip: 10.1.20.20}\n"
+        "  lg-srv: {role: server, ip: 10.2.0.9}\n"
+        "channels:\n"
+        "  - {id: 0100, from: mn-atena, to: lg-srv, service: https, reason: 1e3,\n"
+        "     ticket: 012345, approved_by: 0x1F}\n",
+        encoding="utf-8",
+    )
+    topo = load_topology(topo_file)
+    assert "no" in topo.zones
+    [channel] = topo.channels
+    assert (channel.id, channel.reason, channel.ticket, channel.approved_by) == (
+        "0100",
+        "1e3",
+        "012345",
+        "0x1F",
+    )
+
+
+def test_json_integer_too_long_is_an_input_error(tmp_path: Path) -> None:
+    topo_file = tmp_path / "t.json"
+    topo_file.write_text('{"segcheck": ' + "1" * 5000 + "}", encoding="utf-8")
+    with pytest.raises(TopologyError, match="invalid JSON"):
+        load_topology(topo_file)
