@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .addressing import AddressMap
+from .addressing import AddressMap, Scope
 from .findings import Finding, Location, make_finding, subject_fingerprint
-from .model import ANY_SERVICE, IP, Channel, Node, Profile, Role, Selector, Tier, Topology
+from .model import ANY_SERVICE, IP, Channel, IPRange, Node, Profile, Role, Selector, Tier, Topology
 from .policy import Policy
 
 _MN_FORBIDDEN = {Tier.INTERNET, Tier.SECURITY_CLOUD, Tier.PUBLIC_INTERNET}
@@ -26,15 +26,31 @@ def node_tiers(node: Node, addresses: AddressMap) -> list[Tier]:
     return tiers
 
 
-def selector_tiers(selector: Selector, addresses: AddressMap) -> set[Tier]:
-    """Tiers an endpoint of a channel can be in (its addresses, or its ranges' ends)."""
+def selector_tiers(selector: Selector, topology: Topology, addresses: AddressMap) -> set[Tier]:
+    """Every tier a channel endpoint can reach into: any zone its ranges overlap, and the
+    public Internet when a range holds a global address."""
     tiers: set[Tier] = set()
     for rng in selector.ranges:
-        for value in {rng.first, rng.last}:
-            tier = addresses.lookup(IP(rng.version, value)).tier
-            if tier is not None:
-                tiers.add(tier)
+        for zone in topology.zones.values():
+            if any(rng.overlaps(subnet) for subnet in zone.subnets):
+                tiers.add(zone.tier)
+        if _holds_global(rng, addresses):
+            tiers.add(Tier.PUBLIC_INTERNET)
     return tiers
+
+
+# The largest non-global blocks (10/8 for IPv4, fc00::/7 for IPv6): a wider range must also
+# hold global addresses.
+_LARGEST_NON_GLOBAL = {4: 1 << 24, 6: 1 << 121}
+
+
+def _holds_global(rng: IPRange, addresses: AddressMap) -> bool:
+    if rng.size > _LARGEST_NON_GLOBAL[rng.version]:
+        return True
+    return any(
+        addresses.lookup(IP(rng.version, value)).scope is Scope.PUBLIC
+        for value in {rng.first, rng.last}
+    )
 
 
 def _node_finding(topology: Topology, rule: str, node: Node, en: str, ja: str) -> Finding:
@@ -147,8 +163,8 @@ def channel_findings(policy: Policy, addresses: AddressMap) -> Iterator[Finding]
                 f"channel '{channel.id}' expired on {channel.expires} and covers nothing",
                 f"例外 '{channel.id}' は {channel.expires} に期限切れで、何も許可しない",
             )
-        src_tiers = selector_tiers(channel.source, addresses)
-        dst_tiers = selector_tiers(channel.destination, addresses)
+        src_tiers = selector_tiers(channel.source, topology, addresses)
+        dst_tiers = selector_tiers(channel.destination, topology, addresses)
         ends = src_tiers | dst_tiers
         if Tier.MYNUMBER in ends and ends & _MN_FORBIDDEN:
             yield _channel_finding(

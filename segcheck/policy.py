@@ -13,7 +13,7 @@ from datetime import date
 from enum import StrEnum
 
 from .addressing import AddressInfo
-from .model import ANY_SERVICE, Channel, Node, Profile, Role, Tier, Topology
+from .model import ANY_SERVICE, SECURITY_CLOUD_ROLES, Channel, Node, Profile, Role, Tier, Topology
 from .services import DEFAULT_ACCEPTS, DEFAULT_DELIVERS
 
 
@@ -191,6 +191,14 @@ class Policy:
             # Outbound mail hand-off (spec §3): a warning of its own, not LG-INET-SPLIT.
             rule = "LG-OUTBOUND-DATA"
         elif the_cell.kind is CellKind.ALLOW:
+            return PERMITTED
+        elif (
+            rule == "INET-EGRESS-VIA-CLOUD"
+            and dst_node is not None
+            and dst_node.role in SECURITY_CLOUD_ROLES
+        ):
+            # A security-cloud gateway at a global address in no zone still terminates the
+            # flow: Internet-tier egress that ends there is what the rule asks for.
             return PERMITTED
         elif the_cell.kind is CellKind.SANITIZED:
             if (

@@ -128,3 +128,18 @@ def test_expired_channel_is_split_out() -> None:
     assert [c.id for c in policy.expired_channels] == ["CH-OLD"]
     assert [c.id for c in policy.live_channels] == ["CH-1"]
     assert Outcome.EXCEPTED.value == "excepted"
+
+
+def test_security_cloud_gateway_at_a_global_address_ends_egress() -> None:
+    topo = parse_topology(
+        b"segcheck: 1\nzones:\n  inet: {tier: internet, subnets: [10.3.0.0/16]}\n"
+        b"nodes:\n  pc: {role: terminal, ip: 10.3.1.1}\n"
+        b"  proxy: {role: cloud-proxy, ip: 8.8.4.10}\n",
+        "e.yaml",
+    )
+    policy = Policy(topo, date(2026, 11, 22))
+    amap = AddressMap(topo.zones.values(), topo.nodes.values())
+    pc = amap.lookup(parse_ip("10.3.1.1"))
+    assert policy.judge(pc, amap.lookup(parse_ip("8.8.4.10")), "https").outcome is Outcome.PERMITTED
+    other = policy.judge(pc, amap.lookup(parse_ip("8.8.4.11")), "https")
+    assert (other.outcome, other.rule) == (Outcome.VIOLATION, "INET-EGRESS-VIA-CLOUD")
