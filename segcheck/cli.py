@@ -20,6 +20,7 @@ import click
 from . import __version__
 from .errors import SegcheckError, UsageError
 from .findings import Report
+from .loader import ISO_DATE
 from .report import CHECK_FORMATS, SCAN_FORMATS, render
 from .rules import RULES, RULES_VERSION, Severity, get_rule
 
@@ -45,6 +46,10 @@ def handle_errors(func: F) -> F:
             raise InputProblem(str(exc)) from None
         except KeyboardInterrupt:
             raise click.Abort() from None
+        except BrokenPipeError:
+            # The reader went away (`segcheck … | head`): stop quietly, like other filters.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_CLEAN)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except MemoryError:
@@ -75,6 +80,8 @@ def parse_today(value: str | None) -> date | None:
     if value is None:
         return None
     try:
+        if not ISO_DATE.fullmatch(value):
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"--today {value!r} is not a date (YYYY-MM-DD)") from None
@@ -94,7 +101,7 @@ def resolve_timestamp(value: str | None) -> str | None:
     if epoch:
         try:
             moment = datetime.fromtimestamp(int(epoch), UTC)
-        except (ValueError, OverflowError):
+        except (ValueError, OverflowError, OSError):
             raise UsageError(f"SOURCE_DATE_EPOCH {epoch!r} is not a Unix time") from None
         return moment.isoformat().replace("+00:00", "Z")
     return None

@@ -7,6 +7,7 @@ Validation is exact: every error names the file and line (`x.yaml:14: node 'fw1'
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
@@ -75,6 +76,7 @@ BOOL_SETTINGS = (
 )
 ATTACHMENT_POLICIES = ("delete", "image", "cdr", "quarantine")
 RESERVED_ZONE = PUBLIC_INTERNET_ZONE.name
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _sha256(raw: bytes) -> str:
@@ -582,8 +584,8 @@ class _Builder:
             return value.date()
         if isinstance(value, date):
             return value
-        if isinstance(value, str):
-            try:
+        if isinstance(value, str) and ISO_DATE.fullmatch(value):
+            try:  # fromisoformat alone would also take 2027-W01 or 20270101
                 return date.fromisoformat(value)
             except ValueError:
                 pass

@@ -73,3 +73,50 @@ def test_timestamp_sources(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_timestamp("2026-01-02T03:04:05+09:00") == "2026-01-01T18:04:05Z"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
     assert resolve_timestamp(None) == "1970-01-01T00:00:00Z"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+ZEEK_HEADER = (
+    "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\t"
+    "conn_state\torig_pkts\tresp_pkts\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.pcap", None, "missing.pcap: no such file"),
+        (
+            "nan.log",
+            ZEEK_HEADER + "nan\tC1\t10.2.10.11\t1\t10.3.20.25\t445\ttcp\tSF\t1\t1\n",
+            "no readable Zeek conn.log entry",
+        ),
+    ],
+)
+def test_bad_capture_exits_2_without_traceback(
+    tmp_path: Path, name: str, content: str | None, message: str
+) -> None:
+    capture = tmp_path / name
+    if content is not None:
+        capture.write_text(content, encoding="utf-8")
+    code, out, err = run("scan", str(ROOT / "topologies" / "alpha.yaml"), str(capture))
+    assert code == 2 and message in err and "Traceback" not in out + err
+
+
+def test_zeek_overflowing_count_is_read_not_crashed(tmp_path: Path) -> None:
+    capture = tmp_path / "inf.log"
+    capture.write_text(
+        ZEEK_HEADER + "1767225600\tC1\t10.2.10.11\t1\t10.3.20.25\t445\ttcp\tSF\tinf\t1\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("scan", str(ROOT / "topologies" / "alpha.yaml"), str(capture))
+    assert code == 1 and "LG-INET-SPLIT" in out and "Traceback" not in err
+
+
+def test_strict_dates_and_epochs(monkeypatch: pytest.MonkeyPatch) -> None:
+    alpha = str(ROOT / "topologies" / "alpha.yaml")
+    code, _, err = run("check", alpha, "--today", "2027-W01")
+    assert code == 2 and "is not a date (YYYY-MM-DD)" in err
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "99999999999999999")
+    code, _, err = run("check", alpha)
+    assert code == 2 and "is not a Unix time" in err

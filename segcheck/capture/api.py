@@ -223,6 +223,19 @@ def _pcap_split_points(path: str, parts: int) -> list[int] | None:
         return points
 
 
+def _input_size(path: str) -> int:
+    """Size of an input; an input that cannot be opened is a CaptureError naming it."""
+    try:
+        if os.path.isdir(path):
+            raise CaptureError(path, "is a directory, not a capture")
+        with open(path, "rb"):
+            return os.path.getsize(path)
+    except FileNotFoundError:
+        raise CaptureError(path, "no such file") from None
+    except OSError as exc:
+        raise CaptureError(path, f"cannot read: {exc.strerror}") from None
+
+
 def read_captures(
     paths: Sequence[str | Path], jobs: int = 1, progress: Progress | None = None
 ) -> list[CaptureResult]:
@@ -234,7 +247,7 @@ def read_captures(
     are read.
     """
     names = [str(p) for p in paths]
-    sizes = [os.path.getsize(p) for p in names]
+    sizes = [_input_size(p) for p in names]
     total = sum(sizes)
     if jobs <= 1 or not names:
         results, done = [], 0

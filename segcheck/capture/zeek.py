@@ -44,10 +44,13 @@ def _lines(src: ByteSource) -> Iterator[bytes]:
         yield rest
 
 
+MAX_EPOCH = float(1 << 35)  # year 3058: beyond it datetime cannot render the time
+
+
 def _num(v: Any) -> int:
     try:
         return int(float(v))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # "-", junk, inf
         return 0
 
 
@@ -89,7 +92,7 @@ def read_zeek(src: ByteSource, path: str) -> tuple[list[Flow], int, int]:
             else:
                 raise ValueError("entry before #fields")
             flow = _entry_flow(rec, read + skipped + 1, path)
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             skipped += 1
             continue
         read += 1
@@ -151,6 +154,8 @@ def _entry_flow(rec: dict[str, Any], number: int, path: str) -> Flow:
     else:
         state = "established" if resp_pkts else "unknown"
     ts = float(rec["ts"])
+    if not 0.0 <= ts < MAX_EPOCH:  # nan, inf, or a time no capture can have: a damaged line
+        raise ValueError(f"timestamp {rec['ts']!r} out of range")
     dur = rec.get("duration")
     end = ts + (float(dur) if dur not in (None, "-", "") else 0.0)
     return Flow(
