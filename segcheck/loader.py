@@ -77,6 +77,8 @@ BOOL_SETTINGS = (
 ATTACHMENT_POLICIES = ("delete", "image", "cdr", "quarantine")
 RESERVED_ZONE = PUBLIC_INTERNET_ZONE.name
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Characters XML 1.0 cannot carry (SVG, SARIF viewers, JUnit): refused in names and texts.
+NOT_XML_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _sha256(raw: bytes) -> str:
@@ -150,7 +152,16 @@ class _Builder:
     def string(self, value: Any, where: tuple[str | int, ...], what: str) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise self.fail(where, f"{what} must be text, not {_describe(value)}")
-        return str(value)
+        return self.text(str(value), where, what)
+
+    def text(self, value: str, where: tuple[str | int, ...], what: str) -> str:
+        """Text that every report format can carry: no control character XML 1.0 forbids."""
+        bad = NOT_XML_TEXT.search(value)
+        if bad is not None:
+            raise self.fail(
+                where, f"{what} contains the control character U+{ord(bad.group()):04X}"
+            )
+        return value
 
     def optional_text(
         self, spec: dict[str, Any], key: str, where: tuple[str | int, ...], what: str
@@ -241,6 +252,7 @@ class _Builder:
         services = self.mapping(value, ("services",), "services")
         for name, spec in services.items():
             where: tuple[str | int, ...] = ("services", name)
+            self.text(name, where, "service name")
             if name in self.services:
                 raise self.fail(where, f"service {name!r}: duplicate name (a built-in service)")
             spec = self.mapping(spec, where, f"service {name!r}")
@@ -272,6 +284,7 @@ class _Builder:
         zones = self.mapping(value, ("zones",), "zones")
         for name, spec in zones.items():
             where: tuple[str | int, ...] = ("zones", name)
+            self.text(name, where, "zone name")
             if name == RESERVED_ZONE:
                 raise self.fail(
                     where,
@@ -354,6 +367,7 @@ class _Builder:
         pending_permits: list[tuple[str, list[Any], tuple[str | int, ...]]] = []
         for name, spec in nodes.items():
             where: tuple[str | int, ...] = ("nodes", name)
+            self.text(name, where, "node name")
             what = f"node {name!r}"
             if name in self.zones:
                 raise self.fail(where, f"{what}: name is already used by a zone")

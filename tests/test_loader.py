@@ -455,3 +455,23 @@ def test_json_integer_too_long_is_an_input_error(tmp_path: Path) -> None:
     topo_file.write_text('{"segcheck": ' + "1" * 5000 + "}", encoding="utf-8")
     with pytest.raises(TopologyError, match="invalid JSON"):
         load_topology(topo_file)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            'segcheck: 1\nzones:\n  a: {tier: lgwan, subnets: [10.0.0.0/8], label: "x\\u0001"}\n',
+            "t.yaml:3: zone 'a' label contains the control character U+0001",
+        ),
+        (
+            'segcheck: 1\nzones:\n  "a\\u0007": {tier: lgwan, subnets: [10.0.0.0/8]}\n',
+            "t.yaml:3: zone name contains the control character U+0007",
+        ),
+    ],
+)
+def test_control_characters_are_refused(text: str, message: str) -> None:
+    """Names and texts end up in SVG, HTML, SARIF and JUnit: XML 1.0 cannot carry these."""
+    with pytest.raises(TopologyError) as err:
+        parse_topology(text.encode(), "t.yaml")
+    assert str(err.value) == message
