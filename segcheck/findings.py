@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .model import InputFile, Topology
 from .rules import RULES_BY_ID, Severity
@@ -192,12 +192,6 @@ class Report:
             counts[f.severity.value] += 1
         return counts
 
-    def worst(self) -> Severity | None:
-        """The highest severity among findings, or None."""
-        if not self.findings:
-            return None
-        return max((f.severity for f in self.findings), key=lambda s: s.rank)
-
 
 def sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     """Findings in the deterministic order of spec §6."""
@@ -215,7 +209,6 @@ __all__ = [
     "flow_fingerprint",
     "make_finding",
     "path_fingerprint",
-    "replace",
     "sorted_findings",
     "subject_fingerprint",
 ]

@@ -127,7 +127,7 @@ class Policy:
         self._lbo_nodes = tuple(n for n in topology.nodes.values() if n.role is Role.LBO_GATEWAY)
 
     def covering_channel(self, src: AddressInfo, dst: AddressInfo, service: str) -> Channel | None:
-        """The first live channel (by id) covering this initiator, responder and service."""
+        """The first live channel (register order) covering this initiator, responder, service."""
         for channel in self.live_channels:
             if (
                 channel.source.matches(src.ip)

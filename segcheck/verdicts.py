@@ -99,25 +99,6 @@ def iso_times(epochs: list[float]) -> list[str]:
     return out
 
 
-def evidence(flow: FlowLike) -> FlowEvidence:
-    """The spec §6 `flow` record of a flow."""
-    return _new_evidence(
-        flow.src_ip,
-        flow.dst_ip,
-        flow.proto,
-        flow.src_port,
-        flow.dst_port,
-        flow.packets,
-        flow.bytes,
-        flow.first_frame,
-        iso_time(flow.first_seen),
-        flow.input,
-        flow.state,
-        flow.vlan,
-        flow.inner_vlan,
-    )
-
-
 _OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _DOTTED_QUAD = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
 
@@ -190,13 +171,6 @@ class FlowJudge:
         self._verdicts: dict[tuple[object, object, str, int], _Verdict] = {}
         self._channels = policy.live_channels
         self._by_class = len(self._channels) <= self.CLASS_KEY_MAX_CHANNELS
-
-    def info(self, text: str) -> AddressInfo | None:
-        """Address map entry for an address in text form (None when it does not parse).
-
-        Parsed once per distinct address: a capture repeats the same few hosts many times.
-        """
-        return self._addr(text).info
 
     def _class_key(self, info: AddressInfo, text: str) -> object:
         """Everything :meth:`decide` reads of an address, as a hashable key.

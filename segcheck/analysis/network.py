@@ -74,7 +74,6 @@ class Atom:
     terminals: set[tuple[str, int | str]] = field(default_factory=set)
     nodes: list[tuple[str, IP]] = field(default_factory=list)  # member node addresses
     rest: bool = False  # also holds addresses that belong to no node
-    rest_rep: IP | None = None
 
     @property
     def size(self) -> int:
@@ -397,7 +396,7 @@ class Network:
                 iv.atom = atom.index
                 if not atom.rest:
                     atom.rest = True
-                    atom.rest_rep = atom.rep = rep
+                    atom.rep = rep
         plain: dict[int, Atom] = {}  # id(interval) -> atom of a node address with no links
         interval_of = self.interval_of
         for node in self.endpoint_nodes:
@@ -436,10 +435,6 @@ class Network:
             for isl in atom.islands:
                 self.atoms_in[isl] |= bit
             self.tier_bits[atom.tier] = self.tier_bits.get(atom.tier, 0) | bit
-
-    def segment_name(self, seg: int) -> str:
-        """How a segment is named in witnesses and remediation."""
-        return self.segments[seg].name
 
 
 def _first_free(iv: Interval, taken: set[IP]) -> IP:

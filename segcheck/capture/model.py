@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Service ports of spec §4. A side using one of these while the other does not is the responder
-# (spec §7, initiator rule 2). Kept here rather than imported so the capture package stays
-# independent of the policy model.
-SERVICE_PORTS = frozenset(
-    {3389, 1494, 2598, 8443, 4172, 443, 80, 8080, 3128, 25, 465, 587, 53, 22, 445, 139, 123}
-    | {8530, 8531, 389, 636, 88}
-)
+from ..services import KNOWN_SERVICE_PORTS
+
+# Service ports of spec §4: a side using one of these while the other does not is the
+# responder (spec §7, initiator rule 2). One catalogue serves the policy and the reader.
+SERVICE_PORTS = KNOWN_SERVICE_PORTS
 
 PROTO_NAMES: dict[int, str] = {
     1: "icmp",
