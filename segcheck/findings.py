@@ -193,6 +193,18 @@ class Report:
         return counts
 
 
+def by_rule(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Findings grouped by rule, rules in order of first appearance (worst severity first).
+
+    One group per rule even when its flow findings differ in severity (attempts are warnings),
+    so a rule is listed, and anchored in HTML, once.
+    """
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.rule, []).append(finding)
+    return list(groups.items())
+
+
 def sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     """Findings in the deterministic order of spec §6."""
     return tuple(sorted(findings, key=lambda f: f.sort_key))
@@ -206,6 +218,7 @@ __all__ = [
     "Location",
     "Remediation",
     "Report",
+    "by_rule",
     "flow_fingerprint",
     "make_finding",
     "path_fingerprint",

@@ -9,13 +9,12 @@ The view model is built here in Python; the template only lays it out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import groupby
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
-from ..findings import Finding, JudgedFlow, Report
+from ..findings import Finding, JudgedFlow, Report, by_rule
 from ..model import TIER_NAMES_JA, Tier
 from ..policy import TIER_ORDER, CellKind, cell
 from ..rules import RULES, RULES_BY_ID, RULES_VERSION
@@ -336,7 +335,7 @@ def context(report: Report, lang: str, svg: str | None, diagram_note: str | None
     t = LABELS[lang]
     groups = [
         {"rule": RULES_BY_ID[rule_id], "findings": list(items)}
-        for rule_id, items in groupby(report.findings, key=lambda f: f.rule)
+        for rule_id, items in by_rule(report.findings)
     ]
     return {
         "t": t,

@@ -7,9 +7,8 @@ Everything from the topology is escaped for Markdown tables and inline text, so 
 from __future__ import annotations
 
 import re
-from itertools import groupby
 
-from ..findings import Finding, Report
+from ..findings import Finding, Report, by_rule
 from ..rules import RULES_BY_ID, RULES_VERSION
 
 _LABELS = {
@@ -157,7 +156,7 @@ def render(report: Report, lang: str = "en") -> str:
     out += ["", f"## {t['findings']}", ""]
     if not report.findings:
         out += [t["clean"], ""]
-    for rule_id, group in groupby(report.findings, key=lambda f: f.rule):
+    for rule_id, group in by_rule(report.findings):
         rule = RULES_BY_ID[rule_id]
         out += [f"### {rule.id}: {md(rule.name(lang))}", ""]
         for f in group:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import groupby
-
-from ..findings import Finding, Report
+from ..findings import Finding, Report, by_rule
 from ..rules import RULES_BY_ID
 
 _LABELS = {
@@ -119,7 +117,7 @@ def render(report: Report, lang: str = "en") -> str:
     out.append("")
     if not report.findings:
         out.append(t["clean"])
-    for rule_id, group in groupby(report.findings, key=lambda f: f.rule):
+    for rule_id, group in by_rule(report.findings):
         items = list(group)
         rule = RULES_BY_ID[rule_id]
         out.append(f"{rule.id}  {rule.name(lang)}  ({len(items)} {t['findings']})")
