@@ -451,37 +451,8 @@ class CutGraph:
             return ("entry", key[1]), ("exit", key[1])
         return self._inn(key), self._out(key)
 
-    def _core_cut(
-        self,
-        s_caps: dict[Any, float],
-        t_caps: dict[Any, float],
-        permits: tuple[tuple[str, str], ...],
-        lbos: tuple[str, ...],
-    ) -> tuple[list[str], list[str], list[Any], list[Any]] | None:
-        res: dict[Any, dict[Any, float]] = {u: dict(row) for u, row in self._core_rows.items()}
-
-        def edge(u: Any, v: Any, cap: float) -> None:
-            row = res.setdefault(u, {})
-            row[v] = row.get(v, 0) + cap
-            res.setdefault(v, {}).setdefault(u, 0)
-
-        for key in {*s_caps, *t_caps}:
-            if key not in self.core and key in self._items:
-                edge(("in", *key), ("out", *key), self._cost[key])
-        for fwd, pid in permits:
-            inn, out = ("in", "permit", pid), ("out", "permit", pid)
-            edge(inn, out, PERMIT_COST)
-            edge(("entry", fwd), inn, _INF)
-            edge(out, ("exit", fwd), _INF)
-        for lbo in lbos:
-            edge(("entry", lbo), ("exit", lbo), _INF)
-        for key, cap in s_caps.items():
-            edge(("S",), self._ends(key)[0], cap)
-        for key, cap in t_caps.items():
-            edge(self._ends(key)[1], ("T",), cap)
-        reach = _min_cut_side(res, ("S",), ("T",))
-        if reach is None:
-            return None
+    def _cut_items(self, reach: set[Any]) -> tuple[list[str], list[str]]:
+        """Permit ids and other item names whose in/out split the source side cuts."""
         permit_ids: list[str] = []
         others: list[str] = []
         for node in reach:
@@ -494,6 +465,32 @@ class CutGraph:
                 permit_ids.append(item[1])
             else:
                 others.append(self._items[item])
+        return permit_ids, others
+
+    def _core_cut(
+        self,
+        s_caps: dict[Any, float],
+        t_caps: dict[Any, float],
+        permits: tuple[tuple[str, str], ...],
+        lbos: tuple[str, ...],
+    ) -> tuple[list[str], list[str], list[Any], list[Any]] | None:
+        res: dict[Any, dict[Any, float]] = {u: dict(row) for u, row in self._core_rows.items()}
+
+        def edge(u: Any, v: Any, cap: float) -> None:
+            _add_edge(res, u, v, cap)
+
+        for key in {*s_caps, *t_caps}:
+            if key not in self.core and key in self._items:
+                edge(("in", *key), ("out", *key), self._cost[key])
+        _add_gates(res, permits, lbos)
+        for key, cap in s_caps.items():
+            edge(("S",), self._ends(key)[0], cap)
+        for key, cap in t_caps.items():
+            edge(self._ends(key)[1], ("T",), cap)
+        reach = _min_cut_side(res, ("S",), ("T",))
+        if reach is None:
+            return None
+        permit_ids, others = self._cut_items(reach)
         cut_s = [k for k in s_caps if self._ends(k)[0] not in reach]
         cut_t = [k for k in t_caps if self._ends(k)[1] in reach]
         return permit_ids, others, cut_s, cut_t
@@ -522,9 +519,7 @@ class CutGraph:
         res: dict[Any, dict[Any, float]] = {u: dict(row) for u, row in self._core_rows.items()}
 
         def edge(u: Any, v: Any, cap: float) -> None:
-            row = res.setdefault(u, {})
-            row[v] = row.get(v, 0) + cap
-            res.setdefault(v, {}).setdefault(u, 0)
+            _add_edge(res, u, v, cap)
 
         for u in tree_nodes:
             for v, cap in succ.get(u, {}).items():
@@ -533,13 +528,7 @@ class CutGraph:
             for v in pred.get(u, ()):
                 if v in core_nodes:
                     edge(v, u, succ[v][u])
-        for fwd, pid in permits:
-            inn, out = ("in", "permit", pid), ("out", "permit", pid)
-            edge(inn, out, PERMIT_COST)
-            edge(("entry", fwd), inn, _INF)
-            edge(out, ("exit", fwd), _INF)
-        for lbo in lbos:
-            edge(("entry", lbo), ("exit", lbo), _INF)
+        _add_gates(res, permits, lbos)
         for vertex in src_vertices:
             edge(("S",), self._inn(vertex), _INF)
         for vertex in dst_vertices:
@@ -547,18 +536,7 @@ class CutGraph:
         reach = _min_cut_side(res, ("S",), ("T",))
         if reach is None:
             return None
-        permit_ids: list[str] = []
-        others: list[str] = []
-        for node in reach:
-            if node[0] != "in":
-                continue
-            item = node[1:]
-            if ("out", *item) in reach:
-                continue
-            if item[0] == "permit":
-                permit_ids.append(item[1])
-            else:
-                others.append(self._items[item])
+        permit_ids, others = self._cut_items(reach)
         return sorted(set(permit_ids)), sorted(set(others))
 
 
@@ -646,6 +624,28 @@ class _Side:
 
 
 _INF = float("inf")
+
+
+def _add_edge(res: dict[Any, dict[Any, float]], u: Any, v: Any, cap: float) -> None:
+    """Add capacity u -> v to a residual network (with its zero reverse edge)."""
+    row = res.setdefault(u, {})
+    row[v] = row.get(v, 0) + cap
+    res.setdefault(v, {}).setdefault(u, 0)
+
+
+def _add_gates(
+    res: dict[Any, dict[Any, float]],
+    permits: tuple[tuple[str, str], ...],
+    lbos: tuple[str, ...],
+) -> None:
+    """The permits a path needs (each cuttable at PERMIT_COST) and the lbo-gateways it crosses."""
+    for fwd, pid in permits:
+        inn, out = ("in", "permit", pid), ("out", "permit", pid)
+        _add_edge(res, inn, out, PERMIT_COST)
+        _add_edge(res, ("entry", fwd), inn, _INF)
+        _add_edge(res, out, ("exit", fwd), _INF)
+    for lbo in lbos:
+        _add_edge(res, ("entry", lbo), ("exit", lbo), _INF)
 
 
 def _min_cut_side(res: dict[Any, dict[Any, float]], s: Any, t: Any) -> set[Any] | None:
