@@ -32,3 +32,7 @@ class CaptureError(InputError):
 
 class UsageError(SegcheckError):
     """Options that do not fit together, or an unknown rule id."""
+
+
+class ConfigError(InputError):
+    """A firewall configuration could not be imported at all (located by file and line)."""

@@ -1,0 +1,1 @@
+"""Loaders: topology files and, under `configs/`, firewall configurations that supply permits."""

@@ -1,0 +1,1 @@
+"""Firewall configuration import: vendor parsers → `model.ParsedConfig` → compiled permits."""
