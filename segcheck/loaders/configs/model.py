@@ -216,6 +216,10 @@ class Assumption(StrEnum):
     APPLICATION_AS_ANY_SERVICE = "application-as-any-service"
     # a VIP / NAT object is used: matched on its pre-NAT address only, NAT is not modelled
     NAT_NOT_MODELLED = "nat-not-modelled"
+    # earlier deny rules cut this accept rule into too many pieces: the whole rule is kept
+    DENY_SHADOW_APPROXIMATED = "deny-shadow-approximated"
+    # an interface or zone with no known subnet or route: taken to reach every address
+    INTERFACE_SPACE_UNKNOWN = "interface-space-unknown"
     # a reference to an object the configuration does not define
     UNDEFINED_OBJECT = "undefined-object"
 

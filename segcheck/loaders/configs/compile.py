@@ -1,0 +1,269 @@
+"""Compile one context's ordered rule base into an unordered allow-list, exactly.
+
+A firewall evaluates its rules top-down and the first match wins; segcheck permits are an
+unordered allow-list (spec §2). So each enabled accept rule becomes the cubes (sources ×
+destinations × services) it matches minus every cube an *earlier* deny rule matches; earlier
+accepts need nothing (a flow they take is allowed either way). Cube difference is exact:
+
+    (S, D, P) − (S', D', P') = (S−S', D, P) ∪ (S∩S', D−D', P) ∪ (S∩S', D∩D', P−P')
+
+whose three parts are disjoint. "Behind an interface" is its connected subnets and the static
+routes out of it, by longest prefix (no routing protocol is simulated); an interface or zone
+with no known subnet is taken to reach everything (assumption tagged), so that a missing route
+never hides a path. What cannot be resolved offline widens an allow rule to everything behind
+its interface and narrows a deny rule to nothing, for the same reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ...model import IPRange
+from .model import (
+    Action,
+    AddressSet,
+    Assumption,
+    Context,
+    Match,
+    Rule,
+    ServiceSet,
+)
+
+MAX_CUBES_PER_RULE = 4096  # past this the deny subtraction is dropped (over-approximation, tagged)
+ANY_INTERFACE = "any"
+
+
+@dataclass(frozen=True, slots=True)
+class Cube:
+    """Sources × destinations × services: one product set of flows."""
+
+    sources: AddressSet
+    destinations: AddressSet
+    services: ServiceSet
+
+    def __bool__(self) -> bool:
+        return bool(self.sources) and bool(self.destinations) and bool(self.services)
+
+    def intersection(self, other: Cube) -> Cube:
+        return Cube(
+            self.sources.intersection(other.sources),
+            self.destinations.intersection(other.destinations),
+            self.services.intersection(other.services),
+        )
+
+    def minus(self, other: Cube) -> list[Cube]:
+        """Disjoint cubes covering exactly self − other."""
+        if not self.intersection(other):
+            return [self]
+        s_in = self.sources.intersection(other.sources)
+        d_in = self.destinations.intersection(other.destinations)
+        parts = (
+            Cube(self.sources.difference(other.sources), self.destinations, self.services),
+            Cube(s_in, self.destinations.difference(other.destinations), self.services),
+            Cube(s_in, d_in, self.services.difference(other.services)),
+        )
+        return [p for p in parts if p]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """An accept rule as the flows it really allows, after earlier denies."""
+
+    rule: Rule
+    cubes: tuple[Cube, ...]
+    assumptions: tuple[Assumption, ...]
+
+    @property
+    def shadowed(self) -> bool:
+        """True when earlier deny rules leave this accept rule nothing."""
+        return not self.cubes
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledContext:
+    """The allow-list of one context, with what the compiler skipped and assumed."""
+
+    context: Context
+    permits: tuple[CompiledRule, ...]  # accept rules in order (shadowed ones included, empty)
+    disabled: tuple[Rule, ...]
+    unknown_interfaces: tuple[str, ...]
+
+
+class _Spaces:
+    """The address space behind each interface and zone, by longest-prefix match."""
+
+    def __init__(self, context: Context) -> None:
+        prefixes: list[tuple[IPRange, str]] = []
+        for iface in context.interfaces:
+            prefixes.extend((subnet, iface.name) for subnet in iface.subnets)
+        prefixes.extend((route.destination, route.interface) for route in context.routes)
+        self.by_interface: dict[str, AddressSet] = {}
+        for iface in context.interfaces:
+            own = [p for p, name in prefixes if name == iface.name]
+            self.by_interface[iface.name] = _longest_prefix_share(own, prefixes, iface.name)
+        for route in context.routes:  # a route out of an interface the config never defined
+            if route.interface not in self.by_interface:
+                own = [p for p, name in prefixes if name == route.interface]
+                self.by_interface[route.interface] = _longest_prefix_share(
+                    own, prefixes, route.interface
+                )
+        self.zone_members: dict[str, list[str]] = {}
+        for iface in context.interfaces:
+            if iface.zone:
+                self.zone_members.setdefault(iface.zone, []).append(iface.name)
+        self.unknown: set[str] = set()
+
+    def space(self, names: Sequence[str]) -> tuple[AddressSet, bool]:
+        """Everything behind the named interfaces/zones (everything when none or `any`), and
+        whether that is an assumption (an unknown name, or an interface with no subnet)."""
+        if not names or any(n.lower() == ANY_INTERFACE for n in names):
+            return AddressSet.everything(), False
+        total = AddressSet()
+        for name in names:
+            members = self.zone_members.get(name, [name] if name in self.by_interface else [])
+            if not members:
+                self.unknown.add(name)
+                return AddressSet.everything(), True
+            for member in members:
+                behind = self.by_interface.get(member, AddressSet())
+                if not behind:  # unnumbered, DHCP, or no route: do not let it hide a path
+                    return AddressSet.everything(), True
+                total = total.union(behind)
+        return total, False
+
+
+def _longest_prefix_share(
+    own: list[IPRange], prefixes: list[tuple[IPRange, str]], name: str
+) -> AddressSet:
+    """Addresses of `own` prefixes not taken by a more specific prefix of another interface."""
+    share = AddressSet()
+    for prefix in own:
+        region = AddressSet((prefix,))
+        more_specific = [
+            other
+            for other, owner in prefixes
+            if owner != name
+            and other.version == prefix.version
+            and prefix.first <= other.first
+            and other.last <= prefix.last
+            and other.size < prefix.size
+        ]
+        if more_specific:
+            region = region.difference(AddressSet.of(more_specific))
+        share = share.union(region)
+    return share
+
+
+def _side(match: Match, space: AddressSet, action: Action) -> tuple[AddressSet, bool]:
+    """The addresses one side of a rule matches, and whether an assumption was taken."""
+    if match.any:
+        base, assumed = space, False
+    elif match.unresolved and action is Action.ACCEPT:
+        base, assumed = space, True  # widen: the unknown part may be anything behind it
+    else:
+        base, assumed = match.addresses.intersection(space), bool(match.unresolved)
+    if match.negate:
+        if match.unresolved and not match.any:
+            # the complement of an unknown set: anything (allow) or nothing (deny)
+            return (space if action is Action.ACCEPT else AddressSet()), True
+        return space.difference(base), assumed
+    return base, assumed
+
+
+def _services(rule: Rule) -> tuple[ServiceSet, bool]:
+    if rule.service_unresolved:
+        if rule.action is Action.ACCEPT:
+            return ServiceSet.everything(), True
+        return rule.services, True
+    return rule.services, False
+
+
+def rule_cube(rule: Rule, spaces: _Spaces) -> tuple[Cube, tuple[Assumption, ...]]:
+    """The flows one rule matches on its own, and the assumptions that took."""
+    src_space, src_unknown = spaces.space(rule.from_zones)
+    dst_space, dst_unknown = spaces.space(rule.to_zones)
+    sources, src_assumed = _side(rule.source, src_space, rule.action)
+    destinations, dst_assumed = _side(rule.destination, dst_space, rule.action)
+    services, svc_assumed = _services(rule)
+    assumptions = list(rule.assumptions)
+    if src_unknown or dst_unknown:
+        assumptions.append(Assumption.INTERFACE_SPACE_UNKNOWN)
+    if src_assumed or dst_assumed or svc_assumed:
+        assumptions.append(
+            Assumption.UNRESOLVED_ALLOW_WIDENED
+            if rule.action is Action.ACCEPT
+            else Assumption.UNRESOLVED_DENY_IGNORED
+        )
+    return Cube(sources, destinations, services), tuple(dict.fromkeys(assumptions))
+
+
+def _subtract(cube: Cube, denies: Iterable[Cube]) -> list[Cube] | None:
+    """cube − ⋃ denies as disjoint cubes; None when the result would exceed the cap."""
+    pieces = [cube]
+    for deny in denies:
+        nxt: list[Cube] = []
+        for piece in pieces:
+            nxt.extend(piece.minus(deny))
+        pieces = nxt
+        if not pieces:
+            break
+        if len(pieces) > MAX_CUBES_PER_RULE:
+            return None
+    return pieces
+
+
+def compile_context(context: Context) -> CompiledContext:
+    """The context's effective allow-list, rule by rule, in rule order."""
+    spaces = _Spaces(context)
+    denies: list[Cube] = []
+    compiled: list[CompiledRule] = []
+    disabled: list[Rule] = []
+    for rule in context.rules:
+        if not rule.enabled:
+            disabled.append(rule)
+            continue
+        cube, assumptions = rule_cube(rule, spaces)
+        if rule.action is Action.DENY:
+            if cube:
+                denies.append(cube)
+            continue
+        if not cube:
+            compiled.append(CompiledRule(rule, (), assumptions))
+            continue
+        overlapping = [d for d in denies if cube.intersection(d)]
+        pieces = _subtract(cube, overlapping)
+        if pieces is None:  # too fragmented: keep the whole rule (never hides a path)
+            pieces = [cube]
+            assumptions = (*assumptions, Assumption.DENY_SHADOW_APPROXIMATED)
+        compiled.append(CompiledRule(rule, tuple(pieces), assumptions))
+    compiled.extend(_intrazone_defaults(context, spaces, denies))
+    unknown = tuple(sorted(spaces.unknown))
+    return CompiledContext(context, tuple(compiled), tuple(disabled), unknown)
+
+
+def _intrazone_defaults(
+    context: Context, spaces: _Spaces, denies: list[Cube]
+) -> Iterable[CompiledRule]:
+    """FortiOS `intrazone allow`, PAN-OS's default intrazone allow: after every rule."""
+    for zone in context.intrazone_allow:
+        # even a one-interface zone counts: its routes may reach several segcheck zones, and
+        # traffic between them hairpins through the firewall
+        space, _ = spaces.space([zone])
+        rule = Rule(
+            id=f"{context.name}/intrazone:{zone}",
+            action=Action.ACCEPT,
+            source=Match(space),
+            destination=Match(space),
+            services=ServiceSet.everything(),
+            origin=next(
+                (i.origin for i in context.interfaces if zone in (i.zone, i.name)),
+                context.rules[0].origin if context.rules else context.interfaces[0].origin,
+            ),
+            from_zones=(zone,),
+            to_zones=(zone,),
+            name=f"default intrazone allow ({zone})",
+        )
+        cube = Cube(space, space, ServiceSet.everything())
+        pieces = _subtract(cube, [d for d in denies if cube.intersection(d)]) or [cube]
+        yield CompiledRule(rule, tuple(pieces), ())
