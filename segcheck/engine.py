@@ -62,7 +62,7 @@ def check(
         generated_at or now_iso(),
         "check",
         topo,
-        (topo.source,),
+        topo.inputs,
         sorted_findings(findings),
         sorted_findings(excepted),
         today=policy.today.isoformat(),
@@ -107,7 +107,7 @@ def _scan(
     findings: list[Finding] = []
     excepted: list[Finding] = []
     rows: list[JudgedFlow] = []
-    inputs: list[InputFile] = [topo.source]
+    inputs: list[InputFile] = list(topo.inputs)
     summaries: list[CaptureSummary] = []
     for result in results:
         info = result.info

@@ -17,11 +17,23 @@ from typing import Any
 from . import yamldoc
 from .addressing import AddressError, AddressMap, Scope, classify_unzoned, parse_cidr, parse_ip
 from .errors import TopologyError
+from .loaders.configs import FORMATS as CONFIG_FORMATS
+from .loaders.configs import read_config
+from .loaders.configs.compile import compile_context
+from .loaders.configs.model import ImportStatus
+from .loaders.configs.permits import (
+    NodeImport,
+    ServiceNamer,
+    permits_of,
+    register_services,
+    summary,
+)
 from .model import (
     ANY_SERVICE,
     IP,
     PUBLIC_INTERNET_ZONE,
     Channel,
+    ImportSummary,
     InputFile,
     IPRange,
     Link,
@@ -46,6 +58,7 @@ TOP_KEYS = ("segcheck", "name", "profile", "zones", "services", "nodes", "links"
 ZONE_KEYS = ("tier", "subnets", "label")
 SERVICE_KEYS = ("tcp", "udp", "icmp")
 PERMIT_KEYS = ("id", "from", "to", "service")
+CONFIG_KEYS = ("file", "format", "vdom", "vsys", "context")
 CHANNEL_KEYS = ("id", "from", "to", "service", "reason", "approved_by", "ticket", "expires")
 CHANNEL_REQUIRED = ("id", "from", "to", "service", "reason")
 _NODE_COMMON = ("role", "ip", "label")
@@ -53,9 +66,9 @@ _GATEWAY = ("accepts", "delivers")
 ROLE_KEYS: Mapping[Role, tuple[str, ...]] = {
     Role.TERMINAL: ("usb_block", "mfa", "edr"),
     Role.SERVER: (),
-    Role.ROUTER: ("permit",),
-    Role.L3_SWITCH: ("permit",),
-    Role.FIREWALL: ("permit",),
+    Role.ROUTER: ("permit", "config"),
+    Role.L3_SWITCH: ("permit", "config"),
+    Role.FIREWALL: ("permit", "config"),
     Role.LBO_GATEWAY: ("allow_destinations",),
     Role.SCREEN_TRANSFER: ("accepts", "clipboard", "drive_redirect", "printer_redirect"),
     Role.MAIL_SANITIZER: ("accepts", "delivers", "html_to_text", "attachments"),
@@ -126,6 +139,7 @@ class _Builder:
         self.zones: dict[str, Zone] = {}
         self.nodes: dict[str, Node] = {}
         self.permit_ids: set[str] = set()
+        self.imports: tuple[ImportSummary, ...] = ()
 
     def fail(self, where: tuple[str | int, ...], message: str) -> TopologyError:
         return self.doc.error(where, message)
@@ -227,7 +241,15 @@ class _Builder:
         links = self.read_links(data.get("links") or [])
         channels = self.read_channels(data.get("channels") or [])
         return Topology(
-            self.source, name, profile, self.zones, self.services, self.nodes, links, channels
+            self.source,
+            name,
+            profile,
+            self.zones,
+            self.services,
+            self.nodes,
+            links,
+            channels,
+            self.imports,
         )
 
     def profile(self, value: Any) -> Profile:
@@ -365,6 +387,7 @@ class _Builder:
         address_map = AddressMap(self.zones.values())
         owners: dict[IP, str] = {}
         pending_permits: list[tuple[str, list[Any], tuple[str | int, ...]]] = []
+        pending_imports: list[NodeImport] = []
         for name, spec in nodes.items():
             where: tuple[str | int, ...] = ("nodes", name)
             self.text(name, where, "node name")
@@ -383,6 +406,12 @@ class _Builder:
                     (*where, "role"), f"{what}: unknown role {role_text!r} (allowed: {allowed})"
                 ) from None
             self.check_keys(spec, _NODE_COMMON + ROLE_KEYS[role], where, f"{what} ({role.value})")
+            imported = None
+            if "config" in spec:
+                imported = self.read_config(name, spec["config"], (*where, "config"))
+                pending_imports.append(imported)
+            if "ip" not in spec and imported is not None:
+                spec = {**spec, "ip": self.config_addresses(imported, address_map, owners)}
             if "ip" not in spec:
                 raise self.fail(where, f"{what}: missing required key 'ip'")
             raw_ip = spec["ip"]
@@ -474,6 +503,90 @@ class _Builder:
         for name, raw_permits, where in pending_permits:
             permits = tuple(self.permit(name, p, (*where, i)) for i, p in enumerate(raw_permits))
             self.nodes[name] = replace(self.nodes[name], permits=permits)
+        if pending_imports:
+            self.add_imported_permits(pending_imports)
+
+    def read_config(self, node: str, value: Any, where: tuple[str | int, ...]) -> NodeImport:
+        """Parse and compile the configuration a node names (spec §2 `config:`)."""
+        what = f"node {node!r} config"
+        spec = self.mapping(value, where, what)
+        self.check_keys(spec, CONFIG_KEYS, where, what)
+        for key in ("file", "format"):
+            if key not in spec:
+                raise self.fail(where, f"{what}: missing required key {key!r}")
+        file = self.string(spec["file"], (*where, "file"), f"{what} file")
+        fmt = self.string(spec["format"], (*where, "format"), f"{what} format")
+        if fmt not in CONFIG_FORMATS:
+            raise self.fail(
+                (*where, "format"),
+                f"{what}: unknown format {fmt!r} (allowed: {', '.join(CONFIG_FORMATS)})",
+            )
+        chosen = [k for k in ("vdom", "vsys", "context") if k in spec]
+        if len(chosen) > 1:
+            raise self.fail(where, f"{what}: give one of vdom, vsys, context")
+        context = (
+            self.string(spec[chosen[0]], (*where, chosen[0]), f"{what} {chosen[0]}")
+            if chosen
+            else ("vsys1" if fmt == "panos" else None)
+        )
+        base = Path(self.source.path).parent
+        shown = str(base / file) if not Path(file).is_absolute() else file
+        config = read_config(Path(shown), fmt, display_name=shown)
+        if config.status is ImportStatus.FAILED:
+            raise self.fail((*where, "file"), f"{what}: {shown}: nothing could be imported")
+        ctx = config.context(context)
+        if ctx is None:
+            names = ", ".join(c.name for c in config.contexts)
+            wanted = (
+                f"{chosen[0] if chosen else 'context'} {context!r}" if context else "which context"
+            )
+            raise self.fail(
+                where, f"{what}: {shown} holds contexts {names}; say {wanted} (vdom/vsys/context)"
+            )
+        return NodeImport(node, config, compile_context(ctx), shown)
+
+    def config_addresses(
+        self, item: NodeImport, address_map: AddressMap, owners: Mapping[IP, str]
+    ) -> list[str]:
+        """A node's addresses from its configuration's interfaces (those in the plan's zones)."""
+        found: list[str] = []
+        for iface in item.compiled.context.interfaces:
+            for rng in iface.addresses:
+                ip = IP(rng.version, rng.first)
+                if ip in owners or str(ip) in found:
+                    continue
+                if address_map.zone_of(ip) is None and classify_unzoned(ip) is not Scope.PUBLIC:
+                    continue  # a management or transfer address outside the plan
+                found.append(str(ip))
+        return found
+
+    def add_imported_permits(self, imports: list[NodeImport]) -> None:
+        """Name device services jointly (exact atoms), then add each node's permits."""
+        namer = ServiceNamer(self.services)
+        for item in imports:
+            register_services(namer, item)
+        namer.finalize()
+        for name, service in namer.new_services.items():
+            self.services.setdefault(name, service)
+        summaries = []
+        for item in imports:
+            imported = permits_of(namer, item)
+            for permit in imported:
+                # device ids repeat across devices (two FortiGates both have root/1): only a
+                # clash with a hand-written permit is ambiguous
+                if permit.id in self.permit_ids:
+                    raise TopologyError(
+                        permit.file or self.source.path,
+                        f"permit id {permit.id!r} of node {item.node!r} is already used "
+                        "by a hand-written permit",
+                        permit.line,
+                    )
+            node = self.nodes[item.node]
+            self.nodes[item.node] = replace(node, permits=(*(node.permits or ()), *imported))
+            summaries.append(
+                summary(item, InputFile(item.shown_path, "config", item.config.sha256))
+            )
+        self.imports = tuple(summaries)
 
     def selector(
         self,

@@ -254,6 +254,13 @@ class Permit:
     destination: Selector
     services: tuple[str, ...]
     line: int | None = None
+    # Imported from a firewall configuration: the file the line refers to (as given, relative to
+    # the working directory), an XPath where the format has one, the device's rule name, and
+    # the assumptions the import took (unresolvable objects, NAT, App-ID; see loaders/configs).
+    file: str | None = None
+    xpath: str | None = None
+    name: str | None = None
+    assumptions: tuple[str, ...] = ()
 
     @property
     def any_service(self) -> bool:
@@ -342,6 +349,25 @@ class InputFile:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportSummary:
+    """What importing one firewall configuration for one node gave (the import status report)."""
+
+    node: str
+    input: InputFile
+    format: str
+    context: str
+    status: str  # passed, partly-recognised, failed
+    permits: int  # accept rules that still allow something
+    disabled: tuple[str, ...] = ()  # rule ids skipped because disabled
+    shadowed: tuple[str, ...] = ()  # accept rules fully covered by earlier denies
+    unrecognised: tuple[str, ...] = ()  # "file:line: text" of what the parser did not take
+    undefined: tuple[str, ...] = ()
+    unused: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # NAT/VIP, unknown interfaces, other parser warnings
+    assumptions: Mapping[str, int] = field(default_factory=dict)  # assumption -> rule count
+
+
+@dataclass(frozen=True, slots=True)
 class Topology:
     """A loaded, validated topology. Mappings are keyed by name and must not be mutated."""
 
@@ -353,6 +379,15 @@ class Topology:
     nodes: Mapping[str, Node]
     links: tuple[Link, ...]
     channels: tuple[Channel, ...]
+    imports: tuple[ImportSummary, ...] = ()  # firewall configurations read for permits
+
+    @property
+    def inputs(self) -> tuple[InputFile, ...]:
+        """The topology and every configuration it imports, each once, in reading order."""
+        seen: dict[str, InputFile] = {self.source.path: self.source}
+        for item in self.imports:
+            seen.setdefault(item.input.path, item.input)
+        return tuple(seen.values())
 
     def zone_tier(self, zone_name: str) -> Tier:
         """The tier of a zone, the built-in public Internet included."""

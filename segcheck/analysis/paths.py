@@ -279,7 +279,10 @@ def analyse_paths(topology: Topology, policy: Policy, addresses: AddressMap) -> 
     if not groups:
         return PathResult((), ())
     cut_graph = CutGraph(analysis.network)
-    permit_lines = {p.id: p.line for p in analysis.network.permits}
+    # where each permit is written: the topology, or an imported configuration's file
+    permit_lines: dict[str, tuple[str, int | None]] = {}
+    for p in analysis.network.permits:
+        permit_lines.setdefault(p.id, (p.file or topology.source.path, p.line))
     findings: list[Finding] = []
     excepted: list[Finding] = []
     for key in sorted(groups):
@@ -294,7 +297,7 @@ def analyse_paths(topology: Topology, policy: Policy, addresses: AddressMap) -> 
         remediation = None
         if not is_excepted:
             remediation = _remediation(analysis, cut_graph, facts)
-        line = _line(analysis, first, permit_lines)
+        location = _location(analysis, first, permit_lines, topology.source.path)
         en, ja = _messages(
             rule,
             first.src.example,
@@ -312,7 +315,7 @@ def analyse_paths(topology: Topology, policy: Policy, addresses: AddressMap) -> 
             rule,
             en,
             ja,
-            Location(topology.source.path, line),
+            location,
             src_zone=src_zone,
             dst_zone=dst_zone,
             src_tier=first.src.tier.value,
@@ -331,7 +334,12 @@ def analyse_paths(topology: Topology, policy: Policy, addresses: AddressMap) -> 
     return PathResult(tuple(findings), tuple(excepted))
 
 
-def _line(analysis: PathAnalysis, fact: Fact, permit_lines: dict[str, int | None]) -> int | None:
+def _location(
+    analysis: PathAnalysis,
+    fact: Fact,
+    permit_lines: dict[str, tuple[str, int | None]],
+    topology_path: str,
+) -> Location:
     """Where a finding points: the forwarder or permit that opens it.
 
     - through an lbo-gateway: the gateway's line;
@@ -342,7 +350,7 @@ def _line(analysis: PathAnalysis, fact: Fact, permit_lines: dict[str, int | None
     network = analysis.network
     for _, fwd in fact.chain:
         if fwd is not None and fwd.node.role is Role.LBO_GATEWAY:
-            return fwd.node.line
+            return Location(topology_path, fwd.node.line)
     if fact.bridged:
         bridges = [network.forwarder_by_name[n] for n in fact.opening]
         for fwd in bridges:
@@ -352,12 +360,12 @@ def _line(analysis: PathAnalysis, fact: Fact, permit_lines: dict[str, int | None
                 if seg.zone is not None
             }
             if len(tiers) > 1:
-                return fwd.node.line
-        return bridges[0].node.line if bridges else None
+                return Location(topology_path, fwd.node.line)
+        return Location(topology_path, bridges[0].node.line if bridges else None)
     for item in fact.opening:
         if item in permit_lines:
-            return permit_lines[item]
-    return None
+            return Location(*permit_lines[item])
+    return Location(topology_path)
 
 
 def _remediation(analysis: PathAnalysis, cut_graph: CutGraph, facts: list[Fact]) -> Remediation:
