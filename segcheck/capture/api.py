@@ -56,7 +56,9 @@ def _open_reader(src: ByteSource, path: str) -> PcapReader | PcapngReader | None
     if head[:4] in PCAP_MAGICS:
         h = parse_pcap_header(head)
         if h is None:
-            raise CaptureError(path, f"pcap file header cut short ({len(head)} of 24 bytes)")
+            raise CaptureError(
+                path, f"pcap file header cut short at byte offset {len(head)} (24 bytes needed)"
+            )
         return PcapReader(src, h)
     if head[:4] == PCAPNG_MAGIC:
         return PcapngReader(src)
@@ -64,7 +66,8 @@ def _open_reader(src: ByteSource, path: str) -> PcapReader | PcapngReader | None
         return None
     if not head:
         if src.damage:
-            raise CaptureError(path, f"nothing could be read: {src.damage}")
+            where = StoppedAt(0, 1, src.damage).where(compressed=True)
+            raise CaptureError(path, f"nothing could be read: stopped at {where}: {src.damage}")
         return PcapReader(src, PcapHeader("<", False, 0, 1))  # 0 bytes: an empty capture
     raise CaptureError(path, f"not a pcap, pcapng or Zeek conn.log (starts with {head[:4]!r})")
 
@@ -148,7 +151,11 @@ def _finish(path: str, part: Part, sha: str) -> CaptureResult:
     else:
         flows = part.table.flows(path)
     if st.records == 0 and st.stopped_at is not None:
-        raise CaptureError(path, f"no packet could be read: {st.stopped_at.reason}")
+        stop = st.stopped_at
+        raise CaptureError(
+            path,
+            f"no packet could be read: stopped at {stop.where(part.compressed)}: {stop.reason}",
+        )
     info = CaptureInfo(
         path=path,
         kind=part.kind,

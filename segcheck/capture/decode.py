@@ -376,7 +376,9 @@ class Decoder:
     def _refusal(self, d: bytes, o: int, c: Ctx) -> None:
         """A destination-unreachable: mark the flow of the quoted packet as refused."""
         sub = Decoder()
-        inner = Ctx(c.frame, c.ts, 0, c.vo, c.vi, MAX_DEPTH - 1)
+        # One more layer at most, counted from the packet's depth: a quote inside a quote
+        # ends there instead of recursing once per nested unreachable.
+        inner = Ctx(c.frame, c.ts, 0, c.vo, c.vi, max(c.depth, MAX_DEPTH - 1))
         try:
             sub._ip(d, o, inner)
         except IndexError:

@@ -38,6 +38,11 @@ class StoppedAt:
     frame: int  # 1-based number the first unread frame would have had
     reason: str
 
+    def where(self, compressed: bool = False) -> str:
+        """`frame N, byte offset X` (of the decompressed stream for gzip input)."""
+        stream = " of the decompressed stream" if compressed else ""
+        return f"frame {self.frame}, byte offset {self.byte_offset}{stream}"
+
 
 @dataclass(frozen=True, slots=True)
 class CaptureInfo:

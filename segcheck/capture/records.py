@@ -267,6 +267,25 @@ def _ticks_to_ns(ticks: np.ndarray, tsresol: int) -> np.ndarray:
     return ticks // 10 ** (tsresol - 9)
 
 
+_NS_MIN, _NS_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+
+
+def _shift_ns(ts: np.ndarray, seconds: int) -> np.ndarray:
+    """``ts`` plus an if_tsoffset, pinned to the int64 nanosecond range (years 1677-2262).
+
+    The option is a signed 64-bit count of seconds, so it can lie far beyond what a
+    nanosecond timestamp holds; such a time is shown at the limit rather than wrapped.
+    """
+    off = seconds * 1_000_000_000
+    if off == 0:
+        return ts
+    if not _NS_MIN <= off <= _NS_MAX:
+        return np.full_like(ts, _NS_MAX if off > 0 else _NS_MIN)
+    if off > 0:
+        return np.where(ts > _NS_MAX - off, _NS_MAX, ts + off)
+    return np.where(ts < _NS_MIN - off, _NS_MIN, ts + off)
+
+
 def _valid_tsresol(tsresol: int) -> bool:
     """A resolution whose tick arithmetic fits int64; a damaged one keeps the default (µs)."""
     return tsresol & 0x7F <= 62 if tsresol & 0x80 else tsresol <= 27
@@ -443,5 +462,5 @@ class PcapngReader:
             iface = self.ifaces[base + i]
             sel = ifc == i
             linktype[sel] = iface.linktype
-            ts[sel] = _ticks_to_ns(ticks[sel], iface.tsresol) + iface.tsoffset * 1_000_000_000
+            ts[sel] = _shift_ns(_ticks_to_ns(ticks[sel], iface.tsresol), iface.tsoffset)
         return Batch(buf, data, cap, olen, ts, linktype, frame)

@@ -21,6 +21,7 @@ _ZLIB_ERRORS: tuple[type[Exception], ...] = (zlib.error, _zlib_impl.error, OSErr
 GZIP_MAGIC = b"\x1f\x8b"
 _RAW_PIECE = 4 << 20
 _OUT_PIECE = 8 << 20  # bound on one decompress() output, so a gzip bomb cannot exhaust memory
+_SALVAGE_PIECE = 64 << 10
 
 
 def file_sha256(path: str | Path) -> str:
@@ -59,6 +60,7 @@ class ByteSource:
     def _inflate(self) -> None:
         d: Any = _zlib_impl.decompressobj(31)
         pending = b""
+        member_start = member_out = 0  # where the current member starts; bytes it delivered
         try:
             while not self._stop:
                 if d.eof:
@@ -76,6 +78,7 @@ class ByteSource:
                         break
                     d = _zlib_impl.decompressobj(31)
                     pending = rest
+                    member_start, member_out = self._f.tell() - len(rest), 0
                 if not pending:
                     pending = d.unconsumed_tail or self._f.read(_RAW_PIECE)
                     if not pending:
@@ -85,10 +88,53 @@ class ByteSource:
                 pending = d.unconsumed_tail
                 if out:
                     self._q.put(out)
-        except _ZLIB_ERRORS as exc:
-            self.damage = f"corrupt compressed data ({exc})"
+                    member_out += len(out)
+        except _ZLIB_ERRORS:
+            # A failing decompress() call drops everything it inflated: inflate the member
+            # again in small steps to deliver every byte before the damage, as zcat does.
+            self.damage = self._salvage(member_start, member_out)
         finally:
             self._q.put(None)
+
+    def _salvage(self, start: int, sent: int) -> str:
+        """Re-inflate the damaged member from raw offset ``start``; deliver the bytes after
+        the ``sent`` already delivered, up to the damage. Returns the damage description."""
+        d: Any = zlib.decompressobj(31)
+        produced = 0  # bytes d has inflated so far
+
+        def give(out: bytes) -> None:
+            nonlocal produced, sent
+            end = produced + len(out)
+            if end > sent:
+                self._q.put(out[max(0, sent - produced) :])
+                sent = end
+            produced = end
+
+        try:
+            self._f.seek(start)
+            consumed = start
+            while not self._stop and not d.eof:
+                piece = self._f.read(_SALVAGE_PIECE)
+                if not piece:
+                    return "compressed stream ends early"
+                saved, saved_produced = d.copy(), produced
+                try:
+                    data = piece
+                    while data and not d.eof:
+                        give(d.decompress(data, _OUT_PIECE))
+                        data = d.unconsumed_tail
+                    consumed += len(piece)
+                    continue
+                except zlib.error:
+                    d, produced = saved, saved_produced
+                for i in range(len(piece)):  # one byte at a time: lose nothing before the damage
+                    try:
+                        give(d.decompress(piece[i : i + 1]))
+                    except zlib.error as exc:
+                        return f"corrupt compressed data at compressed byte {consumed + i} ({exc})"
+            return "corrupt compressed data"
+        except (zlib.error, OSError) as exc:
+            return f"corrupt compressed data ({exc})"
 
     def read(self, n: int) -> bytes:
         """Up to ``n`` bytes; fewer only at the end of the stream; b"" at the end."""
