@@ -90,6 +90,7 @@ BOOL_SETTINGS = (
 ATTACHMENT_POLICIES = ("delete", "image", "cdr", "quarantine")
 RESERVED_ZONE = PUBLIC_INTERNET_ZONE.name
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PORT_RANGE = re.compile(r"[0-9]{1,5}-[0-9]{1,5}")
 # Characters XML 1.0 cannot carry (SVG, SARIF viewers, JUnit): refused in names and texts.
 NOT_XML_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -283,15 +284,11 @@ class _Builder:
             for proto in ("tcp", "udp"):
                 raw = spec.get(proto, [])
                 items = raw if isinstance(raw, list) else [raw]
+                found: set[int] = set()
                 for i, port in enumerate(items):
-                    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-                        spot = (*where, proto, i) if isinstance(raw, list) else (*where, proto)
-                        raise self.fail(
-                            spot,
-                            f"service {name!r}: {proto} port {port!r} is not "
-                            "a number from 1 to 65535",
-                        )
-                ports[proto] = frozenset(items)
+                    spot = (*where, proto, i) if isinstance(raw, list) else (*where, proto)
+                    found.update(self.port_range(port, spot, f"service {name!r}: {proto} port"))
+                ports[proto] = frozenset(found)
             icmp = spec.get("icmp", False)
             if not isinstance(icmp, bool):
                 raise self.fail((*where, "icmp"), f"service {name!r}: icmp must be true or false")
@@ -299,6 +296,18 @@ class _Builder:
                 raise self.fail(where, f"service {name!r}: names no tcp or udp port and no icmp")
             line = self.doc.record_line(where)
             self.services[name] = Service(name, ports["tcp"], ports["udp"], icmp, line)
+
+    def port_range(self, value: Any, where: tuple[str | int, ...], what: str) -> range:
+        """A port (443) or an inclusive range written as text ("8000-8079")."""
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536:
+            return range(value, value + 1)
+        if isinstance(value, str) and PORT_RANGE.fullmatch(value):
+            lo, hi = (int(x) for x in value.split("-"))
+            if 0 < lo <= hi < 65536:
+                return range(lo, hi + 1)
+        raise self.fail(
+            where, f"{what} {value!r} is not a number from 1 to 65535 or a range like 8000-8079"
+        )
 
     def read_zones(self, value: Any) -> None:
         if value is None:
@@ -611,7 +620,13 @@ class _Builder:
             return Selector(SelectorKind.ZONE, text, self.zones[text].subnets)
         if any(ch.isdigit() for ch in text) and ("." in text or ":" in text):
             try:
-                rng = parse_cidr(text)
+                if "-" in text:  # an address range, as imported configurations write them
+                    first, last = (parse_ip(t.strip()) for t in text.split("-", 1))
+                    if first.version != last.version or first.value > last.value:
+                        raise AddressError(f"malformed address range {text!r}")
+                    rng = IPRange(first.version, first.value, last.value)
+                else:
+                    rng = parse_cidr(text)
             except AddressError as exc:
                 raise self.fail(where, f"{what}: {exc}") from None
             return Selector(SelectorKind.CIDR, str(rng), (rng,))
@@ -621,6 +636,20 @@ class _Builder:
                 f"{what}: unknown zone or node {text!r} (expected a zone, a node, a CIDR or 'any')",
             )
         raise self.fail(where, f"{what}: unknown node {text!r} (expected a node or an address)")
+
+    def selectors(self, value: Any, where: tuple[str | int, ...], what: str) -> Selector:
+        """A permit endpoint: one selector, or a list of them (their union)."""
+        if not isinstance(value, list):
+            return self.selector(value, where, what)
+        if not value:
+            raise self.fail(where, f"{what}: an empty list selects nothing")
+        parts = [self.selector(v, (*where, i), what) for i, v in enumerate(value)]
+        if len(parts) == 1:
+            return parts[0]
+        if any(p.kind is SelectorKind.ANY for p in parts):
+            return Selector(SelectorKind.ANY, "any")
+        ranges = tuple(sorted({r for p in parts for r in p.ranges}))
+        return Selector(SelectorKind.CIDR, ", ".join(p.name for p in parts), ranges)
 
     def permit(self, owner: str, value: Any, where: tuple[str | int, ...]) -> Permit:
         what = f"node {owner!r} permit"
@@ -633,8 +662,8 @@ class _Builder:
         if pid in self.permit_ids:
             raise self.fail((*where, "id"), f"{what}: duplicate permit id")
         self.permit_ids.add(pid)
-        source = self.selector(spec.get("from", "any"), (*where, "from"), f"{what} from")
-        destination = self.selector(spec.get("to", "any"), (*where, "to"), f"{what} to")
+        source = self.selectors(spec.get("from", "any"), (*where, "from"), f"{what} from")
+        destination = self.selectors(spec.get("to", "any"), (*where, "to"), f"{what} to")
         services = self.service_names(spec.get("service", ANY_SERVICE), (*where, "service"), what)
         return Permit(pid, owner, source, destination, services, self.doc.record_line(where))
 
