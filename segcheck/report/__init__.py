@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable
 
 from ..errors import UsageError
-from ..findings import Report
+from ..findings import Finding, Report
 
 Formatter = Callable[[Report, str], str]
 
@@ -26,6 +26,21 @@ FORMATTERS: dict[str, str] = {
 
 CHECK_FORMATS = ("text", "json", "sarif", "junit", "html", "md")
 SCAN_FORMATS = ("text", "json", "sarif", "csv", "html")
+
+
+def endpoints(finding: Finding, arrow: str = " -> ") -> str | None:
+    """A finding's ends as `src -> dst`, or None when there is nothing more to say.
+
+    A finding about one node's own settings has no destination: its one end is the node, which
+    formatters show on its own line, so nothing is returned (never `node -> None`). A finding
+    that names a single other end shows that end alone (a lone destination after the arrow).
+    """
+    src, dst = finding.src, finding.dst
+    if src is not None and dst is not None:
+        return f"{src}{arrow}{dst}"
+    if src is not None:
+        return None if src == finding.node else src
+    return None if dst is None else f"{arrow.strip()} {dst}"
 
 
 def get_formatter(name: str) -> Formatter:

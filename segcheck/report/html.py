@@ -18,7 +18,7 @@ from ..findings import Finding, JudgedFlow, Report, by_rule
 from ..model import TIER_NAMES_JA, Tier
 from ..policy import TIER_ORDER, CellKind, cell
 from ..rules import RULES, RULES_BY_ID, RULES_VERSION
-from . import diagram
+from . import diagram, endpoints
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -183,6 +183,14 @@ LABELS: dict[str, dict[str, str]] = {
 _BAD_VERDICTS = frozenset({"violation", "suspect"})
 
 
+# No script, no fetch, no form, no <base>: only the page's own inline CSS (the <style> block
+# and Graphviz's style attributes in the inline SVG). A name that slipped past escaping could
+# not run or load anything. frame-ancestors is not honoured in a meta tag, so it is left out.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+)
+
+
 def _env() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("segcheck.report", "templates"),
@@ -343,6 +351,7 @@ def context(report: Report, lang: str, svg: str | None, diagram_note: str | None
         "report": report,
         "topology": report.topology,
         "rules_version": RULES_VERSION,
+        "csp": Markup(CONTENT_SECURITY_POLICY),  # a constant: its quotes need no escaping
         "summary": report.summary(),
         "tiers": TIER_ORDER,
         "matrix": _policy_matrix(report, t),
@@ -353,6 +362,7 @@ def context(report: Report, lang: str, svg: str | None, diagram_note: str | None
         "channels": _channels(report),
         "rules": RULES,
         "where": _where,
+        "endpoints": lambda f: endpoints(f, " → "),
         "tier_label": lambda tier: tier_label(tier, lang),
         "rule_name": lambda rule: rule.name(lang),
         "text": lambda f: f.text(lang),

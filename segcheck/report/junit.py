@@ -17,6 +17,7 @@ from ..findings import Finding, Report
 from ..model import PUBLIC_INTERNET_ZONE, Topology
 from ..policy import CellKind, cell
 from ..rules import RULES
+from . import endpoints
 
 # Characters XML 1.0 cannot carry at all, even escaped; input names must not break the file.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -75,9 +76,10 @@ def _witness(finding: Finding, lang: str) -> str:
     if loc.frame is not None:
         where += f"#{loc.frame}"
     lines = [f"{where}: [{finding.severity.value}] {finding.text(lang)}"]
-    if finding.src is not None or finding.dst is not None:
+    ends = endpoints(finding)
+    if ends is not None:
         service = f" ({finding.service})" if finding.service else ""
-        lines.append(f"  {finding.src} -> {finding.dst}{service}, pairs: {finding.count}")
+        lines.append(f"  {ends}{service}, pairs: {finding.count}")
     if finding.path:
         lines.append(f"  path: {' > '.join(finding.path)}")
     if finding.permits:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..findings import Finding, Report, by_rule
 from ..rules import RULES_BY_ID
+from . import endpoints
 
 _LABELS = {
     "en": {
@@ -68,11 +69,12 @@ def _zone(zone: str | None, tier: str | None) -> str:
 
 def _finding_lines(f: Finding, lang: str, t: dict[str, str]) -> list[str]:
     lines = [f"  {_where(f)}: [{f.severity.value}] {f.text(lang)}"]
-    if f.src_zone or f.dst_zone:
+    ends = endpoints(f)
+    if (f.src_zone or f.dst_zone) and ends is not None:
         pair = f"{_zone(f.src_zone, f.src_tier)} -> {_zone(f.dst_zone, f.dst_tier)}"
         count = f"  [{f.count} {t['pairs']}]" if f.count > 1 else ""
         svc = f"  {f.service}" if f.service else ""
-        lines.append(f"      {pair}: {f.src} -> {f.dst}{svc}{count}")
+        lines.append(f"      {pair}: {ends}{svc}{count}")
     if f.path:
         lines.append(f"      {t['path']}: {' > '.join(f.path)}")
     if f.permits:

@@ -134,6 +134,7 @@ def topology_findings(topo: Topology) -> tuple[list[Finding], list[Finding]]:
         None,
         "mynumber",
         None,
+        "mn-term-02",  # src: the engine names the node as the one end, with no destination
         node="mn-term-02",
         fingerprint=subject_fingerprint("MN-TERMINAL-CONTROLS", "mn-term-02"),
     )

@@ -180,6 +180,39 @@ def test_report_page_in_chromium(tmp_path: Path) -> None:
     assert screenshot.stat().st_size > 10_000
 
 
+def _load(tmp_path: Path, html_text: str, probe: str) -> tuple[Any, list[str]]:
+    page = tmp_path / "page.html"
+    page.write_text(html_text, encoding="utf-8")
+    browser = DevTools(tmp_path / "profile")
+    try:
+        target = browser.call("Target.createTarget", url="about:blank")["targetId"]
+        session = browser.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Page.enable", "Runtime.enable", "Log.enable"):
+            browser.call(domain, session)
+        browser.call("Page.navigate", session, url=page.as_uri())
+        browser.wait_for("Page.loadEventFired")
+        result = browser.call("Runtime.evaluate", session, expression=probe, returnByValue=True)
+        errors = _errors(browser.events)
+    finally:
+        browser.close()
+    return result["result"].get("value"), errors
+
+
+def test_content_security_policy_blocks_injected_script_and_loads(tmp_path: Path) -> None:
+    """Were a name ever to slip past escaping, the page's CSP would still refuse to run it."""
+    page = render(check_report(), "html", "en")
+    injected = page.replace(
+        "</body>",
+        "<script>document.title = 'pwned'</script>"
+        "<img src='http://127.0.0.1:9/x.png' onerror=\"document.title = 'pwned'\">"
+        "<link rel=stylesheet href='http://127.0.0.1:9/x.css'></body>",
+    )
+    assert injected != page
+    title, errors = _load(tmp_path, injected, "document.title")
+    assert title != "pwned" and title.startswith("Three-tier separation")
+    assert any("Content Security Policy" in e for e in errors), errors
+
+
 def test_harness_sees_console_errors(tmp_path: Path) -> None:
     """The check above is not vacuous: a page that logs an error is caught."""
     page = tmp_path / "bad.html"

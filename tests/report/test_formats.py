@@ -36,6 +36,36 @@ def test_every_format_renders_every_report(fmt, build, lang) -> None:
     assert first and first == render(build(), fmt, lang)
 
 
+NODE_SETTINGS_YAML = """\
+segcheck: 1
+name: nodes
+zones:
+  mn: {tier: mynumber, subnets: [10.1.0.0/16]}
+  lg: {tier: lgwan, subnets: [10.2.0.0/16]}
+nodes:
+  mn-term-02: {role: terminal, ip: 10.1.10.12}
+  dual: {role: server, ip: [10.1.0.5, 10.2.0.5]}
+"""
+
+
+@pytest.mark.parametrize("fmt", CHECK_FORMATS)
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_node_setting_findings_print_no_missing_destination(fmt, lang, monkeypatch) -> None:
+    """A node's own settings have no destination: no format prints `node -> None`."""
+    from segcheck.engine import check
+    from segcheck.report import diagram
+
+    monkeypatch.setattr(diagram, "find_dot", lambda: None)  # the page, not Graphviz
+    report = check(sample_topology(NODE_SETTINGS_YAML, "nodes.yaml"), generated_at="x")
+    assert {f.rule for f in report.findings} == {"GEN-NO-BRIDGING", "MN-TERMINAL-CONTROLS"}
+    assert all(f.src == f.node and f.dst is None for f in report.findings)
+    out = render(report, fmt, lang)
+    assert "None" not in out
+    assert "mn-term-02" in out and "dual" in out
+    # The hand-built report's node finding also names its zone (text showed `None -> None`).
+    assert "None" not in render(check_report(), fmt, lang)
+
+
 # csv -------------------------------------------------------------------------
 
 

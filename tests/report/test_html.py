@@ -32,6 +32,21 @@ def test_self_contained(build) -> None:
     assert "@page { size: A4" in page
 
 
+def test_content_security_policy_allows_only_inline_css() -> None:
+    page = html.render_page(check_report(), "en", STUB_SVG)
+    head = page[: page.index("</head>")]
+    (policy,) = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', head)
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives == {
+        "default-src": "'none'",
+        "style-src": "'unsafe-inline'",
+        "base-uri": "'none'",
+        "form-action": "'none'",
+    }
+    # It comes before anything it governs: right after the charset.
+    assert head.index("Content-Security-Policy") < head.index("<style>")
+
+
 def test_sections_and_languages() -> None:
     en = html.render_page(check_report(), "en", STUB_SVG)
     ja = html.render_page(check_report(), "ja", STUB_SVG)
