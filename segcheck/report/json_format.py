@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..findings import Finding, Report
+from ..model import ImportSummary
 
 SCHEMA_VERSION = 1
 
@@ -65,6 +66,26 @@ def finding_dict(finding: Finding, lang: str) -> dict[str, Any]:
     return result
 
 
+def import_dict(item: ImportSummary) -> dict[str, Any]:
+    """One imported firewall configuration: where it went and what the import found."""
+    return {
+        "node": item.node,
+        "path": item.input.path,
+        "sha256": item.input.sha256,
+        "format": item.format,
+        "context": item.context,
+        "status": item.status,
+        "permits": item.permits,
+        "disabled": list(item.disabled),
+        "shadowed": list(item.shadowed),
+        "unrecognised": list(item.unrecognised),
+        "undefined": list(item.undefined),
+        "unused": list(item.unused),
+        "warnings": list(item.warnings),
+        "assumptions": dict(item.assumptions),
+    }
+
+
 def report_dict(report: Report, lang: str) -> dict[str, Any]:
     """The whole report as a JSON-ready dict."""
     captures = {c.path: c for c in report.captures}
@@ -91,6 +112,7 @@ def report_dict(report: Report, lang: str) -> dict[str, Any]:
         "topology": {"name": report.topology.name, "profile": report.topology.profile.value},
         "today": report.today,
         "inputs": inputs,
+        "imports": [import_dict(item) for item in report.topology.imports],
         "findings": [finding_dict(f, lang) for f in report.findings],
         "excepted": [finding_dict(f, lang) for f in report.excepted],
         "summary": report.summary(),

@@ -27,6 +27,9 @@ _LABELS = {
         "skipped": "skipped",
         "stopped": "stopped at",
         "flows": "flows",
+        "disabled": "disabled",
+        "unrecognised": "unrecognised lines",
+        "undefined": "undefined objects",
         "frame": "frame",
     },
     "ja": {
@@ -49,6 +52,9 @@ _LABELS = {
         "skipped": "スキップ",
         "stopped": "停止位置",
         "flows": "フロー",
+        "disabled": "無効ルール",
+        "unrecognised": "未解釈行",
+        "undefined": "未定義オブジェクト",
         "frame": "フレーム",
     },
 }
@@ -113,6 +119,20 @@ def render(report: Report, lang: str = "en") -> str:
         out.append(
             f"  {cap.path} [{cap.kind}]: {t['read']} {cap.packets_read}, "
             f"{t['skipped']} {cap.packets_skipped}{stop}"
+        )
+    for item in topo.imports:
+        extra = "".join(
+            f", {len(values)} {t[key]}"
+            for key, values in (
+                ("disabled", item.disabled),
+                ("unrecognised", item.unrecognised),
+                ("undefined", item.undefined),
+            )
+            if values
+        )
+        out.append(
+            f"  {item.input.path} [{item.format} {item.context} -> {item.node}]: "
+            f"{item.status}, {item.permits} {t['permits']}{extra}"
         )
     if report.flows:
         out.append(f"  {t['flows']}: {len(report.flows)}")
