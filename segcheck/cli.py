@@ -23,7 +23,15 @@ from .findings import Report
 from .loader import ISO_DATE
 from .loaders.configs import FORMATS as CONFIG_FORMATS
 from .report import CHECK_FORMATS, SCAN_FORMATS, render
-from .rules import RULES, RULES_VERSION, Severity, get_rule
+from .rules import (
+    DOCUMENTS,
+    RULES,
+    RULES_VERSION,
+    Severity,
+    clause_excerpt,
+    get_rule,
+    short_citations,
+)
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -282,6 +290,11 @@ def rules(lang: str | None) -> None:
     click.echo(f"segcheck rules version {RULES_VERSION}")
     for rule in RULES:
         click.echo(f"{rule.id:<24} {rule.severity.value:<9} {rule.name(language)}")
+        click.echo(f"{'':<35}{short_citations(rule, language)}")
+    click.echo("\n根拠文書:" if language == "ja" else "\nDocuments cited:")
+    for doc in DOCUMENTS.values():
+        edition = f" ({doc.edition})" if doc.edition else ""
+        click.echo(f"  {doc.short(language)}: {doc.title(language)}{edition}")
 
 
 @main.command()
@@ -300,7 +313,11 @@ def explain(rule_id: str, lang: str | None) -> None:
     click.echo(f"{fix}: {rule.remedy(language)}\n")
     click.echo(f"{sources}:")
     for source in rule.sources:
-        click.echo(f"  - {source}")
+        click.echo(f"  - {source.cite(language)}")
+        excerpt = clause_excerpt(source)
+        if excerpt is not None:  # the clause as published (Japanese in either language)
+            text = f"{excerpt.heading}\u3000{excerpt.text}" if excerpt.heading else excerpt.text
+            click.echo(f"    「{text}」")
 
 
 @main.command("report")

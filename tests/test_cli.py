@@ -26,13 +26,28 @@ def test_version() -> None:
 def test_rules_lists_every_rule_in_both_languages() -> None:
     code, out, _ = run("rules", "--lang", "en")
     assert code == 0 and "MN-ISOLATION" in out and "My Number tier isolation" in out
+    assert "Sakai City 第6条第3号ア" in out
+    assert (
+        "Sakai City: Sakai City Basic Regulations on Information Security (堺市情報セキュリティ基本規程)"
+        in out
+    )
     code, out, _ = run("rules", "--lang", "ja")
     assert code == 0 and "マイナンバー利用事務系の分離" in out
+    assert "所沢市議会 6(3)①" in out and "総務省ガイドライン「例外措置」" in out
 
 
 def test_explain_known_and_unknown_rule() -> None:
     code, out, _ = run("explain", "lg-inet-split", "--lang", "en")
-    assert code == 0 and "004_ab9717e4f52a50f0.txt" in out
+    assert code == 0
+    # Cited by the document's title and clause as published, with the clause's text.
+    assert (
+        "Komae City Information Security Basic Policy (狛江市情報セキュリティ基本方針) 7(1)イ"
+        in out
+    )
+    assert "「ＬＧＷＡＮ接続系においては，" in out
+    assert "「情報システム全体の強靱性の向上」" in out and "総務省" in out
+    code, out, _ = run("explain", "lg-inet-split", "--lang", "ja")
+    assert code == 0 and "\n  - 堺市情報セキュリティ基本規程 第6条第3号イ\n" in out
     code, out, err = run("explain", "NOPE")
     assert code == 2 and "unknown rule 'NOPE'" in err and "Traceback" not in out + err
 

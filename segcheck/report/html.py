@@ -17,7 +17,7 @@ from markupsafe import Markup
 from ..findings import Finding, JudgedFlow, Report, by_rule
 from ..model import TIER_NAMES_JA, Tier
 from ..policy import TIER_ORDER, CellKind, cell
-from ..rules import RULES, RULES_BY_ID, RULES_VERSION
+from ..rules import RULES, RULES_BY_ID, RULES_VERSION, citations
 from . import diagram, endpoints
 
 LABELS: dict[str, dict[str, str]] = {
@@ -365,6 +365,7 @@ def context(report: Report, lang: str, svg: str | None, diagram_note: str | None
         "endpoints": lambda f: endpoints(f, " → "),
         "tier_label": lambda tier: tier_label(tier, lang),
         "rule_name": lambda rule: rule.name(lang),
+        "citations": lambda rule: citations(rule, lang),
         "text": lambda f: f.text(lang),
     }
 

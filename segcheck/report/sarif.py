@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from ..findings import Finding, Report
 from ..model import Channel, Topology
-from ..rules import RULES, RULES_VERSION, Rule, Severity
+from ..rules import RULES, RULES_VERSION, Rule, Severity, citations
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -64,7 +64,7 @@ def _artifact_location(path: str, index: int | None) -> dict[str, Any]:
 
 
 def _rule_descriptor(rule: Rule) -> dict[str, Any]:
-    sources = "\n".join(f"- {s}" for s in rule.sources)
+    sources = "\n".join(f"- {s}" for s in citations(rule, "en"))
     help_text = (
         f"{rule.summary_en}\n\nFix: {rule.remedy_en}\n\n"
         f"{rule.name_ja}\n{rule.summary_ja}\n是正: {rule.remedy_ja}\n\nSources / 根拠:\n{sources}"
@@ -81,7 +81,7 @@ def _rule_descriptor(rule: Rule) -> dict[str, Any]:
             "description_ja": rule.summary_ja,
             "severity": rule.severity.value,
             "security-severity": SECURITY_SEVERITY[rule.severity],
-            "sources": list(rule.sources),
+            "sources": [source.cite("ja") for source in rule.sources],
             "tags": ["security", "network-separation"],
         },
     }

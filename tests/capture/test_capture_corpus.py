@@ -113,5 +113,8 @@ def test_corpus_file(path: Path, row: dict[str, str]) -> None:
 
 def test_corpus_present_or_explained() -> None:
     if not CORPUS.exists():
-        pytest.skip(f"{CORPUS} absent: only the copies in tests/data/pcaps were tested")
+        pytest.skip(
+            f"{CORPUS} absent (README.md, 'Install and run the tests'): "
+            "only the copies in tests/data/pcaps were tested"
+        )
     assert len(manifest(CORPUS)) >= 100

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -64,6 +65,34 @@ def test_node_setting_findings_print_no_missing_destination(fmt, lang, monkeypat
     assert "mn-term-02" in out and "dual" in out
     # The hand-built report's node finding also names its zone (text showed `None -> None`).
     assert "None" not in render(check_report(), fmt, lang)
+
+
+SEED_NAME = re.compile(r"\d{3}_[0-9a-f]{16}\.txt|domain\.md|seeds/")
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_no_seed_file_or_research_note_is_ever_cited(lang: str) -> None:
+    """Sources are documents an auditor can look up, never our own file names."""
+    from click.testing import CliRunner
+
+    from segcheck.cli import main
+    from segcheck.report import diagram
+    from segcheck.rules import RULES
+
+    def run(*args: str) -> str:
+        return CliRunner().invoke(main, list(args)).stdout
+
+    outputs = [run("rules", "--lang", lang)]
+    outputs += [run("explain", rule.id, "--lang", lang) for rule in RULES]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(diagram, "find_dot", lambda: None)
+        for build in (check_report, scan_report):
+            outputs += [
+                render(build(), fmt, lang)
+                for fmt in ("text", "json", "sarif", "junit", "md", "html", "csv")
+            ]
+    for out in outputs:
+        assert out and not SEED_NAME.search(out)
 
 
 # csv -------------------------------------------------------------------------

@@ -43,7 +43,9 @@ def test_rules_once_each_with_japanese_and_sources() -> None:
     split = rules[[r["id"] for r in rules].index("LG-INET-SPLIT")]
     assert split["properties"]["name_ja"] == "通信経路の分割"
     assert split["defaultConfiguration"]["level"] == "error"
-    assert "根拠" in split["help"]["text"] and "domain.md" in split["help"]["text"]
+    assert "根拠" in split["help"]["text"]
+    assert "(狛江市情報セキュリティ基本方針) 2(12), 7(1)イ" in split["help"]["text"]
+    assert "狛江市情報セキュリティ基本方針 7(1)イ" in split["properties"]["sources"]
     warning = rules[[r["id"] for r in rules].index("LG-OUTBOUND-DATA")]
     assert warning["defaultConfiguration"]["level"] == "warning"
 
