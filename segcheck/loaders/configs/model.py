@@ -248,6 +248,7 @@ class Interface:
     zone: str | None = None
     subnets: tuple[IPRange, ...] = ()  # connected networks
     addresses: tuple[IPRange, ...] = ()  # the firewall's own addresses (single-address ranges)
+    role: str | None = None  # the device's own classification (FortiOS `role`: lan, wan, dmz)
 
 
 @dataclass(frozen=True, slots=True)
