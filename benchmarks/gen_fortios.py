@@ -76,7 +76,10 @@ def generate(policies: int, seed: int = 1) -> str:
                     f"        set role {'wan' if zone == 'internet' else 'dmz' if zone == 'dmz' else 'lan'}",
                 ]
                 if k:
-                    out += [f'        set interface "port{port - k}"', f"        set vlanid {100 + port}"]
+                    out += [
+                        f'        set interface "port{port - k}"',
+                        f"        set vlanid {100 + port}",
+                    ]
                 if k == 1:
                     out += [
                         "        set secondary-IP enable",
@@ -117,9 +120,13 @@ def _vdom(rng: random.Random, vdom: str, interfaces: list[tuple[str, str]], n: i
         out += [f'    edit "{name}"', f"        set uuid {_uuid(rng)}"]
         kind = rng.random()
         if kind < 0.7:
-            out.append(f"        set subnet 10.{octet2}.{rng.randrange(0, 256)}.{rng.randrange(1, 255)} 255.255.255.255")
+            out.append(
+                f"        set subnet 10.{octet2}.{rng.randrange(0, 256)}.{rng.randrange(1, 255)} 255.255.255.255"
+            )
         elif kind < 0.9:
-            out.append(f"        set subnet 10.{octet2}.{rng.randrange(0, 256)}.0 255.255.255.{rng.choice((0, 128, 192, 224))}")
+            out.append(
+                f"        set subnet 10.{octet2}.{rng.randrange(0, 256)}.0 255.255.255.{rng.choice((0, 128, 192, 224))}"
+            )
         elif kind < 0.98:
             base, octet3 = rng.randrange(1, 200), rng.randrange(0, 256)
             out += [
@@ -140,7 +147,12 @@ def _vdom(rng: random.Random, vdom: str, interfaces: list[tuple[str, str]], n: i
         members = rng.sample(addresses, rng.randrange(2, 12))
         if groups and rng.random() < 0.2:
             members.append(rng.choice(groups))  # nested groups
-        out += [f'    edit "{name}"', f"        set uuid {_uuid(rng)}", f"        set member {_q(*members)}", "    next"]
+        out += [
+            f'    edit "{name}"',
+            f"        set uuid {_uuid(rng)}",
+            f"        set member {_q(*members)}",
+            "    next",
+        ]
         groups.append(name)
     out.append("end")
 
@@ -159,15 +171,30 @@ def _vdom(rng: random.Random, vdom: str, interfaces: list[tuple[str, str]], n: i
         )
         out += [f'    edit "{name}"', '        set category "General"', line, "    next"]
         services.append(name)
-    out += ['    edit "ALL"', '        set category "General"', "        set protocol IP", "    next"]
-    for name, ports in (("HTTP", "80"), ("HTTPS", "443"), ("SSH", "22"), ("DNS", "53"), ("SMTP", "25")):
+    out += [
+        '    edit "ALL"',
+        '        set category "General"',
+        "        set protocol IP",
+        "    next",
+    ]
+    for name, ports in (
+        ("HTTP", "80"),
+        ("HTTPS", "443"),
+        ("SSH", "22"),
+        ("DNS", "53"),
+        ("SMTP", "25"),
+    ):
         out += [f'    edit "{name}"', f"        set tcp-portrange {ports}", "    next"]
     out.append("end")
     out.append("config firewall service group")
     svc_groups = []
     for g in range(30):
         name = f"SVC-GRP-{g:02d}"
-        out += [f'    edit "{name}"', f"        set member {_q(*rng.sample(services, 5))}", "    next"]
+        out += [
+            f'    edit "{name}"',
+            f"        set member {_q(*rng.sample(services, 5))}",
+            "    next",
+        ]
         svc_groups.append(name)
     out.append("end")
 
@@ -178,7 +205,7 @@ def _vdom(rng: random.Random, vdom: str, interfaces: list[tuple[str, str]], n: i
         out += [
             f'    edit "{name}"',
             f"        set extip 203.0.113.{v + 10}",
-            f"        set mappedip \"10.3.0.{v + 10}\"",
+            f'        set mappedip "10.3.0.{v + 10}"',
             '        set extintf "any"',
             "    next",
         ]
@@ -204,7 +231,9 @@ def _vdom(rng: random.Random, vdom: str, interfaces: list[tuple[str, str]], n: i
         if position % 500 == 1:
             out.append(f"        set dstaddr {_q(rng.choice(vips))}")
         else:
-            out.append(f"        set dstaddr {_q(*rng.sample(addresses + groups, rng.randrange(1, 5)))}")
+            out.append(
+                f"        set dstaddr {_q(*rng.sample(addresses + groups, rng.randrange(1, 5)))}"
+            )
         out += [
             '        set schedule "always"',
             f"        set service {_q(*rng.sample(services + svc_groups + ['HTTPS', 'DNS', 'SSH'], rng.randrange(1, 4)))}",

@@ -289,6 +289,15 @@ _RENAME_REFS: Mapping[tuple[str, ...], tuple[tuple[tuple[str, ...], tuple[str, .
 }
 
 
+_POLICY_TABLES = (("firewall", "policy"), ("firewall", "policy6"))
+# name lengths the device accepts, checked where a name is made by `rename` or `clone`
+_MAX_NAME = {**dict.fromkeys(_RENAME_REFS, 79), ("system", "zone"): 35}
+
+
+def _is_policy_id(text: str) -> bool:
+    return text.isdigit() and int(text) <= MAX_POLICY_ID
+
+
 class _TreeBuilder:
     """Replays statements into a `_Block` tree, recording what it cannot take as issues."""
 
@@ -477,6 +486,10 @@ class _TreeBuilder:
                 self.issue("warning", f"cannot {' '.join(w)}: no such entry", line)
             elif w[3] in edits or (cmd == "rename" and self._is_interface(table.path, w[3])):
                 self.issue("warning", f"cannot {' '.join(w)}: {w[3]} already exists", line)
+            elif table.path in _POLICY_TABLES and not _is_policy_id(w[3]):
+                self.issue("warning", f"cannot {' '.join(w)}: {w[3]} is not a policy id", line)
+            elif len(w[3]) > _MAX_NAME.get(table.path, len(w[3])):
+                self.issue("warning", f"cannot {' '.join(w)}: the name is too long", line)
             elif cmd == "clone":
                 clone = copy.deepcopy(edits[w[1]])
                 clone.name = w[3]
@@ -979,6 +992,8 @@ class _VdomReader:
 
         add4(entry.settings.get("ip"), "the interface")
         secondary = entry.blocks.get(("secondaryip",))
+        if _first(entry.settings, "secondary-IP") == "disable":
+            secondary = None  # the secondary addresses are kept but not in use
         for sub in secondary.edits.values() if secondary else ():
             add4(sub.settings.get("ip"), f"secondary address {sub.name}")
         ipv6 = entry.blocks.get(("ipv6",))
@@ -1156,7 +1171,8 @@ class _VdomReader:
                 return self._bad(entry, setting, "not an address and mask")
             return _Addr(AddressSet((rng,)))
         if kind == "iprange":
-            lo_text, hi_text = _first(s, "start-ip") or "", _first(s, "end-ip") or ""
+            zero = "0.0.0.0" if version == 4 else "::"  # the device's defaults
+            lo_text, hi_text = _first(s, "start-ip") or zero, _first(s, "end-ip") or zero
             lo, hi = _ip_int(lo_text, version), _ip_int(hi_text, version)
             if lo is None or hi is None or lo > hi:
                 setting = s.get("start-ip") or s.get("end-ip")
@@ -1164,11 +1180,11 @@ class _VdomReader:
             return _Addr(AddressSet((IPRange(version, lo, hi),)))
         if kind == "wildcard" and version == 4:
             setting = s.get("wildcard")
-            ranges = _wildcard(setting.values) if setting is not None else None
+            pair = setting.values if setting is not None else ["0.0.0.0", "0.0.0.0"]  # default
+            ranges = _wildcard(pair)
             if ranges is not None:
-                return _Addr(AddressSet.of(ranges))
-            value = " ".join(setting.values) if setting else "unset"
-            return _Addr(unresolved=(f"{label} (wildcard {value})",))
+                return _Addr(_union(ranges))
+            return _Addr(unresolved=(f"{label} (wildcard {' '.join(pair)})",))
         if kind == "interface-subnet":
             bound = _first(s, "interface")
             if bound is not None and self.interface_subnets.get(bound):
@@ -1420,7 +1436,7 @@ class _VdomReader:
         pid = entry.name
         rid = f"{self.name}/{pid}" if table == "policy" else f"{self.name}/{table}/{pid}"
         what = f"policy {rid}"
-        if not pid.isdigit() or int(pid) > MAX_POLICY_ID:
+        if not _is_policy_id(pid):
             self.issue(
                 "warning",
                 f"{what}: {pid} is not a FortiOS policy id (0-{MAX_POLICY_ID})",
