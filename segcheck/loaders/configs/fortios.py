@@ -612,7 +612,7 @@ def _port_range(text: str) -> tuple[int, int] | None:
     return (lo, hi) if 0 <= lo <= hi <= 65535 else None
 
 
-_PROTO_NAMES = {TCP: "tcp", UDP: "udp", SCTP: "sctp", ICMP: "icmp", ICMPV6: "icmp6"}
+_PROTO_NAMES = {TCP: "tcp", UDP: "udp", SCTP: "sctp", ICMP: "icmp", ICMPV6: "icmpv6"}
 
 
 def describe_services(services: ServiceSet) -> str:
