@@ -19,7 +19,7 @@ import click
 
 from . import __version__
 from .errors import SegcheckError, UsageError
-from .findings import Report
+from .findings import Evidence, Report
 from .loader import ISO_DATE
 from .loaders.configs import FORMATS as CONFIG_FORMATS
 from .report import CHECK_FORMATS, SCAN_FORMATS, render
@@ -117,9 +117,28 @@ def resolve_timestamp(value: str | None) -> str | None:
 
 
 def exit_code(report: Report, fail_on: str) -> int:
-    """1 when any finding is at or above `--fail-on`, else 0."""
+    """The exit status of a rendered report (README.md, "Exit status").
+
+    0 only when the evidence is complete and no finding is at or above `--fail-on`. A capture
+    with no packet makes the evidence unusable: 2 whatever the findings. Other gaps (a capture
+    that stopped early, a topology with nothing to separate) leave findings standing (1) but
+    never give 0: their absence proves nothing, so 2.
+    """
+    if report.evidence is Evidence.UNUSABLE:
+        return EXIT_ERROR
     threshold = Severity(fail_on).rank
-    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in report.findings) else 0
+    if any(f.severity.rank >= threshold for f in report.findings):
+        return EXIT_FINDINGS
+    return EXIT_ERROR if report.gaps else EXIT_CLEAN
+
+
+def finish(report: Report, fail_on: str) -> int:
+    """Say on stderr what the evidence did not cover; the exit status."""
+    code = exit_code(report, fail_on)
+    label = "Error" if code == EXIT_ERROR else "Warning"
+    for gap in report.gaps:
+        click.echo(f"{label}: {gap.message}", err=True)
+    return code
 
 
 def emit(text: str, output: str | None) -> None:
@@ -162,7 +181,9 @@ TIMESTAMP = click.option(
 def main() -> None:
     """Prove, or disprove, the three-tier separation (三層の対策) of a municipal network.
 
-    Exit status: 0 no finding at or above --fail-on, 1 findings, 2 bad input or usage.
+    Exit status: 0 no finding at or above --fail-on on complete evidence, 1 findings,
+    2 bad input or usage, or evidence that cannot prove the separation (a capture with no
+    packet; without findings, a capture that stopped early or nothing to separate).
     """
 
 
@@ -198,7 +219,7 @@ def check(
         topology, today=parse_today(today), generated_at=resolve_timestamp(timestamp)
     )
     emit(render(report, fmt, lang or default_lang()), output)
-    sys.exit(exit_code(report, fail_on))
+    sys.exit(finish(report, fail_on))
 
 
 @main.command()
@@ -264,7 +285,7 @@ def scan(
 
         violating = [f.flow for f in report.findings if f.flow is not None]
         extract_packets(list(captures), violating, extract)
-    sys.exit(exit_code(report, fail_on))
+    sys.exit(finish(report, fail_on))
 
 
 def _progress_bar() -> Callable[[int, int], None]:
@@ -358,7 +379,7 @@ def report_command(
     result = write_bundle(report, directory, lang or default_lang(), force=force)
     if result.diagram_note is not None:
         click.echo(f"Warning: {result.diagram_note}; report written without topology.svg", err=True)
-    sys.exit(exit_code(report, fail_on))
+    sys.exit(finish(report, fail_on))
 
 
 @main.command("render")

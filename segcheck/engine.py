@@ -121,6 +121,7 @@ def _scan(
                 info.packets_read,
                 info.packets_skipped,
                 None if stopped is None else (stopped.byte_offset, stopped.frame, stopped.reason),
+                info.compressed,
             )
         )
         for row, finding, is_excepted in judge.judge_flows(result.flows):

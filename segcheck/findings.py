@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from .model import InputFile, Topology
 from .rules import RULES_BY_ID, Severity
@@ -151,6 +152,114 @@ class CaptureSummary:
     packets_read: int
     packets_skipped: int
     stopped_at: tuple[int, int, str] | None = None  # (byte offset, frame, reason)
+    compressed: bool = False  # gzip: the byte offset counts decompressed bytes
+
+
+class GapKind(StrEnum):
+    """What kind of evidence a run did not see."""
+
+    NO_PACKETS = "no-packets"  # a capture with no packet (or log entry) that could be analysed
+    STOPPED_EARLY = "stopped-early"  # a capture read only up to damage
+    NOTHING_TO_SEPARATE = "nothing-to-separate"  # a topology with fewer than two internal tiers
+
+
+class Evidence(StrEnum):
+    """How far a report's evidence goes: only `complete` evidence can prove the separation."""
+
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"  # findings stand, but their absence proves nothing
+    UNUSABLE = "unusable"  # a capture held no packet at all: the run saw no traffic there
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceGap:
+    """Something a run did not see, and why its report therefore cannot prove the separation."""
+
+    kind: GapKind
+    path: str  # the input concerned
+    message: str
+    message_ja: str
+    frame: int | None = None  # stopped-early: the first frame not read
+    byte_offset: int | None = None  # stopped-early: where reading stopped
+
+    def text(self, lang: str) -> str:
+        """The message in `ja` or `en`."""
+        return self.message_ja if lang == "ja" else self.message
+
+
+def topology_gaps(topology: Topology) -> tuple[EvidenceGap, ...]:
+    """`nothing-to-separate` when the plan has fewer than two of the three internal tiers."""
+    internal = sorted({z.tier.value for z in topology.zones.values() if z.tier.internal})
+    if len(internal) >= 2:
+        return ()
+    path = topology.source.path
+    if internal:
+        en = f"the topology has zones in one internal tier only ({internal[0]})"
+        ja = f"内部の系統のゾーンが {internal[0]} のみ"
+    else:
+        en, ja = "the topology has no zone in an internal tier", "内部の系統のゾーンがない"
+    return (
+        EvidenceGap(
+            GapKind.NOTHING_TO_SEPARATE,
+            path,
+            f"{path}: nothing to separate: {en}; the three-tier separation needs zones in at "
+            "least two of mynumber, lgwan and internet",
+            f"{path}: 分離の対象なし: {ja}。三層分離の検証には mynumber・lgwan・internet のうち"
+            "二系統以上のゾーンが必要",
+        ),
+    )
+
+
+def capture_gaps(capture: CaptureSummary) -> tuple[EvidenceGap, ...]:
+    """`no-packets` for a capture with nothing analysable, `stopped-early` for a damaged one."""
+    path = capture.path
+    if capture.packets_read - capture.packets_skipped <= 0:
+        if capture.kind == "zeek-conn":
+            en, ja = "the log holds no readable connection", "読み込めた接続記録がない"
+        elif capture.packets_read:
+            en = f"all {capture.packets_read} packets were skipped (link type or record unusable)"
+            ja = f"全 {capture.packets_read} パケットが解析不能 (リンク種別または記録の破損)"
+        else:
+            en, ja = "the capture holds no packet", "キャプチャにパケットが一つもない"
+        if capture.stopped_at is not None:
+            offset, frame, reason = capture.stopped_at
+            en += f" before reading stopped at frame {frame}, byte offset {offset} ({reason})"
+            ja += f" (フレーム {frame}、バイト位置 {offset} で読込停止: {reason})"
+        return (
+            EvidenceGap(
+                GapKind.NO_PACKETS,
+                path,
+                f"{path}: no packets: {en}, so no traffic was seen",
+                f"{path}: パケットなし: {ja}。通信は何も確認されていない",
+            ),
+        )
+    if capture.stopped_at is None:
+        return ()
+    offset, frame, reason = capture.stopped_at
+    stream = " of the decompressed stream" if capture.compressed else ""
+    stream_ja = " (展開後)" if capture.compressed else ""
+    return (
+        EvidenceGap(
+            GapKind.STOPPED_EARLY,
+            path,
+            f"{path}: incomplete: reading stopped at frame {frame}, byte offset {offset}{stream} "
+            f"({reason}); what follows, an unknown number of packets, was not analysed",
+            f"{path}: 不完全: フレーム {frame}、バイト位置 {offset}{stream_ja} で読込停止 "
+            f"({reason})。以降のパケット (件数不明) は解析されていない",
+            frame,
+            offset,
+        ),
+    )
+
+
+def evidence_gaps(
+    topology: Topology, captures: Iterable[CaptureSummary] = ()
+) -> tuple[EvidenceGap, ...]:
+    """Every gap of a run: the topology's, then each capture's in input order."""
+    gaps = list(topology_gaps(topology))
+    for capture in captures:
+        gaps.extend(capture_gaps(capture))
+    return tuple(gaps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +293,24 @@ class Report:
     captures: tuple[CaptureSummary, ...] = ()
     flows: tuple[JudgedFlow, ...] = field(default=())
     today: str = ""
+    # What was not seen, derived from the topology and the captures so that no report, however
+    # built, can leave it out.
+    gaps: tuple[EvidenceGap, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gaps", evidence_gaps(self.topology, self.captures))
+
+    @property
+    def evidence(self) -> Evidence:
+        """`unusable` when a capture held nothing, `incomplete` for any other gap."""
+        if any(g.kind is GapKind.NO_PACKETS for g in self.gaps):
+            return Evidence.UNUSABLE
+        return Evidence.INCOMPLETE if self.gaps else Evidence.COMPLETE
+
+    @property
+    def separation_proven(self) -> bool:
+        """No finding at all on complete evidence: the only case a report says "holds"."""
+        return not self.findings and not self.gaps
 
     def summary(self) -> dict[str, int]:
         """Count of findings per severity (all four keys present)."""
@@ -212,16 +339,22 @@ def sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
 
 __all__ = [
     "CaptureSummary",
+    "Evidence",
+    "EvidenceGap",
     "Finding",
     "FlowEvidence",
+    "GapKind",
     "JudgedFlow",
     "Location",
     "Remediation",
     "Report",
     "by_rule",
+    "capture_gaps",
+    "evidence_gaps",
     "flow_fingerprint",
     "make_finding",
     "path_fingerprint",
     "sorted_findings",
     "subject_fingerprint",
+    "topology_gaps",
 ]

@@ -131,10 +131,13 @@ class ByteSource:
                     try:
                         give(d.decompress(piece[i : i + 1]))
                     except zlib.error as exc:
-                        return f"corrupt compressed data at compressed byte {consumed + i} ({exc})"
+                        return (
+                            f"corrupt compressed data at compressed byte {consumed + i}: "
+                            + (str(exc).rsplit(": ", 1)[-1])
+                        )
             return "corrupt compressed data"
         except (zlib.error, OSError) as exc:
-            return f"corrupt compressed data ({exc})"
+            return f"corrupt compressed data: {exc}"
 
     def read(self, n: int) -> bytes:
         """Up to ``n`` bytes; fewer only at the end of the stream; b"" at the end."""

@@ -1,5 +1,9 @@
 """CSV export of the whole flow table (`scan --format csv`): one row per judged flow.
 
+Evidence that was not seen comes first, one row per gap: `verdict` names the gap
+(`no-packets`, `stopped-early`, `nothing-to-separate`), `input` and `first_frame` say where, and
+`note` says it in words; flow rows leave `note` empty.
+
 Cells come from packets and the topology, so a spreadsheet must never read one as a formula:
 a cell beginning with = + - @, a tab or a carriage return gets a leading single quote (the
 OWASP "CSV injection" guard). Headers are stable English keys whatever the language.
@@ -36,6 +40,7 @@ COLUMNS = (
     "verdict",
     "rule",
     "channel",
+    "note",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -75,6 +80,7 @@ def _row(row: JudgedFlow) -> list[object]:
         row.verdict,
         row.rule,
         row.channel,
+        None,
     ]
 
 
@@ -148,6 +154,12 @@ def render(report: Report, lang: str = "en") -> str:
     """
     rows = report.flows
     flows = [row.flow for row in rows]
+    gaps: list[list[object]] = [[None] * len(COLUMNS) for _ in report.gaps]
+    for cells, gap in zip(gaps, report.gaps, strict=True):
+        cells[COLUMNS.index("input")] = gap.path
+        cells[COLUMNS.index("first_frame")] = gap.frame
+        cells[COLUMNS.index("verdict")] = gap.kind.value
+        cells[COLUMNS.index("note")] = gap.text(lang)
     columns: list[list[object]] = [
         [f.input for f in flows],
         [f.first_frame for f in flows],
@@ -171,7 +183,9 @@ def render(report: Report, lang: str = "en") -> str:
         [r.verdict for r in rows],
         [r.rule for r in rows],
         [r.channel for r in rows],
+        [None] * len(rows),
     ]
+    columns = [[g[i] for g in gaps] + column for i, column in enumerate(columns)]
     texts = [_cells(c) for c in columns]
     lines = [",".join(COLUMNS), *map(",".join, zip(*texts, strict=True))]
     return "\r\n".join(lines) + "\r\n"

@@ -40,6 +40,11 @@ LABELS: dict[str, dict[str, str]] = {
         "count": "Count",
         "verdict_clean": "No findings at any severity: the three-tier separation holds.",
         "verdict_findings": "Findings were made: the separation does not hold as planned.",
+        "verdict_not_proven": "No findings in what was seen, but the evidence is incomplete: "
+        "the three-tier separation is NOT proven.",
+        "evidence_incomplete": "Evidence incomplete: findings stand, but their absence proves "
+        "nothing.",
+        "evidence_unusable": "Evidence unusable: no traffic was seen in at least one capture.",
         "matrix": "Policy matrix by tier pair",
         "matrix_note": "Rows: initiator tier; columns: responder tier. Red: a finding for this "
         "pair; blue: only paths or flows covered by a channel; green: allowed; grey: restricted, "
@@ -120,6 +125,9 @@ LABELS: dict[str, dict[str, str]] = {
         "count": "件数",
         "verdict_clean": "指摘なし: 三層分離は保たれている。",
         "verdict_findings": "指摘あり: 計画どおりの分離が保たれていない。",
+        "verdict_not_proven": "確認できた範囲に指摘はないが、証跡が不完全: 三層分離は証明されていない。",
+        "evidence_incomplete": "証跡が不完全: 指摘は有効だが、指摘がないことは何も証明しない。",
+        "evidence_unusable": "証跡が使用不能: 通信が一つも確認できないキャプチャがある。",
         "matrix": "系統間の通信ポリシー",
         "matrix_note": "行: 通信の開始側、列: 応答側。赤: 指摘あり、青: 例外(特定通信)による通信のみ、"
         "緑: 許可、灰: 制限あり・指摘なし。",

@@ -113,6 +113,20 @@ def report_dict(report: Report, lang: str) -> dict[str, Any]:
         "today": report.today,
         "inputs": inputs,
         "imports": [import_dict(item) for item in report.topology.imports],
+        "evidence": {
+            "status": report.evidence.value,
+            "separation_proven": report.separation_proven,
+            "gaps": [
+                {
+                    "kind": gap.kind.value,
+                    "input": gap.path,
+                    "message": gap.text(lang),
+                    "frame": gap.frame,
+                    "byte_offset": gap.byte_offset,
+                }
+                for gap in report.gaps
+            ],
+        },
         "findings": [finding_dict(f, lang) for f in report.findings],
         "excepted": [finding_dict(f, lang) for f in report.excepted],
         "summary": report.summary(),

@@ -116,6 +116,26 @@ def _cases(report: Report) -> dict[str, dict[str, list[Finding]]]:
     return cases
 
 
+def _evidence_suite(root: ET.Element, report: Report, lang: str) -> int:
+    """A suite of errored cases, one per evidence gap (none when the evidence is complete)."""
+    if not report.gaps:
+        return 0
+    suite = ET.SubElement(root, "testsuite", name="evidence")
+    for gap in report.gaps:
+        case = ET.SubElement(
+            suite, "testcase", classname="segcheck.evidence", name=f"{gap.kind} {gap.path}"
+        )
+        case.set("time", "0")
+        error = ET.SubElement(case, "error", message=gap.text(lang), type=gap.kind.value)
+        error.text = gap.text(lang) + "\n"
+    count = str(len(report.gaps))
+    for key, value in (("tests", count), ("failures", "0"), ("errors", count), ("skipped", "0")):
+        suite.set(key, value)
+    suite.set("time", "0")
+    suite.set("timestamp", report.generated_at.removesuffix("Z"))
+    return len(report.gaps)
+
+
 def render(report: Report, lang: str = "en") -> str:
     """JUnit XML: <testsuites> with one <testsuite> per rule, in catalogue order."""
     cases = _cases(report)
@@ -154,9 +174,11 @@ def render(report: Report, lang: str = "en") -> str:
         suite.set("timestamp", report.generated_at.removesuffix("Z"))
         total += len(rule_cases)
         failed += suite_failures
+    errors = _evidence_suite(root, report, lang)
+    total += errors
     root.set("tests", str(total))
     root.set("failures", str(failed))
-    root.set("errors", "0")
+    root.set("errors", str(errors))
     root.set("time", "0")
     for element in root.iter():
         element.attrib = {k: xml_text(v) for k, v in element.attrib.items()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..findings import Finding, Report, by_rule
+from ..findings import Evidence, Finding, Report, by_rule
 from ..rules import RULES_BY_ID, RULES_VERSION
 
 _LABELS = {
@@ -26,6 +26,11 @@ _LABELS = {
         "count": "count",
         "findings": "Findings",
         "clean": "No findings: the three-tier separation holds.",
+        "not_proven": "No findings in what was seen: the three-tier separation is **not proven**.",
+        "incomplete": "Evidence incomplete",
+        "unusable": "Evidence unusable",
+        "gaps_note": "The findings stand, but what was not seen below means their absence "
+        "proves nothing: the separation is **not proven**.",
         "where": "where",
         "pair": "zones",
         "ends": "example",
@@ -63,6 +68,11 @@ _LABELS = {
         "count": "件数",
         "findings": "指摘事項",
         "clean": "指摘なし: 三層分離は保たれている。",
+        "not_proven": "確認できた範囲に指摘なし: 三層分離は**証明されていない**。",
+        "incomplete": "証跡が不完全",
+        "unusable": "証跡が使用不能",
+        "gaps_note": "指摘は有効だが、以下の未確認部分があるため、指摘がないことは何も証明しない: "
+        "三層分離は**証明されていない**。",
         "where": "箇所",
         "pair": "ゾーン",
         "ends": "例",
@@ -151,11 +161,15 @@ def render(report: Report, lang: str = "en") -> str:
         "|---|---|---|",
     ]
     out += [f"| {md(i.path)} | {md(i.kind)} | `{i.sha256}` |" for i in report.inputs]
+    if report.gaps:
+        heading = t["unusable" if report.evidence is Evidence.UNUSABLE else "incomplete"]
+        out += ["", f"## {heading}", "", t["gaps_note"], ""]
+        out += [f"- {md(gap.text(lang))}" for gap in report.gaps]
     out += ["", f"## {t['summary']}", "", f"| {t['severity']} | {t['count']} |", "|---|---|"]
     out += [f"| {sev} | {n} |" for sev, n in report.summary().items()]
     out += ["", f"## {t['findings']}", ""]
     if not report.findings:
-        out += [t["clean"], ""]
+        out += [t["clean"] if report.separation_proven else t["not_proven"], ""]
     for rule_id, group in by_rule(report.findings):
         rule = RULES_BY_ID[rule_id]
         out += [f"### {rule.id}: {md(rule.name(lang))}", ""]

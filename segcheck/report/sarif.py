@@ -14,7 +14,7 @@ from pathlib import PurePath, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from ..findings import Finding, Report
+from ..findings import Evidence, Finding, GapKind, Report
 from ..model import Channel, Topology
 from ..rules import RULES, RULES_VERSION, Rule, Severity, citations
 
@@ -213,33 +213,42 @@ def _result(
     return result
 
 
-def _notifications(report: Report, artifact_index: dict[str, int]) -> list[dict[str, Any]]:
+def _notifications(
+    report: Report, artifact_index: dict[str, int], lang: str
+) -> list[dict[str, Any]]:
+    """One notification per evidence gap: what the run did not see."""
+    captures = {c.path: c for c in report.captures}
     notes = []
-    for cap in report.captures:
-        if cap.stopped_at is None:
-            continue
-        offset, frame, reason = cap.stopped_at
+    for gap in report.gaps:
+        properties: dict[str, Any] = {"kind": gap.kind.value}
+        stopped = captures[gap.path].stopped_at if gap.path in captures else None
+        if stopped is not None:
+            properties.update(byte_offset=stopped[0], frame=stopped[1], reason=stopped[2])
         notes.append(
             {
-                "level": "warning",
-                "descriptor": {"id": "capture-damaged"},
-                "message": {
-                    "text": f"{cap.path}: reading stopped at byte {offset} (frame {frame}): "
-                    f"{reason}; flows after this point are not judged"
-                },
+                "level": "error" if gap.kind is GapKind.NO_PACKETS else "warning",
+                "descriptor": {"id": _GAP_DESCRIPTORS[gap.kind]},
+                "message": {"text": gap.text(lang)},
                 "locations": [
                     {
                         "physicalLocation": {
                             "artifactLocation": _artifact_location(
-                                cap.path, artifact_index.get(cap.path)
+                                gap.path, artifact_index.get(gap.path)
                             )
                         }
                     }
                 ],
-                "properties": {"byte_offset": offset, "frame": frame, "reason": reason},
+                "properties": properties,
             }
         )
     return notes
+
+
+_GAP_DESCRIPTORS = {
+    GapKind.NO_PACKETS: "capture-empty",
+    GapKind.STOPPED_EARLY: "capture-damaged",
+    GapKind.NOTHING_TO_SEPARATE: "nothing-to-separate",
+}
 
 
 def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
@@ -266,9 +275,10 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
         _result(f, lang, report, artifact_index, channels, excepted=True) for f in report.excepted
     ]
     invocation: dict[str, Any] = {
-        "executionSuccessful": True,
+        # False when a capture held nothing: the run could not do what was asked of it.
+        "executionSuccessful": report.evidence is not Evidence.UNUSABLE,
         "endTimeUtc": report.generated_at,
-        "toolExecutionNotifications": _notifications(report, artifact_index),
+        "toolExecutionNotifications": _notifications(report, artifact_index, lang),
     }
     return {
         "$schema": SARIF_SCHEMA,
@@ -293,6 +303,7 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
                     "topology": report.topology.name,
                     "profile": report.topology.profile.value,
                     "today": report.today,
+                    "evidence": report.evidence.value,
                     "summary": report.summary(),
                 },
             }

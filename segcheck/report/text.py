@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..findings import Finding, Report, by_rule
+from ..findings import Evidence, Finding, Report, by_rule
 from ..rules import RULES_BY_ID
 from . import endpoints
 
@@ -23,6 +23,10 @@ _LABELS = {
         "channel": "channel",
         "summary": "summary",
         "clean": "no findings: the three-tier separation holds",
+        "not_proven": "no findings in what was seen: the three-tier separation is NOT proven",
+        "incomplete": "EVIDENCE INCOMPLETE: the findings stand, but their absence proves nothing",
+        "unusable": "EVIDENCE UNUSABLE: no traffic was seen in at least one capture",
+        "byte_offset": "byte offset",
         "read": "packets read",
         "skipped": "skipped",
         "stopped": "stopped at",
@@ -48,6 +52,10 @@ _LABELS = {
         "channel": "例外",
         "summary": "集計",
         "clean": "指摘なし: 三層分離は保たれている",
+        "not_proven": "確認できた範囲に指摘なし: 三層分離は証明されていない",
+        "incomplete": "証跡が不完全: 指摘は有効だが、指摘がないことは何も証明しない",
+        "unusable": "証跡が使用不能: 通信が一つも確認できないキャプチャがある",
+        "byte_offset": "バイト位置",
         "read": "読込パケット",
         "skipped": "スキップ",
         "stopped": "停止位置",
@@ -115,7 +123,8 @@ def render(report: Report, lang: str = "en") -> str:
     for cap in report.captures:
         stop = ""
         if cap.stopped_at is not None:
-            stop = f", {t['stopped']} byte {cap.stopped_at[0]} ({cap.stopped_at[2]})"
+            offset, frame, reason = cap.stopped_at
+            stop = f", {t['stopped']} {t['frame']} {frame}, {t['byte_offset']} {offset} ({reason})"
         out.append(
             f"  {cap.path} [{cap.kind}]: {t['read']} {cap.packets_read}, "
             f"{t['skipped']} {cap.packets_skipped}{stop}"
@@ -137,8 +146,12 @@ def render(report: Report, lang: str = "en") -> str:
     if report.flows:
         out.append(f"  {t['flows']}: {len(report.flows)}")
     out.append("")
+    if report.gaps:
+        out.append(t["unusable" if report.evidence is Evidence.UNUSABLE else "incomplete"])
+        out.extend(f"  - {gap.text(lang)}" for gap in report.gaps)
+        out.append("")
     if not report.findings:
-        out.append(t["clean"])
+        out.append(t["clean"] if report.separation_proven else t["not_proven"])
     for rule_id, group in by_rule(report.findings):
         items = list(group)
         rule = RULES_BY_ID[rule_id]

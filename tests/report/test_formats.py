@@ -120,9 +120,13 @@ def test_csv_is_the_whole_flow_table() -> None:
     report = scan_report()
     rows = list(csv.reader(io.StringIO(render(report, "csv"))))
     assert tuple(rows[0]) == COLUMNS
-    assert len(rows) == 1 + len(report.flows)
-    by_verdict = {row[COLUMNS.index("verdict")]: row for row in rows[1:]}
+    assert len(rows) == 1 + len(report.gaps) + len(report.flows)
+    gap, *flows = rows[1:]
+    assert gap[COLUMNS.index("verdict")] == "stopped-early"
+    assert gap[COLUMNS.index("first_frame")] == "118" and "frame 118" in gap[-1]
+    by_verdict = {row[COLUMNS.index("verdict")]: row for row in flows}
     assert set(by_verdict) == {"sanitized", "excepted", "violation", "permitted"}
+    assert {row[COLUMNS.index("note")] for row in flows} == {""}
     assert by_verdict["excepted"][COLUMNS.index("channel")] == "CH-1"
     permitted = by_verdict["permitted"]
     assert permitted[COLUMNS.index("src")] == "'-lg-term-01"
