@@ -99,6 +99,8 @@ PORT_PROTOCOLS = {"tcp": (6,), "udp": (17,), "sctp": (132,), "udplite": (136,), 
 CT_STATES = frozenset({"new", "established", "related", "invalid", "untracked"})
 V4 = IPRange(4, 0, _MAX[4])
 V6 = IPRange(6, 0, _MAX[6])
+ALL_SERVICES = ServiceSet.everything()  # built once: it has 256 protocols
+ANY_MATCH = Match(AddressSet.everything(), any=True)
 BOTH = frozenset({4, 6})
 
 
@@ -245,7 +247,7 @@ def _ip(text: Any) -> tuple[int, int]:
     for fam, version in ((socket.AF_INET, 4), (socket.AF_INET6, 6)):
         try:
             return version, int.from_bytes(socket.inet_pton(fam, text), "big")
-        except OSError:
+        except (OSError, ValueError):  # ValueError: an embedded NUL
             continue
     raise _Unsupported(f"address {text!r}")
 
@@ -656,9 +658,9 @@ class _Importer:
                 Rule(
                     id=f"{last.label}/policy accept" if last else f"{CONTEXT}/no forward chain",
                     action=Action.ACCEPT,
-                    source=Match(AddressSet.everything(), any=True),
-                    destination=Match(AddressSet.everything(), any=True),
-                    services=ServiceSet.everything(),
+                    source=ANY_MATCH,
+                    destination=ANY_MATCH,
+                    services=ALL_SERVICES,
                     origin=last.origin if last else Origin(self.file, None, "nftables"),
                     name="chain policy accept" if last else "no forward chain",
                 )
@@ -963,7 +965,7 @@ class _Importer:
             for lo, hi in _protocol(v)
             for p in range(lo, hi + 1)
         )
-        return ServiceSet.everything().difference(numbers) if negate else numbers
+        return ALL_SERVICES.difference(numbers) if negate else numbers
 
     def ct_state(self, src: _RuleSrc, op: str, right: Any) -> _Cond:
         states = set()
@@ -1022,7 +1024,7 @@ class _Importer:
             action=Action.ACCEPT if flat.accept else Action.DENY,
             source=_match(cond.src, cond, "source"),
             destination=_match(cond.dst, cond, "destination"),
-            services=cond.svc if cond.svc is not None else ServiceSet.everything(),
+            services=cond.svc if cond.svc is not None else ALL_SERVICES,
             origin=src.origin,
             from_zones=tuple(sorted(cond.iif)) if cond.iif is not None else (),
             to_zones=tuple(sorted(cond.oif)) if cond.oif is not None else (),
@@ -1064,7 +1066,7 @@ def _exclude(cond: _Cond, excl: _Cond) -> _Cond | None:
         if not theirs.free and mine.explicit(cond.family).difference(theirs.explicit(excl.family)):
             differ.append(name)
     if excl.svc is not None and (
-        (cond.svc if cond.svc is not None else ServiceSet.everything()).difference(excl.svc)
+        (cond.svc if cond.svc is not None else ALL_SERVICES).difference(excl.svc)
     ):
         differ.append("svc")
     for name in ("iif", "oif"):
@@ -1084,7 +1086,7 @@ def _exclude(cond: _Cond, excl: _Cond) -> _Cond | None:
         return replace(cond, src=rest) if dim == "src" else replace(cond, dst=rest)
     if dim == "svc":
         assert excl.svc is not None
-        base = cond.svc if cond.svc is not None else ServiceSet.everything()
+        base = cond.svc if cond.svc is not None else ALL_SERVICES
         return replace(cond, svc=base.difference(excl.svc))
     mine_n, theirs_n = getattr(cond, dim), getattr(excl, dim)
     if mine_n is None:

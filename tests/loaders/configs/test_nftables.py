@@ -838,6 +838,7 @@ def test_structural_problems_degrade_to_issues() -> None:
         {"rule": {"family": "inet", "table": "t", "chain": "f", "expr": [ACCEPT, 5]}},
         rule("f", saddr(prefix("10.0.0.0", 99)), ACCEPT, comment="badprefix"),
         rule("f", saddr("not-an-ip"), DROP, comment="badaddr"),
+        rule("f", saddr("10.0.0.1\x00"), DROP, comment="nul"),
     )
     assert [r.id.split("/")[1] for r in rules_of(parsed)] == ["ok", "handle None", "badprefix"]
     assert kinds(parsed) == [
@@ -847,6 +848,7 @@ def test_structural_problems_degrade_to_issues() -> None:
         "unrecognised",  # expr not a list
         "unrecognised",  # prefix length 99
         "unrecognised",  # not an address
+        "unrecognised",  # an embedded NUL
     ]
     assert parsed.issues[0].origin.xpath == "nftables[5].rule"
     assert parsed.issues[1].origin.xpath == "nftables[6]"
