@@ -122,6 +122,7 @@ def _scan(
                 info.packets_skipped,
                 None if stopped is None else (stopped.byte_offset, stopped.frame, stopped.reason),
                 info.compressed,
+                len(result.flows),
             )
         )
         for row, finding, is_excepted in judge.judge_flows(result.flows):

@@ -153,6 +153,7 @@ class CaptureSummary:
     packets_skipped: int
     stopped_at: tuple[int, int, str] | None = None  # (byte offset, frame, reason)
     compressed: bool = False  # gzip: the byte offset counts decompressed bytes
+    flows: int | None = None  # flows read from it (None: not counted)
 
 
 class GapKind(StrEnum):
@@ -213,8 +214,11 @@ def topology_gaps(topology: Topology) -> tuple[EvidenceGap, ...]:
 def capture_gaps(capture: CaptureSummary) -> tuple[EvidenceGap, ...]:
     """`no-packets` for a capture with nothing analysable, `stopped-early` for a damaged one."""
     path = capture.path
-    if capture.packets_read - capture.packets_skipped <= 0:
-        if capture.kind == "zeek-conn":
+    if capture.packets_read - capture.packets_skipped <= 0 or capture.flows == 0:
+        if capture.packets_read > capture.packets_skipped:  # read, but no IP flow in them
+            en = f"{capture.packets_read} packets were read but none carried an IP flow"
+            ja = f"{capture.packets_read} パケットを読み込んだが、IP 通信を含むものがない"
+        elif capture.kind == "zeek-conn":
             en, ja = "the log holds no readable connection", "読み込めた接続記録がない"
         elif capture.packets_read:
             en = f"all {capture.packets_read} packets were skipped (link type or record unusable)"
@@ -229,8 +233,8 @@ def capture_gaps(capture: CaptureSummary) -> tuple[EvidenceGap, ...]:
             EvidenceGap(
                 GapKind.NO_PACKETS,
                 path,
-                f"{path}: no packets: {en}, so no traffic was seen",
-                f"{path}: パケットなし: {ja}。通信は何も確認されていない",
+                f"{path}: no traffic seen: {en}",
+                f"{path}: 通信を確認できず: {ja}",
             ),
         )
     if capture.stopped_at is None:

@@ -1,6 +1,6 @@
 """No false all-clear (issue 9 §2): evidence that was not seen is said plainly, in every format.
 
-A capture with no packet (0 bytes, header only, nothing analysable) makes the evidence unusable:
+A capture with no traffic (0 bytes, header only, nothing analysable) makes the evidence unusable:
 exit 2 whatever the findings. A capture that stopped early still gives its findings but never
 says the separation holds; without findings it exits 2. So does a topology with fewer than two
 internal tiers: there is nothing to separate.
@@ -105,6 +105,7 @@ EMPTY_CAPTURES = {
     "no-packet.pcapng": PCAPNG_NO_PACKET,
     "conn.log": ZEEK_HEADER_ONLY,
     "unsupported-link.pcap": pcap(ALLOWED, linktype=147),  # read, but nothing analysable
+    "no-ip.pcap": pcap([b"\xff" * 12 + b"\x08\x06" + bytes(28)] * 3),  # ARP only: no flow
 }
 
 
@@ -121,7 +122,7 @@ def test_capture_without_packets_exits_2_and_says_so(tmp_path: Path, topo: str, 
     capture = write(tmp_path / name, EMPTY_CAPTURES[name])
     code, out, err = run("scan", topo, capture, "--lang", "en")
     assert code == 2
-    assert f"{capture}: no packets" in out and f"{capture}: no packets" in err
+    assert f"{capture}: no traffic seen" in out and f"{capture}: no traffic seen" in err
     assert "NOT proven" in out and not any(h in out for h in HOLDS)
     assert "Traceback" not in out + err
 
@@ -131,7 +132,7 @@ def test_an_empty_capture_beside_a_good_one_still_exits_2(tmp_path: Path, topo: 
     empty = write(tmp_path / "empty.pcap", b"")
     code, out, _ = run("scan", topo, good, empty, "--lang", "en")
     assert code == 2
-    assert "LG-INET-SPLIT" in out and f"{empty}: no packets" in out
+    assert "LG-INET-SPLIT" in out and f"{empty}: no traffic seen" in out
 
 
 def test_complete_clean_capture_still_exits_0(tmp_path: Path, topo: str) -> None:
@@ -251,10 +252,10 @@ def test_report_folder_cover_says_what_was_not_seen(tmp_path: Path, topo: str) -
     empty = write(tmp_path / "empty.pcap", pcap([]))
     out = tmp_path / "evidence"
     code, _, err = run("report", topo, empty, "-o", str(out), "--lang", "en")
-    assert code == 2 and f"{empty}: no packets" in err
+    assert code == 2 and f"{empty}: no traffic seen" in err
     page = (out / "report.html").read_text(encoding="utf-8")
     cover = page[: page.index("</header>")]
-    assert f"{empty}: no packets" in cover and "NOT proven" in cover
+    assert f"{empty}: no traffic seen" in cover and "NOT proven" in cover
     assert json.loads((out / "findings.json").read_text())["evidence"]["status"] == "unusable"
 
 
