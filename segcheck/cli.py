@@ -10,9 +10,8 @@ import functools
 import locale
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -22,6 +21,7 @@ from .errors import SegcheckError, UsageError
 from .findings import Evidence, Report
 from .loader import ISO_DATE
 from .loaders.configs import FORMATS as CONFIG_FORMATS
+from .outputs import check_output, same_file, write_output
 from .report import CHECK_FORMATS, SCAN_FORMATS, render
 from .rules import (
     DOCUMENTS,
@@ -141,15 +141,15 @@ def finish(report: Report, fail_on: str) -> int:
     return code
 
 
-def emit(text: str, output: str | None) -> None:
-    """Write rendered output to a file (only after rendering succeeded) or stdout."""
+def emit(text: str, output: str | None, inputs: Sequence[str]) -> None:
+    """Write rendered output to stdout or, only after rendering succeeded, a file.
+
+    The file is never an input or a link and is replaced atomically (segcheck.outputs).
+    """
     if output is None or output == "-":
         click.echo(text, nl=False)
         return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{output}: cannot write: {exc.strerror}") from None
+    write_output(output, text.encode("utf-8"), inputs=inputs)
 
 
 LANG = click.option(
@@ -218,7 +218,7 @@ def check(
     report = run_check(
         topology, today=parse_today(today), generated_at=resolve_timestamp(timestamp)
     )
-    emit(render(report, fmt, lang or default_lang()), output)
+    emit(render(report, fmt, lang or default_lang()), output, [topology])
     sys.exit(finish(report, fail_on))
 
 
@@ -237,8 +237,9 @@ def check(
 @click.option(
     "--extract",
     metavar="FILE.pcap",
-    help="Write the packets of every violating flow to this capture file.",
+    help="Write the packets of every violating flow here (pcapng if named .pcapng).",
 )
+@click.option("--force", is_flag=True, help="Replace an existing --extract file.")
 @click.option(
     "--jobs",
     type=click.IntRange(1, 256),
@@ -262,9 +263,20 @@ def scan(
     today: str | None,
     fail_on: str,
     timestamp: str | None,
+    force: bool,
 ) -> None:
     """Judge the flows of CAPTURES (pcap, pcapng, gzip, Zeek conn.log) against TOPOLOGY."""
+    from .capture.extract import check_extract_target, extract_packets
     from .engine import scan as run_scan
+
+    # Refuse unwritable outputs before a scan that may take minutes.
+    inputs = [topology, *captures]
+    if output not in (None, "-"):
+        check_output(output, inputs=inputs)
+    if extract is not None:
+        if output not in (None, "-") and same_file(output, extract):
+            raise UsageError(f"{extract}: named by both -o and --extract")
+        check_extract_target(extract, captures, inputs=[topology], force=force)
 
     progress = _progress_bar() if sys.stderr.isatty() and not os.environ.get("CI") else None
     try:
@@ -279,12 +291,12 @@ def scan(
     finally:
         if progress is not None:
             click.echo("", err=True)
-    emit(render(report, fmt, lang or default_lang()), output)
+    emit(render(report, fmt, lang or default_lang()), output, inputs)
     if extract is not None:
-        from .capture import extract_packets
-
         violating = [f.flow for f in report.findings if f.flow is not None]
-        extract_packets(list(captures), violating, extract)
+        done = extract_packets(captures, violating, extract, inputs=[topology], force=force)
+        for line in done.describe():
+            click.echo(line, err=True)
     sys.exit(finish(report, fail_on))
 
 
@@ -392,7 +404,7 @@ def render_command(topology: str, output: str, lang: str | None) -> None:
     from .loader import load_topology
     from .report.diagram import render_svg
 
-    emit(render_svg(load_topology(topology), (), lang or default_lang()), output)
+    emit(render_svg(load_topology(topology), (), lang or default_lang()), output, [topology])
 
 
 @main.command("import")
@@ -436,7 +448,7 @@ def import_command(
         for path in files
         for result in import_config(path, fmt, context=chosen[0] if chosen else None)
     ]
-    emit(render_import(results, language), output)
+    emit(render_import(results, language), output, files)
     for result in results:
         for line in status_lines(result.summary, language):
             click.echo(line, err=True)

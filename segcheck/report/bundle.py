@@ -9,7 +9,10 @@ folder away from the inputs therefore makes their lines fail, which is the point
 then says the inputs at hand are not the ones analysed.
 
 Nothing is written until everything has rendered, and no existing file is replaced without
-`force`. Without Graphviz, the folder has no topology.svg and the page says why.
+`force`. A symbolic link at one of the report's names in DIR is refused even with `force`
+(it would redirect the write onto a file elsewhere); DIR itself, and its parents, may be
+links. Each file is replaced atomically (segcheck.outputs). Without Graphviz, the folder has
+no topology.svg and the page says why.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ..engine import check, now_iso, scan
 from ..errors import UsageError
 from ..findings import Report, sorted_findings
 from ..loader import load_topology
+from ..outputs import OutputExists, check_output, write_output
 from . import html, json_format, sarif
 
 HTML_NAME = "report.html"
@@ -33,10 +37,6 @@ SARIF_NAME = "findings.sarif"
 SVG_NAME = "topology.svg"
 SUMS_NAME = "SHA256SUMS"
 ALL_NAMES = (HTML_NAME, JSON_NAME, SARIF_NAME, SVG_NAME, SUMS_NAME)
-
-
-class OutputExists(UsageError):
-    """The output folder already holds files the report would replace."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +99,12 @@ def sums_line(digest: str, name: str) -> str:
 
 
 def input_path_from(directory: Path, path: str) -> str:
-    """An input's path as `sha256sum -c` run inside `directory` finds it (posix separators)."""
-    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(directory))
+    """An input's path as `sha256sum -c` run inside `directory` finds it (posix separators).
+
+    Both sides are resolved: `..` in DIR goes to the physical parent, so a DIR reached
+    through a symlinked folder would otherwise get a path that leads elsewhere.
+    """
+    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(directory))
     return Path(relative).as_posix()
 
 
@@ -122,8 +126,14 @@ def write_bundle(
 ) -> BundleResult:
     """Write the evidence folder; OutputExists when it would replace files without `force`."""
     out = Path(directory)
+    if out.is_symlink() and not out.exists():
+        raise UsageError(f"{out}: is a symbolic link to nothing; name an existing folder")
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: exists and is not a directory")
+    inputs = [item.path for item in report.inputs]
+    if out.is_dir():
+        for name in ALL_NAMES:  # links and inputs are refused even with `force`
+            check_output(out / name, inputs=inputs)
     existing = [name for name in ALL_NAMES if (out / name).exists()]
     if existing and not force:
         raise OutputExists(
@@ -143,8 +153,9 @@ def write_bundle(
         out.mkdir(parents=True, exist_ok=True)
         if SVG_NAME not in files and (out / SVG_NAME).exists():
             (out / SVG_NAME).unlink()  # a stale diagram from an earlier run would be unlisted
-        for name, data in files.items():
-            (out / name).write_bytes(data)
     except OSError as exc:
         raise UsageError(f"{out}: cannot write the report: {exc.strerror}") from None
+    # SHA256SUMS last: a run cut short leaves no list that vouches for half-written evidence.
+    for name in sorted(files, key=lambda n: n == SUMS_NAME):
+        write_output(out / name, files[name], inputs=inputs, replace=force)
     return BundleResult(out, tuple(sorted(files)), note)

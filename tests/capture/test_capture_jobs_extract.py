@@ -110,8 +110,9 @@ def test_extract_packets_reread_equals_selection(tmp_path: Path) -> None:
     chosen = [f for f in res.flows if f.dst_port in (53, 22) and not f.tunnel]
     assert chosen
     out = tmp_path / "out.pcap"
-    n = extract_packets([path], chosen, out)
-    assert n == sum(f.packets for f in chosen)
+    done = extract_packets([path], chosen, out)
+    assert done.packets == sum(f.packets for f in chosen)
+    assert done.flows == len(chosen) and done.format == "pcap"
     again = read_capture(out)
 
     def key(f: Flow) -> tuple[object, ...]:
@@ -150,7 +151,7 @@ def test_extract_several_link_types_writes_pcapng(tmp_path: Path) -> None:
     )
     flows = [f for r in read_captures([a, b]) for f in r.flows]
     out = tmp_path / "both.pcapng"
-    assert extract_packets([a, b], flows, out) == 2
+    assert extract_packets([a, b], flows, out).packets == 2
     again = read_capture(out)
     assert again.info.kind == "pcapng" and again.info.link_types == (1, 101)
     assert sorted(f.first_seen for f in again.flows) == pytest.approx(
