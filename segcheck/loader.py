@@ -51,6 +51,7 @@ from .model import (
 )
 from .services import BUILTIN_SERVICES
 from .yamldoc import Document, load_document
+from .yamldoc import shown as clip
 
 FORMAT_VERSION = 1
 
@@ -93,6 +94,14 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 PORT_RANGE = re.compile(r"[0-9]{1,5}-[0-9]{1,5}")
 # Characters XML 1.0 cannot carry (SVG, SARIF viewers, JUnit): refused in names and texts.
 NOT_XML_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Bidirectional controls (embeddings, overrides, isolates, marks): a name shown with them can
+# read differently from what it is ("Trojan Source"); refused like other control characters.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Longest name (zone, node, service, permit or channel id, any reference) and longest text
+# (topology name, label, reason, approver, ticket), in characters. Graphviz fails on labels of
+# about 16,000 characters, and no report can show such a name usefully.
+MAX_NAME_CHARS = 256
+MAX_TEXT_CHARS = 1024
 
 
 def _sha256(raw: bytes) -> str:
@@ -127,7 +136,7 @@ def _describe(value: Any) -> str:
         return "a list"
     if value is None:
         return "empty"
-    return repr(value)
+    return clip(value)
 
 
 class _Builder:
@@ -162,27 +171,34 @@ class _Builder:
         for key in value:
             if key not in allowed:
                 hint = ", ".join(allowed)
-                raise self.fail((*where, key), f"{what}: unknown key {key!r} (allowed: {hint})")
+                raise self.fail((*where, key), f"{what}: unknown key {clip(key)} (allowed: {hint})")
 
-    def string(self, value: Any, where: tuple[str | int, ...], what: str) -> str:
+    def string(
+        self, value: Any, where: tuple[str | int, ...], what: str, limit: int = MAX_NAME_CHARS
+    ) -> str:
+        """A name (or, with limit=MAX_TEXT_CHARS, a text); numbers are read as written."""
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise self.fail(where, f"{what} must be text, not {_describe(value)}")
-        return self.text(str(value), where, what)
+        return self.text(str(value), where, what, limit)
 
-    def text(self, value: str, where: tuple[str | int, ...], what: str) -> str:
-        """Text that every report format can carry: no control character XML 1.0 forbids."""
-        bad = NOT_XML_TEXT.search(value)
+    def text(
+        self, value: str, where: tuple[str | int, ...], what: str, limit: int = MAX_NAME_CHARS
+    ) -> str:
+        """Text that every report format can carry and show as it is: no control character
+        XML 1.0 forbids, no bidirectional control, no more than `limit` characters."""
+        bad = NOT_XML_TEXT.search(value) or BIDI_CONTROLS.search(value)
         if bad is not None:
-            raise self.fail(
-                where, f"{what} contains the control character U+{ord(bad.group()):04X}"
-            )
+            kind = "control" if bad.re is NOT_XML_TEXT else "bidirectional control"
+            raise self.fail(where, f"{what} contains the {kind} character U+{ord(bad.group()):04X}")
+        if len(value) > limit:
+            raise self.fail(where, f"{what} is {len(value)} characters long (the limit is {limit})")
         return value
 
     def optional_text(
         self, spec: dict[str, Any], key: str, where: tuple[str | int, ...], what: str
     ) -> str | None:
         value = spec.get(key)
-        return None if value is None else self.string(value, (*where, key), what)
+        return None if value is None else self.string(value, (*where, key), what, MAX_TEXT_CHARS)
 
     def str_list(self, value: Any, where: tuple[str | int, ...], what: str) -> list[str]:
         items = value if isinstance(value, list) else [value]
@@ -230,10 +246,12 @@ class _Builder:
         if type(version) is not int or version != FORMAT_VERSION:
             raise self.fail(
                 ("segcheck",),
-                f"unsupported format version {version} "
+                f"unsupported format version {clip(version, as_text=True)} "
                 f"(this segcheck reads version {FORMAT_VERSION})",
             )
-        name = self.string(data.get("name", Path(self.source.path).stem), ("name",), "name")
+        name = self.string(
+            data.get("name", Path(self.source.path).stem), ("name",), "name", MAX_TEXT_CHARS
+        )
         profile = self.profile(data.get("profile", "alpha"))
         self.read_services(data.get("services") or {})
         self.read_zones(data.get("zones"))
@@ -268,7 +286,7 @@ class _Builder:
         except ValueError:
             allowed = ", ".join(p.value for p in Profile)
             raise self.fail(
-                ("profile",), f"unknown profile {value!r} (allowed: {allowed})"
+                ("profile",), f"unknown profile {clip(value)} (allowed: {allowed})"
             ) from None
 
     def read_services(self, value: Any) -> None:
@@ -306,7 +324,8 @@ class _Builder:
             if 0 < lo <= hi < 65536:
                 return range(lo, hi + 1)
         raise self.fail(
-            where, f"{what} {value!r} is not a number from 1 to 65535 or a range like 8000-8079"
+            where,
+            f"{what} {clip(value)} is not a number from 1 to 65535 or a range like 8000-8079",
         )
 
     def read_zones(self, value: Any) -> None:
@@ -523,7 +542,7 @@ class _Builder:
         for key in ("file", "format"):
             if key not in spec:
                 raise self.fail(where, f"{what}: missing required key {key!r}")
-        file = self.string(spec["file"], (*where, "file"), f"{what} file")
+        file = self.string(spec["file"], (*where, "file"), f"{what} file", MAX_TEXT_CHARS)
         fmt = self.string(spec["format"], (*where, "format"), f"{what} format")
         if fmt not in CONFIG_FORMATS:
             raise self.fail(
@@ -701,7 +720,7 @@ class _Builder:
         for i, raw in enumerate(value):
             where: tuple[str | int, ...] = ("channels", i)
             spec = self.mapping(raw, where, f"channel {i + 1}")
-            what = f"channel {spec.get('id', i + 1)!r}" if "id" in spec else f"channel {i + 1}"
+            what = f"channel {clip(spec['id'])}" if "id" in spec else f"channel {i + 1}"
             self.check_keys(spec, CHANNEL_KEYS, where, what)
             for key in CHANNEL_REQUIRED:
                 if key not in spec or spec[key] in (None, ""):
@@ -724,7 +743,9 @@ class _Builder:
                     source,
                     destination,
                     services,
-                    self.string(spec["reason"], (*where, "reason"), f"{what} reason"),
+                    self.string(
+                        spec["reason"], (*where, "reason"), f"{what} reason", MAX_TEXT_CHARS
+                    ),
                     self.optional_text(spec, "approved_by", where, f"{what} approved_by"),
                     self.optional_text(spec, "ticket", where, f"{what} ticket"),
                     expires,
@@ -745,4 +766,4 @@ class _Builder:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        raise self.fail(where, f"{what}: expiry {value!r} is not a date (YYYY-MM-DD)")
+        raise self.fail(where, f"{what}: expiry {clip(value)} is not a date (YYYY-MM-DD)")

@@ -5,12 +5,14 @@ here with an explicit stack (libyaml's recursive composer crashes on deep nestin
 PyYAML's object constructor: no tag can build an object, aliases are counted and capped (alias
 bombs), nesting is capped, and duplicate keys are errors.
 JSON goes through `json` (fast for generated topologies); when an error needs a line number, the
-text is composed once more as YAML, which JSON is a subset of, to find it.
+text is scanned once more by a small JSON tokenizer of our own that records where each key and
+item starts (not by YAML, which reads some JSON escapes differently and caps nesting lower).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
@@ -22,6 +24,11 @@ from .errors import TopologyError
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIAS_EXPANSION = 100_000
+# Longest integer written in a topology that is read as a number (Python's own conversion cap).
+MAX_INT_DIGITS = 4300
+# Integers read as numbers: plain decimal as written. 0x1F, 0100 (octal), 0b1, 1_000 and 1:20
+# (sexagesimal) are kept as the text written, so an id or ticket is never silently rewritten.
+_PLAIN_INT = re.compile(r"\+?(?:0|[1-9][0-9]*)|-[1-9][0-9]*")
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR_CONSTRUCTOR = SafeConstructor()
@@ -46,13 +53,26 @@ def _resolve_plain(value: str) -> str:
     return _STR
 
 
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:timestamp",
+    _INT,
+    _FLOAT,
+    _TIMESTAMP,
 }
+
+
+def shown(value: object, limit: int = 60, as_text: bool = False) -> str:
+    """repr() (or str()) of a value for a message, cut short: an input can hold a name of
+    16,000 characters or an integer of 4,300 digits."""
+    text = (
+        str(value)
+        if as_text or (isinstance(value, int) and not isinstance(value, bool))
+        else repr(value)
+    )
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
 
 
 class LDict(dict[str, Any]):
@@ -95,7 +115,7 @@ class Document:
         if not isinstance(root, LDict) and self._text is not None:
             if self._located is None:
                 try:
-                    self._located = _compose(self.path, self._text)
+                    self._located = _locate_json(self.path, self._text)
                 except TopologyError:
                     self._located = False
             root = self._located
@@ -166,19 +186,85 @@ def _load_json(path: str, text: str) -> Document:
         data = json.loads(text, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
         raise TopologyError(path, f"invalid JSON: {exc.msg}", exc.lineno) from exc
-    except _DuplicateKey:
-        # Re-read as YAML, which reports the duplicate with its line.
-        _compose(path, text)
-        raise TopologyError(path, "duplicate key") from None
-    except RecursionError:
-        raise TopologyError(path, f"nesting deeper than {MAX_DEPTH} levels") from None
-    except ValueError as exc:  # e.g. an integer longer than Python's 4,300-digit limit
-        raise TopologyError(path, f"invalid JSON: {exc}") from None
+    except (_DuplicateKey, RecursionError, ValueError):
+        # A duplicate key, nesting too deep for `json`, or an integer too long to convert
+        # (Python's 4,300-digit cap): the scanner finds which one and its line.
+        _locate_json(path, text, strict=True)
+        raise TopologyError(path, "invalid JSON: a value cannot be read") from None
     return Document(path, data, text)
 
 
 class _DuplicateKey(Exception):
     pass
+
+
+# One JSON token: a newline (counted), blanks, a string, a structural character, or a bare
+# literal (number, true, false, null). Strict JSON strings hold no raw newline.
+_JSON_TOKEN = re.compile(
+    r'(\n)|[ \t\r]+|("[^"\\]*(?:\\.[^"\\]*)*")|([{}\[\]])|[,:]|([^ \t\r\n{}\[\],:"]+)'
+)
+_JSON_INT = re.compile(r"-?[0-9]+")
+
+
+def _locate_json(path: str, text: str, strict: bool = False) -> LDict | LList | None:
+    """The containers of a JSON text with the line of every key and item; no values.
+
+    Iterative (any nesting depth) and independent of YAML, so every error in a file that `json`
+    read keeps its line. With `strict`, the defects `json` reports without a line are raised
+    with one: a duplicate key, nesting deeper than MAX_DEPTH, an integer over MAX_INT_DIGITS.
+    """
+    line = 1
+    root: LDict | LList | None = None
+    stack: list[LDict | LList] = []
+    keys: list[str | None] = []  # per open container: the key awaiting its value (mappings)
+    for match in _JSON_TOKEN.finditer(text):
+        newline, string, bracket, literal = match.groups()
+        if newline:
+            line += 1
+            continue
+        if string is None and bracket is None and literal is None:
+            continue  # blanks, commas, colons
+        top = stack[-1] if stack else None
+        if isinstance(top, LDict) and keys[-1] is None and string is not None:
+            key = json.loads(string)
+            if key in top:
+                if strict:
+                    raise TopologyError(path, f"duplicate key {shown(key)}", line)
+            top.key_lines[key] = line
+            top[key] = None
+            keys[-1] = key
+            continue
+        if bracket in ("}", "]"):
+            if stack:
+                stack.pop()
+                keys.pop()
+            continue
+        if literal is not None and strict and _JSON_INT.fullmatch(literal):
+            if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+                raise TopologyError(path, f"number with more than {MAX_INT_DIGITS} digits", line)
+        value: Any = None
+        if bracket is not None:  # "{" or "["
+            if strict and len(stack) >= MAX_DEPTH:
+                raise TopologyError(path, f"nesting deeper than {MAX_DEPTH} levels", line)
+            if bracket == "{":
+                value = LDict()
+                value.key_lines = {}
+            else:
+                value = LList()
+                value.item_lines = []
+            value.line = line
+        if isinstance(top, LDict):
+            top[keys[-1]] = value  # type: ignore[index]
+            keys[-1] = None
+        elif isinstance(top, LList):
+            top.item_lines.append(line)
+            top.append(value)
+        elif root is None and value is not None:
+            root = value
+        if value is not None:
+            stack.append(value)
+            keys.append(None)
+    return root
 
 
 def _compose(path: str, text: str) -> Any:
@@ -194,6 +280,10 @@ def _compose(path: str, text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
+        if "nesting depth" in problem:
+            # libyaml >= 0.2.5 as bundled by PyYAML 6.0.4 caps nesting itself, scanning ahead
+            # of the events this builder counts: one message whichever limit is met first.
+            raise TopologyError(path, f"nesting deeper than {MAX_DEPTH} levels", line) from exc
         raise TopologyError(path, f"invalid YAML: {problem}", line) from exc
     except yaml.YAMLError as exc:
         raise TopologyError(path, f"invalid YAML: {exc}") from exc
@@ -357,21 +447,22 @@ class _EventBuilder:
             return event.value
         if tag == _MERGE:
             return event.value  # only meaningful as a key; set_key rejects it there
+        if tag == _FLOAT or (tag == _INT and not _is_plain_int(event.value)):
+            # 0100 (octal 64), 0x1F, 1_000, 1:20 or 1.10: keep the text as written, so an id or
+            # ticket is never silently rewritten; a port written so is refused. Never converted:
+            # 5,000 hex digits make an int that str() refuses (Python's digit cap).
+            return event.value
         if tag in _SCALAR_TAGS:
             node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
             try:
-                value = _SCALAR_CONSTRUCTOR.yaml_constructors[tag](_SCALAR_CONSTRUCTOR, node)
+                return _SCALAR_CONSTRUCTOR.yaml_constructors[tag](_SCALAR_CONSTRUCTOR, node)
             except (yaml.YAMLError, ValueError, OverflowError) as exc:
                 if tag == _TIMESTAMP:
                     return event.value  # e.g. 2027-02-30: the loader reports it as "not a date"
-                raise self.fail(event, f"malformed value {event.value!r}") from exc
-            if isinstance(value, float) or (
-                isinstance(value, int)
-                and not isinstance(value, bool)
-                and str(value) != event.value.lstrip("+")
-            ):
-                # 0100 (octal 64), 0x1F, 1_000, 1:20 or 1.10: keep the text as written, so an
-                # id or ticket is never silently rewritten; a port written so is refused.
-                return event.value
-            return value
+                raise self.fail(event, f"malformed value {shown(event.value)}") from exc
         raise self.fail(event, f"unsupported YAML tag {tag!r}")
+
+
+def _is_plain_int(text: str) -> bool:
+    """Decimal as written (+5, -3, 0) and short enough to convert."""
+    return _PLAIN_INT.fullmatch(text) is not None and len(text) <= MAX_INT_DIGITS

@@ -27,10 +27,12 @@ ALLOWED_TIERS = (
     "mynumber, lgwan, internet, lgwan-network, jukinet, gov-cloud, security-cloud, public-internet"
 )
 
-# file in tests/data/topologies/invalid -> (line, message): one small file per defect
+# file in tests/data/topologies/invalid -> (line, message): one small file per defect. A message
+# ending in ": " is segcheck's prefix to a syntax error worded by the parser (libyaml, Python's
+# json), whose words change between versions: only the prefix, file and line are segcheck's.
 INVALID_CASES: dict[str, tuple[int, str]] = {
     "not-utf8.yaml": (4, "file is not UTF-8 text"),
-    "not-yaml.yaml": (4, "invalid YAML: did not find expected ',' or '}'"),
+    "not-yaml.yaml": (4, "invalid YAML: "),
     "top-level-list.yaml": (2, "the top level must be a mapping, not a list"),
     "empty.yaml": (1, "the file is empty; a topology is a mapping starting with 'segcheck: 1'"),
     "missing-segcheck.yaml": (1, "missing required key 'segcheck' (the format version, 1)"),
@@ -106,7 +108,7 @@ INVALID_CASES: dict[str, tuple[int, str]] = {
         2,
         "unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'",
     ),
-    "json-error.json": (5, "invalid JSON: Expecting property name enclosed in double quotes"),
+    "json-error.json": (5, "invalid JSON: "),
     "json-duplicate-key.json": (8, "duplicate key 'lg-term-01'"),
     "json-unknown-role.json": (
         8,
@@ -136,15 +138,24 @@ def test_invalid_topology_exits_2_with_file_and_line(
 
     code, out, err = run_check(path)
     assert code == 2
-    assert err.strip() == f"Error: {expected}"
+    assert_one_error(err, expected)
     assert out == ""
     assert "Traceback" not in out + err
 
     # The library raises the same error (and never prints or exits).
     with pytest.raises(TopologyError) as info:
         load_topology(path)
-    assert str(info.value) == expected
+    assert_one_error(f"Error: {info.value}", expected)
     assert info.value.line == line
+
+
+def assert_one_error(err: str, expected: str) -> None:
+    """One `Error:` line: exactly `expected`, or starting with it when it ends in ": "."""
+    assert err.count("\n") <= 1 and err.startswith("Error: ")
+    if expected.endswith(": "):
+        assert err.startswith(f"Error: {expected}") and len(err.strip()) > len(expected) + 7
+    else:
+        assert err.strip() == f"Error: {expected}"
 
 
 def test_file_over_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,12 +173,53 @@ def test_file_over_the_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         parse_topology(big.read_bytes(), str(big))
 
 
-def test_deep_flow_nesting_is_an_error_not_a_crash() -> None:
-    # libyaml's recursive composer segfaults the interpreter on this (200 KB) document.
-    text = "segcheck: 1\nname: " + "[" * 100_000 + "]" * 100_000 + "\n"
-    with pytest.raises(TopologyError, match="nesting deeper than 64 levels") as info:
+@pytest.mark.parametrize(
+    "text",
+    [
+        # libyaml's recursive composer segfaults the interpreter on this (200 KB) document;
+        # PyYAML >= 6.0.4's libyaml refuses it itself, with its own words.
+        "segcheck: 1\nname: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "segcheck: 1\nname: " + "{a: " * 2_000 + "1" + "}" * 2_000 + "\n",
+        "segcheck: 1\nname: " + "[" * 1_000 + "]" * 1_000 + "\n",
+    ],
+    ids=["flow-100000", "flow-mapping-2000", "flow-1000"],
+)
+def test_deep_flow_nesting_is_an_error_not_a_crash(text: str) -> None:
+    with pytest.raises(TopologyError) as info:
         parse_topology(text.encode(), "deep.yaml")
-    assert info.value.line == 2
+    assert str(info.value) == "deep.yaml:2: nesting deeper than 64 levels"
+
+
+def test_deep_block_nesting_is_an_error_not_a_crash() -> None:
+    text = "segcheck: 1\nname:\n" + "".join(f"{' ' * (i + 1)}a:\n" for i in range(2_000))
+    with pytest.raises(TopologyError) as info:
+        parse_topology(text.encode(), "deep.yaml")
+    assert str(info.value) == "deep.yaml:66: nesting deeper than 64 levels"
+
+
+def test_parser_nesting_limit_reads_as_segchecks_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whichever YAML parser refuses deep nesting first, the user reads one message."""
+    import yaml
+
+    class LimitedLoader:  # what libyaml >= 0.2.5 raises, wherever its own cap lies
+        def __init__(self, text: str) -> None:
+            self.mark = yaml.Mark("<unicode string>", 0, 1, 3, None, None)
+
+        def check_event(self) -> bool:
+            raise yaml.scanner.ScannerError(
+                "while increasing flow level",
+                self.mark,
+                "exceeded maximum nesting depth",
+                self.mark,
+            )
+
+        def dispose(self) -> None:
+            pass
+
+    monkeypatch.setattr(yamldoc, "_Loader", LimitedLoader)
+    with pytest.raises(TopologyError) as info:
+        parse_topology(b"segcheck: 1\nname: [[[[]]]]\n", "deep.yaml")
+    assert str(info.value) == "deep.yaml:2: nesting deeper than 64 levels"
 
 
 @pytest.mark.parametrize(
@@ -452,9 +504,193 @@ def test_yaml_names_and_register_fields_keep_their_text(tmp_path: Path) -> None:
 
 def test_json_integer_too_long_is_an_input_error(tmp_path: Path) -> None:
     topo_file = tmp_path / "t.json"
-    topo_file.write_text('{"segcheck": ' + "1" * 5000 + "}", encoding="utf-8")
-    with pytest.raises(TopologyError, match="invalid JSON"):
+    topo_file.write_text('{\n  "segcheck": 1,\n  "name": ' + "1" * 5000 + "\n}", encoding="utf-8")
+    with pytest.raises(TopologyError) as info:
         load_topology(topo_file)
+    assert str(info.value) == f"{topo_file}:3: number with more than 4300 digits"
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["0x" + "f" * 5000, "0" + "7" * 5000, "0b" + "1" * 20_000, "1" + ":59" * 3000, "9" * 5000],
+    ids=["hex", "octal", "binary", "sexagesimal", "decimal"],
+)
+def test_yaml_integer_of_thousands_of_digits_is_an_input_error(number: str) -> None:
+    """Python refuses to convert ints over 4,300 digits; segcheck reads them as written."""
+    with pytest.raises(TopologyError) as info:
+        parse_topology(f"segcheck: 1\nname: {number}\nzones: {{}}\n".encode(), "x.yaml")
+    assert str(info.value) == f"x.yaml:2: name is {len(number)} characters long (the limit is 1024)"
+    text = f"segcheck: 1\nzones: {{}}\nservices:\n  s: {{tcp: [{number}]}}\n"
+    code, out, err = run_check_text(text)
+    assert code == 2 and out == ""
+    assert err.startswith("Error: ") and err.count("\n") == 1 and len(err) < 300
+    assert ":4: service 's': tcp port " in err and "is not a number from 1 to 65535" in err
+
+
+def run_check_text(text: str) -> tuple[int, str, str]:
+    runner = CliRunner()
+    with runner.isolated_filesystem():
+        Path("t.yaml").write_text(text, encoding="utf-8")
+        result = runner.invoke(main, ["check", "t.yaml", "--lang", "en"])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _json_with_node_error(**extra: Any) -> str:
+    """JSON whose error (a node address in no zone) comes after `extra` in the text."""
+    doc = {
+        "segcheck": 1,
+        "zones": {"lg": {"tier": "lgwan", "subnets": ["10.2.0.0/16"], **extra}},
+        "nodes": {"lg-term": {"role": "terminal", "ip": "172.16.0.1"}},
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"label": "😀 emoji"},  # written below as a surrogate-pair escape, which YAML refuses
+        {"label": "a/b"},  # written as "a\\/b"
+        {"label": 'quote " and \\ backslash'},
+        {"label": "x" * 1000},
+    ],
+    ids=["surrogate-pair", "solidus", "quote-backslash", "long"],
+)
+def test_json_errors_keep_their_line_whatever_the_escapes(extra: dict[str, str]) -> None:
+    text = _json_with_node_error(**extra)
+    text = text.replace("😀", "\\ud83d\\ude00").replace("a/b", "a\\/b")
+    want = text.splitlines().index('      "ip": "172.16.0.1"') + 1
+    with pytest.raises(TopologyError) as info:
+        parse_topology(text.encode(), "t.json")
+    assert info.value.line == want
+    assert "address 172.16.0.1 is in no zone" in str(info.value)
+
+
+@pytest.mark.parametrize("depth", [63, 100, 900])
+def test_json_errors_keep_their_line_whatever_the_nesting(depth: int) -> None:
+    """A nested value the validation reaches after the error does not lose the error's line."""
+    doc = json.loads(_json_with_node_error())
+    doc["channels"] = json.loads("[" * depth + "]" * depth)
+    text = json.dumps(doc, indent=1)
+    want = text.splitlines().index('   "ip": "172.16.0.1"') + 1
+    with pytest.raises(TopologyError) as info:
+        parse_topology(text.encode(), "t.json")
+    assert info.value.line == want
+
+
+def test_json_too_deep_for_the_parser_is_located() -> None:
+    text = '{\n"segcheck": 1,\n"name":\n' + "[" * 100_000 + "]" * 100_000 + "\n}"
+    with pytest.raises(TopologyError) as info:
+        parse_topology(text.encode(), "t.json")
+    assert str(info.value) == "t.json:4: nesting deeper than 64 levels"
+
+
+def test_json_duplicate_key_after_escapes_is_located() -> None:
+    text = '{"segcheck": 1,\n "name": "\\ud83d\\ude00 \\/",\n "zones": {},\n "zones": {}}'
+    with pytest.raises(TopologyError) as info:
+        parse_topology(text.encode(), "t.json")
+    assert str(info.value) == "t.json:4: duplicate key 'zones'"
+
+
+# -- lengths and characters of names and texts -------------------------------------------------
+
+_ZONE = "segcheck: 1\nzones:\n  {name}: {{tier: lgwan, subnets: [10.0.0.0/8], label: {label}}}\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "message"),
+    [
+        ("z" * 257, "ok", "zone name is 257 characters long (the limit is 256)"),
+        ("lg", "あ" * 1025, "zone 'lg' label is 1025 characters long (the limit is 1024)"),
+        ("lg", "x" * 16_000, "zone 'lg' label is 16000 characters long (the limit is 1024)"),
+    ],
+    ids=["name-257", "label-1025", "label-16000"],
+)
+def test_over_long_names_and_labels_are_refused(name: str, label: str, message: str) -> None:
+    """Graphviz cannot draw a label of about 16,000 characters; names are kept short enough
+    for every report to show them whole."""
+    with pytest.raises(TopologyError) as info:
+        parse_topology(_ZONE.format(name=name, label=label).encode(), "t.yaml")
+    assert str(info.value) == f"t.yaml:3: {message}"
+
+
+def test_names_and_labels_at_the_limits_load() -> None:
+    topo = parse_topology(_ZONE.format(name="z" * 256, label="あ" * 1024).encode(), "t.yaml")
+    assert topo.zones["z" * 256].label == "あ" * 1024
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "message"),
+    [
+        ("nodes", "  n: {role: server, ip: 10.0.0.1, label: %s}\n", "node 'n' label"),
+        ("nodes", "  %s: {role: server, ip: 10.0.0.1}\n", "node name"),
+        ("services", "  %s: {tcp: 1}\n", "service name"),
+        (
+            "channels",
+            "  - {id: C, from: a, to: b, service: ssh, reason: r, ticket: %s}\n",
+            "channel 'C' ticket",
+        ),
+        (
+            "channels",
+            "  - {id: C, from: a, to: b, service: ssh, reason: %s}\n",
+            "channel 'C' reason",
+        ),
+        ("channels", "  - {id: %s, from: a, to: b, service: ssh, reason: r}\n", "channel"),
+    ],
+)
+def test_every_name_and_text_is_limited(where: str, text: str, message: str) -> None:
+    head = "segcheck: 1\nzones:\n  z: {tier: lgwan, subnets: [10.0.0.0/8]}\n"
+    nodes = "nodes:\n  a: {role: server, ip: 10.0.0.2}\n  b: {role: server, ip: 10.0.0.3}\n"
+    size = 300 if message.endswith("name") else 2000  # a YAML key holds at most 1024
+    body = f"{where}:\n" + text % ("y" * size)
+    doc = head + (body + nodes if where == "channels" else body if where == "nodes" else body)
+    with pytest.raises(TopologyError) as info:
+        parse_topology(doc.encode(), "t.yaml")
+    assert message in str(info.value) and f"{size} characters long (the limit is" in str(info.value)
+    assert len(str(info.value)) < 200
+
+
+BIDI = [
+    "\u061c",
+    "\u200e",
+    "\u200f",
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+]
+
+
+@pytest.mark.parametrize("char", BIDI, ids=[f"U+{ord(c):04X}" for c in BIDI])
+def test_bidirectional_controls_are_refused(char: str) -> None:
+    """An RTL override makes `fw-gnp` show as `fw-png`: a name must read as what it is."""
+    code = f"U+{ord(char):04X}"
+    text = _ZONE.format(name=f'"lg{char}"', label="x")
+    with pytest.raises(TopologyError) as info:
+        parse_topology(text.encode(), "t.yaml")
+    assert (
+        str(info.value)
+        == f"t.yaml:3: zone name contains the bidirectional control character {code}"
+    )
+    text = _ZONE.format(name="lg", label=f'"abc{char}def"')
+    with pytest.raises(TopologyError) as info:
+        parse_topology(text.encode(), "t.yaml")
+    assert (
+        str(info.value)
+        == f"t.yaml:3: zone 'lg' label contains the bidirectional control character {code}"
+    )
+
+
+def test_other_format_characters_still_load() -> None:
+    """Zero-width joiners and variation selectors are part of ordinary Japanese and emoji text."""
+    topo = parse_topology(
+        _ZONE.format(name="lg", label='"葛\U000e0100城 👨\u200d💻"').encode(), "t.yaml"
+    )
+    assert topo.zones["lg"].label == "葛\U000e0100城 👨\u200d💻"
 
 
 @pytest.mark.parametrize(
