@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import attrgetter
 
 from ...model import IPRange
 
 # --- address sets ----------------------------------------------------------------------------
 
 _MAX = {4: (1 << 32) - 1, 6: (1 << 128) - 1}
+_RANGE_ORDER = attrgetter("version", "first", "last")  # IPRange's own order
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +36,7 @@ class AddressSet:
     def of(cls, ranges: Iterable[IPRange]) -> AddressSet:
         """Canonical set of the given (possibly overlapping) ranges."""
         merged: list[IPRange] = []
-        for r in sorted(ranges):
+        for r in sorted(ranges, key=_RANGE_ORDER):  # a C key: IPRange.__lt__ is slow
             if merged and merged[-1].version == r.version and r.first <= merged[-1].last + 1:
                 last = merged[-1]
                 if r.last > last.last:
@@ -280,6 +282,12 @@ class Rule:
     name: str | None = None  # the device's name / comment, for provenance
     assumptions: tuple[Assumption, ...] = ()  # assumptions the parser already took (e.g. App-ID)
     service_unresolved: tuple[str, ...] = ()  # service names that could not be resolved
+    description: str | None = None  # the device's description of the rule (PAN `description`)
+    tags: tuple[str, ...] = ()  # the device's tags on the rule (PAN `tag`)
+    # what else the rule matches on that an L3/L4 model cannot see (App-ID, users, URL
+    # categories, HIP profiles, schedules), as `field:value`; the parser has already widened
+    # (allow) or emptied (deny) the match for it and recorded the assumption
+    conditions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
