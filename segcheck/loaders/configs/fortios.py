@@ -162,9 +162,8 @@ def tokenize(text: str) -> list[Statement]:
     out: list[Statement] = []
     i, n = 0, len(lines)
     while i < n:
-        raw = lines[i]
+        s = lines[i].strip()
         i += 1
-        s = raw.strip()
         if not s or s[0] == "#":
             continue
         if "\\" not in s:
@@ -172,37 +171,41 @@ def tokenize(text: str) -> list[Statement]:
             if simple is not None:
                 out.append(_new_statement(Statement, (i, tuple(simple), None)))
                 continue
-        start = i
-        words, open_at = _split(s)
-        if open_at is None:
-            out.append(Statement(i, tuple(words)))
-            continue
-        problem = _multiline_problem(s, words, open_at)
-        joined = s
-        j = i  # index of the next line to join
-        while problem is None and open_at is not None:
-            while True:
-                if j >= n or j - start > _MAX_VALUE_LINES:
-                    problem = "a quoted value is not closed before the end of the file"
-                    break
-                nxt = lines[j].rstrip("\r")
-                j += 1
-                joined += "\n" + nxt
-                if _CLOSES_QUOTE.match(nxt):
-                    break
-                if nxt.strip() in ("next", "end") and words[1:2] and words[1] not in _SCRIPT_KEYS:
-                    problem = f"a quoted value runs over the line {j} ({nxt.strip()!r})"
-                    break
-            if problem is None:
-                words, open_at = _split(joined)
-                if open_at is not None:
-                    problem = _multiline_problem(joined, words, open_at)
-        if problem is None:
-            out.append(Statement(start, tuple(words)))
-            i = j
-        else:
-            out.append(Statement(start, _lenient(s), problem))
+        st, i = _quoted_statement(lines, i, s)
+        out.append(st)
     return out
+
+
+def _quoted_statement(lines: list[str], i: int, s: str) -> tuple[Statement, int]:
+    """The statement starting on line `i` (1-based; `s` is that line, stripped) whose quoting
+    needs the full reader, and the index of the line after it."""
+    start = i
+    words, open_at = _split(s)
+    if open_at is None:
+        return Statement(i, tuple(words)), i
+    problem = _multiline_problem(s, words, open_at)
+    joined = s
+    j, n = i, len(lines)  # j: index of the next line to join
+    while problem is None and open_at is not None:
+        while True:
+            if j >= n or j - start > _MAX_VALUE_LINES:
+                problem = "a quoted value is not closed before the end of the file"
+                break
+            nxt = lines[j].rstrip("\r")
+            j += 1
+            joined += "\n" + nxt
+            if _CLOSES_QUOTE.match(nxt):
+                break
+            if nxt.strip() in ("next", "end") and words[1:2] and words[1] not in _SCRIPT_KEYS:
+                problem = f"a quoted value runs over the line {j} ({nxt.strip()!r})"
+                break
+        if problem is None:
+            words, open_at = _split(joined)
+            if open_at is not None:
+                problem = _multiline_problem(joined, words, open_at)
+    if problem is None:
+        return Statement(start, tuple(words)), j
+    return Statement(start, _lenient(s), problem), i
 
 
 def _multiline_problem(text: str, words: list[str], open_at: int) -> str | None:
@@ -307,20 +310,30 @@ class _TreeBuilder:
         self.paths: list[tuple[str, ...]] = [()]  # block path of each frame (an edit: its table)
         self.visits: list[int] = [0]  # line where the current visit of each frame began
         self.issue = issue
-        self.first = True
 
-    def build(self, statements: Iterable[Statement]) -> None:
-        """Feed every statement; a first `set` of a key inside a block is taken inline."""
+    def build(self, text: str) -> None:
+        """Read the whole text: `tokenize` and `feed` in one pass, the common statements (a
+        first `set` of a key, lines without escapes or broken quotes) taken inline."""
+        lines = text.split("\n")
         stack, root, feed = self.stack, self.root, self.feed
-        for st in statements:
-            line, words, problem = st
-            if words[0] == "set" and problem is None and len(words) > 1:
-                top = stack[-1]
-                settings = top.settings
-                if words[1] not in settings and top is not root:
-                    settings[words[1]] = _Setting(words[1], list(words[2:]), line)
-                    self.first = False
+        i, n = 0, len(lines)
+        while i < n:
+            s = lines[i].strip()
+            i += 1
+            if not s or s[0] == "#":
+                continue
+            if "\\" not in s:
+                words = _simple_words(s) if '"' in s else s.split()
+                if words is not None:
+                    if words[0] == "set" and len(words) > 1:
+                        top = stack[-1]
+                        settings = top.settings
+                        if words[1] not in settings and top is not root:
+                            settings[words[1]] = _Setting(words[1], words[2:], i)
+                            continue
+                    feed(_new_statement(Statement, (i, tuple(words), None)))
                     continue
+            st, i = _quoted_statement(lines, i, s)
             feed(st)
 
     def feed(self, st: Statement) -> None:
@@ -330,7 +343,6 @@ class _TreeBuilder:
         if not words:
             return
         cmd = words[0]
-        first, self.first = self.first, False
         top = self.stack[-1]
         if cmd in _SETTERS:
             self._setting(top, cmd, st)
@@ -350,7 +362,7 @@ class _TreeBuilder:
                 self.issue("unrecognised", f"`{cmd}` outside a `config` block", st.line)
             else:
                 self._table_command(top, cmd, st)
-        elif first and (cmd.endswith(("#", "$")) or words[1:2] in (("#",), ("$",))):
+        elif not self.root.blocks and (cmd.endswith(("#", "$")) or words[1:2] in (("#",), ("$",))):
             self.issue("warning", f"CLI prompt line ignored: {' '.join(words)}", st.line)
         else:
             self.issue("unrecognised", f"unknown statement: {' '.join(words)}", st.line)
@@ -690,9 +702,12 @@ def _merge_svc(parts: Iterable[_Svc]) -> _Svc:
     parts = list(parts)
     if len(parts) == 1:
         return parts[0]
+    full = ServiceSet.of([i for p in parts for i in p.full.items])
+    if not any(p.unresolved or p.undefined or p.restricted for p in parts):
+        return _Svc(full, full)  # nothing narrower than its ports: what is allowed is sure
     return _Svc(
-        ServiceSet.of(i for p in parts for i in p.full.items),
-        ServiceSet.of(i for p in parts for i in p.sure.items),
+        full,
+        ServiceSet.of([i for p in parts for i in p.sure.items]),
         _dedupe(u for p in parts for u in p.unresolved),
         _dedupe(u for p in parts for u in p.undefined),
         _dedupe(u for p in parts for u in p.restricted),
@@ -1083,12 +1098,12 @@ class _VdomReader:
             or name == f"ssl.{self.name}"
         )
 
-    def _undefined_interface(self, what: str, name: str, line: int) -> None:
+    def _undefined_interface(self, what: str, name: str, line: int, note: str = "") -> None:
         where = self.all_interfaces.get(name)
         elsewhere = f" (it belongs to VDOM {where[1]})" if where else ""
         self.issue(
             "undefined",
-            f"{what} {name} is not an interface or zone of VDOM {self.name}{elsewhere}",
+            f"{what} {name}{note} is not an interface or zone of VDOM {self.name}{elsewhere}",
             line,
         )
 
@@ -1516,7 +1531,8 @@ class _VdomReader:
         for old_values, old_line in setting.replaced:
             for name in old_values:
                 if not self._interface_known(name):
-                    self._undefined_interface(f"{what}: {key} (overridden later)", name, old_line)
+                    note = f" (replaced at line {setting.line})"
+                    self._undefined_interface(f"{what}: {key}", name, old_line, note)
         names: list[str] = []
         for name in setting.values:
             if self._interface_known(name):
@@ -1769,17 +1785,16 @@ def parse_fortios(path: Path, data: str | bytes, *, display_name: str) -> Parsed
     def issue(kind: str, message: str, line: int | None) -> None:
         issues.append(Issue(kind, message, Origin(name, line)))
 
-    statements = tokenize(text)
-    if not any(st.words[:1] == ("config",) for st in statements):
+    builder = _TreeBuilder(issue)
+    builder.build(text)
+    root = builder.finish()
+    if not root.blocks:
         raise ConfigError(
             name,
             "no FortiOS configuration found (expected `config …` / `edit` / `set` blocks as "
             "`show full-configuration` or a backup writes them)",
-            statements[0].line if statements else None,
+            next((k + 1 for k, line in enumerate(text.split("\n")) if line.strip()), None),
         )
-    builder = _TreeBuilder(issue)
-    builder.build(statements)
-    root = builder.finish()
 
     vdom_block = root.blocks.get(_VDOM_BLOCK)
     if vdom_block is not None and vdom_block.edits:

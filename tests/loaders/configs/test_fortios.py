@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from segcheck.errors import ConfigError
+from segcheck.loaders.configs.compile import Cube, compile_context
 from segcheck.loaders.configs.fortios import Statement, parse_fortios, tokenize
 from segcheck.loaders.configs.fortios_services import FACTORY_SERVICES
 from segcheck.loaders.configs.model import (
@@ -1432,3 +1433,55 @@ def test_factory_table_matches_a_real_factory_configuration() -> None:
             table.services,
             table.service_unresolved,
         ), device.id
+
+
+# --- through the compiler: the parser's choices, end to end ----------------------------------
+
+
+def _allowed(parsed: ParsedConfig, vdom: str = "root") -> dict[str, list[Cube]]:
+    compiled = compile_context(ctx(parsed, vdom))
+    return {p.rule.id: list(p.cubes) for p in compiled.permits}
+
+
+def test_compiled_accept_loses_what_an_earlier_deny_covers() -> None:
+    allowed = _allowed(parse_file(BATFISH / "policy"))
+    (cube,) = allowed["root/2"]  # tcp 1-65535 minus the denied 1234 and 1235 (via the group)
+    assert cube.services == ports((TCP, 1, 1233), (TCP, 1236, 65535))
+    assert cube.sources == addrs("10.0.1.0/24", "10.0.2.0/24")
+    assert cube.destinations == addrs("10.0.3.0/24", "10.0.4.0/24")
+
+
+def test_compiled_deny_for_users_or_hours_hides_no_path() -> None:
+    text = (
+        INTERFACES
+        + policy(1, src="port1", dst="port2", action="deny", extra='set users "alice"')
+        + policy(2, src="port1", dst="port2", action="deny", extra='set schedule "night"')
+        + policy(3, src="port1", dst="port2", service='"HTTPS"')
+    )
+    (cube,) = _allowed(parse_text(text))["root/3"]
+    assert cube.services == ports((TCP, 443))
+    assert cube.sources == addrs("10.1.0.0/24") and cube.destinations == addrs("10.2.0.0/24")
+
+
+def test_compiled_unresolved_allow_is_widened_to_the_interface_space() -> None:
+    text = (
+        INTERFACES
+        + "config firewall address\n edit cdn\n  set type fqdn\n  set fqdn x.example.jp\n"
+        + " next\nend\n"
+        + policy(1, src="port1", dst="port2", dstaddr='"cdn"', service='"HTTPS"')
+    )
+    compiled = compile_context(ctx(parse_text(text)))
+    (permit,) = compiled.permits
+    assert permit.cubes[0].destinations == addrs("10.2.0.0/24")  # everything behind port2
+    assert Assumption.UNRESOLVED_ALLOW_WIDENED in permit.assumptions
+
+
+def test_compiled_disabled_rules_and_intrazone_allow() -> None:
+    parsed = parse_text(MULTI_VDOM)
+    compiled = compile_context(ctx(parsed, "lgwan"))
+    ids_allowed = [p.rule.id for p in compiled.permits]
+    assert ids_allowed == ["lgwan/12", "lgwan/intrazone:inside"]
+    (cube,) = compiled.permits[1].cubes
+    assert cube.sources == addrs("10.2.0.0/24", "10.3.0.0/24") == cube.destinations
+    parsed = parse_file(BATFISH / "firewall_policy")
+    assert [r.id for r in compile_context(ctx(parsed)).disabled] == ["root/0"]
