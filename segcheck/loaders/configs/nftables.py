@@ -25,6 +25,9 @@ What is imported, and why:
   (`ct state established,related accept` is the return path, `ct state invalid drop` drops junk)
   and is not a rule here; `ct state new` is no condition at all.
 - A rule without a verdict (a trailing `counter comment "default-drop"`) is not a rule.
+- `iifname`/`oifname` become the rule's from/to zones. A ruleset does not say which addresses
+  are behind an interface, so a drop limited to interfaces is ignored (a warning): read as a drop
+  of everything it would hide every later path.
 - Anything in a rule that is not understood (marks, raw payloads, concatenations, negated
   interface names, dynamic or undefined sets, …) makes the rule an `unrecognised` issue: an
   accept is kept with that condition dropped (widened, with an assumption), a drop is ignored.
@@ -196,8 +199,11 @@ TRUE = _Cond()
 NEVER = _Cond(never=True)
 
 
+_FAMILIES = {"ip": frozenset({4}), "ip6": frozenset({6})}
+
+
 def _table_family(family: str) -> frozenset[int]:
-    return {"ip": frozenset({4}), "ip6": frozenset({6})}.get(family, BOTH)
+    return _FAMILIES.get(family, BOTH)
 
 
 _UNIVERSES = {
@@ -244,12 +250,21 @@ class _Dynamic(_Unsupported):
 def _ip(text: Any) -> tuple[int, int]:
     if not isinstance(text, str):
         raise _Unsupported(f"address {text!r}")
+    found = _IP_CACHE.get(text)
+    if found is not None:
+        return found
     for fam, version in ((socket.AF_INET, 4), (socket.AF_INET6, 6)):
         try:
-            return version, int.from_bytes(socket.inet_pton(fam, text), "big")
+            found = version, int.from_bytes(socket.inet_pton(fam, text), "big")
         except (OSError, ValueError):  # ValueError: an embedded NUL
             continue
+        if len(_IP_CACHE) < 1 << 16:  # rulesets repeat their subnets and hosts
+            _IP_CACHE[text] = found
+        return found
     raise _Unsupported(f"address {text!r}")
+
+
+_IP_CACHE: dict[str, tuple[int, int]] = {}
 
 
 def _address_ranges(value: Any) -> list[IPRange]:
@@ -666,6 +681,8 @@ class _Importer:
                 )
             )
         context = Context(CONTEXT, (), (), tuple(rules), default_action=default)
+        # issues in document order (they are found in several passes)
+        self.issues.sort(key=lambda i: _position(i.origin))
         return ParsedConfig(self.file, FORMAT, self.sha256, (context,), tuple(self.issues))
 
     def flatten(
@@ -938,9 +955,10 @@ class _Importer:
         version = 4 if proto == "ip" else 6
         ranges: list[IPRange] = []
         for value in self.values(src, right):
-            ranges.extend(_address_ranges(value))
-        if any(r.version != version for r in ranges):
-            raise _Unsupported(f"IPv{6 if version == 4 else 4} address in a {proto} match")
+            for r in _address_ranges(value):
+                if r.version != version:
+                    raise _Unsupported(f"IPv{r.version} address in a {proto} match")
+                ranges.append(r)
         addresses = AddressSet.of(ranges)
         side = _Side(neg=addresses) if op == "!=" else _Side(pos=addresses)
         family = frozenset({version})
@@ -1014,6 +1032,18 @@ class _Importer:
                 src.origin,
             )
             return None
+        if not flat.accept and (cond.iif is not None or cond.oif is not None):
+            # A ruleset names interfaces but not the addresses behind them, so a drop limited
+            # to some interfaces cannot be placed; taking it as a drop of everything would
+            # hide every later path.
+            names = sorted((cond.iif or frozenset()) | (cond.oif or frozenset()))
+            self.issue(
+                "warning",
+                f"{src.id}: drop limited to interfaces ({', '.join(names)}) whose addresses the "
+                "ruleset does not give; ignored (never hides a path)",
+                src.origin,
+            )
+            return None
         assumptions: list[Assumption] = []
         if cond.unknown or widened:
             assumptions.append(Assumption.UNRESOLVED_ALLOW_WIDENED)
@@ -1042,6 +1072,11 @@ def _match(side: _Side, cond: _Cond, which: str) -> Match:
         other = _universe(BOTH - cond.family)
         return Match(side.neg.union(other), unresolved=unresolved, negate=True)
     return Match(side.explicit(cond.family), unresolved=unresolved)
+
+
+def _position(origin: Origin) -> int:
+    m = re.match(r"nftables\[(\d+)\]", origin.xpath or "")
+    return int(m.group(1)) if m else -1
 
 
 _UNFOLDABLE = _Cond(approx=("unfoldable",))

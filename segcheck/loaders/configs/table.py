@@ -24,7 +24,10 @@ an implicit deny after the last row.
   The delimiter (comma or tab) is the one under which the header row is found.
 - `.xlsx` through the optional extra `segcheck[xlsx]` (openpyxl): every sheet with a header row
   is a context named after the sheet (merged cells give their value to every cell they cover);
-  a CSV is one context named after the file stem. Rows are located as `file:line` (CSV) or
+  a CSV is one context named after the file stem. 送信元IF/宛先IF columns give a rule's
+  from/to interfaces; a table gives no addresses behind them, so a deny limited to interfaces
+  is ignored with a warning (read as a deny of everything it would hide every later path).
+  Rows are located as `file:line` (CSV) or
   `Sheet!A12` (xlsx), cells in issues as `Sheet!C12`.
 
 Rule id = the row's No (the file position when the row has none).
@@ -554,6 +557,19 @@ class _Table:
             )  # fmt: skip
             services, widened = ALL_SERVICES, True
 
+        from_zones = self.zones(cell.get("src_if", ""))
+        to_zones = self.zones(cell.get("dst_if", ""))
+        if not accept and (from_zones or to_zones):
+            # A table names interfaces but not the addresses behind them: a deny limited to
+            # some interfaces cannot be placed, and read as a deny of everything it would
+            # hide every later path.
+            self.issue(
+                "warning",
+                f"{label}: deny limited to interfaces ({', '.join((*from_zones, *to_zones))}) "
+                "whose addresses the table does not give; ignored (never hides a path)",
+                row, columns.get("src_if", columns.get("dst_if")),
+            )  # fmt: skip
+            return None
         assumptions: list[Assumption] = []
         if widened:
             assumptions.append(Assumption.UNRESOLVED_ALLOW_WIDENED)
@@ -566,8 +582,8 @@ class _Table:
             destination=sides[1],
             services=services,
             origin=origin,
-            from_zones=self.zones(cell.get("src_if", "")),
-            to_zones=self.zones(cell.get("dst_if", "")),
+            from_zones=from_zones,
+            to_zones=to_zones,
             enabled=enabled,
             name=cell.get("comment") or None,
             assumptions=tuple(assumptions),

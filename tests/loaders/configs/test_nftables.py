@@ -186,7 +186,7 @@ def kinds(parsed: ParsedConfig) -> list[str]:
 
 FEATURES = [
     # (id, action, source, destination, services, from, to, assumptions, nftables[i])
-    ("forward/dmz-in", Action.DENY, ANY, ANY, ALL, ("dmz0",), ("lan0",), (), 13),
+    # forward/dmz-in (`iifname "dmz0" oifname "lan0" drop`) is ignored: see FEATURE_ISSUES
     ("forward/ssh-out", Action.ACCEPT, M("10.0.0.0/8"), Match(V4), tcp(22), ("lan0",),
      ("wan0", "wan1"), (), 14),
     ("forward/negated-src", Action.ACCEPT, Match(A("10.1.0.0/16", "::/0"), negate=True),
@@ -219,10 +219,11 @@ FEATURES = [
 
 FEATURE_ISSUES = [
     ("warning", "chain inet filter input (hook input): filters traffic to or from the firewall", 11),
-    ("nat", "chain ip nat postrouting (hook postrouting): NAT is not modelled", 37),
+    ("warning", "inet filter forward/dmz-in: drop limited to interfaces (dmz0, lan0) whose", 13),
     ("unrecognised", "inet filter forward/dynamic-drop: not understood: ip saddr == set @blocked", 22),
     ("unrecognised", "inet filter forward/mark-accept: not understood: meta mark == 1; its accepts", 23),
     ("unrecognised", "inet filter forward/mark-drop: not understood: meta mark == 2; its drop is", 24),
+    ("nat", "chain ip nat postrouting (hook postrouting): NAT is not modelled", 37),
 ]  # fmt: skip
 
 
@@ -293,7 +294,7 @@ def test_pretty_printed_json_gives_lines(features: ParsedConfig) -> None:
         assert str(r.origin) == f"features.pretty.json:{r.origin.line}"
     # one-line JSON has no useful line: the xpath stands in
     one = rules_of(features)[0]
-    assert one.origin.line is None and str(one.origin) == "features.json:nftables[13].rule"
+    assert one.origin.line is None and str(one.origin) == "features.json:nftables[14].rule"
     issue_lines = [i.origin.line for i in pretty.issues]
     assert all(n is not None for n in issue_lines)
 
@@ -382,7 +383,8 @@ def test_dormant_table_and_nat_chains() -> None:
         ]
     )
     assert [r.id for r in rules_of(parsed)] == ["ruleset/no forward chain"]
-    assert kinds(parsed) == ["warning", "nat", "warning"]  # dormant, NAT chain, no forward chain
+    # in document order: no forward chain (the whole ruleset), dormant table, NAT chain
+    assert kinds(parsed) == ["warning", "warning", "nat"]
 
 
 # --- matches ------------------------------------------------------------------------------------
@@ -489,21 +491,25 @@ def test_services() -> None:
 
 def test_interfaces_become_zones() -> None:
     parsed = fwd(
-        rule("f", meta("iifname", "lan0"), meta("oifname", aset("wan0", "wan1")), ACCEPT),
-        rule("f", meta("iif", "dmz0"), DROP),
+        rule(
+            "f", meta("iifname", "lan0"), meta("oifname", aset("wan0", "wan1")), ACCEPT, comment="a"
+        ),
+        rule("f", meta("iif", "dmz0"), DROP, comment="dmz-drop"),
         rule("f", meta("iifname", "lan0", "!="), ACCEPT, comment="not-lan"),
         rule("f", meta("oifname", "wan0", "!="), DROP, comment="not-wan"),
     )
-    a, b, c = rules_of(parsed)
-    assert (a.from_zones, a.to_zones) == (("lan0",), ("wan0", "wan1"))
-    assert (b.from_zones, b.to_zones, b.action) == (("dmz0",), (), Action.DENY)
+    a, c = rules_of(parsed)
+    assert (a.id, a.from_zones, a.to_zones) == ("inet t f/a", ("lan0",), ("wan0", "wan1"))
     # a negated interface has no zone list: the accept is widened, the drop ignored
     assert c.id == "inet t f/not-lan" and (c.from_zones, c.to_zones) == ((), ())
     assert c.assumptions == (Assumption.UNRESOLVED_ALLOW_WIDENED,)
+    # a drop limited to an interface cannot be placed (no addresses behind it): ignored
     assert [(i.kind, i.message.split(":")[0]) for i in parsed.issues] == [
+        ("warning", "inet t f/dmz-drop"),
         ("unrecognised", "inet t f/not-lan"),
         ("unrecognised", "inet t f/not-wan"),
     ]
+    assert "never hides a path" in parsed.issues[0].message
 
 
 def test_stateful_rules() -> None:
@@ -638,7 +644,7 @@ def test_approximate_conditions() -> None:
 def test_jump_inlined_in_order() -> None:
     parsed = fwd(
         rule("f", dport("tcp", 1), ACCEPT, comment="before"),
-        rule("f", meta("iifname", "lan0"), jump("lan"), comment="to-lan"),
+        rule("f", saddr(prefix("10.1.0.0", 16)), jump("lan"), comment="to-lan"),
         rule("f", dport("tcp", 3), ACCEPT, comment="after"),
         extra=(
             chain("lan"),
@@ -646,12 +652,13 @@ def test_jump_inlined_in_order() -> None:
             rule("lan", dport("tcp", 2), ACCEPT, comment="lan-ok"),
         ),
     )
-    got = [(r.id, r.action, r.destination, r.services, r.from_zones) for r in rules_of(parsed)]
+    got = [(r.id, r.action, r.source, r.destination, r.services) for r in rules_of(parsed)]
+    lan = M("10.1.0.0/16")
     assert got == [
-        ("inet t f/before", Action.ACCEPT, ANY, tcp(1), ()),
-        ("inet t lan/no-internal", Action.DENY, M("10.0.0.0/8"), ALL, ("lan0",)),
-        ("inet t lan/lan-ok", Action.ACCEPT, ANY, tcp(2), ("lan0",)),
-        ("inet t f/after", Action.ACCEPT, ANY, tcp(3), ()),
+        ("inet t f/before", Action.ACCEPT, ANY, ANY, tcp(1)),
+        ("inet t lan/no-internal", Action.DENY, lan, M("10.0.0.0/8"), ALL),
+        ("inet t lan/lan-ok", Action.ACCEPT, lan, Match(V4), tcp(2)),
+        ("inet t f/after", Action.ACCEPT, ANY, ANY, tcp(3)),
     ]
 
 
@@ -773,18 +780,18 @@ def test_vmap_on_interfaces_and_named_map() -> None:
         ),  # fmt: skip
     )
     got = [(r.id, r.action, r.destination, r.from_zones, r.services) for r in rules_of(parsed)]
-    assert got[:3] == [
+    assert got[:2] == [
         ("inet t lan/lan-web", Action.ACCEPT, ANY, ("lan0",), tcp(443)),
-        ("inet t f/by-if", Action.DENY, ANY, ("dmz0",), ALL),
+        # "dmz0": drop is limited to an interface: ignored (a warning)
         ("inet t f/by-dst", Action.ACCEPT, M("10.8.0.0/16"), (), ALL),
     ]
     # an undefined map may send anything anywhere: kept as an accept of everything, widened
-    assert got[3][:2] == ("inet t f/gone", Action.ACCEPT)
-    assert rules_of(parsed)[3].assumptions == (
+    assert got[2][:2] == ("inet t f/gone", Action.ACCEPT)
+    assert rules_of(parsed)[2].assumptions == (
         Assumption.UNRESOLVED_ALLOW_WIDENED,
         Assumption.UNDEFINED_OBJECT,
     )
-    assert kinds(parsed) == ["undefined"]
+    assert kinds(parsed) == ["warning", "undefined"]
 
 
 def test_jump_depth_cap_loops_and_undefined_chains() -> None:
@@ -842,16 +849,20 @@ def test_structural_problems_degrade_to_issues() -> None:
     )
     assert [r.id.split("/")[1] for r in rules_of(parsed)] == ["ok", "handle None", "badprefix"]
     assert kinds(parsed) == [
-        "unrecognised",  # `{"rule": "nonsense"}`
-        "unrecognised",  # [1, 2]
         "undefined",  # chain ghost
         "unrecognised",  # expr not a list
+        "unrecognised",  # `{"rule": "nonsense"}`
+        "unrecognised",  # [1, 2]
         "unrecognised",  # prefix length 99
         "unrecognised",  # not an address
         "unrecognised",  # an embedded NUL
     ]
-    assert parsed.issues[0].origin.xpath == "nftables[5].rule"
-    assert parsed.issues[1].origin.xpath == "nftables[6]"
+    assert [i.origin.xpath for i in parsed.issues[:4]] == [
+        "nftables[3].rule",
+        "nftables[4].rule",
+        "nftables[5].rule",
+        "nftables[6]",
+    ]
 
 
 @pytest.mark.parametrize(

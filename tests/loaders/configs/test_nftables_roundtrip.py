@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -177,3 +179,50 @@ def test_roundtrip_through_the_kernel(topo_name: str, tmp_path: Path) -> None:
         path.write_text(exported, encoding="utf-8")
         parsed = parse_nftables(path, exported.encode(), display_name=path.name)
         assert imported(parsed) == expected(topology, firewall), firewall
+
+
+def _check(topology: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "segcheck", "check", str(topology), "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def test_check_reads_the_export_as_the_firewall(tmp_path: Path) -> None:
+    """lab/town.yaml with fw-core's permits replaced by its exported ruleset (`config:`) gives
+    the same findings, opened by the ruleset's rule ids and located in the export."""
+    text = (REPO / "lab" / "town.yaml").read_text(encoding="utf-8")
+    head, sep, _ = text.partition("    permit:\n")
+    assert sep, "fw-core's permit list is the end of lab/town.yaml"
+    (tmp_path / "town.yaml").write_text(
+        head + "    config: {file: fw-core.json, format: nftables}\n", encoding="utf-8"
+    )
+    (tmp_path / "fw-core.json").write_bytes((DATA / "town-fw-core.json").read_bytes())
+    by_hand = _check(REPO / "lab" / "town.yaml")
+    imported_ = _check(tmp_path / "town.yaml")
+    prefix = f"inet {nftgen.TABLE} forward/"
+
+    def key(f: dict[str, Any], ids: list[str]) -> tuple[Any, ...]:
+        return (
+            f["rule"],
+            f["severity"],
+            f["src_zone"],
+            f["dst_zone"],
+            f["service"],
+            f["count"],
+            ids,
+        )
+
+    want = [key(f, [prefix + p for p in f["permits"]]) for f in by_hand["findings"]]
+    got = [key(f, f["permits"]) for f in imported_["findings"]]
+    assert got == want and want, "the leak FW-90-TEMP-SMB is found through the import"
+    for f in imported_["findings"]:
+        assert f["location"]["path"].endswith("fw-core.json")
+    (item,) = imported_["imports"]
+    assert (item["format"], item["context"], item["status"]) == ("nftables", "ruleset", "passed")

@@ -250,10 +250,23 @@ def test_interface_columns_become_zones() -> None:
         "No,送信元IF,送信元,宛先IF,宛先,サービス,動作\n"
         '1,lan1,10.0.0.1,"wan1\nwan2",10.9.0.1,any,許可\n'
         "2,any,10.0.0.1,,10.9.0.1,any,許可\n"
+        "3,dmz1,10.0.0.1,,10.9.0.1,any,拒否\n"
+        "4,,10.0.0.1,,10.9.0.1,any,拒否\n"
     )
-    r1, r2 = rules(parse(text))
+    parsed = parse(text)
+    r1, r2, r4 = rules(parsed)
     assert (r1.from_zones, r1.to_zones) == (("lan1",), ("wan1", "wan2"))
     assert (r2.from_zones, r2.to_zones) == ((), ())
+    # a deny limited to an interface cannot be placed (no addresses behind it): ignored
+    assert (r4.id, r4.action, r4.from_zones) == ("4", Action.DENY, ())
+    assert issues(parsed) == [
+        (
+            "warning",
+            "policy.csv:5",  # row 1's interface cell spans two lines
+            "No 3: deny limited to interfaces (dmz1) whose addresses the table does not give; "
+            "ignored (never hides a path)",
+        )
+    ]
 
 
 def test_permit_list_without_action_column() -> None:
