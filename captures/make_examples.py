@@ -35,7 +35,7 @@ class PlannedFlow:
     proto: str  # tcp | udp | icmp
     sport: int
     dport: int
-    answer: str  # "yes" (established), "none" (attempted), "rst" (refused)
+    answer: str  # "yes" (established), "none" (attempted; unknown for UDP), "rst" (refused)
     verdict: str  # permitted | sanitized | excepted | violation | suspect | unknown | local
     rule: str  # rule id or "-"
     why: str
@@ -631,6 +631,8 @@ def write(name: str, plan: tuple[PlannedFlow, ...], out: Path) -> None:
     rows = ["src\tdst\tproto\tdst_port\tstate\tverdict\trule\twhy"]
     for flow in plan:
         state = "established" if flow.answer == "yes" else "attempted"
+        if flow.proto == "udp" and flow.answer == "none":
+            state = "unknown"  # a datagram needs no answer: the capture cannot tell
         port = flow.dport if flow.proto != "icmp" else 0
         rows.append(
             f"{flow.src}\t{flow.dst}\t{flow.proto}\t{port}\t{state}\t{flow.verdict}\t"

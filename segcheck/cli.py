@@ -169,6 +169,15 @@ FAIL_ON = click.option(
     help="Exit 1 when a finding is at or above this severity.",
 )
 OUTPUT = click.option("-o", "--output", metavar="FILE", help="Write the report to FILE.")
+ATTEMPTED = click.option(
+    "--attempted-severity",
+    "attempted_severity",
+    type=click.Choice(["warning", "rule"]),
+    default="warning",
+    show_default=True,
+    help="Severity of a forbidden flow that was only attempted (no answer, or refused): "
+    "warning, or the rule's own severity.",
+)
 TIMESTAMP = click.option(
     "--timestamp",
     metavar="ISO8601",
@@ -247,6 +256,7 @@ def check(
     show_default=True,
     help="Read captures in this many processes.",
 )
+@ATTEMPTED
 @LANG
 @TODAY
 @FAIL_ON
@@ -259,6 +269,7 @@ def scan(
     output: str | None,
     extract: str | None,
     jobs: int,
+    attempted_severity: str,
     lang: str | None,
     today: str | None,
     fail_on: str,
@@ -287,6 +298,7 @@ def scan(
             generated_at=resolve_timestamp(timestamp),
             jobs=jobs,
             progress=progress,
+            attempts_keep_severity=attempted_severity == "rule",
         )
     finally:
         if progress is not None:
@@ -359,6 +371,7 @@ def explain(rule_id: str, lang: str | None) -> None:
 @click.option(
     "-o", "--output", "directory", required=True, metavar="DIR", help="Write the evidence here."
 )
+@ATTEMPTED
 @LANG
 @TODAY
 @FAIL_ON
@@ -369,6 +382,7 @@ def report_command(
     topology: str,
     captures: tuple[str, ...],
     directory: str,
+    attempted_severity: str,
     lang: str | None,
     today: str | None,
     fail_on: str,
@@ -387,6 +401,7 @@ def report_command(
         list(captures),
         today=parse_today(today),
         generated_at=resolve_timestamp(timestamp),
+        attempts_keep_severity=attempted_severity == "rule",
     )
     result = write_bundle(report, directory, lang or default_lang(), force=force)
     if result.diagram_note is not None:

@@ -77,14 +77,20 @@ def scan(
     generated_at: str | None = None,
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    attempts_keep_severity: bool = False,
 ) -> Report:
-    """Judge every flow of the captures (pcap, pcapng, gzip, Zeek conn.log) against the plan."""
+    """Judge every flow of the captures (pcap, pcapng, gzip, Zeek conn.log) against the plan.
+
+    A forbidden flow that was only attempted is a `warning`, unless `attempts_keep_severity`.
+    """
     # A scan allocates a few objects per flow and frees almost none until the report is
     # rendered: the cyclic collector would only re-walk them (a third of the judging time).
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _scan(topology, captures, today, generated_at, jobs, progress)
+        return _scan(
+            topology, captures, today, generated_at, jobs, progress, attempts_keep_severity
+        )
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -97,13 +103,14 @@ def _scan(
     generated_at: str | None,
     jobs: int,
     progress: Callable[[int, int], None] | None,
+    attempts_keep_severity: bool = False,
 ) -> Report:
     from .capture import read_captures  # numpy and the readers load only for scans
 
     topo = _topology(topology)
     policy, addresses = _prepare(topo, today)
     results = read_captures(list(captures), jobs=jobs, progress=progress)
-    judge = FlowJudge(policy, addresses)
+    judge = FlowJudge(policy, addresses, attempts_keep_severity=attempts_keep_severity)
     findings: list[Finding] = []
     excepted: list[Finding] = []
     rows: list[JudgedFlow] = []

@@ -162,8 +162,14 @@ class FlowJudge:
     # Above this many live channels, per-address channel signatures cost more than they save.
     CLASS_KEY_MAX_CHANNELS = 32
 
-    def __init__(self, policy: Policy, addresses: AddressMap) -> None:
+    def __init__(
+        self, policy: Policy, addresses: AddressMap, *, attempts_keep_severity: bool = False
+    ) -> None:
+        """``attempts_keep_severity``: a forbidden flow that was only attempted keeps its rule's
+        severity instead of `warning` (for analysts who treat, say, a My Number terminal's
+        attempt on the Internet as an incident in its own right)."""
         self.policy = policy
+        self.attempt_severity: Severity | None = None if attempts_keep_severity else _WARNING
         self.addresses = addresses
         self.catalogue = policy.topology.services
         self._services: dict[tuple[str, int], tuple[str, ...]] = {}
@@ -279,6 +285,7 @@ class FlowJudge:
                     ev,
                     s,
                     d,
+                    self._severity("GEN-ZONE-ASSIGNED", flow.state),
                     "GEN-ZONE-ASSIGNED",
                     None,
                     None,
@@ -309,6 +316,7 @@ class FlowJudge:
                     ev,
                     s,
                     d,
+                    self._severity(judgement.rule, flow.state),
                     judgement.rule,
                     judgement.channel,
                     verdict.service,
@@ -319,12 +327,18 @@ class FlowJudge:
             else:
                 yield row, None, False
 
+    def _severity(self, rule: str, state: str) -> Severity:
+        if state == "attempted" and self.attempt_severity is not None:
+            return self.attempt_severity
+        return RULES_BY_ID[rule].severity
+
     @staticmethod
     def _finding(
         flow: FlowLike,
         ev: FlowEvidence,
         s: _Addr,
         d: _Addr,
+        severity: Severity,
         rule: str,
         channel: str | None,
         service: str | None,
@@ -334,7 +348,7 @@ class FlowJudge:
     ) -> Finding:
         return _new_finding(
             rule,
-            _WARNING if flow.state == "attempted" else RULES_BY_ID[rule].severity,
+            severity,
             message,
             message_ja,
             _new_location(flow.input, None, flow.first_frame),

@@ -331,9 +331,11 @@ def columns_to_flows(c: Columns, input_path: str) -> list[Flow]:
     ans_resp = np.where(init_b, c["ans_a"], c["ans_b"])
     refused = np.where(init_b, c["ref_b"], c["ref_a"]) > 0
     opened = np.where(init_b, syn_b, syn_a) != BIG
-    # No answer: UDP and others are attempts; TCP and ICMP only when the capture saw the flow
-    # open (SYN / query), else it may have started before the capture or run asymmetrically.
-    silent_known = ((proto != 6) & (proto != 1) & (proto != 58)) | opened
+    # No answer: an attempt for TCP and ICMP only when the capture saw the flow open (SYN /
+    # query), else it may have started before the capture or run asymmetrically. UDP needs no
+    # answer (syslog, SNMP traps, NetFlow export are one-way): its data may have arrived, so
+    # unanswered and not refused it is unknown, never an attempt. Other protocols: attempts.
+    silent_known = ((proto != 6) & (proto != 17) & (proto != 1) & (proto != 58)) | opened
     state = np.where(
         ans_resp > 0,
         0,

@@ -147,7 +147,9 @@ def _entry_flow(rec: dict[str, Any], number: int, path: str) -> Flow:
     else:
         nbytes = _num(rec.get("orig_bytes")) + _num(rec.get("resp_bytes"))
     conn_state = str(rec.get("conn_state") or "")
-    if conn_state in ATTEMPT_STATES or (conn_state == "OTH" and resp_pkts == 0):
+    if pnum == 17 and resp_pkts == 0 and conn_state in ("S0", "OTH"):
+        state = "unknown"  # one-way UDP (syslog, traps, NetFlow): its data may have arrived
+    elif conn_state in ATTEMPT_STATES or (conn_state == "OTH" and resp_pkts == 0):
         state = "attempted"
     elif conn_state:
         state = "established"

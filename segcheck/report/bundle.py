@@ -55,6 +55,7 @@ def build_report(
     today: date | None = None,
     generated_at: str | None = None,
     jobs: int = 1,
+    attempts_keep_severity: bool = False,
 ) -> Report:
     """Check the plan and, when captures are given, scan them; one combined report.
 
@@ -75,7 +76,14 @@ def build_report(
             planned.excepted,
             today=planned.today,
         )
-    observed = scan(topo, list(captures), today=today, generated_at=stamp, jobs=jobs)
+    observed = scan(
+        topo,
+        list(captures),
+        today=today,
+        generated_at=stamp,
+        jobs=jobs,
+        attempts_keep_severity=attempts_keep_severity,
+    )
     return Report(
         planned.tool_version,
         stamp,

@@ -214,7 +214,8 @@ def test_zeek_json_gzipped(tmp_path: Path) -> None:
     r = read_capture(write(tmp_path, "conn.json.gz", gzip.compress(text)))
     assert r.info.kind == "zeek-conn" and r.info.compressed
     u, t = r.flows
-    assert (u.proto, u.vlan, u.state, u.bytes) == ("udp", 30, "attempted", 120)
+    # UDP S0 (no reply): the datagrams may have arrived, so the state is unknown, not attempted.
+    assert (u.proto, u.vlan, u.state, u.bytes) == ("udp", 30, "unknown", 120)
     assert (t.dst_port, t.state) == (22, "attempted")
 
 
@@ -373,7 +374,7 @@ def test_initiator_by_service_port_then_first_sender(tmp_path: Path) -> None:
     dns = [f for f in r.flows if f.dst_port == 53][0]
     assert (dns.src_ip, dns.state) == (A, "established")
     other = [f for f in r.flows if f.dst_port == 7001][0]
-    assert (other.src_ip, other.state) == (C, "attempted")
+    assert (other.src_ip, other.state) == (C, "unknown")  # UDP without answer
 
 
 def test_states(tmp_path: Path) -> None:
