@@ -503,7 +503,11 @@ class _TreeBuilder:
             elif len(w[3]) > _MAX_NAME.get(table.path, len(w[3])):
                 self.issue("warning", f"cannot {' '.join(w)}: the name is too long", line)
             elif cmd == "clone":
-                clone = copy.deepcopy(edits[w[1]])
+                try:
+                    clone = copy.deepcopy(edits[w[1]])
+                except RecursionError:
+                    self.issue("warning", f"cannot {' '.join(w)}: nested too deep", line)
+                    return
                 clone.name = w[3]
                 edits[w[3]] = clone
             else:
@@ -542,6 +546,7 @@ _ALL_SERVICES = ServiceSet.everything()
 _NO_ADDRESSES = AddressSet()
 _NO_SERVICES = ServiceSet()
 _MAX_WILDCARD_RANGES = 4096
+_MAX_NESTING = 64  # group nesting followed (the device allows far less; a crafted file more)
 
 
 def _ip4(text: str) -> int | None:
@@ -1125,6 +1130,11 @@ class _VdomReader:
             members = ",".join(sorted(self._stack[self._stack.index(name) :]))
             self._once("warning", f"cycle:{members}", f"address group cycle: {cycle}", line)
             return _Addr()
+        if len(self._stack) >= _MAX_NESTING:
+            entry = (self.addrgrp if version == 4 else self.addrgrp6).get(name)
+            message = f"address groups nested deeper than {_MAX_NESTING} (at {name})"
+            self._once("warning", "deep-addrgrp", message, entry.line if entry else None)
+            return _Addr(unresolved=(f"{name} (nested too deep)",))
         cycles = self._cycles
         self._stack.append(name)
         try:
@@ -1310,6 +1320,11 @@ class _VdomReader:
             key = "svc-cycle:" + ",".join(sorted(self._stack[self._stack.index(name) :]))
             self._once("warning", key, f"service group cycle: {cycle}", line)
             return _Svc()
+        if len(self._stack) >= _MAX_NESTING:
+            entry = self.service_group.get(name)
+            message = f"service groups nested deeper than {_MAX_NESTING} (at {name})"
+            self._once("warning", "deep-svcgrp", message, entry.line if entry else None)
+            return _Svc(unresolved=(f"{name} (nested too deep)",))
         cycles = self._cycles
         self._stack.append(name)
         try:
@@ -1480,10 +1495,12 @@ class _VdomReader:
         source = self._policy_side(entry, "src", v4, what, accept, from_zones, assumptions)
         destination = self._policy_side(entry, "dst", v4, what, accept, to_zones, assumptions)
         services, service_unresolved = self._policy_services(entry, what, accept, assumptions)
+        conditions = [f"{k}:{v}" for k in _LAYER7_KEYS for v in _values(s, k)]
         narrowing = [f"{k} {' '.join(_values(s, k))}" for k in _LAYER7_KEYS if _values(s, k)]
         schedule = _first(s, "schedule")
         if schedule is not None and schedule != "always":
             narrowing.append(f"schedule {schedule}")
+            conditions.append(f"schedule:{schedule}")
         if src_dead or dst_dead:
             narrowing.append("no usable srcintf" if src_dead else "no usable dstintf")
         if narrowing:
@@ -1517,6 +1534,8 @@ class _VdomReader:
             name=_first(s, "name") or _first(s, "comments"),
             assumptions=_dedupe_assumptions(assumptions),
             service_unresolved=service_unresolved,
+            description=_first(s, "comments"),
+            conditions=tuple(conditions),
         )
 
     def _policy_interfaces(
