@@ -316,25 +316,26 @@ class _TreeBuilder:
         first `set` of a key, lines without escapes or broken quotes) taken inline."""
         lines = text.split("\n")
         stack, root, feed = self.stack, self.root, self.feed
-        i, n = 0, len(lines)
-        while i < n:
-            s = lines[i].strip()
-            i += 1
+        settings, inside = root.settings, False  # the open frame's settings; not at top level
+        numbered = enumerate(lines, 1)
+        for i, raw in numbered:
+            s = raw.strip()
             if not s or s[0] == "#":
                 continue
             if "\\" not in s:
                 words = _simple_words(s) if '"' in s else s.split()
                 if words is not None:
-                    if words[0] == "set" and len(words) > 1:
-                        top = stack[-1]
-                        settings = top.settings
-                        if words[1] not in settings and top is not root:
-                            settings[words[1]] = _Setting(words[1], words[2:], i)
-                            continue
+                    if inside and words[0] == "set" and len(words) > 1 and words[1] not in settings:
+                        settings[words[1]] = _Setting(words[1], words[2:], i)
+                        continue
                     feed(_new_statement(Statement, (i, tuple(words), None)))
+                    settings, inside = stack[-1].settings, len(stack) > 1
                     continue
-            st, i = _quoted_statement(lines, i, s)
+            st, after = _quoted_statement(lines, i, s)
+            for _ in range(after - i):  # the lines of a multi-line value
+                next(numbered)
             feed(st)
+            settings, inside = stack[-1].settings, len(stack) > 1
 
     def feed(self, st: Statement) -> None:
         words = st.words
@@ -741,6 +742,12 @@ _LAYER7_KEYS = (
     "ztna-tags",
     "src-vendor-mac",
 )
+_LAYER7_SET = frozenset(_LAYER7_KEYS)
+# per side: address keys (v4, v6), Internet Service key, negation keys (v4, v6)
+_SIDE_KEYS = {
+    side: (f"{side}addr", f"{side}addr6", isdb, f"{side}addr-negate", f"{side}addr6-negate")
+    for side, isdb in (("src", "internet-service-src"), ("dst", "internet-service"))
+}
 _ISDB_KEYS = ("-name", "-id", "-group", "-custom", "-custom-group")
 # tables of policies this parser does not model: whatever they allow is not checked
 _UNMODELLED_POLICY_TABLES = {
@@ -823,6 +830,10 @@ class _VdomReader:
         self._reported: set[tuple[str, str]] = set()
         self.interfaces: dict[str, Interface] = {}
         self.zones: dict[str, list[str]] = {}
+        # addresses bound to an interface (`associated-interface`), checked against policies
+        self._bound = frozenset(
+            name for name, e in self.address.items() if "associated-interface" in e.settings
+        )
         self.interface_subnets: dict[str, tuple[IPRange, ...]] = {}
 
     def _table(self, *path: str) -> dict[str, _Edit]:
@@ -897,9 +908,15 @@ class _VdomReader:
             block = self.blocks.get(path)
             if block is None:
                 continue
+            keys: set[str] = set()
+            for entry in block.edits.values():
+                keys.update(entry.settings)
+            bad = {k for k in keys if not _VALID_KEY.match(k)}
+            if not bad:
+                continue
             for entry in block.edits.values():
                 for key, setting in entry.settings.items():
-                    if not _VALID_KEY.match(key):
+                    if key in bad:
                         self.issue(
                             "unrecognised",
                             f"{' '.join(path)} {entry.name}: unknown setting `{key}`",
@@ -1495,8 +1512,11 @@ class _VdomReader:
         source = self._policy_side(entry, "src", v4, what, accept, from_zones, assumptions)
         destination = self._policy_side(entry, "dst", v4, what, accept, to_zones, assumptions)
         services, service_unresolved = self._policy_services(entry, what, accept, assumptions)
-        conditions = [f"{k}:{v}" for k in _LAYER7_KEYS for v in _values(s, k)]
-        narrowing = [f"{k} {' '.join(_values(s, k))}" for k in _LAYER7_KEYS if _values(s, k)]
+        layer7 = (
+            [k for k in _LAYER7_KEYS if k in s and s[k].values] if _LAYER7_SET & s.keys() else []
+        )
+        conditions = [f"{k}:{v}" for k in layer7 for v in s[k].values]
+        narrowing = [f"{k} {' '.join(s[k].values)}" for k in layer7]
         schedule = _first(s, "schedule")
         if schedule is not None and schedule != "always":
             narrowing.append(f"schedule {schedule}")
@@ -1579,9 +1599,9 @@ class _VdomReader:
         assumptions: list[Assumption],
     ) -> Match:
         s = entry.settings
-        isdb_key = "internet-service" if side == "dst" else "internet-service-src"
-        negate4 = _enabled(s, f"{side}addr-negate")
-        if _enabled(s, isdb_key):
+        key4, key6, isdb_key, neg4_key, neg6_key = _SIDE_KEYS[side]
+        negate4 = neg4_key in s and _enabled(s, neg4_key)
+        if isdb_key in s and _enabled(s, isdb_key):
             labels = [
                 f"{isdb_key}{k} {' '.join(_values(s, isdb_key + k))}"
                 for k in _ISDB_KEYS
@@ -1589,7 +1609,6 @@ class _VdomReader:
             ]
             negate = negate4 or _enabled(s, f"{isdb_key}-negate")
             return Match(_NO_ADDRESSES, tuple(labels) or (isdb_key,), negate=negate)
-        key4, key6 = f"{side}addr", f"{side}addr6"
         set4, set6 = s.get(key4), s.get(key6)
         names4 = tuple(set4.values) if set4 is not None else ()
         names6 = tuple(set6.values) if set6 is not None else ()
@@ -1619,7 +1638,7 @@ class _VdomReader:
             if version == 4:
                 self._check_associated(what, setting, names, interfaces)
             parts.append(res)
-        negate6 = _enabled(s, f"{side}addr6-negate")
+        negate6 = neg6_key in s and _enabled(s, neg6_key)
         res = _merge_addr(parts)
         if names4 and names6 and negate4 != negate6:
             self.issue(
@@ -1656,7 +1675,7 @@ class _VdomReader:
     ) -> None:
         """An address bound to an interface used on a policy of other interfaces (the device
         refuses this; a configuration edited offline may still hold it)."""
-        if not interfaces or ANY in interfaces:
+        if not interfaces or ANY in interfaces or self._bound.isdisjoint(names):
             return
         allowed = set(interfaces)
         for name in interfaces:
