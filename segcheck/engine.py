@@ -130,6 +130,7 @@ def _scan(
                 None if stopped is None else (stopped.byte_offset, stopped.frame, stopped.reason),
                 info.compressed,
                 len(result.flows),
+                info.first_skipped,
             )
         )
         for row, finding, is_excepted in judge.judge_flows(result.flows):

@@ -154,6 +154,7 @@ class CaptureSummary:
     stopped_at: tuple[int, int, str] | None = None  # (byte offset, frame, reason)
     compressed: bool = False  # gzip: the byte offset counts decompressed bytes
     flows: int | None = None  # flows read from it (None: not counted)
+    first_skipped: tuple[int, str] | None = None  # Zeek: (line, why) of the first line skipped
 
 
 class GapKind(StrEnum):

@@ -118,14 +118,17 @@ def test_bad_capture_exits_2_without_traceback(
     assert code == 2 and message in err and "Traceback" not in out + err
 
 
-def test_zeek_overflowing_count_is_read_not_crashed(tmp_path: Path) -> None:
+def test_zeek_overflowing_count_is_skipped_not_crashed(tmp_path: Path) -> None:
     capture = tmp_path / "inf.log"
     capture.write_text(
-        ZEEK_HEADER + "1767225600\tC1\t10.2.10.11\t1\t10.3.20.25\t445\ttcp\tSF\tinf\t1\n",
+        ZEEK_HEADER
+        + "1767225600\tC1\t10.2.10.11\t1\t10.3.20.25\t445\ttcp\tSF\tinf\t1\n"
+        + "1767225601\tC2\t10.2.10.11\t2\t10.3.20.25\t445\ttcp\tSF\t1\t1\n",
         encoding="utf-8",
     )
     code, out, err = run("scan", str(ROOT / "topologies" / "alpha.yaml"), str(capture))
     assert code == 1 and "LG-INET-SPLIT" in out and "Traceback" not in err
+    assert "skipped 1 (first at line 3: orig_pkts 'inf' is not a whole number)" in out
 
 
 def test_strict_dates_and_epochs(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,7 +28,7 @@ from .records import (
     parse_pcap_header,
 )
 from .source import ByteSource, file_sha256
-from .zeek import looks_like_zeek, read_zeek
+from .zeek import looks_like_zeek, read_zeek_log
 
 Progress = Callable[[int, int], None]
 
@@ -49,6 +49,7 @@ class Part:
     flows: list[Flow] | None = None  # Zeek: flows directly
     error: str | None = None
     link_types: set[int] = field(default_factory=set)
+    first_skipped: tuple[int, str] | None = None  # Zeek: (line, why)
 
 
 def _open_reader(src: ByteSource, path: str) -> PcapReader | PcapngReader | None:
@@ -116,11 +117,17 @@ def scan_part(
     with ByteSource(path) as src:
         reader = _open_reader(src, path)
         if reader is None:
-            flows, n, skipped = read_zeek(src, path)
-            if n == 0 and skipped:
-                raise CaptureError(path, "no readable Zeek conn.log entry")
-            st = ReaderState(records=n)
-            return Part("zeek-conn", src.compressed, FlowTable(), st, skipped, flows)
+            log = read_zeek_log(src, path)  # CaptureError when no entry is readable
+            st = ReaderState(records=log.read)
+            return Part(
+                "zeek-conn",
+                src.compressed,
+                FlowTable(),
+                st,
+                log.skipped,
+                log.flows,
+                first_skipped=log.first_skipped,
+            )
         if start is not None and isinstance(reader, PcapReader):
             reader.start, reader.end = start, end
         table, dec = FlowTable(), Decoder()
@@ -165,6 +172,7 @@ def _finish(path: str, part: Part, sha: str) -> CaptureResult:
         packets_skipped=part.skipped,
         stopped_at=st.stopped_at,
         link_types=tuple(sorted(st.link_types)),
+        first_skipped=part.first_skipped,
     )
     return CaptureResult(info, tuple(flows))
 

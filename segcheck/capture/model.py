@@ -54,6 +54,7 @@ class CaptureInfo:
     packets_skipped: int  # read but not analysable (unsupported link type, unusable record)
     stopped_at: StoppedAt | None
     link_types: tuple[int, ...]
+    first_skipped: tuple[int, str] | None = None  # Zeek: (line, why) of the first line skipped
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,9 @@ def report_dict(report: Report, lang: str) -> dict[str, Any]:
                 "stopped_at": None
                 if stopped is None
                 else {"byte_offset": stopped[0], "frame": stopped[1], "reason": stopped[2]},
+                "first_skipped": None
+                if cap is None or cap.first_skipped is None
+                else {"line": cap.first_skipped[0], "reason": cap.first_skipped[1]},
             }
         )
     return {

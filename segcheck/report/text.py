@@ -29,6 +29,7 @@ _LABELS = {
         "byte_offset": "byte offset",
         "read": "packets read",
         "skipped": "skipped",
+        "first_skipped": "first at line",
         "stopped": "stopped at",
         "flows": "flows",
         "disabled": "disabled",
@@ -58,6 +59,7 @@ _LABELS = {
         "byte_offset": "バイト位置",
         "read": "読込パケット",
         "skipped": "スキップ",
+        "first_skipped": "最初は行",
         "stopped": "停止位置",
         "flows": "フロー",
         "disabled": "無効ルール",
@@ -125,9 +127,12 @@ def render(report: Report, lang: str = "en") -> str:
         if cap.stopped_at is not None:
             offset, frame, reason = cap.stopped_at
             stop = f", {t['stopped']} {t['frame']} {frame}, {t['byte_offset']} {offset} ({reason})"
+        first = ""
+        if cap.first_skipped is not None:
+            first = f" ({t['first_skipped']} {cap.first_skipped[0]}: {cap.first_skipped[1]})"
         out.append(
             f"  {cap.path} [{cap.kind}]: {t['read']} {cap.packets_read}, "
-            f"{t['skipped']} {cap.packets_skipped}{stop}"
+            f"{t['skipped']} {cap.packets_skipped}{first}{stop}"
         )
     for item in topo.imports:
         extra = "".join(

@@ -163,7 +163,9 @@ not a valid line
 
 def test_zeek_tsv(tmp_path: Path) -> None:
     r = read_capture(write(tmp_path, "conn.log", ZEEK_TSV.encode()))
-    assert r.info.kind == "zeek-conn" and r.info.packets_read == 3 and r.info.packets_skipped == 1
+    # The unreadable line counts as read and skipped, as a damaged packet does.
+    assert r.info.kind == "zeek-conn" and r.info.packets_read == 4 and r.info.packets_skipped == 1
+    assert r.info.first_skipped == (11, "1 field where #fields names 21")
     f1, f2, f3 = r.flows
     assert (f1.src_ip, f1.dst_port, f1.packets, f1.bytes, f1.state) == (
         A,
