@@ -276,6 +276,14 @@ def _compose(path: str, text: str) -> Any:
     loader = _Loader(text)
     try:
         return _EventBuilder(path, loader).build()
+    except yaml.reader.ReaderError as exc:
+        # A character YAML cannot hold (a control character, U+FFFE); libyaml counts its
+        # position in bytes, PyYAML's reader in characters: find the character instead.
+        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        at = text.find(char)
+        line = text.count("\n", 0, at) + 1 if at >= 0 else None
+        code = f"U+{ord(char):04X}" if len(char) == 1 else repr(char)
+        raise TopologyError(path, f"the character {code} is not allowed in YAML", line) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -285,8 +293,8 @@ def _compose(path: str, text: str) -> Any:
             # of the events this builder counts: one message whichever limit is met first.
             raise TopologyError(path, f"nesting deeper than {MAX_DEPTH} levels", line) from exc
         raise TopologyError(path, f"invalid YAML: {problem}", line) from exc
-    except yaml.YAMLError as exc:
-        raise TopologyError(path, f"invalid YAML: {exc}") from exc
+    except yaml.YAMLError as exc:  # pragma: no cover (every libyaml error is one of the above)
+        raise TopologyError(path, f"invalid YAML: {' '.join(str(exc).split())}") from exc
     finally:
         loader.dispose()
 

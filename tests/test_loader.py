@@ -685,6 +685,17 @@ def test_bidirectional_controls_are_refused(char: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("char", "code"), [("\x16", "U+0016"), ("\x7f", "U+007F"), ("\ufffe", "U+FFFE")]
+)
+def test_characters_yaml_cannot_hold_are_one_located_error(char: str, code: str) -> None:
+    """libyaml's reader error spans two lines and has no line: segcheck names both."""
+    text = f"segcheck: 1\nname: é{char}\nzones: {{}}\n"
+    with pytest.raises(TopologyError) as info:
+        parse_topology(text.encode(), "t.yaml")
+    assert str(info.value) == f"t.yaml:2: the character {code} is not allowed in YAML"
+
+
 def test_other_format_characters_still_load() -> None:
     """Zero-width joiners and variation selectors are part of ordinary Japanese and emoji text."""
     topo = parse_topology(

@@ -54,6 +54,26 @@ def quote(text: str) -> str:
     return '"' + escaped.replace("\r", "").replace("\n", "\\n") + '"'
 
 
+# Longest address or subnet list drawn in one label, in characters: Graphviz refuses a quoted
+# string over 16 KiB, and the loader caps names and labels but not how many addresses a node has.
+MAX_LIST_CHARS = 600
+
+
+def _listed(items: list[str]) -> str:
+    """`a, b, c`, or as many as fit in MAX_LIST_CHARS and `… (+N more)`."""
+    text = ", ".join(items)
+    if len(text) <= MAX_LIST_CHARS:
+        return text
+    shown: list[str] = []
+    size = 0
+    for item in items:
+        if size + len(item) + 2 > MAX_LIST_CHARS:
+            break
+        shown.append(item)
+        size += len(item) + 2
+    return f"{', '.join(shown)}, … (+{len(items) - len(shown)} more)"
+
+
 def _label(*lines: str) -> str:
     return "\\n".join(quote(line)[1:-1] for line in lines if line)
 
@@ -187,11 +207,11 @@ def build_dot(topology: Topology, findings: Iterable[Finding] = (), lang: str = 
 
     def describe(name: str) -> str:
         node = topology.nodes[name]
-        addresses = ", ".join(str(ip) for ip in node.addresses)
+        addresses = _listed([str(ip) for ip in node.addresses])
         return _label(name, node.label or "", f"{node.role.value}  {addresses}")
 
     for index, zone in enumerate(sorted(graph.zones.values(), key=_zone_order)):
-        subnets = ", ".join(str(s) for s in zone.subnets) or "(global addresses)"
+        subnets = _listed([str(s) for s in zone.subnets]) or "(global addresses)"
         title = f"{zone.name} [{tier_name(zone.tier, lang)}]"
         out.append(f"  subgraph cluster_{index} {{")
         out.append(
