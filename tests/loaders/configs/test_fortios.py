@@ -1561,3 +1561,19 @@ def test_damaged_configurations_never_crash(seed: int) -> None:
         return
     for context in parsed.contexts:
         compile_context(context)  # and what it produced compiles
+
+
+def test_garbage_collector_state_is_restored() -> None:
+    import gc
+
+    assert gc.isenabled()
+    parse_text(policy(1))
+    with pytest.raises(ConfigError):
+        parse_text("not a configuration\n")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_text(policy(1))
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
