@@ -5,6 +5,7 @@ quoted cells holding several addresses or services on separate lines, ranges and
 Japanese remarks, one row in ten a deny and one in twenty disabled, a section row every 500.
 
     python benchmarks/gen_table.py OUT.csv [--rows 20000] [--encoding cp932] [--time]
+    python benchmarks/gen_table.py OUT.xlsx [--rows 20000] [--time]    # needs openpyxl
 
 `--time` parses the file three times with segcheck's importer and prints the median.
 """
@@ -75,7 +76,18 @@ def main() -> int:
     ap.add_argument("--encoding", default="cp932", help="cp932 (default), utf-8-sig, utf-16")
     ap.add_argument("--time", action="store_true", help="parse three times, print the median")
     args = ap.parse_args()
-    args.out.write_bytes(table(args.rows).encode(args.encoding))
+    text = table(args.rows)
+    if args.out.suffix == ".xlsx":
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "FWポリシー表"
+        for row in csv.reader(io.StringIO(text, newline="")):
+            ws.append([int(c) if c.isdigit() else c for c in row])
+        wb.save(args.out)
+    else:
+        args.out.write_bytes(text.encode(args.encoding))
     print(f"wrote {args.out} ({args.out.stat().st_size >> 10} KiB, {args.rows} rows)")
     if args.time:
         from segcheck.loaders.configs.table import parse_table

@@ -886,10 +886,6 @@ class _Importer:
             return _Cond(unknown=(_Unknown(f"match {_short(body)}"),))
         op, left, right = body.get("op", "=="), body.get("left"), body.get("right")
         side = None
-        # an `ip`/`ip6` header field implies the family even when its value is not understood
-        hint = BOTH
-        if isinstance(left, dict) and isinstance(left.get("payload"), dict):
-            hint = _table_family(str(left["payload"].get("protocol")))
         try:
             if not isinstance(left, dict) or len(left) != 1:
                 raise _Unsupported("")
@@ -940,6 +936,7 @@ class _Importer:
                 return _Cond(svc=ServiceSet.ports(6, WHOLE), approx=("tcp flags",))
         except _Unsupported as exc:
             what = _left_text(left)
+            hint = _hint(left)
             detail = str(exc)
             if isinstance(exc, (_Undefined, _Dynamic)):
                 kind_ = "undefined" if isinstance(exc, _Undefined) else "unrecognised"
@@ -947,7 +944,7 @@ class _Importer:
             text = f"{what} {op} {_short(right, 60)}" + (f" ({detail})" if detail else "")
             return _Cond(hint, unknown=(_Unknown(text, "unrecognised", side),))
         text = f"{_left_text(left)} {op} {_short(right, 60)}"
-        return _Cond(hint, unknown=(_Unknown(text, "unrecognised"),))
+        return _Cond(_hint(left), unknown=(_Unknown(text, "unrecognised"),))
 
     def address_match(self, src: _RuleSrc, proto: str, fld: str, op: str, right: Any) -> _Cond:
         if op not in ("==", "!=", "in"):
@@ -959,7 +956,7 @@ class _Importer:
                 if r.version != version:
                     raise _Unsupported(f"IPv{r.version} address in a {proto} match")
                 ranges.append(r)
-        addresses = AddressSet.of(ranges)
+        addresses = AddressSet((ranges[0],)) if len(ranges) == 1 else AddressSet.of(ranges)
         side = _Side(neg=addresses) if op == "!=" else _Side(pos=addresses)
         family = frozenset({version})
         return _Cond(family=family, src=side) if fld == "saddr" else _Cond(family=family, dst=side)
@@ -971,7 +968,11 @@ class _Importer:
             ranges = [(lo, hi)] if lo <= hi else []
         else:
             ranges = [r for v in self.values(src, right) for r in _port_ranges(v)]
-        wanted = ServiceSet.of((p, lo, hi) for p in protocols for lo, hi in ranges)
+        if len(protocols) == 1 and len(ranges) == 1 and protocols[0] in PORTED:
+            # the common case, already canonical
+            wanted = ServiceSet(((protocols[0], *ranges[0]),))
+        else:
+            wanted = ServiceSet.of((p, lo, hi) for p in protocols for lo, hi in ranges)
         if op == "!=":
             wanted = ServiceSet.of((p, *WHOLE) for p in protocols).difference(wanted)
         return _Cond(svc=wanted)
@@ -1072,6 +1073,13 @@ def _match(side: _Side, cond: _Cond, which: str) -> Match:
         other = _universe(BOTH - cond.family)
         return Match(side.neg.union(other), unresolved=unresolved, negate=True)
     return Match(side.explicit(cond.family), unresolved=unresolved)
+
+
+def _hint(left: Any) -> frozenset[int]:
+    """The family an `ip`/`ip6` header field implies, even when its value is not understood."""
+    if isinstance(left, dict) and isinstance(left.get("payload"), dict):
+        return _table_family(str(left["payload"].get("protocol")))
+    return BOTH
 
 
 def _position(origin: Origin) -> int:

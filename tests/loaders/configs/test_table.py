@@ -559,3 +559,57 @@ def test_xlsx_unreadable_and_without_openpyxl(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(sys.modules, "openpyxl", None)  # as if the extra were not installed
     with pytest.raises(ConfigError, match=r"needs openpyxl: pip install 'segcheck\[xlsx\]'"):
         parse_table(Path("x.xlsx"), data, display_name="x.xlsx")
+
+
+# --- through `check` ----------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[3]
+
+# lab/town.yaml's fw-core permits, as an engineer's table would write them (CP932, CRLF)
+TOWN_TABLE = (
+    "境界FW ポリシー表,,,,,\n"
+    "No,送信元アドレス,宛先アドレス,サービス,動作,備考\n"
+    'FW-01,"10.1.10.0/24\n10.1.20.0/24","10.1.10.0/24\n10.1.20.0/24",any,許可,マイナンバー系内\n'
+    'FW-02,"10.2.10.0/24\n10.2.20.0/24","10.2.10.0/24\n10.2.20.0/24",ANY,許可,LGWAN系内\n'
+    'FW-03,"10.3.10.0/24、10.3.20.0/24、10.3.30.0/24",10.3.0.0/255.255.0.0,全て,許可,\n'
+    'FW-10,"10.2.10.0/24\n10.2.20.0/24",10.3.10.11,"rdp\nica",許可,画面転送\n'
+    "FW-20,10.3.20.26,10.2.20.25,smtp,許可,メール無害化\n"
+    'FW-30,10.3.10.0-10.3.30.255,192.0.2.10,"tcp/8080, 3128",許可,プロキシ\n'
+    "FW-31,10.3.10.0-10.3.30.255,192.0.2.53,dns,許可,\n"
+    'FW-90-TEMP-SMB,"10.2.10.0/24,10.2.20.0/24",10.3.0.0/16,"445/tcp\n139/tcp",許可,一時許可\n'
+)
+
+
+def test_check_reads_a_table_as_the_firewall(tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    text = (REPO / "lab" / "town.yaml").read_text(encoding="utf-8")
+    head, sep, _ = text.partition("    permit:\n")
+    assert sep
+    (tmp_path / "town.yaml").write_text(
+        head + "    config: {file: fw-core.csv, format: csv}\n", encoding="utf-8"
+    )
+    (tmp_path / "fw-core.csv").write_bytes(TOWN_TABLE.replace("\n", "\r\n").encode("cp932"))
+
+    def check(path: Path) -> dict[str, Any]:
+        done = subprocess.run(
+            [sys.executable, "-m", "segcheck", "check", str(path), "--format", "json"],
+            capture_output=True, text=True, cwd=REPO, timeout=300,
+        )  # fmt: skip
+        assert done.returncode in (0, 1), done.stderr
+        result: dict[str, Any] = json.loads(done.stdout)
+        return result
+
+    def key(f: dict[str, Any]) -> tuple[Any, ...]:
+        return (f["rule"], f["src_zone"], f["dst_zone"], f["service"], f["count"], f["permits"])
+
+    by_hand, imported = check(REPO / "lab" / "town.yaml"), check(tmp_path / "town.yaml")
+    assert [key(f) for f in imported["findings"]] == [key(f) for f in by_hand["findings"]]
+    assert imported["findings"], "the leak FW-90-TEMP-SMB is found through the table"
+    (item,) = imported["imports"]
+    assert (item["format"], item["context"], item["status"]) == ("csv", "fw-core", "passed")
+    location = imported["findings"][0]["location"]
+    # the FW-90-TEMP-SMB row starts on line 16 (the cells above span several lines each)
+    assert location["path"].endswith("fw-core.csv") and location["line"] == 16
+    assert TOWN_TABLE.splitlines()[15].startswith("FW-90-TEMP-SMB,")
