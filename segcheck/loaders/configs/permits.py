@@ -78,25 +78,34 @@ class ServiceNamer:
                 self._rests.setdefault(rest, len(self._rests))
 
     def finalize(self) -> None:
-        """Phase 2: cut the uncatalogued ports into cells every registered set is a union of."""
-        bounds: dict[int, set[int]] = {}
-        for rest in self._rests:
-            for proto, lo, hi in rest.items:
-                bounds.setdefault(proto, set()).update((lo, hi + 1))
-        cells: dict[frozenset[int], list[tuple[int, int, int]]] = {}
+        """Phase 2: cut the uncatalogued ports into cells every registered set is a union of.
+
+        One sweep per protocol over the range edges: the sets covering each elementary
+        interval form its signature, and intervals of one signature make one cell.
+        """
         rests = list(self._rests)
-        for proto, edges in sorted(bounds.items()):
-            ordered = sorted(edges)
-            for lo, nxt in zip(ordered, ordered[1:], strict=False):
-                piece = ServiceSet(((proto, lo, nxt - 1),))
-                owners = frozenset(i for i, r in enumerate(rests) if r.intersection(piece))
-                if owners:
-                    cells.setdefault(owners, []).append((proto, lo, nxt - 1))
-        named_cells: list[tuple[ServiceSet, str]] = []
-        for items in cells.values():
+        events: dict[int, dict[int, list[tuple[int, int]]]] = {}
+        for index, rest in enumerate(rests):
+            for proto, lo, hi in rest.items:
+                at = events.setdefault(proto, {})
+                at.setdefault(lo, []).append((1, index))
+                at.setdefault(hi + 1, []).append((-1, index))
+        cells: dict[frozenset[int], list[tuple[int, int, int]]] = {}
+        for proto in sorted(events):
+            edges = sorted(events[proto])
+            active: set[int] = set()
+            for lo, nxt in zip(edges, edges[1:], strict=False):
+                for delta, index in events[proto][lo]:
+                    if delta > 0:
+                        active.add(index)
+                    else:
+                        active.discard(index)
+                if active:
+                    cells.setdefault(frozenset(active), []).append((proto, lo, nxt - 1))
+        members: dict[int, list[str]] = {}
+        for owners, items in cells.items():
             cell = ServiceSet.of(items)
             name = describe_ports(cell.items)
-            named_cells.append((cell, name))
             self.new_services[name] = Service(
                 name,
                 frozenset(
@@ -107,10 +116,10 @@ class ServiceNamer:
                 ),
                 any(proto in (ICMP, ICMPV6) for proto, _, _ in cell.items),
             )
-        for rest in rests:
-            self._cells[rest] = tuple(
-                sorted(name for cell, name in named_cells if cell.intersection(rest))
-            )
+            for index in owners:
+                members.setdefault(index, []).append(name)
+        for index, rest in enumerate(rests):
+            self._cells[rest] = tuple(sorted(members.get(index, ())))
 
     def names(self, services: ServiceSet) -> tuple[str, ...]:
         """The service names a permit of this device service set carries."""
