@@ -267,14 +267,11 @@ def _ticks_to_ns(ticks: np.ndarray, tsresol: int) -> np.ndarray:
     return ticks // 10 ** (tsresol - 9)
 
 
-# The flow table's "never" sentinel is 2**62 ns (flowtable.BIG); times are pinned inside it so
-# that min/max aggregation treats a far-future packet as a packet in both the numpy and C paths.
-_NS_MAX = (1 << 62) - 1
-_NS_MIN = -_NS_MAX
+_NS_MIN, _NS_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 
 
 def _shift_ns(ts: np.ndarray, seconds: int) -> np.ndarray:
-    """``ts`` plus an if_tsoffset, pinned to ±(2**62 - 1) ns (years 1823-2116).
+    """``ts`` plus an if_tsoffset, pinned to the int64 nanosecond range (years 1677-2262).
 
     The option is a signed 64-bit count of seconds, so it can lie far beyond what a
     nanosecond timestamp holds; such a time is shown at the limit rather than wrapped.

@@ -84,9 +84,6 @@ def test_single_unreachable_still_marks_the_quoted_flow_refused(tmp_path: Path) 
 # --- pcapng if_tsoffset -----------------------------------------------------------------------
 
 
-LIMIT = ((1 << 62) - 1) / 1e9  # the flow table keeps times within ±2**62 ns (its "never")
-
-
 def idb_with_tsoffset(seconds: int) -> bytes:
     body = struct.pack("<HHI", 1, 0, 65535) + struct.pack("<HHq", 14, 8, seconds)
     return _block(1, body + struct.pack("<HH", 0, 0), "<")
@@ -97,11 +94,11 @@ def idb_with_tsoffset(seconds: int) -> bytes:
     [
         (3600, T0 + 3600),
         (-3600, T0 - 3600),
-        (10**10, LIMIT),  # beyond year 2116: pinned to the flow table's last nanosecond
-        (-(10**10), -LIMIT),
-        (2**63 - 1, LIMIT),
-        (-(2**63), -LIMIT),
-        (4_611_686_019 - int(T0), LIMIT),  # fits alone, overflows with the packet
+        (10**10, (2**63 - 1) / 1e9),  # beyond year 2262: pinned to the last nanosecond
+        (-(10**10), -(2**63) / 1e9),
+        (2**63 - 1, (2**63 - 1) / 1e9),
+        (-(2**63), -(2**63) / 1e9),
+        (9_223_372_037 - int(T0), (2**63 - 1) / 1e9),  # fits alone, overflows with the packet
     ],
 )
 def test_pcapng_tsoffset_beyond_int64_nanoseconds(
