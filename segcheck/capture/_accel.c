@@ -282,8 +282,11 @@ static PyObject *aggregate(PyObject *self, PyObject *args) {
                     q->pb = kpb;
                     q->packets = q->pk_b = q->bytes = 0;
                     q->ans_a = q->ans_b = q->ref_a = q->ref_b = 0;
-                    q->ts_min = q->fcode = q->syn_a = q->syn_b = big;
-                    q->ts_max = -big;
+                    q->fcode = q->syn_a = q->syn_b = big;
+                    /* times use the int64 limits as "never": a packet pinned at 2**63-1 ns
+                       (a huge if_tsoffset) must still count (flowtable.TS_NEVER_*) */
+                    q->ts_min = INT64_MAX;
+                    q->ts_max = INT64_MIN;
                     q->tunnel = 0;
                     break;
                 }

@@ -27,7 +27,9 @@ from .decode import (
 )
 from .model import SERVICE_PORTS, Flow, proto_name
 
-BIG = np.int64(1 << 62)  # "never" for min-aggregated frame numbers and times
+BIG = np.int64(1 << 62)  # "never" for min-aggregated frame numbers
+# "never" for times: the int64 limits, since a time may be pinned at either (a huge if_tsoffset)
+TS_NEVER_MIN, TS_NEVER_MAX = np.iinfo(np.int64).max, np.iinfo(np.int64).min
 
 KEY = ("vo", "vi", "proto", "ahi", "alo", "bhi", "blo", "pa", "pb")
 # Side A is the smaller (address, port) endpoint; "_b" columns count what side B sent.
@@ -86,11 +88,11 @@ def aggregate_rows(r: Mapping[str, np.ndarray]) -> Columns:
         "ans_b": (ans & swap).astype(i64),
         "ref_a": (ref & ~swap).astype(i64),
         "ref_b": (ref & swap).astype(i64),
-        "ts_min": np.where(pkt, r["ts"], BIG),
+        "ts_min": np.where(pkt, r["ts"], TS_NEVER_MIN),
         "fcode": np.where(pkt, frame * 2 + swap, BIG),
         "syn_a": np.where(syn & a_side, frame, BIG),
         "syn_b": np.where(syn & b_side, frame, BIG),
-        "ts_max": np.where(pkt, r["ts"], -BIG),
+        "ts_max": np.where(pkt, r["ts"], TS_NEVER_MAX),
         "tunnel": (kind == KIND_TUNNEL).astype(i64),
     }
 
