@@ -8,9 +8,10 @@ an accepted external suppression whose justification is the channel's reason.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from pathlib import PurePath, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
@@ -39,25 +40,61 @@ SECURITY_SEVERITY: dict[Severity, str] = {
 RULE_INDEX: dict[str, int] = {rule.id: index for index, rule in enumerate(RULES)}
 
 
-def artifact_uri(path: str) -> str:
-    """A relative, percent-encoded URI for an input path.
+SRCROOT_DESCRIPTION = (
+    "The root of the checkout that holds the folder segcheck ran in (the nearest folder with "
+    ".git), else that folder. An input outside it is named by its file name alone."
+)
 
-    Relative paths are kept as given (posix separators). An absolute path becomes relative to
-    the working directory when it lies below it, else only its file name is kept: SARIF
-    consumers resolve URIs against the checkout (`%SRCROOT%`), never against this machine.
+
+def source_root(start: str | Path | None = None) -> Path:
+    """The folder that `%SRCROOT%` stands for (see SRCROOT_DESCRIPTION).
+
+    Code-scanning consumers resolve `%SRCROOT%` to the repository checkout, so inputs named
+    from a subfolder (`../topologies/x.yaml`) must be made relative to the checkout's root,
+    not to the working directory.
     """
-    pure = PurePath(path)
-    if pure.is_absolute():
+    here = Path(os.path.abspath(start if start is not None else os.getcwd()))
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():  # a directory, or a file in a linked worktree
+            return folder
+    return here
+
+
+def artifact_uri(path: str, root: str | Path | None = None) -> str:
+    """A percent-encoded URI for an input path, relative to `%SRCROOT%` (`root`).
+
+    The path is taken as given, made absolute against the working directory and normalised
+    (`sub/../x` is `x`), then made relative to the root. A path outside the root keeps only its
+    file name: SARIF consumers resolve URIs against the checkout, never against this machine,
+    and an absolute path or a `../` would name nothing there.
+    """
+    base = Path(root) if root is not None else source_root()
+    absolute = Path(os.path.abspath(path))
+    relative: PurePath | None = None
+    for candidate, anchor in ((absolute, base), (Path(os.path.realpath(absolute)), base.resolve())):
         try:
-            pure = pure.relative_to(os.getcwd())
+            relative = candidate.relative_to(anchor)
+            break
         except ValueError:
-            pure = PurePath(pure.name)
-    posix = PurePosixPath(*pure.parts).as_posix() if pure.parts else path
+            continue
+    pure = relative if relative is not None else PurePath(absolute.name)
+    posix = PurePosixPath(*pure.parts).as_posix() if pure.parts else absolute.name
     return quote(posix, safe="/-._~")
 
 
+@functools.lru_cache(maxsize=4096)
+def _uri(path: str, cwd: str) -> str:
+    # Every location of a finding repeats its input's path: resolve each path once per folder.
+    return artifact_uri(path, _root_of(cwd))
+
+
+@functools.lru_cache(maxsize=16)
+def _root_of(cwd: str) -> Path:
+    return source_root(cwd)
+
+
 def _artifact_location(path: str, index: int | None) -> dict[str, Any]:
-    location: dict[str, Any] = {"uri": artifact_uri(path), "uriBaseId": SRCROOT}
+    location: dict[str, Any] = {"uri": _uri(path, os.getcwd()), "uriBaseId": SRCROOT}
     if index is not None:
         location["index"] = index
     return location
@@ -261,7 +298,7 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
         artifact_index[item.path] = len(artifacts)
         artifacts.append(
             {
-                "location": {"uri": artifact_uri(item.path), "uriBaseId": SRCROOT},
+                "location": _artifact_location(item.path, None),
                 "roles": ["analysisTarget"],
                 "hashes": {"sha-256": item.sha256},
                 "properties": {"kind": item.kind},
@@ -295,6 +332,7 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
                     }
                 },
                 "invocations": [invocation],
+                "originalUriBaseIds": {SRCROOT: {"description": {"text": SRCROOT_DESCRIPTION}}},
                 "artifacts": artifacts,
                 "results": results,
                 "columnKind": "unicodeCodePoints",

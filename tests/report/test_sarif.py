@@ -114,6 +114,71 @@ def test_absolute_paths_never_leak(tmp_path, monkeypatch) -> None:
     assert artifact_uri("/elsewhere/x y.pcap") == "x%20y.pcap"
 
 
+SMALL_TOPOLOGY = """\
+segcheck: 1
+name: t
+zones:
+  mn: {tier: mynumber, subnets: [10.1.0.0/16]}
+  inet: {tier: internet, subnets: [10.3.0.0/16]}
+nodes:
+  t1: {role: terminal, ip: 10.1.0.5}
+  fw: {role: firewall, ip: [10.1.0.1, 10.3.0.1], permit: [{id: P1, from: mn, to: inet, service: any}]}
+"""
+
+
+def _uris(log: dict) -> set[str]:
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if "uri" in node and "uriBaseId" in node:
+                found.add(node["uri"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(log)
+    return found
+
+
+@pytest.mark.parametrize("git", ["dir", "file"])  # a clone, or a linked worktree
+def test_uri_is_relative_to_the_checkout_from_a_subfolder(tmp_path, monkeypatch, git) -> None:
+    """`segcheck check ../topo/x.yaml` run in repo/sub names repo/topo/x.yaml as topo/x.yaml."""
+    from click.testing import CliRunner
+
+    from segcheck.cli import main
+
+    repo = tmp_path / "repo"
+    (repo / "topo").mkdir(parents=True)
+    (repo / "sub").mkdir()
+    if git == "dir":
+        (repo / ".git").mkdir()
+    else:
+        (repo / ".git").write_text("gitdir: /elsewhere/.git/worktrees/repo\n", encoding="utf-8")
+    (repo / "topo" / "x.yaml").write_text(SMALL_TOPOLOGY, encoding="utf-8")
+    monkeypatch.chdir(repo / "sub")
+    result = CliRunner().invoke(main, ["check", "../topo/x.yaml", "--format", "sarif"])
+    assert result.exit_code == 1, result.output
+    log = json.loads(result.stdout)
+    assert log["runs"][0]["results"], "the permit must give a finding with a location"
+    assert _uris(log) == {"topo/x.yaml"}
+    described = log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["description"]["text"]
+    assert ".git" in described
+
+
+def test_uri_outside_any_checkout_is_the_file_name(tmp_path, monkeypatch) -> None:
+    from segcheck.report.sarif import artifact_uri, source_root
+
+    (tmp_path / "work" / "sub").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "work" / "sub")
+    if (tmp_path / ".git").exists() or source_root() != tmp_path / "work" / "sub":
+        pytest.skip("the temporary folder lies inside a git checkout")
+    assert artifact_uri("../topo/x.yaml") == "x.yaml"  # never ../topo/x.yaml
+    assert artifact_uri("./a/../b/c.pcap") == "b/c.pcap"
+
+
 @pytest.mark.parametrize("build", [check_report, build_scan_report])
 def test_golden(build) -> None:
     report = build()
