@@ -19,7 +19,9 @@ Three stages, stdlib only, every element keeping its line:
 
 A configuration without VDOMs has the single context `root`; a multi-VDOM backup (`config
 global` plus `config vdom` / `edit <name>`) has one context per VDOM, interfaces being assigned
-by their `set vdom`.
+by their `set vdom`. Rule ids are `<vdom>/<policyid>` (`root/12`); FortiOS 6.x's separate IPv6
+table `firewall policy6` gives `<vdom>/policy6/<policyid>`, its ids being a namespace of their
+own. Predefined services a configuration does not define come from `fortios_services`.
 """
 
 from __future__ import annotations

@@ -1577,3 +1577,16 @@ def test_garbage_collector_state_is_restored() -> None:
         assert not gc.isenabled()  # a caller's choice is kept
     finally:
         gc.enable()
+
+
+def test_policy6_table_has_its_own_ids_and_ipv6_objects() -> None:
+    text = (
+        "config firewall address6\n edit v6\n  set ip6 2001:db8:5::/64\n next\nend\n"
+        + policy(1, srcaddr='"v6"').replace("firewall policy", "firewall policy6")
+        + policy(1)
+    )
+    parsed = parse_text(text)
+    assert ids(parsed) == ["root/1", "root/policy6/1"]  # the IPv4 table first, then policy6
+    r = rule(parsed, "root/policy6/1")
+    assert r.source.addresses == addrs("2001:db8:5::/64")
+    assert r.destination.addresses == addrs("::/0")  # `all` in policy6 is the IPv6 all
