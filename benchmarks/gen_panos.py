@@ -15,6 +15,7 @@ three times in this process; the median is reported.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -223,16 +224,18 @@ def main() -> None:
         "panos-bench" + (".conf" if args.set else ".xml")
     )
     path.write_bytes(data)
-    times = []
+    times, cpu = [], []
     for _ in range(args.runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         parsed = parse_panos(path, path.read_bytes(), display_name=str(path))
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     rules = sum(len(c.rules) for c in parsed.contexts)
     print(
         f"{'set' if args.set else 'XML'}: {len(data) / 1e6:.1f} MB, {rules} rules, "
-        f"{len(parsed.issues)} issues; parse {', '.join(f'{t:.2f}' for t in times)} s, "
-        f"median {statistics.median(times):.2f} s"
+        f"{len(parsed.issues)} issues; parse wall {', '.join(f'{t:.2f}' for t in times)} s "
+        f"(median {statistics.median(times):.2f} s), CPU median "
+        f"{statistics.median(cpu):.2f} s; load average {os.getloadavg()[0]:.1f}"
     )
 
 

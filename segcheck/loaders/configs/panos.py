@@ -74,6 +74,8 @@ _ZONE_TYPES = ("layer3", "layer2", "virtual-wire", "tap", "tunnel")
 _LOGICAL_INTERFACES = ("vlan", "loopback", "tunnel")
 _EVERY_SERVICE = ServiceSet.everything()  # built once: 256 protocols
 _EVERY_ADDRESS = AddressSet.everything()
+_ANY_MATCH = Match(_EVERY_ADDRESS, (), False, any=True)
+_ANY_NEGATED = Match(_EVERY_ADDRESS, (), True, any=True)
 
 
 def parse_panos(path: Path, text_or_bytes: bytes | str, *, display_name: str) -> ParsedConfig:
@@ -766,7 +768,7 @@ class _Reader:
             self.issue("undefined", f"{label}: address {value!r} is not defined", origin)
             assumptions.append(Assumption.UNDEFINED_OBJECT)
         if ANY in values:
-            return Match(_EVERY_ADDRESS, (), negate, any=True)
+            return _ANY_NEGATED if negate else _ANY_MATCH
         return Match(addresses, unresolved, negate)
 
     def _resolve_side(

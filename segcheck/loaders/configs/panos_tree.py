@@ -389,6 +389,7 @@ _BRACE_TOKEN = re.compile(
 )
 _PROMPT = re.compile(r"^(\[edit.*\]|\S+@\S+[#>]\s*)$")  # CLI prompt echoes in a pasted session
 _SESSION = frozenset({"configure", "commit", "exit", "quit"})
+_VERBS = ("set ", "delete ", "move ")
 _MAX_CONTINUATION = 10_000  # lines a quoted value may span (certificates)
 
 
@@ -417,7 +418,8 @@ class _SetBuilder:
             stripped = raw.strip()
             if not stripped or stripped[0] in "#!" or _PROMPT.match(stripped):
                 continue
-            if stripped.endswith("{"):  # a brace block runs to its matching close
+            if stripped.endswith("{") and not stripped.startswith(_VERBS):
+                # a brace block runs to its matching close
                 i = self._brace_block(lines, i - 1)
                 continue
             if '"' in stripped or "'" in stripped:

@@ -24,6 +24,7 @@ from segcheck.loaders.configs.model import (
     ServiceSet,
 )
 from segcheck.loaders.configs.panos import parse_panos
+from segcheck.loaders.configs.panos_tree import _xml_checked, build_tree
 from segcheck.model import IPRange
 
 DATA = Path(__file__).parents[2] / "data" / "configs" / "panos"
@@ -1206,3 +1207,36 @@ def test_set_format_delete_removes_members_and_entries() -> None:
     )
     (r,) = ctx(config).rules
     assert r.source.addresses == addrs("10.0.0.2/32")
+
+
+def test_xml_lines_survive_comments_and_a_doctype() -> None:
+    # a comment holding a start tag defeats counting start tags: the checked path gives lines
+    commented = XML_RULES.replace("<config", "<!-- <entry name='x'> -->\n<config", 1)
+    assert rule(ctx(parse(commented)), "allow-dns").origin.line == 11
+    # a DOCTYPE without entity declarations is harmless and read by the checked path
+    doctype = XML_RULES.replace("<config", "<!DOCTYPE config>\n<config", 1)
+    assert rule(ctx(parse(doctype)), "allow-dns").origin.line == 11
+
+
+@pytest.mark.parametrize(
+    "name", ["iron_skillet_panos_full_edl.xml", "iron_skillet_panorama_full_edl.xml"]
+)
+def test_fast_xml_lines_equal_expat_lines_for_every_element(name: str) -> None:
+    data = (DATA / name).read_bytes()
+    fast = build_tree(data, name)
+    top, lines = _xml_checked(data, name)
+    assert fast.form == "xml"
+    fast_lines = [fast.lines.get(e) for e in fast.root.iter()]
+    checked = [lines.get(e) for e in top.iter()]
+    assert fast_lines == checked and None not in fast_lines and len(set(fast_lines)) > 1000
+
+
+def test_a_set_value_ending_in_a_brace_is_not_a_block() -> None:
+    config = parse(
+        "set address a description value{\n"
+        "set rulebase security rules R from any to any source a destination any service any "
+        "action allow\n"
+        "set address a ip-netmask 10.0.0.1\n"
+    )
+    assert config.status is ImportStatus.PASSED
+    assert rule(ctx(config), "R").source.addresses == addrs("10.0.0.1/32")
