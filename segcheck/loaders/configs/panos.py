@@ -72,6 +72,7 @@ _REGION_CODE = re.compile(r"^[A-Z]{2}$")  # a predefined region (country code)
 _RULE_TYPES = ("universal", "intrazone", "interzone")
 _ZONE_TYPES = ("layer3", "layer2", "virtual-wire", "tap", "tunnel")
 _LOGICAL_INTERFACES = ("vlan", "loopback", "tunnel")
+_MAX_NESTING = 64  # group depth resolved (PAN-OS itself allows far fewer); deeper is reported
 _EVERY_SERVICE = ServiceSet.everything()  # built once: 256 protocols
 _EVERY_ADDRESS = AddressSet.everything()
 _ANY_MATCH = Match(_EVERY_ADDRESS, (), False, any=True)
@@ -264,6 +265,7 @@ class _Reader:
         self.lines = tree.lines
         self.issues: list[Issue] = []
         self.scopes: list[_Scope] = []
+        self._depth = 0  # group nesting being resolved
         self._side_cache: dict[
             tuple[int, tuple[str, ...]], tuple[AddressSet, tuple[str, ...], tuple[str, ...]]
         ] = {}
@@ -902,11 +904,16 @@ class _Reader:
             if obj.resolving:
                 self.issue("warning", f"{where} contains itself (cycle ignored)", origin)
                 return _Addr(())
+            if self._depth >= _MAX_NESTING:
+                self.issue("warning", f"{where}: groups nested over {_MAX_NESTING} deep", origin)
+                return _Addr((), (f"{obj.name} (nested too deep)",))
             obj.resolving = True
+            self._depth += 1
             try:
                 value = self._group_value(obj, where, origin)
             finally:
                 obj.resolving = False
+                self._depth -= 1
         elif obj.kind == "region":
             ranges = [r for r in map(_literal, _members(obj.elem.find("address")) or ()) if r]
             value = (
@@ -984,11 +991,16 @@ class _Reader:
             if obj.resolving:
                 self.issue("warning", f"{where} contains itself (cycle ignored)", origin)
                 return _Svc(())
+            if self._depth >= _MAX_NESTING:
+                self.issue("warning", f"{where}: groups nested over {_MAX_NESTING} deep", origin)
+                return _Svc((), (f"{obj.name} (nested too deep)",))
             obj.resolving = True
+            self._depth += 1
             try:
                 value = self._service_group_value(obj, where, origin)
             finally:
                 obj.resolving = False
+                self._depth -= 1
         obj.value = value
         return value
 
@@ -1067,7 +1079,7 @@ class _Reader:
         for obj in unused:
             self.issue(
                 "unused",
-                f"{obj.scope.label}: {obj.kind} {obj.name!r} is never used",
+                f"{obj.scope.label}: {obj.kind} {obj.name!r} is used by no rule, interface or route",
                 self.origin(obj.elem, obj.xpath),
             )
 

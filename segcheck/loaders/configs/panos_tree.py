@@ -404,6 +404,9 @@ class _SetBuilder:
         self.unrecognised: list[tuple[int, str]] = []
         self.commands = 0
         self.braces = False
+        # (id of the start element, path words…) → (element, schema) of a list entry; cleared
+        # by any delete, so a deleted element is never reused
+        self._prefix: dict[tuple[object, ...], tuple[ET.Element, _S]] = {}
 
     # -- driving
 
@@ -533,12 +536,20 @@ class _SetBuilder:
         device = self._device(line)
         if first in _DEVICE_LEVEL:
             return device, _DEVICE, tokens
-        vsys = self._child(self._child(device, "vsys", None, line), "entry", DEFAULT_VSYS, line)
-        return vsys, _VSYS, tokens
+        vsys = self._prefix.get((id(device), "vsys", DEFAULT_VSYS))
+        if vsys is None:
+            parent = self._child(device, "vsys", None, line)
+            vsys = self._child(parent, "entry", DEFAULT_VSYS, line), _VSYS
+            self._prefix[(id(device), "vsys", DEFAULT_VSYS)] = vsys
+        return vsys[0], _VSYS, tokens
 
     def _device(self, line: int) -> ET.Element:
-        devices = self._child(self.root, "devices", None, line)
-        return self._child(devices, "entry", LOCAL_DEVICE, line)
+        found = self._prefix.get((id(self.root), "devices", LOCAL_DEVICE))
+        if found is None:
+            devices = self._child(self.root, "devices", None, line)
+            found = self._child(devices, "entry", LOCAL_DEVICE, line), _DEVICE
+            self._prefix[(id(self.root), "devices", LOCAL_DEVICE)] = found
+        return found[0]
 
     def _child(self, parent: ET.Element, tag: str, name: str | None, line: int) -> ET.Element:
         index = self.index.get(parent)
@@ -564,7 +575,53 @@ class _SetBuilder:
                 self.lines[member] = line
 
     def _set(self, elem: ET.Element, schema: _S, tokens: list[str], line: int, text: str) -> None:
-        i, n = 0, len(tokens)
+        # Commands repeat their path (`rulebase security rules R …` eight times per rule):
+        # the elements up to the last list-entry name are cached by that path.
+        n = len(tokens)
+        walk, i, end = schema, 0, 0
+        while i < n:
+            if walk.kind is _Kind.CONTAINER:
+                nxt = walk.children.get(tokens[i])
+                if nxt is None or nxt.kind not in (_Kind.CONTAINER, _Kind.ENTRIES):
+                    break
+                walk = nxt
+            elif walk.kind is _Kind.ENTRIES:
+                assert walk.entry is not None
+                walk = walk.entry
+                end = i + 1
+            else:
+                break
+            i += 1
+        i = 0
+        if end:
+            key = (id(elem), *tokens[:end])
+            cached = self._prefix.get(key)
+            if cached is None:
+                elem, schema = self._walk(elem, schema, tokens, end, line)
+                self._prefix[key] = (elem, schema)
+            else:
+                elem, schema = cached
+            i = end
+        self._rest(elem, schema, tokens, i, line, text)
+
+    def _walk(
+        self, elem: ET.Element, schema: _S, tokens: list[str], end: int, line: int
+    ) -> tuple[ET.Element, _S]:
+        """Create the containers and entries named by tokens[:end] (all structural)."""
+        for i in range(end):
+            if schema.kind is _Kind.CONTAINER:
+                elem = self._child(elem, tokens[i], None, line)
+                schema = schema.children[tokens[i]]
+            else:
+                assert schema.entry is not None
+                elem = self._child(elem, "entry", tokens[i], line)
+                schema = schema.entry
+        return elem, schema
+
+    def _rest(
+        self, elem: ET.Element, schema: _S, tokens: list[str], i: int, line: int, text: str
+    ) -> None:
+        n = len(tokens)
         while True:
             kind = schema.kind
             if kind is _Kind.CONTAINER:
@@ -670,6 +727,7 @@ class _SetBuilder:
             del index[key]
 
     def _delete(self, tokens: list[str], line: int) -> None:
+        self._prefix.clear()
         parent, elem, values, schema = self._locate(tokens)
         if elem is None:
             return  # deleting what is not there changes nothing

@@ -292,7 +292,9 @@ def test_batfish_vsys_objects_shadow_shared_ones() -> None:
     config = load("batfish-match-vsys-address-over-shared")
     r = rule(ctx(config), "rule1")
     assert r.destination.addresses == addrs("10.0.2.2/32")  # vsys a1, not shared a1
-    assert issues(config, "unused") == ["shared: address 'a1' is never used"]
+    assert issues(config, "unused") == [
+        "shared: address 'a1' is used by no rule, interface or route"
+    ]
 
 
 def test_batfish_zones_and_interfaces() -> None:
@@ -453,7 +455,9 @@ def test_batfish_device_groups() -> None:
     assert r.services == tcp(80, 443, 8080)
     # DG2's parent is DG1: it inherits DG1's post-rules
     assert [x.id for x in two.rules] == ["DG2/RULE1"]
-    assert issues(config, "unused") == ["DG2: address 'ADDR2' is never used"]
+    assert issues(config, "unused") == [
+        "DG2: address 'ADDR2' is used by no rule, interface or route"
+    ]
 
 
 def test_batfish_external_list_in_pushed_post_rulebase() -> None:
@@ -473,7 +477,9 @@ def test_batfish_move_and_delete() -> None:
     context = ctx(config)
     assert [r.name for r in context.rules] == ["RULE2", "RULE1"]
     assert rule(context, "RULE1").source.addresses == addrs("2.2.2.2/32")
-    assert issues(config, "unused") == ["vsys1: address 'addr1' is never used"]
+    assert issues(config, "unused") == [
+        "vsys1: address 'addr1' is used by no rule, interface or route"
+    ]
 
 
 def test_batfish_garbage_and_filesystem_format() -> None:
@@ -907,7 +913,9 @@ def test_nested_groups_cycles_and_dynamic_groups() -> None:
     assert any("contains itself" in m for m in issues(config, "warning"))
     # a shared group cannot see vsys objects: its member h1 is undefined there
     assert "shared: address-group 'sh': member 'h1' is not defined" in issues(config, "undefined")
-    assert "shared: address-group 'sh' is never used" in issues(config, "unused")
+    assert "shared: address-group 'sh' is used by no rule, interface or route" in issues(
+        config, "unused"
+    )
 
 
 def test_undefined_objects_are_unresolved_and_tagged() -> None:
@@ -1240,3 +1248,22 @@ def test_a_set_value_ending_in_a_brace_is_not_a_block() -> None:
     )
     assert config.status is ImportStatus.PASSED
     assert rule(ctx(config), "R").source.addresses == addrs("10.0.0.1/32")
+
+
+def test_deeply_nested_groups_are_cut_and_reported_not_a_crash() -> None:
+    n = 3000
+    lines = ["set address a0 ip-netmask 10.0.0.1"]
+    lines += [f"set address-group g{i} static {'a0' if i == 0 else f'g{i - 1}'}" for i in range(n)]
+    lines += [
+        f"set service-group s{i} members {'service-http' if i == 0 else f's{i - 1}'}"
+        for i in range(n)
+    ]
+    lines.append(
+        f"set rulebase security rules R from any to any source g{n - 1} destination any "
+        f"service s{n - 1} action allow"
+    )
+    config = parse("\n".join(lines))
+    r = rule(ctx(config), "R")
+    assert r.source.unresolved and "nested too deep" in r.source.unresolved[0]
+    assert r.service_unresolved and "nested too deep" in r.service_unresolved[0]
+    assert any("nested over 64 deep" in m for m in issues(config, "warning"))
