@@ -440,6 +440,16 @@ class _SetBuilder:
                 ),
                 (1, ""),
             )
+            xml_at = next(
+                (k + 1 for k, s in enumerate(lines) if s.lstrip().startswith(("<config", "<?xml"))),
+                None,
+            )
+            if xml_at is not None:  # e.g. `admin@fw> show config running` pasted above it
+                raise ConfigError(
+                    self.name,
+                    f"XML starts at line {xml_at}: remove the lines before it",
+                    first[0],
+                )
             raise ConfigError(
                 self.name,
                 f"neither PAN-OS XML nor set/brace commands (first line: {first[1][:60]!r})",

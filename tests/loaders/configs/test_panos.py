@@ -580,6 +580,7 @@ def test_bad_xml_is_a_config_error_with_a_line(text: str, line: int, words: str)
         (b"set address a ip-netmask 1.1.1.1\nset address \xff\n", 2, "UTF-8"),
         (b"set address a\x00 ip-netmask 1.1.1.1\n", 1, "NUL"),
         (b"config firewall policy\n    edit 1\n", 1, "neither PAN-OS XML nor set"),
+        (b"admin@fw> show config running\n<config>\n</config>\n", 1, "XML starts at line 2"),
     ],
 )
 def test_unreadable_text_is_a_config_error(data: bytes, line: int | None, words: str) -> None:
