@@ -65,13 +65,13 @@ _SCALAR_TAGS = {
 
 
 def shown(value: object, limit: int = 60, as_text: bool = False) -> str:
-    """repr() (or str()) of a value for a message, cut short: an input can hold a name of
-    16,000 characters or an integer of 4,300 digits."""
-    text = (
-        str(value)
-        if as_text or (isinstance(value, int) and not isinstance(value, bool))
-        else repr(value)
-    )
+    """repr() (or, with `as_text`, str() where that is printable) of a value for a one-line
+    message, cut short: an input can hold a name of 16,000 characters or 4,300 digits."""
+    text = str(value)
+    if not (as_text and text.isprintable()) and not (
+        isinstance(value, int) and not isinstance(value, bool)
+    ):
+        text = repr(value)
     return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
 
 

@@ -232,6 +232,10 @@ def test_parser_nesting_limit_reads_as_segchecks_own(monkeypatch: pytest.MonkeyP
         ("? [a]\n: b\n", "x.yaml:1: mapping keys must be plain names"),
         ("segcheck: 1.0\nzones: {}\n", "x.yaml:1: unsupported format version 1.0"),
         ("segcheck: true\nzones: {}\n", "x.yaml:1: unsupported format version True"),
+        (
+            'segcheck: "\\n \\u202e"\nzones: {}\n',
+            "x.yaml:1: unsupported format version '\\n \\u202e' (this segcheck reads version 1)",
+        ),
         ("hello\n", "x.yaml:1: the top level must be a mapping, not 'hello'"),
         ("segcheck: 1\n\x00\n", "x.yaml:2: file is binary, not YAML or JSON"),
         (
@@ -515,24 +519,21 @@ def test_json_integer_too_long_is_an_input_error(tmp_path: Path) -> None:
     ["0x" + "f" * 5000, "0" + "7" * 5000, "0b" + "1" * 20_000, "1" + ":59" * 3000, "9" * 5000],
     ids=["hex", "octal", "binary", "sexagesimal", "decimal"],
 )
-def test_yaml_integer_of_thousands_of_digits_is_an_input_error(number: str) -> None:
+def test_yaml_integer_of_thousands_of_digits_is_an_input_error(number: str, tmp_path: Path) -> None:
     """Python refuses to convert ints over 4,300 digits; segcheck reads them as written."""
     with pytest.raises(TopologyError) as info:
         parse_topology(f"segcheck: 1\nname: {number}\nzones: {{}}\n".encode(), "x.yaml")
     assert str(info.value) == f"x.yaml:2: name is {len(number)} characters long (the limit is 1024)"
     text = f"segcheck: 1\nzones: {{}}\nservices:\n  s: {{tcp: [{number}]}}\n"
-    code, out, err = run_check_text(text)
+    code, out, err = run_check_text(tmp_path, text)
     assert code == 2 and out == ""
     assert err.startswith("Error: ") and err.count("\n") == 1 and len(err) < 300
     assert ":4: service 's': tcp port " in err and "is not a number from 1 to 65535" in err
 
 
-def run_check_text(text: str) -> tuple[int, str, str]:
-    runner = CliRunner()
-    with runner.isolated_filesystem():
-        Path("t.yaml").write_text(text, encoding="utf-8")
-        result = runner.invoke(main, ["check", "t.yaml", "--lang", "en"])
-    return result.exit_code, result.stdout, result.stderr
+def run_check_text(tmp_path: Path, text: str) -> tuple[int, str, str]:
+    (tmp_path / "t.yaml").write_text(text, encoding="utf-8")
+    return run_check(str(tmp_path / "t.yaml"))
 
 
 def _json_with_node_error(**extra: Any) -> str:

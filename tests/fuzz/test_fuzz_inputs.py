@@ -13,6 +13,7 @@ seed. A failure names the seed and case number, which regenerate the input exact
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import random
@@ -23,6 +24,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from segcheck import yamldoc
@@ -292,34 +294,208 @@ MUTATIONS: list[Mutation] = [
 ]
 
 
-def mutate(rng: random.Random, data: bytes, others: list[bytes]) -> tuple[bytes, list[str]]:
+def mutate(
+    rng: random.Random, name: str, data: bytes, others: list[bytes]
+) -> tuple[bytes, list[str]]:
     applied = []
-    for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 4])):
+    if rng.random() < 0.6:  # structure-aware first: reach past the parser into validation
+        changed = (tree if name.endswith((".yaml", ".json")) and "conn" not in name else fields)(
+            rng, name, data
+        )
+        if changed is not None:
+            data = changed
+            applied.append("tree" if "conn" not in name else "fields")
+    for _ in range(rng.choice([0, 0, 0, 0, 1] if applied else [1, 1, 1, 2, 2, 3, 4])):
         m = rng.choice(MUTATIONS)
         data = m(rng, data, others)
         applied.append(m.__name__)
     return data, applied
 
 
+def _scalars(value: object, out: list[str]) -> list[str]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.append(str(k))
+            _scalars(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _scalars(v, out)
+    elif isinstance(value, str):
+        out.append(value)
+    return out
+
+
+def _value(rng: random.Random, words: list[str], depth: int = 0) -> object:
+    """A value for a topology field: often a name from the document, sometimes anything."""
+    kind = rng.random()
+    if kind < 0.45 and words:
+        return rng.choice(words)
+    if kind < 0.6:
+        return rng.choice(
+            [None, True, False, 0, -1, 1, 443, 65535, 65536, 2**63, 1.5, float("inf"), "", "any"]
+        )
+    if kind < 0.75:
+        return token(rng).decode("utf-8", "replace")
+    if kind < 0.9 and depth < 3:
+        return [_value(rng, words, depth + 1) for _ in range(rng.randint(0, 3))]
+    if depth < 3:
+        return {rng.choice(words or ["k"]): _value(rng, words, depth + 1)}
+    return rng.choice(words or ["x"])
+
+
+def _leaves(value: object, out: list[tuple[object, object]]) -> list[tuple[object, object]]:
+    items = value.items() if isinstance(value, dict) else enumerate(value)  # type: ignore[attr-defined]
+    for k, v in items:
+        if isinstance(v, (dict, list)):
+            _leaves(v, out)
+        else:
+            out.append((value, k))
+    return out
+
+
+def _swap(rng: random.Random, doc: object) -> None:
+    """Swap two leaf values of the same type: a permit's zone for a node, one address for
+    another, true for false."""
+    leaves = _leaves(doc, []) if isinstance(doc, (dict, list)) else []
+    for _ in range(rng.randint(1, 3) if leaves else 0):
+        a = rng.choice(leaves)
+        same = [b for b in leaves if type(b[0][b[1]]) is type(a[0][a[1]])]  # type: ignore[index]
+        b = rng.choice(same)
+        a[0][a[1]], b[0][b[1]] = b[0][b[1]], a[0][a[1]]  # type: ignore[index]
+        if isinstance(a[0][a[1]], bool) and rng.random() < 0.5:  # type: ignore[index]
+            a[0][a[1]] = not a[0][a[1]]  # type: ignore[index]
+
+
+def tree(rng: random.Random, name: str, data: bytes) -> bytes | None:
+    """Change one value, key or item of a topology that parses, and write it out again."""
+    try:
+        doc = yamldoc.load_document(name, data).data
+    except TopologyError:
+        return None
+    doc = json.loads(json.dumps(doc, default=str))  # plain dicts and lists
+    words = _scalars(doc, [])
+    if rng.random() < 0.4:
+        _swap(rng, doc)  # gentle: the result often still loads, and reaches the analysis
+    for _ in range(rng.randint(0, 3)):
+        node, trail = doc, 0
+        while isinstance(node, (dict, list)) and node and trail < 6:
+            key = rng.choice(list(node)) if isinstance(node, dict) else rng.randrange(len(node))
+            child = node[key]
+            if not isinstance(child, (dict, list)) or not child or rng.random() < 0.15:
+                action = rng.random()
+                if action < 0.6:
+                    node[key] = _value(rng, words)  # type: ignore[index]
+                elif action < 0.75 and isinstance(node, dict):
+                    node[str(_value(rng, words))] = node.pop(key)
+                elif action < 0.9:
+                    del node[key]  # type: ignore[arg-type]
+                elif isinstance(node, list):
+                    node.insert(key, _value(rng, words))  # type: ignore[arg-type]
+                else:
+                    node[str(_value(rng, words))] = _value(rng, words)
+                break
+            node, trail = child, trail + 1
+    if name.endswith(".json"):
+        return json.dumps(
+            doc, ensure_ascii=rng.random() < 0.3, indent=rng.choice([None, 1])
+        ).encode()
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).encode()
+
+
+ZEEK_VALUES = [
+    "-",
+    "(empty)",
+    "",
+    "0",
+    "65535",
+    "65536",
+    "-1",
+    "4095",
+    "4096",
+    "18446744073709551615",
+    "9223372036854775807",
+    "9223372036854775808",
+    "1e3",
+    "nan",
+    "inf",
+    "-inf",
+    "1.5",
+    "0x10",
+    "\u0661",
+    "\uff16",
+    "tcp",
+    "udp",
+    "icmp",
+    "unknown_transport",
+    "TCP",
+    "6",
+    "255",
+    "256",
+    "S0",
+    "SF",
+    "OTH",
+    "REJ",
+    "XX",
+    "10.2.10.11",
+    "fe80::1%eth0",
+    "::",
+    "300.1.1.1",
+    "2026-01-01T00:00:00Z",
+    "1767225600.5",
+    "32000000000",
+    "T",
+    "F",
+    "9" * 5000,
+]
+
+
+def fields(rng: random.Random, name: str, data: bytes) -> bytes | None:
+    """Change one field of one conn.log entry (TSV or JSON) to a value Zeek may or may not write."""
+    lines = data.decode("utf-8", "replace").split("\n")
+    rows = [i for i, line in enumerate(lines) if line and not line.startswith("#")]
+    if not rows:
+        return None
+    i = rng.choice(rows)
+    value = json.loads(f'"{rng.choice(ZEEK_VALUES)}"')
+    if lines[i].lstrip().startswith("{"):
+        try:
+            rec = json.loads(lines[i])
+        except ValueError:
+            return None
+        if not isinstance(rec, dict):
+            return None
+        key = rng.choice([*rec, "vlan", "inner_vlan", "duration"])
+        if rng.random() < 0.5 and value.lstrip("-").isdigit() and len(value) < 30:
+            rec[key] = int(value)
+        else:
+            rec[key] = rng.choice([value, None, True, [value], {"a": value}, 1e300, -0.0])
+        lines[i] = json.dumps(rec, ensure_ascii=rng.random() < 0.5)
+    else:
+        cells = lines[i].split("\t")
+        cells[rng.randrange(len(cells))] = value
+        lines[i] = "\t".join(cells)
+    return "\n".join(lines).encode()
+
+
 # -- seeds -------------------------------------------------------------------------------------
 
 
 def topology_seeds() -> list[tuple[str, bytes]]:
-    """The bundled examples and test topologies, and JSON versions of the examples."""
+    """The bundled examples (YAML and JSON versions), then the test topologies; the examples
+    come first and are named `example-…`."""
     seeds = []
-    paths = sorted((ROOT / "topologies").glob("*.yaml"))
-    paths += sorted((ROOT / "tests" / "data" / "topologies").rglob("*.yaml"))
-    paths += sorted((ROOT / "tests" / "data" / "topologies").rglob("*.json"))
-    for path in paths:
+    data_dir = ROOT / "tests" / "data" / "topologies"
+    examples = sorted((ROOT / "topologies").glob("*.yaml")) + [data_dir / "judge-fixture.yaml"]
+    for path in examples:
         raw = path.read_bytes()
-        seeds.append((path.name, raw))
-        if path.parent.name == "topologies" and path.suffix == ".yaml":
-            try:
-                data = yamldoc.load_document(str(path), raw).data
-            except TopologyError:
-                continue
+        seeds.append((f"example-{path.name}", raw))
+        if "fortigate" not in path.name:
+            data = yamldoc.load_document(str(path), raw).data
             text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-            seeds.append((path.stem + ".json", text.encode()))
+            seeds.append((f"example-{path.stem}.json", text.encode()))
+    for path in sorted(data_dir.rglob("*.yaml")) + sorted(data_dir.rglob("*.json")):
+        if path not in examples:
+            seeds.append((path.name, path.read_bytes()))
     return seeds
 
 
@@ -453,13 +629,17 @@ def zeek_case(path: Path, data: bytes, cli: bool) -> str | None:
 def test_damaged_inputs_never_end_in_an_internal_error(kind: str, tmp_path: Path) -> None:
     seeds = topology_seeds() if kind == "topology" else zeek_seeds()
     others = [raw for _, raw in seeds]
+    valid = [s for s in seeds if s[0].startswith("example-") or kind == "zeek"]
     # alpha-fortigate.yaml names its configuration relative to itself
     shutil.copytree(ROOT / "topologies" / "configs", tmp_path / "configs")
     failures: list[str] = []
     for case in range(CASES):
         rng = random.Random(f"{SEED}:{kind}:{case}")
-        name, raw = rng.choice(seeds)
-        data, applied = mutate(rng, raw, others)
+        # mostly the examples that load, whose damage reaches validation and analysis
+        name, raw = rng.choice(valid if rng.random() < 0.7 else seeds)
+        data, applied = mutate(rng, name, raw, others)
+        if kind == "zeek" and rng.random() < 0.1:
+            data, name = gzip.compress(data, mtime=0), name + ".gz"
         path = tmp_path / f"case{case}-{name}"
         oracle = topology_case if kind == "topology" else zeek_case
         problem = oracle(path, data, cli=case % CLI_EVERY == 0)
