@@ -7,7 +7,8 @@ Japanese remarks, one row in ten a deny and one in twenty disabled, a section ro
     python benchmarks/gen_table.py OUT.csv [--rows 20000] [--encoding cp932] [--time]
     python benchmarks/gen_table.py OUT.xlsx [--rows 20000] [--time]    # needs openpyxl
 
-`--time` parses the file three times with segcheck's importer and prints the median.
+`--time` parses the file three times with segcheck's importer and prints the median wall and
+CPU times, and the time of a fixed 10M-iteration loop (the machine is shared: compare with it).
 """
 
 from __future__ import annotations
@@ -93,13 +94,23 @@ def main() -> int:
         from segcheck.loaders.configs.table import parse_table
 
         data = args.out.read_bytes()
-        times = []
+        times, cpu = [], []
         for _ in range(3):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             parsed = parse_table(args.out, data, display_name=args.out.name)
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+        # a fixed amount of pure-Python work, to compare runs on a shared, loaded machine
+        start, start_cpu = time.perf_counter(), time.process_time()
+        for _ in range(10_000_000):
+            pass
+        loop = time.perf_counter() - start, time.process_time() - start_cpu
         rules = len(parsed.contexts[0].rules)
-        print(f"parse: median {statistics.median(times):.2f} s of 3 ({rules} rules)")
+        print(
+            f"parse: median {statistics.median(times):.2f} s wall, "
+            f"{statistics.median(cpu):.2f} s CPU of 3 ({rules} rules)"
+        )
+        print(f"calibration: a 10M-iteration loop took {loop[0]:.2f} s wall, {loop[1]:.2f} s CPU")
     return 0
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import hashlib
 import io
 import re
@@ -779,6 +780,25 @@ def parse_table(
     src_if, dst_if) to the header text(s) the table uses; `names` resolves address names;
     `sheet` picks one sheet of a workbook.
     """
+    # many small acyclic objects: the cyclic collector's passes would cost about 40 % and
+    # find nothing
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(path, text_or_bytes, display_name, header_map, names, sheet)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse(
+    path: Path,
+    text_or_bytes: str | bytes,
+    display_name: str,
+    header_map: Mapping[str, str | Sequence[str]] | None,
+    names: Mapping[str, Iterable[IPRange]] | None,
+    sheet: str | None,
+) -> ParsedConfig:
     file = display_name
     headers = _headers(header_map, file)
     resolved = {k: tuple(v) for k, v in (names or {}).items()}
