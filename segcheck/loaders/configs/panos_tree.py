@@ -407,6 +407,7 @@ class _SetBuilder:
         # (id of the start element, path words…) → (element, schema) of a list entry; cleared
         # by any delete, so a deleted element is never reused
         self._prefix: dict[tuple[object, ...], tuple[ET.Element, _S]] = {}
+        self._not_structural: set[tuple[object, ...]] = set()
 
     # -- driving
 
@@ -419,7 +420,9 @@ class _SetBuilder:
             line_no = i + 1
             i += 1
             stripped = raw.strip()
-            if not stripped or stripped[0] in "#!" or _PROMPT.match(stripped):
+            if not stripped.startswith("set ") and (
+                not stripped or stripped[0] in "#!" or _PROMPT.match(stripped)
+            ):
                 continue
             if stripped.endswith("{") and not stripped.startswith(_VERBS):
                 # a brace block runs to its matching close
@@ -586,7 +589,46 @@ class _SetBuilder:
 
     def _set(self, elem: ET.Element, schema: _S, tokens: list[str], line: int, text: str) -> None:
         # Commands repeat their path (`rulebase security rules R …` eight times per rule):
-        # the elements up to the last list-entry name are cached by that path.
+        # the element holding the last field is cached by the words before that field.
+        cut = len(tokens) - 2 if "[" not in tokens else tokens.index("[") - 1
+        if cut > 0:
+            key = (id(elem), *tokens[:cut])
+            found = self._prefix.get(key)
+            if found is not None:
+                self._rest(found[0], found[1], tokens, cut, line, text)
+                return
+            if key not in self._not_structural:
+                walked = self._structural(elem, schema, tokens, cut, line)
+                if walked is not None:
+                    self._prefix[key] = walked
+                    self._rest(walked[0], walked[1], tokens, cut, line, text)
+                    return
+                self._not_structural.add(key)
+        self._set_walking(elem, schema, tokens, line, text)
+
+    def _structural(
+        self, elem: ET.Element, schema: _S, tokens: list[str], end: int, line: int
+    ) -> tuple[ET.Element, _S] | None:
+        """The container that tokens[:end] name, if they are all containers and entries."""
+        walk = schema
+        for i in range(end):
+            if walk.kind is _Kind.CONTAINER:
+                nxt = walk.children.get(tokens[i])
+                if nxt is None or nxt.kind not in (_Kind.CONTAINER, _Kind.ENTRIES):
+                    return None
+                walk = nxt
+            elif walk.kind is _Kind.ENTRIES:
+                assert walk.entry is not None
+                walk = walk.entry
+            else:
+                return None
+        if walk.kind is not _Kind.CONTAINER:
+            return None
+        return self._walk(elem, schema, tokens, end, line)
+
+    def _set_walking(
+        self, elem: ET.Element, schema: _S, tokens: list[str], line: int, text: str
+    ) -> None:
         n = len(tokens)
         walk, i, end = schema, 0, 0
         while i < n:
@@ -738,6 +780,7 @@ class _SetBuilder:
 
     def _delete(self, tokens: list[str], line: int) -> None:
         self._prefix.clear()
+        self._not_structural.clear()
         parent, elem, values, schema = self._locate(tokens)
         if elem is None:
             return  # deleting what is not there changes nothing
