@@ -58,9 +58,11 @@ from .panos_data import (
     CONDITION_FIELDS,
     DEFAULT_VSYS,
     DENY_ACTIONS,
+    EFFECT_FIELDS,
     INTERZONE_DEFAULT,
     INTRAZONE_DEFAULT,
     LOCAL_DEVICE,
+    MATCH_FIELDS,
     PREDEFINED_EDLS,
     PREDEFINED_SERVICES,
     SERVICE_PROTOCOLS,
@@ -652,6 +654,13 @@ class _Reader:
                 conditions.extend(f"{name_}:{v}" for v in _members(fields[name_]) or () if v != ANY)
         if "schedule" in fields and (schedule := _text(fields["schedule"])):
             conditions.append(f"schedule:{schedule}")
+        for tag in sorted(fields.keys() - MATCH_FIELDS - EFFECT_FIELDS):
+            self.issue(
+                "unrecognised",
+                f"{label}: field {tag!r} not understood (taken as a condition segcheck cannot see)",
+                origin,
+            )
+            conditions.append(f"{tag}:?")
         if conditions:
             if action is Action.ACCEPT:
                 assumptions.append(Assumption.UNRESOLVED_ALLOW_WIDENED)

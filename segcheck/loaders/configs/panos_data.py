@@ -47,6 +47,46 @@ CONDITION_FIELDS = (
     "source-hip",
     "destination-hip",
     "hip-profiles",
+    "source-imei",  # 5G subscriber and equipment identities
+    "source-imsi",
+    "source-nw-slice",
+)
+
+# Rule fields read for matching (above and the addresses, zones and services), and those that
+# only say what happens to a matched flow (logging, profiles, QoS, Panorama targets). A field in
+# neither set may narrow the match in a way segcheck cannot see: it is reported and treated like
+# a condition.
+MATCH_FIELDS = frozenset(
+    {
+        "from",
+        "to",
+        "source",
+        "destination",
+        "negate-source",
+        "negate-destination",
+        "service",
+        "schedule",
+        "rule-type",
+        "action",
+        "disabled",
+        *CONDITION_FIELDS,
+    }
+)
+EFFECT_FIELDS = frozenset(
+    {
+        "description",
+        "tag",
+        "group-tag",
+        "log-setting",
+        "log-start",
+        "log-end",
+        "profile-setting",
+        "qos",
+        "option",
+        "target",
+        "icmp-unreachable",
+        "audit-comment",
+    }
 )
 
 # The default rules at the end of every rulebase (Policies > Security, "default rules").

@@ -1281,3 +1281,16 @@ def test_a_deny_all_rule_shadows_the_intrazone_default() -> None:
     compiled = compile_context(ctx(load("batfish-rulebase")))
     defaults = [p for p in compiled.permits if "/intrazone:" in p.rule.id]
     assert defaults and all(p.shadowed for p in defaults)
+
+
+def test_unknown_rule_fields_are_reported_and_taken_as_conditions() -> None:
+    body = f"{BASE}; log-setting default; profile-setting group strict; quantum-filter q1; action "
+    allow, config = one_rule(body + "allow")
+    assert allow.conditions == ("quantum-filter:?",)
+    assert Assumption.UNRESOLVED_ALLOW_WIDENED in allow.assumptions
+    assert issues(config, "unrecognised") == [
+        "vsys1: rule 'R': field 'quantum-filter' not understood (taken as a condition segcheck "
+        "cannot see)"
+    ]
+    deny, _ = one_rule(body + "deny")
+    assert not deny.services and deny.service_unresolved == ("quantum-filter:?",)
