@@ -58,18 +58,20 @@ def test_explain_known_and_unknown_rule() -> None:
         (("check", "missing.yaml"), "missing.yaml: no such file"),
         (("check", "{bad}", "--today", "tomorrow"), "--today 'tomorrow' is not a date"),
         (("check", "{bad}"), "bad.yaml:5: node 'fw1': unknown role 'firwall'"),
-        (("check", "{bad}", "--format", "pdf"), "Invalid value for '--format'"),
+        # click words usage errors; segcheck's contract is exit 2 naming the option and value
+        (("check", "{bad}", "--format", "pdf"), ("--format", "pdf")),
         (("check", "{bad}", "--timestamp", "noon"), "--timestamp 'noon' is not an ISO 8601 time"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(
-    tmp_path: Path, args: tuple[str, ...], message: str
+    tmp_path: Path, args: tuple[str, ...], message: str | tuple[str, ...]
 ) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(BAD_ROLE, encoding="utf-8")
     code, out, err = run(*(a.replace("{bad}", str(bad)) for a in args))
     assert code == 2
-    assert message in err
+    for part in (message,) if isinstance(message, str) else message:
+        assert part in err
     assert "Traceback" not in out + err
 
 
