@@ -457,6 +457,10 @@ def _elements(text: str, path: str) -> tuple[list[Any], list[int] | None]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
+        if re.match(r"\s*(#[^\n]*\n\s*)*(table|flush|add|define|include)\b", text):
+            raise ConfigError(
+                path, "nft's text format, not JSON: export with `nft -j list ruleset`", 1
+            ) from None
         raise ConfigError(path, f"not JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("nftables"), list):
         raise ConfigError(

@@ -810,6 +810,8 @@ def _parse(
         data = text_or_bytes
     if not data.strip():
         raise ConfigError(file, "empty file: no policy table", 1)
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2: Excel 97-2003 .xls
+        raise ConfigError(file, "an Excel 97-2003 .xls workbook: save it as .xlsx or CSV")
     if isinstance(text_or_bytes, bytes) and _is_xlsx(path, data):
         found_sheets = []
         for title, rows in _xlsx_sheets(data, file):

@@ -874,6 +874,7 @@ def test_structural_problems_degrade_to_issues() -> None:
         (b"[1, 2]", 1, "no top-level"),
         (b'{"nftables": [{"rule": "\xff"}]}', 1, "not UTF-8"),
         (b"\n\n" + b"[" * 100000, None, ""),
+        (b"# exported\ntable inet filter {\n}\n", 1, "nft's text format, not JSON"),
     ],
 )
 def test_bad_input_is_one_config_error(data: bytes, line: int | None, text: str) -> None:

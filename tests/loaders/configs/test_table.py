@@ -178,12 +178,13 @@ def test_cp932_not_shift_jis() -> None:
         (codecs.BOM_UTF8 + HEAD.encode() + b"\n\x80\n", 3, "not UTF-8 after its BOM"),
         (b"", 1, "empty file"),
         (b"   \r\n", 1, "empty file"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, None, "Excel 97-2003 .xls"),
         (b"a,b,c\n1,2,3\n", 1, "no header row naming 送信元 and 宛先"),
         ((HEAD + "1,10.0.0.1,\x00,any,許可,,\n").encode(), 2, "contains a NUL character"),
         ((HEAD + '1,"' + "a" * 200000 + '",x,any,許可,,\n').encode(), 2, "not a readable CSV row"),
     ],
 )  # fmt: skip
-def test_bad_input_is_one_config_error(data: bytes, line: int, text: str) -> None:
+def test_bad_input_is_one_config_error(data: bytes, line: int | None, text: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_table(Path("t.csv"), data, display_name="dir/t.csv")
     assert info.value.path == "dir/t.csv"
