@@ -185,7 +185,8 @@ def _load_json(path: str, text: str) -> Document:
     try:
         data = json.loads(text, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
-        raise TopologyError(path, f"invalid JSON: {exc.msg}", exc.lineno) from exc
+        line = min(exc.lineno, _last_line(text))  # not the empty line after the last break
+        raise TopologyError(path, f"invalid JSON: {exc.msg}", line) from exc
     except (_DuplicateKey, RecursionError, ValueError):
         # A duplicate key, nesting too deep for `json`, or an integer too long to convert
         # (Python's 4,300-digit cap): the scanner finds which one and its line.
@@ -286,7 +287,7 @@ def _compose(path: str, text: str) -> Any:
         raise TopologyError(path, f"the character {code} is not allowed in YAML", line) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
+        line = min(mark.line + 1, _last_line(text)) if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
         if "nesting depth" in problem:
             # libyaml >= 0.2.5 as bundled by PyYAML 6.0.4 caps nesting itself, scanning ahead
@@ -297,6 +298,16 @@ def _compose(path: str, text: str) -> Any:
         raise TopologyError(path, f"invalid YAML: {' '.join(str(exc).split())}") from exc
     finally:
         loader.dispose()
+
+
+_YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _last_line(text: str) -> int:
+    """The last line that holds text, counted as libyaml counts lines: an error at the end
+    of the file is reported there, not on the empty line after the final line break."""
+    ends_with_break = text[-1:] in ("\r", "\n", "\x85", "\u2028", "\u2029")
+    return max(1, len(_YAML_BREAK.findall(text)) + (0 if ends_with_break else 1))
 
 
 class _Open:

@@ -190,6 +190,21 @@ def test_deep_flow_nesting_is_an_error_not_a_crash(text: str) -> None:
     assert str(info.value) == "deep.yaml:2: nesting deeper than 64 levels"
 
 
+@pytest.mark.parametrize("end", ["", "\n"])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("cut.yaml", "segcheck: 1\nzones:\n  lg: {tier: lgwan, subnets: [10.2.0.0"),
+        ("cut.json", '{"segcheck": 1,\n "zones":\n  {"lg": {"tier": "lgwan",'),
+    ],
+)
+def test_a_file_cut_short_names_its_last_line(name: str, text: str, end: str) -> None:
+    with pytest.raises(TopologyError) as info:
+        parse_topology((text + end).encode(), name)
+    kind = "YAML" if name.endswith(".yaml") else "JSON"
+    assert info.value.line == 3 and str(info.value).startswith(f"{name}:3: invalid {kind}: ")
+
+
 def test_deep_block_nesting_is_an_error_not_a_crash() -> None:
     text = "segcheck: 1\nname:\n" + "".join(f"{' ' * (i + 1)}a:\n" for i in range(2_000))
     with pytest.raises(TopologyError) as info:

@@ -578,6 +578,9 @@ def topology_case(path: Path, data: bytes, cli: bool) -> str | None:
     except TopologyError as exc:
         if "\n" in str(exc) or not str(exc).startswith(str(path)):
             return f"error message not one line naming the file: {str(exc)[:300]!r}"
+        breaks = sum(data.count(c.encode()) for c in "\n\r\x85\u2028\u2029")
+        if exc.line is not None and not 1 <= exc.line <= breaks + 1:
+            return f"line {exc.line} is not in the file: {str(exc)[:300]!r}"
         topo = None
     except SegcheckError:
         topo = None
