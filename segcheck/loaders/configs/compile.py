@@ -26,6 +26,7 @@ from .model import (
     Assumption,
     Context,
     Match,
+    Origin,
     Rule,
     ServiceSet,
 )
@@ -183,6 +184,13 @@ def rule_cube(rule: Rule, spaces: _Spaces) -> tuple[Cube, tuple[Assumption, ...]
     """The flows one rule matches on its own, and the assumptions that took."""
     src_space, src_unknown = spaces.space(rule.from_zones)
     dst_space, dst_unknown = spaces.space(rule.to_zones)
+    if rule.action is Action.DENY:
+        # an interface whose addresses are unknown widens an allow but must not widen a deny:
+        # taken as everything it would hide every later path, so it matches nothing here
+        if src_unknown:
+            src_space = AddressSet()
+        if dst_unknown:
+            dst_space = AddressSet()
     sources, src_assumed = _side(rule.source, src_space, rule.action)
     destinations, dst_assumed = _side(rule.destination, dst_space, rule.action)
     services, svc_assumed = _services(rule)
@@ -238,8 +246,43 @@ def compile_context(context: Context) -> CompiledContext:
             assumptions = (*assumptions, Assumption.DENY_SHADOW_APPROXIMATED)
         compiled.append(CompiledRule(rule, tuple(pieces), assumptions))
     compiled.extend(_intrazone_defaults(context, spaces, denies))
+    if context.default_action is Action.ACCEPT and not _ends_in_accept_all(context):
+        everything = AddressSet.everything()
+        rule = Rule(
+            id=f"{context.name}/default-accept",
+            action=Action.ACCEPT,
+            source=Match(everything, any=True),
+            destination=Match(everything, any=True),
+            services=ServiceSet.everything(),
+            origin=context.rules[-1].origin if context.rules else _origin_of(context),
+            name="default policy accept",
+        )
+        cube = Cube(everything, everything, ServiceSet.everything())
+        pieces = _subtract(cube, [d for d in denies if cube.intersection(d)])
+        assumed = () if pieces is not None else (Assumption.DENY_SHADOW_APPROXIMATED,)
+        compiled.append(CompiledRule(rule, tuple(pieces or [cube]), assumed))
     unknown = tuple(sorted(spaces.unknown))
     return CompiledContext(context, tuple(compiled), tuple(disabled), unknown)
+
+
+def _ends_in_accept_all(context: Context) -> bool:
+    """True when the parser already wrote the accept policy out as an unconditional last rule."""
+    last = next((r for r in reversed(context.rules) if r.enabled), None)
+    return (
+        last is not None
+        and last.action is Action.ACCEPT
+        and last.source.any
+        and last.destination.any
+        and last.services.is_everything
+        and not last.from_zones
+        and not last.to_zones
+    )
+
+
+def _origin_of(context: Context) -> Origin:
+    if context.interfaces:
+        return context.interfaces[0].origin
+    return Origin("<configuration>")
 
 
 def _intrazone_defaults(

@@ -248,3 +248,43 @@ def test_intrazone_allow_comes_after_every_rule() -> None:
     assert intrazone.rule.id == "root/intrazone:lan"
     cubes = list(intrazone.cubes)
     assert allowed(cubes, 1, 5, 1) and not allowed(cubes, 0, 5, 1)
+
+
+def test_a_deny_on_an_unknown_interface_hides_no_path() -> None:
+    deny = Rule(
+        "root/1",
+        Action.DENY,
+        Match(AddressSet(), any=True),
+        Match(AddressSet(), any=True),
+        ServiceSet.everything(),
+        ORIGIN,
+        from_zones=("port9",),
+    )
+    accept = Rule(
+        "root/2",
+        Action.ACCEPT,
+        Match(AddressSet(), any=True),
+        Match(AddressSet(), any=True),
+        ServiceSet.ports(6, (1, 1)),
+        ORIGIN,
+    )
+    compiled = compile_context(Context("root", CONTEXT_IFACES, (), (deny, accept)))
+    assert allowed(list(compiled.permits[0].cubes), 1, 9, 1)
+
+
+def test_default_accept_policy_allows_what_no_deny_took() -> None:
+    deny = Rule(
+        "root/1",
+        Action.DENY,
+        Match(AddressSet((r(0, 3),))),
+        Match(AddressSet(), any=True),
+        ServiceSet.everything(),
+        ORIGIN,
+    )
+    compiled = compile_context(
+        Context("ruleset", CONTEXT_IFACES, (), (deny,), default_action=Action.ACCEPT)
+    )
+    (default,) = compiled.permits
+    assert default.rule.id == "ruleset/default-accept"
+    cubes = list(default.cubes)
+    assert allowed(cubes, 5, 9, 1) and not allowed(cubes, 1, 9, 1)
