@@ -48,7 +48,7 @@ class AddressSet:
     @classmethod
     def everything(cls) -> AddressSet:
         """Every IPv4 and IPv6 address."""
-        return cls((IPRange(4, 0, _MAX[4]), IPRange(6, 0, _MAX[6])))
+        return _ALL_ADDRESSES
 
     def __bool__(self) -> bool:
         return bool(self.ranges)
@@ -105,6 +105,9 @@ class AddressSet:
         return ", ".join(str(r) for r in self.ranges) if self.ranges else "(none)"
 
 
+_ALL_ADDRESSES = AddressSet((IPRange(4, 0, _MAX[4]), IPRange(6, 0, _MAX[6])))
+
+
 # --- service sets ----------------------------------------------------------------------------
 
 TCP, UDP, SCTP, ICMP, ICMPV6 = 6, 17, 132, 1, 58
@@ -137,7 +140,7 @@ class ServiceSet:
 
     @classmethod
     def everything(cls) -> ServiceSet:
-        return cls(tuple((p, *WHOLE) for p in range(256)))
+        return _ALL_SERVICES
 
     @classmethod
     def ports(cls, proto: int, *ranges: tuple[int, int]) -> ServiceSet:
@@ -148,7 +151,7 @@ class ServiceSet:
 
     @property
     def is_everything(self) -> bool:
-        return self == ServiceSet.everything()
+        return self.items == _ALL_SERVICES.items
 
     def union(self, other: ServiceSet) -> ServiceSet:
         return ServiceSet.of((*self.items, *other.items))
@@ -180,6 +183,9 @@ class ServiceSet:
                 pieces = nxt
             out.extend((p, a, b) for a, b in pieces)
         return ServiceSet.of(out)
+
+
+_ALL_SERVICES = ServiceSet(tuple((p, *WHOLE) for p in range(256)))
 
 
 # --- configuration elements ------------------------------------------------------------------

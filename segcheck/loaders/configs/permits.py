@@ -68,10 +68,15 @@ class ServiceNamer:
             self.named = self.named.union(ss)
         self._rests: dict[ServiceSet, int] = {}
         self._cells: dict[ServiceSet, tuple[str, ...]] = {}
+        self._seen: set[ServiceSet] = set()
+        self._names: dict[ServiceSet, tuple[str, ...]] = {}
         self.new_services: dict[str, Service] = {}
 
     def register(self, services: ServiceSet) -> None:
         """Phase 1: every device service set that permits will name."""
+        if services in self._seen:
+            return
+        self._seen.add(services)
         if not services.is_everything:
             rest = services.difference(self.named)
             if rest:
@@ -122,14 +127,21 @@ class ServiceNamer:
             self._cells[rest] = tuple(sorted(members.get(index, ())))
 
     def names(self, services: ServiceSet) -> tuple[str, ...]:
-        """The service names a permit of this device service set carries."""
+        """The service names a permit of this device service set carries (memoised: a
+        rulebase uses a few hundred distinct service sets across thousands of rules)."""
+        known = self._names.get(services)
+        if known is not None:
+            return known
         if services.is_everything:
-            return (ANY_SERVICE,)
-        out = [name for name, ss in self.catalogue.items() if ss.intersection(services)]
-        rest = services.difference(self.named)
-        if rest:
-            out.extend(self._cells[rest])
-        return tuple(sorted(set(out)))
+            names: tuple[str, ...] = (ANY_SERVICE,)
+        else:
+            out = [name for name, ss in self.catalogue.items() if ss.intersection(services)]
+            rest = services.difference(self.named)
+            if rest:
+                out.extend(self._cells[rest])
+            names = tuple(sorted(set(out)))
+        self._names[services] = names
+        return names
 
 
 def selector(addresses: AddressSet) -> Selector:
