@@ -260,7 +260,9 @@ def compile_context(context: Context) -> CompiledContext:
         cube = Cube(everything, everything, ServiceSet.everything())
         pieces = _subtract(cube, [d for d in denies if cube.intersection(d)])
         assumed = () if pieces is not None else (Assumption.DENY_SHADOW_APPROXIMATED,)
-        compiled.append(CompiledRule(rule, tuple(pieces or [cube]), assumed))
+        compiled.append(
+            CompiledRule(rule, tuple(pieces if pieces is not None else [cube]), assumed)
+        )
     unknown = tuple(sorted(spaces.unknown))
     return CompiledContext(context, tuple(compiled), tuple(disabled), unknown)
 
@@ -308,5 +310,8 @@ def _intrazone_defaults(
             name=f"default intrazone allow ({zone})",
         )
         cube = Cube(space, space, ServiceSet.everything())
-        pieces = _subtract(cube, [d for d in denies if cube.intersection(d)]) or [cube]
-        yield CompiledRule(rule, tuple(pieces), ())
+        pieces = _subtract(cube, [d for d in denies if cube.intersection(d)])
+        if pieces is None:  # too fragmented: keep the whole default (never hides a path)
+            yield CompiledRule(rule, (cube,), (Assumption.DENY_SHADOW_APPROXIMATED,))
+        else:  # an empty list: earlier denies take every flow of the default
+            yield CompiledRule(rule, tuple(pieces), ())

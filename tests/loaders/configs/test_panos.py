@@ -1270,11 +1270,6 @@ def test_deeply_nested_groups_are_cut_and_reported_not_a_crash() -> None:
     assert any("nested over 64 deep" in m for m in issues(config, "warning"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compile.py keeps a fully denied intrazone default whole: `_subtract(...) or [cube]` "
-    "takes [] (all denied) for None (too fragmented)",
-)
 def test_a_deny_all_rule_shadows_the_intrazone_default() -> None:
     # batfish-rulebase ends with 3rd_RULE (deny any to any): "Override default behavior with
     # default deny", so no flow reaches PAN-OS's default intrazone allow
