@@ -13,11 +13,12 @@ from pathlib import Path
 
 from . import __version__
 from .addressing import AddressMap
-from .checks import channel_findings, node_findings
 from .findings import CaptureSummary, Finding, JudgedFlow, Report, sorted_findings
 from .loader import load_topology
 from .model import InputFile, Topology
 from .policy import Policy
+from .rules.channels import channel_findings
+from .rules.nodes import node_findings
 from .verdicts import FlowJudge
 
 

@@ -11,9 +11,29 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NewType
 
 from .model import InputFile, Topology
-from .rules import RULES_BY_ID, Severity
+
+RuleId = NewType("RuleId", str)
+"""A rule's id as the spec writes it (`MN-ISOLATION`); the constants are in `segcheck.rules`."""
+
+
+class Severity(StrEnum):
+    """Ordered severity; compare with `rank` (higher is worse)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """3 for critical down to 0 for info."""
+        return _RANK[self]
+
+
+_RANK = {Severity.CRITICAL: 3, Severity.HIGH: 2, Severity.WARNING: 1, Severity.INFO: 0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +76,7 @@ class FlowEvidence:
 class Finding:
     """One finding (or, in `Report.excepted`, one fact a channel covers)."""
 
-    rule: str
+    rule: RuleId
     severity: Severity
     message: str
     message_ja: str
@@ -104,7 +124,7 @@ def fingerprint(*parts: object) -> str:
 
 
 def path_fingerprint(
-    rule: str,
+    rule: RuleId,
     src_zone: str | None,
     dst_zone: str | None,
     opening: Iterable[str],
@@ -115,7 +135,7 @@ def path_fingerprint(
 
 
 def flow_fingerprint(
-    rule: str,
+    rule: RuleId,
     src_ip: str,
     dst_ip: str,
     proto: str,
@@ -129,17 +149,9 @@ def flow_fingerprint(
     return fingerprint("flow", rule, src_ip, dst_ip, proto, dst_port, vlan, inner_vlan)
 
 
-def subject_fingerprint(rule: str, subject: str) -> str:
+def subject_fingerprint(rule: RuleId, subject: str) -> str:
     """Fingerprint of a finding about one node's settings or one channel."""
     return fingerprint("subject", rule, subject)
-
-
-def make_finding(
-    rule_id: str, message: str, message_ja: str, location: Location, **fields: object
-) -> Finding:
-    """A finding with the rule's own severity unless `severity` is given."""
-    severity = fields.pop("severity", None) or RULES_BY_ID[rule_id].severity
-    return Finding(rule_id, severity, message, message_ja, location, **fields)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +292,7 @@ class JudgedFlow:
     dst: str
     service: str | None
     verdict: str  # permitted | sanitized | excepted | violation | suspect | unknown | local
-    rule: str | None = None
+    rule: RuleId | None = None
     channel: str | None = None
 
 
@@ -325,13 +337,13 @@ class Report:
         return counts
 
 
-def by_rule(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
+def by_rule(findings: Iterable[Finding]) -> list[tuple[RuleId, list[Finding]]]:
     """Findings grouped by rule, rules in order of first appearance (worst severity first).
 
     One group per rule even when its flow findings differ in severity (attempts are warnings),
     so a rule is listed, and anchored in HTML, once.
     """
-    groups: dict[str, list[Finding]] = {}
+    groups: dict[RuleId, list[Finding]] = {}
     for finding in findings:
         groups.setdefault(finding.rule, []).append(finding)
     return list(groups.items())
@@ -353,11 +365,12 @@ __all__ = [
     "Location",
     "Remediation",
     "Report",
+    "RuleId",
+    "Severity",
     "by_rule",
     "capture_gaps",
     "evidence_gaps",
     "flow_fingerprint",
-    "make_finding",
     "path_fingerprint",
     "sorted_findings",
     "subject_fingerprint",

@@ -3,6 +3,10 @@
 `judge` decides one (initiator address, responder address, service) fact. Path analysis calls it
 for the ends of every route it finds; capture scanning calls it for every flow. Keeping a single
 judge is what makes a plan and the traffic it produces agree.
+
+The matrix is one table (`_ROWS`). What the table cannot say is written as named exceptions,
+each a function citing its clause of docs/spec.md §3: `outbound_mail`, `egress_ends_at_cloud`,
+`sanitized`, `through_juki_cs`, `Policy.lbo_breakout` and `Policy.channel_cover`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,18 @@ from datetime import date
 from enum import StrEnum
 
 from .addressing import AddressInfo
+from .findings import RuleId
 from .model import ANY_SERVICE, SECURITY_CLOUD_ROLES, Channel, Node, Profile, Role, Tier, Topology
+from .rules.ids import (
+    GEN_DEFAULT_DENY,
+    INET_EGRESS_VIA_CLOUD,
+    LG_INET_SPLIT,
+    LG_NO_INTERNET,
+    LG_OUTBOUND_DATA,
+    MN_ISOLATION,
+    MN_NO_INTERNET,
+    MN_SPECIFIED_COMM,
+)
 from .services import DEFAULT_ACCEPTS, DEFAULT_DELIVERS
 
 
@@ -32,7 +47,7 @@ class Cell:
     """One cell: what it allows, and the rule that fires otherwise."""
 
     kind: CellKind
-    rule: str | None = None
+    rule: RuleId | None = None
 
 
 _T = Tier
@@ -47,15 +62,15 @@ _ORDER = (
     _T.PUBLIC_INTERNET,
 )
 _A = Cell(CellKind.ALLOW)
-_MNI = Cell(CellKind.CHANNEL, "MN-ISOLATION")
-_MNX = Cell(CellKind.FORBIDDEN, "MN-NO-INTERNET")
-_JUKI = Cell(CellKind.JUKI_OR_CHANNEL, "MN-ISOLATION")
-_SPLIT_S = Cell(CellKind.SANITIZED, "LG-INET-SPLIT")
-_SPLIT = Cell(CellKind.FORBIDDEN, "LG-INET-SPLIT")
-_DENY = Cell(CellKind.FORBIDDEN, "GEN-DEFAULT-DENY")
-_DENY_C = Cell(CellKind.CHANNEL, "GEN-DEFAULT-DENY")
-_LGX = Cell(CellKind.FORBIDDEN, "LG-NO-INTERNET")
-_EGR = Cell(CellKind.FORBIDDEN, "INET-EGRESS-VIA-CLOUD")
+_MNI = Cell(CellKind.CHANNEL, MN_ISOLATION)
+_MNX = Cell(CellKind.FORBIDDEN, MN_NO_INTERNET)
+_JUKI = Cell(CellKind.JUKI_OR_CHANNEL, MN_ISOLATION)
+_SPLIT_S = Cell(CellKind.SANITIZED, LG_INET_SPLIT)
+_SPLIT = Cell(CellKind.FORBIDDEN, LG_INET_SPLIT)
+_DENY = Cell(CellKind.FORBIDDEN, GEN_DEFAULT_DENY)
+_DENY_C = Cell(CellKind.CHANNEL, GEN_DEFAULT_DENY)
+_LGX = Cell(CellKind.FORBIDDEN, LG_NO_INTERNET)
+_EGR = Cell(CellKind.FORBIDDEN, INET_EGRESS_VIA_CLOUD)
 
 # Rows: initiator tier; columns: responder tier; both in _ORDER (MN LG IN LW JK GC SC PI).
 _ROWS = {
@@ -94,7 +109,7 @@ class Judgement:
     """The verdict, the rule (that fires, or that a channel holds off) and the channel."""
 
     outcome: Outcome
-    rule: str | None = None
+    rule: RuleId | None = None
     channel: str | None = None
 
 
@@ -158,6 +173,42 @@ class Policy:
             for r in node.allow_destinations
         )
 
+    def lbo_breakout(
+        self, src: AddressInfo, dst: AddressInfo, via_lbo: Node | None, path: bool
+    ) -> bool:
+        """α′ local breakout (spec §3, "α′"): LGWAN → public Internet through an lbo-gateway to
+        one of its `allow_destinations` is allowed, under `alpha-prime` only.
+
+        A path names the lbo-gateway it crosses (`via_lbo`); a path through none breaks out
+        nowhere. A flow does not say, so one to an allow-listed destination is taken to go
+        through the lbo-gateway when the plan has one.
+        """
+        return (
+            src.tier is Tier.LGWAN
+            and dst.tier is Tier.PUBLIC_INTERNET
+            and (via_lbo is not None or (bool(self._lbo_nodes) and not path))
+            and self.lbo_allows(dst, via_lbo)
+        )
+
+    def channel_cover(
+        self, src: AddressInfo, dst: AddressInfo, service: str, rule: RuleId
+    ) -> Judgement:
+        """A live channel covering the fact holds `rule` off (spec §3, "channel" cells).
+
+        Where `rule` is MN-ISOLATION, a fact between the two ends of a live channel on another
+        service or in the other direction is MN-SPECIFIED-COMM instead (spec §3
+        MN-SPECIFIED-COMM: "a flow between a channel's endpoints on another service or in the
+        other direction"); paths are judged the same way.
+        """
+        channel = self.covering_channel(src, dst, service)
+        if channel is not None:
+            return Judgement(Outcome.EXCEPTED, rule, channel.id)
+        if rule == MN_ISOLATION:
+            pinned = self._endpoint_channel(src, dst)
+            if pinned is not None:
+                return Judgement(Outcome.VIOLATION, MN_SPECIFIED_COMM, pinned.id)
+        return Judgement(Outcome.VIOLATION, rule)
+
     def judge(
         self,
         src: AddressInfo,
@@ -169,6 +220,7 @@ class Policy:
     ) -> Judgement:
         """Judge one initiator → responder fact for one service name.
 
+        The cell of the two tiers decides, unless one of the named exceptions applies.
         `via_lbo` is the lbo-gateway a path crosses (path analysis knows it); for flows it is
         None and an alpha-prime allow-listed destination is assumed to go through the LBO.
         With `path=True` (a route that path analysis found) no lbo-gateway is assumed: the route
@@ -178,59 +230,73 @@ class Policy:
         if src_tier is None or dst_tier is None or src_tier is dst_tier:
             return PERMITTED
         the_cell = MATRIX[(src_tier, dst_tier)]
-        rule = the_cell.rule
-        src_node, dst_node = src.node, dst.node
-
-        if (
-            src_tier is Tier.LGWAN
-            and dst_tier is Tier.INTERNET
-            and service == "smtp"
-            and dst_node is not None
-            and dst_node.role is Role.MAIL_RELAY
-        ):
-            # Outbound mail hand-off (spec §3): a warning of its own, not LG-INET-SPLIT.
-            rule = "LG-OUTBOUND-DATA"
-        elif the_cell.kind is CellKind.ALLOW:
+        if outbound_mail(src, dst, service):
+            return self.channel_cover(src, dst, service, LG_OUTBOUND_DATA)
+        kind, rule = the_cell.kind, the_cell.rule
+        if kind is CellKind.ALLOW or rule is None:
             return PERMITTED
-        elif (
-            rule == "INET-EGRESS-VIA-CLOUD"
-            and dst_node is not None
-            and dst_node.role in SECURITY_CLOUD_ROLES
-        ):
-            # A security-cloud gateway at a global address in no zone still terminates the
-            # flow: Internet-tier egress that ends there is what the rule asks for.
-            return PERMITTED
-        elif the_cell.kind is CellKind.SANITIZED:
-            if (
-                dst_node is not None
-                and dst_node.role.sanitizing
-                and _service_in(service, accepts(dst_node))
-            ) or (
-                src_node is not None
-                and src_node.role.sanitizing
-                and _service_in(service, delivers(src_node))
+        if kind is CellKind.FORBIDDEN:
+            if egress_ends_at_cloud(rule, dst) or (
+                rule == LG_NO_INTERNET and self.lbo_breakout(src, dst, via_lbo, path)
             ):
-                return Judgement(Outcome.SANITIZED)
-        elif the_cell.kind is CellKind.JUKI_OR_CHANNEL:
-            if any(n is not None and n.role is Role.JUKI_CS for n in (src_node, dst_node)):
-                return Judgement(Outcome.SANITIZED)
-        elif (
-            the_cell.kind is CellKind.FORBIDDEN
-            and rule == "LG-NO-INTERNET"
-            and src_tier is Tier.LGWAN
-            and dst_tier is Tier.PUBLIC_INTERNET
-            and (via_lbo is not None or (self._lbo_nodes and not path))
-            and self.lbo_allows(dst, via_lbo)
+                return PERMITTED
+            return Judgement(Outcome.VIOLATION, rule)
+        if (kind is CellKind.SANITIZED and sanitized(src, dst, service)) or (
+            kind is CellKind.JUKI_OR_CHANNEL and through_juki_cs(src, dst)
         ):
-            return PERMITTED
+            return Judgement(Outcome.SANITIZED)
+        return self.channel_cover(src, dst, service, rule)
 
-        if the_cell.kind is not CellKind.FORBIDDEN or rule == "LG-OUTBOUND-DATA":
-            channel = self.covering_channel(src, dst, service)
-            if channel is not None:
-                return Judgement(Outcome.EXCEPTED, rule, channel.id)
-            if rule == "MN-ISOLATION":
-                pinned = self._endpoint_channel(src, dst)
-                if pinned is not None:
-                    # Between a channel's endpoints, on another service or the other way round.
-                    return Judgement(Outcome.VIOLATION, "MN-SPECIFIED-COMM", pinned.id)
-        return Judgement(Outcome.VIOLATION, rule)
+
+def outbound_mail(src: AddressInfo, dst: AddressInfo, service: str) -> bool:
+    """Outbound mail hand-off (spec §3, LG-OUTBOUND-DATA): LGWAN tier → Internet tier on `smtp`
+    to a `mail-relay` is a warning of its own, not LG-INET-SPLIT; a channel may cover it."""
+    dst_node = dst.node
+    return (
+        src.tier is Tier.LGWAN
+        and dst.tier is Tier.INTERNET
+        and service == "smtp"
+        and dst_node is not None
+        and dst_node.role is Role.MAIL_RELAY
+    )
+
+
+def egress_ends_at_cloud(rule: RuleId, dst: AddressInfo) -> bool:
+    """Internet tier egress that ends at a security-cloud gateway (spec §3,
+    INET-EGRESS-VIA-CLOUD "does not end at a security-cloud gateway").
+
+    A gateway at a global address in no zone is in the public-internet tier, yet it still
+    terminates the flow: egress that ends there is what the rule asks for.
+    """
+    dst_node = dst.node
+    return (
+        rule == INET_EGRESS_VIA_CLOUD
+        and dst_node is not None
+        and dst_node.role in SECURITY_CLOUD_ROLES
+    )
+
+
+def sanitized(src: AddressInfo, dst: AddressInfo, service: str) -> bool:
+    """A sanitized crossing (spec §3, "sanitized" cells and LG-INET-SPLIT): the flow ends at a
+    sanitizing gateway that accepts its service, or starts at one that delivers it."""
+    dst_node, src_node = dst.node, src.node
+    return (
+        dst_node is not None
+        and dst_node.role.sanitizing
+        and _service_in(service, accepts(dst_node))
+    ) or (
+        src_node is not None
+        and src_node.role.sanitizing
+        and _service_in(service, delivers(src_node))
+    )
+
+
+def through_juki_cs(src: AddressInfo, dst: AddressInfo) -> bool:
+    """住基ネット through a `juki-cs` gateway (spec §3, MN ↔ JK cells and MN-ISOLATION): either
+    end being the gateway terminates the flow there."""
+    return any(n is not None and n.role is Role.JUKI_CS for n in (src.node, dst.node))
+
+
+EXCEPTION_RULES: frozenset[RuleId] = frozenset({LG_OUTBOUND_DATA, MN_SPECIFIED_COMM})
+"""Rules the named exceptions judge by instead of the cell's own (`outbound_mail`,
+`channel_cover`); with the cells' rules, every rule `judge` can return."""

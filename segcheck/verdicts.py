@@ -20,12 +20,15 @@ from .findings import (
     FlowEvidence,
     JudgedFlow,
     Location,
+    RuleId,
+    Severity,
     flow_fingerprint,
 )
 from .flowtypes import FlowLike
 from .model import IP, Role
 from .policy import Judgement, Outcome, Policy
-from .rules import RULES_BY_ID, Severity
+from .rules import RULES_BY_ID
+from .rules.ids import GEN_ZONE_ASSIGNED
 from .services import MAIL_SERVICES, SCREEN_TRANSFER_SERVICES, services_for
 
 T = TypeVar("T")
@@ -149,6 +152,9 @@ class _Verdict:
     judgement: Judgement | None
     service: str | None
 
+
+FLOW_RULES: frozenset[RuleId] = frozenset({GEN_ZONE_ASSIGNED})
+"""Rules the flow judge fires on its own; every other flow finding is `Policy.judge`'s."""
 
 _LOCAL, _UNMAPPED = Scope.LOCAL, Scope.UNMAPPED  # enum member access is slow in 3.11 loops
 _VIOLATION, _EXCEPTED = Outcome.VIOLATION, Outcome.EXCEPTED
@@ -278,15 +284,15 @@ class FlowJudge:
                 continue
             if src.scope is _UNMAPPED or dst.scope is _UNMAPPED:
                 unmapped = [a for a in (src, dst) if a.scope is Scope.UNMAPPED]
-                row = _row(ev, s, d, "unknown", "GEN-ZONE-ASSIGNED", None, None)
+                row = _row(ev, s, d, "unknown", GEN_ZONE_ASSIGNED, None, None)
                 which = ", ".join(str(a.ip) for a in unmapped)
                 finding = self._finding(
                     flow,
                     ev,
                     s,
                     d,
-                    self._severity("GEN-ZONE-ASSIGNED", flow.state),
-                    "GEN-ZONE-ASSIGNED",
+                    self._severity(GEN_ZONE_ASSIGNED, flow.state),
+                    GEN_ZONE_ASSIGNED,
                     None,
                     None,
                     "unknown",
@@ -327,7 +333,7 @@ class FlowJudge:
             else:
                 yield row, None, False
 
-    def _severity(self, rule: str, state: str) -> Severity:
+    def _severity(self, rule: RuleId, state: str) -> Severity:
         if state == "attempted" and self.attempt_severity is not None:
             return self.attempt_severity
         return RULES_BY_ID[rule].severity
@@ -339,7 +345,7 @@ class FlowJudge:
         s: _Addr,
         d: _Addr,
         severity: Severity,
-        rule: str,
+        rule: RuleId,
         channel: str | None,
         service: str | None,
         verdict: str,
@@ -411,7 +417,7 @@ def _row(
     s: _Addr,
     d: _Addr,
     verdict: str,
-    rule: str | None,
+    rule: RuleId | None,
     channel: str | None,
     service: str | None,
 ) -> JudgedFlow:

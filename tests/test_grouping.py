@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from segcheck.findings import Location, Report, by_rule, make_finding, sorted_findings
+from segcheck.findings import Location, Report, by_rule, sorted_findings
 from segcheck.loader import load_topology
 from segcheck.report import render
-from segcheck.rules import Severity
+from segcheck.rules import LG_INET_SPLIT, MN_NO_INTERNET, Severity, make_finding
 
 ALPHA = Path(__file__).resolve().parents[1] / "topologies" / "alpha.yaml"
 
@@ -18,7 +18,7 @@ def split_rule_report() -> Report:
     findings = sorted_findings(
         [
             make_finding(
-                "LG-INET-SPLIT",
+                LG_INET_SPLIT,
                 "established",
                 "確立",
                 Location("c.pcap", frame=1),
@@ -26,10 +26,10 @@ def split_rule_report() -> Report:
                 dst="b",
             ),
             make_finding(
-                "MN-NO-INTERNET", "other", "他", Location("c.pcap", frame=2), src="c", dst="d"
+                MN_NO_INTERNET, "other", "他", Location("c.pcap", frame=2), src="c", dst="d"
             ),
             make_finding(
-                "LG-INET-SPLIT",
+                LG_INET_SPLIT,
                 "attempted",
                 "試行",
                 Location("c.pcap", frame=3),

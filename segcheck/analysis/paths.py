@@ -28,10 +28,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..addressing import AddressMap
-from ..findings import Finding, Location, Remediation, make_finding, path_fingerprint
+from ..findings import Finding, Location, Remediation, RuleId, path_fingerprint
 from ..model import IP, Profile, Role, Tier, Topology
 from ..policy import MATRIX, CellKind, Judgement, Outcome, Policy
-from ..rules import RULES_BY_ID
+from ..rules import RULES_BY_ID, make_finding
 from .graph import CutGraph, SegmentGraph, Terminal
 from .network import Atom, Forwarder, Network
 from .search import OTHER_SERVICE, Searcher, SearchResult, iter_bits, service_atoms
@@ -223,11 +223,12 @@ def _example_rank(fact: Fact, topology: Topology) -> tuple[object, ...]:
     )
 
 
-def _group_key(fact: Fact) -> tuple[str, str, str, tuple[str, ...], bool, str]:
+def _group_key(fact: Fact) -> tuple[RuleId, str, str, tuple[str, ...], bool, str]:
     j = fact.judgement
     excepted = j.outcome is Outcome.EXCEPTED
+    assert j.rule is not None  # a violation or an excepted fact always names its rule
     return (
-        j.rule or "",
+        j.rule,
         fact.src.zone.name,
         fact.dst.zone.name,
         fact.opening,
@@ -237,7 +238,7 @@ def _group_key(fact: Fact) -> tuple[str, str, str, tuple[str, ...], bool, str]:
 
 
 def _messages(
-    rule: str,
+    rule: RuleId,
     src: str,
     dst: str,
     src_zone: str,
@@ -273,7 +274,7 @@ def _messages(
 def analyse_paths(topology: Topology, policy: Policy, addresses: AddressMap) -> PathResult:
     """Every path that breaks a rule of spec §3, grouped, with witness and remediation."""
     analysis = PathAnalysis(topology, policy, addresses)
-    groups: dict[tuple[str, str, str, tuple[str, ...], bool, str], list[Fact]] = {}
+    groups: dict[tuple[RuleId, str, str, tuple[str, ...], bool, str], list[Fact]] = {}
     for fact in analysis.facts:
         groups.setdefault(_group_key(fact), []).append(fact)
     if not groups:

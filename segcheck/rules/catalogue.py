@@ -1,4 +1,4 @@
-"""The rule catalogue (rules version 1, spec §3), declared as data.
+"""The rule catalogue (rules version 1, docs/spec.md §3), declared as data.
 
 Every rule cites the clauses it comes from, as an auditor can look them up: the published
 information security policies of five municipalities (by title and clause, numbered as each
@@ -15,7 +15,24 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 
-from .errors import UsageError
+from ..errors import UsageError
+from ..findings import RuleId, Severity
+from .ids import (
+    GEN_DEFAULT_DENY,
+    GEN_EXCEPTION_EXPIRED,
+    GEN_NO_BRIDGING,
+    GEN_ZONE_ASSIGNED,
+    INET_EGRESS_VIA_CLOUD,
+    LG_INET_SANITIZED,
+    LG_INET_SPLIT,
+    LG_NO_INTERNET,
+    LG_OUTBOUND_DATA,
+    MN_ISOLATION,
+    MN_NO_INTERNET,
+    MN_SPECIFIED_COMM,
+    MN_TERMINAL_CONTROLS,
+    MODEL_BETA_CONDITIONS,
+)
 
 RULES_VERSION = "1"
 
@@ -207,28 +224,16 @@ INET_CLAUSES = (
 )
 
 
-class Severity(StrEnum):
-    """Ordered severity; compare with `rank` (higher is worse)."""
-
-    CRITICAL = "critical"
-    HIGH = "high"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        """3 for critical down to 0 for info."""
-        return _RANK[self]
-
-
-_RANK = {Severity.CRITICAL: 3, Severity.HIGH: 2, Severity.WARNING: 1, Severity.INFO: 0}
-
-
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One rule: id, severity, names and the clauses it comes from."""
+    """One rule: id, severity, names and the clauses it comes from.
 
-    id: str
+    Where it fires: a matrix cell (`segcheck/policy.py`), a matrix exception in `Policy.judge`,
+    a node or channel rule (`rules/nodes.py`, `rules/channels.py`), or the flow judge
+    (`segcheck/verdicts.py`); `segcheck explain ID` prints this entry.
+    """
+
+    id: RuleId
     severity: Severity
     name_en: str
     name_ja: str
@@ -253,230 +258,230 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     Rule(
-        "MN-NO-INTERNET",
-        Severity.CRITICAL,
-        "My Number tier never reaches the Internet",
-        "マイナンバー利用事務系とインターネットの完全分離",
-        (*MN_CLAUSES, RESILIENCE),
-        "A path or flow between the My Number tier and the Internet tier, the security cloud or "
+        id=MN_NO_INTERNET,
+        severity=Severity.CRITICAL,
+        name_en="My Number tier never reaches the Internet",
+        name_ja="マイナンバー利用事務系とインターネットの完全分離",
+        sources=(*MN_CLAUSES, RESILIENCE),
+        summary_en="A path or flow between the My Number tier and the Internet tier, the security cloud or "
         "the public Internet, in either direction. No channel can cover it.",
-        "マイナンバー利用事務系とインターネット接続系・セキュリティクラウド・インターネットの間の"
+        summary_ja="マイナンバー利用事務系とインターネット接続系・セキュリティクラウド・インターネットの間の"
         "経路または通信。例外(特定通信)でも許可できない。",
-        "Remove the permits or links that open the path; the My Number tier must have no route "
+        remedy_en="Remove the permits or links that open the path; the My Number tier must have no route "
         "to any Internet-connected network.",
-        "経路を開いている許可ルールまたは接続を削除する。マイナンバー利用事務系からインターネット"
+        remedy_ja="経路を開いている許可ルールまたは接続を削除する。マイナンバー利用事務系からインターネット"
         "接続環境への経路を一切持たないこと。",
     ),
     Rule(
-        "MN-ISOLATION",
-        Severity.CRITICAL,
-        "My Number tier isolation",
-        "マイナンバー利用事務系の分離",
-        (*MN_CLAUSES, RESILIENCE),
-        "A path or flow between the My Number tier and the LGWAN tier, LGWAN, 住基ネット or the "
+        id=MN_ISOLATION,
+        severity=Severity.CRITICAL,
+        name_en="My Number tier isolation",
+        name_ja="マイナンバー利用事務系の分離",
+        sources=(*MN_CLAUSES, RESILIENCE),
+        summary_en="A path or flow between the My Number tier and the LGWAN tier, LGWAN, 住基ネット or the "
         "government cloud that no channel covers (住基ネット through a juki-cs gateway is allowed).",
-        "マイナンバー利用事務系とLGWAN接続系・LGWAN・住基ネット・ガバメントクラウドの間で、"
+        summary_ja="マイナンバー利用事務系とLGWAN接続系・LGWAN・住基ネット・ガバメントクラウドの間で、"
         "特定通信として登録されていない経路または通信(住基CS経由の住基ネットは可)。",
-        "Close the path, or declare it as a pinned channel (特定通信) with reason and approver.",
-        "経路を閉じるか、理由と承認者を付けた特定通信(端末・ポート固定)として登録する。",
+        remedy_en="Close the path, or declare it as a pinned channel (特定通信) with reason and approver.",
+        remedy_ja="経路を閉じるか、理由と承認者を付けた特定通信(端末・ポート固定)として登録する。",
     ),
     Rule(
-        "MN-SPECIFIED-COMM",
-        Severity.HIGH,
-        "Specified communication must be pinned",
-        "特定通信の限定",
+        id=MN_SPECIFIED_COMM,
+        severity=Severity.HIGH,
+        name_en="Specified communication must be pinned",
+        name_ja="特定通信の限定",
         # "原則として": exceptions exist and must be narrow. 狛江市 allows none, so is not cited.
-        (
+        sources=(
             *_cite(TOKOROZAWA, "6(3)①"),
             *_cite(OJIYA, "7(3)①"),
             *_cite(SAKAI, "第6条第3号ア"),
             RESILIENCE,
         ),
-        "A channel touching the My Number tier that is not pinned to one host at each end and "
+        summary_en="A channel touching the My Number tier that is not pinned to one host at each end and "
         "named services; in captures, a flow between a channel's endpoints on another service or "
         "in the other direction.",
-        "マイナンバー利用事務系に関わる特定通信が、両端1台・サービス指定に限定されていない。"
+        summary_ja="マイナンバー利用事務系に関わる特定通信が、両端1台・サービス指定に限定されていない。"
         "キャプチャでは、特定通信の両端間で別サービスまたは逆方向の通信。",
-        "Pin the channel to single hosts and named services.",
-        "特定通信の両端を単一ホストに、サービスを個別に限定する。",
+        remedy_en="Pin the channel to single hosts and named services.",
+        remedy_ja="特定通信の両端を単一ホストに、サービスを個別に限定する。",
     ),
     Rule(
-        "LG-INET-SPLIT",
-        Severity.CRITICAL,
-        "LGWAN / Internet path split",
-        "通信経路の分割",
-        (
+        id=LG_INET_SPLIT,
+        severity=Severity.CRITICAL,
+        name_en="LGWAN / Internet path split",
+        name_ja="通信経路の分割",
+        sources=(
             *_cite(TOKOROZAWA, "2(14)", "6(3)②"),
             *_cite(OJIYA, "2(12)", "7(3)②"),
             *_cite(SAKAI, "第6条第3号イ"),
             *_cite(KOMAE, "2(12)", "7(1)イ"),
             RESILIENCE,
         ),
-        "A path or flow between the LGWAN tier (or LGWAN) and the Internet tier that is not "
+        summary_en="A path or flow between the LGWAN tier (or LGWAN) and the Internet tier that is not "
         "sanitized: neither ending at a sanitizing gateway that accepts the service nor starting "
         "at one that delivers it.",
-        "LGWAN接続系(またはLGWAN)とインターネット接続系の間の無害化されていない経路または通信"
+        summary_ja="LGWAN接続系(またはLGWAN)とインターネット接続系の間の無害化されていない経路または通信"
         "(無害化装置・画面転送で終端されていない)。",
-        "Route the crossing through a sanitizing gateway (screen transfer, mail or file "
+        remedy_en="Route the crossing through a sanitizing gateway (screen transfer, mail or file "
         "sanitizer), or remove the permits that open it.",
-        "画面転送・メール無害化・ファイル無害化を経由させるか、経路を開く許可ルールを削除する。",
+        remedy_ja="画面転送・メール無害化・ファイル無害化を経由させるか、経路を開く許可ルールを削除する。",
     ),
     Rule(
-        "LG-NO-INTERNET",
-        Severity.CRITICAL,
-        "LGWAN tier never reaches the Internet",
-        "LGWAN接続系からのインターネット接続禁止",
-        (
+        id=LG_NO_INTERNET,
+        severity=Severity.CRITICAL,
+        name_en="LGWAN tier never reaches the Internet",
+        name_ja="LGWAN接続系からのインターネット接続禁止",
+        sources=(
             *_cite(TOKOROZAWA, "2(12)", "6(3)②"),
             *_cite(OJIYA, "2(10)", "7(3)②"),
             *_cite(SAKAI, "第2条第9号", "第6条第3号イ"),
             *_cite(KOMAE, "2(10)", "7(1)イ"),
             RESILIENCE,
         ),
-        "A path or flow between the LGWAN tier and the public Internet or the security cloud; "
+        summary_en="A path or flow between the LGWAN tier and the public Internet or the security cloud; "
         "under alpha-prime, through an lbo-gateway to one of its allow_destinations is allowed.",
-        "LGWAN接続系とインターネット・セキュリティクラウドの間の経路または通信"
+        summary_ja="LGWAN接続系とインターネット・セキュリティクラウドの間の経路または通信"
         "(α'モデルでローカルブレイクアウト装置経由の許可先は除く)。",
-        "Remove the leftover route or permit; under α′ send cloud use through the lbo-gateway.",
-        "残存経路や許可ルールを削除する。α'ではローカルブレイクアウト装置の許可先に限定する。",
+        remedy_en="Remove the leftover route or permit; under α′ send cloud use through the lbo-gateway.",
+        remedy_ja="残存経路や許可ルールを削除する。α'ではローカルブレイクアウト装置の許可先に限定する。",
     ),
     Rule(
-        "INET-EGRESS-VIA-CLOUD",
-        Severity.CRITICAL,
-        "Internet egress through the security cloud",
-        "自治体情報セキュリティクラウド経由のインターネット接続",
-        (*INET_CLAUSES, RESILIENCE),
-        "A path or flow between the Internet tier and the public Internet that does not end at "
+        id=INET_EGRESS_VIA_CLOUD,
+        severity=Severity.CRITICAL,
+        name_en="Internet egress through the security cloud",
+        name_ja="自治体情報セキュリティクラウド経由のインターネット接続",
+        sources=(*INET_CLAUSES, RESILIENCE),
+        summary_en="A path or flow between the Internet tier and the public Internet that does not end at "
         "a security-cloud gateway.",
-        "インターネット接続系とインターネットの間で、自治体情報セキュリティクラウドを経由しない"
+        summary_ja="インターネット接続系とインターネットの間で、自治体情報セキュリティクラウドを経由しない"
         "経路または通信。",
-        "Remove the direct breakout; send Internet traffic through the security cloud.",
-        "直接のインターネット出口を削除し、セキュリティクラウド経由に集約する。",
+        remedy_en="Remove the direct breakout; send Internet traffic through the security cloud.",
+        remedy_ja="直接のインターネット出口を削除し、セキュリティクラウド経由に集約する。",
     ),
     Rule(
-        "GEN-NO-BRIDGING",
-        Severity.CRITICAL,
-        "No bridging between tiers",
-        "系間のブリッジ禁止",
-        (
+        id=GEN_NO_BRIDGING,
+        severity=Severity.CRITICAL,
+        name_en="No bridging between tiers",
+        name_ja="系間のブリッジ禁止",
+        sources=(
             *_cite(TOKOROZAWA, "2(14)"),
             *_cite(OJIYA, "2(12)"),
             *_cite(SAKAI, "第6条第3号イ"),
             *_cite(KOMAE, "2(12)"),
             RESILIENCE,
         ),
-        "A node that is neither a forwarder nor a gateway has addresses in two tiers.",
-        "転送装置・ゲートウェイ以外のノードが複数の系にアドレスを持つ(二重接続)。",
-        "Give the node one tier, or model the device as the firewall or gateway it really is.",
-        "ノードを一つの系に限定するか、実際の役割(FW・ゲートウェイ)として記述する。",
+        summary_en="A node that is neither a forwarder nor a gateway has addresses in two tiers.",
+        summary_ja="転送装置・ゲートウェイ以外のノードが複数の系にアドレスを持つ(二重接続)。",
+        remedy_en="Give the node one tier, or model the device as the firewall or gateway it really is.",
+        remedy_ja="ノードを一つの系に限定するか、実際の役割(FW・ゲートウェイ)として記述する。",
     ),
     Rule(
-        "GEN-ZONE-ASSIGNED",
-        Severity.HIGH,
-        "Every address belongs to a zone",
-        "全アドレスのゾーン割当て",
-        (
+        id=GEN_ZONE_ASSIGNED,
+        severity=Severity.HIGH,
+        name_en="Every address belongs to a zone",
+        name_ja="全アドレスのゾーン割当て",
+        sources=(
             *_cite(TOKOROZAWA, "2(11)", "2(12)", "2(13)"),
             *_cite(OJIYA, "2(9)", "2(10)", "2(11)"),
             *_cite(SAKAI, "第2条第8号", "第2条第9号", "第2条第10号"),
             *_cite(KOMAE, "2(9)", "2(10)", "2(11)"),
         ),
-        "A flow endpoint whose address is in no declared zone and is not global.",
-        "通信の端点アドレスが、どのゾーンにも属さず、グローバルアドレスでもない。",
-        "Add the subnet to the zone it belongs to, or find the unknown host.",
-        "該当サブネットをゾーンに登録するか、未知の端末を特定する。",
+        summary_en="A flow endpoint whose address is in no declared zone and is not global.",
+        summary_ja="通信の端点アドレスが、どのゾーンにも属さず、グローバルアドレスでもない。",
+        remedy_en="Add the subnet to the zone it belongs to, or find the unknown host.",
+        remedy_ja="該当サブネットをゾーンに登録するか、未知の端末を特定する。",
     ),
     Rule(
-        "GEN-DEFAULT-DENY",
-        Severity.HIGH,
-        "Default deny between tiers",
-        "系間通信の原則禁止",
-        (
+        id=GEN_DEFAULT_DENY,
+        severity=Severity.HIGH,
+        name_en="Default deny between tiers",
+        name_ja="系間通信の原則禁止",
+        sources=(
             *_cite(TOKOROZAWA, "6(3)"),
             *_cite(OJIYA, "7(3)"),
             *_cite(SAKAI, "第6条第3号"),
             *_cite(KOMAE, "7(1)"),
             RESILIENCE,
         ),
-        "Any other cross-tier path or flow the policy matrix forbids (e.g. lgwan to jukinet).",
-        "ポリシー表で禁止されたその他の系間の経路または通信(例: LGWAN接続系から住基ネット)。",
-        "Remove the permits or links that open the path, or declare a channel where allowed.",
-        "経路を開く許可ルール・接続を削除するか、許される場合は例外として登録する。",
+        summary_en="Any other cross-tier path or flow the policy matrix forbids (e.g. lgwan to jukinet).",
+        summary_ja="ポリシー表で禁止されたその他の系間の経路または通信(例: LGWAN接続系から住基ネット)。",
+        remedy_en="Remove the permits or links that open the path, or declare a channel where allowed.",
+        remedy_ja="経路を開く許可ルール・接続を削除するか、許される場合は例外として登録する。",
     ),
     Rule(
-        "GEN-EXCEPTION-EXPIRED",
-        Severity.HIGH,
-        "Expired exception",
-        "期限切れの例外",
-        (EXCEPTIONS, *_cite(SAKAI, "第7条"), *_cite(AKISHIMA, "第9条")),
-        "A channel past its expiry date; it then covers nothing.",
-        "有効期限を過ぎた例外(特定通信等)。期限切れの例外は何も許可しない。",
-        "Renew the approval with a new expiry, or remove the channel and the path it served.",
-        "承認を更新して期限を延長するか、例外とその経路を削除する。",
+        id=GEN_EXCEPTION_EXPIRED,
+        severity=Severity.HIGH,
+        name_en="Expired exception",
+        name_ja="期限切れの例外",
+        sources=(EXCEPTIONS, *_cite(SAKAI, "第7条"), *_cite(AKISHIMA, "第9条")),
+        summary_en="A channel past its expiry date; it then covers nothing.",
+        summary_ja="有効期限を過ぎた例外(特定通信等)。期限切れの例外は何も許可しない。",
+        remedy_en="Renew the approval with a new expiry, or remove the channel and the path it served.",
+        remedy_ja="承認を更新して期限を延長するか、例外とその経路を削除する。",
     ),
     Rule(
-        "LG-INET-SANITIZED",
-        Severity.HIGH,
-        "Sanitizing gateway settings",
-        "無害化通信の設定",
-        (
+        id=LG_INET_SANITIZED,
+        severity=Severity.HIGH,
+        name_en="Sanitizing gateway settings",
+        name_ja="無害化通信の設定",
+        sources=(
             *_cite(TOKOROZAWA, "2(15)"),
             *_cite(OJIYA, "2(13)"),
             *_cite(SAKAI, "第2条第11号"),
             *_cite(KOMAE, "2(13)"),
             RESILIENCE,
         ),
-        "A gateway whose settings defeat sanitization: screen transfer with clipboard, drive or "
+        summary_en="A gateway whose settings defeat sanitization: screen transfer with clipboard, drive or "
         "printer redirect on; mail sanitizer without html_to_text or an attachments policy.",
-        "無害化を損なう設定のゲートウェイ(画面転送でクリップボード・ドライブ・プリンタ転送が有効、"
+        summary_ja="無害化を損なう設定のゲートウェイ(画面転送でクリップボード・ドライブ・プリンタ転送が有効、"
         "メール無害化でテキスト化または添付ファイル処理が未設定)。",
-        "Turn the redirections off; enable HTML-to-text and an attachment policy.",
-        "各種リダイレクトを無効にし、メール本文のテキスト化と添付ファイル処理を設定する。",
+        remedy_en="Turn the redirections off; enable HTML-to-text and an attachment policy.",
+        remedy_ja="各種リダイレクトを無効にし、メール本文のテキスト化と添付ファイル処理を設定する。",
     ),
     Rule(
-        "MN-TERMINAL-CONTROLS",
-        Severity.HIGH,
-        "My Number terminal controls",
-        "マイナンバー利用事務系端末の対策",
-        (*MN_CLAUSES, RESILIENCE),
-        "A My Number tier terminal without usb_block: true and mfa: true "
+        id=MN_TERMINAL_CONTROLS,
+        severity=Severity.HIGH,
+        name_en="My Number terminal controls",
+        name_ja="マイナンバー利用事務系端末の対策",
+        sources=(*MN_CLAUSES, RESILIENCE),
+        summary_en="A My Number tier terminal without usb_block: true and mfa: true "
         "(情報持ち出し不可設定, 多要素認証).",
-        "マイナンバー利用事務系の端末に、情報持ち出し不可設定(usb_block)または多要素認証(mfa)がない。",
-        "Enable device control against taking data out, and multi-factor authentication.",
-        "端末からの情報持ち出し不可設定と多要素認証を導入する。",
+        summary_ja="マイナンバー利用事務系の端末に、情報持ち出し不可設定(usb_block)または多要素認証(mfa)がない。",
+        remedy_en="Enable device control against taking data out, and multi-factor authentication.",
+        remedy_ja="端末からの情報持ち出し不可設定と多要素認証を導入する。",
     ),
     Rule(
-        "MODEL-BETA-CONDITIONS",
-        Severity.HIGH,
-        "β model conditions",
-        "βモデルの条件",
-        (RESILIENCE,),
-        "Under beta or beta-prime, an Internet tier terminal without edr: true.",
-        "β・β'モデルで、インターネット接続系の端末にEDR(edr: true)がない。",
-        "Deploy EDR on every Internet tier terminal, as the β model requires.",
-        "βモデルの条件として、インターネット接続系の全端末にEDRを導入する。",
+        id=MODEL_BETA_CONDITIONS,
+        severity=Severity.HIGH,
+        name_en="β model conditions",
+        name_ja="βモデルの条件",
+        sources=(RESILIENCE,),
+        summary_en="Under beta or beta-prime, an Internet tier terminal without edr: true.",
+        summary_ja="β・β'モデルで、インターネット接続系の端末にEDR(edr: true)がない。",
+        remedy_en="Deploy EDR on every Internet tier terminal, as the β model requires.",
+        remedy_ja="βモデルの条件として、インターネット接続系の全端末にEDRを導入する。",
     ),
     Rule(
-        "LG-OUTBOUND-DATA",
-        Severity.WARNING,
-        "Outbound mail hand-off",
-        "LGWAN接続系からの外部送信",
-        (*LG_CLAUSES, RESILIENCE),
-        "An LGWAN tier to Internet tier path or flow on smtp to a mail-relay (outbound mail), "
+        id=LG_OUTBOUND_DATA,
+        severity=Severity.WARNING,
+        name_en="Outbound mail hand-off",
+        name_ja="LGWAN接続系からの外部送信",
+        sources=(*LG_CLAUSES, RESILIENCE),
+        summary_en="An LGWAN tier to Internet tier path or flow on smtp to a mail-relay (outbound mail), "
         "not covered by a channel.",
-        "LGWAN接続系からインターネット接続系のメール中継へのsmtp経路または通信(外部へのメール送信)で、"
+        summary_ja="LGWAN接続系からインターネット接続系のメール中継へのsmtp経路または通信(外部へのメール送信)で、"
         "例外として登録されていないもの。",
-        "Declare the hand-off as a channel with its reason, or send mail from the Internet tier.",
-        "理由を付けて例外として登録するか、インターネット接続系から送信する運用にする。",
+        remedy_en="Declare the hand-off as a channel with its reason, or send mail from the Internet tier.",
+        remedy_ja="理由を付けて例外として登録するか、インターネット接続系から送信する運用にする。",
     ),
 )
 
-RULES_BY_ID: Mapping[str, Rule] = {r.id: r for r in RULES}
+RULES_BY_ID: Mapping[RuleId, Rule] = {r.id: r for r in RULES}
 
 
 def get_rule(rule_id: str) -> Rule:
     """The rule with this id (case-insensitive); UsageError when there is none."""
-    rule = RULES_BY_ID.get(rule_id.upper())
+    rule = RULES_BY_ID.get(RuleId(rule_id.upper()))
     if rule is None:
         known = ", ".join(sorted(RULES_BY_ID))
         raise UsageError(f"unknown rule {rule_id!r}; known rules: {known}")

@@ -1,0 +1,144 @@
+"""Rules about the channel register itself (docs/spec.md §3), one function each.
+
+Each rule is a function `(channel, ends, today) -> Iterator[Violation]`, where `ends` is every
+tier either endpoint reaches into; `@channel_rule` ties it to its rule id and `CHANNEL_RULES`
+lists it. The flow side of MN-SPECIFIED-COMM (a flow between a channel's endpoints on another
+service) is a matrix exception in `Policy.judge`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from ..addressing import AddressMap, Scope
+from ..findings import Finding, Location, RuleId, subject_fingerprint
+from ..model import ANY_SERVICE, IP, Channel, IPRange, Selector, Tier, Topology
+from ..policy import Policy
+from .base import Violation, make_finding
+from .ids import GEN_EXCEPTION_EXPIRED, MN_NO_INTERNET, MN_SPECIFIED_COMM
+
+ChannelCheck = Callable[[Channel, frozenset[Tier], date], Iterator[Violation]]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRule:
+    """A channel check and the rule it enforces."""
+
+    rule: RuleId
+    check: ChannelCheck
+
+
+def channel_rule(rule: RuleId) -> Callable[[ChannelCheck], ChannelRule]:
+    """Tie a channel check to its rule id (it still has to be listed in `CHANNEL_RULES`)."""
+
+    def register(check: ChannelCheck) -> ChannelRule:
+        return ChannelRule(rule, check)
+
+    return register
+
+
+_MN_FORBIDDEN = frozenset({Tier.INTERNET, Tier.SECURITY_CLOUD, Tier.PUBLIC_INTERNET})
+
+
+@channel_rule(GEN_EXCEPTION_EXPIRED)
+def expired(channel: Channel, ends: frozenset[Tier], today: date) -> Iterator[Violation]:
+    """A channel past its expiry covers nothing; the register still lists it."""
+    if channel.expired(today):
+        yield Violation(
+            f"channel '{channel.id}' expired on {channel.expires} and covers nothing",
+            f"例外 '{channel.id}' は {channel.expires} に期限切れで、何も許可しない",
+        )
+
+
+@channel_rule(MN_NO_INTERNET)
+def opens_my_number_to_internet(
+    channel: Channel, ends: frozenset[Tier], today: date
+) -> Iterator[Violation]:
+    """No channel can open the My Number tier to an Internet-connected network."""
+    if Tier.MYNUMBER in ends and ends & _MN_FORBIDDEN:
+        yield Violation(
+            f"channel '{channel.id}' tries to open the My Number tier to an "
+            "Internet-connected network; no channel can cover that",
+            f"例外 '{channel.id}' はマイナンバー利用事務系とインターネット接続環境の通信を"
+            "許可しようとしている(例外でも許可できない)",
+        )
+
+
+@channel_rule(MN_SPECIFIED_COMM)
+def not_pinned(channel: Channel, ends: frozenset[Tier], today: date) -> Iterator[Violation]:
+    """A channel touching the My Number tier names one host at each end and named services.
+
+    A channel that tries to reach the Internet is MN-NO-INTERNET instead, not both.
+    """
+    if Tier.MYNUMBER not in ends or ends & _MN_FORBIDDEN or ends == {Tier.MYNUMBER}:
+        return
+    loose = [
+        f"{side} '{sel.name}' is wider than one host"
+        for side, sel in (("from", channel.source), ("to", channel.destination))
+        if not sel.is_single_host
+    ]
+    if ANY_SERVICE in channel.services:
+        loose.append("service is 'any'")
+    if loose:
+        yield Violation(
+            f"channel '{channel.id}' touches the My Number tier but is not pinned: "
+            + "; ".join(loose),
+            f"例外 '{channel.id}' はマイナンバー利用事務系に関わるが限定されていない: "
+            + "; ".join(loose),
+        )
+
+
+CHANNEL_RULES: tuple[ChannelRule, ...] = (expired, opens_my_number_to_internet, not_pinned)
+"""Every channel rule, in the order a channel's findings are produced."""
+
+
+def selector_tiers(selector: Selector, topology: Topology, addresses: AddressMap) -> set[Tier]:
+    """Every tier a channel endpoint can reach into: any zone its ranges overlap, and the
+    public Internet when a range holds a global address."""
+    tiers: set[Tier] = set()
+    for rng in selector.ranges:
+        for zone in topology.zones.values():
+            if any(rng.overlaps(subnet) for subnet in zone.subnets):
+                tiers.add(zone.tier)
+        if _holds_global(rng, addresses):
+            tiers.add(Tier.PUBLIC_INTERNET)
+    return tiers
+
+
+# The largest non-global blocks (10/8 for IPv4, fc00::/7 for IPv6): a wider range must also
+# hold global addresses.
+_LARGEST_NON_GLOBAL = {4: 1 << 24, 6: 1 << 121}
+
+
+def _holds_global(rng: IPRange, addresses: AddressMap) -> bool:
+    if rng.size > _LARGEST_NON_GLOBAL[rng.version]:
+        return True
+    return any(
+        addresses.lookup(IP(rng.version, value)).scope is Scope.PUBLIC
+        for value in {rng.first, rng.last}
+    )
+
+
+def channel_findings(policy: Policy, addresses: AddressMap) -> Iterator[Finding]:
+    """Findings about the channel register, channel by channel in register order."""
+    topology = policy.topology
+    for channel in topology.channels:
+        ends = frozenset(
+            selector_tiers(channel.source, topology, addresses)
+            | selector_tiers(channel.destination, topology, addresses)
+        )
+        for rule in CHANNEL_RULES:
+            for violation in rule.check(channel, ends, policy.today):
+                yield make_finding(
+                    rule.rule,
+                    violation.message,
+                    violation.message_ja,
+                    Location(topology.source.path, channel.line),
+                    channel=channel.id,
+                    src=channel.source.name,
+                    dst=channel.destination.name,
+                    service=",".join(channel.services),
+                    fingerprint=subject_fingerprint(rule.rule, channel.id),
+                )

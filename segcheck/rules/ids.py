@@ -1,0 +1,24 @@
+"""The rule ids of rules version 1 (spec §3), as typed constants.
+
+Code names a rule through these constants, never as a bare string, so that mypy catches a
+misspelt id; `tests/rules/test_registry.py` checks that each one is catalogued and reachable.
+"""
+
+from __future__ import annotations
+
+from ..findings import RuleId
+
+MN_NO_INTERNET = RuleId("MN-NO-INTERNET")
+MN_ISOLATION = RuleId("MN-ISOLATION")
+MN_SPECIFIED_COMM = RuleId("MN-SPECIFIED-COMM")
+LG_INET_SPLIT = RuleId("LG-INET-SPLIT")
+LG_NO_INTERNET = RuleId("LG-NO-INTERNET")
+INET_EGRESS_VIA_CLOUD = RuleId("INET-EGRESS-VIA-CLOUD")
+GEN_NO_BRIDGING = RuleId("GEN-NO-BRIDGING")
+GEN_ZONE_ASSIGNED = RuleId("GEN-ZONE-ASSIGNED")
+GEN_DEFAULT_DENY = RuleId("GEN-DEFAULT-DENY")
+GEN_EXCEPTION_EXPIRED = RuleId("GEN-EXCEPTION-EXPIRED")
+LG_INET_SANITIZED = RuleId("LG-INET-SANITIZED")
+MN_TERMINAL_CONTROLS = RuleId("MN-TERMINAL-CONTROLS")
+MODEL_BETA_CONDITIONS = RuleId("MODEL-BETA-CONDITIONS")
+LG_OUTBOUND_DATA = RuleId("LG-OUTBOUND-DATA")

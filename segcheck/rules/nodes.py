@@ -1,0 +1,145 @@
+"""Rules about one node's own role, addresses and settings (docs/spec.md §3), one function each.
+
+Each rule is a function `(node, tiers, topology) -> Iterator[Violation]`, tied to its rule id by
+`@node_rule` and listed in `NODE_RULES`; `node_findings` runs them node by node, in that order,
+and stamps each violation with the rule's id, severity, the node's line and a fingerprint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from ..addressing import AddressMap
+from ..findings import Finding, Location, RuleId, subject_fingerprint
+from ..model import Node, Profile, Role, Tier, Topology
+from .base import Violation, make_finding
+from .ids import GEN_NO_BRIDGING, LG_INET_SANITIZED, MN_TERMINAL_CONTROLS, MODEL_BETA_CONDITIONS
+
+NodeCheck = Callable[[Node, Sequence[Tier], Topology], Iterator[Violation]]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRule:
+    """A node check and the rule it enforces."""
+
+    rule: RuleId
+    check: NodeCheck
+
+
+def node_rule(rule: RuleId) -> Callable[[NodeCheck], NodeRule]:
+    """Tie a node check to its rule id (it still has to be listed in `NODE_RULES`)."""
+
+    def register(check: NodeCheck) -> NodeRule:
+        return NodeRule(rule, check)
+
+    return register
+
+
+@node_rule(GEN_NO_BRIDGING)
+def no_bridging(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
+    """An endpoint (neither forwarder nor gateway) with addresses in two tiers bridges them."""
+    if len(tiers) > 1 and not node.role.forwards and not node.role.gateway:
+        names = ", ".join(t.value for t in tiers)
+        yield Violation(
+            f"node '{node.name}' ({node.role.value}) has addresses in several tiers: {names}",
+            f"ノード '{node.name}'({node.role.value})が複数の系にアドレスを持つ: {names}",
+        )
+
+
+@node_rule(MN_TERMINAL_CONTROLS)
+def terminal_controls(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
+    """A My Number terminal needs device control (`usb_block`) and multi-factor auth (`mfa`)."""
+    if node.role is not Role.TERMINAL or Tier.MYNUMBER not in tiers:
+        return
+    missing = [k for k in ("usb_block", "mfa") if node.settings.get(k) is not True]
+    if missing:
+        yield Violation(
+            f"My Number terminal '{node.name}' lacks {' and '.join(missing)}",
+            f"マイナンバー利用事務系端末 '{node.name}' に {'・'.join(missing)} がない",
+        )
+
+
+@node_rule(MODEL_BETA_CONDITIONS)
+def beta_edr(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
+    """Under beta and beta-prime, every Internet tier terminal needs EDR (`edr: true`)."""
+    if (
+        node.role is Role.TERMINAL
+        and Tier.INTERNET in tiers
+        and topology.profile in (Profile.BETA, Profile.BETA_PRIME)
+        and node.settings.get("edr") is not True
+    ):
+        yield Violation(
+            f"Internet tier terminal '{node.name}' has no EDR (edr: true), required under "
+            f"the {topology.profile.value} model",
+            f"インターネット接続系端末 '{node.name}' にEDR(edr: true)がない"
+            f"({topology.profile.value}モデルの条件)",
+        )
+
+
+@node_rule(LG_INET_SANITIZED)
+def screen_transfer(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
+    """A screen-transfer gateway with clipboard, drive or printer redirection carries data."""
+    if node.role is not Role.SCREEN_TRANSFER:
+        return
+    redirects = ("clipboard", "drive_redirect", "printer_redirect")
+    on = [k for k in redirects if node.settings.get(k) is True]
+    if on:
+        yield Violation(
+            f"screen-transfer gateway '{node.name}' has {', '.join(on)} on",
+            f"画面転送 '{node.name}' で {'・'.join(on)} が有効",
+        )
+
+
+@node_rule(LG_INET_SANITIZED)
+def mail_sanitizer(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
+    """A mail sanitizer must turn HTML into text and have an attachments policy."""
+    if node.role is not Role.MAIL_SANITIZER:
+        return
+    lacks = []
+    if node.settings.get("html_to_text") is not True:
+        lacks.append("html_to_text")
+    if "attachments" not in node.settings:
+        lacks.append("attachments policy")
+    if lacks:
+        yield Violation(
+            f"mail sanitizer '{node.name}' lacks {' and '.join(lacks)}",
+            f"メール無害化 '{node.name}' に {'・'.join(lacks)} の設定がない",
+        )
+
+
+NODE_RULES: tuple[NodeRule, ...] = (
+    no_bridging,
+    terminal_controls,
+    beta_edr,
+    screen_transfer,
+    mail_sanitizer,
+)
+"""Every node rule, in the order a node's findings are produced."""
+
+
+def node_tiers(node: Node, addresses: AddressMap) -> list[Tier]:
+    """The distinct tiers of a node's addresses, in a stable order."""
+    tiers: list[Tier] = []
+    for ip in node.addresses:
+        tier = addresses.lookup(ip).tier
+        if tier is not None and tier not in tiers:
+            tiers.append(tier)
+    return tiers
+
+
+def node_findings(topology: Topology, addresses: AddressMap) -> Iterator[Finding]:
+    """Findings about each node's own role, addresses and settings."""
+    for node in topology.nodes.values():
+        tiers = node_tiers(node, addresses)
+        for rule in NODE_RULES:
+            for violation in rule.check(node, tiers, topology):
+                yield make_finding(
+                    rule.rule,
+                    violation.message,
+                    violation.message_ja,
+                    Location(topology.source.path, node.line),
+                    node=node.name,
+                    src=node.name,
+                    fingerprint=subject_fingerprint(rule.rule, node.name),
+                )
