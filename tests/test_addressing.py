@@ -255,6 +255,7 @@ CIDRS = st.builds(
 )
 
 
+@pytest.mark.slow  # a property/oracle test: seconds to minutes; CI runs it
 @settings(max_examples=300, deadline=None)
 @given(st.lists(CIDRS, min_size=1, max_size=12, unique=True), st.data())
 def test_interval_table_is_longest_prefix_match(cidrs: list[IPRange], data: st.DataObject) -> None:

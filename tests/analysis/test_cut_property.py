@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from segcheck.addressing import AddressMap
@@ -39,6 +40,7 @@ def _cost(result: tuple[list[str], list[str]] | None) -> float:
     return PERMIT_COST * len(result[0]) + ATTACHMENT_COST * len(result[1])
 
 
+@pytest.mark.slow  # a property/oracle test: seconds to minutes; CI runs it
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topologies())
 def test_remediation_closes_every_path_of_its_group(data: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ import json
 from datetime import date
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -266,6 +267,7 @@ def _atom_of(analysis: PathAnalysis, ip: IP) -> int:
     return atom
 
 
+@pytest.mark.slow  # a property/oracle test: seconds to minutes; CI runs it
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topologies())
 def test_engine_agrees_with_brute_force(data: dict[str, Any]) -> None:

@@ -64,6 +64,7 @@ def _addresses(path: Path) -> list[str]:
     return sorted(found)
 
 
+@pytest.mark.slow  # a property/oracle test: seconds to minutes; CI runs it
 @pytest.mark.parametrize("path", TOPOLOGIES, ids=lambda p: p.stem)
 def test_class_keys_judge_like_per_address(path: Path) -> None:
     topo = load_topology(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,6 +108,7 @@ def rules(draw: st.DrawFn) -> list[Rule]:
     return out
 
 
+@pytest.mark.slow  # a property/oracle test: seconds to minutes; CI runs it
 @settings(max_examples=300, deadline=None)
 @given(rules())
 def test_compiled_allow_list_equals_first_match(rule_list: list[Rule]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,7 @@ def covered(namer: ServiceNamer, names: tuple[str, ...]) -> ServiceSet:
     return total
 
 
+@pytest.mark.slow  # a property/oracle test: seconds to minutes; CI runs it
 @settings(max_examples=200, deadline=None)
 @given(st.lists(service_sets, min_size=1, max_size=6))
 def test_cells_are_exact_and_shared(sets: list[ServiceSet]) -> None:
