@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -33,7 +33,11 @@ from .rules import (
     short_citations,
 )
 
+if TYPE_CHECKING:
+    from .diff.model import Side
+
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+DIFF_FORMATS = ("text", "json", "sarif", "md", "html")  # segcheck.diff.DIFF_FORMATS, unimported
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,7 +131,8 @@ def exit_code(report: Report, fail_on: str) -> int:
     if report.evidence is Evidence.UNUSABLE:
         return EXIT_ERROR
     threshold = Severity(fail_on).rank
-    if any(f.severity.rank >= threshold for f in report.findings):
+    # With --baseline only new or escalated findings count (Report.gating).
+    if any(f.severity.rank >= threshold for f in report.gating()):
         return EXIT_FINDINGS
     return EXIT_ERROR if report.gaps else EXIT_CLEAN
 
@@ -178,6 +183,12 @@ ATTEMPTED = click.option(
     help="Severity of a forbidden flow that was only attempted (no answer, or refused): "
     "warning, or the rule's own severity.",
 )
+BASELINE = click.option(
+    "--baseline",
+    metavar="RESULT.json",
+    help="Compare with an earlier result (--format json): every finding carries its state, "
+    "and only new or escalated findings count for the exit status.",
+)
 TIMESTAMP = click.option(
     "--timestamp",
     metavar="ISO8601",
@@ -210,6 +221,7 @@ def main() -> None:
 @LANG
 @TODAY
 @FAIL_ON
+@BASELINE
 @TIMESTAMP
 @handle_errors
 def check(
@@ -219,15 +231,19 @@ def check(
     lang: str | None,
     today: str | None,
     fail_on: str,
+    baseline: str | None,
     timestamp: str | None,
 ) -> None:
     """Find every forbidden path in a planned TOPOLOGY (YAML or JSON)."""
     from .engine import check as run_check
 
+    base = _read_baseline(baseline)
     report = run_check(
         topology, today=parse_today(today), generated_at=resolve_timestamp(timestamp)
     )
-    emit(render(report, fmt, lang or default_lang()), output, [topology])
+    report = _with_baseline(report, base)
+    inputs = [topology] if baseline is None else [topology, baseline]
+    emit(render(report, fmt, lang or default_lang()), output, inputs)
     sys.exit(finish(report, fail_on))
 
 
@@ -260,6 +276,7 @@ def check(
 @LANG
 @TODAY
 @FAIL_ON
+@BASELINE
 @TIMESTAMP
 @handle_errors
 def scan(
@@ -273,6 +290,7 @@ def scan(
     lang: str | None,
     today: str | None,
     fail_on: str,
+    baseline: str | None,
     timestamp: str | None,
     force: bool,
 ) -> None:
@@ -280,8 +298,9 @@ def scan(
     from .capture.extract import check_extract_target, extract_packets
     from .engine import scan as run_scan
 
-    # Refuse unwritable outputs before a scan that may take minutes.
-    inputs = [topology, *captures]
+    # Refuse unwritable outputs and an unreadable baseline before a scan that may take minutes.
+    base = _read_baseline(baseline)
+    inputs = [topology, *captures] + ([baseline] if baseline is not None else [])
     if output not in (None, "-"):
         check_output(output, inputs=inputs)
     if extract is not None:
@@ -303,6 +322,7 @@ def scan(
     finally:
         if progress is not None:
             click.echo("", err=True)
+    report = _with_baseline(report, base)
     emit(render(report, fmt, lang or default_lang()), output, inputs)
     if extract is not None:
         violating = [f.flow for f in report.findings if f.flow is not None]
@@ -310,6 +330,91 @@ def scan(
         for line in done.describe():
             click.echo(line, err=True)
     sys.exit(finish(report, fail_on))
+
+
+def _read_baseline(path: str | None) -> Side | None:
+    """The --baseline result, read before the run so a bad file fails fast (exit 2)."""
+    if path is None:
+        return None
+    from .diff import read_result
+
+    return read_result(path)
+
+
+def _with_baseline(report: Report, baseline: Side | None) -> Report:
+    if baseline is None:
+        return report
+    from .diff import with_baseline
+
+    return with_baseline(report, baseline)
+
+
+@main.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(DIFF_FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format (md: for a change request ticket).",
+)
+@OUTPUT
+@LANG
+@click.option(
+    "--today",
+    metavar="DATE",
+    help="Judge channel expiry on both topologies against this date (YYYY-MM-DD).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    default="high",
+    show_default=True,
+    help="Exit 1 when a new or escalated finding is at or above this severity.",
+)
+@click.option(
+    "--show-unchanged", is_flag=True, help="List unchanged findings too (text, md, html)."
+)
+@TIMESTAMP
+@handle_errors
+def diff_command(
+    old: str,
+    new: str,
+    fmt: str,
+    output: str | None,
+    lang: str | None,
+    today: str | None,
+    fail_on: str,
+    show_unchanged: bool,
+    timestamp: str | None,
+) -> None:
+    """What a change opens and closes: compare OLD and NEW.
+
+    Each is a topology (both checked with the same --today; permits imported from firewall
+    configurations are compared by the device's rule id) or a result file of check or scan
+    (--format json). Exit 1 only for a new or escalated finding at or above --fail-on;
+    fixes never fail.
+    """
+    from .diff import diff_files
+    from .diff import render as render_diff
+
+    result = diff_files(
+        old,
+        new,
+        today=parse_today(today),
+        generated_at=resolve_timestamp(timestamp),
+        fail_on=Severity(fail_on),
+    )
+    text = render_diff(result, fmt, lang or default_lang(), show_unchanged=show_unchanged)
+    inputs = [old, new, *(i.path for i in (*result.old.inputs, *result.new.inputs))]
+    emit(text, output, inputs)
+    code = result.exit_status()
+    label = "Error" if code == EXIT_ERROR else "Warning"
+    for gap in result.new.gaps:
+        click.echo(f"{label}: {gap.message}", err=True)
+    sys.exit(code)
 
 
 def _progress_bar() -> Callable[[int, int], None]:

@@ -8,7 +8,7 @@ never reach back into the analysis. Fingerprints are stable across runs and plan
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NewType
@@ -297,6 +297,33 @@ class JudgedFlow:
 
 
 @dataclass(frozen=True, slots=True)
+class BaselineInfo:
+    """How a run compares with an earlier result (`check`/`scan --baseline RESULT.json`).
+
+    States are keyed by fingerprint: `new`, `updated`, `renamed`, `unchanged` for findings,
+    `excepted-now` for what a channel now covers. `absent` are the baseline's findings that
+    this run no longer has (SARIF `absent`), with the baseline's data.
+    """
+
+    path: str
+    sha256: str
+    guid: str  # the baseline run's automationDetails.guid (SARIF baselineGuid)
+    states: Mapping[str, str]
+    excepted_states: Mapping[str, str]
+    escalated: frozenset[str]  # fingerprints whose severity rose since the baseline
+    absent: tuple[Finding, ...] = ()
+
+    def state(self, finding: Finding, excepted: bool = False) -> str:
+        """The state of one finding of the run (`new` when the baseline never had it)."""
+        table = self.excepted_states if excepted else self.states
+        return table.get(finding.fingerprint, "new")
+
+    def gates(self, finding: Finding) -> bool:
+        """True when the finding may fail the run: new, or escalated since the baseline."""
+        return self.state(finding) == "new" or finding.fingerprint in self.escalated
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """Everything one run found; the only thing formatters read."""
 
@@ -310,6 +337,7 @@ class Report:
     captures: tuple[CaptureSummary, ...] = ()
     flows: tuple[JudgedFlow, ...] = field(default=())
     today: str = ""
+    baseline: BaselineInfo | None = None  # set by `--baseline`: each finding's state
     # What was not seen, derived from the topology and the captures so that no report, however
     # built, can leave it out.
     gaps: tuple[EvidenceGap, ...] = field(init=False)
@@ -328,6 +356,14 @@ class Report:
     def separation_proven(self) -> bool:
         """No finding at all on complete evidence: the only case a report says "holds"."""
         return not self.findings and not self.gaps
+
+    def gating(self) -> tuple[Finding, ...]:
+        """The findings that count for the exit status: with a baseline, only new or escalated
+        ones (so an imperfect network can adopt segcheck and still block regressions)."""
+        if self.baseline is None:
+            return self.findings
+        baseline = self.baseline
+        return tuple(f for f in self.findings if baseline.gates(f))
 
     def summary(self) -> dict[str, int]:
         """Count of findings per severity (all four keys present)."""
@@ -355,6 +391,7 @@ def sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
 
 
 __all__ = [
+    "BaselineInfo",
     "CaptureSummary",
     "Evidence",
     "EvidenceGap",

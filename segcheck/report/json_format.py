@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..findings import Finding, Report
-from ..model import ImportSummary
+from ..findings import BaselineInfo, Finding, Report
+from ..model import Channel, ImportSummary
 
 SCHEMA_VERSION = 1
 
@@ -86,6 +86,57 @@ def import_dict(item: ImportSummary) -> dict[str, Any]:
     }
 
 
+def channel_dict(channel: Channel) -> dict[str, Any]:
+    """One entry of the channel register (what `diff` shows of a channel that covers a path)."""
+    return {
+        "id": channel.id,
+        "from": channel.source.name,
+        "to": channel.destination.name,
+        "service": list(channel.services),
+        "reason": channel.reason,
+        "approved_by": channel.approved_by,
+        "ticket": channel.ticket,
+        "expires": channel.expires.isoformat() if channel.expires is not None else None,
+    }
+
+
+def _with_states(
+    items: list[dict[str, Any]],
+    findings: tuple[Finding, ...],
+    baseline: BaselineInfo,
+    excepted: bool,
+) -> list[dict[str, Any]]:
+    for item, finding in zip(items, findings, strict=True):
+        state = baseline.state(finding, excepted)
+        item["state"] = state
+        item["baseline_state"] = _SARIF_STATES.get(state, "updated")
+        item["escalated"] = finding.fingerprint in baseline.escalated and not excepted
+    return items
+
+
+_SARIF_STATES = {"new": "new", "unchanged": "unchanged", "absent": "absent"}
+
+
+def baseline_dict(report: Report, lang: str) -> dict[str, Any] | None:
+    """`--baseline`: the earlier result compared with, and its findings this run no longer has."""
+    baseline = report.baseline
+    if baseline is None:
+        return None
+    absent = [finding_dict(f, lang) for f in baseline.absent]
+    for item in absent:
+        item["state"] = "fixed"
+        item["baseline_state"] = "absent"
+        item["escalated"] = False
+    gating = report.gating()
+    return {
+        "path": baseline.path,
+        "sha256": baseline.sha256,
+        "guid": baseline.guid,
+        "gating": len(gating),
+        "absent": absent,
+    }
+
+
 def report_dict(report: Report, lang: str) -> dict[str, Any]:
     """The whole report as a JSON-ready dict."""
     captures = {c.path: c for c in report.captures}
@@ -108,7 +159,12 @@ def report_dict(report: Report, lang: str) -> dict[str, Any]:
                 else {"line": cap.first_skipped[0], "reason": cap.first_skipped[1]},
             }
         )
-    return {
+    findings = [finding_dict(f, lang) for f in report.findings]
+    excepted = [finding_dict(f, lang) for f in report.excepted]
+    if report.baseline is not None:
+        findings = _with_states(findings, report.findings, report.baseline, False)
+        excepted = _with_states(excepted, report.excepted, report.baseline, True)
+    result: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "segcheck", "version": report.tool_version},
         "generated_at": report.generated_at,
@@ -116,6 +172,7 @@ def report_dict(report: Report, lang: str) -> dict[str, Any]:
         "today": report.today,
         "inputs": inputs,
         "imports": [import_dict(item) for item in report.topology.imports],
+        "channels": [channel_dict(c) for c in report.topology.channels],
         "evidence": {
             "status": report.evidence.value,
             "separation_proven": report.separation_proven,
@@ -130,10 +187,13 @@ def report_dict(report: Report, lang: str) -> dict[str, Any]:
                 for gap in report.gaps
             ],
         },
-        "findings": [finding_dict(f, lang) for f in report.findings],
-        "excepted": [finding_dict(f, lang) for f in report.excepted],
+        "findings": findings,
+        "excepted": excepted,
         "summary": report.summary(),
     }
+    if report.baseline is not None:
+        result["baseline"] = baseline_dict(report, lang)
+    return result
 
 
 _INDENT = 2

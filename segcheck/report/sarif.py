@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 import json
 import os
+import uuid
+from collections.abc import Iterable
 from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 from ..findings import Evidence, Finding, GapKind, Report
-from ..model import Channel, Topology
+from ..model import Channel, InputFile, Topology
 from ..rules import RULES, RULES_VERSION, Rule, Severity, citations
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -38,6 +40,20 @@ SECURITY_SEVERITY: dict[Severity, str] = {
     Severity.INFO: "1.0",
 }
 RULE_INDEX: dict[str, int] = {rule.id: index for index, rule in enumerate(RULES)}
+# `--baseline` states in SARIF's vocabulary (renamed and excepted-now are "updated").
+BASELINE_STATES = {"new": "new", "unchanged": "unchanged", "fixed": "absent"}
+# uuid5 namespace of run guids: a run is named by what it read, never by a random number.
+RUN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://segcheck.invalid/sarif/run")
+
+
+def run_guid(today: str, inputs: Iterable[InputFile]) -> str:
+    """`automationDetails.guid` of a run: a uuid5 of the day it judged on and its inputs' hashes.
+
+    Paths are left out (a checkout elsewhere is the same run); the same inputs on the same day
+    give the same guid, so a diff's `baselineGuid` names the earlier run's SARIF exactly.
+    """
+    parts = sorted(f"{item.kind}:{item.sha256}" for item in inputs)
+    return str(uuid.uuid5(RUN_NAMESPACE, "\n".join(["segcheck-run", today, *parts])))
 
 
 SRCROOT_DESCRIPTION = (
@@ -311,42 +327,55 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
     results += [
         _result(f, lang, report, artifact_index, channels, excepted=True) for f in report.excepted
     ]
+    baseline = report.baseline
+    if baseline is not None:
+        # Every result says how it compares with the baseline; the baseline's findings this
+        # run no longer has are `absent` results (with the baseline's data).
+        states = [baseline.state(f) for f in report.findings]
+        states += [baseline.state(f, excepted=True) for f in report.excepted]
+        for result, state in zip(results, states, strict=True):
+            result["baselineState"] = BASELINE_STATES.get(state, "updated")
+            result["properties"]["state"] = state
+        for finding in baseline.absent:
+            result = _result(finding, lang, report, artifact_index, channels, excepted=False)
+            result["baselineState"] = "absent"
+            result["properties"]["state"] = "fixed"
+            results.append(result)
     invocation: dict[str, Any] = {
         # False when a capture held nothing: the run could not do what was asked of it.
         "executionSuccessful": report.evidence is not Evidence.UNUSABLE,
         "endTimeUtc": report.generated_at,
         "toolExecutionNotifications": _notifications(report, artifact_index, lang),
     }
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "segcheck",
-                        "version": report.tool_version,
-                        "semanticVersion": report.tool_version,
-                        "rules": [_rule_descriptor(rule) for rule in RULES],
-                        "properties": {"rules_version": RULES_VERSION},
-                    }
-                },
-                "invocations": [invocation],
-                "originalUriBaseIds": {SRCROOT: {"description": {"text": SRCROOT_DESCRIPTION}}},
-                "artifacts": artifacts,
-                "results": results,
-                "columnKind": "unicodeCodePoints",
-                "properties": {
-                    "command": report.command,
-                    "topology": report.topology.name,
-                    "profile": report.topology.profile.value,
-                    "today": report.today,
-                    "evidence": report.evidence.value,
-                    "summary": report.summary(),
-                },
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "segcheck",
+                "version": report.tool_version,
+                "semanticVersion": report.tool_version,
+                "rules": [_rule_descriptor(rule) for rule in RULES],
+                "properties": {"rules_version": RULES_VERSION},
             }
-        ],
+        },
+        "invocations": [invocation],
+        "automationDetails": {"guid": run_guid(report.today, report.inputs)},
+        "originalUriBaseIds": {SRCROOT: {"description": {"text": SRCROOT_DESCRIPTION}}},
+        "artifacts": artifacts,
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+        "properties": {
+            "command": report.command,
+            "topology": report.topology.name,
+            "profile": report.topology.profile.value,
+            "today": report.today,
+            "evidence": report.evidence.value,
+            "summary": report.summary(),
+        },
     }
+    if baseline is not None:
+        run["baselineGuid"] = baseline.guid
+        run["properties"]["baseline"] = {"path": baseline.path, "sha256": baseline.sha256}
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
 def render(report: Report, lang: str = "en") -> str:

@@ -36,6 +36,9 @@ _LABELS = {
         "unrecognised": "unrecognised lines",
         "undefined": "undefined objects",
         "frame": "frame",
+        "baseline": "baseline",
+        "gating": "new or escalated",
+        "absent": "fixed since",
     },
     "ja": {
         "check": "構成検査",
@@ -66,6 +69,9 @@ _LABELS = {
         "unrecognised": "未解釈行",
         "undefined": "未定義オブジェクト",
         "frame": "フレーム",
+        "baseline": "比較基準",
+        "gating": "新規または重大化",
+        "absent": "解消",
     },
 }
 
@@ -83,8 +89,8 @@ def _zone(zone: str | None, tier: str | None) -> str:
     return f"{zone} ({tier})" if zone else "(no zone)"
 
 
-def _finding_lines(f: Finding, lang: str, t: dict[str, str]) -> list[str]:
-    lines = [f"  {_where(f)}: [{f.severity.value}] {f.text(lang)}"]
+def _finding_lines(f: Finding, lang: str, t: dict[str, str], state: str = "") -> list[str]:
+    lines = [f"  {_where(f)}: [{f.severity.value}]{state} {f.text(lang)}"]
     ends = endpoints(f)
     if (f.src_zone or f.dst_zone) and ends is not None:
         pair = f"{_zone(f.src_zone, f.src_tier)} -> {_zone(f.dst_zone, f.dst_tier)}"
@@ -112,6 +118,15 @@ def _finding_lines(f: Finding, lang: str, t: dict[str, str]) -> list[str]:
     if f.channel and f.flow is None and f.node is None:
         lines.append(f"      {t['channel']}: {f.channel}")
     return lines
+
+
+def _state(report: Report, finding: Finding, excepted: bool = False) -> str:
+    """` [new]` and the like under --baseline, else nothing."""
+    if report.baseline is None:
+        return ""
+    state = report.baseline.state(finding, excepted)
+    escalated = not excepted and finding.fingerprint in report.baseline.escalated
+    return f" [{state}{', escalated' if escalated else ''}]"
 
 
 def render(report: Report, lang: str = "en") -> str:
@@ -162,12 +177,23 @@ def render(report: Report, lang: str = "en") -> str:
         rule = RULES_BY_ID[rule_id]
         out.append(f"{rule.id}  {rule.name(lang)}  ({len(items)} {t['findings']})")
         for f in items:
-            out.extend(_finding_lines(f, lang, t))
+            out.extend(_finding_lines(f, lang, t, _state(report, f)))
         out.append("")
     if report.excepted:
         out.append(f"{t['excepted']}: {len(report.excepted)}")
         for f in report.excepted:
-            out.append(f"  {_where(f)}: {f.channel}: {f.text(lang)}")
+            state = _state(report, f, excepted=True)
+            out.append(f"  {_where(f)}:{state} {f.channel}: {f.text(lang)}")
+        out.append("")
+    baseline = report.baseline
+    if baseline is not None:
+        gating = len(report.gating())
+        out.append(
+            f"{t['baseline']}: {baseline.path} ({t['gating']} {gating}, "
+            f"{t['absent']} {len(baseline.absent)})"
+        )
+        for f in baseline.absent:
+            out.append(f"  {_where(f)}: [{f.severity.value}] [fixed] {f.text(lang)}")
         out.append("")
     summary = report.summary()
     out.append(f"{t['summary']}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))

@@ -1,0 +1,172 @@
+"""Which finding of NEW is which finding of OLD.
+
+Findings are matched level by level, each level only on what the previous ones left:
+
+0. the `fingerprint` (rule, zone pair, opening and service for a path; rule and subject for a
+   node or channel; rule, initiator, responder, protocol, responder port and VLANs for a flow);
+1. the same identity with OLD's names translated into NEW's (renamed zones, nodes, permits,
+   channels), which also matches results written by a segcheck whose fingerprints differ;
+2. a path whose opening is the same but whose service set changed (`updated`);
+3. a path whose zone pair, rule and service are the same but whose opening moved to other
+   permits (`updated`, "opening moved"), cf. sarif-sdk's multi-level matching.
+
+Levels 2 and 3 pair only one-to-one: two candidates on either side stay new and fixed.
+Capture findings sharing a fingerprint (the same violation from several client ports) are one
+entry with an occurrence count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+
+from ..findings import Finding
+from .model import Rename
+from .plan import Renames
+
+NO_RENAMES = Renames()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """The findings of one side that share a fingerprint: the worst one, and how many."""
+
+    finding: Finding
+    count: int
+
+    @property
+    def fingerprint(self) -> str:
+        """The shared fingerprint."""
+        return self.finding.fingerprint
+
+
+def entries(findings: Iterable[Finding]) -> dict[str, Entry]:
+    """Findings grouped by fingerprint, first (worst, in spec §6 order) as representative."""
+    out: dict[str, Entry] = {}
+    for finding in findings:
+        entry = out.get(finding.fingerprint)
+        if entry is None:
+            out[finding.fingerprint] = Entry(finding, 1)
+        else:
+            out[finding.fingerprint] = Entry(entry.finding, entry.count + 1)
+    return out
+
+
+def kind_of(finding: Finding) -> str:
+    """`flow`, `path`, `node` (a node's own settings) or `channel` (the register)."""
+    if finding.flow is not None:
+        return "flow"
+    if finding.path:
+        return "path"
+    if finding.node is not None:
+        return "node"
+    if finding.channel is not None:
+        return "channel"
+    return "path"
+
+
+def opening(finding: Finding, names: Renames) -> tuple[str, ...]:
+    """The permits that open a path finding, or the forwarders bridging it (path interior)."""
+    if finding.permits:
+        return tuple(names.permit(p) for p in finding.permits)
+    return ("~", *(names.hop(h) for h in finding.path[1:-1]))
+
+
+def exact_key(finding: Finding, names: Renames) -> Hashable:
+    """The identity of a finding in NEW's names (what the fingerprint hashes, unhashed)."""
+    kind = kind_of(finding)
+    if kind == "flow":
+        fl = finding.flow
+        assert fl is not None
+        return ("flow", finding.rule, fl.src_ip, fl.dst_ip, fl.proto, fl.dst_port, fl.vlan,
+                fl.inner_vlan)  # fmt: skip
+    if kind == "node":
+        return ("node", finding.rule, names.node(finding.node))
+    if kind == "channel":
+        return ("channel", finding.rule, names.channel(finding.channel))
+    return (
+        "path",
+        finding.rule,
+        names.zone(finding.src_zone),
+        names.zone(finding.dst_zone),
+        opening(finding, names),
+        finding.service,
+        names.channel(finding.channel),
+    )
+
+
+def _without_service(finding: Finding, names: Renames) -> Hashable | None:
+    if kind_of(finding) != "path":
+        return None
+    return (finding.rule, names.zone(finding.src_zone), names.zone(finding.dst_zone),
+            opening(finding, names), names.channel(finding.channel))  # fmt: skip
+
+
+def _opening_moved(finding: Finding, names: Renames) -> Hashable | None:
+    if kind_of(finding) != "path":
+        return None
+    return (finding.rule, names.zone(finding.src_zone), names.zone(finding.dst_zone),
+            finding.service, names.channel(finding.channel))  # fmt: skip
+
+
+KeyFn = Callable[[Finding, Renames], Hashable | None]
+LEVELS: tuple[tuple[KeyFn, bool], ...] = (
+    (exact_key, False),  # (key, one-to-one only)
+    (_without_service, True),
+    (_opening_moved, True),
+)
+
+
+def match(
+    olds: dict[str, Entry], news: dict[str, Entry], names: Renames
+) -> list[tuple[Entry, Entry]]:
+    """Pair OLD and NEW entries; matched ones are removed from both dicts (in place)."""
+    pairs: list[tuple[Entry, Entry]] = []
+    for fp in list(olds):
+        if fp in news:
+            pairs.append((olds.pop(fp), news.pop(fp)))
+    for key_fn, unique in LEVELS:
+        if not olds or not news:
+            break
+        by_old = _index(olds.values(), key_fn, names)
+        by_new = _index(news.values(), key_fn, NO_RENAMES)
+        for key, old_group in by_old.items():
+            new_group = by_new.get(key)
+            if not new_group or len(old_group) != len(new_group):
+                continue
+            if unique and len(old_group) != 1:
+                continue
+            for o, n in zip(old_group, new_group, strict=True):
+                pairs.append((olds.pop(o.fingerprint), news.pop(n.fingerprint)))
+    return pairs
+
+
+def _index(items: Iterable[Entry], key_fn: KeyFn, names: Renames) -> dict[Hashable, list[Entry]]:
+    index: dict[Hashable, list[Entry]] = {}
+    for entry in items:
+        key = key_fn(entry.finding, names)
+        if key is not None:
+            index.setdefault(key, []).append(entry)
+    return index
+
+
+def renames_in(finding: Finding, names: Renames) -> tuple[Rename, ...]:
+    """The renamed names an OLD finding carries (zones, nodes, permits, channel)."""
+    if not names:
+        return ()
+    found: dict[tuple[str, str], Rename] = {}
+
+    def note(category: str, table: dict[str, str], name: str | None) -> None:
+        if name is not None and name in table:
+            found.setdefault((category, name), Rename(category, name, table[name]))
+
+    note("zone", names.zones, finding.src_zone)
+    note("zone", names.zones, finding.dst_zone)
+    note("node", names.nodes, finding.node)
+    for permit in finding.permits:
+        note("permit", names.permits, permit)
+    if not finding.permits:
+        for hop in finding.path[1:-1]:
+            note("node", names.nodes, hop)
+    note("channel", names.channels, finding.channel)
+    return tuple(found.values())

@@ -1,0 +1,92 @@
+"""The diff in Markdown, to paste into a change request (変更申請) or a CAB ticket.
+
+Everything from the inputs is escaped (report.markdown.md), so names cannot break a table or
+inject HTML into the rendered ticket.
+"""
+
+from __future__ import annotations
+
+from ..report.markdown import md
+from ..rules import Severity
+from .model import STATE_ORDER, Diff, State
+from .words import (
+    ACTION_SIGNS,
+    cause_text,
+    detail,
+    effect,
+    exit_line,
+    labels,
+    plan_detail,
+    plan_title,
+    side_inputs,
+    state_name,
+    what,
+    where,
+)
+
+
+def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str:
+    """Header table of both sides, the verdict, counts, plan changes, findings by state."""
+    t = labels(lang)
+    old, new = diff.old, diff.new
+    out = [
+        f"# {t['title']}: {md(new.name or new.path)}",
+        "",
+        f"| | {t['old']} | {t['new']} |",
+        "|---|---|---|",
+        f"| {t['inputs']} | {md(old.path)} | {md(new.path)} |",
+        f"| {t['kind']} | {old.kind} ({old.command}) | {new.kind} ({new.command}) |",
+        f"| SHA-256 | `{old.sha256}` | `{new.sha256}` |",
+        f"| {t['today']} | {md(old.today)} | {md(new.today)} |",
+        f"| {t['read']} | {'<br>'.join(md(i) for i in side_inputs(old))} "
+        f"| {'<br>'.join(md(i) for i in side_inputs(new))} |",
+        "",
+        f"- {t['generated']}: {md(diff.generated_at)}, segcheck {md(diff.tool_version)}",
+    ]
+    out += [f"- {t['note']}: {md(note)}" for note in diff.notes]
+    out += [f"- {md(gap.text(lang))}" for gap in new.gaps]
+    out += ["", f"**{t['verdict']}**: {md(exit_line(diff, lang))}", ""]
+    sevs = [s.value for s in Severity]
+    out += [f"## {t['summary']}", "", f"| {t['state']} | " + " | ".join(sevs) + " |"]
+    out.append("|---|" + "---|" * len(sevs))
+    summary = diff.summary()
+    for state in STATE_ORDER:
+        row = summary[state.value]
+        out.append(f"| {state_name(state, lang)} | " + " | ".join(str(row[s]) for s in sevs) + " |")
+    out += ["", f"## {t['plan']}", ""]
+    if diff.plan is None:
+        out += [md(t["no_plan"]), ""]
+    elif not diff.plan:
+        out += [t["plan_none"], ""]
+    else:
+        out += [
+            f"| | {t['change']} | {t['detail']} | {t['effect']} |",
+            "|---|---|---|---|",
+        ]
+        for plan_change in diff.plan:
+            sign = md(ACTION_SIGNS[plan_change.action])
+            out.append(
+                f"| {sign} | {md(plan_title(plan_change, lang))} | {md(plan_detail(plan_change, lang))} "
+                f"| {md(effect(diff, plan_change, lang))} |"
+            )
+        out.append("")
+    for state in STATE_ORDER:
+        items = diff.of_state(state)
+        if state is State.UNCHANGED and not show_unchanged:
+            out += [md(t["unchanged_hidden"].format(n=len(items))), ""]
+            continue
+        if not items:
+            continue
+        out += [f"## {state_name(state, lang)} ({len(items)})", ""]
+        for change in items:
+            escalated = f" ({t['escalated']})" if change.escalated else ""
+            line = f"- **{change.severity.value}**{escalated} {md(what(change, lang))}"
+            if change.causes:
+                causes = ", ".join(md(cause_text(c, lang)) for c in change.causes)
+                line += f" — {t['cause']}: {causes}"
+            out.append(line)
+            out += [f"  - {md(item)}" for item in detail(change, lang)]
+            f = change.finding
+            out.append(f"  - {t['where']}: {md(where(f))}: {md(f.text(lang))}")
+        out.append("")
+    return "\n".join(out)
