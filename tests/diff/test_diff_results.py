@@ -368,3 +368,42 @@ def test_renderers_in_both_languages(tmp_path: Path) -> None:
     excepted = next(f for f in data["findings"] if f["state"] == "excepted-now")
     assert excepted["channel_now"]["expires"] == "2027-03-31"
     assert excepted["baseline_state"] == "updated"
+
+
+ZEEK_HEADER = (
+    "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\t"
+    "conn_state\torig_pkts\tresp_pkts\n"
+)
+
+
+def _zeek(tmp_path: Path, name: str, rows: list[tuple[int, str, int, str]]) -> str:
+    """A conn.log of (client port, responder, responder port, state) from lg-term-01."""
+    lines = [
+        f"{1767225600 + i}\tC{i}\t10.2.10.11\t{sport}\t{dst}\t{dport}\ttcp\t{state}\t3\t"
+        f"{0 if state == 'S0' else 3}\n"
+        for i, (sport, dst, dport, state) in enumerate(rows)
+    ]
+    return write(tmp_path, name, ZEEK_HEADER + "".join(lines))
+
+
+def test_scan_baseline_on_zeek_logs(tmp_path: Path) -> None:
+    town = write(tmp_path, "town.yaml", topology())
+    april = _zeek(tmp_path, "april.log", [(51000, "10.3.20.25", 25, "S0")])
+    code, out, err = run("scan", town, april, "--format", "json", "--today", "2026-05-01",
+                         "--attempted-severity", "warning")  # fmt: skip
+    assert code == 0, err  # an attempt is a warning, below --fail-on high
+    baseline = write(tmp_path, "april.json", out)
+    # May: the same violation from two other client ports, answered this time, and a new one
+    may = _zeek(tmp_path, "may.log", [(52000, "10.3.20.25", 25, "SF"),
+                                      (52001, "10.3.20.25", 25, "SF"),
+                                      (52002, "10.3.20.26", 445, "SF")])  # fmt: skip
+    code, out, _ = run("scan", town, may, "--format", "json", "--today", "2026-05-01",
+                       "--baseline", baseline)  # fmt: skip
+    data = json.loads(out)
+    got = sorted({(f["flow"]["dst_ip"], f["state"], f["escalated"]) for f in data["findings"]})
+    assert got == [("10.3.20.25", "updated", True), ("10.3.20.26", "new", False)]
+    assert code == 1 and data["baseline"]["gating"] == 3  # two escalated flows and the new one
+    same = _zeek(tmp_path, "june.log", [(53000, "10.3.20.25", 25, "S0")])
+    code, out, err = run("scan", town, same, "--today", "2026-05-01", "--baseline", baseline,
+                         "--fail-on", "warning", "--lang", "en")  # fmt: skip
+    assert code == 0 and "[unchanged]" in out, err  # a warning, but not a new one
