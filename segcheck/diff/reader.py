@@ -12,7 +12,15 @@ from typing import Any, TypeVar
 
 from .. import yamldoc
 from ..errors import InputError
-from ..findings import EvidenceGap, Finding, FlowEvidence, GapKind, Location, Remediation
+from ..findings import (
+    EvidenceGap,
+    Finding,
+    FlowEvidence,
+    GapKind,
+    Location,
+    Remediation,
+    RuleId,
+)
 from ..model import InputFile
 from ..rules import RULES_BY_ID, Severity
 from .model import ChannelInfo, Side
@@ -135,7 +143,7 @@ def _finding(r: _Reader, data: Mapping[str, Any], where: Where) -> Finding:
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
         raise r.fail((*where, "count"), "'count' must be a whole number")
     return Finding(
-        rule,
+        RuleId(rule),  # checked against the catalogue above
         severity,
         message,
         message,
