@@ -57,7 +57,7 @@ class Forwarder:
     segments: tuple[int, ...]
     filtering: bool
     islands: tuple[int, ...] = ()
-    permit_indices: tuple[int, ...] = ()  # into Network.permits, in declared order
+    permit_indices: range = range(0)  # into Network.permits, in declared order (consecutive)
 
 
 @dataclass(slots=True)
@@ -238,7 +238,9 @@ class Network:
         topo = self.topology
 
         def add(ranges: Iterable[IPRange]) -> None:
-            key = tuple(sorted(set(ranges)))
+            key = tuple(ranges)
+            if len(key) > 1:
+                key = tuple(sorted(set(key)))
             if key and key not in ids:
                 ids[key] = len(ids)
 
@@ -253,7 +255,9 @@ class Network:
         for channel in topo.channels:
             add(channel.source.ranges)
             add(channel.destination.ranges)
-        return sorted({(rng, fid) for key, fid in ids.items() for rng in key})
+        pairs = {(rng, fid) for key, fid in ids.items() for rng in key}
+        # The order of (range, feature) tuples, without the slow dataclass comparisons.
+        return sorted(pairs, key=lambda pair: (*astuple_range(pair[0]), pair[1]))
 
     def _build_intervals(self) -> None:
         features = self._features()
@@ -276,38 +280,50 @@ class Network:
                 bounds.add(rng.last + 1)
                 events.setdefault(rng.first, []).append((1, fid))
                 events.setdefault(rng.last + 1, []).append((-1, fid))
+            scope_bounds = {0}  # where the segments, zone or scope of an address may change
+            scope_bounds.update(sub_events)
             for rng in nonglobal:
                 if rng.version == version:
                     bounds.add(rng.first)
                     bounds.add(rng.last + 1)
+                    scope_bounds.add(rng.first)
+                    scope_bounds.add(rng.last + 1)
             ordered = sorted(bounds)
             active: dict[int, int] = {}  # feature -> its ranges holding the interval
             on: dict[int, int] = {}  # segment -> subnets of it holding the interval
             out = self.intervals[version]
+            segs: tuple[int, ...] = ()
+            zone: Zone | None = None
+            sig_id = -1
             for first, nxt in zip(ordered, ordered[1:], strict=False):
-                for delta, fid in events.get(first, ()):
-                    active[fid] = active.get(fid, 0) + delta
-                for _delta, fid in events.get(first, ()):
-                    if not active.get(fid, 1):
-                        del active[fid]
+                changes = events.get(first)
+                if changes:
+                    for delta, fid in changes:
+                        active[fid] = active.get(fid, 0) + delta
+                    for _delta, fid in changes:
+                        if not active.get(fid, 1):
+                            del active[fid]
                 for delta, seg in sub_events.get(first, ()):
                     count = on.get(seg, 0) + delta
                     if count:
                         on[seg] = count
                     else:
                         del on[seg]
-                segs: tuple[int, ...] = ()
-                zone: Zone | None = None
-                if on:
-                    segs = tuple(sorted(on))
-                    zone = self.addresses.zone_of(IP(version, first))
-                elif classify_unzoned(IP(version, first)) is Scope.PUBLIC:
-                    segs, zone = (PUBLIC_SEGMENT,), PUBLIC_INTERNET_ZONE
-                sig = frozenset(active)
-                sig_id = signatures.get(sig)
-                if sig_id is None:
-                    sig_id = signatures[sig] = len(self.signatures)
-                    self.signatures.append(sig)
+                # Segments, zone and scope only change at a subnet or special-range boundary,
+                # the signature only where a feature starts or ends (netaddr is slow).
+                if first in scope_bounds:
+                    segs, zone = (), None
+                    if on:
+                        segs = tuple(sorted(on))
+                        zone = self.addresses.zone_of(IP(version, first))
+                    elif classify_unzoned(IP(version, first)) is Scope.PUBLIC:
+                        segs, zone = (PUBLIC_SEGMENT,), PUBLIC_INTERNET_ZONE
+                if changes or sig_id < 0:
+                    sig = frozenset(active)
+                    sig_id = signatures.get(sig, -1)
+                    if sig_id < 0:
+                        sig_id = signatures[sig] = len(self.signatures)
+                        self.signatures.append(sig)
                 out.append(Interval(version, first, nxt - 1, segs, zone, sig_id))
             self._starts[version] = [iv.first for iv in out]
 
@@ -338,7 +354,7 @@ class Network:
                 if node.permits:
                     start = len(self.permits)
                     self.permits.extend(node.permits)
-                    fwd.permit_indices = tuple(range(start, len(self.permits)))
+                    fwd.permit_indices = range(start, len(self.permits))
                 self.forwarders.append(fwd)
                 self.forwarder_by_name[node.name] = fwd
             else:
@@ -380,6 +396,7 @@ class Network:
         self._atom_keys: dict[tuple[frozenset[int], str, int], int] = {}
         island_of = self.island_of
         node_ips: set[IP] = set(self.addresses.nodes_by_address)
+        islands_of: dict[tuple[int, ...], frozenset[int]] = {}  # per interval segments
         # Zone remainders first, in address order, so atom numbering is stable.
         for version in (4, 6):
             for iv in self.intervals[version]:
@@ -387,7 +404,9 @@ class Network:
                     continue
                 if iv.last - iv.first + 1 <= iv.node_count:
                     continue
-                islands = frozenset(island_of[s] for s in iv.segments)
+                islands = islands_of.get(iv.segments)
+                if islands is None:
+                    islands = islands_of[iv.segments] = frozenset(island_of[s] for s in iv.segments)
                 key = (islands, iv.zone.name, iv.signature)
                 rep = _first_free(iv, node_ips)
                 atom = self._atom(key, iv.zone, rep)
@@ -409,7 +428,10 @@ class Network:
                 if not links:  # the common case: one lookup per address
                     atom = plain.get(id(iv))  # type: ignore[assignment]
                     if atom is None:
-                        islands = frozenset(island_of[s] for s in iv.segments)
+                        islands = islands_of.get(iv.segments)
+                        if islands is None:
+                            islands = frozenset(island_of[s] for s in iv.segments)
+                            islands_of[iv.segments] = islands
                         atom = self._atom((islands, iv.zone.name, iv.signature), iv.zone, ip)
                         atom.segments.update(iv.segments)
                         atom.terminals.update(("seg", s) for s in iv.segments)
@@ -428,13 +450,32 @@ class Network:
             atom.nodes.sort()
             if not atom.rest:
                 atom.rep = atom.nodes[0][1]
-        self.atoms_in: list[int] = [0] * self.island_count
-        self.tier_bits: dict[Tier, int] = {}
+        # Bitsets over atoms, each built in one pass (`|= 1 << i` would copy it per atom).
+        in_island: list[list[int]] = [[] for _ in range(self.island_count)]
+        in_tier: dict[Tier, list[int]] = {}
         for atom in self.atoms:
-            bit = 1 << atom.index
             for isl in atom.islands:
-                self.atoms_in[isl] |= bit
-            self.tier_bits[atom.tier] = self.tier_bits.get(atom.tier, 0) | bit
+                in_island[isl].append(atom.index)
+            in_tier.setdefault(atom.tier, []).append(atom.index)
+        self.atoms_in: list[int] = [bitset(members) for members in in_island]
+        self.tier_bits: dict[Tier, int] = {tier: bitset(m) for tier, m in in_tier.items()}
+
+
+def bitset(indices: Iterable[int]) -> int:
+    """A Python int with these bits set, built through a byte buffer in one pass (setting
+    bits one at a time copies the whole int each time: quadratic in its width)."""
+    indices = list(indices)
+    if not indices:
+        return 0
+    buf = bytearray(max(indices) // 8 + 1)
+    for i in indices:
+        buf[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(buf, "little")
+
+
+def astuple_range(rng: IPRange) -> tuple[int, int, int]:
+    """An IPRange's sort key (the order of its fields)."""
+    return (rng.version, rng.first, rng.last)
 
 
 def _first_free(iv: Interval, taken: set[IP]) -> IP:

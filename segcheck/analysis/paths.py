@@ -25,6 +25,7 @@ Grouping and fields of a path finding:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..addressing import AddressMap
@@ -34,7 +35,15 @@ from ..policy import MATRIX, CellKind, Judgement, Outcome, Policy
 from ..rules import RULES_BY_ID, make_finding
 from .graph import CutGraph, SegmentGraph, Terminal
 from .network import Atom, Forwarder, Network
-from .search import OTHER_SERVICE, Searcher, SearchResult, iter_bits, service_atoms
+from .search import (
+    OTHER_SERVICE,
+    Mask,
+    Scope,
+    Searcher,
+    SearchResult,
+    iter_bits,
+    service_atoms,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,7 @@ class PathAnalysis:
         self.addresses = addresses
         self.network = Network(topology, addresses)
         self.services = service_atoms(topology)
+        self.service_index = {name: v for v, name in enumerate(self.services)}
         self.searcher = Searcher(self.network, self.services)
         has_lbo = any(f.node.role is Role.LBO_GATEWAY for f in self.network.forwarders)
         self.lbo_free: Searcher | None = None
@@ -98,26 +108,44 @@ class PathAnalysis:
         return out
 
     def _facts(self) -> list[Fact]:
+        """Facts in (source atom, service, destination atom) order.
+
+        Most services share an atom's default mask (none of its permits names them), so each
+        distinct mask is searched once; a service is visited only when its mask reaches a
+        candidate, or for every service when the default one does.
+        """
         network = self.network
         atoms = network.atoms
         lookup = self.addresses.lookup
         infos = [lookup(a.rep) for a in atoms]
         candidates = self._candidates()
+        # Searches only carry candidate destinations (see Searcher.search_mask).
+        scopes = {tier: self.searcher.scope(bits) for tier, bits in candidates.items()}
+        free_scopes = {}
+        if self.lbo_free is not None:
+            free_scopes = {tier: self.lbo_free.scope(bits) for tier, bits in candidates.items()}
         pi_bits = network.tier_bits.get(Tier.PUBLIC_INTERNET, 0)
         facts: list[Fact] = []
         for src in atoms:
             cand = candidates.get(src.tier, 0)
             if not cand:
                 continue
-            for v, service in enumerate(self.services):
-                result = self.searcher.search(src, v)
-                reached = result.reached(network) & cand
+            default, special = self.searcher.service_masks(src)
+            found: dict[Mask, tuple[SearchResult, int]] = {}
+            services: Iterable[int] = sorted(special)
+            scope = scopes[src.tier]
+            if self._reach(src, default, scope, found)[1]:
+                services = range(len(self.services))
+            for v in services:
+                mask = special.get(v, default)
+                result, reached = self._reach(src, mask, scope, found)
                 if not reached:
                     continue
+                service = self.services[v]
                 free: SearchResult | None = None
                 free_reached = 0
                 if self.lbo_free is not None and src.tier is Tier.LGWAN and reached & pi_bits:
-                    free = self.lbo_free.search(src, v)
+                    free = self.lbo_free.search_mask(src, mask, free_scopes[src.tier])
                     free_reached = free.reached(network)
                 for d in iter_bits(reached):
                     dst = atoms[d]
@@ -141,7 +169,6 @@ class PathAnalysis:
                     if judgement.outcome in (Outcome.PERMITTED, Outcome.SANITIZED):
                         continue
                     chain = use.chain(dst)
-                    mask = searcher.mask(src, v)
                     opening = tuple(
                         searcher.opening_permit(f, mask, dst) for _, f in chain if f is not None
                     )
@@ -150,6 +177,16 @@ class PathAnalysis:
                         opening = self._bridge(src, dst, chain[0][0])
                     facts.append(Fact(src, dst, service, judgement, tuple(chain), opening, bridged))
         return facts
+
+    def _reach(
+        self, src: Atom, mask: Mask, scope: Scope, found: dict[Mask, tuple[SearchResult, int]]
+    ) -> tuple[SearchResult, int]:
+        """The search of one mask from an atom and the candidates it reaches (memo: found)."""
+        hit = found.get(mask)
+        if hit is None:
+            result = self.searcher.search_mask(src, mask, scope)
+            hit = found[mask] = (result, result.reached(self.network))
+        return hit
 
     def _bridge(self, src: Atom, dst: Atom, island: int) -> tuple[str, ...]:
         key = (src.index, dst.index)
@@ -380,11 +417,10 @@ def _remediation(analysis: PathAnalysis, cut_graph: CutGraph, facts: list[Fact])
     for fact in facts:
         sources.update(fact.src.terminals)
         targets.update(fact.dst.terminals)
-        v = analysis.services.index(fact.service)
-        mask = searcher.mask(fact.src, v)
+        v = analysis.service_index[fact.service]
         dbit = 1 << fact.dst.index
-        for p in range(len(network.permits)):
-            if mask >> p & 1 and searcher.to_bits[p] & dbit:
+        for p in searcher.mask(fact.src, v):
+            if searcher.sends_to(p, fact.dst.index):
                 permit = network.permits[p]
                 usable.add((permit.owner, permit.id))
         lbo_permitted = (

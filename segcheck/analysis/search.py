@@ -10,19 +10,38 @@ is as good as a simple path in the topology: every forwarder on a walk sees the 
 
 Searches are shared: the reachable set depends only on the start islands and on which permits
 match (source, service), so sources and services with the same key share one search.
+
+Scale (issue 11): an imported rulebase names thousands of distinct hosts, so there are about as
+many atoms as permits, and anything done per (permit, atom) or per (atom, service) pair is
+quadratic. Hence: a permit's `from` / `to` atoms are found by bisect over the atoms sorted by
+representative address (each range costs a log plus its matches); a mask is a short sorted tuple
+of permit indices (an atom matches few permits), not a bitset over every permit; a forwarder's
+share of a mask is a slice (its permits are consecutive); and `service_masks` gives an atom's
+mask for every service at once (one default plus the services its permits name), so a caller
+searches once per distinct mask instead of once per service. Caches are bounded: most masks
+belong to one atom and are never asked for again.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from ..model import ANY_SERVICE, Role, Topology
+from ..model import ANY_SERVICE, IPRange, Role, SelectorKind, Topology
 from ..policy import accepts, delivers
-from .network import Atom, Forwarder, Network
+from .network import Atom, Forwarder, Network, bitset
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 OTHER_SERVICE = "(other)"  # stands for every service that nothing in the topology names
+
+Mask = tuple[int, ...]  # the permits (indices into Network.permits) matching a flow, ascending
+_DENSE = 64  # a permit whose `to` holds more atoms than this keeps them as a bitset too
+_CACHE_LIMIT = 4096  # entries per cache before it is emptied (memory stays bounded)
 
 
 def service_atoms(topology: Topology) -> tuple[str, ...]:
@@ -68,14 +87,17 @@ class SearchResult:
 
     arrived: dict[int, int]
     batches: dict[int, list[Batch]] = field(default_factory=dict)
+    _reached: int | None = None
 
     def reached(self, network: Network) -> int:
         """Every destination atom reached (in any of its islands)."""
-        bits = 0
-        atoms_in = network.atoms_in
-        for island, arrived in self.arrived.items():
-            bits |= arrived & atoms_in[island]
-        return bits
+        if self._reached is None:
+            bits = 0
+            atoms_in = network.atoms_in
+            for island, arrived in self.arrived.items():
+                bits |= arrived & atoms_in[island]
+            self._reached = bits
+        return self._reached
 
     def chain(self, atom: Atom) -> list[tuple[int, Forwarder | None]]:
         """(island, forwarder crossed to get there) from a start island to the atom."""
@@ -99,8 +121,60 @@ class SearchResult:
         return steps
 
 
+class _AtomIndex:
+    """Atoms sorted by representative address, per IP version, to find a range's atoms by bisect.
+
+    Every member of an atom is judged alike by every selector (network.py), so a selector holds
+    an atom exactly when it holds the atom's representative.
+    """
+
+    def __init__(self, atoms: list[Atom]) -> None:
+        pairs: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+        for atom in atoms:
+            pairs[atom.rep.version].append((atom.rep.value, atom.index))
+        self.values: dict[int, list[int]] = {}
+        self.order: dict[int, list[int]] = {}
+        for version, items in pairs.items():
+            items.sort()
+            self.values[version] = [value for value, _ in items]
+            self.order[version] = [index for _, index in items]
+
+    def within(self, ranges: Iterable[IPRange]) -> list[int]:
+        """Indices of the atoms in any of the ranges, ascending, each once."""
+        out: list[int] = []
+        for rng in ranges:
+            values = self.values.get(rng.version)
+            if not values:
+                continue
+            lo = bisect_left(values, rng.first)
+            hi = bisect_right(values, rng.last, lo)
+            out.extend(self.order[rng.version][lo:hi])
+        out.sort()
+        return [a for i, a in enumerate(out) if i == 0 or out[i - 1] != a]
+
+
+def _put(cache: dict[_K, _V], key: _K, value: _V) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
+class Scope:
+    """The destination atoms a search is limited to (`Searcher.scope`); hashed by identity."""
+
+    __slots__ = ("bits", "_bytes")
+
+    def __init__(self, bits: int, nbytes: int) -> None:
+        self.bits = bits
+        self._bytes = bits.to_bytes(nbytes, "little")
+
+    def holds(self, atom: int) -> bool:
+        """True when the atom is in the scope (a byte lookup: no shift of a long int)."""
+        return bool(self._bytes[atom >> 3] >> (atom & 7) & 1)
+
+
 class Searcher:
-    """Runs and caches searches over one network for one set of service atoms."""
+    """Runs searches over one network for one set of service atoms (see the module docstring)."""
 
     def __init__(self, network: Network, services: tuple[str, ...], *, use_lbo: bool = True):
         self.network = network
@@ -109,79 +183,170 @@ class Searcher:
         atoms = network.atoms
         permits = network.permits
         self.all_bits = (1 << len(atoms)) - 1
-        self.to_bits: list[int] = []
-        self.from_mask: list[int] = [0] * len(atoms)  # per atom: permits whose `from` holds it
+        self._nbytes = (len(atoms) + 7) // 8
+        self.everything = Scope(self.all_bits, self._nbytes)
+        index = _AtomIndex(atoms)
+        service_index = {name: v for v, name in enumerate(services)}
+        # Per permit: the atoms its `to` holds (None: every atom), and the services it names.
+        self._to: list[tuple[int, ...] | None] = []
+        self._dense: dict[int, int] = {}
+        self._any_service: list[bool] = []
+        self._service_ids: list[tuple[int, ...]] = []
+        from_lists: list[list[int]] = [[] for _ in atoms]
+        any_source: list[int] = []
         for p, permit in enumerate(permits):
-            to_bits = 0
-            for atom in atoms:
-                if permit.destination.matches(atom.rep):
-                    to_bits |= 1 << atom.index
-                if permit.source.matches(atom.rep):
-                    self.from_mask[atom.index] |= 1 << p
-            self.to_bits.append(to_bits)
-        self.service_mask: list[int] = []
-        for name in services:
-            mask = 0
-            for p, permit in enumerate(permits):
-                if permit.any_service or name in permit.services:
-                    mask |= 1 << p
-            self.service_mask.append(mask)
+            if permit.destination.kind is SelectorKind.ANY:
+                self._to.append(None)
+            else:
+                self._to.append(tuple(index.within(permit.destination.ranges)))
+            if permit.source.kind is SelectorKind.ANY:
+                any_source.append(p)
+            else:
+                for a in index.within(permit.source.ranges):
+                    from_lists[a].append(p)  # permits in order: each list stays ascending
+            self._any_service.append(permit.any_service)
+            ids = {service_index[n] for n in permit.services if n in service_index}
+            self._service_ids.append(tuple(sorted(ids)))
+        self._from: list[Mask] = [tuple(ps) for ps in from_lists]
+        self._any_source: Mask = tuple(any_source)
         self.lbo_bits: dict[str, int] = {}
         for fwd in network.forwarders:
             if fwd.node.role is Role.LBO_GATEWAY:
-                bits = 0
-                for atom in atoms:
-                    if any(r.contains(atom.rep) for r in fwd.node.allow_destinations):
-                        bits |= 1 << atom.index
-                self.lbo_bits[fwd.node.name] = bits
-        self._pass_cache: dict[tuple[str, int], int] = {}
-        self._cache: dict[tuple[frozenset[int], int], SearchResult] = {}
+                allowed = index.within(fwd.node.allow_destinations)
+                self.lbo_bits[fwd.node.name] = bitset(allowed)
+        self._masks: dict[Mask, tuple[Mask, dict[int, Mask]]] = {}
+        self._pass_cache: dict[tuple[Mask, Scope], int] = {}
+        self._cache: dict[tuple[frozenset[int], Mask, Scope], SearchResult] = {}
 
-    def mask(self, atom: Atom, service: int) -> int:
+    def scope(self, bits: int) -> Scope:
+        """A scope for `search_mask`: keep it and pass the same object to share searches."""
+        return Scope(bits & self.all_bits, self._nbytes)
+
+    def service_masks(self, atom: Atom) -> tuple[Mask, dict[int, Mask]]:
+        """The atom's mask for every service: (default, {service: mask}).
+
+        A service that none of the atom's permits names gets the default: the permits of the
+        atom that match every service.
+        """
+        own = self._from[atom.index]
+        found = self._masks.get(own)
+        if found is None:
+            permits = tuple(sorted(own + self._any_source)) if self._any_source else own
+            any_service = self._any_service
+            service_ids = self._service_ids
+            default = tuple(p for p in permits if any_service[p])
+            named: dict[int, list[int]] = {}
+            for p in permits:
+                if not any_service[p]:
+                    for v in service_ids[p]:
+                        named.setdefault(v, []).append(p)
+            if default:
+                special = {v: tuple(sorted(default + tuple(ps))) for v, ps in named.items()}
+            else:
+                special = {v: tuple(ps) for v, ps in named.items()}  # ascending already
+            found = (default, special)
+            _put(self._masks, own, found)
+        return found
+
+    def mask(self, atom: Atom, service: int) -> Mask:
         """Permits that match this source atom and service atom."""
-        return self.from_mask[atom.index] & self.service_mask[service]
+        default, special = self.service_masks(atom)
+        return special.get(service, default)
 
-    def passes(self, fwd: Forwarder, mask: int) -> int:
-        """Destination atoms a filtering forwarder lets through for this permit mask."""
+    def sends_to(self, permit: int, atom: int) -> bool:
+        """True when the permit's `to` holds the atom."""
+        to = self._to[permit]
+        if to is None:
+            return True
+        i = bisect_left(to, atom)
+        return i < len(to) and to[i] == atom
+
+    def _own(self, fwd: Forwarder, mask: Mask) -> Mask:
+        """The forwarder's permits in a mask (its permits have consecutive indices)."""
+        span = fwd.permit_indices
+        if not span or not mask:
+            return ()
+        lo = bisect_left(mask, span.start)
+        return mask[lo : bisect_left(mask, span.stop, lo)]
+
+    def passes(self, fwd: Forwarder, mask: Mask, scope: Scope | None = None) -> int:
+        """Destination atoms (of the scope) a filtering forwarder lets through for a mask."""
         if fwd.node.role is Role.LBO_GATEWAY:
             return self.lbo_bits[fwd.node.name] if self.use_lbo else 0
-        own = 0
-        for p in fwd.permit_indices:
-            if mask >> p & 1:
-                own |= 1 << p
-        key = (fwd.node.name, own)
+        own = self._own(fwd, mask)
+        if not own:
+            return 0
+        scope = scope or self.everything
+        key = (own, scope)  # permit indices are unique: no forwarder in the key
         cached = self._pass_cache.get(key)
         if cached is None:
-            cached = 0
-            for p in fwd.permit_indices:
-                if own >> p & 1:
-                    cached |= self.to_bits[p]
-            self._pass_cache[key] = cached
+            cached = self._union(own, scope)
+            _put(self._pass_cache, key, cached)
         return cached
 
+    def _union(self, own: Mask, scope: Scope) -> int:
+        """The atoms of the scope that any of these permits sends to, as a bitset."""
+        bits = 0
+        hits: list[int] = []
+        everything = scope is self.everything
+        for p in own:
+            to = self._to[p]
+            if to is None:
+                return scope.bits
+            if len(to) > _DENSE:
+                dense = self._dense.get(p)
+                if dense is None:
+                    dense = self._dense[p] = bitset(to)
+                bits |= dense if everything else dense & scope.bits
+            elif everything:
+                hits.extend(to)
+            else:
+                hits.extend(a for a in to if scope.holds(a))
+        if len(hits) > 4:
+            bits |= bitset(hits)
+        else:
+            for a in hits:
+                bits |= 1 << a
+        return bits
+
     def search(self, atom: Atom, service: int) -> SearchResult:
-        """Reachability from one source atom on one service atom (cached by key)."""
-        mask = self.mask(atom, service)
-        key = (atom.islands, mask)
+        """Reachability from one source atom on one service atom."""
+        return self.search_mask(atom, self.mask(atom, service))
+
+    def search_mask(self, atom: Atom, mask: Mask, scope: Scope | None = None) -> SearchResult:
+        """Reachability from one source atom for the flows a mask stands for (cached by key).
+
+        A scope limits the search to some destination atoms (default: all). The result is the
+        full search's restricted to them, batches included: a bit travels the same way whatever
+        other bits travel with it, and batches holding none of them are simply never made. A
+        caller that only wants candidates of other tiers thus moves far fewer bits.
+        """
+        scope = scope or self.everything
+        key = (atom.islands, mask, scope)
         result = self._cache.get(key)
         if result is None:
-            result = self._run(sorted(atom.islands), mask)
-            self._cache[key] = result
+            result = self._run(sorted(atom.islands), mask, scope)
+            _put(self._cache, key, result)
         return result
 
-    def _run(self, starts: list[int], mask: int) -> SearchResult:
+    def _run(self, starts: list[int], mask: Mask, scope: Scope) -> SearchResult:
         network = self.network
         arrived: dict[int, int] = {}
         batches: dict[int, list[Batch]] = {}
         queue: deque[tuple[int, int, int]] = deque()
+        passes: dict[str, int] = {}  # per forwarder, for this mask
+        start = scope.bits
         for island in starts:
-            arrived[island] = self.all_bits
-            batches[island] = [Batch(self.all_bits, 0, None, None)]
-            queue.append((island, self.all_bits, 0))
+            arrived[island] = start
+            batches[island] = [Batch(start, 0, None, None)]
+            queue.append((island, start, 0))
         while queue:
             island, bits, depth = queue.popleft()
             for fwd in network.island_forwarders[island]:
-                through = bits & self.passes(fwd, mask)
+                allowed = passes.get(fwd.node.name)
+                if allowed is None:
+                    allowed = passes[fwd.node.name] = self.passes(fwd, mask, scope)
+                through = bits & allowed
                 if not through:
                     continue
                 for nxt in fwd.islands:
@@ -194,12 +359,11 @@ class Searcher:
                         queue.append((nxt, new, depth + 1))
         return SearchResult(arrived, batches)
 
-    def opening_permit(self, fwd: Forwarder, mask: int, atom: Atom) -> str:
+    def opening_permit(self, fwd: Forwarder, mask: Mask, atom: Atom) -> str:
         """The first permit (declared order) of a forwarder that lets this flow through."""
         if fwd.node.role is Role.LBO_GATEWAY:
             return fwd.node.name
-        bit = 1 << atom.index
-        for p in fwd.permit_indices:
-            if mask >> p & 1 and self.to_bits[p] & bit:
+        for p in self._own(fwd, mask):
+            if self.sends_to(p, atom.index):
                 return self.network.permits[p].id
         raise KeyError(fwd.node.name)
