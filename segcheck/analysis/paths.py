@@ -408,6 +408,16 @@ def _location(
 
 def _remediation(analysis: PathAnalysis, cut_graph: CutGraph, facts: list[Fact]) -> Remediation:
     """A minimum cut closing every route of the group's facts (not only the first-found one)."""
+    result = cut_graph.cut(*cut_inputs(analysis, facts))
+    if result is None:
+        return Remediation()
+    return Remediation(tuple(result[0]), tuple(result[1]))
+
+
+def cut_inputs(
+    analysis: PathAnalysis, facts: list[Fact]
+) -> tuple[list[Terminal], list[Terminal], list[tuple[str, str]], list[str]]:
+    """Sources, targets, usable (forwarder, permit id) pairs and lbo-gateways of a group."""
     network = analysis.network
     searcher = analysis.searcher
     sources: set[Terminal] = set()
@@ -419,7 +429,7 @@ def _remediation(analysis: PathAnalysis, cut_graph: CutGraph, facts: list[Fact])
         targets.update(fact.dst.terminals)
         v = analysis.service_index[fact.service]
         dbit = 1 << fact.dst.index
-        for p in searcher.mask(fact.src, v):
+        for p in searcher.mask(fact.src, v):  # the permits matching the flow: a few
             if searcher.sends_to(p, fact.dst.index):
                 permit = network.permits[p]
                 usable.add((permit.owner, permit.id))
@@ -431,7 +441,4 @@ def _remediation(analysis: PathAnalysis, cut_graph: CutGraph, facts: list[Fact])
         for name, bits in searcher.lbo_bits.items():
             if bits & dbit and not lbo_permitted:  # alpha-prime: routes via an lbo are allowed
                 lbos.add(name)
-    result = cut_graph.cut(sorted(sources), sorted(targets), sorted(usable), sorted(lbos))
-    if result is None:
-        return Remediation()
-    return Remediation(tuple(result[0]), tuple(result[1]))
+    return sorted(sources), sorted(targets), sorted(usable), sorted(lbos)
