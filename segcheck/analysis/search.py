@@ -162,11 +162,12 @@ def _put(cache: dict[_K, _V], key: _K, value: _V) -> None:
 class Scope:
     """The destination atoms a search is limited to (`Searcher.scope`); hashed by identity."""
 
-    __slots__ = ("bits", "_bytes")
+    __slots__ = ("bits", "_bytes", "relevant")
 
     def __init__(self, bits: int, nbytes: int) -> None:
         self.bits = bits
         self._bytes = bits.to_bytes(nbytes, "little")
+        self.relevant: dict[int, bool] = {}  # per permit: does its `to` meet the scope?
 
     def holds(self, atom: int) -> bool:
         """True when the atom is in the scope (a byte lookup: no shift of a long int)."""
@@ -214,7 +215,7 @@ class Searcher:
             if fwd.node.role is Role.LBO_GATEWAY:
                 allowed = index.within(fwd.node.allow_destinations)
                 self.lbo_bits[fwd.node.name] = bitset(allowed)
-        self._masks: dict[Mask, tuple[Mask, dict[int, Mask]]] = {}
+        self._masks: dict[tuple[Mask, Scope | None], tuple[Mask, dict[int, Mask]]] = {}
         self._pass_cache: dict[tuple[Mask, Scope], int] = {}
         self._cache: dict[tuple[frozenset[int], Mask, Scope], SearchResult] = {}
 
@@ -222,16 +223,22 @@ class Searcher:
         """A scope for `search_mask`: keep it and pass the same object to share searches."""
         return Scope(bits & self.all_bits, self._nbytes)
 
-    def service_masks(self, atom: Atom) -> tuple[Mask, dict[int, Mask]]:
+    def service_masks(self, atom: Atom, scope: Scope | None = None) -> tuple[Mask, dict[int, Mask]]:
         """The atom's mask for every service: (default, {service: mask}).
 
         A service that none of the atom's permits names gets the default: the permits of the
-        atom that match every service.
+        atom that match every service. With a scope, the masks keep only the permits whose
+        `to` meets it: the others add nothing to a search limited to the scope, nor open a
+        path to an atom in it. Most permits join endpoints that may talk to each other, so
+        most atoms then have one empty mask for every service, and share one search.
         """
         own = self._from[atom.index]
-        found = self._masks.get(own)
+        key = (own, scope)
+        found = self._masks.get(key)
         if found is None:
             permits = tuple(sorted(own + self._any_source)) if self._any_source else own
+            if scope is not None:
+                permits = tuple(p for p in permits if self._meets(p, scope))
             any_service = self._any_service
             service_ids = self._service_ids
             default = tuple(p for p in permits if any_service[p])
@@ -245,8 +252,31 @@ class Searcher:
             else:
                 special = {v: tuple(ps) for v, ps in named.items()}  # ascending already
             found = (default, special)
-            _put(self._masks, own, found)
+            _put(self._masks, key, found)
         return found
+
+    def _meets(self, permit: int, scope: Scope) -> bool:
+        """True when the permit's `to` holds an atom of the scope (memo on the scope)."""
+        hit = scope.relevant.get(permit)
+        if hit is None:
+            to = self._to[permit]
+            if to is None:
+                hit = bool(scope.bits)
+            elif len(to) > _DENSE:
+                hit = bool(self._dense_bits(permit) & scope.bits)
+            else:
+                hit = any(scope.holds(a) for a in to)
+            scope.relevant[permit] = hit
+        return hit
+
+    def _dense_bits(self, permit: int) -> int:
+        """The atoms of a permit with a large `to`, as a bitset (memo)."""
+        dense = self._dense.get(permit)
+        if dense is None:
+            to = self._to[permit]
+            assert to is not None
+            dense = self._dense[permit] = bitset(to)
+        return dense
 
     def mask(self, atom: Atom, service: int) -> Mask:
         """Permits that match this source atom and service atom."""
@@ -294,9 +324,7 @@ class Searcher:
             if to is None:
                 return scope.bits
             if len(to) > _DENSE:
-                dense = self._dense.get(p)
-                if dense is None:
-                    dense = self._dense[p] = bitset(to)
+                dense = self._dense_bits(p)
                 bits |= dense if everything else dense & scope.bits
             elif everything:
                 hits.extend(to)

@@ -216,13 +216,31 @@ def _compare_searchers(analysis: PathAnalysis, new: Searcher, old: ReferenceSear
                     if fwd is not None:
                         expected = old.opening_permit(fwd, old_mask, dst)
                         assert new.opening_permit(fwd, mask, dst) == expected
-            # A scoped search is the full one limited to the scope, batches included (so the
-            # chain of every atom in the scope is the same too).
-            for scope, bits in scopes:
-                limited = new.search_mask(atom, mask, scope)
+        # A scoped search (with the scoped masks, which drop the permits sending nowhere in
+        # the scope) is the full search limited to the scope, batches included; so the chain
+        # of every atom in the scope is the same too, and so is its opening permit.
+        for scope, bits in scopes:
+            default, special = new.service_masks(atom, scope)
+            pairs: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()
+            for v in range(len(analysis.services)):
+                reduced = special.get(v, default)
+                full = new.mask(atom, v)
+                assert set(reduced) <= set(full)
+                if (reduced, full) in pairs:
+                    continue  # the same comparison again
+                pairs.add((reduced, full))
+                reference = old.search(atom, v)
+                limited = new.search_mask(atom, reduced, scope)
                 assert _arrived(limited, bits) == _arrived(reference, bits)
                 assert _batches(limited, bits) == _batches(reference, bits)
-                assert limited.reached(network) == reached & bits
+                reached = limited.reached(network)
+                assert reached == reference.reached(network) & bits
+                for d in iter_bits(reached):
+                    dst = network.atoms[d]
+                    for _, fwd in limited.chain(dst):
+                        if fwd is not None:
+                            expected = new.opening_permit(fwd, full, dst)
+                            assert new.opening_permit(fwd, reduced, dst) == expected
     for name, bits in old.lbo_bits.items():
         assert new.lbo_bits[name] == bits
 
