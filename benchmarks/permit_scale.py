@@ -32,6 +32,7 @@ import json
 import math
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -271,52 +272,99 @@ def write(data: dict[str, Any], path: Path) -> None:
             yaml.dump(data, f, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False)
 
 
-# Run the CLI from a small launcher so that peak RSS is the child's own (see topology_scale.py).
+# Run the CLI from a small launcher so that peak RSS is the child's own (see topology_scale.py);
+# it also reports the child's CPU seconds (user + system), which another developer's job on
+# the same cores inflates much less than the wall time.
 _LAUNCHER = """
 import os, sys
 pid = os.fork()
 if pid == 0:
     os.execv(sys.argv[1], sys.argv[1:])
 _, status, usage = os.wait4(pid, 0)
-os.write(2, b"\\nSEGCHECK-BENCH-MAXRSS-KB %d\\n" % usage.ru_maxrss)
+cpu = usage.ru_utime + usage.ru_stime
+os.write(2, b"\\nSEGCHECK-BENCH-MAXRSS-KB %d CPU-S %.3f\\n" % (usage.ru_maxrss, cpu))
 sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+# In-process phases of one check, in a fresh interpreter that imports the working directory's
+# segcheck: reading the topology, then the analysis (node and channel checks, paths), each in
+# CPU seconds and wall seconds.
+_PHASES = """
+import json, sys, time
+from datetime import date
+from segcheck.engine import _prepare, topology_findings
+from segcheck.loader import load_topology
+out = {}
+c, w = time.process_time(), time.perf_counter()
+topo = load_topology(sys.argv[1])
+out["load_cpu_s"], out["load_s"] = time.process_time() - c, time.perf_counter() - w
+c, w = time.process_time(), time.perf_counter()
+policy, addresses = _prepare(topo, date.fromisoformat(sys.argv[2]))
+findings, _ = topology_findings(topo, policy, addresses)
+out["analysis_cpu_s"], out["analysis_s"] = time.process_time() - c, time.perf_counter() - w
+print(json.dumps(out))
 """
 
 
 def run_check(path: Path, timeout: float) -> dict[str, Any]:
-    """One whole CLI run: wall seconds, peak RSS MiB, exit status, findings (None on timeout)."""
+    """One whole CLI run: wall and CPU seconds, peak RSS MiB, exit status, findings.
+
+    On a timeout: {"wall_s": None, "timeout": seconds}.
+    """
     args = [sys.executable, "-m", "segcheck", "check", str(path), "--format", "json"]
     args += ["--today", TODAY.isoformat()]
     start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _LAUNCHER, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: a timeout ends the check too
+    )
     try:
-        proc = subprocess.run(
-            [sys.executable, "-c", _LAUNCHER, *args],
-            capture_output=True,
-            check=False,
-            timeout=timeout,
-            start_new_session=True,
-        )
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return {"wall_s": None, "timeout": timeout}
     wall = time.perf_counter() - start
-    rss = 0.0
-    for line in proc.stderr.decode(errors="replace").splitlines():
+    rss = cpu = 0.0
+    for line in stderr.decode(errors="replace").splitlines():
         if line.startswith("SEGCHECK-BENCH-MAXRSS-KB "):
-            rss = int(line.split()[1]) / 1024
+            fields = line.split()
+            rss, cpu = int(fields[1]) / 1024, float(fields[3])
     findings = -1
     try:
-        findings = len(json.loads(proc.stdout)["findings"])
+        findings = len(json.loads(stdout)["findings"])
     except (ValueError, KeyError):
         pass
-    return {"wall_s": wall, "rss_mb": rss, "rc": proc.returncode, "findings": findings}
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "rss_mb": rss,
+        "rc": proc.returncode,
+        "findings": findings,
+    }
+
+
+def run_phases(path: Path) -> dict[str, float]:
+    """Load and analysis times of one check, in process (see _PHASES)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _PHASES, str(path), TODAY.isoformat()],
+        capture_output=True,
+        check=True,
+    )
+    phases: dict[str, float] = json.loads(proc.stdout)
+    return phases
 
 
 def _path(workdir: Path, n: int, town: int | None) -> Path:
     return workdir / (f"permits-{n}-town-{town}.yaml" if town else f"permits-{n}.yaml")
 
 
-def measure(n: int, workdir: Path, runs: int, timeout: float, town: int | None) -> dict[str, Any]:
-    """Median of `runs` whole-process checks of the n-permit town (stops at the first timeout)."""
+def measure(
+    n: int, workdir: Path, runs: int, timeout: float, town: int | None, phases: bool
+) -> dict[str, Any]:
+    """Medians of `runs` whole-process checks of the n-permit town (stops at a timeout)."""
     path = _path(workdir, n, town)
     data = generate(n, town=town)
     write(data, path)
@@ -327,44 +375,66 @@ def measure(n: int, workdir: Path, runs: int, timeout: float, town: int | None) 
         "load": os.getloadavg()[0],
     }
     walls: list[float] = []
+    cpus: list[float] = []
     for _ in range(runs):
         one = run_check(path, timeout)
         if one["wall_s"] is None:
             row["timeout"] = timeout
             break
         walls.append(one["wall_s"])
+        cpus.append(one["cpu_s"])
         row.update(rss_mb=max(row.get("rss_mb", 0.0), one["rss_mb"]), rc=one["rc"])
         row["findings"] = one["findings"]
     if walls:
-        row["wall_s"] = statistics.median(walls)
-        row["walls"] = walls
+        row.update(wall_s=statistics.median(walls), cpu_s=statistics.median(cpus))
+        row.update(walls=walls, cpus=cpus)
+    if phases and "timeout" not in row:
+        samples = [run_phases(path) for _ in range(runs)]
+        for key in samples[0]:
+            row[key] = statistics.median(s[key] for s in samples)
     return row
 
 
+def _growth(rows: list[dict[str, Any]], r: dict[str, Any], key: str) -> str:
+    """The ratio per doubling of N against the previous row."""
+    i = rows.index(r)
+    if i == 0 or key not in r or key not in rows[i - 1]:
+        return "–"
+    prev = rows[i - 1]
+    doublings = math.log2(r["permits"] / prev["permits"])
+    return f"{(r[key] / prev[key]) ** (1 / doublings):.2f}"
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    """Markdown rows with the growth ratio against the previous (half-size) row."""
+    """Markdown rows. Each "×" is the growth per doubling of N against the previous row:
+    n log n is about 2.1 per doubling at these sizes, n² is 4."""
     out = [
-        "| permits | nodes | custom services | load avg | runs | check s (median) "
-        "| × per doubling | peak RSS MiB | findings |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| permits | nodes | custom services | load avg | check wall s | × | check CPU s | × "
+        "| peak RSS MiB | findings | load CPU s | analysis CPU s | × |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    prev: dict[str, Any] | None = None
     for r in rows:
-        if "wall_s" in r:
-            wall = f"{r['wall_s']:.2f}"
-            growth = "–"
-            if prev is not None and "wall_s" in prev:
-                doublings = math.log2(r["permits"] / prev["permits"])
-                growth = f"{(r['wall_s'] / prev['wall_s']) ** (1 / doublings):.2f}"
-            rss, findings, runs = f"{r['rss_mb']:.0f}", str(r["findings"]), len(r["walls"])
-        else:
-            wall, growth, rss, findings, runs = f"> {r['timeout']:.0f}", "–", "–", "–", 1
-        out.append(
-            f"| {r['permits']:,} | {r['nodes']:,} | {r['services']} | {r['load']:.2f} | {runs} "
-            f"| {wall} | {growth} "
-            f"| {rss} | {findings} |"
-        )
-        prev = r
+
+        def g(key: str, fmt: str = "{:.2f}", r: dict[str, Any] = r) -> str:
+            return fmt.format(r[key]) if key in r else "–"
+
+        wall = f"> {r['timeout']:.0f}" if "timeout" in r else g("wall_s")
+        cells = [
+            f"{r['permits']:,}",
+            f"{r['nodes']:,}",
+            str(r["services"]),
+            f"{r['load']:.2f}",
+            wall,
+            _growth(rows, r, "wall_s"),
+            g("cpu_s"),
+            _growth(rows, r, "cpu_s"),
+            g("rss_mb", "{:.0f}"),
+            g("findings", "{}"),
+            g("load_cpu_s"),
+            g("analysis_cpu_s"),
+            _growth(rows, r, "analysis_cpu_s"),
+        ]
+        out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -375,6 +445,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--workdir", default="/tmp/segcheck-permit-scale")
     parser.add_argument("--generate-only", action="store_true", help="write the files and stop")
+    parser.add_argument(
+        "--phases", action="store_true", help="also time loading and analysis in process"
+    )
     parser.add_argument(
         "--fixed-town",
         action="store_true",
@@ -391,7 +464,7 @@ def main() -> None:
         return
     rows = []
     for n in sizes:
-        row = measure(n, workdir, args.runs, args.timeout, town)
+        row = measure(n, workdir, args.runs, args.timeout, town, args.phases)
         rows.append(row)
         print(json.dumps(row), flush=True)
         if "timeout" in row:

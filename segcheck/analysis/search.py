@@ -18,8 +18,11 @@ representative address (each range costs a log plus its matches); a mask is a sh
 of permit indices (an atom matches few permits), not a bitset over every permit; a forwarder's
 share of a mask is a slice (its permits are consecutive); and `service_masks` gives an atom's
 mask for every service at once (one default plus the services its permits name), so a caller
-searches once per distinct mask instead of once per service. Caches are bounded: most masks
-belong to one atom and are never asked for again.
+searches once per distinct mask instead of once per service. A search can be limited to a
+`Scope` of destinations (the path analysis only wants atoms of other tiers whose cell is not a
+plain allow): it then carries far fewer bits, and the permits that send nowhere in the scope
+drop out of the masks, so most atoms share one search. Caches are bounded: most masks belong to
+one atom and are never asked for again.
 """
 
 from __future__ import annotations
@@ -142,6 +145,7 @@ class _AtomIndex:
     def within(self, ranges: Iterable[IPRange]) -> list[int]:
         """Indices of the atoms in any of the ranges, ascending, each once."""
         out: list[int] = []
+        count = 0
         for rng in ranges:
             values = self.values.get(rng.version)
             if not values:
@@ -149,11 +153,12 @@ class _AtomIndex:
             lo = bisect_left(values, rng.first)
             hi = bisect_right(values, rng.last, lo)
             out.extend(self.order[rng.version][lo:hi])
-        out.sort()
-        return [a for i, a in enumerate(out) if i == 0 or out[i - 1] != a]
+            count += 1
+        return sorted(set(out)) if count > 1 else sorted(out)  # ranges may overlap
 
 
 def _put(cache: dict[_K, _V], key: _K, value: _V) -> None:
+    """Store in a memo, emptying it first when full: bounded memory, same answers."""
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
     cache[key] = value
@@ -162,12 +167,13 @@ def _put(cache: dict[_K, _V], key: _K, value: _V) -> None:
 class Scope:
     """The destination atoms a search is limited to (`Searcher.scope`); hashed by identity."""
 
-    __slots__ = ("bits", "_bytes", "relevant")
+    __slots__ = ("bits", "_bytes", "relevant", "any_source")
 
     def __init__(self, bits: int, nbytes: int) -> None:
         self.bits = bits
         self._bytes = bits.to_bytes(nbytes, "little")
         self.relevant: dict[int, bool] = {}  # per permit: does its `to` meet the scope?
+        self.any_source: Mask | None = None  # the permits from `any` that meet it
 
     def holds(self, atom: int) -> bool:
         """True when the atom is in the scope (a byte lookup: no shift of a long int)."""
@@ -233,12 +239,16 @@ class Searcher:
         most atoms then have one empty mask for every service, and share one search.
         """
         own = self._from[atom.index]
+        any_source = self._any_source
+        if scope is not None:
+            own = tuple(p for p in own if self._meets(p, scope))
+            if scope.any_source is None:
+                scope.any_source = tuple(p for p in any_source if self._meets(p, scope))
+            any_source = scope.any_source
         key = (own, scope)
         found = self._masks.get(key)
         if found is None:
-            permits = tuple(sorted(own + self._any_source)) if self._any_source else own
-            if scope is not None:
-                permits = tuple(p for p in permits if self._meets(p, scope))
+            permits = tuple(sorted(own + any_source)) if any_source else own
             any_service = self._any_service
             service_ids = self._service_ids
             default = tuple(p for p in permits if any_service[p])
