@@ -290,8 +290,10 @@ class Searcher:
 
     def mask(self, atom: Atom, service: int) -> Mask:
         """Permits that match this source atom and service atom."""
-        default, special = self.service_masks(atom)
-        return special.get(service, default)
+        own = self._from[atom.index]
+        permits = tuple(sorted(own + self._any_source)) if self._any_source else own
+        any_service, service_ids = self._any_service, self._service_ids
+        return tuple(p for p in permits if any_service[p] or service in service_ids[p])
 
     def sends_to(self, permit: int, atom: int) -> bool:
         """True when the permit's `to` holds the atom."""

@@ -15,6 +15,7 @@ import json
 import random
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -272,12 +273,14 @@ def _check(data: dict[str, Any]) -> None:
         assert cut_inputs(analysis, facts)[2] == reference_usable(analysis, old, facts)
 
 
+@pytest.mark.slow  # a property test: a minute or two here; CI runs it
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topologies())
 def test_small_topologies_match_the_reference(data: dict[str, Any]) -> None:
     _check(data)
 
 
+@pytest.mark.slow  # a property test: a minute or two here; CI runs it
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(towns)
 def test_towns_match_the_reference(data: dict[str, Any]) -> None:
@@ -285,7 +288,8 @@ def test_towns_match_the_reference(data: dict[str, Any]) -> None:
 
 
 def test_towns_have_what_the_equivalence_needs() -> None:
-    """The town strategy makes facts, lbo-gateways and rulebases of dozens of permits."""
+    """The town strategy makes facts, lbo-gateways and rulebases of dozens of permits (and a
+    few fixed towns are checked against the reference in the fast run too)."""
     facts = permits = lbo = 0
     for seed in range(6):
         data = make_town(seed)
