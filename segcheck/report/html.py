@@ -67,6 +67,8 @@ LABELS: dict[str, dict[str, str]] = {
         "service": "Service",
         "pairs": "pairs",
         "witness": "Witness path",
+        "baseline": "Compared with the baseline",
+        "absent": "findings fixed since",
         "permits": "Opening permits",
         "remediation": "Remediation",
         "remove_permits": "remove permits",
@@ -149,6 +151,8 @@ LABELS: dict[str, dict[str, str]] = {
         "service": "サービス",
         "pairs": "組",
         "witness": "経路",
+        "baseline": "比較基準との比較",
+        "absent": "解消した指摘",
         "permits": "経路を開く許可ルール",
         "remediation": "是正",
         "remove_permits": "許可ルールを削除",
@@ -379,7 +383,19 @@ def context(report: Report, lang: str, svg: str | None, diagram_note: str | None
         "rule_name": lambda rule: rule.name(lang),
         "citations": lambda rule: citations(rule, lang),
         "text": lambda f: f.text(lang),
+        "state": lambda f, excepted=False: _state(report, f, excepted),
+        "baseline": report.baseline,
     }
+
+
+def _state(report: Report, finding: Finding, excepted: bool) -> str:
+    """`new`, `unchanged`… against --baseline (`escalated` added), else empty."""
+    if report.baseline is None:
+        return ""
+    state = report.baseline.state(finding, excepted)
+    if not excepted and finding.fingerprint in report.baseline.escalated:
+        state += ", escalated"
+    return state
 
 
 def render_page(

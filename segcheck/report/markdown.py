@@ -53,6 +53,8 @@ _LABELS = {
         "ticket": "ticket",
         "expires": "expires",
         "expired": "EXPIRED",
+        "baseline": "Compared with the baseline",
+        "absent": "findings fixed since",
     },
     "ja": {
         "title": "三層分離 構成検査",
@@ -95,6 +97,8 @@ _LABELS = {
         "ticket": "申請番号",
         "expires": "有効期限",
         "expired": "期限切れ",
+        "baseline": "比較基準との比較",
+        "absent": "解消した指摘",
     },
 }
 
@@ -116,8 +120,21 @@ def _where(f: Finding) -> str:
     return f"{loc.path}:{loc.line}" if loc.line is not None else loc.path
 
 
-def _finding(f: Finding, t: dict[str, str], lang: str) -> list[str]:
-    out = [f"- **{f.severity.value}** {md(f.text(lang))}", f"  - {t['where']}: {md(_where(f))}"]
+def _state(report: Report, finding: Finding, excepted: bool = False) -> str:
+    """` [new]` and the like against --baseline, else empty."""
+    if report.baseline is None:
+        return ""
+    state = report.baseline.state(finding, excepted)
+    if not excepted and finding.fingerprint in report.baseline.escalated:
+        state += ", escalated"
+    return f" \\[{state}\\]"
+
+
+def _finding(f: Finding, t: dict[str, str], lang: str, state: str = "") -> list[str]:
+    out = [
+        f"- **{f.severity.value}**{state} {md(f.text(lang))}",
+        f"  - {t['where']}: {md(_where(f))}",
+    ]
     if f.src_zone and f.dst_zone:
         service = f" ({md(f.service)})" if f.service else ""
         out.append(
@@ -174,7 +191,7 @@ def render(report: Report, lang: str = "en") -> str:
         rule = RULES_BY_ID[rule_id]
         out += [f"### {rule.id}: {md(rule.name(lang))}", ""]
         for f in group:
-            out += _finding(f, t, lang)
+            out += _finding(f, t, lang, _state(report, f))
         out.append("")
     if report.excepted:
         out += [
@@ -183,7 +200,16 @@ def render(report: Report, lang: str = "en") -> str:
             f"| {t['channel']} | {t['rule']} | {t['message']} |",
             "|---|---|---|",
         ]
-        out += [f"| {md(f.channel)} | {f.rule} | {md(f.text(lang))} |" for f in report.excepted]
+        out += [
+            f"| {md(f.channel)}{_state(report, f, True)} | {f.rule} | {md(f.text(lang))} |"
+            for f in report.excepted
+        ]
+        out.append("")
+    if report.baseline is not None:
+        out += [f"## {t['baseline']}: {md(report.baseline.path)}", ""]
+        out += [f"- {t['absent']}: {len(report.baseline.absent)}"]
+        for f in report.baseline.absent:
+            out += _finding(f, t, lang, " \\[fixed\\]")
         out.append("")
     if topo.channels:
         cols = ("id", "from", "to", "service", "reason", "approver", "ticket", "expires")

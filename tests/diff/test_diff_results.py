@@ -407,3 +407,17 @@ def test_scan_baseline_on_zeek_logs(tmp_path: Path) -> None:
     code, out, err = run("scan", town, same, "--today", "2026-05-01", "--baseline", baseline,
                          "--fail-on", "warning", "--lang", "en")  # fmt: skip
     assert code == 0 and "[unchanged]" in out, err  # a warning, but not a new one
+
+
+def test_check_baseline_states_in_markdown_and_html(tmp_path: Path) -> None:
+    base_json = result_file(tmp_path, "base", topology(permits=FW40))
+    new = write(tmp_path, "new.yaml", topology(
+        nodes="  dual-01: {role: server, ip: [10.2.30.1, 10.3.30.1]}"))  # fmt: skip
+    args = ("check", new, "--today", "2026-05-01", "--baseline", base_json)
+    _, md_out, _ = run(*args, "--format", "md", "--lang", "en")
+    assert "- **critical** \\[new\\] node 'dual-01'" in md_out
+    assert "| CH-1 \\[unchanged\\] |" in md_out and "- findings fixed since: 1" in md_out
+    _, html_out, _ = run(*args, "--format", "html", "--lang", "ja")
+    assert '<span class="mono">[new]</span>' in html_out and "LG-INET-SPLIT [fixed]" in html_out
+    _, plain, _ = run("check", new, "--today", "2026-05-01", "--format", "md")
+    assert "\\[new\\]" not in plain and "fixed since" not in plain  # no baseline, no states
