@@ -221,15 +221,35 @@ def _path(c: _Collector, subject: Subject, index: PlanIndex) -> None:
         for service in sorted(_services(finding)):
             for i in index.get("service", service):
                 c.add(i)
+    if "remediation" in subject.fields:
+        _remediation(c, subject, index)
     if "count" in subject.fields:
         _members(c, subject, index)
+
+
+def _remediation(c: _Collector, subject: Subject, index: PlanIndex) -> None:
+    """A cut that changed: the permits and links it names that were added or removed."""
+    changes = index.changes
+    for finding, actions in ((subject.new, ("added", "modified", "renamed")),
+                             (subject.old, ("removed", "modified"))):  # fmt: skip
+        if finding is None or finding.remediation is None:
+            continue
+        for pid in finding.remediation.remove_permits:
+            for i in index.get("permit", pid):
+                if changes[i].action in actions:
+                    c.add(i)
+        cut = {frozenset(name.split("--", 1)) for name in finding.remediation.remove_links}
+        for ends, i in index.links:
+            if ends in cut and changes[i].action in actions:
+                c.add(i)
 
 
 def _members(c: _Collector, subject: Subject, index: PlanIndex) -> None:
     """Nodes added to, removed from or changed in one of the finding's zones."""
     zones = _zones(subject.old) | _zones(subject.new)
     for i, touched in sorted(index.node_zones.items()):
-        if touched & zones:
+        # a rename keeps the addresses: it changes no zone's members
+        if touched & zones and index.changes[i].action != "renamed":
             c.node(i)
 
 

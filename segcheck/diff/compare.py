@@ -8,7 +8,7 @@ from datetime import date
 
 from .. import __version__
 from ..errors import UsageError
-from ..findings import BaselineInfo, Finding, Report
+from ..findings import BaselineInfo, Finding, Remediation, Report
 from ..rules import Severity
 from .causes import (
     Attributed,
@@ -52,7 +52,10 @@ def _material(old: Entry, new: Entry, names: Renames) -> tuple[tuple[str, str, s
     if kind_of(n) == "path":
         note("opening", ", ".join(names.permit(p) for p in o.permits), ", ".join(n.permits))
         o_rem, n_rem = o.remediation, n.remediation
-        if o_rem is not None and n_rem is not None:
+        # A minimum cut is seldom unique: another cut of the same size is the analysis
+        # choosing between equals, not a change. A bigger or smaller cut is (a new permit that
+        # also carries the path must now be removed too).
+        if o_rem is not None and n_rem is not None and _cut_size(o_rem) != _cut_size(n_rem):
             note(
                 "remediation",
                 ", ".join([*(names.permit(p) for p in o_rem.remove_permits),
@@ -61,6 +64,10 @@ def _material(old: Entry, new: Entry, names: Renames) -> tuple[tuple[str, str, s
             )  # fmt: skip
     note("channel", names.channel(o.channel), n.channel)
     return tuple(out)
+
+
+def _cut_size(remediation: Remediation) -> int:
+    return len(remediation.remove_permits) + len(remediation.remove_links)
 
 
 def _text(value: object) -> str:

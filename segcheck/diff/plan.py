@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from ..model import Channel, ImportSummary, Node, Permit, Selector, SelectorKind, Service, Topology
 from .model import PlanChange
@@ -92,6 +93,52 @@ def _node_fields(node: Node) -> Fields:
         ("delivers", ", ".join(node.delivers)),
         ("allow_destinations", ", ".join(str(r) for r in node.allow_destinations)),
     )
+
+
+def _node_key(node: Node) -> tuple[object, ...]:
+    """What `_node_fields` shows, unformatted: cheap to compare for every node of a big plan."""
+    return (
+        node.role,
+        tuple(sorted(node.addresses)),
+        node.label,
+        tuple(sorted((k, str(v)) for k, v in node.settings.items())),
+        node.accepts,
+        node.delivers,
+        node.allow_destinations,
+    )
+
+
+class _Lazy(dict[str, Any]):
+    """Fields by name, formatted on first use (most objects of a big plan never are).
+
+    A dict underneath, so `name in lazy` stays a C lookup; only `lazy[name]` formats.
+    """
+
+    def __init__(self, names: Iterable[str], make: Callable[[str], Fields]) -> None:
+        super().__init__(dict.fromkeys(names))
+        self._make = make
+
+    def __getitem__(self, name: str) -> Fields:
+        fields: Fields | None = super().__getitem__(name)
+        if fields is None:
+            fields = self._make(name)
+            super().__setitem__(name, fields)
+        return fields
+
+
+def _same_node(a: Node, b: Node) -> bool:
+    """True when two nodes show the same fields (fast path first: same order, same values)."""
+    if (
+        a.role is b.role
+        and a.addresses == b.addresses
+        and a.label == b.label
+        and a.settings == b.settings
+        and a.accepts == b.accepts
+        and a.delivers == b.delivers
+        and a.allow_destinations == b.allow_destinations
+    ):
+        return True
+    return _node_key(a) == _node_key(b)
 
 
 def _value(value: object) -> str:
@@ -223,8 +270,12 @@ def _compare(
     new: Mapping[str, Fields],
     renamed: Mapping[str, str],
     translated: Callable[[str], Fields] | None = None,
+    same: Callable[[str], bool] | None = None,
 ) -> list[PlanChange]:
-    """Added, removed, modified and renamed objects of one category, keyed by name."""
+    """Added, removed, modified and renamed objects of one category, keyed by name.
+
+    `same(name)`, when given, says cheaply that an object present on both sides is unchanged.
+    """
     changes: list[PlanChange] = []
     gone = set(renamed)
     came = set(renamed.values())
@@ -235,7 +286,7 @@ def _compare(
         if name not in old and name not in came:
             changes.append(PlanChange(category, "added", name, after=new[name]))
     for name in old:
-        if name in new:
+        if name in new and (same is None or not same(name)):
             before = translated(name) if translated is not None else old[name]
             fields = _modified(before, new[name])
             if fields:
@@ -282,8 +333,8 @@ def plan_changes(
     changes += _compare("zone", old_z, new_z, found.zones)
 
     # nodes: same role and addresses under a new name
-    old_n = {n: _node_fields(node) for n, node in old.nodes.items()}
-    new_n = {n: _node_fields(node) for n, node in new.nodes.items()}
+    old_n = _Lazy(old.nodes, lambda n: _node_fields(old.nodes[n]))
+    new_n = _Lazy(new.nodes, lambda n: _node_fields(new.nodes[n]))
     if renames:
         found.nodes = _pair_renames(
             [n for n in old_n if n not in new_n],
@@ -291,7 +342,13 @@ def plan_changes(
             lambda n: (old.nodes[n].role, tuple(sorted(old.nodes[n].addresses))),
             lambda n: (new.nodes[n].role, tuple(sorted(new.nodes[n].addresses))),
         )
-    changes += _compare("node", old_n, new_n, found.nodes)
+    changes += _compare(
+        "node",
+        old_n,
+        new_n,
+        found.nodes,
+        same=lambda n: _same_node(old.nodes[n], new.nodes[n]),
+    )
 
     # permits: by (forwarder, id); same forwarder, from, to and service under a new id
     old_p = _permits(old)

@@ -263,3 +263,38 @@ def test_both_topologies_are_judged_on_the_same_day(tmp_path: Path) -> None:
     code, out, _ = run("diff", old, new, "--today", "2027-06-01", "--lang", "en")
     # CH-1 expired on both sides: the same findings, unchanged
     assert code == 0 and "NEW (0)" in out and "unchanged: 2" in out
+
+
+def test_generated_town_renames_and_a_wide_permit(tmp_path: Path, repo_root) -> None:
+    """A 1,000-node town with three hosts renamed: the plan says so and no finding moves.
+
+    Renames change which equally small minimum cut the analysis picks; that is no change.
+    """
+    import importlib.util
+    import json
+    import random
+
+    spec = importlib.util.spec_from_file_location(
+        "topology_scale", repo_root / "benchmarks" / "topology_scale.py"
+    )
+    assert spec is not None and spec.loader is not None
+    scale = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scale)
+    data = scale.generate(1000)
+    old = write(tmp_path, "old.json", json.dumps(data))
+    nodes = data["nodes"]
+    hosts = sorted(k for k, v in nodes.items() if v["role"] in ("terminal", "server"))
+    for name in random.Random(7).sample(hosts, 3):
+        nodes[name + "-new"] = nodes.pop(name)
+    new = write(tmp_path, "new.json", json.dumps(data))
+    diff = compare(load_side(old, today=TODAY), load_side(new, today=TODAY))
+    assert diff.findings and {c.state for c in diff.findings} == {State.UNCHANGED}
+    assert [(p.category, p.action) for p in diff.plan or ()] == [("node", "renamed")] * 3
+    # A wide permit added: every finding it changes names it as the cause; cuts that only
+    # swapped for another of the same size are no change (they would have no cause at all).
+    fw = nodes["fw-lg-inet"]
+    fw["permit"] = [*fw["permit"], {"id": "NEW-1", "from": "any", "to": "any", "service": "any"}]
+    wider = write(tmp_path, "wider.json", json.dumps(data))
+    diff = compare(load_side(new, today=TODAY), load_side(wider, today=TODAY))
+    changed = [c for c in diff.findings if c.state is not State.UNCHANGED]
+    assert changed and all(kinds(c) == {("permit-added", "NEW-1")} for c in changed)
