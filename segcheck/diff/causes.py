@@ -17,6 +17,7 @@ from datetime import date
 
 from ..findings import Finding
 from ..model import Topology
+from ..rules.ids import GEN_EXCEPTION_EXPIRED
 from .identity import kind_of
 from .model import (
     CAUSE_CHANNEL_EXPIRED,
@@ -35,7 +36,7 @@ from .model import (
 from .plan import SETTING_FIELDS
 from .reader import CAPTURE_KINDS
 
-EXPIRED_RULE = "GEN-EXCEPTION-EXPIRED"
+EXPIRED_RULE = GEN_EXCEPTION_EXPIRED
 
 Attributed = list[tuple[Cause, int | None]]  # a cause and the plan change behind it, if any
 

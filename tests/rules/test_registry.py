@@ -4,6 +4,7 @@ judge, and the declarations of what each part can fire agree with what it does f
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib
 import inspect
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import segcheck
 from segcheck.addressing import AddressMap, parse_ip
 from segcheck.findings import Finding
 from segcheck.loader import parse_topology
@@ -157,3 +159,18 @@ def test_make_finding_takes_every_finding_field() -> None:
     # rule, message, message_ja, location positionally; severity and the rest by keyword
     assert params[:4] == ["rule", "message", "message_ja", "location"]
     assert set(params) == set(fields)
+
+
+def test_no_module_spells_a_rule_id_as_a_bare_string() -> None:
+    """Code names rules through the constants of segcheck/rules/ids.py (mypy then catches a
+    misspelt one); only that module and the catalogue's prose may write an id out."""
+    package = Path(segcheck.__file__).parent
+    allowed = {package / "rules" / "ids.py"}
+    spelt = []
+    for path in sorted(package.rglob("*.py")):
+        if path in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+            if isinstance(node, ast.Constant) and node.value in RULES_BY_ID:
+                spelt.append(f"{path.relative_to(package.parent)}:{node.lineno} {node.value!r}")
+    assert not spelt, spelt
