@@ -22,7 +22,7 @@ from .findings import Evidence, Report
 from .loader import ISO_DATE
 from .loaders.configs import FORMATS as CONFIG_FORMATS
 from .outputs import check_output, same_file, write_output
-from .report import CHECK_FORMATS, SCAN_FORMATS, render
+from .report import formats_for, render
 from .rules import (
     DOCUMENTS,
     RULES,
@@ -212,7 +212,7 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(CHECK_FORMATS),
+    type=click.Choice(formats_for("check")),
     default="text",
     show_default=True,
     help="Output format.",
@@ -253,7 +253,7 @@ def check(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(SCAN_FORMATS),
+    type=click.Choice(formats_for("scan")),
     default="text",
     show_default=True,
     help="Output format (csv: the whole flow table).",

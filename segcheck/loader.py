@@ -31,6 +31,7 @@ from .loaders.configs.permits import (
 from .model import (
     ANY_SERVICE,
     IP,
+    NOT_XML_TEXT,
     PUBLIC_INTERNET_ZONE,
     Channel,
     ImportSummary,
@@ -92,8 +93,6 @@ ATTACHMENT_POLICIES = ("delete", "image", "cdr", "quarantine")
 RESERVED_ZONE = PUBLIC_INTERNET_ZONE.name
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 PORT_RANGE = re.compile(r"[0-9]{1,5}-[0-9]{1,5}")
-# Characters XML 1.0 cannot carry (SVG, SARIF viewers, JUnit): refused in names and texts.
-NOT_XML_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Bidirectional controls (embeddings, overrides, isolates, marks): a name shown with them can
 # read differently from what it is ("Trojan Source"); refused like other control characters.
 BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -7,6 +7,7 @@ version, so lookups and comparisons never go back through a parser.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -394,3 +395,13 @@ class Topology:
         if zone_name == PUBLIC_INTERNET_ZONE.name:
             return Tier.PUBLIC_INTERNET
         return self.zones[zone_name].tier
+
+
+# Characters XML 1.0 cannot carry, even escaped (SVG, SARIF viewers, JUnit): the loader refuses
+# them in every name and text of a topology, and JUnit replaces any that reach it from packets.
+NOT_XML_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """The text with characters XML 1.0 forbids replaced by U+FFFD."""
+    return NOT_XML_TEXT.sub("\ufffd", text)

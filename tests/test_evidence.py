@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from segcheck.cli import main
 from segcheck.engine import check, scan
 from segcheck.findings import CaptureSummary, Evidence, GapKind, Report
-from segcheck.report import CHECK_FORMATS, SCAN_FORMATS, render
+from segcheck.report import formats_for, render
 
 TWO_TIERS = """segcheck: 1
 name: two tiers
@@ -233,7 +233,7 @@ def assert_gap_shown(text: str, fmt: str, report: Report, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
-@pytest.mark.parametrize("fmt", SCAN_FORMATS + ("md", "junit"))
+@pytest.mark.parametrize("fmt", formats_for("scan") + ("md", "junit"))
 def test_every_format_shows_a_capture_without_packets(tmp_path: Path, fmt: str, lang: str) -> None:
     report = unusable_scan(tmp_path)
     assert report.evidence is Evidence.UNUSABLE
@@ -241,7 +241,7 @@ def test_every_format_shows_a_capture_without_packets(tmp_path: Path, fmt: str, 
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
-@pytest.mark.parametrize("fmt", CHECK_FORMATS + ("csv",))
+@pytest.mark.parametrize("fmt", formats_for("check") + ("csv",))
 def test_every_format_shows_nothing_to_separate(tmp_path: Path, fmt: str, lang: str) -> None:
     report = one_tier_check(tmp_path)
     assert report.evidence is Evidence.INCOMPLETE

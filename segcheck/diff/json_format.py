@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..report.json_format import SCHEMA_VERSION, finding_dict
+from ..report.json import SCHEMA_VERSION, finding_dict
 from .model import Diff, FindingChange, PlanChange, Side
 from .plan import ACTION_ORDER, CATEGORY_ORDER
 

@@ -1,6 +1,6 @@
 """Reading a result file (`check`/`scan --format json`, `findings.json`) back into records.
 
-`finding_from_dict` is the inverse of `report.json_format.finding_dict`: the JSON holds the
+`finding_from_dict` is the inverse of `report.json.finding_dict`: the JSON holds the
 message in one language only, so both `message` and `message_ja` get that text. Every defect is
 an InputError naming the file and the line of the offending value, never a traceback.
 """

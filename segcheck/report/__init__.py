@@ -1,59 +1,76 @@
 """Formatters: each renders a `Report` to text in one wire format and owns that format.
 
-The registry maps a format name to "module:function"; modules load lazily so that, say, jinja2
-is imported only when HTML is asked for.
+`FORMATS` is the registry: one `Format` per `--format` value, naming the commands that offer
+it and the module that renders it. Modules load lazily, so that jinja2, say, is imported only
+when HTML is asked for. What formats share (locations, a finding's facts, flow and fix dicts)
+is in `_common`, their words in `labels`.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..errors import UsageError
-from ..findings import Finding, Report
+from ..findings import Report
+from ._common import endpoints
 
 Formatter = Callable[[Report, str], str]
 
-FORMATTERS: dict[str, str] = {
-    "text": "text:render",
-    "json": "json_format:render",
-    "sarif": "sarif:render",
-    "junit": "junit:render",
-    "md": "markdown:render",
-    "csv": "csv_format:render",
-    "html": "html:render",
-}
 
-CHECK_FORMATS = ("text", "json", "sarif", "junit", "html", "md")
-SCAN_FORMATS = ("text", "json", "sarif", "csv", "html")
+@dataclass(frozen=True, slots=True)
+class Format:
+    """One output format: its `--format` name, the commands offering it, its module."""
+
+    name: str
+    commands: tuple[str, ...]
+    module: str  # under segcheck.report; it defines `render(report, lang) -> str`
+
+    def load(self) -> Formatter:
+        """The render function (imports the module on first use)."""
+        module = importlib.import_module(f"{__name__}.{self.module}")
+        render: Formatter = module.render
+        return render
 
 
-def endpoints(finding: Finding, arrow: str = " -> ") -> str | None:
-    """A finding's ends as `src -> dst`, or None when there is nothing more to say.
+# In the order `--help` lists them.
+FORMATS: tuple[Format, ...] = (
+    Format("text", ("check", "scan"), "text"),
+    Format("json", ("check", "scan"), "json"),
+    Format("sarif", ("check", "scan"), "sarif"),
+    Format("junit", ("check",), "junit"),
+    Format("csv", ("scan",), "csv"),
+    Format("html", ("check", "scan"), "html"),
+    Format("md", ("check",), "markdown"),
+)
+FORMATS_BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}
 
-    A finding about one node's own settings has no destination: its one end is the node, which
-    formatters show on its own line, so nothing is returned (never `node -> None`). A finding
-    that names a single other end shows that end alone (a lone destination after the arrow).
-    """
-    src, dst = finding.src, finding.dst
-    if src is not None and dst is not None:
-        return f"{src}{arrow}{dst}"
-    if src is not None:
-        return None if src == finding.node else src
-    return None if dst is None else f"{arrow.strip()} {dst}"
+
+def formats_for(command: str) -> tuple[str, ...]:
+    """The `--format` choices of a command (`check` or `scan`)."""
+    return tuple(f.name for f in FORMATS if command in f.commands)
 
 
 def get_formatter(name: str) -> Formatter:
     """The render function of a format; UsageError when the format is unknown."""
-    target = FORMATTERS.get(name)
-    if target is None:
-        raise UsageError(f"unknown format {name!r} (known: {', '.join(sorted(FORMATTERS))})")
-    module_name, func = target.split(":")
-    module = importlib.import_module(f"{__name__}.{module_name}")
-    render: Formatter = getattr(module, func)
-    return render
+    fmt = FORMATS_BY_NAME.get(name)
+    if fmt is None:
+        raise UsageError(f"unknown format {name!r} (known: {', '.join(sorted(FORMATS_BY_NAME))})")
+    return fmt.load()
 
 
 def render(report: Report, fmt: str, lang: str = "en") -> str:
     """Render a report in a format and language."""
     return get_formatter(fmt)(report, lang)
+
+
+__all__ = [
+    "FORMATS",
+    "Format",
+    "Formatter",
+    "endpoints",
+    "formats_for",
+    "get_formatter",
+    "render",
+]

@@ -29,7 +29,8 @@ from ..errors import UsageError
 from ..findings import Report, sorted_findings
 from ..loader import load_topology
 from ..outputs import OutputExists, check_output, write_output
-from . import html, json_format, sarif
+from . import html, sarif
+from . import json as json_report
 
 HTML_NAME = "report.html"
 JSON_NAME = "findings.json"
@@ -121,7 +122,7 @@ def render_bundle(report: Report, lang: str) -> tuple[dict[str, bytes], str | No
     svg, note = html.diagram_for(report, lang)
     files = {
         HTML_NAME: html.render_page(report, lang, svg, note).encode("utf-8"),
-        JSON_NAME: json_format.render(report, lang).encode("utf-8"),
+        JSON_NAME: json_report.render(report, lang).encode("utf-8"),
         SARIF_NAME: sarif.render(report, lang).encode("utf-8"),
     }
     if svg is not None:

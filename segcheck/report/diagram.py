@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from ..addressing import AddressMap, Scope, parse_ip_text
 from ..errors import SegcheckError
 from ..findings import Finding
-from ..model import PUBLIC_INTERNET_ZONE, TIER_NAMES_JA, Tier, Topology, Zone
+from ..model import PUBLIC_INTERNET_ZONE, Tier, Topology, Zone
 from ..policy import TIER_ORDER
+from ._common import tier_label
 
 GRAPHVIZ_MISSING = "Graphviz is not installed: apt-get install graphviz"
 DOT_TIMEOUT = 120
@@ -76,11 +77,6 @@ def _listed(items: list[str]) -> str:
 
 def _label(*lines: str) -> str:
     return "\\n".join(quote(line)[1:-1] for line in lines if line)
-
-
-def tier_name(tier: Tier, lang: str) -> str:
-    """The tier as the diagram labels it."""
-    return TIER_NAMES_JA[tier] if lang == "ja" else tier.value
 
 
 def _zone_id(zone: str) -> str:
@@ -212,7 +208,7 @@ def build_dot(topology: Topology, findings: Iterable[Finding] = (), lang: str = 
 
     for index, zone in enumerate(sorted(graph.zones.values(), key=_zone_order)):
         subnets = _listed([str(s) for s in zone.subnets]) or "(global addresses)"
-        title = f"{zone.name} [{tier_name(zone.tier, lang)}]"
+        title = f"{zone.name} [{tier_label(zone.tier, lang)}]"
         out.append(f"  subgraph cluster_{index} {{")
         out.append(
             f"    label={quote(title + (' ' + zone.label if zone.label else ''))}; "

@@ -8,6 +8,7 @@ The view model is built here in Python; the template only lays it out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,184 +16,11 @@ import jinja2
 from markupsafe import Markup
 
 from ..findings import Finding, JudgedFlow, Report, by_rule
-from ..model import TIER_NAMES_JA, Tier
 from ..policy import TIER_ORDER, CellKind, cell
 from ..rules import RULES, RULES_BY_ID, RULES_VERSION, citations
-from . import diagram, endpoints
-
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "lang": "en",
-        "title": "Three-tier separation: audit evidence",
-        "subtitle": "Network separation (三層の対策) verified by segcheck",
-        "topology": "Topology",
-        "profile": "Profile",
-        "generated": "Generated",
-        "judged_on": "Channel expiry judged on",
-        "tool": "Tool",
-        "rules_version": "Rules version",
-        "command": "Command",
-        "inputs": "Inputs",
-        "path": "Path",
-        "kind": "Kind",
-        "summary": "Summary",
-        "severity": "Severity",
-        "count": "Count",
-        "verdict_clean": "No findings at any severity: the three-tier separation holds.",
-        "verdict_findings": "Findings were made: the separation does not hold as planned.",
-        "verdict_not_proven": "No findings in what was seen, but the evidence is incomplete: "
-        "the three-tier separation is NOT proven.",
-        "evidence_incomplete": "Evidence incomplete: findings stand, but their absence proves "
-        "nothing.",
-        "evidence_unusable": "Evidence unusable: no traffic was seen in at least one capture.",
-        "matrix": "Policy matrix by tier pair",
-        "matrix_note": "Rows: initiator tier; columns: responder tier. Red: a finding for this "
-        "pair; blue: only paths or flows covered by a channel; green: allowed; grey: restricted, "
-        "nothing found.",
-        "from_to": "from \\ to",
-        "allow": "allow",
-        "sanitized": "sanitized only",
-        "channel": "channel only",
-        "juki-cs or channel": "juki-cs or channel",
-        "forbidden": "forbidden",
-        "diagram": "Topology diagram",
-        "diagram_note": "Zones are clusters coloured by tier; forwarders are hexagons. Red "
-        "edges and nodes are the witness paths of findings.",
-        "no_diagram": "Diagram not drawn",
-        "findings": "Findings",
-        "no_findings": "No findings.",
-        "where": "Location",
-        "zones": "Zones",
-        "example": "Example",
-        "service": "Service",
-        "pairs": "pairs",
-        "witness": "Witness path",
-        "baseline": "Compared with the baseline",
-        "absent": "findings fixed since",
-        "permits": "Opening permits",
-        "remediation": "Remediation",
-        "remove_permits": "remove permits",
-        "remove_links": "remove links",
-        "flow": "Flow",
-        "frame": "frame",
-        "node": "Node",
-        "channel_id": "Channel",
-        "excepted": "Covered by channels",
-        "captures": "Captures",
-        "packets_read": "Packets read",
-        "packets_skipped": "Packets skipped",
-        "first_skipped": "first at line",
-        "stopped_at": "Stopped at",
-        "not_stopped": "read to the end",
-        "flow_matrix": "Zone-to-zone flows (flows / bytes)",
-        "flow_matrix_note": "Rows: initiator zone; columns: responder zone. Red: a violating "
-        "or suspect flow.",
-        "unmapped": "(no zone)",
-        "no_flows": "No flows.",
-        "channels": "Channel register (特定通信 and other exceptions)",
-        "no_channels": "No channels declared.",
-        "id": "ID",
-        "from": "From",
-        "to": "To",
-        "reason": "Reason",
-        "approver": "Approver",
-        "ticket": "Ticket",
-        "expires": "Expires",
-        "status": "Status",
-        "expired": "EXPIRED",
-        "valid": "valid",
-        "no_expiry": "no expiry",
-        "catalogue": "Rule catalogue",
-        "rule": "Rule",
-        "name": "Name",
-        "fires": "Fires when",
-        "sources": "Sources",
-        "byte": "byte",
-    },
-    "ja": {
-        "lang": "ja",
-        "title": "三層の対策 監査資料",
-        "subtitle": "segcheck によるネットワーク分離の検証結果",
-        "topology": "構成",
-        "profile": "モデル",
-        "generated": "作成日時",
-        "judged_on": "例外の期限判定日",
-        "tool": "ツール",
-        "rules_version": "ルール版",
-        "command": "実行内容",
-        "inputs": "入力ファイル",
-        "path": "パス",
-        "kind": "種別",
-        "summary": "集計",
-        "severity": "重大度",
-        "count": "件数",
-        "verdict_clean": "指摘なし: 三層分離は保たれている。",
-        "verdict_findings": "指摘あり: 計画どおりの分離が保たれていない。",
-        "verdict_not_proven": "確認できた範囲に指摘はないが、証跡が不完全: 三層分離は証明されていない。",
-        "evidence_incomplete": "証跡が不完全: 指摘は有効だが、指摘がないことは何も証明しない。",
-        "evidence_unusable": "証跡が使用不能: 通信が一つも確認できないキャプチャがある。",
-        "matrix": "系統間の通信ポリシー",
-        "matrix_note": "行: 通信の開始側、列: 応答側。赤: 指摘あり、青: 例外(特定通信)による通信のみ、"
-        "緑: 許可、灰: 制限あり・指摘なし。",
-        "from_to": "開始 \\ 応答",
-        "allow": "許可",
-        "sanitized": "無害化経由のみ",
-        "channel": "例外のみ",
-        "juki-cs or channel": "住基CS経由または例外",
-        "forbidden": "禁止",
-        "diagram": "ネットワーク構成図",
-        "diagram_note": "ゾーンは系統ごとに色分けした枠、転送機器は六角形。赤い線と機器は指摘の経路。",
-        "no_diagram": "構成図は作成されていない",
-        "findings": "指摘事項",
-        "no_findings": "指摘なし。",
-        "where": "箇所",
-        "zones": "ゾーン",
-        "example": "例",
-        "service": "サービス",
-        "pairs": "組",
-        "witness": "経路",
-        "baseline": "比較基準との比較",
-        "absent": "解消した指摘",
-        "permits": "経路を開く許可ルール",
-        "remediation": "是正",
-        "remove_permits": "許可ルールを削除",
-        "remove_links": "接続を削除",
-        "flow": "通信",
-        "frame": "フレーム",
-        "node": "機器",
-        "channel_id": "例外",
-        "excepted": "例外により許可された経路・通信",
-        "captures": "キャプチャ",
-        "packets_read": "読込パケット",
-        "packets_skipped": "スキップ",
-        "first_skipped": "最初は行",
-        "stopped_at": "停止位置",
-        "not_stopped": "最後まで読込",
-        "flow_matrix": "ゾーン間の通信 (フロー数 / バイト数)",
-        "flow_matrix_note": "行: 開始側ゾーン、列: 応答側ゾーン。赤: 違反または疑いのある通信を含む。",
-        "unmapped": "(ゾーン外)",
-        "no_flows": "通信なし。",
-        "channels": "例外(特定通信)一覧",
-        "no_channels": "例外の登録なし。",
-        "id": "ID",
-        "from": "送信元",
-        "to": "宛先",
-        "reason": "理由",
-        "approver": "承認者",
-        "ticket": "申請番号",
-        "expires": "有効期限",
-        "status": "状態",
-        "expired": "期限切れ",
-        "valid": "有効",
-        "no_expiry": "期限なし",
-        "catalogue": "ルール一覧",
-        "rule": "ルール",
-        "name": "名称",
-        "fires": "検出条件",
-        "sources": "根拠",
-        "byte": "バイト位置",
-    },
-}
+from . import diagram
+from ._common import endpoints, tier_label, where
+from .labels import Lang, labels
 
 _BAD_VERDICTS = frozenset({"violation", "suspect"})
 
@@ -216,14 +44,6 @@ def _env() -> jinja2.Environment:
     )
 
 
-def tier_label(tier: Tier | str | None, lang: str) -> str:
-    """A tier as the page names it (Japanese name under `ja`)."""
-    if tier is None:
-        return ""
-    tier = Tier(tier)
-    return TIER_NAMES_JA[tier] if lang == "ja" else tier.value
-
-
 @dataclass
 class _ZoneMatrix:
     zones: list[str]
@@ -231,13 +51,10 @@ class _ZoneMatrix:
 
 
 def _where(f: Finding) -> str:
-    loc = f.location
-    if loc.frame is not None:
-        return f"{loc.path} #{loc.frame}"
-    return f"{loc.path}:{loc.line}" if loc.line is not None else loc.path
+    return where(f.location, " #")
 
 
-def _policy_matrix(report: Report, t: dict[str, str]) -> list[dict[str, Any]]:
+def _policy_matrix(report: Report, t: Mapping[str, str]) -> list[dict[str, Any]]:
     found: dict[tuple[str, str], int] = {}
     covered: dict[tuple[str, str], int] = {}
     for target, facts in ((found, report.findings), (covered, report.excepted)):
@@ -294,7 +111,7 @@ def _flow_matrix(report: Report, flows: list[JudgedFlow], unmapped: str) -> _Zon
     return matrix
 
 
-def _captures(report: Report, t: dict[str, str]) -> list[dict[str, Any]]:
+def _captures(report: Report, t: Mapping[str, str]) -> list[dict[str, Any]]:
     by_input: dict[str, list[JudgedFlow]] = {}
     for row in report.flows:
         by_input.setdefault(row.flow.input, []).append(row)
@@ -355,8 +172,8 @@ def _channels(report: Report) -> list[dict[str, Any]]:
 
 def context(report: Report, lang: str, svg: str | None, diagram_note: str | None) -> dict:
     """Everything the template shows, computed from the report alone."""
-    lang = "ja" if lang == "ja" else "en"
-    t = LABELS[lang]
+    lang = Lang.of(lang)
+    t = labels(lang, "html")
     groups = [
         {"rule": RULES_BY_ID[rule_id], "findings": list(items)}
         for rule_id, items in by_rule(report.findings)

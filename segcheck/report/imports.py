@@ -12,37 +12,7 @@ from collections.abc import Sequence
 
 from ..loaders.configs.importer import ImportResult
 from ..model import IP, ImportSummary, Permit, Selector, SelectorKind, Service
-
-_LABELS = {
-    "en": {
-        "status": "import status",
-        "sha": "SHA-256",
-        "context": "context",
-        "permits": "accept rules allowing something",
-        "disabled": "disabled rules (skipped)",
-        "shadowed": "accept rules fully covered by earlier denies",
-        "unrecognised": "unrecognised",
-        "undefined": "undefined objects",
-        "unused": "unused objects",
-        "warnings": "warnings",
-        "assumptions": "assumptions (rules)",
-        "no_address": "no interface address found: add `ip:` before using this node",
-    },
-    "ja": {
-        "status": "取込状況",
-        "sha": "SHA-256",
-        "context": "コンテキスト",
-        "permits": "通過を許可するルール",
-        "disabled": "無効なルール（対象外）",
-        "shadowed": "先行する拒否ルールに完全に覆われた許可ルール",
-        "unrecognised": "解釈できなかった行",
-        "undefined": "未定義オブジェクト",
-        "unused": "未使用オブジェクト",
-        "warnings": "警告",
-        "assumptions": "仮定（ルール数）",
-        "no_address": "インターフェースのアドレスが見つかりません: `ip:` を追加してください",
-    },
-}
+from .labels import labels
 
 
 def _q(text: str) -> str:
@@ -82,7 +52,7 @@ def _endpoint(selector: Selector) -> str:
 
 def status_lines(summary: ImportSummary, lang: str) -> list[str]:
     """The import status of one configuration context, one fact a line."""
-    t = _LABELS["ja" if lang == "ja" else "en"]
+    t = labels(lang, "import")
     out = [
         f"{t['status']}: {summary.input.path} ({summary.format}, {t['context']} "
         f"{summary.context}): {summary.status}",
@@ -116,7 +86,7 @@ def render_import(results: Sequence[ImportResult], lang: str = "en") -> str:
         out.append("services:")
         out.extend(f"  {_q(name)}: {_service(svc)}" for name, svc in services.items())
     out.append("nodes:")
-    t = _LABELS["ja" if lang == "ja" else "en"]
+    t = labels(lang, "import")
     for result in results:
         out.append(f"  {_q(result.node)}:")
         out.append("    role: firewall")

@@ -8,24 +8,20 @@ passing case, so every rule of the catalogue is visible in the CI summary.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Mapping
 
 from ..addressing import AddressMap, Scope
 from ..findings import Finding, Report
-from ..model import PUBLIC_INTERNET_ZONE, Topology
+from ..model import PUBLIC_INTERNET_ZONE, Topology, xml_text
 from ..policy import CellKind, cell
 from ..rules import RULES
-from . import endpoints
+from ._common import FIX_KEYS, endpoints, finding_facts, where
+from .labels import labels
 
-# Characters XML 1.0 cannot carry at all, even escaped; input names must not break the file.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def xml_text(text: str) -> str:
-    """The text with characters XML 1.0 forbids replaced by U+FFFD."""
-    return _NOT_XML.sub("\ufffd", text)
+_JOIN = {"path": " > ", "permits": ", "}
+_ONE_FIX = {"remove_permits": "remove_permit", "remove_links": "remove_link"}
 
 
 def _zone_names(report: Report) -> list[str]:
@@ -68,32 +64,26 @@ def _case_name(finding: Finding) -> str:
     return finding.location.path
 
 
-def _witness(finding: Finding, lang: str) -> str:
-    loc = finding.location
-    where = loc.path
-    if loc.line is not None:
-        where += f":{loc.line}"
-    if loc.frame is not None:
-        where += f"#{loc.frame}"
-    lines = [f"{where}: [{finding.severity.value}] {finding.text(lang)}"]
+def _witness(finding: Finding, lang: str, t: Mapping[str, str]) -> str:
+    lines = [f"{where(finding.location)}: [{finding.severity.value}] {finding.text(lang)}"]
     ends = endpoints(finding)
     if ends is not None:
         service = f" ({finding.service})" if finding.service else ""
-        lines.append(f"  {ends}{service}, pairs: {finding.count}")
-    if finding.path:
-        lines.append(f"  path: {' > '.join(finding.path)}")
-    if finding.permits:
-        lines.append(f"  permits: {', '.join(finding.permits)}")
-    rem = finding.remediation
-    if rem is not None and (rem.remove_permits or rem.remove_links):
-        fix = [*(f"remove permit {p}" for p in rem.remove_permits)]
-        fix += [f"remove link {link}" for link in rem.remove_links]
-        lines.append(f"  fix: {'; '.join(fix)}")
+        lines.append(f"  {ends}{service}, {t['pairs']}: {finding.count}")
+    fixes: list[str] = []
+    for key, items in finding_facts(finding):
+        if key in FIX_KEYS:
+            fixes += (f"{t[_ONE_FIX[key]]} {item}" for item in items)
+        else:
+            lines.append(f"  {t[key]}: {_JOIN[key].join(items)}")
+    if fixes:
+        lines.append(f"  {t['fix']}: {'; '.join(fixes)}")
     if finding.flow is not None:
         fl = finding.flow
+        frame = t["frame_of"].format(frame=fl.first_frame, input=fl.input)
         lines.append(
-            f"  flow: {fl.proto} {fl.src_ip}:{fl.src_port} -> {fl.dst_ip}:{fl.dst_port} "
-            f"{fl.state}, frame {fl.first_frame} of {fl.input}"
+            f"  {t['flow']}: {fl.proto} {fl.src_ip}:{fl.src_port} -> {fl.dst_ip}:{fl.dst_port} "
+            f"{fl.state}, {frame}"
         )
     return "\n".join(lines)
 
@@ -138,6 +128,7 @@ def _evidence_suite(root: ET.Element, report: Report, lang: str) -> int:
 
 def render(report: Report, lang: str = "en") -> str:
     """JUnit XML: <testsuites> with one <testsuite> per rule, in catalogue order."""
+    t = labels(lang, "junit")
     cases = _cases(report)
     excepted: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in report.excepted:
@@ -159,12 +150,12 @@ def render(report: Report, lang: str = "en") -> str:
                 failure = ET.SubElement(
                     case, "failure", message=first.text(lang), type=first.severity.value
                 )
-                failure.text = "\n\n".join(_witness(f, lang) for f in findings) + "\n"
+                failure.text = "\n\n".join(_witness(f, lang, t) for f in findings) + "\n"
             covered = excepted.get((rule.id, name))
             if covered:
                 out = ET.SubElement(case, "system-out")
                 out.text = "\n".join(
-                    f"covered by channel {f.channel}: {f.text(lang)}" for f in covered
+                    f"{t['covered'].format(channel=f.channel)}: {f.text(lang)}" for f in covered
                 )
         suite.set("tests", str(len(rule_cases)))
         suite.set("failures", str(suite_failures))

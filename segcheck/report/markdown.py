@@ -7,100 +7,15 @@ Everything from the topology is escaped for Markdown tables and inline text, so 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from ..findings import Evidence, Finding, Report, by_rule
 from ..rules import RULES_BY_ID, RULES_VERSION
+from ._common import FIX_KEYS, finding_facts, where
+from .labels import labels
 
-_LABELS = {
-    "en": {
-        "title": "Three-tier separation check",
-        "topology": "Topology",
-        "profile": "Profile",
-        "generated": "Generated",
-        "tool": "Tool",
-        "rules": "rules version",
-        "inputs": "Inputs",
-        "kind": "kind",
-        "summary": "Summary",
-        "severity": "severity",
-        "count": "count",
-        "findings": "Findings",
-        "clean": "No findings: the three-tier separation holds.",
-        "not_proven": "No findings in what was seen: the three-tier separation is **not proven**.",
-        "incomplete": "Evidence incomplete",
-        "unusable": "Evidence unusable",
-        "gaps_note": "The findings stand, but what was not seen below means their absence "
-        "proves nothing: the separation is **not proven**.",
-        "where": "where",
-        "pair": "zones",
-        "ends": "example",
-        "path": "path",
-        "permits": "permits",
-        "fix": "fix",
-        "remove_permit": "remove permit",
-        "remove_link": "remove link",
-        "excepted": "Covered by channels",
-        "channel": "channel",
-        "message": "message",
-        "rule": "rule",
-        "channels": "Channel register",
-        "id": "id",
-        "from": "from",
-        "to": "to",
-        "service": "service",
-        "reason": "reason",
-        "approver": "approver",
-        "ticket": "ticket",
-        "expires": "expires",
-        "expired": "EXPIRED",
-        "baseline": "Compared with the baseline",
-        "absent": "findings fixed since",
-    },
-    "ja": {
-        "title": "三層分離 構成検査",
-        "topology": "構成",
-        "profile": "モデル",
-        "generated": "作成日時",
-        "tool": "ツール",
-        "rules": "ルール版",
-        "inputs": "入力",
-        "kind": "種別",
-        "summary": "集計",
-        "severity": "重大度",
-        "count": "件数",
-        "findings": "指摘事項",
-        "clean": "指摘なし: 三層分離は保たれている。",
-        "not_proven": "確認できた範囲に指摘なし: 三層分離は**証明されていない**。",
-        "incomplete": "証跡が不完全",
-        "unusable": "証跡が使用不能",
-        "gaps_note": "指摘は有効だが、以下の未確認部分があるため、指摘がないことは何も証明しない: "
-        "三層分離は**証明されていない**。",
-        "where": "箇所",
-        "pair": "ゾーン",
-        "ends": "例",
-        "path": "経路",
-        "permits": "許可ルール",
-        "fix": "是正",
-        "remove_permit": "許可ルールを削除",
-        "remove_link": "接続を削除",
-        "excepted": "例外により許可された経路",
-        "channel": "例外",
-        "message": "内容",
-        "rule": "ルール",
-        "channels": "例外(特定通信)一覧",
-        "id": "ID",
-        "from": "送信元",
-        "to": "宛先",
-        "service": "サービス",
-        "reason": "理由",
-        "approver": "承認者",
-        "ticket": "申請番号",
-        "expires": "有効期限",
-        "expired": "期限切れ",
-        "baseline": "比較基準との比較",
-        "absent": "解消した指摘",
-    },
-}
+_JOIN = {"path": " → ", "permits": ", "}
+_ONE_FIX = {"remove_permits": "remove_permit", "remove_links": "remove_link"}
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
@@ -113,13 +28,6 @@ def md(text: object) -> str:
     return _SPECIAL.sub(r"\\\1", flat)
 
 
-def _where(f: Finding) -> str:
-    loc = f.location
-    if loc.frame is not None:
-        return f"{loc.path}#{loc.frame}"
-    return f"{loc.path}:{loc.line}" if loc.line is not None else loc.path
-
-
 def _state(report: Report, finding: Finding, excepted: bool = False) -> str:
     """` [new]` and the like against --baseline, else empty."""
     if report.baseline is None:
@@ -130,10 +38,10 @@ def _state(report: Report, finding: Finding, excepted: bool = False) -> str:
     return f" \\[{state}\\]"
 
 
-def _finding(f: Finding, t: dict[str, str], lang: str, state: str = "") -> list[str]:
+def _finding(f: Finding, t: Mapping[str, str], lang: str, state: str = "") -> list[str]:
     out = [
         f"- **{f.severity.value}**{state} {md(f.text(lang))}",
-        f"  - {t['where']}: {md(_where(f))}",
+        f"  - {t['where']}: {md(where(f.location))}",
     ]
     if f.src_zone and f.dst_zone:
         service = f" ({md(f.service)})" if f.service else ""
@@ -142,14 +50,13 @@ def _finding(f: Finding, t: dict[str, str], lang: str, state: str = "") -> list[
             f"{md(f.dst_zone)} ({md(f.dst_tier)}); {t['ends']}: {md(f.src)} → {md(f.dst)}"
             f"{service} ×{f.count}"
         )
-    if f.path:
-        out.append(f"  - {t['path']}: {' → '.join(md(hop) for hop in f.path)}")
-    if f.permits:
-        out.append(f"  - {t['permits']}: {', '.join(md(p) for p in f.permits)}")
-    rem = f.remediation
-    if rem is not None and (rem.remove_permits or rem.remove_links):
-        fixes = [f"{t['remove_permit']} {md(p)}" for p in rem.remove_permits]
-        fixes += [f"{t['remove_link']} {md(link)}" for link in rem.remove_links]
+    fixes: list[str] = []
+    for key, items in finding_facts(f):
+        if key in FIX_KEYS:
+            fixes += (f"{t[_ONE_FIX[key]]} {md(item)}" for item in items)
+        else:
+            out.append(f"  - {t[key]}: {_JOIN[key].join(md(item) for item in items)}")
+    if fixes:
         out.append(f"  - {t['fix']}: {'; '.join(fixes)}")
     if f.flow is not None:
         fl = f.flow
@@ -162,7 +69,7 @@ def _finding(f: Finding, t: dict[str, str], lang: str, state: str = "") -> list[
 
 def render(report: Report, lang: str = "en") -> str:
     """A Markdown summary: header, inputs, severity counts, findings by rule, channels."""
-    t = _LABELS["ja" if lang == "ja" else "en"]
+    t = labels(lang, "md")
     topo = report.topology
     out = [
         f"# {t['title']}: {md(topo.name)}",

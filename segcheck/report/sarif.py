@@ -20,6 +20,7 @@ from urllib.parse import quote
 from ..findings import Evidence, Finding, GapKind, Report
 from ..model import Channel, InputFile, Topology
 from ..rules import RULES, RULES_VERSION, Rule, Severity, citations
+from ._common import flow_dict, remediation_dict
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -183,10 +184,7 @@ def _properties(finding: Finding) -> dict[str, Any]:
     if finding.permits:
         props["permits"] = list(finding.permits)
     if finding.remediation is not None:
-        props["remediation"] = {
-            "remove_permits": list(finding.remediation.remove_permits),
-            "remove_links": list(finding.remediation.remove_links),
-        }
+        props["remediation"] = remediation_dict(finding.remediation)
     if finding.node is not None:
         props["node"] = finding.node
     if finding.channel is not None:
@@ -196,20 +194,7 @@ def _properties(finding: Finding) -> dict[str, Any]:
     if finding.location.frame is not None:
         props["frame"] = finding.location.frame
     if finding.flow is not None:
-        fl = finding.flow
-        props["flow"] = {
-            "src_ip": fl.src_ip,
-            "dst_ip": fl.dst_ip,
-            "proto": fl.proto,
-            "src_port": fl.src_port,
-            "dst_port": fl.dst_port,
-            "vlan": fl.vlan,
-            "packets": fl.packets,
-            "bytes": fl.bytes,
-            "first_frame": fl.first_frame,
-            "first_seen": fl.first_seen,
-            "state": fl.state,
-        }
+        props["flow"] = flow_dict(finding.flow)  # the same keys as JSON's (the fingerprint's)
     return props
 
 

@@ -2,112 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..findings import Evidence, Finding, Report, by_rule
 from ..rules import RULES_BY_ID
-from . import endpoints
+from ._common import FIX_KEYS, endpoints, finding_facts, where
+from .labels import labels
 
-_LABELS = {
-    "en": {
-        "check": "check",
-        "scan": "scan",
-        "report": "report",
-        "profile": "profile",
-        "path": "path",
-        "permits": "permits",
-        "fix": "fix",
-        "remove_permits": "remove permits",
-        "remove_links": "remove links",
-        "pairs": "pairs",
-        "findings": "findings",
-        "excepted": "covered by channels",
-        "channel": "channel",
-        "summary": "summary",
-        "clean": "no findings: the three-tier separation holds",
-        "not_proven": "no findings in what was seen: the three-tier separation is NOT proven",
-        "incomplete": "EVIDENCE INCOMPLETE: the findings stand, but their absence proves nothing",
-        "unusable": "EVIDENCE UNUSABLE: no traffic was seen in at least one capture",
-        "byte_offset": "byte offset",
-        "read": "packets read",
-        "skipped": "skipped",
-        "first_skipped": "first at line",
-        "stopped": "stopped at",
-        "flows": "flows",
-        "disabled": "disabled",
-        "unrecognised": "unrecognised lines",
-        "undefined": "undefined objects",
-        "frame": "frame",
-        "baseline": "baseline",
-        "gating": "new or escalated",
-        "absent": "fixed since",
-    },
-    "ja": {
-        "check": "構成検査",
-        "scan": "通信検査",
-        "report": "報告",
-        "profile": "モデル",
-        "path": "経路",
-        "permits": "許可ルール",
-        "fix": "是正",
-        "remove_permits": "許可ルールを削除",
-        "remove_links": "接続を削除",
-        "pairs": "組",
-        "findings": "件",
-        "excepted": "例外により許可",
-        "channel": "例外",
-        "summary": "集計",
-        "clean": "指摘なし: 三層分離は保たれている",
-        "not_proven": "確認できた範囲に指摘なし: 三層分離は証明されていない",
-        "incomplete": "証跡が不完全: 指摘は有効だが、指摘がないことは何も証明しない",
-        "unusable": "証跡が使用不能: 通信が一つも確認できないキャプチャがある",
-        "byte_offset": "バイト位置",
-        "read": "読込パケット",
-        "skipped": "スキップ",
-        "first_skipped": "最初は行",
-        "stopped": "停止位置",
-        "flows": "フロー",
-        "disabled": "無効ルール",
-        "unrecognised": "未解釈行",
-        "undefined": "未定義オブジェクト",
-        "frame": "フレーム",
-        "baseline": "比較基準",
-        "gating": "新規または重大化",
-        "absent": "解消",
-    },
-}
-
-
-def _where(f: Finding) -> str:
-    loc = f.location
-    if loc.frame is not None:
-        return f"{loc.path}#{loc.frame}"
-    if loc.line is not None:
-        return f"{loc.path}:{loc.line}"
-    return loc.path
+_JOIN = {"path": " > ", "permits": ", "}
 
 
 def _zone(zone: str | None, tier: str | None) -> str:
     return f"{zone} ({tier})" if zone else "(no zone)"
 
 
-def _finding_lines(f: Finding, lang: str, t: dict[str, str], state: str = "") -> list[str]:
-    lines = [f"  {_where(f)}: [{f.severity.value}]{state} {f.text(lang)}"]
+def _finding_lines(f: Finding, lang: str, t: Mapping[str, str], state: str = "") -> list[str]:
+    lines = [f"  {where(f.location)}: [{f.severity.value}]{state} {f.text(lang)}"]
     ends = endpoints(f)
     if (f.src_zone or f.dst_zone) and ends is not None:
         pair = f"{_zone(f.src_zone, f.src_tier)} -> {_zone(f.dst_zone, f.dst_tier)}"
         count = f"  [{f.count} {t['pairs']}]" if f.count > 1 else ""
         svc = f"  {f.service}" if f.service else ""
         lines.append(f"      {pair}: {ends}{svc}{count}")
-    if f.path:
-        lines.append(f"      {t['path']}: {' > '.join(f.path)}")
-    if f.permits:
-        lines.append(f"      {t['permits']}: {', '.join(f.permits)}")
-    if f.remediation and (f.remediation.remove_permits or f.remediation.remove_links):
-        parts = []
-        if f.remediation.remove_permits:
-            parts.append(f"{t['remove_permits']} {', '.join(f.remediation.remove_permits)}")
-        if f.remediation.remove_links:
-            parts.append(f"{t['remove_links']} {', '.join(f.remediation.remove_links)}")
-        lines.append(f"      {t['fix']}: {'; '.join(parts)}")
+    fixes = []
+    for key, items in finding_facts(f):
+        if key in FIX_KEYS:
+            fixes.append(f"{t[key]} {', '.join(items)}")
+        else:
+            lines.append(f"      {t[key]}: {_JOIN[key].join(items)}")
+    if fixes:
+        lines.append(f"      {t['fix']}: {'; '.join(fixes)}")
     if f.flow is not None:
         fl = f.flow
         vlan = f" vlan {fl.vlan}" if fl.vlan is not None else ""
@@ -131,7 +55,7 @@ def _state(report: Report, finding: Finding, excepted: bool = False) -> str:
 
 def render(report: Report, lang: str = "en") -> str:
     """Human-readable report, grouped by rule (worst severity first)."""
-    t = _LABELS["ja" if lang == "ja" else "en"]
+    t = labels(lang, "text")
     topo = report.topology
     out = [
         f"segcheck {report.tool_version} {t[report.command]}: {topo.name} "
@@ -183,7 +107,7 @@ def render(report: Report, lang: str = "en") -> str:
         out.append(f"{t['excepted']}: {len(report.excepted)}")
         for f in report.excepted:
             state = _state(report, f, excepted=True)
-            out.append(f"  {_where(f)}:{state} {f.channel}: {f.text(lang)}")
+            out.append(f"  {where(f.location)}:{state} {f.channel}: {f.text(lang)}")
         out.append("")
     baseline = report.baseline
     if baseline is not None:
@@ -193,7 +117,7 @@ def render(report: Report, lang: str = "en") -> str:
             f"{t['absent']} {len(baseline.absent)})"
         )
         for f in baseline.absent:
-            out.append(f"  {_where(f)}: [{f.severity.value}] [fixed] {f.text(lang)}")
+            out.append(f"  {where(f.location)}: [{f.severity.value}] [fixed] {f.text(lang)}")
         out.append("")
     summary = report.summary()
     out.append(f"{t['summary']}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))

@@ -20,7 +20,7 @@ from segcheck.addressing import AddressMap
 from segcheck.engine import scan
 from segcheck.loader import load_topology
 from segcheck.policy import Policy
-from segcheck.report import csv_format
+from segcheck.report import csv as csv_format
 from segcheck.verdicts import FlowJudge, iso_time, iso_times
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,7 +128,7 @@ def test_json_writer_matches_json_dumps() -> None:
     import enum
     import json
 
-    from segcheck.report import json_format
+    from segcheck.report import json as json_format
 
     class Small(enum.IntEnum):
         A = 1

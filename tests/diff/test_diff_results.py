@@ -24,7 +24,7 @@ from segcheck.findings import (
 )
 from segcheck.loader import parse_topology
 from segcheck.model import InputFile
-from segcheck.report import json_format
+from segcheck.report import json as json_format
 from segcheck.report.sarif import run_guid
 from segcheck.rules import Severity
 

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from segcheck.report import diagram, html, render
+from segcheck.report.labels import labels
 
 from .conftest import SAMPLE_YAML, assert_golden, check_report, sample_topology, scan_report
 
@@ -62,7 +63,7 @@ def test_sections_and_languages() -> None:
 
 
 def test_policy_matrix_marks_tier_pairs_with_findings() -> None:
-    rows = html._policy_matrix(check_report(), html.LABELS["en"])
+    rows = html._policy_matrix(check_report(), labels("en", "html"))
     by_pair = {
         (row["tier"].value, dst): c
         for row in rows

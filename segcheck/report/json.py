@@ -1,4 +1,8 @@
-"""JSON output, exactly the shape of spec §6 (schema_version 1)."""
+"""JSON output, exactly the shape of spec §6 (schema_version 1).
+
+The module is named after its format like the others; `import json` here is the standard
+library's (imports are absolute), and siblings import this module as `from . import json as …`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 
 from ..findings import BaselineInfo, Finding, Report
 from ..model import Channel, ImportSummary
+from ._common import flow_dict, location_dict, remediation_dict
 
 SCHEMA_VERSION = 1
 
@@ -30,38 +35,14 @@ def finding_dict(finding: Finding, lang: str) -> dict[str, Any]:
         "count": finding.count,
         "path": None if is_flow else list(finding.path),
         "permits": None if is_flow else list(finding.permits),
-        "remediation": None
-        if remediation is None
-        else {
-            "remove_permits": list(remediation.remove_permits),
-            "remove_links": list(remediation.remove_links),
-        },
+        "remediation": None if remediation is None else remediation_dict(remediation),
         "flow": None,
         "node": finding.node,
         "channel": finding.channel,
-        "location": {
-            "path": finding.location.path,
-            "line": finding.location.line,
-            "frame": finding.location.frame,
-        },
+        "location": location_dict(finding.location),
     }
     if finding.flow is not None:
-        f = finding.flow
-        result["flow"] = {
-            "src_ip": f.src_ip,
-            "dst_ip": f.dst_ip,
-            "proto": f.proto,
-            "src_port": f.src_port,
-            "dst_port": f.dst_port,
-            "vlan": f.vlan,
-            "inner_vlan": f.inner_vlan,
-            "packets": f.packets,
-            "bytes": f.bytes,
-            "first_frame": f.first_frame,
-            "first_seen": f.first_seen,
-            "input": f.input,
-            "state": f.state,
-        }
+        result["flow"] = flow_dict(finding.flow)
         result["verdict"] = finding.verdict
     return result
 

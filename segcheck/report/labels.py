@@ -1,0 +1,268 @@
+"""Every word the formatters print, in English and Japanese: one table.
+
+A key without a prefix is shared: more than one format prints it with the same words. A key
+with a format's prefix (`text.`, `md.`, `html.`, `junit.`, `import.`) is that format's own
+wording; `labels(lang, "html")` gives html the shared words with its own laid over them, so a
+format reads `t["path"]` whichever entry that is. Adding a language means adding a column
+here (and `Lang`), not editing every formatter.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class Lang(StrEnum):
+    """The languages of the reports."""
+
+    EN = "en"
+    JA = "ja"
+
+    @classmethod
+    def of(cls, value: str | None) -> Lang:
+        """`ja` for "ja", English for anything else (what every formatter has always done)."""
+        return cls.JA if value == "ja" else cls.EN
+
+
+# key -> (English, Japanese)
+TERMS: dict[str, tuple[str, str]] = {
+    # Shared: the same words in more than one format.
+    "absent": ("findings fixed since", "解消した指摘"),
+    "baseline": ("Compared with the baseline", "比較基準との比較"),
+    "channel": ("channel", "例外"),
+    "expired": ("EXPIRED", "期限切れ"),
+    "findings": ("Findings", "指摘事項"),
+    "first_skipped": ("first at line", "最初は行"),
+    "fix": ("fix", "是正"),
+    "frame": ("frame", "フレーム"),
+    "generated": ("Generated", "作成日時"),
+    "pairs": ("pairs", "組"),
+    "path": ("path", "経路"),
+    "permits": ("permits", "許可ルール"),
+    "profile": ("Profile", "モデル"),
+    "remove_link": ("remove link", "接続を削除"),
+    "remove_links": ("remove links", "接続を削除"),
+    "remove_permit": ("remove permit", "許可ルールを削除"),
+    "remove_permits": ("remove permits", "許可ルールを削除"),
+    "summary": ("Summary", "集計"),
+    "tool": ("Tool", "ツール"),
+    "topology": ("Topology", "構成"),
+    # `segcheck check|scan` on a terminal (text.py).
+    "text.absent": ("fixed since", "解消"),
+    "text.baseline": ("baseline", "比較基準"),
+    "text.byte_offset": ("byte offset", "バイト位置"),
+    "text.check": ("check", "構成検査"),
+    "text.clean": (
+        "no findings: the three-tier separation holds",
+        "指摘なし: 三層分離は保たれている",
+    ),
+    "text.disabled": ("disabled", "無効ルール"),
+    "text.excepted": ("covered by channels", "例外により許可"),
+    "text.findings": ("findings", "件"),
+    "text.flows": ("flows", "フロー"),
+    "text.gating": ("new or escalated", "新規または重大化"),
+    "text.incomplete": (
+        "EVIDENCE INCOMPLETE: the findings stand, but their absence proves nothing",
+        "証跡が不完全: 指摘は有効だが、指摘がないことは何も証明しない",
+    ),
+    "text.not_proven": (
+        "no findings in what was seen: the three-tier separation is NOT proven",
+        "確認できた範囲に指摘なし: 三層分離は証明されていない",
+    ),
+    "text.profile": ("profile", "モデル"),
+    "text.read": ("packets read", "読込パケット"),
+    "text.report": ("report", "報告"),
+    "text.scan": ("scan", "通信検査"),
+    "text.skipped": ("skipped", "スキップ"),
+    "text.stopped": ("stopped at", "停止位置"),
+    "text.summary": ("summary", "集計"),
+    "text.undefined": ("undefined objects", "未定義オブジェクト"),
+    "text.unrecognised": ("unrecognised lines", "未解釈行"),
+    "text.unusable": (
+        "EVIDENCE UNUSABLE: no traffic was seen in at least one capture",
+        "証跡が使用不能: 通信が一つも確認できないキャプチャがある",
+    ),
+    # Markdown for a change request (markdown.py).
+    "md.approver": ("approver", "承認者"),
+    "md.channels": ("Channel register", "例外(特定通信)一覧"),
+    "md.clean": (
+        "No findings: the three-tier separation holds.",
+        "指摘なし: 三層分離は保たれている。",
+    ),
+    "md.count": ("count", "件数"),
+    "md.ends": ("example", "例"),
+    "md.excepted": ("Covered by channels", "例外により許可された経路"),
+    "md.expires": ("expires", "有効期限"),
+    "md.from": ("from", "送信元"),
+    "md.gaps_note": (
+        "The findings stand, but what was not seen below means their absence proves nothing: the separation is **not proven**.",
+        "指摘は有効だが、以下の未確認部分があるため、指摘がないことは何も証明しない: 三層分離は**証明されていない**。",
+    ),
+    "md.id": ("id", "ID"),
+    "md.incomplete": ("Evidence incomplete", "証跡が不完全"),
+    "md.inputs": ("Inputs", "入力"),
+    "md.kind": ("kind", "種別"),
+    "md.message": ("message", "内容"),
+    "md.not_proven": (
+        "No findings in what was seen: the three-tier separation is **not proven**.",
+        "確認できた範囲に指摘なし: 三層分離は**証明されていない**。",
+    ),
+    "md.pair": ("zones", "ゾーン"),
+    "md.reason": ("reason", "理由"),
+    "md.rule": ("rule", "ルール"),
+    "md.rules": ("rules version", "ルール版"),
+    "md.service": ("service", "サービス"),
+    "md.severity": ("severity", "重大度"),
+    "md.ticket": ("ticket", "申請番号"),
+    "md.title": ("Three-tier separation check", "三層分離 構成検査"),
+    "md.to": ("to", "宛先"),
+    "md.unusable": ("Evidence unusable", "証跡が使用不能"),
+    "md.where": ("where", "箇所"),
+    # report.html (html.py and templates/report.html.j2); kinds of matrix cells are keys too.
+    "html.allow": ("allow", "許可"),
+    "html.approver": ("Approver", "承認者"),
+    "html.byte": ("byte", "バイト位置"),
+    "html.captures": ("Captures", "キャプチャ"),
+    "html.catalogue": ("Rule catalogue", "ルール一覧"),
+    "html.channel": ("channel only", "例外のみ"),
+    "html.channel_id": ("Channel", "例外"),
+    "html.channels": ("Channel register (特定通信 and other exceptions)", "例外(特定通信)一覧"),
+    "html.command": ("Command", "実行内容"),
+    "html.count": ("Count", "件数"),
+    "html.diagram": ("Topology diagram", "ネットワーク構成図"),
+    "html.diagram_note": (
+        "Zones are clusters coloured by tier; forwarders are hexagons. Red edges and nodes are the witness paths of findings.",
+        "ゾーンは系統ごとに色分けした枠、転送機器は六角形。赤い線と機器は指摘の経路。",
+    ),
+    "html.evidence_incomplete": (
+        "Evidence incomplete: findings stand, but their absence proves nothing.",
+        "証跡が不完全: 指摘は有効だが、指摘がないことは何も証明しない。",
+    ),
+    "html.evidence_unusable": (
+        "Evidence unusable: no traffic was seen in at least one capture.",
+        "証跡が使用不能: 通信が一つも確認できないキャプチャがある。",
+    ),
+    "html.example": ("Example", "例"),
+    "html.excepted": ("Covered by channels", "例外により許可された経路・通信"),
+    "html.expires": ("Expires", "有効期限"),
+    "html.fires": ("Fires when", "検出条件"),
+    "html.flow": ("Flow", "通信"),
+    "html.flow_matrix": (
+        "Zone-to-zone flows (flows / bytes)",
+        "ゾーン間の通信 (フロー数 / バイト数)",
+    ),
+    "html.flow_matrix_note": (
+        "Rows: initiator zone; columns: responder zone. Red: a violating or suspect flow.",
+        "行: 開始側ゾーン、列: 応答側ゾーン。赤: 違反または疑いのある通信を含む。",
+    ),
+    "html.forbidden": ("forbidden", "禁止"),
+    "html.from": ("From", "送信元"),
+    "html.from_to": ("from \\ to", "開始 \\ 応答"),
+    "html.id": ("ID", "ID"),
+    "html.inputs": ("Inputs", "入力ファイル"),
+    "html.judged_on": ("Channel expiry judged on", "例外の期限判定日"),
+    "html.juki-cs or channel": ("juki-cs or channel", "住基CS経由または例外"),
+    "html.kind": ("Kind", "種別"),
+    "html.lang": ("en", "ja"),
+    "html.matrix": ("Policy matrix by tier pair", "系統間の通信ポリシー"),
+    "html.matrix_note": (
+        "Rows: initiator tier; columns: responder tier. Red: a finding for this pair; blue: only paths or flows covered by a channel; green: allowed; grey: restricted, nothing found.",
+        "行: 通信の開始側、列: 応答側。赤: 指摘あり、青: 例外(特定通信)による通信のみ、緑: 許可、灰: 制限あり・指摘なし。",
+    ),
+    "html.name": ("Name", "名称"),
+    "html.no_channels": ("No channels declared.", "例外の登録なし。"),
+    "html.no_diagram": ("Diagram not drawn", "構成図は作成されていない"),
+    "html.no_expiry": ("no expiry", "期限なし"),
+    "html.no_findings": ("No findings.", "指摘なし。"),
+    "html.no_flows": ("No flows.", "通信なし。"),
+    "html.node": ("Node", "機器"),
+    "html.not_stopped": ("read to the end", "最後まで読込"),
+    "html.packets_read": ("Packets read", "読込パケット"),
+    "html.packets_skipped": ("Packets skipped", "スキップ"),
+    "html.path": ("Path", "パス"),
+    "html.permits": ("Opening permits", "経路を開く許可ルール"),
+    "html.reason": ("Reason", "理由"),
+    "html.remediation": ("Remediation", "是正"),
+    "html.rule": ("Rule", "ルール"),
+    "html.rules_version": ("Rules version", "ルール版"),
+    "html.sanitized": ("sanitized only", "無害化経由のみ"),
+    "html.service": ("Service", "サービス"),
+    "html.severity": ("Severity", "重大度"),
+    "html.sources": ("Sources", "根拠"),
+    "html.status": ("Status", "状態"),
+    "html.stopped_at": ("Stopped at", "停止位置"),
+    "html.subtitle": (
+        "Network separation (三層の対策) verified by segcheck",
+        "segcheck によるネットワーク分離の検証結果",
+    ),
+    "html.ticket": ("Ticket", "申請番号"),
+    "html.title": ("Three-tier separation: audit evidence", "三層の対策 監査資料"),
+    "html.to": ("To", "宛先"),
+    "html.unmapped": ("(no zone)", "(ゾーン外)"),
+    "html.valid": ("valid", "有効"),
+    "html.verdict_clean": (
+        "No findings at any severity: the three-tier separation holds.",
+        "指摘なし: 三層分離は保たれている。",
+    ),
+    "html.verdict_findings": (
+        "Findings were made: the separation does not hold as planned.",
+        "指摘あり: 計画どおりの分離が保たれていない。",
+    ),
+    "html.verdict_not_proven": (
+        "No findings in what was seen, but the evidence is incomplete: the three-tier separation is NOT proven.",
+        "確認できた範囲に指摘はないが、証跡が不完全: 三層分離は証明されていない。",
+    ),
+    "html.where": ("Location", "箇所"),
+    "html.witness": ("Witness path", "経路"),
+    "html.zones": ("Zones", "ゾーン"),
+    # JUnit witness lines (junit.py); `{…}` fields are filled in by the formatter.
+    "junit.covered": ("covered by channel {channel}", "例外 {channel}"),
+    "junit.flow": ("flow", "通信"),
+    "junit.frame_of": ("frame {frame} of {input}", "{input} のフレーム {frame}"),
+    "junit.pairs": ("pairs", "組数"),
+    # `segcheck import` status comments (imports.py).
+    "import.assumptions": ("assumptions (rules)", "仮定（ルール数）"),
+    "import.context": ("context", "コンテキスト"),
+    "import.disabled": ("disabled rules (skipped)", "無効なルール（対象外）"),
+    "import.no_address": (
+        "no interface address found: add `ip:` before using this node",
+        "インターフェースのアドレスが見つかりません: `ip:` を追加してください",
+    ),
+    "import.permits": ("accept rules allowing something", "通過を許可するルール"),
+    "import.sha": ("SHA-256", "SHA-256"),
+    "import.shadowed": (
+        "accept rules fully covered by earlier denies",
+        "先行する拒否ルールに完全に覆われた許可ルール",
+    ),
+    "import.status": ("import status", "取込状況"),
+    "import.undefined": ("undefined objects", "未定義オブジェクト"),
+    "import.unrecognised": ("unrecognised", "解釈できなかった行"),
+    "import.unused": ("unused objects", "未使用オブジェクト"),
+    "import.warnings": ("warnings", "警告"),
+}
+
+SCOPES = ("text", "md", "html", "junit", "import")
+
+LABELS: dict[Lang, dict[str, str]] = {
+    lang: {key: pair[column] for key, pair in TERMS.items()}
+    for column, lang in enumerate((Lang.EN, Lang.JA))
+}
+
+
+@functools.cache
+def _view(lang: Lang, scope: str) -> Mapping[str, str]:
+    table = LABELS[lang]
+    view = {key: text for key, text in table.items() if "." not in key}
+    prefix = scope + "."
+    view.update((key[len(prefix) :], text) for key, text in table.items() if key.startswith(prefix))
+    return MappingProxyType(view)
+
+
+def labels(lang: str, scope: str) -> Mapping[str, str]:
+    """The words one format prints in a language: shared ones, its own laid over them."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown label scope {scope!r}")
+    return _view(Lang.of(lang), scope)
