@@ -499,9 +499,10 @@ def report_command(
     With CAPTURES, the observed flows are judged too. `sha256sum -c SHA256SUMS` in DIR verifies
     the outputs and the inputs (listed by their paths relative to DIR).
     """
-    from .report.bundle import build_report, write_bundle
+    from .engine import report as run_report
+    from .report.bundle import write_bundle
 
-    report = build_report(
+    report = run_report(
         topology,
         list(captures),
         today=parse_today(today),

@@ -1,7 +1,9 @@
-"""The library entry points: `check` a planned topology, `scan` observed traffic.
+"""The library entry points: `check` a planned topology, `scan` observed traffic, and
+`report` both at once (the evidence of `segcheck report`).
 
-Both return a `Report` and never print or exit; the CLI and any other caller (a future
-`segcheck diff`, a Dask fan-out) render or combine reports as they need.
+Each returns a `Report` and never prints or exits; the CLI and any other caller (`segcheck
+diff`, a Dask fan-out) render or combine reports as they need. `report` is not re-exported as
+`segcheck.report`, which names the formatters' package.
 """
 
 from __future__ import annotations
@@ -149,4 +151,56 @@ def _scan(
         tuple(summaries),
         tuple(rows),
         today=policy.today.isoformat(),
+    )
+
+
+def report(
+    topology: Topology | str | Path,
+    captures: Sequence[str | Path] = (),
+    *,
+    today: date | None = None,
+    generated_at: str | None = None,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    attempts_keep_severity: bool = False,
+) -> Report:
+    """Check the plan and, when captures are given, scan them too: one combined report.
+
+    Topology findings (paths) and capture findings (flows) have distinct fingerprints, so the
+    union is simply sorted again in the spec's order. The topology is read once.
+    """
+    topo = _topology(topology)
+    stamp = generated_at or now_iso()
+    planned = check(topo, today=today, generated_at=stamp)
+    if not captures:
+        return Report(
+            planned.tool_version,
+            stamp,
+            "report",
+            topo,
+            planned.inputs,
+            planned.findings,
+            planned.excepted,
+            today=planned.today,
+        )
+    observed = scan(
+        topo,
+        list(captures),
+        today=today,
+        generated_at=stamp,
+        jobs=jobs,
+        progress=progress,
+        attempts_keep_severity=attempts_keep_severity,
+    )
+    return Report(
+        planned.tool_version,
+        stamp,
+        "report",
+        topo,
+        observed.inputs,
+        sorted_findings((*planned.findings, *observed.findings)),
+        sorted_findings((*planned.excepted, *observed.excepted)),
+        observed.captures,
+        observed.flows,
+        today=planned.today,
     )

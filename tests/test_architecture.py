@@ -148,9 +148,6 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
 # Known exceptions, each with the reason and the change that removes it. The test fails when
 # one no longer exists, so that the list only shrinks.
 KNOWN: dict[tuple[str, str], str] = {
-    ("segcheck.report.bundle", "segcheck.engine"): (
-        "build_report orchestrates check and scan; it moves to engine.report() (issue 10, item 4)"
-    ),
     ("segcheck.verdicts", "numpy"): (
         "iso_times, lazily; the flow judge moves into capture/ (issue 10, item 4)"
     ),

@@ -1,4 +1,6 @@
-"""The library side of `segcheck report`: an evidence folder an auditor can attach and verify.
+"""The evidence folder of `segcheck report`, which an auditor can attach and verify.
+
+The report itself comes from `segcheck.engine.report`; this module only renders and writes it.
 
 The folder holds report.html, findings.json, findings.sarif, topology.svg and SHA256SUMS.
 SHA256SUMS lists every file written (by name) and every input, in `sha256sum -c` format, so
@@ -19,15 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
-from ..engine import check, now_iso, scan
 from ..errors import UsageError
-from ..findings import Report, sorted_findings
-from ..loader import load_topology
+from ..findings import Report
 from ..outputs import OutputExists, check_output, write_output
 from . import html, sarif
 from . import json as json_report
@@ -47,56 +45,6 @@ class BundleResult:
     directory: Path
     files: tuple[str, ...]
     diagram_note: str | None = None
-
-
-def build_report(
-    topology: str | Path,
-    captures: Sequence[str | Path] = (),
-    *,
-    today: date | None = None,
-    generated_at: str | None = None,
-    jobs: int = 1,
-    attempts_keep_severity: bool = False,
-) -> Report:
-    """Check the plan and, when captures are given, scan them; one combined report.
-
-    Topology findings (paths) and capture findings (flows) have distinct fingerprints, so the
-    union is simply sorted again in the spec's order.
-    """
-    topo = load_topology(topology)
-    stamp = generated_at or now_iso()
-    planned = check(topo, today=today, generated_at=stamp)
-    if not captures:
-        return Report(
-            planned.tool_version,
-            stamp,
-            "report",
-            topo,
-            planned.inputs,
-            planned.findings,
-            planned.excepted,
-            today=planned.today,
-        )
-    observed = scan(
-        topo,
-        list(captures),
-        today=today,
-        generated_at=stamp,
-        jobs=jobs,
-        attempts_keep_severity=attempts_keep_severity,
-    )
-    return Report(
-        planned.tool_version,
-        stamp,
-        "report",
-        topo,
-        observed.inputs,
-        sorted_findings((*planned.findings, *observed.findings)),
-        sorted_findings((*planned.excepted, *observed.excepted)),
-        observed.captures,
-        observed.flows,
-        today=planned.today,
-    )
 
 
 def sums_line(digest: str, name: str) -> str:
