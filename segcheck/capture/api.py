@@ -17,18 +17,15 @@ from .fastpath import fast_rows
 from .flowtable import FlowTable, rows_to_columns
 from .model import CaptureInfo, CaptureResult, Flow, StoppedAt
 from .records import (
-    PCAP_MAGICS,
-    PCAPNG_MAGIC,
     Batch,
     PcapHeader,
-    PcapngReader,
     PcapReader,
     ReaderState,
     _caplen_limit,
     parse_pcap_header,
 )
 from .source import ByteSource, file_sha256
-from .zeek import looks_like_zeek, read_zeek_log
+from .sources import SNIFF_BYTES, SOURCES, FlowSource, PacketSource, titles
 
 Progress = Callable[[int, int], None]
 
@@ -46,31 +43,24 @@ class Part:
     table: FlowTable
     state: ReaderState
     skipped: int
-    flows: list[Flow] | None = None  # Zeek: flows directly
+    flows: list[Flow] | None = None  # a flow log: its flows directly
     error: str | None = None
     link_types: set[int] = field(default_factory=set)
-    first_skipped: tuple[int, str] | None = None  # Zeek: (line, why)
+    first_skipped: tuple[int, str] | None = None  # a flow log: (line, why)
 
 
-def _open_reader(src: ByteSource, path: str) -> PcapReader | PcapngReader | None:
-    head = src.peek(4096)
-    if head[:4] in PCAP_MAGICS:
-        h = parse_pcap_header(head)
-        if h is None:
-            raise CaptureError(
-                path, f"pcap file header cut short at byte offset {len(head)} (24 bytes needed)"
-            )
-        return PcapReader(src, h)
-    if head[:4] == PCAPNG_MAGIC:
-        return PcapngReader(src)
-    if looks_like_zeek(head):
-        return None
+def _open_reader(src: ByteSource, path: str) -> PacketSource | FlowSource:
+    """The reader of the first source in SOURCES that recognises the file's first bytes."""
+    head = src.peek(SNIFF_BYTES)
+    for source in SOURCES:
+        if source.sniff(head):
+            return source.open(src, path)
     if not head:
         if src.damage:
             where = StoppedAt(0, 1, src.damage).where(compressed=True)
             raise CaptureError(path, f"nothing could be read: stopped at {where}: {src.damage}")
         return PcapReader(src, PcapHeader("<", False, 0, 1))  # 0 bytes: an empty capture
-    raise CaptureError(path, f"not a pcap, pcapng or Zeek conn.log (starts with {head[:4]!r})")
+    raise CaptureError(path, f"not a {titles()} (starts with {head[:4]!r})")
 
 
 def batch_rows(batch: Batch, dec: Decoder) -> dict[str, np.ndarray]:
@@ -96,11 +86,11 @@ def decode_batch(batch: Batch, dec: Decoder, table: FlowTable) -> None:
 
 def iter_batches(
     path: str, start: int | None = None, end: int | None = None, progress: Progress | None = None
-) -> Iterator[tuple[Batch, PcapReader | PcapngReader]]:
+) -> Iterator[tuple[Batch, PacketSource]]:
     """Batches of a pcap/pcapng file (or of a byte range of a plain pcap)."""
     with ByteSource(path) as src:
         reader = _open_reader(src, path)
-        if reader is None:
+        if not isinstance(reader, PacketSource):
             return
         if start is not None and isinstance(reader, PcapReader):
             reader.start, reader.end = start, end
@@ -116,11 +106,11 @@ def scan_part(
     """Read a whole file (or a byte range of a plain pcap) into a flow table."""
     with ByteSource(path) as src:
         reader = _open_reader(src, path)
-        if reader is None:
-            log = read_zeek_log(src, path)  # CaptureError when no entry is readable
+        if isinstance(reader, FlowSource):
+            log = reader.read()  # CaptureError when no entry is readable
             st = ReaderState(records=log.read)
             return Part(
-                "zeek-conn",
+                reader.kind,
                 src.compressed,
                 FlowTable(),
                 st,

@@ -32,6 +32,7 @@ from .flowtable import KEY, _hash, aggregate_rows, rows_to_columns
 from .model import proto_number
 from .records import Batch
 from .source import ByteSource
+from .sources import PacketSource
 
 PCAP_SECONDS = 1 << 32  # a pcap record's seconds field is unsigned 32-bit: up to 2106-02-07
 
@@ -108,7 +109,7 @@ def is_packet_capture(path: str | Path) -> bool:
     reading them is the scan's business, and it reports what is wrong."""
     try:
         with ByteSource(path) as src:
-            return _open_reader(src, str(path)) is not None
+            return isinstance(_open_reader(src, str(path)), PacketSource)
     except (OSError, SegcheckError):
         return True
 

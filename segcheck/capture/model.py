@@ -90,3 +90,13 @@ class Flow:
 class CaptureResult:
     info: CaptureInfo
     flows: tuple[Flow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowLog:
+    """What a flow log (a FlowSource: Zeek conn.log, …) yielded."""
+
+    flows: list[Flow]
+    read: int  # entries read, the skipped ones included (as for packets)
+    skipped: int  # entries that are no flow (damaged), and header lines that cannot be used
+    first_skipped: tuple[int, str] | None = None  # (line number, why) of the first of those

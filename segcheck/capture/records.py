@@ -11,13 +11,14 @@ from __future__ import annotations
 import importlib
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..errors import CaptureError
 from .model import StoppedAt
 from .source import ByteSource
 
@@ -179,7 +180,10 @@ def walk_pcap_py(
 
 
 class PcapReader:
-    kind = "pcap"
+    """Classic libpcap files, either byte order, micro- or nanosecond times."""
+
+    kind: ClassVar[str] = "pcap"
+    title: ClassVar[str] = "pcap"
 
     def __init__(
         self,
@@ -196,6 +200,22 @@ class PcapReader:
         self.frame0 = frame0
         self.state = ReaderState(end_offset=start)
         self.state.link_types.add(header.linktype)
+
+    @staticmethod
+    def sniff(head: bytes) -> bool:
+        """One of the four pcap magics."""
+        return head[:4] in PCAP_MAGICS
+
+    @classmethod
+    def open(cls, src: ByteSource, path: str) -> PcapReader:
+        """A reader after the file header; CaptureError when the header is cut short."""
+        head = src.peek(24)
+        h = parse_pcap_header(head)
+        if h is None:
+            raise CaptureError(
+                path, f"pcap file header cut short at byte offset {len(head)} (24 bytes needed)"
+            )
+        return cls(src, h)
 
     def batches(self, chunk: int | None = None) -> Iterator[Batch]:
         chunk = chunk or CHUNK
@@ -314,115 +334,167 @@ def _merge_offsets(epbs: list[int], runs: list[np.ndarray]) -> list[int] | np.nd
     return np.sort(np.concatenate([*runs, np.array(epbs, dtype=np.int64)]))
 
 
+def _section_endian(buf: bytes, o: int) -> str | None:
+    """The byte order a section header's magic declares, or None when it is damaged."""
+    bom = buf[o + 8 : o + 12]
+    if bom == b"\x4d\x3c\x2b\x1a":
+        return "<"
+    if bom == b"\x1a\x2b\x3c\x4d":
+        return ">"
+    return None
+
+
 class PcapngReader:
-    kind = "pcapng"
+    """pcapng, sections of either byte order, any number of interfaces."""
+
+    kind: ClassVar[str] = "pcapng"
+    title: ClassVar[str] = "pcapng"
 
     def __init__(self, src: ByteSource) -> None:
         self.src = src
         self.state = ReaderState()
         self.ifaces: list[_Iface] = []
+        # Carried from chunk to chunk: the section's byte order, the index in `ifaces` of its
+        # interface 0, whether a section header was seen, the number of the next frame.
+        self._endian, self._base, self._seen, self._frame = "<", 0, False, 1
+
+    @staticmethod
+    def sniff(head: bytes) -> bool:
+        """A section header block first."""
+        return head[:4] == PCAPNG_MAGIC
+
+    @classmethod
+    def open(cls, src: ByteSource, path: str) -> PcapngReader:
+        """A reader at the first section header (checked as blocks are read)."""
+        return cls(src)
 
     def batches(self, chunk: int | None = None) -> Iterator[Batch]:
+        """Read the file a chunk at a time; a block cut by the chunk's end waits for the next."""
         chunk = chunk or CHUNK
         st = self.state
-        pos, pending, frame = 0, b"", 1
-        endian = "<"
-        base = 0  # index in self.ifaces of interface 0 of the current section
-        section_seen = False
+        pos, pending = 0, b""
+        self._endian, self._base, self._seen, self._frame = "<", 0, False, 1
         while True:
             data = self.src.read(chunk)
             eof = len(data) < chunk
             buf = pending + data if pending else data
-            size = len(buf)
-            o = 0
-            recs: list[
-                tuple[int, int, int, int, int, int, int]
-            ] = []  # off, if, hi, lo, cap, len, data
-            epbs: list[int] = []
-            corrupt: str | None = None
-            hdr = struct.Struct(endian + "II").unpack_from
-
-            walk = _accel.walk_epb if _accel is not None and hasattr(_accel, "walk_epb") else None
-            epb_runs: list[np.ndarray] = []  # EPB offsets found by the C walk
-            walked = np.empty(size // 32 + 1 if walk is not None else 0, dtype=np.int64)
-            filled = 0  # walked[:filled]: this chunk's offsets from the C walk
-            while o + 12 <= size:
-                if walk is not None and section_seen:
-                    n, o = walk(buf, walked[filled:], o, endian == ">", MAX_BLOCK)
-                    if n:
-                        epb_runs.append(walked[filled : filled + n])
-                        filled += n
-                    if o + 12 > size:
-                        break
-                btype, blen = hdr(buf, o)
-                if btype == SHB:
-                    bom = buf[o + 8 : o + 12]
-                    if bom == b"\x4d\x3c\x2b\x1a":
-                        new_endian = "<"
-                    elif bom == b"\x1a\x2b\x3c\x4d":
-                        new_endian = ">"
-                    else:
-                        corrupt = "bad section header byte-order magic"
-                        break
-                    blen = struct.unpack_from(new_endian + "I", buf, o + 4)[0]
-                if blen < 12 or blen % 4 or blen > MAX_BLOCK:
-                    corrupt = f"bad block length {blen}"
-                    break
-                if o + blen > size:
-                    break
-                if btype == SHB:
-                    offsets = _merge_offsets(epbs, epb_runs)
-                    b = self._make_batch(buf, offsets, recs, endian, base, frame)
-                    if b is not None:  # the previous section's packets, in its byte order
-                        yield b
-                        frame += len(b)
-                    epbs, recs, epb_runs = [], [], []
-                    endian = new_endian
-                elif not section_seen:
-                    corrupt = "first block is not a section header"
-                    break
-                hdr_end = struct.Struct(endian + "I").unpack_from
-                if hdr_end(buf, o + blen - 4)[0] != blen:
-                    corrupt = "block length mismatch (leading and trailing lengths differ)"
-                    break
-                if btype == EPB:
-                    if blen < 32:
-                        corrupt = "enhanced packet block too short"
-                        break
-                    epbs.append(o)
-                elif btype == SHB:
-                    hdr = struct.Struct(endian + "II").unpack_from
-                    base = len(self.ifaces)
-                    section_seen = True
-                elif btype == IDB:
-                    if blen >= 20:
-                        iface = _idb(buf, o, blen, endian)
-                        self.ifaces.append(iface)
-                        st.link_types.add(iface.linktype)
-                elif btype == SPB and blen >= 16:
-                    olen = hdr_end(buf, o + 8)[0]
-                    recs.append((o, 0, 0, 0, min(olen, blen - 16), olen, o + 12))
-                elif btype == PB and blen >= 32:
-                    ifc, _, hi, lo, cap, olen = struct.unpack_from(endian + "HHIIII", buf, o + 8)
-                    recs.append((o, ifc, hi, lo, min(cap, blen - 32), olen, o + 28))
-                o += blen
-            offsets = _merge_offsets(epbs, epb_runs)
-            b = self._make_batch(buf, offsets, recs, endian, base, frame)
-            if b is not None:
-                yield b
-                frame += len(b)
-            st.records = frame - 1
+            o, corrupt = yield from self._walk(buf)
+            st.records = self._frame - 1
             pending = buf[o:]
             pos += o
             st.end_offset = pos
             if corrupt is not None:
-                st.stopped_at = StoppedAt(pos, frame, corrupt)
+                st.stopped_at = StoppedAt(pos, self._frame, corrupt)
                 return
             if eof:
                 if pending or self.src.damage:
                     reason = self.src.damage or "file ends inside a block"
-                    st.stopped_at = StoppedAt(pos, frame, reason)
+                    st.stopped_at = StoppedAt(pos, self._frame, reason)
                 return
+
+    def _walk(self, buf: bytes) -> Generator[Batch, None, tuple[int, str | None]]:
+        """The blocks of one chunk: its batches, then (offset of the first block not taken,
+        why reading must stop there or None).
+
+        EPBs, nearly every block of a capture, are taken in runs by the C walker when it was
+        built (it stops at any other block, or one it doubts); everything else is checked
+        here and handed to `_header_block`. A section header first yields the packets of the
+        section before it, in that section's byte order.
+        """
+        size = len(buf)
+        o = 0
+        recs: list[tuple[int, int, int, int, int, int, int]] = []  # off, if, hi, lo, cap, len, data
+        epbs: list[int] = []
+        runs: list[np.ndarray] = []  # EPB offsets found by the C walk
+        endian, seen = self._endian, self._seen
+        head = struct.Struct(endian + "II").unpack_from
+        tail = struct.Struct(endian + "I").unpack_from
+        walk = _accel.walk_epb if _accel is not None and hasattr(_accel, "walk_epb") else None
+        walked = np.empty(size // 32 + 1 if walk is not None else 0, dtype=np.int64)
+        filled = 0  # walked[:filled]: this chunk's offsets from the C walk
+        corrupt: str | None = None
+        while o + 12 <= size:
+            if walk is not None and seen:
+                n, o = walk(buf, walked[filled:], o, endian == ">", MAX_BLOCK)
+                if n:
+                    runs.append(walked[filled : filled + n])
+                    filled += n
+                if o + 12 > size:
+                    break
+            btype, blen = head(buf, o)
+            new_endian = None
+            if btype == SHB:
+                new_endian = _section_endian(buf, o)
+                if new_endian is None:
+                    corrupt = "bad section header byte-order magic"
+                    break
+                blen = struct.unpack_from(new_endian + "I", buf, o + 4)[0]
+            if blen < 12 or blen % 4 or blen > MAX_BLOCK:
+                corrupt = f"bad block length {blen}"
+                break
+            if o + blen > size:
+                break
+            if new_endian is not None:
+                batch = self._make_batch(
+                    buf, _merge_offsets(epbs, runs), recs, endian, self._base, self._frame
+                )
+                if batch is not None:  # the previous section's packets, in its byte order
+                    yield batch
+                    self._frame += len(batch)
+                epbs, recs, runs = [], [], []
+                endian = new_endian
+                head = struct.Struct(endian + "II").unpack_from
+                tail = struct.Struct(endian + "I").unpack_from
+            elif not seen:
+                corrupt = "first block is not a section header"
+                break
+            if tail(buf, o + blen - 4)[0] != blen:
+                corrupt = "block length mismatch (leading and trailing lengths differ)"
+                break
+            if btype == EPB:
+                if blen < 32:
+                    corrupt = "enhanced packet block too short"
+                    break
+                epbs.append(o)
+            else:
+                self._header_block(buf, o, btype, blen, endian, recs)
+                seen = self._seen
+            o += blen
+        self._endian = endian
+        batch = self._make_batch(
+            buf, _merge_offsets(epbs, runs), recs, endian, self._base, self._frame
+        )
+        if batch is not None:
+            yield batch
+            self._frame += len(batch)
+        return o, corrupt
+
+    def _header_block(
+        self,
+        buf: bytes,
+        o: int,
+        btype: int,
+        blen: int,
+        endian: str,
+        recs: list[tuple[int, int, int, int, int, int, int]],
+    ) -> None:
+        """Every block but an EPB, already checked for length: section and interface headers
+        set the state that later packets are read with; simple and obsolete packet blocks
+        join `recs`; any other block (statistics, name resolution, custom) is skipped."""
+        if btype == SHB:
+            self._base = len(self.ifaces)  # interface ids restart in every section
+            self._seen = True
+        elif btype == IDB:
+            if blen >= 20:
+                iface = _idb(buf, o, blen, endian)
+                self.ifaces.append(iface)
+                self.state.link_types.add(iface.linktype)
+        elif btype == SPB and blen >= 16:
+            olen = struct.unpack_from(endian + "I", buf, o + 8)[0]
+            recs.append((o, 0, 0, 0, min(olen, blen - 16), olen, o + 12))
+        elif btype == PB and blen >= 32:
+            ifc, _, hi, lo, cap, olen = struct.unpack_from(endian + "HHIIII", buf, o + 8)
+            recs.append((o, ifc, hi, lo, min(cap, blen - 32), olen, o + 28))
 
     def _make_batch(
         self,

@@ -19,11 +19,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import CaptureError
 from .decode import ICMP4_FAMILY, ICMP6_FAMILY
-from .model import PROTO_NUMBERS, Flow
+from .model import PROTO_NUMBERS, Flow, FlowLog
 from .source import ByteSource
 
 # Zeek connection states in which the responder never answered, or refused (spec §7).
@@ -59,14 +59,29 @@ class _Acc:
     states: set[str]
 
 
-@dataclass
-class ZeekLog:
-    """What one conn.log yielded."""
+class ZeekConnLog:
+    """Zeek's conn.log as a flow source (segcheck.capture.sources)."""
 
-    flows: list[Flow]
-    read: int  # entries read, the skipped ones included (as for packets)
-    skipped: int  # entries that are no flow (damaged), and header lines that cannot be used
-    first_skipped: tuple[int, str] | None = None  # (line number, why) of the first of those
+    kind: ClassVar[str] = "zeek-conn"
+    title: ClassVar[str] = "Zeek conn.log"
+
+    @staticmethod
+    def sniff(head: bytes) -> bool:
+        """A `#separator`/`#fields` header, or JSON lines naming `id.orig_h`."""
+        return looks_like_zeek(head)
+
+    def __init__(self, src: ByteSource, path: str) -> None:
+        self.src = src
+        self.path = path
+
+    @classmethod
+    def open(cls, src: ByteSource, path: str) -> ZeekConnLog:
+        """A reader at the start of the log."""
+        return cls(src, path)
+
+    def read(self) -> FlowLog:
+        """Every flow of the log; CaptureError when no entry is readable."""
+        return read_zeek_log(self.src, self.path)
 
 
 def _lines(src: ByteSource) -> Iterator[bytes | None]:
@@ -98,7 +113,7 @@ def _separator(value: str) -> str:
     return re.sub(r"\\x([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), value)
 
 
-def read_zeek_log(src: ByteSource, path: str) -> ZeekLog:
+def read_zeek_log(src: ByteSource, path: str) -> FlowLog:
     """Read a conn.log; CaptureError naming the first bad line when no entry is readable."""
     sep = "\t"
     fields: list[str] | None = None
@@ -179,7 +194,7 @@ def read_zeek_log(src: ByteSource, path: str) -> ZeekLog:
             f"no readable Zeek conn.log entry ({skipped} skipped; "
             f"the first, line {line_no}: {why})",
         )
-    return ZeekLog([a.flow for a in flows.values()], read + skipped, skipped, first_skipped)
+    return FlowLog([a.flow for a in flows.values()], read + skipped, skipped, first_skipped)
 
 
 def _why(exc: Exception) -> str:
