@@ -73,8 +73,36 @@ class FlowEvidence:
 
 
 @dataclass(frozen=True, slots=True)
+class PathEvidence:
+    """What shows a forbidden path of the plan (check): the witness, and what opens and closes it."""
+
+    path: tuple[str, ...] = ()  # the witness, hop by hop (zones and nodes)
+    permits: tuple[str, ...] = ()  # the permits that open it (none when a node bridges)
+    remediation: Remediation | None = None
+    count: int = 1  # pairs of endpoints the finding stands for
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectEvidence:
+    """A finding about one entry of the plan itself: a node's own settings or addresses, or a
+    channel of the register (then named by `Finding.channel`, and `node` is None)."""
+
+    node: str | None = None
+
+
+# What a finding rests on: a path of the plan, an observed flow, or one node or channel.
+FindingEvidence = PathEvidence | FlowEvidence | SubjectEvidence
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
-    """One finding (or, in `Report.excepted`, one fact a channel covers)."""
+    """One finding (or, in `Report.excepted`, one fact a channel covers).
+
+    The fields every finding has, then its `evidence`, one of three kinds; `path`, `permits`,
+    `remediation`, `count`, `flow` and `node` read it for formatters (empty when the finding
+    rests on another kind). `channel` is the channel that covers an excepted finding, or the
+    register entry a channel finding is about.
+    """
 
     rule: RuleId
     severity: Severity
@@ -88,15 +116,46 @@ class Finding:
     src: str | None = None
     dst: str | None = None
     service: str | None = None
-    count: int = 1
-    path: tuple[str, ...] = ()
-    permits: tuple[str, ...] = ()
-    remediation: Remediation | None = None
-    flow: FlowEvidence | None = None
-    node: str | None = None
+    evidence: FindingEvidence = PathEvidence()
     channel: str | None = None
     fingerprint: str = ""
     verdict: str | None = None  # scan: "violation" or "suspect"; None for topology findings
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The witness path (a path finding), else empty."""
+        ev = self.evidence
+        return ev.path if type(ev) is PathEvidence else ()
+
+    @property
+    def permits(self) -> tuple[str, ...]:
+        """The permits opening the path (a path finding), else empty."""
+        ev = self.evidence
+        return ev.permits if type(ev) is PathEvidence else ()
+
+    @property
+    def remediation(self) -> Remediation | None:
+        """The smallest fix (a path finding), else None."""
+        ev = self.evidence
+        return ev.remediation if type(ev) is PathEvidence else None
+
+    @property
+    def count(self) -> int:
+        """Pairs of endpoints the finding stands for: 1 but for a grouped path finding."""
+        ev = self.evidence
+        return ev.count if type(ev) is PathEvidence else 1
+
+    @property
+    def flow(self) -> FlowEvidence | None:
+        """The observed flow (a capture finding), else None."""
+        ev = self.evidence
+        return ev if type(ev) is FlowEvidence else None
+
+    @property
+    def node(self) -> str | None:
+        """The node whose own settings are at fault, else None."""
+        ev = self.evidence
+        return ev.node if type(ev) is SubjectEvidence else None
 
     def text(self, lang: str) -> str:
         """The message in `ja` or `en`."""
@@ -396,14 +455,17 @@ __all__ = [
     "Evidence",
     "EvidenceGap",
     "Finding",
+    "FindingEvidence",
     "FlowEvidence",
     "GapKind",
     "JudgedFlow",
     "Location",
+    "PathEvidence",
     "Remediation",
     "Report",
     "RuleId",
     "Severity",
+    "SubjectEvidence",
     "by_rule",
     "capture_gaps",
     "evidence_gaps",

@@ -365,12 +365,7 @@ class FlowJudge:
             s.display,  # src
             d.display,  # dst
             service,
-            1,  # count
-            (),  # path
-            (),  # permits
-            None,  # remediation
-            ev,  # flow
-            None,  # node
+            ev,  # evidence: the flow
             channel,
             flow_fingerprint(
                 rule,

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from segcheck.findings import Location, Report, by_rule, sorted_findings
+from segcheck.findings import Location, PathEvidence, Report, by_rule, sorted_findings
 from segcheck.loader import load_topology
 from segcheck.report import render
 from segcheck.rules import LG_INET_SPLIT, MN_NO_INTERNET, Severity, make_finding
 
 ALPHA = Path(__file__).resolve().parents[1] / "topologies" / "alpha.yaml"
+
+
+NONE = PathEvidence()  # grouping looks at rules and severities only
 
 
 def split_rule_report() -> Report:
@@ -24,9 +27,16 @@ def split_rule_report() -> Report:
                 Location("c.pcap", frame=1),
                 src="a",
                 dst="b",
+                evidence=NONE,
             ),
             make_finding(
-                MN_NO_INTERNET, "other", "他", Location("c.pcap", frame=2), src="c", dst="d"
+                MN_NO_INTERNET,
+                "other",
+                "他",
+                Location("c.pcap", frame=2),
+                src="c",
+                dst="d",
+                evidence=NONE,
             ),
             make_finding(
                 LG_INET_SPLIT,
@@ -35,6 +45,7 @@ def split_rule_report() -> Report:
                 Location("c.pcap", frame=3),
                 src="e",
                 dst="f",
+                evidence=NONE,
                 severity=Severity.WARNING,
             ),
         ]

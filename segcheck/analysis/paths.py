@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..addressing import AddressMap
-from ..findings import Finding, Location, Remediation, RuleId, path_fingerprint
+from ..findings import Finding, Location, PathEvidence, Remediation, RuleId, path_fingerprint
 from ..model import IP, Profile, Role, Tier, Topology
 from ..policy import MATRIX, CellKind, Judgement, Outcome, Policy
 from ..rules import RULES_BY_ID, make_finding
@@ -386,10 +386,9 @@ def _analyse_paths(topology: Topology, policy: Policy, addresses: AddressMap) ->
             src=first.src.example,
             dst=first.dst.example,
             service=service,
-            count=count,
-            path=tuple(path),
-            permits=() if first.bridged else opening,
-            remediation=remediation,
+            evidence=PathEvidence(
+                tuple(path), () if first.bridged else opening, remediation, count
+            ),
             channel=channel or None,
             fingerprint=path_fingerprint(rule, src_zone, dst_zone, opening, service),
         )

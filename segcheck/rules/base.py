@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..findings import Finding, FlowEvidence, Location, Remediation, RuleId, Severity
+from ..findings import Finding, FindingEvidence, Location, RuleId, Severity
 from .catalogue import RULES_BY_ID
 
 
@@ -35,12 +35,7 @@ def make_finding(
     src: str | None = None,
     dst: str | None = None,
     service: str | None = None,
-    count: int = 1,
-    path: tuple[str, ...] = (),
-    permits: tuple[str, ...] = (),
-    remediation: Remediation | None = None,
-    flow: FlowEvidence | None = None,
-    node: str | None = None,
+    evidence: FindingEvidence,
     channel: str | None = None,
     fingerprint: str = "",
     verdict: str | None = None,
@@ -62,12 +57,7 @@ def make_finding(
         src=src,
         dst=dst,
         service=service,
-        count=count,
-        path=path,
-        permits=permits,
-        remediation=remediation,
-        flow=flow,
-        node=node,
+        evidence=evidence,
         channel=channel,
         fingerprint=fingerprint,
         verdict=verdict,

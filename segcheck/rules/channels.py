@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..addressing import AddressMap, Scope
-from ..findings import Finding, Location, RuleId, subject_fingerprint
+from ..findings import Finding, Location, RuleId, SubjectEvidence, subject_fingerprint
 from ..model import ANY_SERVICE, IP, Channel, IPRange, Selector, Tier, Topology
 from ..policy import Policy
 from .base import Violation, make_finding
@@ -136,9 +136,10 @@ def channel_findings(policy: Policy, addresses: AddressMap) -> Iterator[Finding]
                     violation.message,
                     violation.message_ja,
                     Location(topology.source.path, channel.line),
-                    channel=channel.id,
                     src=channel.source.name,
                     dst=channel.destination.name,
                     service=",".join(channel.services),
+                    evidence=SubjectEvidence(),
+                    channel=channel.id,
                     fingerprint=subject_fingerprint(rule.rule, channel.id),
                 )

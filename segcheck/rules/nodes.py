@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..addressing import AddressMap
-from ..findings import Finding, Location, RuleId, subject_fingerprint
+from ..findings import Finding, Location, RuleId, SubjectEvidence, subject_fingerprint
 from ..model import Node, Profile, Role, Tier, Topology
 from .base import Violation, make_finding
 from .ids import GEN_NO_BRIDGING, LG_INET_SANITIZED, MN_TERMINAL_CONTROLS, MODEL_BETA_CONDITIONS
@@ -139,7 +139,7 @@ def node_findings(topology: Topology, addresses: AddressMap) -> Iterator[Finding
                     violation.message,
                     violation.message_ja,
                     Location(topology.source.path, node.line),
-                    node=node.name,
                     src=node.name,
+                    evidence=SubjectEvidence(node.name),
                     fingerprint=subject_fingerprint(rule.rule, node.name),
                 )

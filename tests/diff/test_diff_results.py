@@ -130,7 +130,7 @@ def _flow_finding(sport: int, state: str = "established", severity: str = "criti
         f"通信 lg-term-01 -> inet-mail tcp/25 ポート {sport}",
         Location("cap.pcap", frame=sport % 100),
         "lg", "inet", "lgwan", "internet", "lg-term-01", "inet-mail", "smtp",
-        flow=ev, verdict="violation",
+        evidence=ev, verdict="violation",
         fingerprint=flow_fingerprint("LG-INET-SPLIT", "10.2.10.11", "10.3.20.25", "tcp", 25, None),
     )  # fmt: skip
 

@@ -17,8 +17,10 @@ from segcheck.findings import (
     FlowEvidence,
     JudgedFlow,
     Location,
+    PathEvidence,
     Remediation,
     Report,
+    SubjectEvidence,
     flow_fingerprint,
     path_fingerprint,
     sorted_findings,
@@ -118,10 +120,12 @@ def topology_findings(topo: Topology) -> tuple[list[Finding], list[Finding]]:
         "lg-term-01",
         "inet-mail",
         "smtp",
-        count=3,
-        path=("lg-term-01", "fw-core", "inet-mail"),
-        permits=("FW-40",),
-        remediation=Remediation(remove_permits=("FW-40",)),
+        evidence=PathEvidence(
+            ("lg-term-01", "fw-core", "inet-mail"),
+            ("FW-40",),
+            Remediation(remove_permits=("FW-40",)),
+            count=3,
+        ),
         fingerprint=path_fingerprint("LG-INET-SPLIT", "lg", "inet", ("FW-40",), "smtp"),
     )
     controls = Finding(
@@ -135,7 +139,7 @@ def topology_findings(topo: Topology) -> tuple[list[Finding], list[Finding]]:
         "mynumber",
         None,
         "mn-term-02",  # src: the engine names the node as the one end, with no destination
-        node="mn-term-02",
+        evidence=SubjectEvidence("mn-term-02"),
         fingerprint=subject_fingerprint("MN-TERMINAL-CONTROLS", "mn-term-02"),
     )
     expired = Finding(
@@ -144,6 +148,7 @@ def topology_findings(topo: Topology) -> tuple[list[Finding], list[Finding]]:
         "channel CH-2 expired on 2025-03-31 and covers nothing",
         "例外 CH-2 は 2025-03-31 に期限切れ",
         Location(src, _channel_line(topo, "CH-2")),
+        evidence=SubjectEvidence(),
         channel="CH-2",
         fingerprint=subject_fingerprint("GEN-EXCEPTION-EXPIRED", "CH-2"),
     )
@@ -160,8 +165,7 @@ def topology_findings(topo: Topology) -> tuple[list[Finding], list[Finding]]:
         "mn-atena",
         "198.18.200.10",
         "https",
-        path=("mn-atena", "fw-core", "lgwan-rtr", "198.18.200.10"),
-        permits=("FW-30",),
+        evidence=PathEvidence(("mn-atena", "fw-core", "lgwan-rtr", "198.18.200.10"), ("FW-30",)),
         channel="CH-1",
         fingerprint=path_fingerprint("MN-ISOLATION", "mn", "lgwan", ("FW-30",), "https"),
     )
@@ -218,7 +222,7 @@ def scan_report(topo: Topology | None = None) -> Report:
             "lg-term-01 から inet-mail への tcp/25 通信が無害化なしで境界を越えた",
             Location(CAPTURE_PATH, frame=7),
             "lg", "inet", "lgwan", "internet", "lg-term-01", "inet-mail", "smtp",
-            flow=smtp, verdict="violation",
+            evidence=smtp, verdict="violation",
             fingerprint=flow_fingerprint("LG-INET-SPLIT", "10.2.10.11", "10.3.20.25", "tcp", 25, None),
         ),
         Finding(
@@ -228,7 +232,7 @@ def scan_report(topo: Topology | None = None) -> Report:
             "mn-term-02 から inet-mail への tcp/80 通信の試行 (応答なし)",
             Location(CAPTURE_PATH, frame=9),
             "mn", "inet", "mynumber", "internet", "mn-term-02", "inet-mail", "http",
-            flow=attempt, verdict="violation",
+            evidence=attempt, verdict="violation",
             fingerprint=flow_fingerprint("MN-NO-INTERNET", "10.1.10.12", "10.3.20.25", "tcp", 80, None),
         ),
     ]  # fmt: skip
@@ -240,7 +244,7 @@ def scan_report(topo: Topology | None = None) -> Report:
             "mn-atena から 198.18.200.10 への tcp/443 通信 (例外 CH-1)",
             Location(CAPTURE_PATH, frame=5),
             "mn", "lgwan", "mynumber", "lgwan-network", "mn-atena", "198.18.200.10", "https",
-            flow=mn, channel="CH-1", verdict="excepted",
+            evidence=mn, channel="CH-1", verdict="excepted",
             fingerprint=flow_fingerprint("MN-ISOLATION", "10.1.20.20", "198.18.200.10", "tcp", 443, None),
         )
     ]  # fmt: skip
