@@ -19,7 +19,7 @@ from segcheck.addressing import AddressMap
 from segcheck.analysis.graph import ATTACHMENT_COST, PERMIT_COST, CutGraph
 from segcheck.analysis.paths import PathAnalysis, _group_key, _remediation
 from segcheck.analysis.search import OTHER_SERVICE
-from segcheck.findings import Finding
+from segcheck.findings import Finding, PathEvidence
 from segcheck.loader import parse_topology
 from segcheck.policy import Outcome, Policy
 
@@ -58,7 +58,7 @@ def test_remediation_closes_every_path_of_its_group(data: dict[str, Any]) -> Non
         if not remediation.remove_permits and not remediation.remove_links:
             continue  # no finite cut (the ends share a segment): nothing to verify
         finding = Finding.__new__(Finding)
-        object.__setattr__(finding, "remediation", remediation)
+        object.__setattr__(finding, "evidence", PathEvidence(remediation=remediation))
         try:
             fixed = apply_remediation(data, finding)
         except AssertionError:
