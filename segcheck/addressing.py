@@ -153,6 +153,39 @@ def classify_unzoned(ip: IP) -> Scope:
     return Scope.UNMAPPED
 
 
+_LOCAL_NETS = (
+    "224.0.0.0/4",
+    "169.254.0.0/16",
+    "127.0.0.0/8",
+    "0.0.0.0/32",
+    "255.255.255.255/32",
+    "ff00::/8",
+    "fe80::/10",
+    "::1/128",
+    "::/128",
+)
+
+
+def public_ranges(declared: Iterable[IPRange]) -> tuple[IPRange, ...]:
+    """The built-in zone `public-internet` as ranges: every address `classify_unzoned` calls
+    public (global, not local-segment), minus the declared subnets."""
+    from netaddr import IPNetwork, IPSet
+    from netaddr import IPRange as NetRange
+    from netaddr import ip as nip
+
+    space = IPSet(["0.0.0.0/0", "::/0"])
+    space -= IPSet([*nip.IPV4_NOT_GLOBALLY_REACHABLE, *nip.IPV6_NOT_GLOBALLY_REACHABLE])
+    space |= IPSet(
+        [*nip.IPV4_NOT_GLOBALLY_REACHABLE_EXCEPTIONS, *nip.IPV6_NOT_GLOBALLY_REACHABLE_EXCEPTIONS]
+    )
+    space -= IPSet(IPNetwork(n) for n in _LOCAL_NETS)
+    for rng in declared:
+        first = netaddr.IPAddress(rng.first, rng.version)
+        last = netaddr.IPAddress(rng.last, rng.version)
+        space -= IPSet(NetRange(first, last))
+    return tuple(IPRange(r.version, r.first, r.last) for r in space.iter_ipranges())
+
+
 class AddressMap:
     """Address to zone and node: longest-prefix match over declared subnets."""
 

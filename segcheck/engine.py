@@ -57,18 +57,22 @@ def check(
     generated_at: str | None = None,
 ) -> Report:
     """Check a planned topology: every forbidden path, node setting and channel problem."""
+    from .analysis.plan import fix_plan
+
     topo = _topology(topology)
     policy, addresses = _prepare(topo, today)
     findings, excepted = topology_findings(topo, policy, addresses)
+    ordered = sorted_findings(findings)
     return Report(
         __version__,
         generated_at or now_iso(),
         "check",
         topo,
         topo.inputs,
-        sorted_findings(findings),
+        ordered,
         sorted_findings(excepted),
         today=policy.today.isoformat(),
+        plan=fix_plan(topo, policy.today, ordered),
     )
 
 
@@ -182,6 +186,7 @@ def report(
             planned.findings,
             planned.excepted,
             today=planned.today,
+            plan=planned.plan,
         )
     observed = scan(
         topo,
@@ -203,4 +208,5 @@ def report(
         observed.captures,
         observed.flows,
         today=planned.today,
+        plan=planned.plan,
     )

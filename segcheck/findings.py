@@ -47,10 +47,195 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class Remediation:
-    """The smallest set of permits or links whose removal closes every path of a finding."""
+    """The cheapest set of changes that closes every route of a finding (issue 12).
+
+    - `remove_permits`: permits that carry nothing the policy allows;
+    - `narrow_permits`: permits that also carry allowed traffic: narrow them so that they no
+      longer pass the finding's flows (removing them would break the allowed ones);
+    - `remove_nodes`: forwarders every attachment of which is cut (a leftover router);
+    - `remove_links`: declared `links:` entries and forwarder attachments `node--zone`;
+    - `disruptive`: the items of `remove_links` that also carry traffic the policy allows,
+      chosen only because nothing cheaper closes the finding.
+    """
 
     remove_permits: tuple[str, ...] = ()
     remove_links: tuple[str, ...] = ()
+    narrow_permits: tuple[str, ...] = ()
+    remove_nodes: tuple[str, ...] = ()
+    disruptive: tuple[str, ...] = ()
+    owners: tuple[tuple[str, str], ...] = ()  # (node, permit id) of every permit named
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to change (no finite cut exists)."""
+        return not (
+            self.remove_permits or self.remove_links or self.narrow_permits or self.remove_nodes
+        )
+
+    def parts(self, lang: str) -> list[str]:
+        """The changes in words, one phrase per kind (disruptive items marked)."""
+        ja = lang == "ja"
+        out: list[str] = []
+        if self.remove_nodes:
+            names = ", ".join(self.remove_nodes)
+            out.append(f"機器を撤去 {names}" if ja else f"remove node {names}")
+        if self.remove_permits:
+            names = ", ".join(self.remove_permits)
+            out.append(f"許可ルールを削除 {names}" if ja else f"remove permits {names}")
+        if self.narrow_permits:
+            names = ", ".join(self.narrow_permits)
+            out.append(
+                f"許可ルールを絞り込む {names}(許可された通信も通しているため)"
+                if ja
+                else f"narrow permits {names} (they also carry allowed traffic)"
+            )
+        if self.remove_links:
+            mark = "(注意: 許可された通信も止まる)" if ja else " (CAUTION: carries allowed traffic)"
+            names = ", ".join(
+                f"{n}{mark}" if n in self.disruptive else n for n in self.remove_links
+            )
+            out.append(f"接続を削除 {names}" if ja else f"remove links {names}")
+        return out
+
+
+class CauseKind(StrEnum):
+    """What opens a path finding (its identity, with the rule)."""
+
+    FORWARDER = "forwarder"  # a forwarder that filters nothing, joining two tiers' segments
+    LINK = "link"  # a declared `links:` entry joining two tiers
+    PERMITS = "permits"  # the chain of permits (an lbo-gateway by its name) opening the route
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """The tier-joining element, or the chain of permits, that a path finding stands for.
+
+    `elements`: the forwarder's or link's name, or the permit ids in route order; `zones`: for a
+    forwarder or link, the zones of the two tiers it joins on the example route; `lbo`: the
+    lbo-gateway a permit chain crosses, if any.
+    """
+
+    kind: CauseKind
+    elements: tuple[str, ...]
+    zones: tuple[str, ...] = ()
+    role: str | None = None  # the forwarder's role
+
+    def key(self) -> tuple[str, ...]:
+        """The identity of the cause (what fingerprints hash)."""
+        return (self.kind.value, *self.elements)
+
+    def text(self, lang: str) -> str:
+        """The cause in words: what opens or bridges the finding's routes."""
+        names = ", ".join(self.elements)
+        joined = " / ".join(self.zones)
+        ja = lang == "ja"
+        if self.kind is CauseKind.PERMITS:
+            if not self.elements:
+                return "同一セグメント(許可ルールなし)" if ja else "a shared segment"
+            return f"許可: {names}" if ja else f"opened by {names}"
+        if self.kind is CauseKind.LINK:
+            if ja:
+                return f"系をまたぐ接続 {names}" + (f"({joined})" if joined else "")
+            return f"link {names} joining two tiers" + (f" ({joined})" if joined else "")
+        role = f"{self.role} " if self.role else ""
+        if ja:
+            return f"ブリッジ: {role}{names}" + (f"({joined} をつないでいる)" if joined else "")
+        return f"bridged by {role}{names}" + (f" joining {joined}" if joined else "")
+
+
+def endpoint_text(name: str | None, unassigned: bool, lang: str) -> str:
+    """An example endpoint: a node or address as is, unassigned addresses said as such."""
+    if name is None:
+        return ""
+    if not unassigned:
+        return name
+    return f"{name} の未登録アドレス" if lang == "ja" else f"unassigned addresses of {name}"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteGroup:
+    """One zone pair (and direction) of a path finding: an example route and a count."""
+
+    src_zone: str
+    dst_zone: str
+    src_tier: str
+    dst_tier: str
+    src: str
+    dst: str
+    service: str
+    count: int
+    path: tuple[str, ...]
+    src_unassigned: bool = False  # `src` names the unassigned addresses of a subnet
+    dst_unassigned: bool = False
+
+
+class ChangeKind(StrEnum):
+    """One change of a fix plan."""
+
+    REMOVE_NODE = "remove-node"
+    REMOVE_PERMIT = "remove-permit"
+    NARROW_PERMIT = "narrow-permit"
+    REMOVE_ATTACHMENT = "remove-attachment"
+    REMOVE_LINK = "remove-link"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStep:
+    """One change of the fix plan and the findings whose remediation it is part of."""
+
+    kind: ChangeKind
+    target: str  # node name, permit id, attachment `node--zone` or link name
+    node: str | None  # the permit's owner, or the node of an attachment
+    closes: tuple[str, ...]  # fingerprints of the findings it helps close, in report order
+    disruptive: bool = False  # also breaks traffic the policy allows
+
+    def text(self, lang: str) -> str:
+        """The change in words."""
+        ja = lang == "ja"
+        kind, target, node = self.kind, self.target, self.node
+        if kind is ChangeKind.REMOVE_NODE:
+            text = f"機器 {target} を撤去" if ja else f"remove node {target}"
+        elif kind is ChangeKind.REMOVE_PERMIT:
+            at = f"{node} の" if ja and node else ""
+            text = (
+                f"{at}許可ルール {target} を削除"
+                if ja
+                else f"remove permit {target}" + (f" ({node})" if node else "")
+            )
+        elif kind is ChangeKind.NARROW_PERMIT:
+            at = f"{node} の" if ja and node else ""
+            text = (
+                f"{at}許可ルール {target} を絞り込む(許可された通信も通しているため)"
+                if ja
+                else f"narrow permit {target}"
+                + (f" ({node})" if node else "")
+                + ": it also carries allowed traffic"
+            )
+        elif kind is ChangeKind.REMOVE_ATTACHMENT:
+            text = f"接続 {target} を外す" if ja else f"remove attachment {target}"
+        else:
+            text = f"リンク {target} を削除" if ja else f"remove link {target}"
+        if self.disruptive:
+            text += (
+                "(注意: 許可された通信も止まる)"
+                if ja
+                else " (CAUTION: also breaks traffic the policy allows)"
+            )
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class FixPlan:
+    """One short list of changes that together close every path finding (issue 12).
+
+    `verified`: applying every step to the topology and checking it again found no path
+    finding left; `remaining`: path findings left by that re-check (0 when verified).
+    """
+
+    steps: tuple[PlanStep, ...]
+    verified: bool
+    remaining: int = 0
+    findings: int = 0  # how many findings the plan closes
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +265,10 @@ class PathEvidence:
     permits: tuple[str, ...] = ()  # the permits that open it (none when a node bridges)
     remediation: Remediation | None = None
     count: int = 1  # pairs of endpoints the finding stands for
+    cause: Cause | None = None  # what opens the finding's routes: its identity (issue 12)
+    routes: tuple[RouteGroup, ...] = ()  # every zone pair and direction it spans
+    src_unassigned: bool = False  # `src` names the unassigned addresses of a subnet
+    dst_unassigned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +309,30 @@ class Finding:
     channel: str | None = None
     fingerprint: str = ""
     verdict: str | None = None  # scan: "violation" or "suspect"; None for topology findings
+
+    @property
+    def cause(self) -> Cause | None:
+        """What opens the routes of a path finding (its identity), else None."""
+        ev = self.evidence
+        return ev.cause if type(ev) is PathEvidence else None
+
+    @property
+    def routes(self) -> tuple[RouteGroup, ...]:
+        """Every zone pair and direction a path finding spans, else empty."""
+        ev = self.evidence
+        return ev.routes if type(ev) is PathEvidence else ()
+
+    @property
+    def src_unassigned(self) -> bool:
+        """True when `src` names the unassigned addresses of a subnet (a path finding)."""
+        ev = self.evidence
+        return type(ev) is PathEvidence and ev.src_unassigned
+
+    @property
+    def dst_unassigned(self) -> bool:
+        """True when `dst` names the unassigned addresses of a subnet (a path finding)."""
+        ev = self.evidence
+        return type(ev) is PathEvidence and ev.dst_unassigned
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -182,15 +395,15 @@ def fingerprint(*parts: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def path_fingerprint(
-    rule: RuleId,
-    src_zone: str | None,
-    dst_zone: str | None,
-    opening: Iterable[str],
-    service: str | None = None,
-) -> str:
-    """Fingerprint of a topology finding: rule, zone pair, opening permits or forwarders."""
-    return fingerprint("path", rule, src_zone, dst_zone, ",".join(opening), service)
+def path_fingerprint(rule: RuleId, cause: Cause, channel: str | None = None) -> str:
+    """Fingerprint of a path finding: its rule and its cause (issue 12).
+
+    Never the zone pairs, examples, services or counts: a change elsewhere in the plan (a new
+    zone behind the same router, one more service in a permit) keeps the finding's identity.
+    `channel` is given only for MN-SPECIFIED-COMM, which is about a channel; a path a channel
+    covers keeps the identity it has once the channel expires.
+    """
+    return fingerprint("path", rule, *cause.key(), *((channel,) if channel else ()))
 
 
 def flow_fingerprint(
@@ -397,6 +610,7 @@ class Report:
     flows: tuple[JudgedFlow, ...] = field(default=())
     today: str = ""
     baseline: BaselineInfo | None = None  # set by `--baseline`: each finding's state
+    plan: FixPlan | None = None  # check: the changes that close every path finding
     # What was not seen, derived from the topology and the captures so that no report, however
     # built, can leave it out.
     gaps: tuple[EvidenceGap, ...] = field(init=False)
@@ -452,6 +666,12 @@ def sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
 __all__ = [
     "BaselineInfo",
     "CaptureSummary",
+    "Cause",
+    "CauseKind",
+    "ChangeKind",
+    "FixPlan",
+    "PlanStep",
+    "RouteGroup",
     "Evidence",
     "EvidenceGap",
     "Finding",
@@ -473,5 +693,6 @@ __all__ = [
     "path_fingerprint",
     "sorted_findings",
     "subject_fingerprint",
+    "endpoint_text",
     "topology_gaps",
 ]

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from . import yamldoc
-from .addressing import AddressError, AddressMap, Scope, classify_unzoned, parse_cidr, parse_ip
+from .addressing import (
+    AddressError,
+    AddressMap,
+    Scope,
+    classify_unzoned,
+    parse_cidr,
+    parse_ip,
+    public_ranges,
+)
 from .errors import TopologyError
 from .loaders.configs import FORMATS as CONFIG_FORMATS
 from .loaders.configs import read_config
@@ -146,6 +154,7 @@ class _Builder:
         self.source = source
         self.services: dict[str, Service] = dict(BUILTIN_SERVICES)
         self.zones: dict[str, Zone] = {}
+        self._public: tuple[IPRange, ...] | None = None  # built on first use
         self.nodes: dict[str, Node] = {}
         self.permit_ids: set[str] = set()
         self.imports: tuple[ImportSummary, ...] = ()
@@ -636,6 +645,12 @@ class _Builder:
             if not allow_zone:
                 raise self.fail(where, f"{what}: {text!r} is a zone; name a node or an address")
             return Selector(SelectorKind.ZONE, text, self.zones[text].subnets)
+        if text == RESERVED_ZONE and allow_zone:
+            # the built-in zone (spec §1): every global address in no declared zone
+            if self._public is None:
+                declared = [r for z in self.zones.values() for r in z.subnets]
+                self._public = public_ranges(declared)
+            return Selector(SelectorKind.ZONE, text, self._public)
         if any(ch.isdigit() for ch in text) and ("." in text or ":" in text):
             try:
                 if "-" in text:  # an address range, as imported configurations write them

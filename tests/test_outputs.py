@@ -70,7 +70,7 @@ def test_o_replaces_a_file_atomically_and_writes_devices_in_place(
     out.chmod(0o640)
     os.link(out, tmp_path / "kept.txt")
     code, _ = check(topo, "-o", out)
-    assert code == 1 and "summary: critical 1" in out.read_text(encoding="utf-8")
+    assert code == 1 and "summary: critical 2" in out.read_text(encoding="utf-8")
     assert (tmp_path / "kept.txt").read_text(encoding="utf-8") == "old"  # a new inode
     assert out.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.txt", "out.txt", "topology.yaml"]

@@ -4,14 +4,24 @@ The graphs here hold segments and forwarders only, never endpoints: a 1M-node to
 thousand segments and forwarders, so these graphs stay small. Endpoints join a graph through
 the segments of their atom.
 
-Cut items (what remediation may remove), each costed so that permits win ties:
-- a permit: `FW-10` (a filtering forwarder passes a flow through one of its matching permits);
+Cut items (what remediation may remove), each costed so that a network engineer's fix wins
+(issue 12: a minimum-*cost* cut, not a minimum-size one):
+- a permit: `FW-10` (a filtering forwarder passes a flow through one of its matching permits),
+  one item per (forwarder, permit id): an imported rule split into several permits is one item;
 - a `links:` entry, by its name `a--b` as declared: a node--node link, or a link joining an
   endpoint to a zone;
 - a forwarder's attachment to one zone: `node--zone`, named after the zone its addresses lie
   in (`public-internet` only for global addresses in no declared zone); removing it means
   removing those addresses and any `links:` entry joining the node to that zone (a link alone
   keeps its declared name, which may read `zone--node`).
+
+Permits cost PERMIT_COST, links and attachments ATTACHMENT_COST, unless the item carries traffic
+the policy allows: then it costs EXPENSIVE_COST and is chosen only when nothing cheaper closes
+the finding (and the remediation flags it). Such infrastructure is: an attachment of a
+filtering forwarder (fix its permits instead; an lbo-gateway outside alpha-prime excepted, as
+it is the finding itself), and an attachment or link whose removal disconnects segments of
+tiers that may talk freely (the same tier, or an `allow` cell both ways) from each other, over
+forwarders that filter nothing. That second test runs lazily, only for items a cut picks.
 """
 
 from __future__ import annotations
@@ -22,10 +32,13 @@ from typing import Any
 
 import networkx as nx
 
+from ..model import Profile, Role, Tier
 from .network import Forwarder, Network
+from .routes import compatible
 
 PERMIT_COST = 1000
 ATTACHMENT_COST = 1001  # one more than a permit: of two equally small cuts, remove permits
+EXPENSIVE_COST = 1_000_000  # an item carrying allowed traffic: only when nothing cheaper exists
 
 _Vertex = tuple[str, ...]
 Terminal = tuple[str, int | str]  # ("seg", segment index) or ("link", link name): Atom.terminals
@@ -120,8 +133,9 @@ class SegmentGraph:
         middle.reverse()  # ra ... rb
         return self._up(a, ra)[:-1] + middle + self._up(b, rb)[-2::-1]
 
-    def forwarders_between(self, sources: Iterable[int], targets: Iterable[int]) -> list[str]:
-        """Plain forwarders on a shortest path from any source segment to any target segment."""
+    def route_between(self, sources: Iterable[int], targets: Iterable[int]) -> list[Any]:
+        """A shortest path from any source segment to any target segment: its vertices,
+        ("s", segment) and ("f", forwarder name); [] when none is connected."""
         best: tuple[int, int, int] | None = None
         for t in sorted(set(targets)):
             for s in sorted(set(sources)):
@@ -130,8 +144,11 @@ class SegmentGraph:
                     best = (d, t, s)
         if best is None:
             return []
-        path = self._path(("s", best[2]), ("s", best[1]))
-        return [v[1] for v in path if v[0] == "f"]
+        return self._path(("s", best[2]), ("s", best[1]))
+
+    def forwarders_between(self, sources: Iterable[int], targets: Iterable[int]) -> list[str]:
+        """Plain forwarders on a shortest path from any source segment to any target segment."""
+        return [v[1] for v in self.route_between(sources, targets) if v[0] == "f"]
 
 
 def _two_core(adj: dict[Any, list[Any]]) -> set[Any]:
@@ -182,8 +199,14 @@ def _forest(
 class CutGraph:
     """A flow network whose finite capacities are the cut items (see module docstring)."""
 
-    def __init__(self, network: Network) -> None:
+    def __init__(self, network: Network, seg_tier: list[Any] | None = None) -> None:
         self.network = network
+        # Per segment its tier (routes.RouteMap.seg_tier): None skips the lazy cost test.
+        self.seg_tier = seg_tier
+        self._ports: dict[str, list[tuple[_Vertex, tuple[int, ...]]]] = {}
+        self._seg_ports: dict[int, list[tuple[str, _Vertex]]] = {}
+        self._evaluated: set[_Vertex] = set()
+        self.expensive: set[str] = set()  # names of items that carry allowed traffic
         self.base: nx.DiGraph[Any] = nx.DiGraph()
         self.skeleton: nx.Graph[Any] = nx.Graph()  # unsplit, undirected: for pruning
         self._items: dict[_Vertex, str] = {}
@@ -195,7 +218,7 @@ class CutGraph:
         self._pred: dict[Any, list[Any]] = {}
         self._core_nodes: set[Any] = set()
         self._core_rows: dict[Any, dict[Any, float]] = {}
-        self._cuts: dict[Any, tuple[list[str], list[str]] | None] = {}
+        self._cuts: dict[Any, tuple[list[tuple[str, str]], list[str]] | None] = {}
         self._add_zone_links()
         for fwd in network.forwarders:
             self._add_forwarder(fwd)
@@ -278,13 +301,30 @@ class CutGraph:
         network = self.network
         name = fwd.node.name
         out: list[_Vertex] = []
+        ports: dict[_Vertex, list[int]] = {}  # item -> the segments it joins the node to
+        cost = ATTACHMENT_COST
+        if fwd.filtering:
+            # A firewall's (or permit router's) legs are infrastructure: fix its permits. An
+            # lbo-gateway outside alpha-prime is the finding itself: cutting it is cheap.
+            lbo_finding = (
+                fwd.node.role is Role.LBO_GATEWAY
+                and network.topology.profile is not Profile.ALPHA_PRIME
+            )
+            cost = ATTACHMENT_COST if lbo_finding else EXPENSIVE_COST
 
         def attach(zone: str, label: str, segs: Iterable[int]) -> None:
             key: _Vertex = ("att", name, zone)
             if key not in self._items:
-                self._item(key, label, ATTACHMENT_COST)
+                self._item(key, label, cost)
+                if fwd.filtering:
+                    self._evaluated.add(key)
+                if cost == EXPENSIVE_COST:
+                    self.expensive.add(label)
                 out.append(key)
             for seg in segs:
+                ports.setdefault(key, [])
+                if seg not in ports[key]:
+                    ports[key].append(seg)
                 if not self.skeleton.has_edge(key, self.segment_vertex(seg)):
                     self._connect(key, self.segment_vertex(seg))
 
@@ -292,10 +332,16 @@ class CutGraph:
             iv = network.interval_of(ip)
             if iv.segments and iv.zone is not None:  # else local scope: on no segment
                 attach(iv.zone.name, f"{name}--{iv.zone.name}", iv.segments)
-        for link, zone, segs in network.zone_links.get(name, ()):
-            attach(zone, link, segs)
+        for link, zone, linked in network.zone_links.get(name, ()):
+            attach(zone, link, linked)
         for seg in network.link_segments.get(name, ()):
             out.append(self.segment_vertex(seg))
+            ports[self.segment_vertex(seg)] = [seg]  # a link segment is its own port
+        if not fwd.filtering:
+            self._ports[name] = [(key, tuple(joined)) for key, joined in ports.items()]
+            for key, joined in ports.items():
+                for seg in joined:
+                    self._seg_ports.setdefault(seg, []).append((name, key))
         return out
 
     def link_vertex(self, link: str) -> _Vertex:
@@ -361,12 +407,14 @@ class CutGraph:
         targets: Iterable[Terminal],
         permits: Iterable[tuple[str, str]],
         lbos: Iterable[str],
-    ) -> tuple[list[str], list[str]] | None:
-        """Minimum cut between source and target terminals; None when no finite cut exists.
+    ) -> tuple[list[tuple[str, str]], list[str]] | None:
+        """Minimum-cost cut between source and target terminals; None when no finite cut.
 
         `permits` are (forwarder, permit id) pairs usable by the flows to close, `lbos` the
-        lbo-gateways they may cross. Returns (permit ids, link and attachment names). Cached:
-        groups with the same ends and usable permits share one cut.
+        lbo-gateways they may cross. Returns ((forwarder, permit id) pairs, link and
+        attachment names). Cached: groups with the same ends and usable permits share one cut.
+        An item the cut picks is tested once for the allowed traffic it carries; if it does,
+        its cost rises and the cut is computed again.
         """
         key = (
             tuple(sorted(set(sources))),
@@ -374,11 +422,113 @@ class CutGraph:
             tuple(sorted(set(permits))),
             tuple(sorted(set(lbos))),
         )
-        if key in self._cuts:
-            return self._cuts[key]
-        result = self._cut(key[0], key[1], key[2], key[3])
-        self._cuts[key] = result
-        return result
+        while True:
+            if key in self._cuts:
+                return self._cuts[key]
+            result = self._cut(key[0], key[1], key[2], key[3])
+            if result is not None and self._learn(result[1]):
+                continue  # costs changed: every cached cut is stale
+            self._cuts[key] = result
+            return result
+
+    def _learn(self, names: list[str]) -> bool:
+        """Test the picked items not yet tested; True when one turned out expensive."""
+        if self.seg_tier is None:
+            return False
+        changed = False
+        by_name = {name: key for key, name in self._items.items()}
+        for name in names:
+            key = by_name[name]
+            if key in self._evaluated:
+                continue
+            self._evaluated.add(key)
+            if self._carries_allowed(key):
+                self._cost[key] = EXPENSIVE_COST
+                self.base.edges[("in", *key), ("out", *key)]["capacity"] = EXPENSIVE_COST
+                self.expensive.add(name)
+                changed = True
+        if changed:
+            self._cuts.clear()
+            self._core_cuts.clear()
+            self._sides.clear()
+            self._succ = None
+        return changed
+
+    def attachment_name(self, forwarder: str, seg: int) -> str:
+        """The item through which a forwarder that filters nothing touches a segment."""
+        for key, segs in self._ports.get(forwarder, ()):
+            if seg in segs:
+                return self._items[key]
+        raise KeyError((forwarder, seg))
+
+    def _port_tier(self, key: _Vertex) -> Any:
+        assert self.seg_tier is not None
+        if key[0] == "att":
+            return self.network.topology.zone_tier(str(key[2]))
+        return self.seg_tier[int(key[1])]
+
+    def _carries_allowed(self, key: _Vertex) -> bool:
+        """True when removing the item disconnects segments of tiers that may talk freely."""
+        network = self.network
+        if key[0] == "att":
+            ports = self._ports.get(str(key[1]))
+            if ports is None:
+                return False  # a filtering forwarder's: costed when built
+            tier = self._port_tier(key)
+            own = next(segs for k, segs in ports if k == key)
+            goals = {
+                s
+                for k, segs in ports
+                if k != key and compatible(tier, self._port_tier(k))
+                for s in segs
+            }
+            return bool(goals) and not self._connected(set(own) - goals, goals, key)
+        if key[0] == "seg":
+            seg = network.segments[int(key[1])]
+            if seg.link is None or self.seg_tier is None:
+                return False
+            tier = self.seg_tier[seg.index]
+            if not isinstance(tier, Tier):
+                return False  # a link joining two tiers (or between firewalls only)
+            sides: list[set[int]] = []
+            for end in (seg.link.a, seg.link.b):
+                fwd = network.forwarder_by_name.get(end)
+                if fwd is None:
+                    return False  # an endpoint keeps its own segment
+                if fwd.filtering:
+                    return True
+                sides.append(
+                    {
+                        s
+                        for k, segs in self._ports.get(end, [])
+                        if k != key and compatible(tier, self._port_tier(k))
+                        for s in segs
+                    }
+                )
+            if not sides[0] or not sides[1]:
+                return False
+            return not self._connected(sides[0], sides[1], key)
+        return False
+
+    def _connected(self, starts: set[int], goals: set[int], removed: _Vertex) -> bool:
+        """True when every goal segment is reached from the starts over forwarders that filter
+        nothing, between ports of compatible tiers, without the removed item."""
+        seen = set(starts)
+        queue: deque[int] = deque(sorted(starts))
+        while queue and not goals <= seen:
+            seg = queue.popleft()
+            for name, key in self._seg_ports.get(seg, ()):
+                if key == removed:
+                    continue
+                tier = self._port_tier(key)
+                for other, segs in self._ports[name]:
+                    if other == removed or not compatible(tier, self._port_tier(other)):
+                        continue
+                    for nxt in segs:
+                        if nxt not in seen:
+                            seen.add(nxt)
+                            queue.append(nxt)
+        return goals <= seen
 
     def _cut(
         self,
@@ -386,7 +536,7 @@ class CutGraph:
         targets: tuple[Terminal, ...],
         permits: tuple[tuple[str, str], ...],
         lbos: tuple[str, ...],
-    ) -> tuple[list[str], list[str]] | None:
+    ) -> tuple[list[tuple[str, str]], list[str]] | None:
         """The cut with the trees off the core contracted (exact; see `_Side`).
 
         Each branch hanging off the core (or off the root of a component without a cycle) that
@@ -400,10 +550,10 @@ class CutGraph:
         dst_vertices = [self.terminal_vertex(t) for t in targets]
         self._capacities()
         fw_cap: dict[str, float] = {}
-        fw_permits: dict[str, list[str]] = {}
+        fw_permits: dict[str, list[tuple[str, str]]] = {}
         for fwd, pid in permits:
             fw_cap[fwd] = fw_cap.get(fwd, 0) + PERMIT_COST
-            fw_permits.setdefault(fwd, []).append(pid)
+            fw_permits.setdefault(fwd, []).append((fwd, pid))
         for lbo in lbos:
             fw_cap[lbo] = _INF
         side_s = self._side(sources, src_vertices, fw_cap, permits, lbos)
@@ -419,7 +569,8 @@ class CutGraph:
         if core is None:
             return None
         permit_ids, others, cut_s, cut_t = core
-        permit_set, other_set = set(permit_ids), set(others)
+        permit_set: set[tuple[str, str]] = set(permit_ids)
+        other_set = set(others)
         for side, roots in ((side_s, cut_s), (side_t, cut_t)):
             for key in side.cutset(roots):
                 if key[0] == "fw":
@@ -451,9 +602,10 @@ class CutGraph:
             return ("entry", key[1]), ("exit", key[1])
         return self._inn(key), self._out(key)
 
-    def _cut_items(self, reach: set[Any]) -> tuple[list[str], list[str]]:
-        """Permit ids and other item names whose in/out split the source side cuts."""
-        permit_ids: list[str] = []
+    def _cut_items(self, reach: set[Any]) -> tuple[list[tuple[str, str]], list[str]]:
+        """(Forwarder, permit id) pairs and other item names whose in/out split the source
+        side cuts."""
+        permit_ids: list[tuple[str, str]] = []
         others: list[str] = []
         for node in reach:
             if node[0] != "in":
@@ -462,7 +614,7 @@ class CutGraph:
             if ("out", *item) in reach:
                 continue
             if item[0] == "permit":
-                permit_ids.append(item[1])
+                permit_ids.append((item[1], item[2]))
             else:
                 others.append(self._items[item])
         return permit_ids, others
@@ -473,7 +625,7 @@ class CutGraph:
         t_caps: dict[Any, float],
         permits: tuple[tuple[str, str], ...],
         lbos: tuple[str, ...],
-    ) -> tuple[list[str], list[str], list[Any], list[Any]] | None:
+    ) -> tuple[list[tuple[str, str]], list[str], list[Any], list[Any]] | None:
         res: dict[Any, dict[Any, float]] = {u: dict(row) for u, row in self._core_rows.items()}
 
         def edge(u: Any, v: Any, cap: float) -> None:
@@ -501,7 +653,7 @@ class CutGraph:
         targets: tuple[Terminal, ...],
         permits: tuple[tuple[str, str], ...],
         lbos: tuple[str, ...],
-    ) -> tuple[list[str], list[str]] | None:
+    ) -> tuple[list[tuple[str, str]], list[str]] | None:
         src_vertices = [self.terminal_vertex(t) for t in sources]
         dst_vertices = [self.terminal_vertex(t) for t in targets]
         succ, pred = self._capacities()
@@ -640,7 +792,7 @@ def _add_gates(
 ) -> None:
     """The permits a path needs (each cuttable at PERMIT_COST) and the lbo-gateways it crosses."""
     for fwd, pid in permits:
-        inn, out = ("in", "permit", pid), ("out", "permit", pid)
+        inn, out = ("in", "permit", fwd, pid), ("out", "permit", fwd, pid)
         _add_edge(res, inn, out, PERMIT_COST)
         _add_edge(res, ("entry", fwd), inn, _INF)
         _add_edge(res, out, ("exit", fwd), _INF)

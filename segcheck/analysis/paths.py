@@ -1,42 +1,64 @@
-"""Every forbidden path of a planned topology, grouped, with witness and minimum cut (spec §3).
+"""Every forbidden path of a planned topology, grouped by cause, with witness and minimum cut.
 
 How (path-analysis.md): `network.Network` contracts segments into islands and endpoints into
 atoms; `search.Searcher` finds, per (source atom, service atom), every destination atom reachable
 through the filtering forwarders; each reachable (source, destination, service) whose tier pair
 is not plain `allow` is judged by `Policy.judge`, the same judgement capture scanning uses.
+Pairs of addresses of one node, and pairs across address families (no translator is modelled),
+are not paths.
 
-Grouping and fields of a path finding:
-- one finding per (rule, source zone, destination zone, opening[, channel]); the **opening** of a
-  fact is the chain of permit ids crossed on its first-found path (an lbo-gateway counts by its
-  node name), or, for a path inside one island, the plain forwarders bridging it;
-- `service`: the sorted service names of the group's facts, or `any` when every service atom is
-  in it; `(other)` stands for every service that nothing in the topology names;
-- `count`: distinct (source endpoint, destination endpoint) pairs in the group, where an endpoint
-  is a node address or the remainder of an atom (addresses of it that belong to no node), each
-  remainder counting as one endpoint;
-- `src` / `dst` / `path`: an example pair and its witness, hop by hop, from src to dst;
-- `remediation`: a minimum cut (graph.py) between every source and destination endpoint of the
-  group (their segments, and the `links:` entries joining them to zones), over the permits the
-  group's facts could use (all their routes, not only the first-found one), explicit links and
-  forwarder attachments `node--zone`; removing it closes every path of every fact of the group;
-- `location`: the lbo-gateway crossed, else the forwarder bridging two tiers, else the first
-  permit of the opening.
+Findings are grouped by **cause** (issue 12): one finding per (rule, cause[, channel]), where the
+cause of a fact is found on its witness route by `routes.RouteMap.cause`: the forwarder that
+filters nothing, or the `links:` entry, where the route leaves the tiers its source may reach
+freely, or else the chain of permits that opens it. A finding lists every zone pair and
+direction it spans (`routes`), each with a count and an example route.
+
+A channel covers only the route the plan intends: one whose tier crossings are all made by
+filtering forwarders. Between a channel's endpoints, a route through a tier-joining element is a
+finding of its cell's rule; the excepted entry keeps its approved route.
+
+Fields of a path finding:
+- `service`: the sorted service names of its facts, or `any` when every service atom is in it;
+  `(other)` stands for every service that nothing in the topology names;
+- `count`: distinct (source endpoint, destination endpoint) pairs, where an endpoint is a node
+  address or the remainder of an atom (addresses of it that belong to no node, shown as the
+  unassigned addresses of their subnet), each remainder counting as one endpoint;
+- `src` / `dst` / `path`: the example pair and its witness, hop by hop, of its first route;
+- `remediation`: a minimum-cost cut (graph.py) per direction of the finding, between every
+  source and destination endpoint, over the permits its facts could use (all their routes),
+  explicit links and forwarder attachments; removing it closes every route of every fact;
+- `location`: the cause: the forwarder's or link's line, or the first permit of the chain (an
+  lbo-gateway's line when the chain crosses one).
 """
 
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..addressing import AddressMap
-from ..findings import Finding, Location, PathEvidence, Remediation, RuleId, path_fingerprint
-from ..model import IP, Profile, Role, Tier, Topology
-from ..policy import MATRIX, CellKind, Judgement, Outcome, Policy
+from ..findings import (
+    Cause,
+    CauseKind,
+    Finding,
+    Location,
+    PathEvidence,
+    Remediation,
+    RouteGroup,
+    RuleId,
+    endpoint_text,
+    path_fingerprint,
+)
+from ..model import IP, IPRange, Profile, Role, Tier, Topology
+from ..policy import MATRIX, TIER_ORDER, CellKind, Judgement, Outcome, Policy
 from ..rules import RULES_BY_ID, make_finding
-from .graph import CutGraph, SegmentGraph, Terminal
+from ..rules.ids import MN_SPECIFIED_COMM
+from .graph import EXPENSIVE_COST, CutGraph, SegmentGraph, Terminal
 from .network import Atom, Forwarder, Network
+from .routes import Item, Passes, RouteMap, home
 from .search import (
     OTHER_SERVICE,
     Mask,
@@ -57,6 +79,16 @@ class PathResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One end of an example: a node address, or the unassigned addresses of an atom."""
+
+    name: str  # node name, or the address / range the unassigned addresses lie in
+    ip: IP
+    node: str | None
+    unassigned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Fact:
     """One judged (source atom, destination atom, service atom) that is not permitted."""
 
@@ -65,8 +97,14 @@ class Fact:
     service: str
     judgement: Judgement
     chain: tuple[tuple[int, Forwarder | None], ...]  # (island, forwarder crossed to get there)
-    opening: tuple[str, ...]
-    bridged: bool  # opening names plain forwarders inside one island, not permits
+    opening: tuple[str, ...]  # the permits (lbo: its name) crossed, in chain order
+    bridged: bool  # the cause is a tier-joining forwarder or link, not permits
+    cause: Cause
+    pairs: int  # endpoint pairs it stands for (pairs of one node's addresses left out)
+    route: tuple[Item, ...] | None = None  # a route found at the segment level (channels)
+    # A channel's approved route also exists: only the routes through tier-joining elements
+    # are this fact's (its remediation must keep the approved one).
+    approved: bool = False
 
 
 class PathAnalysis:
@@ -87,7 +125,9 @@ class PathAnalysis:
             # destination is allowed, so such facts need to know if an lbo-free route exists.
             self.lbo_free = Searcher(self.network, self.services, use_lbo=False)
         self._segments: SegmentGraph | None = None
-        self._bridges: dict[tuple[int, int], tuple[str, ...]] = {}
+        self.routes = RouteMap(self.network)
+        self._labels: dict[int, tuple[str, bool]] = {}
+        self._multi = self._multi_homed()
         self.facts = self._facts()
 
     @property
@@ -96,6 +136,23 @@ class PathAnalysis:
         if self._segments is None:
             self._segments = SegmentGraph(self.network)
         return self._segments
+
+    def _multi_homed(self) -> dict[str, int]:
+        """Endpoint nodes whose addresses fall in several atoms, by name."""
+        seen: Counter[str] = Counter()
+        for atom in self.network.atoms:
+            for name in dict.fromkeys(n for n, _ in atom.nodes):
+                seen[name] += 1
+        return {name: count for name, count in seen.items() if count > 1}
+
+    def pairs(self, src: Atom, dst: Atom) -> int:
+        """Endpoint pairs between two atoms, pairs of one node's own addresses left out."""
+        total = src.size * dst.size
+        if self._multi:
+            names = Counter(n for n, _ in src.nodes if n in self._multi)
+            if names:
+                total -= sum(names[n] for n, _ in dst.nodes if n in names)
+        return total
 
     def _candidates(self) -> dict[Tier, int]:
         """Per source tier, the destination atoms whose cell is not plain allow."""
@@ -126,6 +183,9 @@ class PathAnalysis:
         free_scopes = {}
         if self.lbo_free is not None:
             free_scopes = {tier: self.lbo_free.scope(bits) for tier, bits in candidates.items()}
+        family = {4: 0, 6: 0}  # IPv4 never reaches IPv6: no translator is modelled
+        for atom in atoms:
+            family[atom.rep.version] |= 1 << atom.index
         pi_bits = network.tier_bits.get(Tier.PUBLIC_INTERNET, 0)
         facts: list[Fact] = []
         for src in atoms:
@@ -136,11 +196,13 @@ class PathAnalysis:
             default, special = self.searcher.service_masks(src, scope)
             found: dict[Mask, tuple[SearchResult, int]] = {}
             services: Iterable[int] = sorted(special)
-            if self._reach(src, default, scope, found)[1]:
+            same_family = family[src.rep.version]
+            if self._reach(src, default, scope, found)[1] & same_family:
                 services = range(len(self.services))
             for v in services:
                 mask = special.get(v, default)
                 result, reached = self._reach(src, mask, scope, found)
+                reached &= same_family
                 if not reached:
                     continue
                 service = self.services[v]
@@ -151,6 +213,9 @@ class PathAnalysis:
                     free_reached = free.reached(network)
                 for d in iter_bits(reached):
                     dst = atoms[d]
+                    pairs = self.pairs(src, dst)
+                    if not pairs:
+                        continue  # only one node's own addresses: that node is GEN-NO-BRIDGING
                     use, searcher = result, self.searcher
                     via_lbo = None
                     if free is not None and dst.tier is Tier.PUBLIC_INTERNET:
@@ -174,10 +239,25 @@ class PathAnalysis:
                     opening = tuple(
                         searcher.opening_permit(f, mask, dst) for _, f in chain if f is not None
                     )
-                    bridged = not opening
-                    if bridged:
-                        opening = self._bridge(src, dst, chain[0][0])
-                    facts.append(Fact(src, dst, service, judgement, tuple(chain), opening, bridged))
+                    if judgement.channel is not None:
+                        facts.extend(
+                            self._channel_facts(src, dst, v, judgement, chain, opening, pairs)
+                        )
+                        continue
+                    cause, bridged = self._cause(src, dst, chain, opening)
+                    facts.append(
+                        Fact(
+                            src,
+                            dst,
+                            service,
+                            judgement,
+                            tuple(chain),
+                            opening,
+                            bridged,
+                            cause,
+                            pairs,
+                        )
+                    )
         return facts
 
     def _reach(
@@ -190,49 +270,210 @@ class PathAnalysis:
             hit = found[mask] = (result, result.reached(self.network))
         return hit
 
-    def _bridge(self, src: Atom, dst: Atom, island: int) -> tuple[str, ...]:
-        key = (src.index, dst.index)
-        hops = self._bridges.get(key)
-        if hops is None:
-            hops = tuple(
-                self.segment_graph.forwarders_between(
-                    self._segs_in(src, src.example_ip(), island),
-                    self._segs_in(dst, dst.example_ip(), island),
+    # -- causes --------------------------------------------------------------------------------
+
+    def _cause(
+        self,
+        src: Atom,
+        dst: Atom,
+        chain: list[tuple[int, Forwarder | None]],
+        opening: tuple[str, ...],
+    ) -> tuple[Cause, bool]:
+        """The cause of a fact's witness route (fast when its islands hold one tier each)."""
+        tier = src.tier
+        island_tiers = self.routes.island_tiers
+        for k, (island, fwd) in enumerate(chain):
+            tiers = island_tiers[island]
+            if all(isinstance(t, Tier) and home(tier, t) for t in tiers):
+                continue  # the route stays where the source may go freely
+            if fwd is not None and k > 0 and len(tiers) == 1:
+                # entered, by a permit, an island of one tier the source may not reach
+                return Cause(CauseKind.PERMITS, opening), False
+            break
+        src_end, dst_end = self.examples(src, dst)
+        return self.routes.cause(self.route(src_end, dst_end, chain, opening), tier)
+
+    def route(
+        self,
+        src: Endpoint,
+        dst: Endpoint,
+        chain: Iterable[tuple[int, Forwarder | None]],
+        opening: tuple[str, ...],
+    ) -> list[Item]:
+        """The segment-level route of a chain from one example endpoint to another."""
+        network, routes = self.network, self.routes
+        island_of = network.island_of
+        steps = list(chain)
+        src_ends = dict(routes.ends(src.node, src.ip))
+        dst_ends = dict(routes.ends(dst.node, dst.ip))
+        here = [s for s in src_ends if island_of[s] == steps[0][0]]
+        items: list[Item] = []
+        permits = iter(opening)
+        for island, fwd in steps[1:]:
+            assert fwd is not None
+            prev = island_of[here[0]] if here else None
+            exits = [s for s in fwd.segments if island_of[s] == prev]
+            items.extend(routes.inside(self.segment_graph, here, exits) or [("s", here[0])])
+            items.append(("f", fwd.node.name, next(permits)))
+            here = [s for s in fwd.segments if island_of[s] == island]
+        targets = [s for s in dst_ends if island_of[s] == steps[-1][0]]
+        items.extend(routes.inside(self.segment_graph, here, targets))
+        if items and items[0][0] == "s":
+            link = src_ends.get(items[0][1])
+            if link is not None and routes.link_name(items[0][1]) != link:
+                items.insert(0, ("l", link))
+        if items and items[-1][0] == "s":
+            link = dst_ends.get(items[-1][1])
+            if link is not None and routes.link_name(items[-1][1]) != link:
+                items.append(("l", link))
+        return items
+
+    def _channel_facts(
+        self,
+        src: Atom,
+        dst: Atom,
+        v: int,
+        judgement: Judgement,
+        chain: list[tuple[int, Forwarder | None]],
+        opening: tuple[str, ...],
+        pairs: int,
+    ) -> list[Fact]:
+        """Facts between a channel's endpoints: the approved route, and any other.
+
+        A channel covers (and a pinned channel limits) only routes whose every tier crossing is
+        made by a filtering forwarder; a route through a tier-joining element is judged by the
+        cell's rule, whatever the channel says.
+        """
+        service = self.services[v]
+        passes = self.passes(src, v, dst)
+        ends = self.ends(src, dst)
+        out: list[Fact] = []
+        approved = self.routes.approved_route(*ends, passes)
+        if approved is not None:
+            cause, _ = self.routes.cause(approved, src.tier)
+            chain_permits = tuple(
+                i[2]
+                for i in approved
+                if i[0] == "f" and self.network.forwarder_by_name[i[1]].filtering
+            )
+            out.append(
+                Fact(
+                    src,
+                    dst,
+                    service,
+                    judgement,
+                    tuple(chain),
+                    chain_permits,
+                    False,
+                    Cause(CauseKind.PERMITS, chain_permits),
+                    pairs,
+                    tuple(approved),
                 )
             )
-            self._bridges[key] = hops
-        return hops
+            del cause
+        joined = self.routes.joined_route(*ends, passes)
+        if joined is not None:
+            route, cause = joined
+            rule = MATRIX[(src.tier, dst.tier)].rule
+            assert rule is not None
+            permits = tuple(
+                i[2]
+                for i in route
+                if i[0] == "f" and self.network.forwarder_by_name[i[1]].filtering
+            )
+            out.append(
+                Fact(
+                    src,
+                    dst,
+                    service,
+                    Judgement(Outcome.VIOLATION, rule),
+                    tuple(chain),
+                    permits,
+                    True,
+                    cause,
+                    pairs,
+                    tuple(route),
+                    approved is not None,
+                )
+            )
+        return out
 
-    def _segs_in(self, atom: Atom, ip: IP, island: int) -> list[int]:
-        """Segments of one member address of an atom that lie in an island."""
-        network = self.network
-        segs = set(network.interval_of(ip).segments)
-        node = network.addresses.node_of(ip)
-        if node is not None:
-            segs.update(network.node_links.get(node.name, ()))
-        return sorted(s for s in segs if s is not None and network.island_of[s] == island)
+    def passes(self, src: Atom, v: int, dst: Atom) -> Passes:
+        """Per forwarder, the permit letting (src, service v, dst) through, else None."""
+        searcher = self.searcher
+        mask = searcher.mask(src, v)
+
+        def passes(fwd: Forwarder) -> str | None:
+            if not fwd.filtering:
+                return ""
+            if searcher.passes(fwd, mask) >> dst.index & 1:
+                return searcher.opening_permit(fwd, mask, dst)
+            return None
+
+        return passes
+
+    def ends(
+        self, src: Atom, dst: Atom
+    ) -> tuple[tuple[str | None, IP, Tier], tuple[str | None, IP, Tier]]:
+        """The example ends of an atom pair as `RouteMap` takes them."""
+        src_end, dst_end = self.examples(src, dst)
+        return (src_end.node, src_end.ip, src.tier), (dst_end.node, dst_end.ip, dst.tier)
+
+    # -- examples and witnesses ----------------------------------------------------------------
+
+    def label(self, atom: Atom) -> tuple[str, bool]:
+        """How the unassigned addresses of an atom are named: (text, unassigned?).
+
+        The subnet they lie in when they fill it (`10.30.30.0/24`), the range when they are a
+        part of one, the zone's name when they span several; a single address is just itself.
+        """
+        hit = self._labels.get(atom.index)
+        if hit is not None:
+            return hit
+        ranges: list[IPRange] = []
+        for iv in self.network.intervals[atom.rep.version]:
+            if iv.atom != atom.index:
+                continue
+            if ranges and ranges[-1].last + 1 == iv.first:
+                ranges[-1] = IPRange(iv.version, ranges[-1].first, iv.last)
+            else:
+                ranges.append(IPRange(iv.version, iv.first, iv.last))
+        if len(ranges) == 1 and ranges[0].size == 1:
+            hit = (str(ranges[0]), False)
+        elif len(ranges) == 1:
+            hit = (str(ranges[0]), True)
+        else:
+            hit = (atom.zone.name, True)
+        self._labels[atom.index] = hit
+        return hit
+
+    def examples(self, src: Atom, dst: Atom) -> tuple[Endpoint, Endpoint]:
+        """An example pair of two different endpoints (node addresses first)."""
+
+        def candidates(atom: Atom) -> list[Endpoint]:
+            out = [Endpoint(name, ip, name) for name, ip in atom.nodes[:2]]
+            if atom.rest:
+                text, unassigned = self.label(atom)
+                out.append(Endpoint(text, atom.rep, None, unassigned))
+            return out
+
+        for a in candidates(src):
+            for b in candidates(dst):
+                if a.node is None or a.node != b.node:
+                    return a, b
+        raise AssertionError("a fact always has a pair of two endpoints")
+
+    def fact_route(self, fact: Fact) -> tuple[Endpoint, Endpoint, list[Item]]:
+        """A fact's example ends and its route."""
+        src, dst = self.examples(fact.src, fact.dst)
+        if fact.route is not None:
+            return src, dst, list(fact.route)
+        return src, dst, self.route(src, dst, fact.chain, fact.opening)
 
     def witness(self, fact: Fact) -> list[str]:
         """Hop by hop, from the source example to the destination example."""
-        network = self.network
-        src_ip, dst_ip = fact.src.example_ip(), fact.dst.example_ip()
-        hops = [fact.src.example]
-        chain = fact.chain
-        here = self._segs_in(fact.src, src_ip, chain[0][0])
-        for island, fwd in chain[1:]:
-            assert fwd is not None
-            prev_island = network.island_of[here[0]] if here else None
-            exits = [s for s in fwd.segments if network.island_of[s] == prev_island]
-            hops.extend(self.segment_graph.forwarders_between(here, exits))
-            hops.append(fwd.node.name)
-            here = [s for s in fwd.segments if network.island_of[s] == island]
-        hops.extend(
-            self.segment_graph.forwarders_between(
-                here, self._segs_in(fact.dst, dst_ip, chain[-1][0])
-            )
-        )
-        hops.append(fact.dst.example)
-        return hops
+        src, dst, route = self.fact_route(fact)
+        return [src.name, *(i[1] for i in route if i[0] == "f"), dst.name]
 
 
 def _service_label(services: set[str], all_services: tuple[str, ...]) -> str:
@@ -241,65 +482,64 @@ def _service_label(services: set[str], all_services: tuple[str, ...]) -> str:
     return ",".join(sorted(services, key=lambda s: (s == OTHER_SERVICE, s)))
 
 
-def _endpoint_rank(example: str, topology: Topology) -> int:
+def _endpoint_rank(atom: Atom, topology: Topology) -> int:
     """Terminals and servers make the clearest example, then zone remainders, then gateways."""
-    node = topology.nodes.get(example)
-    if node is None:
+    if not atom.nodes:
         return 1
-    return 2 if node.role.gateway else 0
+    node = topology.nodes.get(atom.nodes[0][0])
+    return 2 if node is not None and node.role.gateway else 0
 
 
 def _example_rank(fact: Fact, topology: Topology) -> tuple[object, ...]:
     """Order of preference for the fact a group shows as its example (deterministic)."""
-    src, dst = fact.src.example, fact.dst.example
     return (
-        src == dst,  # a two-legged gateway "reaching itself" is correct but says little
-        _endpoint_rank(src, topology) + _endpoint_rank(dst, topology),
-        src,
-        dst,
+        _endpoint_rank(fact.src, topology) + _endpoint_rank(fact.dst, topology),
+        fact.src.example,
+        fact.dst.example,
         fact.src.index,
         fact.dst.index,
+        fact.service,
     )
 
 
-def _group_key(fact: Fact) -> tuple[RuleId, str, str, tuple[str, ...], bool, str]:
+GroupKey = tuple[RuleId, tuple[str, ...], bool, str]
+
+
+def _group_key(fact: Fact) -> GroupKey:
+    """A finding's identity: rule and cause (and, for channel findings, the channel)."""
     j = fact.judgement
-    excepted = j.outcome is Outcome.EXCEPTED
     assert j.rule is not None  # a violation or an excepted fact always names its rule
-    return (
-        j.rule,
-        fact.src.zone.name,
-        fact.dst.zone.name,
-        fact.opening,
-        excepted,
-        j.channel or "",
-    )
+    return (j.rule, fact.cause.key(), j.outcome is Outcome.EXCEPTED, j.channel or "")
+
+
+def _tier_rank(tier: Tier) -> int:
+    return TIER_ORDER.index(tier)
 
 
 def _messages(
     rule: RuleId,
-    src: str,
-    dst: str,
-    src_zone: str,
-    dst_zone: str,
-    service: str,
-    opening: tuple[str, ...],
-    bridged: bool,
+    cause: Cause,
+    first: RouteGroup,
+    routes: int,
     count: int,
     channel: str | None,
     excepted: bool,
 ) -> tuple[str, str]:
     name = RULES_BY_ID[rule]
-    what = "bridged by" if bridged else "opened by"
-    through = ", ".join(opening) if opening else "a shared segment"
-    via_ja = "ブリッジ" if bridged else "許可"
+    src_en = endpoint_text(first.src, first.src_unassigned, "en")
+    dst_en = endpoint_text(first.dst, first.dst_unassigned, "en")
+    src_ja = endpoint_text(first.src, first.src_unassigned, "ja")
+    dst_ja = endpoint_text(first.dst, first.dst_unassigned, "ja")
+    spread_en = f"{count} endpoint pair(s)" + (f" in {routes} zone pairs" if routes > 1 else "")
+    spread_ja = f"端点の組 {count} 件" + (f"、ゾーンの組 {routes} 件" if routes > 1 else "")
     en = (
-        f"{name.name_en}: {src} ({src_zone}) reaches {dst} ({dst_zone}) on {service}, "
-        f"{what} {through}; {count} endpoint pair(s)"
+        f"{name.name_en}: {cause.text('en')}; {spread_en}, e.g. {src_en} "
+        f"({first.src_zone}) reaches {dst_en} ({first.dst_zone}) on {first.service}"
     )
     ja = (
-        f"{name.name_ja}: {src}({src_zone})から {dst}({dst_zone})へ {service} で到達できる"
-        f"({via_ja}: {through}、端点の組 {count} 件)"
+        f"{name.name_ja}: {cause.text('ja')}。{spread_ja}"
+        f"(例: {src_ja}({first.src_zone})から {dst_ja}({first.dst_zone})へ "
+        f"{first.service} で到達できる)"
     )
     if excepted and channel:
         en += f"; covered by channel {channel}"
@@ -329,113 +569,294 @@ def _collector_paused() -> Iterator[None]:
 
 
 def analyse_paths(topology: Topology, policy: Policy, addresses: AddressMap) -> PathResult:
-    """Every path that breaks a rule of spec §3, grouped, with witness and remediation."""
+    """Every path that breaks a rule of spec §3, grouped by cause, with witness and fix."""
     with _collector_paused():
         return _analyse_paths(topology, policy, addresses)
 
 
 def _analyse_paths(topology: Topology, policy: Policy, addresses: AddressMap) -> PathResult:
     analysis = PathAnalysis(topology, policy, addresses)
-    groups: dict[tuple[RuleId, str, str, tuple[str, ...], bool, str], list[Fact]] = {}
+    groups: dict[GroupKey, list[Fact]] = {}
     for fact in analysis.facts:
         groups.setdefault(_group_key(fact), []).append(fact)
     if not groups:
         return PathResult((), ())
-    cut_graph = CutGraph(analysis.network)
+    cut_graph = CutGraph(analysis.network, analysis.routes.seg_tier)
     # where each permit is written: the topology, or an imported configuration's file
     permit_lines: dict[str, tuple[str, int | None]] = {}
     for p in analysis.network.permits:
         permit_lines.setdefault(p.id, (p.file or topology.source.path, p.line))
+    carries = _AllowedUse(analysis)
     findings: list[Finding] = []
     excepted: list[Finding] = []
     for key in sorted(groups):
-        rule, src_zone, dst_zone, opening, is_excepted, channel = key
+        rule, _, is_excepted, channel = key
         facts = sorted(groups[key], key=lambda f: _example_rank(f, topology))
         first = facts[0]
-        services = {f.service for f in facts}
-        service = _service_label(services, analysis.services)
-        pairs = {(f.src.index, f.dst.index): f for f in facts}
-        count = sum(f.src.size * f.dst.size for f in pairs.values())
-        path = analysis.witness(first)
+        cause = first.cause
+        routes = _route_groups(analysis, facts)
+        lead = routes[0]
+        count = sum(
+            pairs for pairs in {(f.src.index, f.dst.index): f.pairs for f in facts}.values()
+        )
+        service = _service_label({f.service for f in facts}, analysis.services)
         remediation = None
         if not is_excepted:
-            remediation = _remediation(analysis, cut_graph, facts)
-        location = _location(analysis, first, permit_lines, topology.source.path)
-        en, ja = _messages(
-            rule,
-            first.src.example,
-            first.dst.example,
-            src_zone,
-            dst_zone,
-            service,
-            opening,
-            first.bridged,
-            count,
-            channel or None,
-            is_excepted,
-        )
+            remediation = _remediation(analysis, cut_graph, facts, carries)
+        location = _location(analysis, cause, lead, permit_lines, topology)
+        en, ja = _messages(rule, cause, lead, len(routes), count, channel or None, is_excepted)
         finding = make_finding(
             rule,
             en,
             ja,
             location,
-            src_zone=src_zone,
-            dst_zone=dst_zone,
-            src_tier=first.src.tier.value,
-            dst_tier=first.dst.tier.value,
-            src=first.src.example,
-            dst=first.dst.example,
+            src_zone=lead.src_zone,
+            dst_zone=lead.dst_zone,
+            src_tier=lead.src_tier,
+            dst_tier=lead.dst_tier,
+            src=lead.src,
+            dst=lead.dst,
             service=service,
             evidence=PathEvidence(
-                tuple(path), () if first.bridged else opening, remediation, count
+                lead.path,
+                _route_permits(analysis, first),
+                remediation,
+                count,
+                cause,
+                routes,
+                lead.src_unassigned,
+                lead.dst_unassigned,
             ),
             channel=channel or None,
-            fingerprint=path_fingerprint(rule, src_zone, dst_zone, opening, service),
+            fingerprint=path_fingerprint(
+                rule, cause, channel if rule == MN_SPECIFIED_COMM else None
+            ),
         )
         (excepted if is_excepted else findings).append(finding)
     return PathResult(tuple(findings), tuple(excepted))
 
 
+def _route_permits(analysis: PathAnalysis, fact: Fact) -> tuple[str, ...]:
+    """The permits (lbo-gateways by name) crossed on a fact's example route."""
+    _, _, route = analysis.fact_route(fact)
+    fwds = analysis.network.forwarder_by_name
+    return tuple(i[2] for i in route if i[0] == "f" and fwds[i[1]].filtering)
+
+
+def _route_groups(analysis: PathAnalysis, facts: list[Fact]) -> tuple[RouteGroup, ...]:
+    """One entry per zone pair and direction, the example fact's zone pair first."""
+    by_pair: dict[tuple[str, str], list[Fact]] = {}
+    for fact in facts:  # facts come in example order: the first pair is the example's
+        by_pair.setdefault((fact.src.zone.name, fact.dst.zone.name), []).append(fact)
+    out: list[RouteGroup] = []
+    for (src_zone, dst_zone), group in by_pair.items():
+        best = group[0]
+        src, dst = analysis.examples(best.src, best.dst)
+        pairs = {(f.src.index, f.dst.index): f.pairs for f in group}
+        out.append(
+            RouteGroup(
+                src_zone,
+                dst_zone,
+                best.src.tier.value,
+                best.dst.tier.value,
+                src.name,
+                dst.name,
+                _service_label({f.service for f in group}, analysis.services),
+                sum(pairs.values()),
+                tuple(analysis.witness(best)),
+                src.unassigned,
+                dst.unassigned,
+            )
+        )
+    lead, rest = out[0], out[1:]
+    rest.sort(
+        key=lambda r: (
+            _tier_rank(Tier(r.src_tier)),
+            _tier_rank(Tier(r.dst_tier)),
+            r.src_zone,
+            r.dst_zone,
+        )
+    )
+    return (lead, *rest)
+
+
 def _location(
     analysis: PathAnalysis,
-    fact: Fact,
+    cause: Cause,
+    lead: RouteGroup,
     permit_lines: dict[str, tuple[str, int | None]],
-    topology_path: str,
+    topology: Topology,
 ) -> Location:
-    """Where a finding points: the forwarder or permit that opens it.
+    """Where a finding points: its cause.
 
-    - through an lbo-gateway: the gateway's line;
-    - bridged inside one island: the first bridging forwarder joining segments of two tiers
-      (the leftover router, not the access switch in front of it), else the first one;
-    - else the first permit of the opening.
+    - a forwarder: its line; a link: the `links:` entry's line;
+    - a chain of permits: an lbo-gateway it crosses, else its first permit's line (in the
+      configuration file for an imported one).
     """
-    network = analysis.network
-    for _, fwd in fact.chain:
-        if fwd is not None and fwd.node.role is Role.LBO_GATEWAY:
-            return Location(topology_path, fwd.node.line)
-    if fact.bridged:
-        bridges = [network.forwarder_by_name[n] for n in fact.opening]
-        for fwd in bridges:
-            tiers = {
-                seg.zone.tier
-                for seg in (network.segments[s] for s in fwd.segments)
-                if seg.zone is not None
-            }
-            if len(tiers) > 1:
-                return Location(topology_path, fwd.node.line)
-        return Location(topology_path, bridges[0].node.line if bridges else None)
-    for item in fact.opening:
+    path = topology.source.path
+    if cause.kind is CauseKind.FORWARDER:
+        return Location(path, topology.nodes[cause.elements[0]].line)
+    if cause.kind is CauseKind.LINK:
+        line = next((link.line for link in topology.links if link.name == cause.elements[0]), None)
+        return Location(path, line)
+    for item in cause.elements:
+        node = topology.nodes.get(item)
+        if node is not None and node.role is Role.LBO_GATEWAY:
+            return Location(path, node.line)
+    for item in cause.elements:
         if item in permit_lines:
             return Location(*permit_lines[item])
-    return Location(topology_path)
+    del analysis, lead
+    return Location(path)
 
 
-def _remediation(analysis: PathAnalysis, cut_graph: CutGraph, facts: list[Fact]) -> Remediation:
-    """A minimum cut closing every route of the group's facts (not only the first-found one)."""
-    result = cut_graph.cut(*cut_inputs(analysis, facts))
-    if result is None:
-        return Remediation()
-    return Remediation(tuple(result[0]), tuple(result[1]))
+class _AllowedUse:
+    """Whether a permit also carries traffic the policy allows (then: narrow, not remove).
+
+    By tiers first: a permit whose `from` and `to` hold atoms of tiers that may talk freely
+    carries allowed traffic. Otherwise only gateways and channel ends can make a cross-tier
+    fact allowed, so only the atoms holding one are judged.
+    """
+
+    def __init__(self, analysis: PathAnalysis) -> None:
+        self.analysis = analysis
+        self._cache: dict[tuple[str, str], bool] = {}
+        network = analysis.network
+        channel_ranges = [
+            r
+            for c in analysis.policy.live_channels
+            for r in (*c.source.ranges, *c.destination.ranges)
+        ]
+        self.special = [
+            atom
+            for atom in network.atoms
+            if any(analysis.topology.nodes[n].role.gateway for n, _ in atom.nodes)
+            or any(r.contains(atom.rep) for r in channel_ranges)
+        ]
+
+    def __call__(self, owner: str, pid: str) -> bool:
+        key = (owner, pid)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._compute(owner, pid)
+        return hit
+
+    def _compute(self, owner: str, pid: str) -> bool:
+        analysis = self.analysis
+        atoms = analysis.network.atoms
+        permits = [p for p in analysis.network.permits if p.owner == owner and p.id == pid]
+        lookup = analysis.addresses.lookup
+        for permit in permits:
+            srcs = [a for a in atoms if permit.source.matches(a.rep)]
+            dsts = [a for a in atoms if permit.destination.matches(a.rep)]
+            src_tiers = {a.tier for a in srcs}
+            dst_tiers = {a.tier for a in dsts}
+            if any(
+                MATRIX[(s, d)].kind is CellKind.ALLOW or s is d
+                for s in src_tiers
+                for d in dst_tiers
+            ):
+                return True
+            services = analysis.services if permit.any_service else tuple(permit.services)
+            special = set(a.index for a in self.special)
+            for s in srcs:
+                for d in dsts:
+                    if s.index not in special and d.index not in special:
+                        continue
+                    if s.rep.version != d.rep.version:
+                        continue
+                    for service in services:
+                        j = analysis.policy.judge(lookup(s.rep), lookup(d.rep), service, path=True)
+                        if j.outcome is not Outcome.VIOLATION:
+                            return True
+        return False
+
+
+def _remediation(
+    analysis: PathAnalysis,
+    cut_graph: CutGraph,
+    facts: list[Fact],
+    carries: _AllowedUse | None = None,
+) -> Remediation:
+    """A minimum-cost cut closing every route of the group's facts, one per direction.
+
+    Sources and destinations of one direction (source tier, destination tier) never overlap, so
+    each direction is one s-t cut; the finding's remediation is their union.
+    """
+    directions: dict[tuple[Tier, Tier], list[Fact]] = {}
+    permits: set[tuple[str, str]] = set()
+    others: set[str] = set()
+    for fact in facts:
+        if fact.approved:
+            others.update(_joining_items(analysis, cut_graph, fact))
+        else:
+            directions.setdefault((fact.src.tier, fact.dst.tier), []).append(fact)
+    for key in sorted(directions, key=lambda k: (_tier_rank(k[0]), _tier_rank(k[1]))):
+        result = cut_graph.cut(*cut_inputs(analysis, directions[key]))
+        if result is None:
+            return Remediation()  # no finite cut (the ends share a segment)
+        permits.update(result[0])
+        others.update(result[1])
+    cut_graph._learn(sorted(others))
+    return _classify(analysis, cut_graph, permits, others, carries)
+
+
+def _joining_items(analysis: PathAnalysis, cut_graph: CutGraph, fact: Fact) -> list[str]:
+    """Items closing every route of a fact through a tier-joining element, and only those.
+
+    Used where a channel's approved route joins the same ends: a cut between the ends would
+    close it too. Each element some route passes through is cut: a link as such; a forwarder
+    at its attachments outside its largest group of one tier, so its own tier keeps working.
+    """
+    v = analysis.service_index[fact.service]
+    elements = analysis.routes.joining_elements(
+        *analysis.ends(fact.src, fact.dst), analysis.passes(fact.src, v, fact.dst)
+    )
+    names: list[str] = []
+    network = analysis.network
+    for cause in elements:
+        if cause.kind is CauseKind.LINK:
+            names.extend(cause.elements)
+            continue
+        fwd = network.forwarder_by_name[cause.elements[0]]
+        for seg in analysis.routes.joining_side(fwd):
+            names.append(cut_graph.attachment_name(fwd.node.name, seg))
+    return names
+
+
+def _classify(
+    analysis: PathAnalysis,
+    cut_graph: CutGraph,
+    permits: set[tuple[str, str]],
+    others: set[str],
+    carries: _AllowedUse | None,
+) -> Remediation:
+    """Sort cut items into remove / narrow permits, nodes, links and disruptive items."""
+    remove: list[str] = []
+    narrow: list[str] = []
+    for owner, pid in sorted(permits):
+        (narrow if carries is not None and carries(owner, pid) else remove).append(pid)
+    nodes: list[str] = []
+    links = set(others)
+    by_node: dict[str, set[str]] = {}
+    for key, name in cut_graph._items.items():
+        if key[0] == "att":
+            by_node.setdefault(str(key[1]), set()).add(name)
+    for node, names in sorted(by_node.items()):
+        fwd = analysis.network.forwarder_by_name[node]
+        if len(names) > 1 and names <= links and not any(n in cut_graph.expensive for n in names):
+            del fwd
+            nodes.append(node)
+            links -= names
+    disruptive = tuple(sorted(n for n in others if n in cut_graph.expensive))
+    return Remediation(
+        tuple(dict.fromkeys(remove)),
+        tuple(sorted(links)),
+        tuple(dict.fromkeys(narrow)),
+        tuple(nodes),
+        disruptive,
+        tuple(sorted(permits)),
+    )
 
 
 def cut_inputs(
@@ -466,3 +887,14 @@ def cut_inputs(
             if bits & dbit and not lbo_permitted:  # alpha-prime: routes via an lbo are allowed
                 lbos.add(name)
     return sorted(sources), sorted(targets), sorted(usable), sorted(lbos)
+
+
+__all__ = [
+    "EXPENSIVE_COST",
+    "Endpoint",
+    "Fact",
+    "PathAnalysis",
+    "PathResult",
+    "analyse_paths",
+    "cut_inputs",
+]

@@ -58,6 +58,8 @@ def _hops(finding: Finding | None) -> set[str]:
     if finding is None:
         return set()
     names = set(finding.path)
+    for route in finding.routes:  # a finding by cause: every zone pair's example route
+        names.update(route.path)
     for value in (finding.src_zone, finding.dst_zone, finding.src, finding.dst, finding.node):
         if value is not None:
             names.add(value)
@@ -67,7 +69,10 @@ def _hops(finding: Finding | None) -> set[str]:
 def _zones(finding: Finding | None) -> set[str]:
     if finding is None:
         return set()
-    return {z for z in (finding.src_zone, finding.dst_zone) if z is not None}
+    zones = {z for z in (finding.src_zone, finding.dst_zone) if z is not None}
+    for route in finding.routes:
+        zones.update((route.src_zone, route.dst_zone))
+    return zones
 
 
 def _services(finding: Finding | None) -> set[str]:
@@ -235,10 +240,15 @@ def _remediation(c: _Collector, subject: Subject, index: PlanIndex) -> None:
                              (subject.old, ("removed", "modified"))):  # fmt: skip
         if finding is None or finding.remediation is None:
             continue
-        for pid in finding.remediation.remove_permits:
+        rem = finding.remediation
+        for pid in (*rem.remove_permits, *rem.narrow_permits):
             for i in index.get("permit", pid):
                 if changes[i].action in actions:
                     c.add(i)
+        for node in rem.remove_nodes:
+            for i in index.get("node", node):
+                if changes[i].action in actions:
+                    c.node(i)
         cut = {frozenset(name.split("--", 1)) for name in finding.remediation.remove_links}
         for ends, i in index.links:
             if ends in cut and changes[i].action in actions:

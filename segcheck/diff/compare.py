@@ -59,15 +59,23 @@ def _material(old: Entry, new: Entry, names: Renames) -> tuple[tuple[str, str, s
             note(
                 "remediation",
                 ", ".join([*(names.permit(p) for p in o_rem.remove_permits),
+                           *(names.permit(p) for p in o_rem.narrow_permits),
+                           *o_rem.remove_nodes,
                            *(names.link(x) for x in o_rem.remove_links)]),
-                ", ".join([*n_rem.remove_permits, *n_rem.remove_links]),
+                ", ".join([*n_rem.remove_permits, *n_rem.narrow_permits, *n_rem.remove_nodes,
+                           *n_rem.remove_links]),
             )  # fmt: skip
     note("channel", names.channel(o.channel), n.channel)
     return tuple(out)
 
 
 def _cut_size(remediation: Remediation) -> int:
-    return len(remediation.remove_permits) + len(remediation.remove_links)
+    return (
+        len(remediation.remove_permits)
+        + len(remediation.narrow_permits)
+        + len(remediation.remove_nodes)
+        + len(remediation.remove_links)
+    )
 
 
 def _text(value: object) -> str:

@@ -10,12 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..findings import Finding, FlowEvidence, Location, Remediation
+from ..findings import Cause, Finding, FixPlan, FlowEvidence, Location, Remediation, RouteGroup
+from ..findings import endpoint_text as _endpoint_text
 from ..model import TIER_NAMES_JA, Tier
 from .labels import Lang
 
 # finding_facts keys that belong together under one "fix" heading
-FIX_KEYS = ("remove_permits", "remove_links")
+FIX_KEYS = ("remove_nodes", "remove_permits", "narrow_permits", "remove_links", "disruptive")
+# the label of one item of each (formats that name every item on its own)
+ONE_FIX = {
+    "remove_nodes": "remove_node",
+    "remove_permits": "remove_permit",
+    "narrow_permits": "narrow_permit",
+    "remove_links": "remove_link",
+    "disruptive": "disruptive_item",
+}
 
 
 def where(location: Location, frame_mark: str = "#") -> str:
@@ -30,14 +39,22 @@ def where(location: Location, frame_mark: str = "#") -> str:
     return location.path
 
 
-def endpoints(finding: Finding, arrow: str = " -> ") -> str | None:
+def endpoint_text(name: str | None, unassigned: bool, lang: str) -> str:
+    """An example end: a node or address as is, the unassigned addresses of a subnet said as
+    such ("unassigned addresses of 10.30.30.0/24"), never as a host."""
+    return _endpoint_text(name, unassigned, Lang.of(lang).value)
+
+
+def endpoints(finding: Finding, arrow: str = " -> ", lang: str = "en") -> str | None:
     """A finding's ends as `src -> dst`, or None when there is nothing more to say.
 
     A finding about one node's own settings has no destination: its one end is the node, which
     formatters show on its own line, so nothing is returned (never `node -> None`). A finding
     that names a single other end shows that end alone (a lone destination after the arrow).
+    The unassigned addresses of a subnet are said as such.
     """
-    src, dst = finding.src, finding.dst
+    src = endpoint_text(finding.src, finding.src_unassigned, lang) or None
+    dst = endpoint_text(finding.dst, finding.dst_unassigned, lang) or None
     if src is not None and dst is not None:
         return f"{src}{arrow}{dst}"
     if src is not None:
@@ -48,8 +65,10 @@ def endpoints(finding: Finding, arrow: str = " -> ") -> str | None:
 def finding_facts(finding: Finding) -> list[tuple[str, tuple[str, ...]]]:
     """The witness facts a finding lists, in order: (label key, items), only those it has.
 
-    `path` (hops of the witness path), `permits` (those opening it), then the fix:
-    `remove_permits` and `remove_links` (FIX_KEYS), which formatters show under one heading.
+    `path` (hops of the witness path), `permits` (those opening it), then the fix (FIX_KEYS),
+    which formatters show under one heading: `remove_nodes`, `remove_permits`,
+    `narrow_permits` (they also carry allowed traffic), `remove_links`, and `disruptive` (the
+    items of those that carry allowed traffic, chosen only because nothing cheaper closes it).
     """
     facts: list[tuple[str, tuple[str, ...]]] = []
     if finding.path:
@@ -58,10 +77,10 @@ def finding_facts(finding: Finding) -> list[tuple[str, tuple[str, ...]]]:
         facts.append(("permits", finding.permits))
     rem = finding.remediation
     if rem is not None:
-        if rem.remove_permits:
-            facts.append(("remove_permits", rem.remove_permits))
-        if rem.remove_links:
-            facts.append(("remove_links", rem.remove_links))
+        for key in FIX_KEYS:
+            items = getattr(rem, key)
+            if items:
+                facts.append((key, items))
     return facts
 
 
@@ -93,10 +112,69 @@ def flow_dict(flow: FlowEvidence) -> dict[str, Any]:
 
 
 def remediation_dict(remediation: Remediation) -> dict[str, Any]:
-    """The smallest fix of a finding (spec §6 `remediation`)."""
+    """The cheapest fix of a finding (spec §6 `remediation`): the spec's two lists first, then
+    what issue 12 added, and the node of every permit named."""
+    owners: dict[str, list[str]] = {}
+    for node, pid in remediation.owners:
+        owners.setdefault(pid, []).append(node)
     return {
         "remove_permits": list(remediation.remove_permits),
         "remove_links": list(remediation.remove_links),
+        "narrow_permits": list(remediation.narrow_permits),
+        "remove_nodes": list(remediation.remove_nodes),
+        "disruptive": list(remediation.disruptive),
+        "permit_nodes": owners,
+    }
+
+
+def cause_dict(cause: Cause) -> dict[str, Any]:
+    """A path finding's cause: its kind, the elements, the zones a forwarder or link joins."""
+    return {
+        "kind": cause.kind.value,
+        "elements": list(cause.elements),
+        "zones": list(cause.zones),
+        "role": cause.role,
+    }
+
+
+def route_dict(route: RouteGroup, with_path: bool = True) -> dict[str, Any]:
+    """One zone pair of a path finding: example ends, service, count (and route)."""
+    out: dict[str, Any] = {
+        "src_zone": route.src_zone,
+        "dst_zone": route.dst_zone,
+        "src_tier": route.src_tier,
+        "dst_tier": route.dst_tier,
+        "src": route.src,
+        "dst": route.dst,
+        "src_unassigned": route.src_unassigned,
+        "dst_unassigned": route.dst_unassigned,
+        "service": route.service,
+        "count": route.count,
+    }
+    if with_path:
+        out["path"] = list(route.path)
+    return out
+
+
+def plan_dict(plan: FixPlan | None) -> dict[str, Any] | None:
+    """The fix plan: ordered changes, each with the fingerprints of the findings it closes."""
+    if plan is None:
+        return None
+    return {
+        "verified": plan.verified,
+        "remaining": plan.remaining,
+        "findings": plan.findings,
+        "steps": [
+            {
+                "action": step.kind.value,
+                "target": step.target,
+                "node": step.node,
+                "closes": len(step.closes),
+                "findings": list(step.closes),
+                "disruptive": step.disruptive,
+            }
+            for step in plan.steps
+        ],
     }
 
 

@@ -19,7 +19,7 @@ from ..findings import Finding, JudgedFlow, Report, by_rule
 from ..policy import TIER_ORDER, CellKind, cell
 from ..rules import RULES, RULES_BY_ID, RULES_VERSION, citations
 from . import diagram
-from ._common import endpoints, tier_label, where
+from ._common import endpoint_text, endpoints, tier_label, where
 from .labels import Lang, labels
 
 _BAD_VERDICTS = frozenset({"violation", "suspect"})
@@ -59,8 +59,11 @@ def _policy_matrix(report: Report, t: Mapping[str, str]) -> list[dict[str, Any]]
     covered: dict[tuple[str, str], int] = {}
     for target, facts in ((found, report.findings), (covered, report.excepted)):
         for f in facts:
-            if f.src_tier and f.dst_tier:
-                key = (f.src_tier, f.dst_tier)
+            # a finding by cause counts once in every tier pair its routes span
+            pairs = {(r.src_tier, r.dst_tier) for r in f.routes}
+            if not pairs and f.src_tier and f.dst_tier:
+                pairs = {(f.src_tier, f.dst_tier)}
+            for key in pairs:
                 target[key] = target.get(key, 0) + 1
     rows = []
     for src in TIER_ORDER:
@@ -170,7 +173,13 @@ def _channels(report: Report) -> list[dict[str, Any]]:
     return rows
 
 
-def context(report: Report, lang: str, svg: str | None, diagram_note: str | None) -> dict:
+def context(
+    report: Report,
+    lang: str,
+    svg: str | None,
+    diagram_note: str | None,
+    parts: list[tuple[str, str]] | None = None,
+) -> dict:
     """Everything the template shows, computed from the report alone."""
     lang = Lang.of(lang)
     t = labels(lang, "html")
@@ -178,6 +187,20 @@ def context(report: Report, lang: str, svg: str | None, diagram_note: str | None
         {"rule": RULES_BY_ID[rule_id], "findings": list(items)}
         for rule_id, items in by_rule(report.findings)
     ]
+    plan = None
+    if report.plan is not None and report.plan.steps:
+        p = report.plan
+        plan = {
+            "head": t["plan_head"].format(n=len(p.steps), m=p.findings),
+            "verified": p.verified,
+            "note": t["plan_verified"]
+            if p.verified
+            else t["plan_unverified"].format(r=p.remaining),
+            "steps": [
+                {"text": step.text(lang), "closes": len(step.closes), "bad": step.disruptive}
+                for step in p.steps
+            ],
+        }
     return {
         "t": t,
         "lang": lang,
@@ -189,13 +212,18 @@ def context(report: Report, lang: str, svg: str | None, diagram_note: str | None
         "tiers": TIER_ORDER,
         "matrix": _policy_matrix(report, t),
         "svg": Markup(svg) if svg is not None else None,
+        "parts": [(title, Markup(part)) for title, part in parts or ()],
+        "plan": plan,
+        "end_text": lambda name, unassigned: endpoint_text(name, unassigned, lang),
+        "cause_text": lambda f: f.cause.text(lang),
+        "fix_parts": lambda f: f.remediation.parts(lang),
         "diagram_note": diagram_note,
         "groups": groups,
         "captures": _captures(report, t),
         "channels": _channels(report),
         "rules": RULES,
         "where": _where,
-        "endpoints": lambda f: endpoints(f, " → "),
+        "endpoints": lambda f: endpoints(f, " → ", lang),
         "tier_label": lambda tier: tier_label(tier, lang),
         "rule_name": lambda rule: rule.name(lang),
         "citations": lambda rule: citations(rule, lang),
@@ -220,7 +248,14 @@ def render_page(
 ) -> str:
     """The page with a given diagram (already laid out) or a note saying why there is none."""
     template = _env().get_template("report.html.j2")
-    return template.render(context(report, lang, svg, diagram_note))
+    parts = None
+    width = None if svg is None else diagram.svg_width(svg)
+    if width is not None and width > diagram.A4_LEGIBLE_PT:
+        try:  # too wide for A4: one diagram per tier keeps the labels legible
+            parts = diagram.render_parts(report.topology, report.findings, lang)
+        except diagram.DiagramError:
+            parts = None
+    return template.render(context(report, lang, svg, diagram_note, parts))
 
 
 def diagram_for(report: Report, lang: str) -> tuple[str | None, str | None]:

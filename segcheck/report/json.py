@@ -11,7 +11,14 @@ from typing import Any
 
 from ..findings import BaselineInfo, Finding, Report
 from ..model import Channel, ImportSummary
-from ._common import flow_dict, location_dict, remediation_dict
+from ._common import (
+    cause_dict,
+    flow_dict,
+    location_dict,
+    plan_dict,
+    remediation_dict,
+    route_dict,
+)
 
 SCHEMA_VERSION = 1
 
@@ -44,6 +51,11 @@ def finding_dict(finding: Finding, lang: str) -> dict[str, Any]:
     if finding.flow is not None:
         result["flow"] = flow_dict(finding.flow)
         result["verdict"] = finding.verdict
+    if finding.cause is not None:
+        result["cause"] = cause_dict(finding.cause)
+        result["src_unassigned"] = finding.src_unassigned
+        result["dst_unassigned"] = finding.dst_unassigned
+        result["routes"] = [route_dict(r) for r in finding.routes]
     return result
 
 
@@ -168,6 +180,7 @@ def report_dict(report: Report, lang: str) -> dict[str, Any]:
                 for gap in report.gaps
             ],
         },
+        "fix_plan": plan_dict(report.plan),
         "findings": findings,
         "excepted": excepted,
         "summary": report.summary(),

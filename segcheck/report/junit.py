@@ -17,11 +17,10 @@ from ..findings import Finding, Report
 from ..model import PUBLIC_INTERNET_ZONE, Topology, xml_text
 from ..policy import CellKind, cell
 from ..rules import RULES
-from ._common import FIX_KEYS, endpoints, finding_facts, where
+from ._common import FIX_KEYS, ONE_FIX, endpoint_text, endpoints, finding_facts, where
 from .labels import labels
 
 _JOIN = {"path": " > ", "permits": ", "}
-_ONE_FIX = {"remove_permits": "remove_permit", "remove_links": "remove_link"}
 
 
 def _zone_names(report: Report) -> list[str]:
@@ -66,14 +65,22 @@ def _case_name(finding: Finding) -> str:
 
 def _witness(finding: Finding, lang: str, t: Mapping[str, str]) -> str:
     lines = [f"{where(finding.location)}: [{finding.severity.value}] {finding.text(lang)}"]
-    ends = endpoints(finding)
+    if finding.cause is not None:
+        lines.append(f"  {t['cause']}: {finding.cause.text(lang)}")
+    ends = endpoints(finding, lang=lang)
     if ends is not None:
         service = f" ({finding.service})" if finding.service else ""
         lines.append(f"  {ends}{service}, {t['pairs']}: {finding.count}")
+    for r in finding.routes[1:]:
+        src = endpoint_text(r.src, r.src_unassigned, lang)
+        dst = endpoint_text(r.dst, r.dst_unassigned, lang)
+        lines.append(
+            f"  {r.src_zone} -> {r.dst_zone}: {src} -> {dst} ({r.service}), {t['pairs']}: {r.count}"
+        )
     fixes: list[str] = []
     for key, items in finding_facts(finding):
         if key in FIX_KEYS:
-            fixes += (f"{t[_ONE_FIX[key]]} {item}" for item in items)
+            fixes += (f"{t[ONE_FIX[key]]} {item}" for item in items)
         else:
             lines.append(f"  {t[key]}: {_JOIN[key].join(items)}")
     if fixes:
@@ -102,6 +109,10 @@ def _cases(report: Report) -> dict[str, dict[str, list[Finding]]]:
             if the_cell.kind is not CellKind.ALLOW and the_cell.rule is not None:
                 cases[the_cell.rule][pair_name(src, dst)] = []
     for finding in report.findings:
+        if finding.routes:  # a finding by cause fails every zone pair it spans
+            for name in dict.fromkeys(pair_name(r.src_zone, r.dst_zone) for r in finding.routes):
+                cases[finding.rule].setdefault(name, []).append(finding)
+            continue
         cases[finding.rule].setdefault(_case_name(finding), []).append(finding)
     return cases
 

@@ -31,6 +31,41 @@ class Lang(StrEnum):
 TERMS: dict[str, tuple[str, str]] = {
     # Shared: the same words in more than one format.
     "absent": ("findings fixed since", "解消した指摘"),
+    "cause": ("cause", "原因"),
+    "closes": ("findings", "件の指摘"),
+    "disruptive": (
+        "CAUTION, these also carry allowed traffic (nothing cheaper closes the finding):",
+        "注意: 次は許可された通信も止める(より安価な是正がない):",
+    ),
+    "more_pairs": ("… {n} more zone pair(s)", "… ほかにゾーンの組 {n} 件"),
+    "narrow_permits": (
+        "narrow (they also carry allowed traffic) permits",
+        "許可された通信も通すため絞り込む許可ルール",
+    ),
+    "plan": ("Fix plan", "是正計画"),
+    "plan_head": (
+        "{n} change(s) close {m} finding(s) about routes and forwarders",
+        "{n} 件の変更で経路・転送の指摘 {m} 件をすべて解消",
+    ),
+    "plan_unverified": (
+        "NOT verified: {r} path finding(s) remain after the changes",
+        "未確認: 変更後も経路の指摘が {r} 件残る",
+    ),
+    "plan_verified": (
+        "verified by checking the changed plan again",
+        "変更後の構成を再検査して確認済み",
+    ),
+    "remove_nodes": ("remove node", "機器を撤去"),
+    "remove_node": ("remove node", "機器を撤去"),
+    "narrow_permit": (
+        "narrow permit (it also carries allowed traffic)",
+        "許可ルールを絞り込む(許可された通信も通すため)",
+    ),
+    "disruptive_item": (
+        "CAUTION, carries allowed traffic (nothing cheaper closes it):",
+        "注意: 許可された通信も止める(より安価な是正がない):",
+    ),
+    "routes": ("zone pairs", "ゾーンの組"),
     "baseline": ("Compared with the baseline", "比較基準との比較"),
     "channel": ("channel", "例外"),
     "expired": ("EXPIRED", "期限切れ"),
@@ -72,6 +107,7 @@ TERMS: dict[str, tuple[str, str]] = {
         "no findings in what was seen: the three-tier separation is NOT proven",
         "確認できた範囲に指摘なし: 三層分離は証明されていない",
     ),
+    "text.plan": ("fix plan", "是正計画"),
     "text.profile": ("profile", "モデル"),
     "text.read": ("packets read", "読込パケット"),
     "text.report": ("report", "報告"),
@@ -110,6 +146,7 @@ TERMS: dict[str, tuple[str, str]] = {
         "No findings in what was seen: the three-tier separation is **not proven**.",
         "確認できた範囲に指摘なし: 三層分離は**証明されていない**。",
     ),
+    "md.closes": ("findings", "指摘"),
     "md.pair": ("zones", "ゾーン"),
     "md.reason": ("reason", "理由"),
     "md.rule": ("rule", "ルール"),
@@ -133,9 +170,12 @@ TERMS: dict[str, tuple[str, str]] = {
     "html.command": ("Command", "実行内容"),
     "html.count": ("Count", "件数"),
     "html.diagram": ("Topology diagram", "ネットワーク構成図"),
+    "html.cause": ("Cause", "原因"),
+    "html.change": ("Change", "変更"),
+    "html.closes": ("Findings closed", "解消する指摘"),
     "html.diagram_note": (
-        "Zones are clusters coloured by tier; forwarders are hexagons. Red edges and nodes are the witness paths of findings.",
-        "ゾーンは系統ごとに色分けした枠、転送機器は六角形。赤い線と機器は指摘の経路。",
+        "Tiers side by side: the My Number tier, the LGWAN-connected tier (the LGWAN under it), the Internet tier; external networks at the edges. Each zone is a box coloured by tier listing its hosts; forwarders stand between. Red: the causes of findings (a bridging forwarder, a link joining tiers, a firewall with its opening permits).",
+        "系統を左右に並べて表示(マイナンバー利用事務系 | LGWAN接続系(下に LGWAN) | インターネット接続系、外部網は両端)。ゾーンは系統ごとに色分けした枠で機器を列挙し、転送機器はその間に置く。赤: 指摘の原因(系をまたぐ転送機器、系をまたぐ接続、経路を開く許可ルールを持つFW)。",
     ),
     "html.evidence_incomplete": (
         "Evidence incomplete: findings stand, but their absence proves nothing.",
@@ -186,6 +226,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "html.permits": ("Opening permits", "経路を開く許可ルール"),
     "html.reason": ("Reason", "理由"),
     "html.remediation": ("Remediation", "是正"),
+    "html.routes": ("Zone pairs", "ゾーンの組"),
     "html.rule": ("Rule", "ルール"),
     "html.rules_version": ("Rules version", "ルール版"),
     "html.sanitized": ("sanitized only", "無害化経由のみ"),

@@ -11,11 +11,10 @@ from collections.abc import Mapping
 
 from ..findings import Evidence, Finding, Report, by_rule
 from ..rules import RULES_BY_ID, RULES_VERSION
-from ._common import FIX_KEYS, finding_facts, where
+from ._common import FIX_KEYS, ONE_FIX, endpoint_text, finding_facts, where
 from .labels import labels
 
 _JOIN = {"path": " → ", "permits": ", "}
-_ONE_FIX = {"remove_permits": "remove_permit", "remove_links": "remove_link"}
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
@@ -43,7 +42,18 @@ def _finding(f: Finding, t: Mapping[str, str], lang: str, state: str = "") -> li
         f"- **{f.severity.value}**{state} {md(f.text(lang))}",
         f"  - {t['where']}: {md(where(f.location))}",
     ]
-    if f.src_zone and f.dst_zone:
+    if f.cause is not None:
+        out.append(f"  - {t['cause']}: {md(f.cause.text(lang))}")
+    if f.routes:  # a finding by cause: every zone pair it spans
+        out.append(f"  - {t['routes']}:")
+        for r in f.routes:
+            src = endpoint_text(r.src, r.src_unassigned, lang)
+            dst = endpoint_text(r.dst, r.dst_unassigned, lang)
+            out.append(
+                f"    - {md(r.src_zone)} ({md(r.src_tier)}) → {md(r.dst_zone)} "
+                f"({md(r.dst_tier)}): {md(src)} → {md(dst)} ({md(r.service)}) ×{r.count}"
+            )
+    elif f.src_zone and f.dst_zone:
         service = f" ({md(f.service)})" if f.service else ""
         out.append(
             f"  - {t['pair']}: {md(f.src_zone)} ({md(f.src_tier)}) → "
@@ -53,7 +63,7 @@ def _finding(f: Finding, t: Mapping[str, str], lang: str, state: str = "") -> li
     fixes: list[str] = []
     for key, items in finding_facts(f):
         if key in FIX_KEYS:
-            fixes += (f"{t[_ONE_FIX[key]]} {md(item)}" for item in items)
+            fixes += (f"{t[ONE_FIX[key]]} {md(item)}" for item in items)
         else:
             out.append(f"  - {t[key]}: {_JOIN[key].join(md(item) for item in items)}")
     if fixes:
@@ -91,6 +101,15 @@ def render(report: Report, lang: str = "en") -> str:
         out += [f"- {md(gap.text(lang))}" for gap in report.gaps]
     out += ["", f"## {t['summary']}", "", f"| {t['severity']} | {t['count']} |", "|---|---|"]
     out += [f"| {sev} | {n} |" for sev, n in report.summary().items()]
+    plan = report.plan
+    if plan is not None and plan.steps:
+        note = (
+            t["plan_verified"] if plan.verified else t["plan_unverified"].format(r=plan.remaining)
+        )
+        head = t["plan_head"].format(n=len(plan.steps), m=plan.findings)
+        out += ["", f"## {t['plan']}", "", f"{head} ({note})", ""]
+        for i, step in enumerate(plan.steps, 1):
+            out.append(f"{i}. {md(step.text(lang))} ({t['closes']}: {len(step.closes)})")
     out += ["", f"## {t['findings']}", ""]
     if not report.findings:
         out += [t["clean"] if report.separation_proven else t["not_proven"], ""]

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 from ..errors import InputError
 from ..findings import (
     CaptureSummary,
+    Cause,
+    CauseKind,
     EvidenceGap,
     Finding,
     FindingEvidence,
@@ -28,6 +30,7 @@ from ..findings import (
     PathEvidence,
     Remediation,
     Report,
+    RouteGroup,
     RuleId,
     Severity,
     SubjectEvidence,
@@ -136,9 +139,24 @@ def _evidence(r: ResultReader, data: Mapping[str, Any], where: Where) -> Finding
     if data.get("remediation") is not None:
         rw = (*where, "remediation")
         rem = r.mapping(data["remediation"], rw, "remediation")
+        owners = rem.get("permit_nodes") or {}
+        if not isinstance(owners, Mapping):
+            raise r.fail((*rw, "permit_nodes"), "'permit_nodes' must be a mapping")
         remediation = Remediation(
-            r.strings(rem, "remove_permits", rw), r.strings(rem, "remove_links", rw)
+            r.strings(rem, "remove_permits", rw),
+            r.strings(rem, "remove_links", rw),
+            r.strings(rem, "narrow_permits", rw),
+            r.strings(rem, "remove_nodes", rw),
+            r.strings(rem, "disruptive", rw),
+            tuple(
+                sorted(
+                    (node, str(pid))
+                    for pid in owners
+                    for node in r.strings(owners, str(pid), (*rw, "permit_nodes"))
+                )
+            ),
         )
+    cause = _cause(r, data, where)
     path, permits = r.strings(data, "path", where), r.strings(data, "permits", where)
     node = r.opt(data, "node", where, str)
     if data.get("flow") is not None:
@@ -147,8 +165,24 @@ def _evidence(r: ResultReader, data: Mapping[str, Any], where: Where) -> Finding
         other = "a flow finding"
     elif node is not None:
         evidence, other = SubjectEvidence(node), "a finding about a node"
-    elif path or permits or remediation is not None or count != 1 or data.get("channel") is None:
-        return PathEvidence(path, permits, remediation, count)
+    elif (
+        path
+        or permits
+        or remediation is not None
+        or cause is not None
+        or count != 1
+        or data.get("channel") is None
+    ):
+        return PathEvidence(
+            path,
+            permits,
+            remediation,
+            count,
+            cause,
+            _routes(r, data, where),
+            bool(data.get("src_unassigned", False)),
+            bool(data.get("dst_unassigned", False)),
+        )
     else:  # an entry of the channel register: nothing but the channel
         evidence, other = SubjectEvidence(), "a finding about a channel"
     for key, value in (("path", path), ("permits", permits), ("remediation", remediation)):
@@ -159,6 +193,48 @@ def _evidence(r: ResultReader, data: Mapping[str, Any], where: Where) -> Finding
     if node is not None and not isinstance(evidence, SubjectEvidence):
         raise r.fail((*where, "node"), f"{other} names no 'node'")
     return evidence
+
+
+def _cause(r: ResultReader, data: Mapping[str, Any], where: Where) -> Cause | None:
+    """A path finding's cause (issue 12), if the result has one."""
+    if data.get("cause") is None:
+        return None
+    cw = (*where, "cause")
+    c = r.mapping(data["cause"], cw, "cause")
+    try:
+        kind = CauseKind(r.get(c, "kind", cw, str))
+    except ValueError:
+        raise r.fail((*cw, "kind"), "unknown cause kind") from None
+    return Cause(
+        kind, r.strings(c, "elements", cw), r.strings(c, "zones", cw), r.opt(c, "role", cw, str)
+    )
+
+
+def _routes(r: ResultReader, data: Mapping[str, Any], where: Where) -> tuple[RouteGroup, ...]:
+    """The zone pairs of a path finding by cause."""
+    items = data.get("routes") or []
+    if not isinstance(items, list):
+        raise r.fail((*where, "routes"), "'routes' must be a list")
+    out = []
+    for i, item in enumerate(items):
+        w = (*where, "routes", i)
+        g = r.mapping(item, w, "route")
+        out.append(
+            RouteGroup(
+                r.get(g, "src_zone", w, str),
+                r.get(g, "dst_zone", w, str),
+                r.get(g, "src_tier", w, str),
+                r.get(g, "dst_tier", w, str),
+                r.get(g, "src", w, str),
+                r.get(g, "dst", w, str),
+                r.get(g, "service", w, str),
+                r.get(g, "count", w, int),
+                r.strings(g, "path", w),
+                bool(g.get("src_unassigned", False)),
+                bool(g.get("dst_unassigned", False)),
+            )
+        )
+    return tuple(out)
 
 
 def read_finding(r: ResultReader, data: Mapping[str, Any], where: Where) -> Finding:

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from ..findings import Evidence, Finding, GapKind, Report
 from ..model import Channel, InputFile, Topology
 from ..rules import RULES, RULES_VERSION, Rule, Severity, citations
-from ._common import flow_dict, remediation_dict
+from ._common import cause_dict, flow_dict, plan_dict, remediation_dict, route_dict
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -185,6 +185,9 @@ def _properties(finding: Finding) -> dict[str, Any]:
         props["permits"] = list(finding.permits)
     if finding.remediation is not None:
         props["remediation"] = remediation_dict(finding.remediation)
+    if finding.cause is not None:
+        props["cause"] = cause_dict(finding.cause)
+        props["routes"] = [route_dict(r, with_path=False) for r in finding.routes]
     if finding.node is not None:
         props["node"] = finding.node
     if finding.channel is not None:
@@ -357,6 +360,8 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
             "summary": report.summary(),
         },
     }
+    if report.plan is not None:
+        run["properties"]["fix_plan"] = plan_dict(report.plan)
     if baseline is not None:
         run["baselineGuid"] = baseline.guid
         run["properties"]["baseline"] = {"path": baseline.path, "sha256": baseline.sha256}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..findings import Evidence, Finding, Report, by_rule
+from ..findings import Evidence, Finding, FixPlan, Report, by_rule
 from ..rules import RULES_BY_ID
-from ._common import FIX_KEYS, endpoints, finding_facts, where
+from ._common import FIX_KEYS, endpoint_text, endpoints, finding_facts, where
 from .labels import labels
 
 _JOIN = {"path": " > ", "permits": ", "}
+MAX_ROUTES = 24  # zone pairs listed per finding; the rest are counted
 
 
 def _zone(zone: str | None, tier: str | None) -> str:
@@ -18,12 +19,25 @@ def _zone(zone: str | None, tier: str | None) -> str:
 
 def _finding_lines(f: Finding, lang: str, t: Mapping[str, str], state: str = "") -> list[str]:
     lines = [f"  {where(f.location)}: [{f.severity.value}]{state} {f.text(lang)}"]
-    ends = endpoints(f)
-    if (f.src_zone or f.dst_zone) and ends is not None:
-        pair = f"{_zone(f.src_zone, f.src_tier)} -> {_zone(f.dst_zone, f.dst_tier)}"
-        count = f"  [{f.count} {t['pairs']}]" if f.count > 1 else ""
-        svc = f"  {f.service}" if f.service else ""
-        lines.append(f"      {pair}: {ends}{svc}{count}")
+    if f.cause is not None:
+        lines.append(f"      {t['cause']}: {f.cause.text(lang)}")
+    if f.routes:  # a finding by cause: every zone pair it spans, the first with its route
+        for r in f.routes[:MAX_ROUTES]:
+            pair = f"{_zone(r.src_zone, r.src_tier)} -> {_zone(r.dst_zone, r.dst_tier)}"
+            ends = (
+                f"{endpoint_text(r.src, r.src_unassigned, lang)} -> "
+                f"{endpoint_text(r.dst, r.dst_unassigned, lang)}"
+            )
+            lines.append(f"      {pair}: {ends}  {r.service}  [{r.count} {t['pairs']}]")
+        if len(f.routes) > MAX_ROUTES:
+            lines.append("      " + t["more_pairs"].format(n=len(f.routes) - MAX_ROUTES))
+    else:
+        plain = endpoints(f, lang=lang)
+        if (f.src_zone or f.dst_zone) and plain is not None:
+            pair = f"{_zone(f.src_zone, f.src_tier)} -> {_zone(f.dst_zone, f.dst_tier)}"
+            count = f"  [{f.count} {t['pairs']}]" if f.count > 1 else ""
+            svc = f"  {f.service}" if f.service else ""
+            lines.append(f"      {pair}: {plain}{svc}{count}")
     fixes = []
     for key, items in finding_facts(f):
         if key in FIX_KEYS:
@@ -51,6 +65,16 @@ def _state(report: Report, finding: Finding, excepted: bool = False) -> str:
     state = report.baseline.state(finding, excepted)
     escalated = not excepted and finding.fingerprint in report.baseline.escalated
     return f" [{state}{', escalated' if escalated else ''}]"
+
+
+def plan_lines(plan: FixPlan, lang: str, t: Mapping[str, str]) -> list[str]:
+    """The fix plan: a head line, then one numbered line per change."""
+    head = t["plan_head"].format(n=len(plan.steps), m=plan.findings)
+    note = t["plan_verified"] if plan.verified else t["plan_unverified"].format(r=plan.remaining)
+    out = [f"{t['plan']}: {head} ({note})"]
+    for i, step in enumerate(plan.steps, 1):
+        out.append(f"  {i}. {step.text(lang)}  [{len(step.closes)} {t['closes']}]")
+    return out
 
 
 def render(report: Report, lang: str = "en") -> str:
@@ -96,6 +120,9 @@ def render(report: Report, lang: str = "en") -> str:
         out.append("")
     if not report.findings:
         out.append(t["clean"] if report.separation_proven else t["not_proven"])
+    if report.plan is not None and report.plan.steps:
+        out.extend(plan_lines(report.plan, lang, t))
+        out.append("")
     for rule_id, group in by_rule(report.findings):
         items = list(group)
         rule = RULES_BY_ID[rule_id]

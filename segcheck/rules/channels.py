@@ -1,8 +1,9 @@
 """Rules about the channel register itself (docs/spec.md §3), one function each.
 
-Each rule is a function `(channel, ends, today) -> Iterator[Violation]`, where `ends` is every
-tier either endpoint reaches into; `@channel_rule` ties it to its rule id and `CHANNEL_RULES`
-lists it. The flow side of MN-SPECIFIED-COMM (a flow between a channel's endpoints on another
+Each rule is a function `(channel, ends, today) -> Iterator[Violation]`, where `ends` holds
+every (from tier, to tier) pair the channel's endpoints reach into (a two-legged gateway at one
+end gives one pair per leg: the channel is judged by the address pairs it names, not by the
+union of its ends' tiers); `@channel_rule` ties it to its rule id and `CHANNEL_RULES` lists it. The flow side of MN-SPECIFIED-COMM (a flow between a channel's endpoints on another
 service) is a matrix exception in `Policy.judge`.
 """
 
@@ -19,7 +20,23 @@ from ..policy import Policy
 from .base import Violation, make_finding
 from .ids import GEN_EXCEPTION_EXPIRED, MN_NO_INTERNET, MN_SPECIFIED_COMM
 
-ChannelCheck = Callable[[Channel, frozenset[Tier], date], Iterator[Violation]]
+
+@dataclass(frozen=True, slots=True)
+class Ends:
+    """The (from tier, to tier) pairs a channel names."""
+
+    pairs: frozenset[tuple[Tier, Tier]]
+
+    def with_my_number(self) -> set[Tier]:
+        """The other tiers of the pairs between the My Number tier and another."""
+        out: set[Tier] = set()
+        for a, b in self.pairs:
+            if (a is Tier.MYNUMBER) != (b is Tier.MYNUMBER):
+                out.add(b if a is Tier.MYNUMBER else a)
+        return out
+
+
+ChannelCheck = Callable[[Channel, Ends, date], Iterator[Violation]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +60,7 @@ _MN_FORBIDDEN = frozenset({Tier.INTERNET, Tier.SECURITY_CLOUD, Tier.PUBLIC_INTER
 
 
 @channel_rule(GEN_EXCEPTION_EXPIRED)
-def expired(channel: Channel, ends: frozenset[Tier], today: date) -> Iterator[Violation]:
+def expired(channel: Channel, ends: Ends, today: date) -> Iterator[Violation]:
     """A channel past its expiry covers nothing; the register still lists it."""
     if channel.expired(today):
         yield Violation(
@@ -53,11 +70,9 @@ def expired(channel: Channel, ends: frozenset[Tier], today: date) -> Iterator[Vi
 
 
 @channel_rule(MN_NO_INTERNET)
-def opens_my_number_to_internet(
-    channel: Channel, ends: frozenset[Tier], today: date
-) -> Iterator[Violation]:
+def opens_my_number_to_internet(channel: Channel, ends: Ends, today: date) -> Iterator[Violation]:
     """No channel can open the My Number tier to an Internet-connected network."""
-    if Tier.MYNUMBER in ends and ends & _MN_FORBIDDEN:
+    if ends.with_my_number() & _MN_FORBIDDEN:
         yield Violation(
             f"channel '{channel.id}' tries to open the My Number tier to an "
             "Internet-connected network; no channel can cover that",
@@ -67,12 +82,13 @@ def opens_my_number_to_internet(
 
 
 @channel_rule(MN_SPECIFIED_COMM)
-def not_pinned(channel: Channel, ends: frozenset[Tier], today: date) -> Iterator[Violation]:
+def not_pinned(channel: Channel, ends: Ends, today: date) -> Iterator[Violation]:
     """A channel touching the My Number tier names one host at each end and named services.
 
     A channel that tries to reach the Internet is MN-NO-INTERNET instead, not both.
     """
-    if Tier.MYNUMBER not in ends or ends & _MN_FORBIDDEN or ends == {Tier.MYNUMBER}:
+    others = ends.with_my_number()
+    if not others or others & _MN_FORBIDDEN:
         return
     loose = [
         f"{side} '{sel.name}' is wider than one host"
@@ -125,10 +141,9 @@ def channel_findings(policy: Policy, addresses: AddressMap) -> Iterator[Finding]
     """Findings about the channel register, channel by channel in register order."""
     topology = policy.topology
     for channel in topology.channels:
-        ends = frozenset(
-            selector_tiers(channel.source, topology, addresses)
-            | selector_tiers(channel.destination, topology, addresses)
-        )
+        sources = selector_tiers(channel.source, topology, addresses)
+        destinations = selector_tiers(channel.destination, topology, addresses)
+        ends = Ends(frozenset((a, b) for a in sources for b in destinations))
         for rule in CHANNEL_RULES:
             for violation in rule.check(channel, ends, policy.today):
                 yield make_finding(

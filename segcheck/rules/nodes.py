@@ -14,7 +14,13 @@ from ..addressing import AddressMap
 from ..findings import Finding, Location, RuleId, SubjectEvidence, subject_fingerprint
 from ..model import Node, Profile, Role, Tier, Topology
 from .base import Violation, make_finding
-from .ids import GEN_NO_BRIDGING, LG_INET_SANITIZED, MN_TERMINAL_CONTROLS, MODEL_BETA_CONDITIONS
+from .ids import (
+    GEN_NO_BRIDGING,
+    LG_INET_SANITIZED,
+    LG_NO_INTERNET,
+    MN_TERMINAL_CONTROLS,
+    MODEL_BETA_CONDITIONS,
+)
 
 NodeCheck = Callable[[Node, Sequence[Tier], Topology], Iterator[Violation]]
 
@@ -108,12 +114,27 @@ def mail_sanitizer(node: Node, tiers: Sequence[Tier], topology: Topology) -> Ite
         )
 
 
+@node_rule(LG_NO_INTERNET)
+def local_breakout(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
+    """An lbo-gateway is α′'s local breakout: under any other profile it is itself the finding
+    (spec §1, amended by issue 12), whatever the cells of the paths through it say."""
+    if node.role is Role.LBO_GATEWAY and topology.profile is not Profile.ALPHA_PRIME:
+        profile = topology.profile.value
+        yield Violation(
+            f"lbo-gateway '{node.name}' breaks out to the Internet locally, which only the "
+            f"alpha-prime model allows (profile {profile})",
+            f"lbo-gateway '{node.name}' はインターネットへのローカルブレイクアウトであり、"
+            f"α′モデル以外では認められない(モデル {profile})",
+        )
+
+
 NODE_RULES: tuple[NodeRule, ...] = (
     no_bridging,
     terminal_controls,
     beta_edr,
     screen_transfer,
     mail_sanitizer,
+    local_breakout,
 )
 """Every node rule, in the order a node's findings are produced."""
 

@@ -41,14 +41,34 @@ def facts(report: Report) -> set[tuple[str, str | None, str | None]]:
 
 
 def find(report: Report, rule: str, src: str | None = None, dst: str | None = None) -> Finding:
-    """The one finding of a rule (and example ends), else AssertionError."""
+    """The finding of a rule with a route between these example ends, else AssertionError."""
     hits = [
         f
         for f in report.findings
-        if f.rule == rule and (src is None or f.src == src) and (dst is None or f.dst == dst)
+        if f.rule == rule
+        and any(
+            (src is None or r.src == src) and (dst is None or r.dst == dst)
+            for r in (f.routes or [f])  # type: ignore[attr-defined]
+        )
     ]
     assert hits, f"no {rule} {src}->{dst} in {[(f.rule, f.src, f.dst) for f in report.findings]}"
     return hits[0]
+
+
+def by_cause(report: Report, rule: str, *elements: str) -> Finding:
+    """The one finding of a rule whose cause names exactly these elements."""
+    hits = [
+        f
+        for f in report.findings
+        if f.rule == rule and f.cause is not None and f.cause.elements == elements
+    ]
+    assert len(hits) == 1, [(f.rule, f.cause) for f in report.findings]
+    return hits[0]
+
+
+def zone_pairs(finding: Finding) -> set[tuple[str, str]]:
+    """Every (source zone, destination zone) a path finding spans."""
+    return {(r.src_zone, r.dst_zone) for r in finding.routes}
 
 
 def _in_zone(data: dict[str, Any], ip_text: str, zone: str) -> bool:
@@ -68,13 +88,17 @@ def _in_zone(data: dict[str, Any], ip_text: str, zone: str) -> bool:
 def apply_remediation(data: dict[str, Any], finding: Finding) -> dict[str, Any]:
     """A copy of the topology with the finding's remediation applied.
 
-    Permits are deleted; an item `a--b` deletes the `links:` entry joining a and b (either
-    way round) and, where one of them is a node and the other a zone, the node's addresses in
-    that zone.
+    Permits are deleted (a permit to narrow too: it must stop passing the finding's flows); a
+    node to remove is deleted with the links naming it; an item `a--b` deletes the `links:`
+    entry joining a and b (either way round) and, where one of them is a node and the other a
+    zone, the node's addresses in that zone.
     """
     assert finding.remediation is not None
     out = copy.deepcopy(data)
-    drop = set(finding.remediation.remove_permits)
+    for name in finding.remediation.remove_nodes:
+        del out["nodes"][name]
+        out["links"] = [p for p in out.get("links") or [] if name not in (p[0], p[1])]
+    drop = set(finding.remediation.remove_permits) | set(finding.remediation.narrow_permits)
     for node in out["nodes"].values():
         if "permit" in node:
             node["permit"] = [p for p in node["permit"] or [] if p["id"] not in drop]
@@ -88,6 +112,11 @@ def apply_remediation(data: dict[str, Any], finding: Finding) -> dict[str, Any]:
                 node = out["nodes"][node_name]
                 ips = node["ip"] if isinstance(node["ip"], list) else [node["ip"]]
                 kept = [ip for ip in ips if not _in_zone(out, str(ip), zone)]
-                assert kept, f"remediation {item} would leave {node_name} without an address"
-                node["ip"] = kept
+                if kept:
+                    node["ip"] = kept
+                else:  # its last attachment: the node goes
+                    del out["nodes"][node_name]
+                    out["links"] = [
+                        p for p in out.get("links") or [] if node_name not in (p[0], p[1])
+                    ]
     return out

@@ -16,6 +16,7 @@ from segcheck.addressing import Scope, classify_unzoned
 from segcheck.analysis.network import Atom, Forwarder, Network
 from segcheck.analysis.paths import Fact, PathAnalysis
 from segcheck.analysis.search import Batch, SearchResult, iter_bits
+from segcheck.findings import Cause, CauseKind
 from segcheck.model import IP, PUBLIC_INTERNET_ZONE, IPRange, Role, Tier, Zone
 from segcheck.policy import Outcome
 
@@ -129,7 +130,12 @@ class ReferenceSearcher:
 def reference_facts(
     analysis: PathAnalysis, searcher: ReferenceSearcher, lbo_free: ReferenceSearcher | None
 ) -> list[Fact]:
-    """`PathAnalysis._facts` as it was: every (source atom, service atom) searched."""
+    """`PathAnalysis._facts` as it was: every (source atom, service atom) searched.
+
+    Issue 12 changed what a fact is, not how it is searched: pairs of one node's own
+    addresses, pairs across address families and facts between a channel's endpoints (now
+    split by route) are left out here, and the opening is the permits crossed only.
+    """
     network = analysis.network
     atoms = network.atoms
     lookup = analysis.addresses.lookup
@@ -153,6 +159,8 @@ def reference_facts(
                 free_reached = free.reached(network)
             for d in iter_bits(reached):
                 dst = atoms[d]
+                if dst.rep.version != src.rep.version or not analysis.pairs(src, dst):
+                    continue
                 use, used = result, searcher
                 via_lbo = None
                 if free is not None and dst.tier is Tier.PUBLIC_INTERNET:
@@ -172,15 +180,18 @@ def reference_facts(
                 )
                 if judgement.outcome in (Outcome.PERMITTED, Outcome.SANITIZED):
                     continue
+                if judgement.channel is not None:
+                    continue
                 chain = use.chain(dst)
                 mask = used.mask(src, v)
                 opening = tuple(
                     used.opening_permit(f, mask, dst) for _, f in chain if f is not None
                 )
-                bridged = not opening
-                if bridged:
-                    opening = analysis._bridge(src, dst, chain[0][0])
-                facts.append(Fact(src, dst, service, judgement, tuple(chain), opening, bridged))
+                cause = Cause(CauseKind.PERMITS, opening)  # not compared: found per route
+                pairs = analysis.pairs(src, dst)
+                facts.append(
+                    Fact(src, dst, service, judgement, tuple(chain), opening, False, cause, pairs)
+                )
     return facts
 
 

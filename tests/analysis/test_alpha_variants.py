@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from segcheck.findings import Finding
+from segcheck.findings import CauseKind, Finding
 from segcheck.rules import Severity
 
-from .helpers import ALPHA_CANDIDATES, apply_remediation, find, run
+from .helpers import ALPHA_CANDIDATES, apply_remediation, by_cause, find, run, zone_pairs
 
 
 def _alpha_paths() -> list[Path]:
@@ -34,11 +34,7 @@ def _assert_closed(data: dict[str, Any], finding: Finding, tmp_path: Path) -> No
     report = run(fixed, tmp_path, "fixed.yaml")
     assert finding.fingerprint not in {f.fingerprint for f in report.findings}
     assert not [
-        f
-        for f in report.findings
-        if f.rule == finding.rule
-        and f.src_zone == finding.src_zone
-        and f.dst_zone == finding.dst_zone
+        f for f in report.findings if f.rule == finding.rule and zone_pairs(f) & zone_pairs(finding)
     ], "the remediation left another route between the same zones"
 
 
@@ -51,15 +47,15 @@ def test_alpha_passes(alpha: dict[str, Any], tmp_path: Path) -> None:
 def test_leftover_router_between_lgwan_and_internet(alpha: dict[str, Any], tmp_path: Path) -> None:
     alpha["nodes"]["old-rtr"] = {"role": "router", "ip": ["10.2.0.99", "10.3.0.99"]}
     report = run(alpha, tmp_path)
-    split = [x for x in report.findings if x.rule == "LG-INET-SPLIT" and x.src_zone == "lg"]
-    assert split, report.findings
-    f = split[0]
-    assert f.dst_zone == "inet"
+    # one finding for the router, both directions and every zone pair it joins
+    f = by_cause(report, "LG-INET-SPLIT", "old-rtr")
+    assert f.cause is not None and f.cause.kind is CauseKind.FORWARDER
+    assert {("lg", "inet"), ("inet", "lg")} <= zone_pairs(f)
     assert "old-rtr" in f.path and f.path[0] == f.src and f.path[-1] == f.dst
     assert f.permits == ()
-    assert f.remediation is not None
-    assert len(f.remediation.remove_links) == 1 and f.remediation.remove_permits == ()
-    assert f.remediation.remove_links[0].startswith("old-rtr--")
+    assert f.remediation is not None and f.remediation.remove_permits == ()
+    items = [*f.remediation.remove_nodes, *f.remediation.remove_links]
+    assert items and all(i == "old-rtr" or i.startswith("old-rtr--") for i in items)
     assert f.count >= 1
     _assert_closed(alpha, f, tmp_path)
 
@@ -82,7 +78,9 @@ def test_two_firewall_chain(alpha: dict[str, Any], tmp_path: Path) -> None:
     assert f.path[0] == "mn-koseki" and f.path[-1] == "inet-mail"
     assert f.path.index("fw-a") < f.path.index("fw-b")
     assert f.service == "smtp"
-    assert f.remediation is not None and len(f.remediation.remove_permits) == 1
+    assert f.remediation is not None
+    # FW-A1 (mn-koseki to any) also carries mn-tier traffic: narrowed, not removed
+    assert len((*f.remediation.remove_permits, *f.remediation.narrow_permits)) == 1
     assert f.remediation.remove_links == ()
     _assert_closed(alpha, f, tmp_path)
 
@@ -107,8 +105,9 @@ def test_expired_channel(alpha: dict[str, Any], tmp_path: Path) -> None:
     )
     assert f.permits[0] == atena_permit
     assert f.path[0] == "mn-atena" and "fw-mn-lg" in f.path and f.path[-1] == "198.18.200.10"
-    assert f.remediation is not None and len(f.remediation.remove_permits) == 1
-    assert set(f.remediation.remove_permits) <= set(f.permits)
+    assert f.remediation is not None
+    fix = (*f.remediation.remove_permits, *f.remediation.narrow_permits)
+    assert len(fix) == 1 and set(fix) <= set(f.permits)
     assert channel["id"] not in {x.channel for x in report.excepted}
     _assert_closed(alpha, f, tmp_path)
 
@@ -116,13 +115,11 @@ def test_expired_channel(alpha: dict[str, Any], tmp_path: Path) -> None:
 def test_direct_isp_breakout(alpha: dict[str, Any], tmp_path: Path) -> None:
     alpha["nodes"]["isp-rtr"] = {"role": "router", "ip": ["10.3.0.254", "203.0.113.254"]}
     report = run(alpha, tmp_path)
-    hits = [
-        x for x in report.findings if x.rule == "INET-EGRESS-VIA-CLOUD" and x.src_zone == "inet"
-    ]
-    assert hits
-    f = hits[0]
+    f = by_cause(report, "INET-EGRESS-VIA-CLOUD", "isp-rtr")
+    assert any(src == "inet" and dst != "inet" for src, dst in zone_pairs(f))
     assert "isp-rtr" in f.path and f.permits == ()
-    assert f.remediation is not None and f.remediation.remove_links
+    assert f.remediation is not None
+    assert f.remediation.remove_links or f.remediation.remove_nodes == ("isp-rtr",)
     _assert_closed(alpha, f, tmp_path)
 
 
@@ -131,14 +128,11 @@ def test_too_wide_permit_out_of_mynumber(alpha: dict[str, Any], tmp_path: Path) 
         {"id": "FW-MN-9", "from": "mn", "to": "any", "service": "any"}
     )
     report = run(alpha, tmp_path)
-    hits = [
-        x
-        for x in report.findings
-        if x.rule == "MN-ISOLATION" and x.src_zone == "mn" and x.dst_zone == "lg"
-    ]
-    assert hits
-    f = hits[0]
+    f = by_cause(report, "MN-ISOLATION", "FW-MN-9")
+    assert ("mn", "lg") in zone_pairs(f)
     assert f.permits == ("FW-MN-9",)
     assert f.service == "any" and f.count > 1
-    assert f.remediation is not None and f.remediation.remove_permits == ("FW-MN-9",)
+    # FW-MN-9 also lets mn reach mn-tier addresses behind the firewall: narrowed, not removed
+    assert f.remediation is not None
+    assert (*f.remediation.remove_permits, *f.remediation.narrow_permits) == ("FW-MN-9",)
     _assert_closed(alpha, f, tmp_path)

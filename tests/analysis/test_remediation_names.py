@@ -8,10 +8,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from .helpers import apply_remediation, find, run
+from segcheck.addressing import AddressMap, parse_ip
+from segcheck.analysis.graph import CutGraph
+from segcheck.analysis.network import Network
+from segcheck.loader import parse_topology
+
+from .helpers import apply_remediation, by_cause, find, run, zone_pairs
 
 
 def _base() -> dict[str, Any]:
@@ -32,22 +38,28 @@ def _base() -> dict[str, Any]:
 def _closed(data: dict[str, Any], finding: Any, tmp_path: Path) -> None:
     fixed = run(apply_remediation(data, finding), tmp_path, "fixed.yaml")
     assert not [
-        f
-        for f in fixed.findings
-        if f.rule == finding.rule
-        and f.src_zone == finding.src_zone
-        and f.dst_zone == finding.dst_zone
+        f for f in fixed.findings if f.rule == finding.rule and zone_pairs(f) & zone_pairs(finding)
     ]
+
+
+def _attachment(data: dict[str, Any], node: str, ip: str) -> str:
+    """The cut item through which a forwarder touches the segment of one of its addresses."""
+    topo = parse_topology(json.dumps(data).encode(), "t.json")
+    network = Network(topo, AddressMap(topo.zones.values(), topo.nodes.values()))
+    graph = CutGraph(network)
+    return graph.attachment_name(node, network.interval_of(parse_ip(ip)).segments[0])
 
 
 def test_attachment_named_after_the_declared_public_zone(tmp_path: Path) -> None:
     data = _base()
     data["nodes"]["isp-rtr"] = {"role": "router", "ip": ["10.3.0.254", "203.0.113.254"]}
     report = run(data, tmp_path)
-    f = find(report, "INET-EGRESS-VIA-CLOUD", dst="inet-srv")
-    assert f.src_zone == "internet-samples"
+    f = by_cause(report, "INET-EGRESS-VIA-CLOUD", "isp-rtr")
+    assert ("internet-samples", "inet") in zone_pairs(f)
+    assert _attachment(data, "isp-rtr", "203.0.113.254") == "isp-rtr--internet-samples"
     assert f.remediation is not None
-    assert f.remediation.remove_links == ("isp-rtr--internet-samples",)
+    items = (*f.remediation.remove_links, *f.remediation.remove_nodes)
+    assert items and set(items) <= {"isp-rtr--internet-samples", "isp-rtr--inet", "isp-rtr"}
     _closed(data, f, tmp_path)
 
 
@@ -55,16 +67,13 @@ def test_attachment_of_a_global_address_in_no_zone(tmp_path: Path) -> None:
     data = _base()
     data["nodes"]["isp-rtr"] = {"role": "router", "ip": ["10.3.0.254", "8.8.4.1"]}
     report = run(data, tmp_path)
-    hits = [
-        f
-        for f in report.findings
-        if f.rule == "INET-EGRESS-VIA-CLOUD" and f.src_zone == "public-internet"
-    ]
-    assert hits
-    for f in hits:
-        assert f.remediation is not None
-        assert f.remediation.remove_links == ("isp-rtr--public-internet",)
-        _closed(data, f, tmp_path)
+    f = by_cause(report, "INET-EGRESS-VIA-CLOUD", "isp-rtr")
+    assert ("public-internet", "inet") in zone_pairs(f)
+    assert _attachment(data, "isp-rtr", "8.8.4.1") == "isp-rtr--public-internet"
+    assert f.remediation is not None
+    items = (*f.remediation.remove_links, *f.remediation.remove_nodes)
+    assert items and set(items) <= {"isp-rtr--public-internet", "isp-rtr--inet", "isp-rtr"}
+    _closed(data, f, tmp_path)
 
 
 def test_lbo_gateway_attachment_and_location(tmp_path: Path) -> None:
@@ -93,8 +102,11 @@ def test_bridged_finding_points_at_the_router_joining_two_tiers(tmp_path: Path) 
     data["nodes"]["lg-sw"] = {"role": "l3-switch", "ip": ["10.2.0.1", "172.17.0.2"]}
     data["nodes"]["old-rtr"] = {"role": "router", "ip": ["172.17.0.254", "10.3.0.254"]}
     report = run(data, tmp_path)
-    f = find(report, "LG-INET-SPLIT", "lg-term", "inet-srv")
-    assert f.path == ("lg-term", "lg-sw", "old-rtr", "inet-srv")
+    f = by_cause(report, "LG-INET-SPLIT", "old-rtr")
+    route = next(r for r in f.routes if r.src == "lg-term" and r.dst == "inet-srv")
+    assert route.path == ("lg-term", "lg-sw", "old-rtr", "inet-srv")
+    # "bridged by" names the router joining the tiers, not the access switch before it
+    assert "lg-sw" not in f.message and "old-rtr" in f.message
     text = (tmp_path / "t.yaml").read_text(encoding="utf-8").splitlines()
     assert f.location.line is not None
     assert text[f.location.line - 1].strip().startswith("old-rtr:")
@@ -120,5 +132,7 @@ def test_link_joining_a_forwarder_to_a_zone_is_its_own_item(tmp_path: Path) -> N
     f = find(report, "LG-INET-SPLIT", "lg-term", "inet-srv")
     assert f.remediation is not None
     # two routes: rtr directly, and rtr -> lg-core -> rtr2 -> (link) -> inet
-    assert f.remediation.remove_links in (("rtr--inet", "rtr2--inet"), ("rtr--lg",))
+    items = {*f.remediation.remove_links, *f.remediation.remove_nodes}
+    assert items and all(i.startswith(("rtr--", "rtr2")) for i in items)
+    assert items & {"rtr--lg", "rtr--inet"}
     _closed(data, f, tmp_path)

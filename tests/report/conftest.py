@@ -13,13 +13,19 @@ import pytest
 
 from segcheck.findings import (
     CaptureSummary,
+    Cause,
+    CauseKind,
+    ChangeKind,
     Finding,
+    FixPlan,
     FlowEvidence,
     JudgedFlow,
     Location,
     PathEvidence,
+    PlanStep,
     Remediation,
     Report,
+    RouteGroup,
     SubjectEvidence,
     flow_fingerprint,
     path_fingerprint,
@@ -62,6 +68,7 @@ nodes:
       - {id: FW-30, from: mn-atena, to: 198.18.200.10, service: https}
       - {id: FW-40, from: lg, to: inet-mail, service: smtp}
   lgwan-rtr:    {role: router, ip: [10.2.0.254, 198.18.0.2]}
+  hoshu-rtr:    {role: router, ip: [10.1.20.254, 10.2.20.254], label: 保守業者ルータ}
   sc-rtr:       {role: router, ip: [10.3.0.254, 192.0.2.1]}
   sc-proxy:     {role: cloud-proxy, ip: 192.0.2.10, accepts: [http-proxy, https]}
 channels:
@@ -107,6 +114,7 @@ def _channel_line(topo: Topology, channel_id: str) -> int | None:
 def topology_findings(topo: Topology) -> tuple[list[Finding], list[Finding]]:
     """What `check` reports for the sample topology."""
     src = topo.source.path
+    opened = Cause(CauseKind.PERMITS, ("FW-40",))
     split = Finding(
         "LG-INET-SPLIT",
         Severity.CRITICAL,
@@ -123,10 +131,74 @@ def topology_findings(topo: Topology) -> tuple[list[Finding], list[Finding]]:
         evidence=PathEvidence(
             ("lg-term-01", "fw-core", "inet-mail"),
             ("FW-40",),
-            Remediation(remove_permits=("FW-40",)),
+            Remediation(remove_permits=("FW-40",), owners=(("fw-core", "FW-40"),)),
             count=3,
+            cause=opened,
+            routes=(
+                RouteGroup(
+                    "lg",
+                    "inet",
+                    "lgwan",
+                    "internet",
+                    "lg-term-01",
+                    "inet-mail",
+                    "smtp",
+                    3,
+                    ("lg-term-01", "fw-core", "inet-mail"),
+                ),
+            ),  # fmt: skip
         ),
-        fingerprint=path_fingerprint("LG-INET-SPLIT", "lg", "inet", ("FW-40",), "smtp"),
+        fingerprint=path_fingerprint("LG-INET-SPLIT", opened),
+    )
+    bridged = Cause(CauseKind.FORWARDER, ("hoshu-rtr",), ("mn", "lg"), "router")
+    bridge = Finding(
+        "MN-ISOLATION",
+        Severity.CRITICAL,
+        "My Number tier isolation: bridged by router hoshu-rtr joining mn / lg; 7 endpoint "
+        "pair(s) in 2 zone pairs, e.g. mn-atena (mn) reaches lg-mail (lg) on any",
+        "マイナンバー利用事務系の分離: ブリッジ: router hoshu-rtr(mn / lg をつないでいる)。"
+        "端点の組 7 件、ゾーンの組 2 件",
+        Location(src, _line(topo, "hoshu-rtr")),
+        "mn",
+        "lg",
+        "mynumber",
+        "lgwan",
+        "mn-atena",
+        "lg-mail",
+        "any",
+        evidence=PathEvidence(
+            ("mn-atena", "hoshu-rtr", "lg-mail"),
+            (),
+            Remediation(remove_nodes=("hoshu-rtr",)),
+            count=7,
+            cause=bridged,
+            routes=(
+                RouteGroup(
+                    "mn",
+                    "lg",
+                    "mynumber",
+                    "lgwan",
+                    "mn-atena",
+                    "lg-mail",
+                    "any",
+                    4,
+                    ("mn-atena", "hoshu-rtr", "lg-mail"),
+                ),
+                RouteGroup(
+                    "lg",
+                    "mn",
+                    "lgwan",
+                    "mynumber",
+                    "10.2.0.0/16",
+                    "mn-atena",
+                    "any",
+                    3,
+                    ("10.2.0.0/16", "hoshu-rtr", "mn-atena"),
+                    src_unassigned=True,
+                ),
+            ),  # fmt: skip
+        ),
+        fingerprint=path_fingerprint("MN-ISOLATION", bridged),
     )
     controls = Finding(
         "MN-TERMINAL-CONTROLS",
@@ -165,11 +237,28 @@ def topology_findings(topo: Topology) -> tuple[list[Finding], list[Finding]]:
         "mn-atena",
         "198.18.200.10",
         "https",
-        evidence=PathEvidence(("mn-atena", "fw-core", "lgwan-rtr", "198.18.200.10"), ("FW-30",)),
+        evidence=PathEvidence(
+            ("mn-atena", "fw-core", "lgwan-rtr", "198.18.200.10"),
+            ("FW-30",),
+            cause=Cause(CauseKind.PERMITS, ("FW-30",)),
+        ),
         channel="CH-1",
-        fingerprint=path_fingerprint("MN-ISOLATION", "mn", "lgwan", ("FW-30",), "https"),
+        fingerprint=path_fingerprint("MN-ISOLATION", Cause(CauseKind.PERMITS, ("FW-30",))),
     )
-    return [split, controls, expired], [excepted]
+    return [split, bridge, controls, expired], [excepted]
+
+
+def check_plan(findings: list[Finding]) -> FixPlan:
+    """The fix plan `check` gives for the sample's path findings."""
+    prints = {f.cause.elements[0]: f.fingerprint for f in findings if f.cause is not None}
+    return FixPlan(
+        (
+            PlanStep(ChangeKind.REMOVE_NODE, "hoshu-rtr", "hoshu-rtr", (prints["hoshu-rtr"],)),
+            PlanStep(ChangeKind.REMOVE_PERMIT, "FW-40", "fw-core", (prints["FW-40"],)),
+        ),
+        verified=True,
+        findings=2,
+    )
 
 
 def check_report(topo: Topology | None = None) -> Report:
@@ -185,6 +274,7 @@ def check_report(topo: Topology | None = None) -> Report:
         sorted_findings(findings),
         sorted_findings(excepted),
         today="2026-04-01",
+        plan=check_plan(findings),
     )
 
 

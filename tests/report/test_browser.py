@@ -173,7 +173,7 @@ def test_report_page_in_chromium(tmp_path: Path) -> None:
     finally:
         browser.close()
     assert not errors, errors
-    assert facts["findings"] == 3 and facts["findingsVisible"]
+    assert facts["findings"] == 4 and facts["findingsVisible"]
     assert facts["svg"] and facts["svgHeight"] > 100
     assert facts["redPath"] > 0
     assert facts["scripts"] == 0

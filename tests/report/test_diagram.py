@@ -22,14 +22,33 @@ def test_dot_is_deterministic_and_golden() -> None:
     assert_golden("check.en.dot", text)
 
 
-def test_witness_path_edges_are_red() -> None:
+def test_only_causes_are_red() -> None:
     report = check_report()
     text = diagram.build_dot(report.topology, report.findings)
-    red = [line for line in text.splitlines() if "--" in line and diagram.HIGHLIGHT in line]
-    assert '  "node:lg-term-01" -- "zone:lg" [color="#d00000", penwidth=3];' in red
-    assert any('"node:fw-core" -- "zone:inet"' in line for line in red)
-    # the excepted path (mn-atena > lgwan) is not a finding and stays grey
-    assert not any('"node:lgwan-rtr" -- "zone:lgwan"' in line for line in red)
+    lines = text.splitlines()
+    red = [line for line in lines if diagram.HIGHLIGHT in line]
+    # the bridging router and its legs into the two tiers it joins
+    assert '  "zone:mn" -- "node:hoshu-rtr" [color="#d00000", penwidth=3];' in red
+    assert '  "node:hoshu-rtr" -- "zone:lg" [color="#d00000", penwidth=3];' in red
+    assert any(line.startswith('  "node:hoshu-rtr" [') for line in red)
+    # the firewall whose permit opens a finding, with the permit beside it
+    fw = next(line for line in red if line.startswith('  "node:fw-core" ['))
+    assert "⚠ FW-40" in fw
+    # not the hosts or switches on the example routes, nor the excepted path
+    assert not any('"node:lg-term-01"' in line or "lgwan-rtr" in line for line in red)
+    assert not any('"node:fw-core" --' in line or '-- "node:fw-core"' in line for line in red)
+
+
+def test_tiers_stand_side_by_side() -> None:
+    """Columns left to right: My Number, LGWAN-connected (LGWAN with it), Internet."""
+    text = diagram.build_dot(check_report().topology, check_report().findings, "ja")
+    columns = [line for line in text.splitlines() if line.startswith("  subgraph column_")]
+    assert [c.split()[1] for c in columns] == ["column_1", "column_2", "column_3", "column_4"]
+    order = text.index('"zone:mn" [')
+    assert order < text.index('"zone:lg" [') < text.index('"zone:inet" [')
+    assert text.index('"zone:lg" [') < text.index('"zone:lgwan" [') < text.index("column_3")
+    assert '"zone:mn" -- "zone:lg" [style=invis' in text
+    assert "マイナンバー利用事務系" in text
 
 
 def test_quote_defuses_dot_escapes() -> None:

@@ -154,7 +154,14 @@ def test_junit_one_case_per_rule_and_zone_pair() -> None:
     assert split.get("failures") == "1"
     node_case = suites["MN-TERMINAL-CONTROLS"].find("testcase")
     assert node_case.get("name") == "node mn-term-02"
-    assert int(root.get("failures")) == 3
+    # a finding by cause fails every zone pair it spans, with its cause in the text
+    iso = {c.get("name"): c for c in suites["MN-ISOLATION"].iter("testcase")}
+    for pair in ("mn -> lg", "lg -> mn"):
+        failure = iso[pair].find("failure")
+        assert failure is not None and "bridged by router hoshu-rtr" in failure.text
+        assert "unassigned addresses of 10.2.0.0/16" in failure.text
+    assert iso["mn -> lgwan"].find("failure") is None
+    assert int(root.get("failures")) == 5
     assert int(root.get("tests")) == sum(int(s.get("tests")) for s in suites.values())
 
 

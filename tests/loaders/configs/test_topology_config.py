@@ -45,7 +45,15 @@ def test_the_example_finds_the_leftover_maintenance_policy_at_its_line() -> None
     assert Path(finding.location.path).resolve() == CONFIG.resolve()
     assert finding.location.line == edit_line(CONFIG, 90)
     assert finding.remediation is not None
-    assert finding.remediation.remove_permits == ("root/90",)
+    # policy 90 also lets lg-fin reach the screen-transfer pool (sanitized): narrow it
+    assert finding.remediation.narrow_permits == ("root/90",)
+    assert finding.remediation.remove_permits == ()
+    # one device rule however many permits (cubes) the import split it into: one plan step,
+    # and applying it (every cube of root/90 gone) leaves the town clean on re-check
+    assert report.plan is not None and report.plan.verified
+    assert [(s.kind.value, s.target, s.node) for s in report.plan.steps] == [
+        ("narrow-permit", "root/90", "fw-lg-inet")
+    ]
     config_input = [i for i in report.inputs if i.kind == "config"]
     assert [i.sha256 for i in config_input] == [hashlib.sha256(CONFIG.read_bytes()).hexdigest()]
     (imported,) = report.topology.imports
