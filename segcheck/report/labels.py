@@ -32,7 +32,7 @@ TERMS: dict[str, tuple[str, str]] = {
     # Shared: the same words in more than one format.
     "absent": ("findings fixed since", "解消した指摘"),
     "cause": ("cause", "原因"),
-    "closes": ("findings", "件の指摘"),
+    "closes": ("finding(s)", "件の指摘"),
     "disruptive": (
         "CAUTION, these also carry allowed traffic (nothing cheaper closes the finding):",
         "注意: 次は許可された通信も止める(より安価な是正がない):",

@@ -21,13 +21,16 @@ from ..findings import (
     CaptureSummary,
     Cause,
     CauseKind,
+    ChangeKind,
     EvidenceGap,
     Finding,
     FindingEvidence,
+    FixPlan,
     FlowEvidence,
     GapKind,
     Location,
     PathEvidence,
+    PlanStep,
     Remediation,
     Report,
     RouteGroup,
@@ -372,6 +375,37 @@ def _captures_as_read(
     return tuple(out)
 
 
+def _plan(r: ResultReader, top: Mapping[str, Any]) -> FixPlan | None:
+    """The fix plan of a `check` result (issue 12), if it has one."""
+    if top.get("fix_plan") is None:
+        return None
+    pw: Where = ("fix_plan",)
+    plan = r.mapping(top["fix_plan"], pw, "'fix_plan'")
+    steps = []
+    for i, item in enumerate(r.items(plan, "steps", pw)):
+        sw = (*pw, "steps", i)
+        step = r.mapping(item, sw, "step")
+        try:
+            kind = ChangeKind(r.get(step, "action", sw, str))
+        except ValueError:
+            raise r.fail((*sw, "action"), "unknown fix plan action") from None
+        steps.append(
+            PlanStep(
+                kind,
+                r.get(step, "target", sw, str),
+                r.opt(step, "node", sw, str),
+                r.strings(step, "findings", sw),
+                bool(step.get("disruptive", False)),
+            )
+        )
+    return FixPlan(
+        tuple(steps),
+        bool(plan.get("verified", False)),
+        r.get(plan, "remaining", pw, int),
+        r.get(plan, "findings", pw, int),
+    )
+
+
 def report_from_dict(data: Any, topology: Topology, path: str = "<result>") -> Report:
     """The Report a result was rendered from, given the topology it was made from.
 
@@ -414,6 +448,7 @@ def report_from_dict(data: Any, topology: Topology, path: str = "<result>") -> R
         r.each(top, "excepted", lambda d, w: read_finding(r, d, w)),
         _captures_as_read(r, captures, said),
         today=r.opt(top, "today", (), str) or "",
+        plan=_plan(r, top),
     )
     if len(report.gaps) != len(said) or not all(map(_same_gap, report.gaps, said)):
         raise r.fail(("evidence", "gaps"), "the evidence gaps do not follow from the inputs")

@@ -80,7 +80,8 @@ def test_finding_facts_in_order_and_only_those_present() -> None:
     report = check_report()
     for finding in report.findings:
         keys = [key for key, _ in finding_facts(finding)]
-        wanted = ["path", "permits", "remove_permits", "remove_links"]
+        wanted = ["path", "permits", "remove_nodes", "remove_permits", "narrow_permits"]
+        wanted += ["remove_links", "disruptive"]
         assert keys == [k for k in wanted if k in keys]
         for key, items in finding_facts(finding):
             assert items, key

@@ -102,6 +102,8 @@ def test_each_evidence_kind_comes_back() -> None:
     assert PathEvidence in kinds
     first = data["findings"][0]
     node = dict(first, flow=None, path=[], permits=[], remediation=None, node="pc", count=1)
+    for key in ("cause", "routes", "src_unassigned", "dst_unassigned"):  # a path's own
+        node.pop(key, None)
     assert finding_from_dict(node).evidence == SubjectEvidence("pc")
     channel = dict(node, node=None, channel="CH-1")
     assert finding_from_dict(channel).evidence == SubjectEvidence()
