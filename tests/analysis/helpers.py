@@ -11,7 +11,7 @@ import yaml
 
 from segcheck.addressing import parse_cidr, parse_ip
 from segcheck.engine import check
-from segcheck.findings import Finding, Report
+from segcheck.findings import Finding, Remediation, Report
 
 TODAY = date(2026, 6, 1)
 CASES = Path(__file__).resolve().parent.parent / "data" / "topologies" / "cases"
@@ -85,24 +85,25 @@ def _in_zone(data: dict[str, Any], ip_text: str, zone: str) -> bool:
     return any(parse_cidr(str(s)).contains(ip) for s in data["zones"][zone]["subnets"])
 
 
-def apply_remediation(data: dict[str, Any], finding: Finding) -> dict[str, Any]:
-    """A copy of the topology with the finding's remediation applied.
+def apply_remediation(data: dict[str, Any], fix: Finding | Remediation) -> dict[str, Any]:
+    """A copy of the topology with a finding's remediation (or a bare one) applied.
 
     Permits are deleted (a permit to narrow too: it must stop passing the finding's flows); a
     node to remove is deleted with the links naming it; an item `a--b` deletes the `links:`
     entry joining a and b (either way round) and, where one of them is a node and the other a
     zone, the node's addresses in that zone.
     """
-    assert finding.remediation is not None
+    remediation = fix.remediation if isinstance(fix, Finding) else fix
+    assert remediation is not None
     out = copy.deepcopy(data)
-    for name in finding.remediation.remove_nodes:
+    for name in remediation.remove_nodes:
         del out["nodes"][name]
         out["links"] = [p for p in out.get("links") or [] if name not in (p[0], p[1])]
-    drop = set(finding.remediation.remove_permits) | set(finding.remediation.narrow_permits)
+    drop = set(remediation.remove_permits) | set(remediation.narrow_permits)
     for node in out["nodes"].values():
         if "permit" in node:
             node["permit"] = [p for p in node["permit"] or [] if p["id"] not in drop]
-    for item in finding.remediation.remove_links:
+    for item in remediation.remove_links:
         a, b = item.split("--", 1)
         links = out.get("links") or []
         out["links"] = [pair for pair in links if {str(pair[0]), str(pair[1])} != {a, b}]
