@@ -19,6 +19,9 @@ except ImportError:  # pragma: no cover - isal is optional
 _ZLIB_ERRORS: tuple[type[Exception], ...] = (zlib.error, _zlib_impl.error, OSError)
 
 GZIP_MAGIC = b"\x1f\x8b"
+# FLG bits 5-7 are reserved (RFC 1952 2.3.1: a decompressor must refuse them). zlib does,
+# python-isal inflates on: refuse them first so that a file reads alike with either installed.
+_GZIP_RESERVED_FLAGS = 0xE0
 _RAW_PIECE = 4 << 20
 _OUT_PIECE = 8 << 20  # bound on one decompress() output, so a gzip bomb cannot exhaust memory
 _SALVAGE_PIECE = 64 << 10
@@ -61,6 +64,7 @@ class ByteSource:
         d: Any = _zlib_impl.decompressobj(31)
         pending = b""
         member_start = member_out = 0  # where the current member starts; bytes it delivered
+        fresh = True  # the current member's header is still to be checked
         try:
             while not self._stop:
                 if d.eof:
@@ -78,12 +82,18 @@ class ByteSource:
                         break
                     d = _zlib_impl.decompressobj(31)
                     pending = rest
-                    member_start, member_out = self._f.tell() - len(rest), 0
+                    member_start, member_out, fresh = self._f.tell() - len(rest), 0, True
                 if not pending:
                     pending = d.unconsumed_tail or self._f.read(_RAW_PIECE)
                     if not pending:
                         self.damage = "compressed stream ends early"
                         break
+                if fresh:
+                    fresh = False
+                    while len(pending) < 4 and (more := self._f.read(_RAW_PIECE)):
+                        pending += more
+                    if len(pending) >= 4 and pending[3] & _GZIP_RESERVED_FLAGS:
+                        raise zlib.error("unknown header flags set")  # zlib's own words
                 out = d.decompress(pending, _OUT_PIECE)
                 pending = d.unconsumed_tail
                 if out:

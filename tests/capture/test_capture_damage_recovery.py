@@ -181,6 +181,29 @@ def test_gzip_damaged_in_its_first_block_names_frame_and_offset(tmp_path: Path) 
         read_capture(path)
 
 
+@pytest.mark.parametrize("member", [0, 1])
+def test_gzip_reserved_header_flags_read_alike_with_any_inflater(
+    tmp_path: Path, member: int, inflater: str
+) -> None:
+    """Found by tests/fuzz/test_fuzz_captures.py: python-isal inflated a member whose header
+    sets reserved FLG bits, zlib refuses it (as RFC 1952 and gzip(1) do), so the same file was
+    clean evidence on one machine and unreadable on another. Both now stop at that member."""
+    first, second = queries(3), queries(2)[24:]
+    members = [bytearray(gzip.compress(first, mtime=0)), bytearray(gzip.compress(second, mtime=0))]
+    members[member][3] |= 0x20
+    path = tmp_path / "flags.pcap.gz"
+    path.write_bytes(b"".join(members))
+    if member == 0:
+        with pytest.raises(CaptureError, match=r"frame 1, byte offset 0 .*header flags"):
+            read_capture(path)
+        return
+    result = read_capture(path)
+    assert result.info.packets_read == 3
+    stop = result.info.stopped_at
+    assert stop is not None and (stop.frame, stop.byte_offset) == (4, len(first))
+    assert "header flags" in stop.reason
+
+
 # --- errors that stop reading say where -------------------------------------------------------
 
 
