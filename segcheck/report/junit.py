@@ -4,6 +4,12 @@ One test suite per rule. A rule judged per zone pair (the policy matrix names it
 tiers) gets one test case per ordered pair of zones, passing when no path was found; findings
 about a node or a channel get a test case each. A rule with nothing to test still gets one
 passing case, so every rule of the catalogue is visible in the CI summary.
+
+With `--baseline` each finding's witness carries its state (`[new]`, `[unchanged]`,
+`[updated, escalated]`…). Only a case holding a new or escalated finding fails, as only those
+count for the exit status; a case whose findings were all known is `skipped` with the reason
+(what pytest writes for an expected failure), and a finding the baseline had and this run no
+longer has is named in its case's output as fixed.
 """
 
 from __future__ import annotations
@@ -63,8 +69,25 @@ def _case_name(finding: Finding) -> str:
     return finding.location.path
 
 
-def _witness(finding: Finding, lang: str, t: Mapping[str, str]) -> str:
-    lines = [f"{where(finding.location)}: [{finding.severity.value}] {finding.text(lang)}"]
+def _case_names(finding: Finding) -> list[str]:
+    """The test cases a finding fails: every zone pair a finding by cause spans, else one."""
+    if finding.routes:
+        return list(dict.fromkeys(pair_name(r.src_zone, r.dst_zone) for r in finding.routes))
+    return [_case_name(finding)]
+
+
+def _state(report: Report, finding: Finding, excepted: bool = False) -> str:
+    """` [new]` and the like under --baseline, else nothing (as in the text format)."""
+    baseline = report.baseline
+    if baseline is None:
+        return ""
+    state = baseline.state(finding, excepted)
+    escalated = not excepted and finding.fingerprint in baseline.escalated
+    return f" [{state}{', escalated' if escalated else ''}]"
+
+
+def _witness(finding: Finding, lang: str, t: Mapping[str, str], state: str = "") -> str:
+    lines = [f"{where(finding.location)}: [{finding.severity.value}]{state} {finding.text(lang)}"]
     if finding.cause is not None:
         lines.append(f"  {t['cause']}: {finding.cause.text(lang)}")
     ends = endpoints(finding, lang=lang)
@@ -109,11 +132,12 @@ def _cases(report: Report) -> dict[str, dict[str, list[Finding]]]:
             if the_cell.kind is not CellKind.ALLOW and the_cell.rule is not None:
                 cases[the_cell.rule][pair_name(src, dst)] = []
     for finding in report.findings:
-        if finding.routes:  # a finding by cause fails every zone pair it spans
-            for name in dict.fromkeys(pair_name(r.src_zone, r.dst_zone) for r in finding.routes):
-                cases[finding.rule].setdefault(name, []).append(finding)
-            continue
-        cases[finding.rule].setdefault(_case_name(finding), []).append(finding)
+        for name in _case_names(finding):
+            cases[finding.rule].setdefault(name, []).append(finding)
+    if report.baseline is not None:  # a fixed finding's cases pass now: list them
+        for finding in report.baseline.absent:
+            for name in _case_names(finding):
+                cases[finding.rule].setdefault(name, [])
     return cases
 
 
@@ -144,43 +168,67 @@ def render(report: Report, lang: str = "en") -> str:
     excepted: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in report.excepted:
         excepted[(finding.rule, _case_name(finding))].append(finding)
+    fixed: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    baseline = report.baseline
+    for finding in baseline.absent if baseline is not None else ():
+        for name in _case_names(finding):
+            fixed[(finding.rule, name)].append(finding)
     root = ET.Element("testsuites", name=f"segcheck {report.command}: {report.topology.name}")
-    total = failed = 0
+    total = failed = skipped = 0
     for rule in RULES:
         rule_cases = cases.get(rule.id) or {"topology": []}
         suite = ET.SubElement(root, "testsuite", name=f"{rule.id} {rule.name(lang)}")
-        suite_failures = 0
+        suite_failures = suite_skipped = 0
         for name in sorted(rule_cases):
             findings = rule_cases[name]
             case = ET.SubElement(
                 suite, "testcase", classname=f"segcheck.{rule.id}", name=name, time="0"
             )
+            output: list[str] = []
             if findings:
-                suite_failures += 1
-                first = findings[0]
-                failure = ET.SubElement(
-                    case, "failure", message=first.text(lang), type=first.severity.value
-                )
-                failure.text = "\n\n".join(_witness(f, lang, t) for f in findings) + "\n"
-            covered = excepted.get((rule.id, name))
-            if covered:
+                witness = "\n\n".join(_witness(f, lang, t, _state(report, f)) for f in findings)
+                gating = [f for f in findings if baseline is None or baseline.gates(f)]
+                if gating:
+                    suite_failures += 1
+                    first = gating[0]
+                    failure = ET.SubElement(
+                        case, "failure", message=first.text(lang), type=first.severity.value
+                    )
+                    failure.text = witness + "\n"
+                else:  # every finding was known: an expected failure
+                    assert baseline is not None
+                    suite_skipped += 1
+                    known = t["known"].format(path=baseline.path)
+                    ET.SubElement(case, "skipped", message=known)
+                    output.append(witness)
+            output += (
+                f"{t['covered'].format(channel=f.channel)}:{_state(report, f, excepted=True)} "
+                f"{f.text(lang)}"
+                for f in excepted.get((rule.id, name), ())
+            )
+            output += (
+                f"{t['fixed']}: [{f.severity.value}] {f.text(lang)}"
+                for f in fixed.get((rule.id, name), ())
+            )
+            if output:
                 out = ET.SubElement(case, "system-out")
-                out.text = "\n".join(
-                    f"{t['covered'].format(channel=f.channel)}: {f.text(lang)}" for f in covered
-                )
+                out.text = "\n".join(output)
         suite.set("tests", str(len(rule_cases)))
         suite.set("failures", str(suite_failures))
         suite.set("errors", "0")
-        suite.set("skipped", "0")
+        suite.set("skipped", str(suite_skipped))
         suite.set("time", "0")
         suite.set("timestamp", report.generated_at.removesuffix("Z"))
         total += len(rule_cases)
         failed += suite_failures
+        skipped += suite_skipped
     errors = _evidence_suite(root, report, lang)
     total += errors
     root.set("tests", str(total))
     root.set("failures", str(failed))
     root.set("errors", str(errors))
+    if baseline is not None:
+        root.set("skipped", str(skipped))
     root.set("time", "0")
     for element in root.iter():
         element.attrib = {k: xml_text(v) for k, v in element.attrib.items()}

@@ -261,6 +261,11 @@ TERMS: dict[str, tuple[str, str]] = {
     "html.zones": ("Zones", "ゾーン"),
     # JUnit witness lines (junit.py); `{…}` fields are filled in by the formatter.
     "junit.covered": ("covered by channel {channel}", "例外 {channel}"),
+    "junit.fixed": ("fixed since the baseline", "比較基準から解消"),
+    "junit.known": (
+        "known since the baseline {path}: nothing new or escalated",
+        "比較基準 {path} で既知: 新規・重大化なし",
+    ),
     "junit.flow": ("flow", "通信"),
     "junit.frame_of": ("frame {frame} of {input}", "{input} のフレーム {frame}"),
     "junit.pairs": ("pairs", "組数"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
@@ -309,6 +310,41 @@ def test_check_baseline_sarif(tmp_path: Path, validator) -> None:
         ("MN-ISOLATION", "unchanged"),
     ]
     assert log["runs"][0]["baselineGuid"] == read_result(base_json).guid
+
+
+def _junit_cases(xml: str) -> dict[str, ET.Element]:
+    return {c.get("name", ""): c for c in ET.fromstring(xml).iter("testcase")}
+
+
+def test_check_baseline_junit_fails_only_new_or_escalated(tmp_path: Path) -> None:
+    base_json = result_file(tmp_path, "base", topology(permits=FW40))
+    worse = write(tmp_path, "worse.yaml", topology(
+        permits=FW40, nodes="  dual-01: {role: server, ip: [10.2.30.1, 10.3.30.1]}"))  # fmt: skip
+    args = ("check", worse, "--today", "2026-05-01", "--format", "junit", "--lang", "en")
+    code, plain, _ = run(*args)
+    assert code == 1 and _junit_cases(plain)["lg -> inet"].find("failure") is not None
+    code, out, _ = run(*args, "--baseline", base_json)
+    assert code == 1
+    cases = _junit_cases(out)
+    new = cases["node dual-01"]  # GEN-NO-BRIDGING: not in the baseline
+    failure = new.find("failure")
+    assert failure is not None and "[critical] [new]" in (failure.text or "")
+    known = cases["lg -> inet"]  # FW-40's path: in the baseline (one more pair now)
+    assert known.find("failure") is None
+    skipped = known.find("skipped")
+    assert skipped is not None and base_json in skipped.get("message", "")
+    assert "[critical] [updated]" in (known.findtext("system-out") or "")
+    excepted = cases["mn -> lgwan"]  # covered by CH-1 before and now
+    assert "[unchanged]" in (excepted.findtext("system-out") or "")
+    root = ET.fromstring(out)
+    assert (root.get("failures"), root.get("skipped")) == ("1", "1")
+
+    better = write(tmp_path, "better.yaml", topology())
+    code, out, _ = run("check", better, "--today", "2026-05-01", "--format", "junit",
+                       "--lang", "en", "--baseline", base_json)  # fmt: skip
+    fixed = _junit_cases(out)["lg -> inet"]
+    assert code == 0 and fixed.find("failure") is None and fixed.find("skipped") is None
+    assert "fixed since the baseline: [critical]" in (fixed.findtext("system-out") or "")
 
 
 def test_run_guid_is_derived_from_input_hashes_only() -> None:
