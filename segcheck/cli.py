@@ -21,6 +21,7 @@ from .errors import SegcheckError, UsageError
 from .findings import Evidence, Report
 from .loader import ISO_DATE
 from .loaders.configs import FORMATS as CONFIG_FORMATS
+from .messages import localize, prefix
 from .outputs import check_output, same_file, write_output
 from .report import formats_for, render
 from .rules import (
@@ -43,9 +44,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class InputProblem(click.ClickException):
-    """Bad input or usage: `Error: …` on stderr, exit status 2."""
+    """Bad input or usage: `Error: …` (`エラー: …`) on stderr, exit status 2."""
 
     exit_code = EXIT_ERROR
+
+    def __init__(self, message: str, lang: str = "en") -> None:
+        super().__init__(message)
+        self.lang = lang
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"{prefix('error', self.lang)}: {self.format_message()}", err=True)
 
 
 def handle_errors(func: F) -> F:
@@ -53,10 +61,11 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        lang = kwargs.get("lang") or default_lang()
         try:
             return func(*args, **kwargs)
         except SegcheckError as exc:
-            raise InputProblem(str(exc)) from None
+            raise InputProblem(exc.localized(lang), lang) from None
         except KeyboardInterrupt:
             raise click.Abort() from None
         except BrokenPipeError:
@@ -66,14 +75,17 @@ def handle_errors(func: F) -> F:
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except MemoryError:
-            raise InputProblem("out of memory while reading the input") from None
+            raise InputProblem(
+                localize("out of memory while reading the input", lang), lang
+            ) from None
         except Exception as exc:  # a bug in segcheck, not the user's input
             if os.environ.get("SEGCHECK_DEBUG"):
                 raise
-            raise InputProblem(
+            message = (
                 f"internal error ({type(exc).__name__}: {exc}); please report it, "
                 "and set SEGCHECK_DEBUG=1 for details"
-            ) from None
+            )
+            raise InputProblem(localize(message, lang), lang) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -137,12 +149,12 @@ def exit_code(report: Report, fail_on: str) -> int:
     return EXIT_ERROR if report.gaps else EXIT_CLEAN
 
 
-def finish(report: Report, fail_on: str) -> int:
+def finish(report: Report, fail_on: str, lang: str = "en") -> int:
     """Say on stderr what the evidence did not cover; the exit status."""
     code = exit_code(report, fail_on)
-    label = "Error" if code == EXIT_ERROR else "Warning"
+    label = prefix("error" if code == EXIT_ERROR else "warning", lang)
     for gap in report.gaps:
-        click.echo(f"{label}: {gap.message}", err=True)
+        click.echo(f"{label}: {gap.text(lang)}", err=True)
     return code
 
 
@@ -243,8 +255,9 @@ def check(
     )
     report = _with_baseline(report, base)
     inputs = [topology] if baseline is None else [topology, baseline]
-    emit(render(report, fmt, lang or default_lang()), output, inputs)
-    sys.exit(finish(report, fail_on))
+    language = lang or default_lang()
+    emit(render(report, fmt, language), output, inputs)
+    sys.exit(finish(report, fail_on, language))
 
 
 @main.command()
@@ -323,13 +336,14 @@ def scan(
         if progress is not None:
             click.echo("", err=True)
     report = _with_baseline(report, base)
-    emit(render(report, fmt, lang or default_lang()), output, inputs)
+    language = lang or default_lang()
+    emit(render(report, fmt, language), output, inputs)
     if extract is not None:
         violating = [f.flow for f in report.findings if f.flow is not None]
         done = extract_packets(captures, violating, extract, inputs=[topology], force=force)
         for line in done.describe():
             click.echo(line, err=True)
-    sys.exit(finish(report, fail_on))
+    sys.exit(finish(report, fail_on, language))
 
 
 def _read_baseline(path: str | None) -> Side | None:
@@ -407,13 +421,14 @@ def diff_command(
         generated_at=resolve_timestamp(timestamp),
         fail_on=Severity(fail_on),
     )
-    text = render_diff(result, fmt, lang or default_lang(), show_unchanged=show_unchanged)
+    language = lang or default_lang()
+    text = render_diff(result, fmt, language, show_unchanged=show_unchanged)
     inputs = [old, new, *(i.path for i in (*result.old.inputs, *result.new.inputs))]
     emit(text, output, inputs)
     code = result.exit_status()
-    label = "Error" if code == EXIT_ERROR else "Warning"
+    label = prefix("error" if code == EXIT_ERROR else "warning", language)
     for gap in result.new.gaps:
-        click.echo(f"{label}: {gap.message}", err=True)
+        click.echo(f"{label}: {gap.text(language)}", err=True)
     sys.exit(code)
 
 
@@ -509,10 +524,12 @@ def report_command(
         generated_at=resolve_timestamp(timestamp),
         attempts_keep_severity=attempted_severity == "rule",
     )
-    result = write_bundle(report, directory, lang or default_lang(), force=force)
+    language = lang or default_lang()
+    result = write_bundle(report, directory, language, force=force)
     if result.diagram_note is not None:
-        click.echo(f"Warning: {result.diagram_note}; report written without topology.svg", err=True)
-    sys.exit(finish(report, fail_on))
+        note = f"{result.diagram_note}; report written without topology.svg"
+        click.echo(f"{prefix('warning', language)}: {localize(note, language)}", err=True)
+    sys.exit(finish(report, fail_on, language))
 
 
 @main.command("render")

@@ -6,9 +6,15 @@ stderr and exit status 2.
 
 from __future__ import annotations
 
+from .messages import localize
+
 
 class SegcheckError(Exception):
     """Base of every error caused by bad input or usage (exit status 2)."""
+
+    def localized(self, lang: str) -> str:
+        """The message in `lang` (segcheck.messages); English when the catalogue lacks it."""
+        return localize(str(self), lang)
 
 
 class InputError(SegcheckError):
@@ -18,8 +24,12 @@ class InputError(SegcheckError):
         self.path = path
         self.line = line
         self.detail = message
-        where = f"{path}:{line}" if line is not None else path
-        super().__init__(f"{where}: {message}")
+        self.where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{self.where}: {message}")
+
+    def localized(self, lang: str) -> str:
+        """`file:line: message` with the message in `lang`; the place is never translated."""
+        return f"{self.where}: {localize(self.detail, lang)}"
 
 
 class TopologyError(InputError):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NewType
 
+from .messages import localize
 from .model import InputFile, Topology
 
 RuleId = NewType("RuleId", str)
@@ -513,7 +514,7 @@ def capture_gaps(capture: CaptureSummary) -> tuple[EvidenceGap, ...]:
         if capture.stopped_at is not None:
             offset, frame, reason = capture.stopped_at
             en += f" before reading stopped at frame {frame}, byte offset {offset} ({reason})"
-            ja += f" (フレーム {frame}、バイト位置 {offset} で読込停止: {reason})"
+            ja += f" (フレーム {frame}、バイト位置 {offset} で読込停止: {localize(reason, 'ja')})"
         return (
             EvidenceGap(
                 GapKind.NO_PACKETS,
@@ -534,7 +535,7 @@ def capture_gaps(capture: CaptureSummary) -> tuple[EvidenceGap, ...]:
             f"{path}: incomplete: reading stopped at frame {frame}, byte offset {offset}{stream} "
             f"({reason}); what follows, an unknown number of packets, was not analysed",
             f"{path}: 不完全: フレーム {frame}、バイト位置 {offset}{stream_ja} で読込停止 "
-            f"({reason})。以降のパケット (件数不明) は解析されていない",
+            f"({localize(reason, 'ja')})。以降のパケット (件数不明) は解析されていない",
             frame,
             offset,
         ),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
@@ -36,11 +37,14 @@ from .loaders.configs.permits import (
     register_services,
     summary,
 )
+from .messages import did_you_mean
 from .model import (
     ANY_SERVICE,
     IP,
     NOT_XML_TEXT,
     PUBLIC_INTERNET_ZONE,
+    TIER_ALIASES,
+    TIER_NAMES_JA,
     Channel,
     ImportSummary,
     InputFile,
@@ -58,7 +62,7 @@ from .model import (
     Zone,
     parse_tier,
 )
-from .services import BUILTIN_SERVICES
+from .services import BUILTIN_SERVICES, services_for
 from .yamldoc import Document, load_document
 from .yamldoc import shown as clip
 
@@ -136,6 +140,39 @@ def parse_topology(raw: bytes, path: str = "<topology>") -> Topology:
     return _Builder(doc, InputFile(path, "topology", _sha256(raw))).build()
 
 
+# A port written where a service name belongs: 3389, tcp/3389, TCP3389, 3389/tcp.
+_PORT_AS_SERVICE = re.compile(r"(?i)(?:(tcp|udp)\s*[/:_ -]?\s*)?([0-9]{1,5})(?:\s*/\s*(tcp|udp))?")
+# A key typed with a full-width colon (`zones：`, `tier：lgwan`): YAML reads it as one word.
+_FULL_WIDTH_KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_-]*)\s*：")
+
+
+def _full_width_key(key: Any) -> str | None:
+    """The message for a key that holds a full-width colon or space, or None."""
+    if not isinstance(key, str):
+        return None
+    if key[:1] == "\u3000":
+        return (
+            "a full-width space (全角スペース, U+3000) in the indentation: YAML indents with "
+            "ASCII spaces only; replace it with half-width spaces"
+        )
+    typed = _FULL_WIDTH_KEY.match(key)
+    if typed is not None:
+        word = typed.group(1)
+        return (
+            f"a full-width colon (：) after {word}: YAML needs the ASCII colon; write '{word}: …'"
+        )
+    return None
+
+
+def _looks_like_one(value: Any) -> bool:
+    """1.0, '1.0', 'v1', '１': the version meant is 1, written in a way segcheck does not read."""
+    text = unicodedata.normalize("NFKC", str(value)).strip().lower().lstrip("v")
+    try:
+        return float(text) == FORMAT_VERSION
+    except ValueError:
+        return False
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
@@ -178,8 +215,15 @@ class _Builder:
     ) -> None:
         for key in value:
             if key not in allowed:
+                typed = _full_width_key(key)
+                if typed is not None:
+                    raise self.fail((*where, key), typed)
                 hint = ", ".join(allowed)
-                raise self.fail((*where, key), f"{what}: unknown key {clip(key)} (allowed: {hint})")
+                raise self.fail(
+                    (*where, key),
+                    f"{what}: unknown key {clip(key)} (allowed: {hint})"
+                    + did_you_mean(str(key), allowed),
+                )
 
     def string(
         self, value: Any, where: tuple[str | int, ...], what: str, limit: int = MAX_NAME_CHARS
@@ -222,8 +266,25 @@ class _Builder:
         for i, name in enumerate(names):
             if name not in self.services:
                 spot = (*where, i) if isinstance(value, list) else where
-                raise self.fail(spot, f"{what}: unknown service {name!r}")
+                raise self.fail(spot, self.unknown_service(what, name))
         return tuple(sorted(set(names)))
+
+    def unknown_service(self, what: str, name: str) -> str:
+        """Why `name` is no service: a port written where a name belongs (`3389`, `tcp/3389`)
+        says how to name one; otherwise the names it is close to."""
+        port = _PORT_AS_SERVICE.fullmatch(unicodedata.normalize("NFKC", name).strip())
+        if port is None:
+            return f"{what}: unknown service {name!r}" + did_you_mean(name, self.services)
+        proto = (port.group(1) or port.group(3) or "tcp").lower()
+        number = int(port.group(2))
+        named = services_for(self.services, proto, number) if 0 < number < 65536 else ()
+        head = f"{what}: unknown service {name!r}: a service is named, not written as a port"
+        if named:
+            return f"{head}; the service {' or '.join(map(repr, named))} covers {proto}/{number}"
+        return (
+            f"{head}; declare it under 'services:' (for example services: "
+            f"{{{proto}-{number}: {{{proto}: [{number}]}}}}) and name it"
+        )
 
     def cidr(self, value: Any, where: tuple[str | int, ...], what: str) -> IPRange:
         text = self.string(value, where, what)
@@ -244,18 +305,26 @@ class _Builder:
             )
         if not isinstance(data, dict):
             line = self.doc.line(()) or 1
+            typed = _full_width_key(data) if isinstance(data, str) else None
             raise TopologyError(
-                self.doc.path, f"the top level must be a mapping, not {_describe(data)}", line
+                self.doc.path,
+                typed or f"the top level must be a mapping, not {_describe(data)}",
+                line,
             )
         self.check_keys(data, TOP_KEYS, (), "top level")
         if "segcheck" not in data:
             raise self.fail((), "missing required key 'segcheck' (the format version, 1)")
         version = data["segcheck"]
+        # `segcheck: '1'` (quoted, as some editors and generators write it) means version 1.
+        if isinstance(version, str) and version.strip() == str(FORMAT_VERSION):
+            version = FORMAT_VERSION
         if type(version) is not int or version != FORMAT_VERSION:
+            shown = clip(version, as_text=True)
+            advice = f": write 'segcheck: {FORMAT_VERSION}'" if _looks_like_one(version) else ""
             raise self.fail(
                 ("segcheck",),
-                f"unsupported format version {clip(version, as_text=True)} "
-                f"(this segcheck reads version {FORMAT_VERSION})",
+                f"unsupported format version {shown} "
+                f"(this segcheck reads version {FORMAT_VERSION}{advice})",
             )
         name = self.string(
             data.get("name", Path(self.source.path).stem), ("name",), "name", MAX_TEXT_CHARS
@@ -294,7 +363,9 @@ class _Builder:
         except ValueError:
             allowed = ", ".join(p.value for p in Profile)
             raise self.fail(
-                ("profile",), f"unknown profile {clip(value)} (allowed: {allowed})"
+                ("profile",),
+                f"unknown profile {clip(value)} (allowed: {allowed})"
+                + did_you_mean(text, [p.value for p in Profile]),
             ) from None
 
     def read_services(self, value: Any) -> None:
@@ -357,10 +428,12 @@ class _Builder:
             tier = parse_tier(tier_text)
             if tier is None:
                 allowed = ", ".join(t.value for t in Tier)
+                names = ", ".join(TIER_NAMES_JA[t] for t in Tier)
                 raise self.fail(
                     (*where, "tier"),
                     f"zone {name!r}: unknown tier {tier_text!r} (allowed: {allowed} "
-                    "or their Japanese names)",
+                    f"or their Japanese names: {names})"
+                    + did_you_mean(tier_text, [*(t.value for t in Tier), *TIER_ALIASES]),
                 )
             if "subnets" not in spec:
                 raise self.fail(where, f"zone {name!r}: missing required key 'subnets'")
@@ -439,7 +512,9 @@ class _Builder:
             except ValueError:
                 allowed = ", ".join(r.value for r in Role)
                 raise self.fail(
-                    (*where, "role"), f"{what}: unknown role {role_text!r} (allowed: {allowed})"
+                    (*where, "role"),
+                    f"{what}: unknown role {role_text!r} (allowed: {allowed})"
+                    + did_you_mean(role_text, [r.value for r in Role]),
                 ) from None
             self.check_keys(spec, _NODE_COMMON + ROLE_KEYS[role], where, f"{what} ({role.value})")
             imported = None
@@ -488,7 +563,8 @@ class _Builder:
                     raise self.fail(
                         (*where, "attachments"),
                         f"{what}: unknown attachments policy {policy!r} "
-                        f"(allowed: {', '.join(ATTACHMENT_POLICIES)})",
+                        f"(allowed: {', '.join(ATTACHMENT_POLICIES)})"
+                        + did_you_mean(policy, ATTACHMENT_POLICIES),
                     )
                 settings["attachments"] = policy
             accepts = (
@@ -555,7 +631,8 @@ class _Builder:
         if fmt not in CONFIG_FORMATS:
             raise self.fail(
                 (*where, "format"),
-                f"{what}: unknown format {fmt!r} (allowed: {', '.join(CONFIG_FORMATS)})",
+                f"{what}: unknown format {fmt!r} (allowed: {', '.join(CONFIG_FORMATS)})"
+                + did_you_mean(fmt, CONFIG_FORMATS),
             )
         chosen = [k for k in ("vdom", "vsys", "context") if k in spec]
         if len(chosen) > 1:
@@ -666,9 +743,14 @@ class _Builder:
         if allow_zone:
             raise self.fail(
                 where,
-                f"{what}: unknown zone or node {text!r} (expected a zone, a node, a CIDR or 'any')",
+                f"{what}: unknown zone or node {text!r} (expected a zone, a node, a CIDR or 'any')"
+                + did_you_mean(text, [*self.zones, *self.nodes]),
             )
-        raise self.fail(where, f"{what}: unknown node {text!r} (expected a node or an address)")
+        raise self.fail(
+            where,
+            f"{what}: unknown node {text!r} (expected a node or an address)"
+            + did_you_mean(text, self.nodes),
+        )
 
     def selectors(self, value: Any, where: tuple[str | int, ...], what: str) -> Selector:
         """A permit endpoint: one selector, or a list of them (their union)."""
@@ -712,7 +794,11 @@ class _Builder:
             a, b = (self.string(p, (*where, j), f"link {i + 1}") for j, p in enumerate(pair))
             for j, end in enumerate((a, b)):
                 if end not in self.nodes and end not in self.zones:
-                    raise self.fail((*where, j), f"link {i + 1}: unknown node or zone {end!r}")
+                    raise self.fail(
+                        (*where, j),
+                        f"link {i + 1}: unknown node or zone {end!r}"
+                        + did_you_mean(end, [*self.nodes, *self.zones]),
+                    )
             if a in self.zones and b in self.zones:
                 raise self.fail(
                     where, f"link {i + 1}: joins two zones; a link joins a node to a node or a zone"

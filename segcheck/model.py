@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -54,10 +55,14 @@ TIER_ALIASES: Mapping[str, Tier] = {
     "マイナンバー利用事務系": Tier.MYNUMBER,
     "個人番号利用事務系": Tier.MYNUMBER,
     "基幹系": Tier.MYNUMBER,
+    "マイナンバー系": Tier.MYNUMBER,
+    "個人番号系": Tier.MYNUMBER,
     "LGWAN接続系": Tier.LGWAN,
     "総合行政ネットワーク接続系": Tier.LGWAN,
+    "LGWAN系": Tier.LGWAN,
     "情報系": Tier.LGWAN,
     "インターネット接続系": Tier.INTERNET,
+    "インターネット系": Tier.INTERNET,
     "総合行政ネットワーク": Tier.LGWAN_NETWORK,
     "住基ネット": Tier.JUKINET,
     "ガバメントクラウド": Tier.GOV_CLOUD,
@@ -77,12 +82,25 @@ TIER_NAMES_JA: Mapping[Tier, str] = {
 }
 
 
+def fold_tier_name(text: str) -> str:
+    """A tier name as users write it, folded: full width (ＬＧＷＡＮ接続系), case, `_`, `-`
+    and spaces do not matter, as with profiles."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if ch not in "-_" and not ch.isspace())
+
+
+_TIERS_FOLDED: Mapping[str, Tier] = {
+    **{fold_tier_name(alias): tier for alias, tier in TIER_ALIASES.items()},
+    **{fold_tier_name(tier.value): tier for tier in Tier},
+}
+
+
 def parse_tier(text: str) -> Tier | None:
     """Return the tier named by an English key or a Japanese alias, or None."""
     try:
         return Tier(text)
     except ValueError:
-        return TIER_ALIASES.get(text)
+        return TIER_ALIASES.get(text) or _TIERS_FOLDED.get(fold_tier_name(text))
 
 
 class Role(StrEnum):

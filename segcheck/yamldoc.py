@@ -158,7 +158,7 @@ def load_document(path: str, raw: bytes) -> Document:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise TopologyError(path, "file is not UTF-8 text", line) from exc
+        raise TopologyError(path, _not_utf8(raw), line) from exc
     nul = text.find("\x00")
     if nul >= 0:
         raise TopologyError(path, "file is binary, not YAML or JSON", text.count("\n", 0, nul) + 1)
@@ -171,6 +171,60 @@ def load_document(path: str, raw: bytes) -> Document:
         except TopologyError:
             pass
     return Document(path, _compose(path, text))
+
+
+def _not_utf8(raw: bytes) -> str:
+    """Why bytes that are not UTF-8 fail, in words a user can act on: a file saved by a
+    Japanese Windows editor is CP932 (Shift_JIS), one saved as "Unicode" is UTF-16."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "the file is in UTF-16, not UTF-8: save it as UTF-8"
+    try:
+        raw.decode("cp932")  # strict: a file that is not CP932 either is just "not UTF-8"
+    except UnicodeDecodeError:
+        return "file is not UTF-8 text"
+    return (
+        "the file is in Shift_JIS (CP932), not UTF-8: save it as UTF-8 "
+        "(メモ帳: 名前を付けて保存 → 文字コード UTF-8)"
+    )
+
+
+# What makes YAML unreadable to people who type it in a Japanese editor, on the line where it
+# was typed (the parser notices later, often lines below): a tab or a full-width space in the
+# indentation, a full-width space after a key's colon, a key ended with a full-width colon.
+_TAB_INDENT = re.compile(r"[ \u3000]*\t")
+_IDEOGRAPHIC_INDENT = re.compile(r"[ \t]*\u3000")
+_IDEOGRAPHIC_AFTER_COLON = re.compile(r"[^#'\"]*?[A-Za-z0-9_-]:\u3000")
+_FULL_WIDTH_COLON = re.compile(r"\s*(?:-\s+)?([A-Za-z_][A-Za-z0-9_-]*)\s*：")
+
+
+def _typing_slip(text: str, last: int) -> tuple[int, str] | None:
+    """The first line up to `last` with a slip the parser cannot see for what it is."""
+    for number, line in enumerate(_YAML_BREAK.split(text)[:last], 1):
+        if line.lstrip(" \t\u3000").startswith("#"):
+            continue
+        if _TAB_INDENT.match(line):
+            return number, (
+                "a tab in the indentation: YAML indents with spaces only; "
+                "replace the tab with spaces"
+            )
+        if _IDEOGRAPHIC_INDENT.match(line):
+            return number, (
+                "a full-width space (全角スペース, U+3000) in the indentation: YAML indents "
+                "with ASCII spaces only; replace it with half-width spaces"
+            )
+        if _IDEOGRAPHIC_AFTER_COLON.match(line):
+            return number, (
+                "a full-width space (全角スペース, U+3000) after the colon: write 'key: value' "
+                "with a half-width space"
+            )
+        typed = _FULL_WIDTH_COLON.match(line)
+        if typed is not None:
+            word = typed.group(1)
+            return number, (
+                f"a full-width colon (：) after {word}: YAML needs the ASCII colon; "
+                f"write '{word}: …'"
+            )
+    return None
 
 
 def _load_json(path: str, text: str) -> Document:
@@ -289,6 +343,9 @@ def _compose(path: str, text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = min(mark.line + 1, _last_line(text)) if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
+        slip = _typing_slip(text, line or _last_line(text))
+        if slip is not None:
+            raise TopologyError(path, slip[1], slip[0]) from exc
         if "nesting depth" in problem:
             # libyaml >= 0.2.5 as bundled by PyYAML 6.0.4 caps nesting itself, scanning ahead
             # of the events this builder counts: one message whichever limit is met first.

@@ -95,7 +95,13 @@ def within(module: str, boxes: Iterable[str]) -> bool:
 
 # --- the boxes (docs/architecture.md) ----------------------------------------------------------
 FACE = ("segcheck.cli", "segcheck.__main__", "segcheck.capture.__main__")
-MODEL = ("segcheck.model", "segcheck.findings", "segcheck.errors", "segcheck.flowtypes")
+MODEL = (
+    "segcheck.model",
+    "segcheck.findings",
+    "segcheck.errors",
+    "segcheck.flowtypes",
+    "segcheck.messages",
+)
 LOADERS = ("segcheck.loader", "segcheck.yamldoc", "segcheck.loaders")
 POLICY = ("segcheck.rules", "segcheck.policy", "segcheck.verdicts")
 SHARED = ("segcheck.addressing", "segcheck.services", "segcheck.outputs")  # any box may use these

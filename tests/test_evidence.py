@@ -167,7 +167,7 @@ def test_stopped_capture_without_findings_is_not_clean(tmp_path: Path, topo: str
     assert code == 2
     assert "三層分離は証明されていない" in out and "フレーム 3" in out
     assert not any(h in out for h in HOLDS)
-    assert f"Error: {capture}: incomplete" in err
+    assert f"エラー: {capture}: 不完全" in err
 
 
 # --- topologies with nothing to separate ------------------------------------------------------

@@ -26,6 +26,10 @@ ALLOWED_ROLES = (
 ALLOWED_TIERS = (
     "mynumber, lgwan, internet, lgwan-network, jukinet, gov-cloud, security-cloud, public-internet"
 )
+JAPANESE_TIERS = (
+    "マイナンバー利用事務系, LGWAN接続系, インターネット接続系, 総合行政ネットワーク, 住基ネット, "
+    "ガバメントクラウド, 自治体情報セキュリティクラウド, インターネット"
+)
 
 # file in tests/data/topologies/invalid -> (line, message): one small file per defect. A message
 # ending in ": " is segcheck's prefix to a syntax error worded by the parser (libyaml, Python's
@@ -43,27 +47,30 @@ INVALID_CASES: dict[str, tuple[int, str]] = {
     "unknown-top-key.yaml": (
         4,
         "top level: unknown key 'node' (allowed: segcheck, name, profile, zones, services, "
-        "nodes, links, channels)",
+        "nodes, links, channels); did you mean 'nodes'?",
     ),
     "unknown-zone-key.yaml": (
         5,
-        "zone 'lg': unknown key 'subnet' (allowed: tier, subnets, label)",
+        "zone 'lg': unknown key 'subnet' (allowed: tier, subnets, label); did you mean 'subnets'?",
     ),
     "unknown-node-key.yaml": (
         8,
         "node 'lg-term-01' (terminal): unknown key 'permit' "
         "(allowed: role, ip, label, usb_block, mfa, edr)",
     ),
-    "unknown-role.yaml": (7, f"node 'fw1': unknown role 'firwall' (allowed: {ALLOWED_ROLES})"),
+    "unknown-role.yaml": (
+        7,
+        f"node 'fw1': unknown role 'firwall' (allowed: {ALLOWED_ROLES}); did you mean 'firewall'?",
+    ),
     "unknown-tier.yaml": (
         4,
         f"zone 'dmz': unknown tier '公開セグメント' (allowed: {ALLOWED_TIERS} "
-        "or their Japanese names)",
+        f"or their Japanese names: {JAPANESE_TIERS})",
     ),
     "unknown-zone-in-permit.yaml": (
         11,
         "node 'fw1' permit 'FW-10' from: unknown zone or node 'lgw' "
-        "(expected a zone, a node, a CIDR or 'any')",
+        "(expected a zone, a node, a CIDR or 'any'); did you mean 'lg'?",
     ),
     "unknown-node-in-link.yaml": (7, "link 1: unknown node or zone 'lg-switch'"),
     "unknown-node-in-channel.yaml": (
@@ -112,7 +119,7 @@ INVALID_CASES: dict[str, tuple[int, str]] = {
     "json-duplicate-key.json": (8, "duplicate key 'lg-term-01'"),
     "json-unknown-role.json": (
         8,
-        f"node 'fw1': unknown role 'firwall' (allowed: {ALLOWED_ROLES})",
+        f"node 'fw1': unknown role 'firwall' (allowed: {ALLOWED_ROLES}); did you mean 'firewall'?",
     ),
 }
 

@@ -4,27 +4,19 @@ A key without a prefix is shared: more than one format prints it with the same w
 with a format's prefix (`text.`, `md.`, `html.`, `junit.`, `import.`) is that format's own
 wording; `labels(lang, "html")` gives html the shared words with its own laid over them, so a
 format reads `t["path"]` whichever entry that is. Adding a language means adding a column
-here (and `Lang`), not editing every formatter.
+here (and `Lang`), not editing every formatter. Messages about the input (errors and
+warnings) are the other table, segcheck.messages, which `Lang` comes from.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from enum import StrEnum
 from types import MappingProxyType
 
+from ..messages import Lang
 
-class Lang(StrEnum):
-    """The languages of the reports."""
-
-    EN = "en"
-    JA = "ja"
-
-    @classmethod
-    def of(cls, value: str | None) -> Lang:
-        """`ja` for "ja", English for anything else (what every formatter has always done)."""
-        return cls.JA if value == "ja" else cls.EN
+__all__ = ["LABELS", "SCOPES", "TERMS", "Lang", "labels"]
 
 
 # key -> (English, Japanese)
