@@ -9,10 +9,12 @@ from __future__ import annotations
 import functools
 import locale
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
@@ -132,6 +134,23 @@ def resolve_timestamp(value: str | None) -> str | None:
     return None
 
 
+def parse_tz(value: str | None) -> tzinfo | None:
+    """`--tz`: an IANA zone (`Asia/Tokyo`) or a fixed offset (`+09:00`); exit 2 otherwise."""
+    if value is None:
+        return None
+    m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", value)
+    if m is not None:
+        offset = timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
+        if offset < timedelta(hours=24):
+            return timezone(-offset if m.group(1) == "-" else offset)
+    elif value and ".." not in value and not value.startswith("/"):
+        try:
+            return ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    raise UsageError(f"--tz {value!r} is not a time zone (Asia/Tokyo, UTC or +09:00)")
+
+
 def exit_code(report: Report, fail_on: str) -> int:
     """The exit status of a rendered report (README.md, "Exit status").
 
@@ -200,6 +219,11 @@ BASELINE = click.option(
     metavar="RESULT.json",
     help="Compare with an earlier result (--format json): every finding carries its state, "
     "and only new or escalated findings count for the exit status.",
+)
+TZ = click.option(
+    "--tz",
+    metavar="ZONE",
+    help="Zone of device-local times in firewall logs without an offset (Asia/Tokyo, +09:00).",
 )
 TIMESTAMP = click.option(
     "--timestamp",
@@ -291,6 +315,7 @@ def check(
 @FAIL_ON
 @BASELINE
 @TIMESTAMP
+@TZ
 @handle_errors
 def scan(
     topology: str,
@@ -306,13 +331,16 @@ def scan(
     baseline: str | None,
     timestamp: str | None,
     force: bool,
+    tz: str | None,
 ) -> None:
-    """Judge the flows of CAPTURES (pcap, pcapng, gzip, Zeek conn.log) against TOPOLOGY."""
+    """Judge the flows of CAPTURES against TOPOLOGY: pcap, pcapng (gzip too), Zeek conn.log,
+    Suricata EVE, FortiGate or PAN-OS traffic logs, nfdump CSV/JSON output or nfcapd files."""
     from .capture.extract import check_extract_target, extract_packets
     from .engine import scan as run_scan
 
     # Refuse unwritable outputs and an unreadable baseline before a scan that may take minutes.
     base = _read_baseline(baseline)
+    zone = parse_tz(tz)
     inputs = [topology, *captures] + ([baseline] if baseline is not None else [])
     if output not in (None, "-"):
         check_output(output, inputs=inputs)
@@ -331,6 +359,7 @@ def scan(
             jobs=jobs,
             progress=progress,
             attempts_keep_severity=attempted_severity == "rule",
+            tz=zone,
         )
     finally:
         if progress is not None:
@@ -496,6 +525,7 @@ def explain(rule_id: str, lang: str | None) -> None:
 @TODAY
 @FAIL_ON
 @TIMESTAMP
+@TZ
 @click.option("--force", is_flag=True, help="Replace report files already in DIR.")
 @handle_errors
 def report_command(
@@ -507,6 +537,7 @@ def report_command(
     today: str | None,
     fail_on: str,
     timestamp: str | None,
+    tz: str | None,
     force: bool,
 ) -> None:
     """Write audit evidence to DIR: report.html, findings.json/.sarif, topology.svg, SHA256SUMS.
@@ -523,6 +554,7 @@ def report_command(
         today=parse_today(today),
         generated_at=resolve_timestamp(timestamp),
         attempts_keep_severity=attempted_severity == "rule",
+        tz=parse_tz(tz),
     )
     language = lang or default_lang()
     result = write_bundle(report, directory, language, force=force)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 from . import __version__
@@ -85,10 +85,13 @@ def scan(
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
     attempts_keep_severity: bool = False,
+    tz: tzinfo | None = None,
 ) -> Report:
-    """Judge every flow of the captures (pcap, pcapng, gzip, Zeek conn.log) against the plan.
+    """Judge every flow of the captures against the plan: packet captures (pcap, pcapng, gzip)
+    and traffic logs (Zeek conn.log, Suricata EVE, FortiGate and PAN-OS traffic logs, nfdump).
 
     A forbidden flow that was only attempted is a `warning`, unless `attempts_keep_severity`.
+    `tz` is the zone of device-local times in logs that carry no offset (`--tz`).
     """
     # A scan allocates a few objects per flow and frees almost none until the report is
     # rendered: the cyclic collector would only re-walk them (a third of the judging time).
@@ -96,7 +99,7 @@ def scan(
     gc.disable()
     try:
         return _scan(
-            topology, captures, today, generated_at, jobs, progress, attempts_keep_severity
+            topology, captures, today, generated_at, jobs, progress, attempts_keep_severity, tz
         )
     finally:
         if gc_was_enabled:
@@ -111,12 +114,15 @@ def _scan(
     jobs: int,
     progress: Callable[[int, int], None] | None,
     attempts_keep_severity: bool = False,
+    tz: tzinfo | None = None,
 ) -> Report:
     from .capture import read_captures  # numpy and the readers load only for scans
+    from .capture.logflow import ReadOptions
 
     topo = _topology(topology)
     policy, addresses = _prepare(topo, today)
-    results = read_captures(list(captures), jobs=jobs, progress=progress)
+    options = ReadOptions(tz) if tz is not None else None
+    results = read_captures(list(captures), jobs=jobs, progress=progress, options=options)
     judge = FlowJudge(policy, addresses, attempts_keep_severity=attempts_keep_severity)
     findings: list[Finding] = []
     excepted: list[Finding] = []
@@ -167,6 +173,7 @@ def report(
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
     attempts_keep_severity: bool = False,
+    tz: tzinfo | None = None,
 ) -> Report:
     """Check the plan and, when captures are given, scan them too: one combined report.
 
@@ -196,6 +203,7 @@ def report(
         jobs=jobs,
         progress=progress,
         attempts_keep_severity=attempts_keep_severity,
+        tz=tz,
     )
     return Report(
         planned.tool_version,

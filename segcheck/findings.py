@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NewType
 
+from .flowtypes import is_log
 from .messages import localize
 from .model import InputFile, Topology
 
@@ -256,6 +257,13 @@ class FlowEvidence:
     state: str
     vlan: int | None = None
     inner_vlan: int | None = None  # the second tag (QinQ); part of the flow key
+    # A flow read from a log: the line of its first record (`first_frame` then holds it too),
+    # the source system's id of the flow (Zeek uid, Suricata flow_id, FortiGate sessionid,
+    # PAN-OS session id), and a firewall's own verdict and policy (`<vdom>/<policyid>`).
+    line: int | None = None
+    pivot: str | None = None
+    device_action: str | None = None
+    device_rule: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,11 +509,18 @@ def capture_gaps(capture: CaptureSummary) -> tuple[EvidenceGap, ...]:
     """`no-packets` for a capture with nothing analysable, `stopped-early` for a damaged one."""
     path = capture.path
     if capture.packets_read - capture.packets_skipped <= 0 or capture.flows == 0:
-        if capture.packets_read > capture.packets_skipped:  # read, but no IP flow in them
+        if is_log(capture.kind):
+            n, bad = capture.packets_read, capture.packets_skipped
+            en = f"the log holds no readable connection record ({n} records read, {bad} unreadable"
+            ja = f"読み込めた接続記録がない (読込 {n} 件、読込不能 {bad} 件"
+            if capture.first_skipped is not None:
+                line, why = capture.first_skipped
+                en += f"; the first unreadable, line {line}: {why}"
+                ja += f"、最初の読込不能は {line} 行目: {why}"
+            en, ja = en + ")", ja + ")"
+        elif capture.packets_read > capture.packets_skipped:  # read, but no IP flow in them
             en = f"{capture.packets_read} packets were read but none carried an IP flow"
             ja = f"{capture.packets_read} パケットを読み込んだが、IP 通信を含むものがない"
-        elif capture.kind == "zeek-conn":
-            en, ja = "the log holds no readable connection", "読み込めた接続記録がない"
         elif capture.packets_read:
             en = f"all {capture.packets_read} packets were skipped (link type or record unusable)"
             ja = f"全 {capture.packets_read} パケットが解析不能 (リンク種別または記録の破損)"

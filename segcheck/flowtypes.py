@@ -8,6 +8,20 @@ from __future__ import annotations
 
 from typing import Protocol
 
+PACKET_KINDS = frozenset({"pcap", "pcapng"})
+# Inputs whose units are log records (a line or an object each), not packets: a finding points
+# at `file:line`, and reports count records read. One kind per flow source of
+# segcheck.capture.sources (tests/capture/test_sources.py holds the two lists together).
+LOG_KINDS = frozenset(
+    {"zeek-conn", "suricata-eve", "fortigate-traffic", "panos-traffic", "nfdump", "nfcapd"}
+)
+INPUT_KINDS = PACKET_KINDS | LOG_KINDS
+
+
+def is_log(kind: str) -> bool:
+    """True for an input whose units are log records rather than packets."""
+    return kind in LOG_KINDS
+
 
 class FlowIdentity(Protocol):
     """What identifies a flow: its key (addresses, protocol, ports, VLAN tags) and its input."""

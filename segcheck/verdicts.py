@@ -261,6 +261,14 @@ class FlowJudge:
             s = addr(flow.src_ip)
             d = addr(flow.dst_ip)
             src, dst = s.info, d.info
+            # A flow read from a log (capture.logflow.LogFlow) says where and by whom it was
+            # logged; getattr's default costs nothing measurable on a packet flow.
+            line = getattr(flow, "line", None)
+            if line is None:
+                pivot = action = rule_ref = None
+            else:
+                pivot, action = getattr(flow, "pivot", None), getattr(flow, "action", None)
+                rule_ref = getattr(flow, "rule_ref", None)
             ev = new_evidence(
                 flow.src_ip,
                 flow.dst_ip,
@@ -275,6 +283,10 @@ class FlowJudge:
                 flow.state,
                 flow.vlan,
                 flow.inner_vlan,
+                line,
+                pivot,
+                action,
+                rule_ref,
             )
             if src is None or dst is None:
                 yield _row(ev, s, d, "unknown", None, None, None), None, False
@@ -357,7 +369,8 @@ class FlowJudge:
             severity,
             message,
             message_ja,
-            _new_location(flow.input, None, flow.first_frame),
+            # A log flow points at its line (`file:line`), a packet flow at its frame.
+            _new_location(flow.input, ev.line, None if ev.line is not None else flow.first_frame),
             s.zone,  # src_zone
             d.zone,  # dst_zone
             s.tier,  # src_tier

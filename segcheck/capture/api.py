@@ -15,6 +15,7 @@ from ..errors import CaptureError
 from .decode import Decoder
 from .fastpath import fast_rows
 from .flowtable import FlowTable, rows_to_columns
+from .logflow import ReadOptions
 from .model import CaptureInfo, CaptureResult, Flow, StoppedAt
 from .records import (
     Batch,
@@ -25,7 +26,7 @@ from .records import (
     parse_pcap_header,
 )
 from .source import ByteSource, file_sha256
-from .sources import SNIFF_BYTES, SOURCES, FlowSource, PacketSource, titles
+from .sources import SNIFF_BYTES, SOURCES, FlowSource, PacketSource, open_source, titles
 
 Progress = Callable[[int, int], None]
 
@@ -49,12 +50,14 @@ class Part:
     first_skipped: tuple[int, str] | None = None  # a flow log: (line, why)
 
 
-def _open_reader(src: ByteSource, path: str) -> PacketSource | FlowSource:
+def _open_reader(
+    src: ByteSource, path: str, options: ReadOptions | None = None
+) -> PacketSource | FlowSource:
     """The reader of the first source in SOURCES that recognises the file's first bytes."""
     head = src.peek(SNIFF_BYTES)
     for source in SOURCES:
         if source.sniff(head):
-            return source.open(src, path)
+            return open_source(source, src, path, options)
     if not head:
         if src.damage:
             where = StoppedAt(0, 1, src.damage).where(compressed=True)
@@ -101,11 +104,15 @@ def iter_batches(
 
 
 def scan_part(
-    path: str, start: int | None = None, end: int | None = None, progress: Progress | None = None
+    path: str,
+    start: int | None = None,
+    end: int | None = None,
+    progress: Progress | None = None,
+    options: ReadOptions | None = None,
 ) -> Part:
     """Read a whole file (or a byte range of a plain pcap) into a flow table."""
     with ByteSource(path) as src:
-        reader = _open_reader(src, path)
+        reader = _open_reader(src, path, options)
         if isinstance(reader, FlowSource):
             log = reader.read()  # CaptureError when no entry is readable
             st = ReaderState(records=log.read)
@@ -129,10 +136,12 @@ def scan_part(
         return Part(reader.kind, src.compressed, table, reader.state, dec.skipped)
 
 
-def _scan_task(path: str, start: int | None, end: int | None) -> Part:
+def _scan_task(
+    path: str, start: int | None, end: int | None, options: ReadOptions | None = None
+) -> Part:
     # Exceptions with custom __init__ do not survive pickling; carry the message instead.
     try:
-        part = scan_part(path, start, end)
+        part = scan_part(path, start, end, options=options)
         # Group what is pending here, in parallel: the parent then unpickles one flow-sized
         # table (about a quarter of the bytes) and has less to regroup when it merges.
         part.table.columns()
@@ -167,7 +176,7 @@ def _finish(path: str, part: Part, sha: str) -> CaptureResult:
     return CaptureResult(info, tuple(flows))
 
 
-def read_capture(path: str | Path) -> CaptureResult:
+def read_capture(path: str | Path, options: ReadOptions | None = None) -> CaptureResult:
     """Flows of one capture: pcap, pcapng (either may be gzipped) or Zeek conn.log.
 
     The format is sniffed from the content, never the name. Damage stops reading where it is
@@ -177,7 +186,7 @@ def read_capture(path: str | Path) -> CaptureResult:
     p = str(path)
     with ThreadPoolExecutor(1) as pool:  # hashing overlaps with parsing (hashlib drops the GIL)
         sha = pool.submit(file_sha256, p)
-        part = scan_part(p)
+        part = scan_part(p, options=options)
         return _finish(p, part, sha.result())
 
 
@@ -242,7 +251,10 @@ def _input_size(path: str) -> int:
 
 
 def read_captures(
-    paths: Sequence[str | Path], jobs: int = 1, progress: Progress | None = None
+    paths: Sequence[str | Path],
+    jobs: int = 1,
+    progress: Progress | None = None,
+    options: ReadOptions | None = None,
 ) -> list[CaptureResult]:
     """Read several captures, in parallel processes when ``jobs`` > 1.
 
@@ -265,16 +277,21 @@ def read_captures(
 
             with ThreadPoolExecutor(1) as pool:
                 sha = pool.submit(file_sha256, name)
-                results.append(_finish(name, scan_part(name, progress=report), sha.result()))
+                part = scan_part(name, progress=report, options=options)
+                results.append(_finish(name, part, sha.result()))
             done += size
             if progress is not None:
                 progress(done, total)
         return results
-    return _read_parallel(names, sizes, jobs, progress)
+    return _read_parallel(names, sizes, jobs, progress, options)
 
 
 def _read_parallel(
-    names: list[str], sizes: list[int], jobs: int, progress: Progress | None
+    names: list[str],
+    sizes: list[int],
+    jobs: int,
+    progress: Progress | None,
+    options: ReadOptions | None = None,
 ) -> list[CaptureResult]:
     total = sum(sizes)
     done = 0
@@ -287,7 +304,7 @@ def _read_parallel(
             plans.append([(points[i], points[i + 1]) for i in range(len(points) - 1)])
     with ProcessPoolExecutor(jobs) as pool, ThreadPoolExecutor(1) as hasher:
         futs: list[list[Future[Part]]] = [
-            [pool.submit(_scan_task, name, s, e) for s, e in plan]
+            [pool.submit(_scan_task, name, s, e, options) for s, e in plan]
             for name, plan in zip(names, plans, strict=True)
         ]
         shas = [hasher.submit(file_sha256, n) for n in names]
@@ -296,7 +313,7 @@ def _read_parallel(
             parts = [f.result() for f in fl]
             merged = _merge_parts(name, plan, parts)
             if merged is None:  # a split point was wrong: read the file in one go
-                merged = pool.submit(_scan_task, name, None, None).result()
+                merged = pool.submit(_scan_task, name, None, None, options).result()
             done += size
             if progress is not None:
                 progress(done, total)

@@ -6,8 +6,10 @@ format, and `open(src, path)` makes a reader over the byte source (gunzipped alr
 
 Two kinds of reader exist. A `PacketSource` yields batches of packets, which the decoder and
 the flow table turn into flows (pcap, pcapng). A `FlowSource` yields flows as they are logged
-(Zeek conn.log; FortiGate and PAN-OS traffic logs, Suricata EVE or NetFlow/IPFIX would be
-others). Adding a format is a class with these members and a place in `SOURCES`.
+(Zeek conn.log; FortiGate and PAN-OS traffic logs, Suricata EVE, nfdump's output of
+NetFlow/IPFIX, or an nfcapd file read through nfdump). A flow source's `open` also takes the
+`ReadOptions` of the run (`--tz` for device-local times). Adding a format is a class with these
+members and a place in `SOURCES`.
 
 `SOURCES` is explicit and ordered, like a rule list: the first source whose `sniff` accepts
 the head reads the file. Binary magics cannot be mistaken for one another; text logs can
@@ -18,11 +20,16 @@ its own format writes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import ClassVar, Protocol, cast, runtime_checkable
 
+from .fortigate_log import FortiGateTrafficLog
+from .logflow import ReadOptions
 from .model import FlowLog
+from .nfdump import NfcapdFile, NfdumpOutput
+from .panos_log import PanosTrafficLog
 from .records import Batch, PcapngReader, PcapReader, ReaderState
 from .source import ByteSource
+from .suricata_eve import SuricataEve
 from .zeek import ZeekConnLog
 
 SNIFF_BYTES = 4096
@@ -64,7 +71,7 @@ class FlowSource(Protocol):
         ...
 
     @classmethod
-    def open(cls, src: ByteSource, path: str) -> FlowSource:
+    def open(cls, src: ByteSource, path: str, options: ReadOptions | None = None) -> FlowSource:
         """A reader at the start of the file."""
         ...
 
@@ -73,11 +80,32 @@ class FlowSource(Protocol):
         ...
 
 
+FLOW_SOURCES: tuple[type[FlowSource], ...] = (
+    ZeekConnLog,
+    SuricataEve,
+    FortiGateTrafficLog,
+    PanosTrafficLog,
+    NfdumpOutput,
+    NfcapdFile,
+)
+
 SOURCES: tuple[type[PacketSource] | type[FlowSource], ...] = (
     PcapReader,
     PcapngReader,
-    ZeekConnLog,
+    *FLOW_SOURCES,
 )
+
+
+def open_source(
+    source: type[PacketSource] | type[FlowSource],
+    src: ByteSource,
+    path: str,
+    options: ReadOptions | None = None,
+) -> PacketSource | FlowSource:
+    """A reader of `source` at the start of the file; flow sources get the run's options."""
+    if options is not None and hasattr(source, "read"):  # a flow source (packet ones batch)
+        return cast(type[FlowSource], source).open(src, path, options)
+    return source.open(src, path)
 
 
 def titles() -> str:

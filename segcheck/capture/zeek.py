@@ -2,7 +2,8 @@
 
 Zeek already names the initiator (``id.orig_h``) and classifies the connection, so each entry
 maps to a flow directly; entries with the same key (Zeek may split a long connection) are
-merged. ``first_frame`` is the 1-based number of the first log entry of the flow.
+merged. A flow is a `LogFlow`: ``first_frame`` (and ``line``) is the line of its first entry,
+and ``pivot`` that entry's Zeek ``uid``, to go back to Zeek's other logs.
 
 An entry holding a value Zeek cannot have written (a port outside 0-65535, a negative or
 astronomic count or VLAN, a protocol in other than ASCII digits, a time no capture can have)
@@ -23,6 +24,7 @@ from typing import Any, ClassVar
 
 from ..errors import CaptureError
 from .decode import ICMP4_FAMILY, ICMP6_FAMILY
+from .logflow import LogFlow
 from .model import PROTO_NUMBERS, Flow, FlowLog
 from .source import ByteSource
 
@@ -55,7 +57,7 @@ def looks_like_zeek(head: bytes) -> bool:
 
 @dataclass
 class _Acc:
-    flow: Flow
+    flow: LogFlow
     states: set[str]
 
 
@@ -75,8 +77,8 @@ class ZeekConnLog:
         self.path = path
 
     @classmethod
-    def open(cls, src: ByteSource, path: str) -> ZeekConnLog:
-        """A reader at the start of the log."""
+    def open(cls, src: ByteSource, path: str, options: object = None) -> ZeekConnLog:
+        """A reader at the start of the log (Zeek's times are UTC: no option applies)."""
         return cls(src, path)
 
     def read(self) -> FlowLog:
@@ -152,7 +154,7 @@ def read_zeek_log(src: ByteSource, path: str) -> FlowLog:
                 rec = {k: (None if v == unset else v) for k, v in zip(fields, vals, strict=True)}
             else:
                 raise BadEntry("entry before #fields")
-            flow = _entry_flow(rec, read + skipped + 1, path)
+            flow = _entry_flow(rec, number, path)
         except (ValueError, KeyError, TypeError) as exc:  # BadEntry, json's errors, a field gone
             skipped += 1
             if first_skipped is None:
@@ -169,7 +171,7 @@ def read_zeek_log(src: ByteSource, path: str) -> FlowLog:
             continue
         f = acc.flow
         acc.states.add(state)
-        acc.flow = Flow(
+        acc.flow = LogFlow(
             f.src_ip,
             f.dst_ip,
             f.proto,
@@ -185,6 +187,8 @@ def read_zeek_log(src: ByteSource, path: str) -> FlowLog:
             path,
             False,
             f.inner_vlan,
+            f.pivot,
+            records=f.records + 1,
         )
     if read == 0 and first_skipped is not None:
         # The line goes into the message: a worker process passes on the message only.
@@ -194,7 +198,8 @@ def read_zeek_log(src: ByteSource, path: str) -> FlowLog:
             f"no readable Zeek conn.log entry ({skipped} skipped; "
             f"the first, line {line_no}: {why})",
         )
-    return FlowLog([a.flow for a in flows.values()], read + skipped, skipped, first_skipped)
+    out: list[Flow] = [a.flow for a in flows.values()]
+    return FlowLog(out, read + skipped, skipped, first_skipped)
 
 
 def _why(exc: Exception) -> str:
@@ -300,7 +305,7 @@ def _address(rec: dict[str, Any], key: str) -> ipaddress.IPv4Address | ipaddress
         raise BadEntry(f"{key} {_short(v)} is not an address") from None
 
 
-def _entry_flow(rec: dict[str, Any], number: int, path: str) -> Flow:
+def _entry_flow(rec: dict[str, Any], number: int, path: str) -> LogFlow:
     src, dst = _address(rec, "id.orig_h"), _address(rec, "id.resp_h")
     proto, pnum = _proto(rec, src.version)
     sport, dport = _port(rec, "id.orig_p"), _port(rec, "id.resp_p")
@@ -327,7 +332,8 @@ def _entry_flow(rec: dict[str, Any], number: int, path: str) -> Flow:
     end = ts + (0.0 if _unset(dur) else _time(dur, "duration"))
     if end >= MAX_EPOCH:
         raise BadEntry(f"duration {_short(dur)} ends beyond any capture")
-    return Flow(
+    uid = rec.get("uid")
+    return LogFlow(
         str(src),
         str(dst),
         proto if pnum == 0 else _name(pnum, proto),
@@ -343,6 +349,7 @@ def _entry_flow(rec: dict[str, Any], number: int, path: str) -> Flow:
         path,
         False,
         _vlan(rec, "inner_vlan"),
+        uid if isinstance(uid, str) and uid not in ("", "-") else None,
     )
 
 

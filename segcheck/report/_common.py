@@ -8,6 +8,7 @@ the order and under the conditions of `finding_facts`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..findings import Cause, Finding, FixPlan, FlowEvidence, Location, Remediation, RouteGroup
@@ -93,7 +94,11 @@ def tier_label(tier: Tier | str | None, lang: str) -> str:
 
 
 def flow_dict(flow: FlowEvidence) -> dict[str, Any]:
-    """The observed flow of a finding (spec §6 `flow`), as JSON and SARIF both carry it."""
+    """The observed flow of a finding (spec §6 `flow`), as JSON and SARIF both carry it.
+
+    A flow read from a log has `line`, `pivot` (the source system's id of the flow),
+    `device_action` and `device_rule` (a firewall's own verdict and policy); null for packets.
+    """
     return {
         "src_ip": flow.src_ip,
         "dst_ip": flow.dst_ip,
@@ -108,7 +113,27 @@ def flow_dict(flow: FlowEvidence) -> dict[str, Any]:
         "first_seen": flow.first_seen,
         "input": flow.input,
         "state": flow.state,
+        "line": flow.line,
+        "pivot": flow.pivot,
+        "device_action": flow.device_action,
+        "device_rule": flow.device_rule,
     }
+
+
+def flow_at(flow: FlowEvidence, t: Mapping[str, str]) -> str:
+    """Where a flow was seen: `line N` in a log, `frame N` in a capture."""
+    if flow.line is not None:
+        return f"{t['line']} {flow.line}"
+    return f"{t['frame']} {flow.first_frame}"
+
+
+def flow_source(flow: FlowEvidence, t: Mapping[str, str]) -> str:
+    """What a log adds, to go back to its source: `, id 4414, device accept root/1`."""
+    out = f", {t['pivot']} {flow.pivot}" if flow.pivot is not None else ""
+    if flow.device_action is not None:
+        rule = f" {flow.device_rule}" if flow.device_rule is not None else ""
+        out += f", {t['device']} {flow.device_action}{rule}"
+    return out
 
 
 def remediation_dict(remediation: Remediation) -> dict[str, Any]:

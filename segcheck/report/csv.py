@@ -40,6 +40,9 @@ COLUMNS = (
     "verdict",
     "rule",
     "channel",
+    "pivot",  # a log's flow: the source system's id (Zeek uid, flow_id, sessionid)
+    "device_action",  # a firewall log's own verdict (accept, deny)
+    "device_rule",  # and the policy that made it (`<vdom>/<policyid>`)
     "note",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -80,6 +83,9 @@ def _row(row: JudgedFlow) -> list[object]:
         row.verdict,
         row.rule,
         row.channel,
+        fl.pivot,
+        fl.device_action,
+        fl.device_rule,
         None,
     ]
 
@@ -183,6 +189,9 @@ def render(report: Report, lang: str = "en") -> str:
         [r.verdict for r in rows],
         [r.rule for r in rows],
         [r.channel for r in rows],
+        [f.pivot for f in flows],
+        [f.device_action for f in flows],
+        [f.device_rule for f in flows],
         [None] * len(rows),
     ]
     columns = [[g[i] for g in gaps] + column for i, column in enumerate(columns)]

@@ -16,6 +16,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..findings import Finding, JudgedFlow, Report, by_rule
+from ..flowtypes import is_log
 from ..policy import TIER_ORDER, CellKind, cell
 from ..rules import RULES, RULES_BY_ID, RULES_VERSION, citations
 from . import diagram
@@ -130,6 +131,7 @@ def _captures(report: Report, t: Mapping[str, str]) -> list[dict[str, Any]]:
                 "skipped": cap.packets_skipped,
                 "first_skipped": cap.first_skipped,
                 "stopped": cap.stopped_at,
+                "log": is_log(cap.kind),
                 "flows": len(flows),
                 "matrix": _flow_matrix(report, flows, t["unmapped"]),
             }

@@ -23,7 +23,7 @@ from ..findings import Finding, Report
 from ..model import PUBLIC_INTERNET_ZONE, Topology, xml_text
 from ..policy import CellKind, cell
 from ..rules import RULES
-from ._common import FIX_KEYS, ONE_FIX, endpoint_text, endpoints, finding_facts, where
+from ._common import FIX_KEYS, ONE_FIX, endpoint_text, endpoints, finding_facts, flow_source, where
 from .labels import labels
 
 _JOIN = {"path": " > ", "permits": ", "}
@@ -110,7 +110,8 @@ def _witness(finding: Finding, lang: str, t: Mapping[str, str], state: str = "")
         lines.append(f"  {t['fix']}: {'; '.join(fixes)}")
     if finding.flow is not None:
         fl = finding.flow
-        frame = t["frame_of"].format(frame=fl.first_frame, input=fl.input)
+        where_ = "line_of" if fl.line is not None else "frame_of"
+        frame = t[where_].format(frame=fl.first_frame, input=fl.input) + flow_source(fl, t)
         lines.append(
             f"  {t['flow']}: {fl.proto} {fl.src_ip}:{fl.src_port} -> {fl.dst_ip}:{fl.dst_port} "
             f"{fl.state}, {frame}"

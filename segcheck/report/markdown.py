@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from ..findings import Evidence, Finding, Report, by_rule
 from ..rules import RULES_BY_ID, RULES_VERSION
-from ._common import FIX_KEYS, ONE_FIX, endpoint_text, finding_facts, where
+from ._common import FIX_KEYS, ONE_FIX, endpoint_text, finding_facts, flow_source, where
 from .labels import labels
 
 _JOIN = {"path": " → ", "permits": ", "}
@@ -72,7 +72,7 @@ def _finding(f: Finding, t: Mapping[str, str], lang: str, state: str = "") -> li
         fl = f.flow
         out.append(
             f"  - {md(fl.proto)} {md(fl.src_ip)}:{fl.src_port} → {md(fl.dst_ip)}:{fl.dst_port} "
-            f"{md(fl.state)}"
+            f"{md(fl.state)}{md(flow_source(fl, t)) if fl.line is not None else ''}"
         )
     return out
 

@@ -39,6 +39,7 @@ from ..findings import (
     SubjectEvidence,
     capture_gaps,
 )
+from ..flowtypes import INPUT_KINDS
 from ..model import InputFile, Topology
 from ..rules import RULES_BY_ID
 from ..yamldoc import Document
@@ -47,7 +48,7 @@ T = TypeVar("T")
 Where = tuple[str | int, ...]
 
 RESULT_SCHEMA = 1
-CAPTURE_KINDS = frozenset({"pcap", "pcapng", "zeek-conn"})
+CAPTURE_KINDS = INPUT_KINDS
 
 
 class ResultReader:
@@ -130,6 +131,10 @@ def read_flow(r: ResultReader, data: Mapping[str, Any], where: Where) -> FlowEvi
         r.get(data, "state", where, str),
         r.opt(data, "vlan", where, int),
         r.opt(data, "inner_vlan", where, int),
+        r.opt(data, "line", where, int),
+        r.opt(data, "pivot", where, str),
+        r.opt(data, "device_action", where, str),
+        r.opt(data, "device_rule", where, str),
     )
 
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..findings import Evidence, Finding, FixPlan, Report, by_rule
+from ..flowtypes import is_log
 from ..rules import RULES_BY_ID
-from ._common import FIX_KEYS, endpoint_text, endpoints, finding_facts, where
+from ._common import (
+    FIX_KEYS,
+    endpoint_text,
+    endpoints,
+    finding_facts,
+    flow_at,
+    flow_source,
+    where,
+)
 from .labels import labels
 
 _JOIN = {"path": " > ", "permits": ", "}
@@ -51,7 +60,7 @@ def _finding_lines(f: Finding, lang: str, t: Mapping[str, str], state: str = "")
         vlan = f" vlan {fl.vlan}" if fl.vlan is not None else ""
         lines.append(
             f"      {fl.proto} {fl.src_ip}:{fl.src_port} -> {fl.dst_ip}:{fl.dst_port}{vlan} "
-            f"{fl.state}, {fl.packets} pkts, {fl.bytes} B, {t['frame']} {fl.first_frame}"
+            f"{fl.state}, {fl.packets} pkts, {fl.bytes} B, {flow_at(fl, t)}{flow_source(fl, t)}"
         )
     if f.channel and f.flow is None and f.node is None:
         lines.append(f"      {t['channel']}: {f.channel}")
@@ -94,7 +103,8 @@ def render(report: Report, lang: str = "en") -> str:
         if cap.first_skipped is not None:
             first = f" ({t['first_skipped']} {cap.first_skipped[0]}: {cap.first_skipped[1]})"
         out.append(
-            f"  {cap.path} [{cap.kind}]: {t['read']} {cap.packets_read}, "
+            f"  {cap.path} [{cap.kind}]: {t['read_records' if is_log(cap.kind) else 'read']} "
+            f"{cap.packets_read}, "
             f"{t['skipped']} {cap.packets_skipped}{first}{stop}"
         )
     for item in topo.imports:

@@ -175,7 +175,7 @@ def test_zeek_tsv(tmp_path: Path) -> None:
         "established",
     )
     assert f1.last_seen == pytest.approx(T0 + 1.5)
-    assert (f2.dst_port, f2.state, f2.first_frame) == (25, "attempted", 2)
+    assert (f2.dst_port, f2.state, f2.first_frame) == (25, "attempted", 9)  # its line
     assert (f3.proto, f3.src_ip, f3.dst_port, f3.state) == (
         "icmpv6",
         "2001:db8::1",
@@ -434,7 +434,7 @@ def test_corrupt_pcapng_block_stops_there(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("content", [b"hello, this is text\n", b"\xde\xad\xbe\xef" + b"\0" * 40])
 def test_not_a_capture(tmp_path: Path, content: bytes) -> None:
-    with pytest.raises(CaptureError, match="not a pcap, pcapng or Zeek conn.log"):
+    with pytest.raises(CaptureError, match="not a pcap, pcapng, Zeek conn.log"):
         read_capture(write(tmp_path, "x.pcap", content))
 
 

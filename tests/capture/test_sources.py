@@ -61,8 +61,11 @@ def test_every_format_is_claimed_by_exactly_one_source(
 def test_an_unknown_format_names_every_source(tmp_path: Path) -> None:
     path = tmp_path / "x.bin"
     path.write_bytes(b"NOPE" * 10)
-    assert titles() == "pcap, pcapng or Zeek conn.log"
-    with pytest.raises(CaptureError, match=r"not a pcap, pcapng or Zeek conn\.log \(starts with"):
+    assert titles() == (
+        "pcap, pcapng, Zeek conn.log, Suricata EVE JSON, FortiGate traffic log, PAN-OS traffic "
+        "log, nfdump CSV/JSON output or nfcapd file (through nfdump)"
+    )
+    with pytest.raises(CaptureError, match=r"not a pcap, pcapng, Zeek .* \(starts with"):
         read_capture(path)
 
 

@@ -205,7 +205,7 @@ def test_skipped_entries_are_reported_with_their_first_line(tmp_path: Path) -> N
     code, out, err = scan(path)
     assert code == 1 and "Traceback" not in err
     assert (
-        "packets read 3, skipped 2 (first at line 5: id.resp_p '70000' is out of range (0-65535))"
+        "records read 3, skipped 2 (first at line 5: id.resp_p '70000' is out of range (0-65535))"
         in out
     )
     result = CliRunner().invoke(main, ["scan", ALPHA, str(path), "--format", "json"])
