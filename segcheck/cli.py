@@ -174,6 +174,9 @@ def finish(report: Report, fail_on: str, lang: str = "en") -> int:
     label = prefix("error" if code == EXIT_ERROR else "warning", lang)
     for gap in report.gaps:
         click.echo(f"{label}: {gap.text(lang)}", err=True)
+    if report.log_join is not None:  # a firewall log against its imported configuration
+        for drift in report.log_join.drift:
+            click.echo(f"{prefix('warning', lang)}: {drift.text(lang)}", err=True)
     return code
 
 

@@ -17,6 +17,7 @@ from . import __version__
 from .addressing import AddressMap
 from .findings import CaptureSummary, Finding, JudgedFlow, Report, sorted_findings
 from .loader import load_topology
+from .logjoin import join_logs
 from .model import InputFile, Topology
 from .policy import Policy
 from .rules.channels import channel_findings
@@ -129,8 +130,10 @@ def _scan(
     rows: list[JudgedFlow] = []
     inputs: list[InputFile] = list(topo.inputs)
     summaries: list[CaptureSummary] = []
+    kinds: dict[str, str] = {}
     for result in results:
         info = result.info
+        kinds[info.path] = info.kind
         inputs.append(InputFile(info.path, info.kind, info.sha256))
         stopped = info.stopped_at
         summaries.append(
@@ -150,6 +153,8 @@ def _scan(
             rows.append(row)
             if finding is not None:
                 (excepted if is_excepted else findings).append(finding)
+    # Firewall logs against the configurations the topology imports (segcheck.logjoin).
+    log_join, findings = join_logs(topo, rows, kinds, findings)
     return Report(
         __version__,
         generated_at or now_iso(),
@@ -161,6 +166,7 @@ def _scan(
         tuple(summaries),
         tuple(rows),
         today=policy.today.isoformat(),
+        log_join=log_join,
     )
 
 
@@ -217,4 +223,5 @@ def report(
         observed.flows,
         today=planned.today,
         plan=planned.plan,
+        log_join=observed.log_join,
     )

@@ -264,6 +264,7 @@ class FlowEvidence:
     pivot: str | None = None
     device_action: str | None = None
     device_rule: str | None = None
+    device: str | None = None  # the device that logged it (FortiGate devname, PAN-OS name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -612,6 +613,50 @@ class BaselineInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class PermitHits:
+    """One imported permit (a device rule) and the logged flows the device let through it:
+    the rule review (棚卸し) a firewall log makes possible. Zero flows: never used in the log."""
+
+    node: str
+    rule: str  # the device's rule id, as imported and as logged (`root/12`, `vsys1/Web`)
+    name: str | None  # the device's name or comment for the rule
+    where: str | None  # file:line (or XPath) of the rule in the configuration
+    flows: int  # log flows the device accepted through it
+    violations: int  # of those, flows the policy forbids (each is also a finding)
+    last_seen: str | None  # ISO 8601 time of the latest of those flows
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """A firewall log that disagrees with the configuration imported for the same device."""
+
+    node: str
+    rule: str  # the device's policy as logged
+    reason: str  # absent | disabled | shadowed | not-covered | denied-by-permit
+    action: str  # the device's verdict in the log (accept, deny)
+    flows: int
+    example: FlowEvidence  # the first such flow: its input, line and pivot key
+    message: str
+    message_ja: str
+
+    def text(self, lang: str) -> str:
+        """The message in `ja` or `en`."""
+        return self.message_ja if lang == "ja" else self.message
+
+
+@dataclass(frozen=True, slots=True)
+class LogJoin:
+    """Firewall logs matched to the configurations the topology imports (segcheck.logjoin)."""
+
+    permits: tuple[PermitHits, ...] = ()  # every imported permit of a logging device
+    drift: tuple[Drift, ...] = ()
+    unmatched: tuple[str, ...] = ()  # why some logged policies matched no imported device
+
+    def __bool__(self) -> bool:
+        return bool(self.permits or self.drift or self.unmatched)
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """Everything one run found; the only thing formatters read."""
 
@@ -627,6 +672,7 @@ class Report:
     today: str = ""
     baseline: BaselineInfo | None = None  # set by `--baseline`: each finding's state
     plan: FixPlan | None = None  # check: the changes that close every path finding
+    log_join: LogJoin | None = None  # scan of firewall logs against imported configurations
     # What was not seen, derived from the topology and the captures so that no report, however
     # built, can leave it out.
     gaps: tuple[EvidenceGap, ...] = field(init=False)
@@ -690,13 +736,16 @@ __all__ = [
     "RouteGroup",
     "Evidence",
     "EvidenceGap",
+    "Drift",
     "Finding",
     "FindingEvidence",
     "FlowEvidence",
     "GapKind",
     "JudgedFlow",
     "Location",
+    "LogJoin",
     "PathEvidence",
+    "PermitHits",
     "Remediation",
     "Report",
     "RuleId",

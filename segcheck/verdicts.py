@@ -265,10 +265,11 @@ class FlowJudge:
             # logged; getattr's default costs nothing measurable on a packet flow.
             line = getattr(flow, "line", None)
             if line is None:
-                pivot = action = rule_ref = None
+                pivot = action = rule_ref = observer = None
             else:
                 pivot, action = getattr(flow, "pivot", None), getattr(flow, "action", None)
                 rule_ref = getattr(flow, "rule_ref", None)
+                observer = getattr(flow, "observer", None)
             ev = new_evidence(
                 flow.src_ip,
                 flow.dst_ip,
@@ -287,6 +288,7 @@ class FlowJudge:
                 pivot,
                 action,
                 rule_ref,
+                observer,
             )
             if src is None or dst is None:
                 yield _row(ev, s, d, "unknown", None, None, None), None, False

@@ -117,6 +117,7 @@ def flow_dict(flow: FlowEvidence) -> dict[str, Any]:
         "pivot": flow.pivot,
         "device_action": flow.device_action,
         "device_rule": flow.device_rule,
+        "device": flow.device,
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..findings import BaselineInfo, Finding, Report
+from ..findings import BaselineInfo, Finding, LogJoin, Report
 from ..model import Channel, ImportSummary
 from ._common import (
     cause_dict,
@@ -187,7 +187,40 @@ def report_dict(report: Report, lang: str) -> dict[str, Any]:
     }
     if report.baseline is not None:
         result["baseline"] = baseline_dict(report, lang)
+    if report.log_join is not None:
+        result["log_join"] = log_join_dict(report.log_join, lang)
     return result
+
+
+def log_join_dict(join: LogJoin, lang: str) -> dict[str, Any]:
+    """Firewall logs against imported configurations: use per permit (棚卸し) and drift."""
+    return {
+        "permits": [
+            {
+                "node": p.node,
+                "rule": p.rule,
+                "name": p.name,
+                "where": p.where,
+                "flows": p.flows,
+                "violations": p.violations,
+                "last_seen": p.last_seen,
+            }
+            for p in join.permits
+        ],
+        "drift": [
+            {
+                "node": d.node,
+                "rule": d.rule,
+                "reason": d.reason,
+                "action": d.action,
+                "flows": d.flows,
+                "message": d.text(lang),
+                "example": flow_dict(d.example),
+            }
+            for d in join.drift
+        ],
+        "unmatched": list(join.unmatched),
+    }
 
 
 _INDENT = 2

@@ -106,6 +106,20 @@ TERMS: dict[str, tuple[str, str]] = {
     "text.profile": ("profile", "モデル"),
     "text.read": ("packets read", "読込パケット"),
     "text.read_records": ("records read", "読込レコード"),
+    "text.permit_use": (
+        "Permit use in the firewall logs (rule review)",
+        "ファイアウォールログにおける許可ルールの利用状況 (棚卸し)",
+    ),
+    "text.flows_through": (
+        "{flows} flows, {violations} forbidden, last {last}",
+        "{flows} 件 (禁止 {violations} 件)、最終 {last}",
+    ),
+    "text.never_used": ("no flow in the logs", "ログに通信なし"),
+    "text.drift": (
+        "DRIFT: the devices do not run the configurations checked",
+        "設定の乖離: 機器は検査した設定で動作していない",
+    ),
+    "text.unmatched": ("logged policies of no imported device", "取込設定のない機器のポリシー"),
     "text.report": ("report", "報告"),
     "text.scan": ("scan", "通信検査"),
     "text.skipped": ("skipped", "スキップ"),

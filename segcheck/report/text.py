@@ -86,6 +86,35 @@ def plan_lines(plan: FixPlan, lang: str, t: Mapping[str, str]) -> list[str]:
     return out
 
 
+def _log_join_lines(report: Report, lang: str, t: Mapping[str, str]) -> list[str]:
+    """Firewall logs against imported configurations: drift first, then use per permit."""
+    join = report.log_join
+    if not join:
+        return []
+    out: list[str] = []
+    if join.drift:
+        out.append(f"{t['drift']}:")
+        out.extend(f"  - {d.text(lang)}" for d in join.drift)
+        out.append("")
+    if join.permits:
+        out.append(f"{t['permit_use']}:")
+        for p in join.permits:
+            name = f" {p.name}" if p.name else ""
+            use = (
+                t["flows_through"].format(flows=p.flows, violations=p.violations, last=p.last_seen)
+                if p.flows
+                else t["never_used"]
+            )
+            at = f" ({p.where})" if p.where else ""
+            out.append(f"  {p.node} {p.rule}{name}{at}: {use}")
+        out.append("")
+    if join.unmatched:
+        out.append(f"{t['unmatched']}:")
+        out.extend(f"  - {u}" for u in join.unmatched)
+        out.append("")
+    return out
+
+
 def render(report: Report, lang: str = "en") -> str:
     """Human-readable report, grouped by rule (worst severity first)."""
     t = labels(lang, "text")
@@ -156,6 +185,7 @@ def render(report: Report, lang: str = "en") -> str:
         for f in baseline.absent:
             out.append(f"  {where(f.location)}: [{f.severity.value}] [fixed] {f.text(lang)}")
         out.append("")
+    out.extend(_log_join_lines(report, lang, t))
     summary = report.summary()
     out.append(f"{t['summary']}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
     return "\n".join(out) + "\n"
