@@ -4,6 +4,11 @@ Evidence that was not seen comes first, one row per gap: `verdict` names the gap
 (`no-packets`, `stopped-early`, `nothing-to-separate`), `input` and `first_frame` say where, and
 `note` says it in words; flow rows leave `note` empty.
 
+With `--baseline` two columns follow: `baseline`, the state of the row's finding against the
+earlier result (new, updated, renamed, unchanged, excepted-now, as JSON's `state`), and
+`escalated` (true or false); rows without a finding leave them empty. The baseline's flow
+findings this run no longer has come last, `baseline` `fixed`, with the baseline's data.
+
 Cells come from packets and the topology, so a spreadsheet must never read one as a formula:
 a cell beginning with = + - @, a tab or a carriage return gets a leading single quote (the
 OWASP "CSV injection" guard). Headers are stable English keys whatever the language.
@@ -15,7 +20,8 @@ import csv
 import io
 import re
 
-from ..findings import JudgedFlow, Report
+from ..findings import Finding, FlowEvidence, JudgedFlow, Report
+from .labels import labels
 
 COLUMNS = (
     "input",
@@ -45,6 +51,7 @@ COLUMNS = (
     "device_rule",  # and the policy that made it (`<vdom>/<policyid>`)
     "note",
 )
+BASELINE_COLUMNS = ("baseline", "escalated")  # with --baseline only
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -195,6 +202,41 @@ def render(report: Report, lang: str = "en") -> str:
         [None] * len(rows),
     ]
     columns = [[g[i] for g in gaps] + column for i, column in enumerate(columns)]
+    header: tuple[str, ...] = COLUMNS
+    if report.baseline is not None:
+        header += BASELINE_COLUMNS
+        _add_baseline(report, lang, columns, len(gaps))
     texts = [_cells(c) for c in columns]
-    lines = [",".join(COLUMNS), *map(",".join, zip(*texts, strict=True))]
+    lines = [",".join(header), *map(",".join, zip(*texts, strict=True))]
     return "\r\n".join(lines) + "\r\n"
+
+
+def _add_baseline(report: Report, lang: str, columns: list[list[object]], gaps: int) -> None:
+    """The two baseline columns, and a row for each flow finding the baseline alone has."""
+    baseline = report.baseline
+    assert baseline is not None
+    states: dict[FlowEvidence, tuple[str, bool]] = {}
+    for excepted, findings in ((False, report.findings), (True, report.excepted)):
+        for f in findings:
+            if f.flow is not None:
+                escalated = not excepted and f.fingerprint in baseline.escalated
+                states[f.flow] = (baseline.state(f, excepted), escalated)
+    marks = [states.get(row.flow) for row in report.flows]
+    columns.append([None] * gaps + [m[0] if m else None for m in marks])
+    columns.append([None] * gaps + [("true" if m[1] else "false") if m else None for m in marks])
+    note = labels(lang, "csv")["fixed"].format(path=baseline.path)
+    for f in baseline.absent:
+        fl = f.flow
+        if fl is None:  # a path or setting finding: not a row of a flow table
+            continue
+        # the flow row of the baseline's finding, by column name; no verdict in this run
+        cells = dict(zip(COLUMNS, _row(_absent_row(f, fl)), strict=True))
+        cells.update(verdict=None, note=note, baseline="fixed", escalated="false")
+        for column, name in zip(columns, COLUMNS + BASELINE_COLUMNS, strict=True):
+            column.append(cells[name])
+
+
+def _absent_row(finding: Finding, flow: FlowEvidence) -> JudgedFlow:
+    f = finding
+    return JudgedFlow(flow, f.src_zone, f.dst_zone, f.src_tier, f.dst_tier, f.src or "",
+                      f.dst or "", f.service, "", f.rule, f.channel)  # fmt: skip

@@ -282,6 +282,11 @@ TERMS: dict[str, tuple[str, str]] = {
     "junit.frame_of": ("frame {frame} of {input}", "{input} のフレーム {frame}"),
     "junit.line_of": ("line {frame} of {input}", "{input} の {frame} 行目"),
     "junit.pairs": ("pairs", "組数"),
+    # The note of a `scan --baseline` CSV row for a flow finding this run no longer has.
+    "csv.fixed": (
+        "in the baseline {path}, not seen in this run",
+        "比較基準 {path} にあり、今回は観測されず",
+    ),
     # `segcheck import` status comments (imports.py).
     "import.assumptions": ("assumptions (rules)", "仮定（ルール数）"),
     "import.context": ("context", "コンテキスト"),
@@ -303,7 +308,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "import.warnings": ("warnings", "警告"),
 }
 
-SCOPES = ("text", "md", "html", "junit", "import")
+SCOPES = ("text", "md", "html", "junit", "csv", "import")
 
 LABELS: dict[Lang, dict[str, str]] = {
     lang: {key: pair[column] for key, pair in TERMS.items()}

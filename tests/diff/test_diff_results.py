@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import struct
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +28,7 @@ from segcheck.findings import (
 )
 from segcheck.loader import parse_topology
 from segcheck.model import InputFile
+from segcheck.report import csv as csv_format
 from segcheck.report import json as json_format
 from segcheck.report.sarif import run_guid
 from segcheck.rules import Severity
@@ -345,6 +349,58 @@ def test_check_baseline_junit_fails_only_new_or_escalated(tmp_path: Path) -> Non
     fixed = _junit_cases(out)["lg -> inet"]
     assert code == 0 and fixed.find("failure") is None and fixed.find("skipped") is None
     assert "fixed since the baseline: [critical]" in (fixed.findtext("system-out") or "")
+
+
+def _first_records(capture: Path, count: int) -> bytes:
+    """A classic little-endian pcap cut after its first `count` records (no damage)."""
+    data = capture.read_bytes()
+    offset = 24
+    for _ in range(count):
+        offset += 16 + struct.unpack_from("<I", data, offset + 8)[0]
+    return data[:offset]
+
+
+def test_scan_baseline_csv_has_each_rows_state(tmp_path: Path, repo_root: Path) -> None:
+    topo = str(repo_root / "topologies" / "alpha.yaml")
+    full = str(repo_root / "captures" / "alpha" / "alpha.pcap")
+    part = tmp_path / "part.pcap"
+    part.write_bytes(_first_records(Path(full), 57))  # through the first MN-NO-INTERNET flow
+    common = ("--today", "2026-05-01", "--lang", "en")
+    results = {}
+    for name, capture in (("full", full), ("part", str(part))):
+        code, out, err = run("scan", topo, capture, "--format", "json", *common)
+        assert code == 1, err
+        results[name] = write(tmp_path, f"{name}.json", out)
+
+    code, out, _ = run("scan", topo, full, "--format", "csv", *common)
+    assert next(csv.reader(io.StringIO(out))) == list(csv_format.COLUMNS)
+    code, out, _ = run(
+        "scan", topo, full, "--format", "csv", "--baseline", results["part"], *common
+    )
+    assert code == 1  # the findings after frame 57 are new
+    header, *rows = csv.reader(io.StringIO(out))
+    assert header == [*csv_format.COLUMNS, "baseline", "escalated"]
+    table = [dict(zip(header, row, strict=True)) for row in rows]
+    marks = {(r["first_frame"], r["verdict"], r["baseline"], r["escalated"]) for r in table}
+    assert ("1", "permitted", "", "") in marks  # no finding, no state
+    assert ("22", "excepted", "unchanged", "false") in marks  # covered by CH-MN-01 both times
+    assert ("36", "violation", "unchanged", "false") in marks
+    assert ("57", "violation", "unchanged", "false") in marks
+    assert ("58", "violation", "new", "false") in marks
+    late = [r for r in table if r["rule"] and int(r["first_frame"]) > 57]
+    assert late and all(r["baseline"] == "new" for r in late)
+
+    code, out, _ = run("scan", topo, str(part), "--format", "csv", "--baseline", results["full"],
+                       *common)  # fmt: skip
+    header, *rows = csv.reader(io.StringIO(out))
+    table = [dict(zip(header, row, strict=True)) for row in rows]
+    fixed = [r for r in table if r["baseline"] == "fixed"]
+    assert {r["first_frame"] for r in fixed} == {r["first_frame"] for r in late}
+    assert all(r["input"] == full and r["verdict"] == "" and r["rule"] for r in fixed)
+    assert all(
+        r["note"] == f"in the baseline {results['full']}, not seen in this run" for r in fixed
+    )
+    assert table[-len(fixed) :] == fixed  # after the run's own flows
 
 
 def test_run_guid_is_derived_from_input_hashes_only() -> None:
