@@ -423,6 +423,12 @@ def _with_baseline(report: Report, baseline: Side | None) -> Report:
 @click.option(
     "--show-unchanged", is_flag=True, help="List unchanged findings too (text, md, html)."
 )
+@click.option(
+    "--no-renames",
+    is_flag=True,
+    help="Do not detect renamed zones, nodes, permits or channels (same subnets, addresses or "
+    "rule under a new name): report each as removed and added, its findings as fixed and new.",
+)
 @TIMESTAMP
 @handle_errors
 def diff_command(
@@ -434,6 +440,7 @@ def diff_command(
     today: str | None,
     fail_on: str,
     show_unchanged: bool,
+    no_renames: bool,
     timestamp: str | None,
 ) -> None:
     """What a change opens and closes: compare OLD and NEW.
@@ -452,6 +459,7 @@ def diff_command(
         today=parse_today(today),
         generated_at=resolve_timestamp(timestamp),
         fail_on=Severity(fail_on),
+        renames=not no_renames,
     )
     language = lang or default_lang()
     text = render_diff(result, fmt, language, show_unchanged=show_unchanged)

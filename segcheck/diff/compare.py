@@ -208,14 +208,19 @@ def diff_files(
     today: date | None = None,
     generated_at: str | None = None,
     fail_on: Severity = Severity.HIGH,
+    renames: bool = True,
 ) -> Diff:
-    """`segcheck diff OLD NEW`: topologies are checked with the same `today`."""
+    """`segcheck diff OLD NEW`: topologies are checked with the same `today`.
+
+    `renames=False` (`--no-renames`) takes an object under a new name for one removed and one
+    added, and its findings for fixed and new where their identity holds the name.
+    """
     from .causes import today_of
 
     day = date.fromisoformat(today_of(today))
     old = load_side(old_path, today=day)
     new = load_side(new_path, today=day)
-    return compare(old, new, generated_at=generated_at, fail_on=fail_on)
+    return compare(old, new, generated_at=generated_at, fail_on=fail_on, renames=renames)
 
 
 def with_baseline(report: Report, baseline: Side) -> Report:

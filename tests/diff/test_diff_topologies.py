@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -189,6 +190,34 @@ def test_rename_detection_can_be_turned_off(tmp_path: Path) -> None:
     change = only(diff, State.UPDATED)
     assert ("opening", "FW-40", "FW-41") in change.changes and not change.renamed
     assert {(p.action, p.id) for p in diff.plan or ()} == {("removed", "FW-40"), ("added", "FW-41")}
+
+
+def test_no_renames_on_the_command_line(tmp_path: Path) -> None:
+    old = write(tmp_path, "a.yaml", topology(permits=FW40))
+    new = write(tmp_path, "b.yaml", topology(
+        permits=FW40.replace("from: lg,", "from: lg-office,"),
+        replace=(
+            ("  lg:        {tier: lgwan", "  lg-office: {tier: lgwan"),
+            ("{id: FW-10, from: lg,", "{id: FW-10, from: lg-office,"),
+        ),
+    ))  # fmt: skip
+    args = ("diff", old, new, "--today", "2026-05-01", "--format", "json")
+    code, out, _ = run(*args)
+    data = json.loads(out)
+    assert code == 0 and {f["state"] for f in data["findings"]} == {"renamed"}
+    assert [z["id"] for z in data["plan_changes"]["zones"]["renamed"]] == ["lg-office"]
+    code, out, _ = run(*args, "--no-renames")
+    data = json.loads(out)
+    # a path's identity is its cause (FW-40), not its zones: the finding stays, unchanged;
+    # the plan shows one zone removed, one added, and the permits that name it modified
+    assert code == 0 and [f["state"] for f in data["findings"]] == ["unchanged"]
+    zones = data["plan_changes"]["zones"]
+    assert [(z["id"], a) for a in ("removed", "added") for z in zones[a]] == [
+        ("lg", "removed"),
+        ("lg-office", "added"),
+    ]
+    assert zones["renamed"] == []
+    assert {p["id"] for p in data["plan_changes"]["permits"]["modified"]} == {"FW-10", "FW-40"}
 
 
 def test_opening_moved_is_one_update_with_both_causes(tmp_path: Path) -> None:
