@@ -30,6 +30,7 @@ from .rules import (
     DOCUMENTS,
     RULES,
     RULES_VERSION,
+    DocumentKind,
     Severity,
     clause_excerpt,
     get_rule,
@@ -490,7 +491,7 @@ def _progress_bar() -> Callable[[int, int], None]:
 @main.command()
 @LANG
 def rules(lang: str | None) -> None:
-    """List the rules (version 1) with severity and source clauses."""
+    """List the rules (version 2) with severity and source clauses."""
     language = lang or default_lang()
     click.echo(f"segcheck rules version {RULES_VERSION}")
     for rule in RULES:
@@ -498,7 +499,8 @@ def rules(lang: str | None) -> None:
         click.echo(f"{'':<35}{short_citations(rule, language)}")
     click.echo("\n根拠文書:" if language == "ja" else "\nDocuments cited:")
     for doc in DOCUMENTS.values():
-        edition = f" ({doc.edition})" if doc.edition else ""
+        # the guideline's title names its edition already
+        edition = f" ({doc.edition})" if doc.edition and doc.kind is DocumentKind.POLICY else ""
         click.echo(f"  {doc.short(language)}: {doc.title(language)}{edition}")
 
 

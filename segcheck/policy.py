@@ -26,6 +26,7 @@ from .rules.ids import (
     LG_NO_INTERNET,
     LG_OUTBOUND_DATA,
     MN_ISOLATION,
+    MN_JUKI_CS,
     MN_NO_INTERNET,
     MN_SPECIFIED_COMM,
 )
@@ -38,7 +39,7 @@ class CellKind(StrEnum):
     ALLOW = "allow"
     SANITIZED = "sanitized"  # only through a sanitizing gateway
     CHANNEL = "channel"  # only where a channel covers it
-    JUKI_OR_CHANNEL = "juki-cs or channel"  # through a juki-cs gateway, or a channel
+    JUKI_CS = "juki-cs"  # through a juki-cs gateway only (MN-JUKI-CS; no channel covers it)
     FORBIDDEN = "forbidden"
 
 
@@ -64,7 +65,7 @@ _ORDER = (
 _A = Cell(CellKind.ALLOW)
 _MNI = Cell(CellKind.CHANNEL, MN_ISOLATION)
 _MNX = Cell(CellKind.FORBIDDEN, MN_NO_INTERNET)
-_JUKI = Cell(CellKind.JUKI_OR_CHANNEL, MN_ISOLATION)
+_JUKI = Cell(CellKind.JUKI_CS, MN_JUKI_CS)
 _SPLIT_S = Cell(CellKind.SANITIZED, LG_INET_SPLIT)
 _SPLIT = Cell(CellKind.FORBIDDEN, LG_INET_SPLIT)
 _DENY = Cell(CellKind.FORBIDDEN, GEN_DEFAULT_DENY)
@@ -241,9 +242,12 @@ class Policy:
             ):
                 return PERMITTED
             return Judgement(Outcome.VIOLATION, rule)
-        if (kind is CellKind.SANITIZED and sanitized(src, dst, service)) or (
-            kind is CellKind.JUKI_OR_CHANNEL and through_juki_cs(src, dst)
-        ):
+        if kind is CellKind.JUKI_CS:
+            # MN-JUKI-CS: only the 住基CS touches 住基ネット; a channel cannot stand in for it.
+            if through_juki_cs(src, dst):
+                return Judgement(Outcome.SANITIZED)
+            return Judgement(Outcome.VIOLATION, rule)
+        if kind is CellKind.SANITIZED and sanitized(src, dst, service):
             return Judgement(Outcome.SANITIZED)
         return self.channel_cover(src, dst, service, rule)
 
@@ -292,7 +296,7 @@ def sanitized(src: AddressInfo, dst: AddressInfo, service: str) -> bool:
 
 
 def through_juki_cs(src: AddressInfo, dst: AddressInfo) -> bool:
-    """住基ネット through a `juki-cs` gateway (spec §3, MN ↔ JK cells and MN-ISOLATION): either
+    """住基ネット through a `juki-cs` gateway (spec §3, MN ↔ JK cells and MN-JUKI-CS): either
     end being the gateway terminates the flow there."""
     return any(n is not None and n.role is Role.JUKI_CS for n in (src.node, dst.node))
 

@@ -12,21 +12,21 @@ from segcheck.loader import parse_topology
 from segcheck.model import Tier
 from segcheck.policy import MATRIX, CellKind, Outcome, Policy
 
-# spec §3 as printed: "a" allow, "s:RULE" sanitized, "c:RULE" channel, "j:RULE" juki-cs or
-# channel, a bare RULE forbidden. Written out again here so a typo in policy.py cannot hide.
+# spec §3 as printed: "a" allow, "s:RULE" sanitized, "c:RULE" channel, "j:RULE" through a
+# juki-cs gateway only, a bare RULE forbidden. Written out again here so a typo in policy.py cannot hide.
 SPEC_TABLE = """
-MN  a c:MN-ISOLATION MN-NO-INTERNET c:MN-ISOLATION j:MN-ISOLATION c:MN-ISOLATION MN-NO-INTERNET MN-NO-INTERNET
+MN  a c:MN-ISOLATION MN-NO-INTERNET c:MN-ISOLATION j:MN-JUKI-CS c:MN-ISOLATION MN-NO-INTERNET MN-NO-INTERNET
 LG  c:MN-ISOLATION a s:LG-INET-SPLIT a GEN-DEFAULT-DENY c:GEN-DEFAULT-DENY LG-NO-INTERNET LG-NO-INTERNET
 IN  MN-NO-INTERNET s:LG-INET-SPLIT a LG-INET-SPLIT GEN-DEFAULT-DENY GEN-DEFAULT-DENY a INET-EGRESS-VIA-CLOUD
 LW  c:MN-ISOLATION a LG-INET-SPLIT a GEN-DEFAULT-DENY GEN-DEFAULT-DENY LG-NO-INTERNET LG-NO-INTERNET
-JK  j:MN-ISOLATION GEN-DEFAULT-DENY GEN-DEFAULT-DENY GEN-DEFAULT-DENY a GEN-DEFAULT-DENY GEN-DEFAULT-DENY GEN-DEFAULT-DENY
+JK  j:MN-JUKI-CS GEN-DEFAULT-DENY GEN-DEFAULT-DENY GEN-DEFAULT-DENY a GEN-DEFAULT-DENY GEN-DEFAULT-DENY GEN-DEFAULT-DENY
 GC  c:MN-ISOLATION c:GEN-DEFAULT-DENY GEN-DEFAULT-DENY GEN-DEFAULT-DENY GEN-DEFAULT-DENY a GEN-DEFAULT-DENY GEN-DEFAULT-DENY
 SC  MN-NO-INTERNET LG-NO-INTERNET a LG-NO-INTERNET GEN-DEFAULT-DENY GEN-DEFAULT-DENY a a
 PI  MN-NO-INTERNET LG-NO-INTERNET INET-EGRESS-VIA-CLOUD LG-NO-INTERNET GEN-DEFAULT-DENY GEN-DEFAULT-DENY a a
 """
 SHORT = {t.short: t for t in Tier}
 COLUMNS = ["MN", "LG", "IN", "LW", "JK", "GC", "SC", "PI"]
-KINDS = {"s": CellKind.SANITIZED, "c": CellKind.CHANNEL, "j": CellKind.JUKI_OR_CHANNEL}
+KINDS = {"s": CellKind.SANITIZED, "c": CellKind.CHANNEL, "j": CellKind.JUKI_CS}
 
 
 def spec_cells() -> list[tuple[Tier, Tier, CellKind, str | None]]:
@@ -94,7 +94,9 @@ def judge(src: str, dst: str, service: str, profile: str = "alpha") -> tuple[str
         ("198.18.200.10", "10.1.20.20", "https", ("violation", "MN-SPECIFIED-COMM")),
         # juki-cs is the gateway between MN and 住基ネット
         ("10.1.30.10", "198.19.10.1", "https", ("sanitized", None)),
-        ("10.1.20.20", "198.19.10.1", "https", ("violation", "MN-ISOLATION")),
+        ("10.1.20.20", "198.19.10.1", "https", ("violation", "MN-JUKI-CS")),
+        ("198.19.10.1", "10.1.20.20", "https", ("violation", "MN-JUKI-CS")),
+        ("198.19.10.1", "10.1.30.10", "https", ("sanitized", None)),
         # never: MN to the Internet tier
         ("10.1.20.20", "10.3.30.10", "https", ("violation", "MN-NO-INTERNET")),
         ("10.3.30.10", "203.0.113.80", "https", ("violation", "INET-EGRESS-VIA-CLOUD")),

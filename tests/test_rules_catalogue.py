@@ -42,10 +42,12 @@ SPEC_RULE_IDS = {
     "MN-TERMINAL-CONTROLS",
     "MODEL-BETA-CONDITIONS",
     "LG-OUTBOUND-DATA",
+    # version 2 (issue 17)
+    "MN-JUKI-CS",
 }
 
 
-def test_catalogue_is_spec_v1() -> None:
+def test_catalogue_is_spec_v2() -> None:
     assert set(RULES_BY_ID) == SPEC_RULE_IDS
     assert len(RULES) == len(RULES_BY_ID)
 
@@ -89,6 +91,10 @@ RELIES_ON: dict[str, tuple[str, ...]] = {
     "MN-TERMINAL-CONTROLS": ("多要素認証",),
     "MODEL-BETA-CONDITIONS": (),
     "LG-OUTBOUND-DATA": ("無害化通信を実施",),
+    "MN-JUKI-CS": (
+        "他の領域との通信をできないよう",
+        "これ以外の情報システムとの通信ができないよう",
+    ),
 }
 SEED_FILES = {
     "tokorozawa-council": "000_f560b98fa22c2f2f.txt",

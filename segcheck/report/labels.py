@@ -214,7 +214,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "html.id": ("ID", "ID"),
     "html.inputs": ("Inputs", "入力ファイル"),
     "html.judged_on": ("Channel expiry judged on", "例外の期限判定日"),
-    "html.juki-cs or channel": ("juki-cs or channel", "住基CS経由または例外"),
+    "html.juki-cs": ("juki-cs only", "住基CS経由のみ"),
     "html.kind": ("Kind", "種別"),
     "html.lang": ("en", "ja"),
     "html.matrix": ("Policy matrix by tier pair", "系統間の通信ポリシー"),

@@ -15,10 +15,12 @@ from .catalogue import RULES_BY_ID
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """One problem a node or channel rule found: its message in English and Japanese."""
+    """One problem a node or channel rule found: its message in English and Japanese, and a
+    lesser severity where the catalogue names one for this form of the rule (else None)."""
 
     message: str
     message_ja: str
+    severity: Severity | None = None
 
 
 def make_finding(

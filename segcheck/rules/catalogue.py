@@ -1,9 +1,10 @@
-"""The rule catalogue (rules version 1, docs/spec.md §3), declared as data.
+"""The rule catalogue (rules version 2, docs/spec.md §3), declared as data.
 
 Every rule cites the clauses it comes from, as an auditor can look them up: the published
 information security policies of five municipalities (by title and clause, numbered as each
-document prints it) and the sections of the 総務省 guideline that those policies follow. The
-cited clauses' text is quoted in `segcheck/data/clauses.json` (see `clause_excerpt`).
+document prints it) and the sections of the 総務省 guideline that those policies follow, by the
+guideline's title, edition and section heading. The cited policy clauses' text is quoted in
+`segcheck/data/clauses.json` (see `clause_excerpt`).
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from .ids import (
     LG_NO_INTERNET,
     LG_OUTBOUND_DATA,
     MN_ISOLATION,
+    MN_JUKI_CS,
     MN_NO_INTERNET,
     MN_SPECIFIED_COMM,
     MN_TERMINAL_CONTROLS,
     MODEL_BETA_CONDITIONS,
 )
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 
 class DocumentKind(StrEnum):
@@ -58,9 +60,10 @@ class Document:
 
     def title(self, lang: str) -> str:
         """The full title: Japanese under `ja`; under `en`, English with the Japanese beside it
-        (the title an auditor searches for)."""
+        (the title an auditor searches for). The guideline's edition is part of its title: its
+        sections move between editions."""
         if self.kind is DocumentKind.GUIDELINE:
-            ja = f"{self.issuer_ja}「{self.title_ja}」"
+            ja = f"{self.issuer_ja}「{self.title_ja}」{self.edition}"
             return ja if lang == "ja" else f"{self.issuer_en}, {self.title_en} ({ja})"
         return self.title_ja if lang == "ja" else f"{self.title_en} ({self.title_ja})"
 
@@ -135,7 +138,9 @@ DOCUMENTS: Mapping[str, Document] = {
             "Guidelines on Information Security Policies of Local Governments",
             "総務省",
             "Ministry of Internal Affairs and Communications (MIC)",
-            "",
+            # The edition the catalogue follows (α′ first appears in it); the topology's
+            # `guideline:` names the edition a site follows (see rules/editions.py).
+            "令和6年10月版",
         ),
     )
 }
@@ -278,10 +283,10 @@ RULES: tuple[Rule, ...] = (
         name_en="My Number tier isolation",
         name_ja="マイナンバー利用事務系の分離",
         sources=(*MN_CLAUSES, RESILIENCE),
-        summary_en="A path or flow between the My Number tier and the LGWAN tier, LGWAN, 住基ネット or the "
-        "government cloud that no channel covers (住基ネット through a juki-cs gateway is allowed).",
-        summary_ja="マイナンバー利用事務系とLGWAN接続系・LGWAN・住基ネット・ガバメントクラウドの間で、"
-        "特定通信として登録されていない経路または通信(住基CS経由の住基ネットは可)。",
+        summary_en="A path or flow between the My Number tier and the LGWAN tier, LGWAN or the "
+        "government cloud that no channel covers (住基ネット: see MN-JUKI-CS).",
+        summary_ja="マイナンバー利用事務系とLGWAN接続系・LGWAN・ガバメントクラウドの間で、"
+        "特定通信として登録されていない経路または通信(住基ネットは MN-JUKI-CS)。",
         remedy_en="Close the path, or declare it as a pinned channel (特定通信) with reason and approver.",
         remedy_ja="経路を閉じるか、理由と承認者を付けた特定通信(端末・ポート固定)として登録する。",
     ),
@@ -473,6 +478,27 @@ RULES: tuple[Rule, ...] = (
         "例外として登録されていないもの。",
         remedy_en="Declare the hand-off as a channel with its reason, or send mail from the Internet tier.",
         remedy_ja="理由を付けて例外として登録するか、インターネット接続系から送信する運用にする。",
+    ),
+    # -- rules version 2 (issue 17) ----------------------------------------------------------
+    Rule(
+        id=MN_JUKI_CS,
+        severity=Severity.HIGH,
+        name_en="住基ネット only through the 住基CS",
+        name_ja="住基ネットへの接続は住基CS経由に限定",
+        # The seeds isolate the My Number tier "in principle"; 住基ネット is the exception the
+        # guideline names, and only the CS (with a firewall on each side) may make it.
+        sources=(*MN_CLAUSES, RESILIENCE),
+        summary_en="A path or flow between 住基ネット and a My Number tier host other than a juki-cs "
+        "gateway, either way (no channel can cover it); a channel naming such a pair; as a warning, "
+        "a juki-cs whose My Number or 住基ネット leg shares a segment with anything but a "
+        "filtering forwarder (no firewall on that side).",
+        summary_ja="住基CS以外のマイナンバー利用事務系の機器と住基ネットの間の経路または通信(双方向、"
+        "例外でも許可できない)、そのような例外の登録。また警告として、住基CSのいずれかの側の"
+        "セグメントにファイアウォール以外の機器がある(CSの両側にFWがない)。",
+        remedy_en="Let only the 住基CS reach 住基ネット, with a firewall on each side of the CS; "
+        "remove other routes and channels to 住基ネット.",
+        remedy_ja="住基ネットへの通信を住基CSに限定し、CSの内側・外側にそれぞれファイアウォールを置く。"
+        "他の経路・例外は削除する。",
     ),
 )
 

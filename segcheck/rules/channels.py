@@ -15,17 +15,19 @@ from datetime import date
 
 from ..addressing import AddressMap, Scope
 from ..findings import Finding, Location, RuleId, SubjectEvidence, subject_fingerprint
-from ..model import ANY_SERVICE, IP, Channel, IPRange, Selector, Tier, Topology
+from ..model import ANY_SERVICE, IP, Channel, IPRange, Node, Role, Selector, Tier, Topology
 from ..policy import Policy
 from .base import Violation, make_finding
-from .ids import GEN_EXCEPTION_EXPIRED, MN_NO_INTERNET, MN_SPECIFIED_COMM
+from .ids import GEN_EXCEPTION_EXPIRED, MN_JUKI_CS, MN_NO_INTERNET, MN_SPECIFIED_COMM
 
 
 @dataclass(frozen=True, slots=True)
 class Ends:
-    """The (from tier, to tier) pairs a channel names."""
+    """The (from tier, to tier) pairs a channel names, and the nodes its ends are (if any)."""
 
     pairs: frozenset[tuple[Tier, Tier]]
+    source: Node | None = None
+    destination: Node | None = None
 
     def with_my_number(self) -> set[Tier]:
         """The other tiers of the pairs between the My Number tier and another."""
@@ -106,7 +108,30 @@ def not_pinned(channel: Channel, ends: Ends, today: date) -> Iterator[Violation]
         )
 
 
-CHANNEL_RULES: tuple[ChannelRule, ...] = (expired, opens_my_number_to_internet, not_pinned)
+@channel_rule(MN_JUKI_CS)
+def juki_without_cs(channel: Channel, ends: Ends, today: date) -> Iterator[Violation]:
+    """No channel can let a My Number host other than the 住基CS reach 住基ネット (or back).
+
+    A channel to the CS itself names the CS's 住基ネット leg too; the CS terminates it.
+    """
+    cs = [end is not None and end.role is Role.JUKI_CS for end in (ends.source, ends.destination)]
+    for pair in ((Tier.MYNUMBER, Tier.JUKINET), (Tier.JUKINET, Tier.MYNUMBER)):
+        if pair in ends.pairs and not any(cs):
+            yield Violation(
+                f"channel '{channel.id}' tries to join 住基ネット and a My Number tier host "
+                "other than the 住基CS (juki-cs); no channel can cover that",
+                f"例外 '{channel.id}' は住基CS以外のマイナンバー利用事務系の機器と住基ネットの"
+                "通信を許可しようとしている(例外でも許可できない)",
+            )
+            return
+
+
+CHANNEL_RULES: tuple[ChannelRule, ...] = (
+    expired,
+    opens_my_number_to_internet,
+    not_pinned,
+    juki_without_cs,
+)
 """Every channel rule, in the order a channel's findings are produced."""
 
 
@@ -137,13 +162,26 @@ def _holds_global(rng: IPRange, addresses: AddressMap) -> bool:
     )
 
 
+def _node_of(selector: Selector, topology: Topology, addresses: AddressMap) -> Node | None:
+    """The node a channel end names: by name, or as the owner of the one address it names."""
+    node = topology.nodes.get(selector.name)
+    if node is not None or not selector.is_single_host:
+        return node
+    rng = selector.ranges[0]
+    return addresses.lookup(IP(rng.version, rng.first)).node
+
+
 def channel_findings(policy: Policy, addresses: AddressMap) -> Iterator[Finding]:
     """Findings about the channel register, channel by channel in register order."""
     topology = policy.topology
     for channel in topology.channels:
         sources = selector_tiers(channel.source, topology, addresses)
         destinations = selector_tiers(channel.destination, topology, addresses)
-        ends = Ends(frozenset((a, b) for a in sources for b in destinations))
+        ends = Ends(
+            frozenset((a, b) for a in sources for b in destinations),
+            _node_of(channel.source, topology, addresses),
+            _node_of(channel.destination, topology, addresses),
+        )
         for rule in CHANNEL_RULES:
             for violation in rule.check(channel, ends, policy.today):
                 yield make_finding(
@@ -151,6 +189,7 @@ def channel_findings(policy: Policy, addresses: AddressMap) -> Iterator[Finding]
                     violation.message,
                     violation.message_ja,
                     Location(topology.source.path, channel.line),
+                    severity=violation.severity,
                     src=channel.source.name,
                     dst=channel.destination.name,
                     service=",".join(channel.services),

@@ -1,4 +1,4 @@
-"""The rule ids of rules version 1 (spec §3), as typed constants.
+"""The rule ids (rules version 2, spec §3), as typed constants.
 
 Code names a rule through these constants, never as a bare string, so that mypy catches a
 misspelt id; `tests/rules/test_registry.py` checks that each one is catalogued and reachable.
@@ -22,3 +22,6 @@ LG_INET_SANITIZED = RuleId("LG-INET-SANITIZED")
 MN_TERMINAL_CONTROLS = RuleId("MN-TERMINAL-CONTROLS")
 MODEL_BETA_CONDITIONS = RuleId("MODEL-BETA-CONDITIONS")
 LG_OUTBOUND_DATA = RuleId("LG-OUTBOUND-DATA")
+
+# Rules version 2 (issue 17)
+MN_JUKI_CS = RuleId("MN-JUKI-CS")

@@ -11,13 +11,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..addressing import AddressMap
-from ..findings import Finding, Location, RuleId, SubjectEvidence, subject_fingerprint
-from ..model import Node, Profile, Role, Tier, Topology
+from ..findings import Finding, Location, RuleId, Severity, SubjectEvidence, subject_fingerprint
+from ..model import TIER_NAMES_JA, IPRange, Node, Profile, Role, Tier, Topology
 from .base import Violation, make_finding
 from .ids import (
     GEN_NO_BRIDGING,
     LG_INET_SANITIZED,
     LG_NO_INTERNET,
+    MN_JUKI_CS,
     MN_TERMINAL_CONTROLS,
     MODEL_BETA_CONDITIONS,
 )
@@ -128,6 +129,54 @@ def local_breakout(node: Node, tiers: Sequence[Tier], topology: Topology) -> Ite
         )
 
 
+def segment_neighbours(node: Node, topology: Topology) -> dict[IPRange, list[Node]]:
+    """Per subnet holding one of the node's addresses, the other nodes on it (an address in
+    the subnet, or a `links:` entry joining them or joining the node to the subnet's zone)."""
+    joined = {
+        (link.b if link.a == node.name else link.a)
+        for link in topology.links
+        if node.name in (link.a, link.b)
+    }
+    out: dict[IPRange, list[Node]] = {}
+    for zone in topology.zones.values():
+        for subnet in zone.subnets:
+            if not (any(subnet.contains(ip) for ip in node.addresses) or zone.name in joined):
+                continue
+            out[subnet] = [
+                other
+                for other in topology.nodes.values()
+                if other is not node
+                and (other.name in joined or any(subnet.contains(ip) for ip in other.addresses))
+            ]
+    return out
+
+
+@node_rule(MN_JUKI_CS)
+def juki_cs_firewalls(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
+    """The 住基CS has a firewall on each side: every other node on a segment of either leg is a
+    filtering forwarder, so nothing reaches the CS, or 住基ネット through it, unfiltered."""
+    if node.role is not Role.JUKI_CS:
+        return
+    open_en: list[str] = []
+    open_ja: list[str] = []
+    for subnet, others in segment_neighbours(node, topology).items():
+        loose = [o for o in others if not (o.role.forwards and o.filtering)]
+        if not loose:
+            continue
+        tier = next(z.tier for z in topology.zones.values() if subnet in z.subnets)
+        names = ", ".join(f"{o.name} ({o.role.value})" for o in loose)
+        open_en.append(f"{subnet} ({tier.value}) with {names}")
+        open_ja.append(f"{subnet}({TIER_NAMES_JA[tier]})に {names}")
+    if open_en:
+        yield Violation(
+            f"juki-cs '{node.name}' shares a segment with nodes that are not firewalls, so no "
+            f"firewall stands on that side of the CS: {'; '.join(open_en)}",
+            f"住基CS '{node.name}' のセグメントにファイアウォール以外の機器があり、CSのその側に"
+            f"FWがない: {'; '.join(open_ja)}",
+            Severity.WARNING,
+        )
+
+
 NODE_RULES: tuple[NodeRule, ...] = (
     no_bridging,
     terminal_controls,
@@ -135,6 +184,7 @@ NODE_RULES: tuple[NodeRule, ...] = (
     screen_transfer,
     mail_sanitizer,
     local_breakout,
+    juki_cs_firewalls,
 )
 """Every node rule, in the order a node's findings are produced."""
 
@@ -160,6 +210,7 @@ def node_findings(topology: Topology, addresses: AddressMap) -> Iterator[Finding
                     violation.message,
                     violation.message_ja,
                     Location(topology.source.path, node.line),
+                    severity=violation.severity,
                     src=node.name,
                     evidence=SubjectEvidence(node.name),
                     fingerprint=subject_fingerprint(rule.rule, node.name),

@@ -1,13 +1,16 @@
-"""Pass and fail cases for every rule a topology can break (spec §3), through engine.check.
+"""Pass and fail cases for every rule (spec §3): plans through engine.check, and captures
+through the flow judge wherever a flow can show the rule.
 
 Each case is a small inline topology: a base of zones plus the nodes, links and channels under
 test. A fail case asserts the (rule, src, dst) fact and, for paths, path and permits; the pass
 case is the nearest compliant variant. GEN-ZONE-ASSIGNED is a capture rule (in a topology an
-unzoned private address is an input error), so it is exempt from the meta-test here.
+unzoned private address is an input error), so it is exempt from the plan meta-test; rules no
+flow can show (a node's settings, the channel register) are exempt from the capture one.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,8 +18,12 @@ from typing import Any
 import pytest
 import yaml
 
+from segcheck.addressing import AddressMap
 from segcheck.engine import check
+from segcheck.loader import parse_topology
+from segcheck.policy import Policy
 from segcheck.rules import RULES
+from segcheck.verdicts import FlowJudge
 
 TODAY = date(2026, 6, 1)
 ZONES = {
@@ -39,11 +46,12 @@ def topo(
     channels: list[dict[str, Any]] | None = None,
     profile: str = "alpha",
     links: list[list[str]] | None = None,
+    zones: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "segcheck": 1,
         "profile": profile,
-        "zones": ZONES,
+        "zones": {**ZONES, **(zones or {})},
         "nodes": nodes,
         "links": links or [],
         "channels": channels or [],
@@ -64,6 +72,25 @@ def ch(cid: str, src: str, dst: str, service: str, expires: str = "2030-01-01") 
 MN_T = {"role": "terminal", "ip": "10.1.0.10", "usb_block": True, "mfa": True}
 LG_T = {"role": "terminal", "ip": "10.2.0.10"}
 IN_T = {"role": "terminal", "ip": "10.3.0.10"}
+
+# A 住基CS between two firewalls: its own My Number segment 10.1.30.0/24 behind `fw-in`, its
+# 住基ネット leg on 198.19.10.0/25 behind `fw-out`, the 住基ネット WAN beyond on .128/25.
+JUKI_ZONES = {
+    "mn-cs-seg": {"tier": "mynumber", "subnets": ["10.1.30.0/24"]},
+    "jk": {"tier": "jukinet", "subnets": ["198.19.10.0/25", "198.19.10.128/25"]},
+}
+JUKI_NODES: dict[str, Any] = {
+    "mn-juki-db": {"role": "server", "ip": "10.1.0.20"},
+    "cs": {"role": "juki-cs", "ip": ["10.1.30.10", "198.19.10.10"]},
+    "fw-in": fw(
+        ["10.1.0.1", "10.1.30.1"],
+        {"id": "JI", "from": "mn-juki-db", "to": "cs", "service": "https"},
+    ),
+    "fw-out": fw(
+        ["198.19.10.1", "198.19.10.129"],
+        {"id": "JO", "from": "cs", "to": "198.19.10.128/25", "service": "https"},
+    ),
+}
 
 # (rule, case name, topology, expected (src, dst) or None for a node/channel rule)
 FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]] = [
@@ -254,6 +281,38 @@ FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]
         None,
     ),
     ("MODEL-BETA-CONDITIONS", "no-edr", topo({"in-t": IN_T}, profile="beta"), None),
+    (
+        "MN-JUKI-CS",
+        "server-to-jukinet-channel-or-not",
+        topo(
+            {
+                **JUKI_NODES,
+                "fw-out": fw(
+                    ["198.19.10.1", "198.19.10.129", "10.1.0.2"],
+                    {"id": "JO", "from": "cs", "to": "198.19.10.128/25", "service": "https"},
+                    {"id": "BAD", "from": "mn-juki-db", "to": "jk", "service": "https"},
+                ),
+            },
+            [ch("C1", "mn-juki-db", "198.19.10.130", "https")],
+            zones=JUKI_ZONES,
+        ),
+        ("mn-juki-db", "jk"),
+    ),
+    (
+        "MN-JUKI-CS",
+        "channel-bypassing-cs",
+        topo(JUKI_NODES, [ch("C1", "mn-juki-db", "198.19.10.130", "https")], zones=JUKI_ZONES),
+        None,
+    ),
+    (
+        "MN-JUKI-CS",
+        "cs-on-the-business-lan",
+        topo(
+            {**JUKI_NODES, "cs": {"role": "juki-cs", "ip": ["10.1.0.30", "198.19.10.10"]}},
+            zones=JUKI_ZONES,
+        ),
+        None,
+    ),
 ]
 
 PASS: list[tuple[str, str, dict[str, Any]]] = [
@@ -393,6 +452,11 @@ PASS: list[tuple[str, str, dict[str, Any]]] = [
         topo({"sbc": {"role": "screen-transfer", "ip": "10.3.0.11", "clipboard": False}}),
     ),
     ("MODEL-BETA-CONDITIONS", "edr", topo({"in-t": {**IN_T, "edr": True}}, profile="beta")),
+    (
+        "MN-JUKI-CS",
+        "cs-between-firewalls",
+        topo(JUKI_NODES, [ch("C1", "cs", "198.19.10.130", "https")], zones=JUKI_ZONES),
+    ),
 ]
 
 
@@ -420,8 +484,8 @@ def test_fail(rule: str, name: str, data: dict[str, Any], ends: Any, tmp_path: P
 
 
 def _is(shown: str, unassigned: bool, expected: str | None) -> bool:
-    """An example end is the expected node or address (unassigned: the range holding it)."""
-    if not unassigned or expected is None:
+    """An example end is the expected node, address or zone (unassigned: the range holding it)."""
+    if shown == expected or not unassigned or expected is None:
         return shown == expected
     from segcheck.addressing import parse_cidr, parse_ip
 
@@ -439,8 +503,127 @@ def test_pass(rule: str, name: str, data: dict[str, Any], tmp_path: Path) -> Non
     assert not [f for f in report.findings if f.rule == rule], report.findings
 
 
+# Captures: (rule, case name, topology, flow (src, dst, proto, port), expected (verdict, rule)).
+# A fail case expects the rule; its pass case is the nearest flow that must not fire it.
+Flow4 = tuple[str, str, str, int]
+FLOW_FAIL: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
+    (
+        "MN-JUKI-CS",
+        "server-to-jukinet",
+        topo(JUKI_NODES, [ch("C1", "mn-juki-db", "198.19.10.130", "https")], zones=JUKI_ZONES),
+        ("10.1.0.20", "198.19.10.130", "tcp", 443),
+        ("violation", "MN-JUKI-CS"),
+    ),
+    (
+        "MN-JUKI-CS",
+        "jukinet-to-server",
+        topo(JUKI_NODES, zones=JUKI_ZONES),
+        ("198.19.10.130", "10.1.0.20", "tcp", 443),
+        ("violation", "MN-JUKI-CS"),
+    ),
+]
+FLOW_PASS: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
+    (
+        "MN-JUKI-CS",
+        "cs-to-jukinet",
+        topo(JUKI_NODES, zones=JUKI_ZONES),
+        ("198.19.10.10", "198.19.10.130", "tcp", 443),
+        ("permitted", "-"),
+    ),
+    (
+        "MN-JUKI-CS",
+        "cs-inner-leg-to-jukinet",
+        topo(JUKI_NODES, zones=JUKI_ZONES),
+        ("10.1.30.10", "198.19.10.130", "tcp", 443),
+        ("sanitized", "-"),
+    ),
+    (
+        "MN-JUKI-CS",
+        "server-to-cs",
+        topo(JUKI_NODES, zones=JUKI_ZONES),
+        ("10.1.0.20", "10.1.30.10", "tcp", 443),
+        ("permitted", "-"),
+    ),
+]
+# Rules no flow can show: a node's own settings and the channel register.
+NOT_IN_FLOWS = {
+    "GEN-NO-BRIDGING",
+    "GEN-EXCEPTION-EXPIRED",
+    "LG-INET-SANITIZED",
+    "MN-TERMINAL-CONTROLS",
+    "MODEL-BETA-CONDITIONS",
+}
+# Rules of version 1, whose capture cases are in tests/test_verdicts.py and tests/test_policy.py.
+FLOW_CASES_ELSEWHERE = {
+    "MN-NO-INTERNET",
+    "MN-ISOLATION",
+    "MN-SPECIFIED-COMM",
+    "LG-INET-SPLIT",
+    "LG-NO-INTERNET",
+    "INET-EGRESS-VIA-CLOUD",
+    "GEN-ZONE-ASSIGNED",
+    "GEN-DEFAULT-DENY",
+    "LG-OUTBOUND-DATA",
+}
+
+
+@dataclass(frozen=True)
+class _Flow:
+    src_ip: str
+    dst_ip: str
+    proto: str
+    dst_port: int
+    src_port: int = 50000
+    vlan: int | None = None
+    inner_vlan: int | None = None
+    packets: int = 4
+    bytes: int = 400
+    first_seen: float = 1_700_000_000.0
+    first_frame: int = 1
+    state: str = "established"
+    input: str = "cap.pcap"
+
+
+def judge_flow(data: dict[str, Any], flow: Flow4) -> tuple[str, str]:
+    """The verdict and rule the flow judge gives one flow against an inline topology."""
+    topology = parse_topology(yaml.safe_dump(data, allow_unicode=True).encode(), "case.yaml")
+    judge = FlowJudge(
+        Policy(topology, TODAY), AddressMap(topology.zones.values(), topology.nodes.values())
+    )
+    [(row, _, _)] = list(judge.judge_flows([_Flow(*flow)]))
+    return row.verdict, row.rule or "-"
+
+
+@pytest.mark.parametrize(
+    ("rule", "name", "data", "flow", "expected"),
+    FLOW_FAIL,
+    ids=[f"{r}:{n}" for r, n, *_ in FLOW_FAIL],
+)
+def test_flow_fail(
+    rule: str, name: str, data: dict[str, Any], flow: Flow4, expected: tuple[str, str]
+) -> None:
+    assert expected[1] == rule
+    assert judge_flow(data, flow) == expected
+
+
+@pytest.mark.parametrize(
+    ("rule", "name", "data", "flow", "expected"),
+    FLOW_PASS,
+    ids=[f"{r}:{n}" for r, n, *_ in FLOW_PASS],
+)
+def test_flow_pass(
+    rule: str, name: str, data: dict[str, Any], flow: Flow4, expected: tuple[str, str]
+) -> None:
+    got = judge_flow(data, flow)
+    assert got == expected
+    assert got[1] != rule
+
+
 def test_every_rule_has_cases() -> None:
     exempt = {"GEN-ZONE-ASSIGNED"}  # capture-only: in a topology it is an input error
     ids = {r.id for r in RULES} - exempt
     assert ids <= {r for r, _, _, _ in FAIL}
     assert ids <= {r for r, _, _ in PASS}
+    observable = {r.id for r in RULES} - NOT_IN_FLOWS - FLOW_CASES_ELSEWHERE
+    assert observable <= {r for r, *_ in FLOW_FAIL}
+    assert observable <= {r for r, *_ in FLOW_PASS}
