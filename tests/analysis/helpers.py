@@ -9,9 +9,11 @@ from typing import Any
 
 import yaml
 
-from segcheck.addressing import parse_cidr, parse_ip
+from segcheck.addressing import AddressMap, parse_cidr, parse_ip
 from segcheck.engine import check
-from segcheck.findings import Finding, Remediation, Report
+from segcheck.findings import ChangeKind, Finding, Remediation, Report
+from segcheck.model import ANY_SERVICE
+from segcheck.policy import Outcome, Policy
 
 TODAY = date(2026, 6, 1)
 CASES = Path(__file__).resolve().parent.parent / "data" / "topologies" / "cases"
@@ -120,4 +122,74 @@ def apply_remediation(data: dict[str, Any], fix: Finding | Remediation) -> dict[
                     out["links"] = [
                         p for p in out.get("links") or [] if node_name not in (p[0], p[1])
                     ]
+    return out
+
+
+def apply_plan(data: dict[str, Any], report: Report, today: date = TODAY) -> dict[str, Any]:
+    """A copy of the topology with every step of the report's fix plan made, as an engineer
+    would: nodes, permits, attachments and links removed; a permit to narrow replaced by one
+    permit per destination endpoint it reaches, on the services the policy allows from every
+    endpoint its `from` holds (what it passes beyond that is the finding's)."""
+    plan = report.plan
+    assert plan is not None
+    out = copy.deepcopy(data)
+    for step in plan.steps:
+        if step.kind is ChangeKind.REMOVE_NODE:
+            out = apply_remediation(out, Remediation(remove_nodes=(step.target,)))
+        elif step.kind in (ChangeKind.REMOVE_LINK, ChangeKind.REMOVE_ATTACHMENT):
+            out = apply_remediation(out, Remediation(remove_links=(step.target,)))
+        else:
+            owners = [step.node] if step.node else list(out["nodes"])
+            for owner in owners:
+                node = out["nodes"].get(owner)
+                if node is None or "permit" not in node:
+                    continue
+                old = [p for p in node["permit"] or [] if str(p["id"]) == step.target]
+                kept = [p for p in node["permit"] or [] if str(p["id"]) != step.target]
+                if old and step.kind is ChangeKind.NARROW_PERMIT:
+                    kept += _narrowed(report, owner, old[0], today)
+                node["permit"] = kept
+    return out
+
+
+def _narrowed(
+    report: Report, owner: str, entry: dict[str, Any], today: date
+) -> list[dict[str, Any]]:
+    """The permit `entry` of `owner` cut down to its destinations and services that every
+    endpoint of its `from` may reach (its `from` is kept as written)."""
+    topo = report.topology
+    pid = str(entry["id"])
+    policy = Policy(topo, today)
+    lookup = AddressMap(topo.zones.values(), topo.nodes.values()).lookup
+    endpoints = [
+        (node.name, ip) for node in topo.nodes.values() if not node.role.forwards
+        for ip in node.addresses
+    ]  # fmt: skip
+    named = [s for s in topo.services if s != ANY_SERVICE]
+    out: list[dict[str, Any]] = []
+    for n, permit in enumerate(p for p in topo.nodes[owner].permits or () if p.id == pid):
+        sources = [ip for _, ip in endpoints if permit.source.matches(ip)]
+        services = named if permit.any_service else list(permit.services)
+        for name, d in endpoints:
+            if not permit.destination.matches(d) or d in sources:
+                continue
+            keep = [
+                s
+                for s in services
+                if all(
+                    policy.judge(lookup(x), lookup(d), s, path=True).outcome
+                    is not Outcome.VIOLATION
+                    for x in sources
+                    if x.version == d.version
+                )
+            ]
+            if keep and sources:
+                out.append(
+                    {
+                        "id": f"{pid}-{n}-{name}",
+                        "from": entry["from"],
+                        "to": str(d),
+                        "service": keep,
+                    }
+                )
     return out

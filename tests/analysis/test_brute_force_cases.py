@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from .helpers import apply_remediation, run
 
 
@@ -135,3 +137,42 @@ def test_ipv4_never_reaches_ipv6(tmp_path: Path) -> None:
     report = run(data, tmp_path, "t2.yaml")
     (f,) = report.findings
     assert {r.dst for r in f.routes if r.src == "lg-t"} == {"in4"}
+
+
+LBO_SHAPES = {
+    # a plain router with legs in the Internet tier, the LGWAN tier and a global address,
+    # beside an lbo-gateway that breaks out from the LGWAN tier: cutting the router's global
+    # leg alone leaves in-t > rtr > lg > lbo > 8.8.8.0/24 (the first cut suggested did that)
+    "router-and-lbo": {
+        "in-t": {"role": "terminal", "ip": "10.3.0.20"},
+        "rtr": {"role": "router", "ip": ["10.3.0.1", "8.8.4.1", "10.2.0.1"]},
+        "lbo": {"role": "lbo-gateway", "ip": ["10.2.0.2", "8.8.4.2"],
+                "allow_destinations": ["8.8.8.0/24"]},
+    },
+    # the issue's shape: one lbo-gateway with legs in internet, lgwan and a global address
+    "three-legged-lbo": {
+        "in-t": {"role": "terminal", "ip": "10.3.0.20"},
+        "lg-t": {"role": "terminal", "ip": "10.2.0.20"},
+        "web": {"role": "server", "ip": "8.8.8.8"},
+        "lbo1": {"role": "lbo-gateway", "ip": ["10.3.0.1", "10.2.0.1", "8.8.4.1"],
+                 "allow_destinations": ["8.8.8.0/24", "8.8.4.0/24"]},
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("profile", ["alpha", "alpha-prime"])
+@pytest.mark.parametrize("shape", sorted(LBO_SHAPES))
+def test_a_remediation_through_an_lbo_closes_every_route(
+    shape: str, profile: str, tmp_path: Path
+) -> None:
+    """Each path finding's remediation, applied alone, leaves no route breaking its rule (the
+    lbo-gateway itself stays a finding outside alpha-prime: the fix plan removes it)."""
+    data = _topo(LBO_SHAPES[shape], profile=profile)
+    report = run(data, tmp_path)
+    paths = [f for f in report.findings if f.cause is not None]
+    assert paths
+    for f in paths:
+        assert f.remediation is not None and not f.remediation.empty
+        after = run(apply_remediation(data, f), tmp_path, "fixed.yaml")
+        left = [(g.rule, g.src, g.dst) for g in after.findings if g.rule == f.rule and g.cause]
+        assert not left, (f.rule, f.remediation, left)

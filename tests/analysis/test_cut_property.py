@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 
 from segcheck.addressing import AddressMap
 from segcheck.analysis.graph import PERMIT_COST, CutGraph
@@ -28,9 +28,7 @@ from segcheck.model import IP
 from segcheck.policy import Outcome, Policy
 
 from .helpers import apply_remediation
-from .test_oracle import TODAY, Oracle, topologies
-
-EXAMPLES = 120
+from .test_oracle import EXAMPLES, TODAY, Oracle, features, topologies
 
 
 def _analyse(data: dict[str, Any]) -> tuple[Any, PathAnalysis]:
@@ -58,6 +56,8 @@ def _endpoints(atom: Atom) -> list[tuple[str | None, IP]]:
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topologies())
 def test_remediation_closes_every_route_of_its_finding(data: dict[str, Any]) -> None:
+    for feature in sorted(features(data)):
+        event(feature)
     _, analysis = _analyse(data)
     groups: dict[Any, list[Any]] = {}
     for fact in analysis.facts:

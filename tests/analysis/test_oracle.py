@@ -17,11 +17,12 @@ segments joined by permits or by plain forwarders between tiers that may talk fr
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, event, find, given, settings
 from hypothesis import strategies as st
 
 from segcheck.addressing import AddressMap, parse_cidr, parse_ip
@@ -161,6 +162,38 @@ def topologies(draw: st.DrawFn) -> dict[str, Any]:
         "links": links,
         "channels": channels,
     }
+
+
+SANITIZERS = ("mail-sanitizer", "file-sanitizer", "screen-transfer")
+EXAMPLES = int(os.environ.get("SEGCHECK_EXAMPLES", "150"))  # raise it for a long run
+
+
+def features(data: dict[str, Any]) -> set[str]:
+    """The roles and shapes issue 12 asks the property tests to cover, present in `data`
+    (each is recorded with hypothesis.event: --hypothesis-show-statistics counts them)."""
+    tiers = {z: spec["tier"] for z, spec in data["zones"].items()}
+    nets = {z: parse_cidr(c) for z, (_, c) in ZONES.items()}
+
+    def tier_of(ip: str) -> str:
+        return next((tiers[z] for z, net in nets.items() if net.contains(parse_ip(ip))), GLOBAL)
+
+    out = set()
+    for node in data["nodes"].values():
+        ips = node["ip"]
+        legs = {tier_of(ip) for ip in ips}
+        if GLOBAL in legs:
+            out.add("global address")
+        if node["role"] == "lbo-gateway":
+            out.add("lbo-gateway")
+            if GLOBAL in legs:
+                out.add("lbo-gateway with a global address")
+        if node["role"] in SANITIZERS and len(legs) > 1:
+            out.add("sanitizer with legs in two tiers")
+    if data["channels"]:
+        out.add("channel")
+    if data["links"]:
+        out.add("link")
+    return out
 
 
 def _compatible(a: object, b: object) -> bool:
@@ -379,9 +412,11 @@ def _atom_of(analysis: PathAnalysis, ip: IP) -> int:
 
 
 @pytest.mark.slow  # a property/oracle test: seconds to minutes; CI runs it
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topologies())
 def test_engine_agrees_with_brute_force(data: dict[str, Any]) -> None:
+    for feature in sorted(features(data)):
+        event(feature)
     topo = parse_topology(json.dumps(data).encode(), "random.json")
     policy = Policy(topo, TODAY)
     addresses = AddressMap(topo.zones.values(), topo.nodes.values())
@@ -412,3 +447,27 @@ def test_engine_agrees_with_brute_force(data: dict[str, Any]) -> None:
                     continue  # the engine's fact stands for other pairs of the two atoms
                 assert got == expected, (str(s), str(d), service, got, expected)
     del same_node
+
+
+@pytest.mark.parametrize(
+    "feature",
+    [
+        "lbo-gateway",
+        "lbo-gateway with a global address",
+        "sanitizer with legs in two tiers",
+        "channel",
+        "global address",
+        "link",
+    ],
+)
+def test_the_strategy_draws_each_role(feature: str) -> None:
+    """The random topologies hold every role issue 12 names (else the property tests prove
+    nothing about it)."""
+    found = find(
+        topologies(),
+        lambda data: feature in features(data),
+        settings=settings(
+            max_examples=500, database=None, derandomize=True, phases=[Phase.generate]
+        ),
+    )
+    assert feature in features(found)

@@ -15,10 +15,14 @@ from typing import Any
 
 import pytest
 
+from segcheck.addressing import AddressMap
 from segcheck.findings import CauseKind, ChangeKind, Report
+from segcheck.model import ANY_SERVICE, IP, Topology
+from segcheck.policy import Outcome, Policy
 from segcheck.report import render
 
-from .helpers import load_case, run
+from .helpers import TODAY, apply_plan, load_case, run
+from .test_oracle import Oracle
 
 INFRASTRUCTURE = ("lgwan-rtr", "kk-l3sw", "lg-l3sw", "inet-l3sw", "kk-fw", "bfw", "sc-rtr")
 
@@ -134,14 +138,57 @@ def test_the_fix_plan_leaves_check_clean(town: dict[str, Any], tmp_path: Path) -
     assert "1. remove node hoshu-rtr" in text
     html = render(report, "html", "en")
     assert html.index('id="fix-plan"') < html.index('id="findings"')
-    # applied by hand to the plan: the router gone, the permit narrowed to what is allowed
-    fixed = copy.deepcopy(town)
-    del fixed["nodes"]["hoshu-rtr"]
-    fixed["nodes"]["bfw"]["permit"][2]["to"] = "inet-sbc"
-    fixed["nodes"]["bfw"]["permit"][2]["service"] = ["rdp", "ica"]
+    # applied step by step to the YAML, as an engineer would (the permit narrowed to what
+    # the policy allows), then checked again
+    fixed = apply_plan(town, report)
+    assert "hoshu-rtr" not in fixed["nodes"]
+    narrowed = [p for p in fixed["nodes"]["bfw"]["permit"] if p["id"].startswith("BFW-90-")]
+    assert ("10.30.20.11", {"ica", "rdp"}) in [(p["to"], set(p["service"])) for p in narrowed]
     after = run(fixed, tmp_path, "fixed.yaml")
     assert after.findings == () and after.plan is None
     assert {f.channel for f in after.excepted} == {"CH-1", "CH-2"}
+    # no change cut traffic the policy allows: every such flow between hosts that were
+    # reachable before still is
+    before_ok = allowed_reach(report.topology)
+    after_ok = allowed_reach(after.topology)
+    assert len(before_ok) > 500 and before_ok <= after_ok
+
+
+def allowed_reach(topo: Topology) -> set[tuple[str, str, str]]:
+    """(source node, destination node, service) of every flow between two endpoint hosts that
+    the policy allows (or a channel covers) and some route of forwarders passes."""
+    policy = Policy(topo, TODAY)
+    addresses = AddressMap(topo.zones.values(), topo.nodes.values())
+    oracle = Oracle(topo, policy, addresses)
+    hosts = [(n, ip) for n in topo.nodes.values() if not n.role.forwards for ip in n.addresses]
+    services = sorted(s for s in topo.services if s != ANY_SERVICE)
+    out = set()
+    for src, s in hosts:
+        for dst, d in hosts:
+            if src is dst or s.version != d.version:
+                continue
+            for service in services:
+                judged = policy.judge(addresses.lookup(s), addresses.lookup(d), service, path=True)
+                if judged.outcome is Outcome.VIOLATION:
+                    continue
+                if _reaches(oracle, s, d, service):
+                    out.add((src.name, dst.name, service))
+    return out
+
+
+def _reaches(oracle: Oracle, s: IP, d: IP, service: str) -> bool:
+    goal = oracle.endpoint_segs(d)
+    seen = set(oracle.endpoint_segs(s))
+    todo = list(seen)
+    while todo:
+        seg = todo.pop()
+        if seg in goal:
+            return True
+        for name, segs in oracle.fwd_segs.items():
+            if seg in segs and oracle.passes(oracle.topo.nodes[name], s, d, service):
+                todo.extend(segs - seen)
+                seen |= segs
+    return False
 
 
 def test_permit_cubes_of_one_imported_rule_are_one_change(
