@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -575,6 +576,95 @@ def report_command(
         note = f"{result.diagram_note}; report written without topology.svg"
         click.echo(f"{prefix('warning', language)}: {localize(note, language)}", err=True)
     sys.exit(finish(report, fail_on, language))
+
+
+@main.command("watch")
+@click.argument("topology", type=click.Path(dir_okay=False))
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="FILE.jsonl",
+    help="Append findings, gaps and each file read here, as JSON lines (also the watch's state).",
+)
+@click.option("--glob", default="*", show_default=True, help="Read only files matching this.")
+@click.option(
+    "--delay",
+    type=click.FloatRange(0),
+    default=30.0,
+    show_default=True,
+    help="Seconds a file must stay unchanged before it is read (without --done-suffix).",
+)
+@click.option(
+    "--poll",
+    type=click.FloatRange(0.05),
+    default=10.0,
+    show_default=True,
+    help="Seconds between polls.",
+)
+@click.option(
+    "--done-suffix",
+    metavar="SUFFIX",
+    help="Read FILE only once FILE+SUFFIX exists (a marker the writer creates when done).",
+)
+@click.option(
+    "--grace",
+    type=click.FloatRange(0),
+    default=120.0,
+    show_default=True,
+    help="Seconds within which a flow continuing into the next file is the same flow.",
+)
+@click.option("--metrics-file", metavar="FILE.prom", help="node_exporter textfile of counters.")
+@click.option("--once", is_flag=True, help="Read what is complete now, then stop.")
+@ATTEMPTED
+@TODAY
+@TZ
+@handle_errors
+def watch_command(
+    topology: str,
+    folder: str,
+    output: str,
+    glob: str,
+    delay: float,
+    poll: float,
+    done_suffix: str | None,
+    grace: float,
+    metrics_file: str | None,
+    once: bool,
+    attempted_severity: str,
+    today: str | None,
+    tz: str | None,
+) -> None:
+    """Judge captures and logs as they arrive in FOLDER; append what they show to FILE.jsonl.
+
+    Runs until SIGTERM or SIGINT, which stop it after the file being read is written.
+    """
+    import signal
+
+    from .loader import load_topology
+    from .watch import Watcher, WatchOptions
+
+    options = WatchOptions(
+        glob=glob,
+        delay=delay,
+        poll=poll,
+        done_suffix=done_suffix,
+        grace=grace,
+        metrics=Path(metrics_file) if metrics_file else None,
+        tz=parse_tz(tz),
+        today=parse_today(today),
+        attempts_keep_severity=attempted_severity == "rule",
+    )
+    watcher = Watcher(load_topology(topology), Path(folder), Path(output), options)
+
+    def stop(_signum: int, _frame: object) -> None:
+        watcher.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    watcher.run(once=once)
+    sys.exit(EXIT_CLEAN)
 
 
 @main.command("render")
