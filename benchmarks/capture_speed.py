@@ -4,8 +4,9 @@ Generates (deterministically, with numpy) a 1M-packet, 50k-flow Ethernet/IPv4 TC
 .gz and a pcapng copy, writes a small topology whose zones cover every generated address (so
 every flow is judged: lgwan clients, lgwan-network and internet servers), then times
 ``segcheck scan TOPO F --format csv -o /dev/null [--jobs 2]`` and, right after each case,
-``tshark -r F -q -z conv,tcp -z conv,udp`` on the same file: wall time (median of --runs) and
-peak RSS of the largest process, with the load average before each case. ``--reader`` times the
+``tshark -r F -q -z conv,tcp -z conv,udp`` and nfdump's ``nfpcapd -r F -w DIR`` (a C NetFlow
+builder) on the same file, when installed: wall time (median of --runs) and peak RSS of the
+largest process, with the load average before each case, and the ratios tool/segcheck. ``--reader`` times the
 in-process reader only (``python -m segcheck.capture``), the old dev entry point.
 
     python benchmarks/capture_speed.py [--packets 1000000] [--flows 50000] [--runs 3]
@@ -205,11 +206,12 @@ def main() -> int:
         "pcapng": ("pcapng, 1 process", ng, []),
     }
     tshark = shutil.which("tshark")
+    nfpcapd = shutil.which("nfpcapd")
     print(
         "| case | load avg | segcheck s | segcheck pkt/s | segcheck RSS MB | tshark s "
-        "| tshark pkt/s | tshark RSS MB | speed-up |"
+        "| tshark pkt/s | tshark RSS MB | speed-up | nfpcapd s | segcheck/nfpcapd |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for key in args.cases.split(","):
         name, path, extra = all_cases[key]
         before = load()
@@ -224,6 +226,12 @@ def main() -> int:
             row += f" {ts.seconds / r.seconds:.1f}x |"
         else:
             row += " - | - | - | - |"
+        if nfpcapd and key != "gz":  # nfpcapd reads no gzip
+            with tempfile.TemporaryDirectory() as out:
+                nf = median_run([nfpcapd, "-r", str(path), "-w", out], args.tshark_runs)
+            row += f" {nf.seconds:.2f} | {r.seconds / nf.seconds:.1f}x slower |"
+        else:
+            row += " - | - |"
         print(row, flush=True)
     print(
         f"\nload average after: {load()}; {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M')}"
