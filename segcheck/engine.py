@@ -117,13 +117,13 @@ def _scan(
     attempts_keep_severity: bool = False,
     tz: tzinfo | None = None,
 ) -> Report:
-    from .capture import read_captures  # numpy and the readers load only for scans
+    from .capture.api import read_scan  # numpy and the readers load only for scans
     from .capture.logflow import ReadOptions
 
     topo = _topology(topology)
     policy, addresses = _prepare(topo, today)
     options = ReadOptions(tz) if tz is not None else None
-    results = read_captures(list(captures), jobs=jobs, progress=progress, options=options)
+    scanned = read_scan(list(captures), jobs=jobs, progress=progress, options=options)
     judge = FlowJudge(policy, addresses, attempts_keep_severity=attempts_keep_severity)
     findings: list[Finding] = []
     excepted: list[Finding] = []
@@ -131,8 +131,7 @@ def _scan(
     inputs: list[InputFile] = list(topo.inputs)
     summaries: list[CaptureSummary] = []
     kinds: dict[str, str] = {}
-    for result in results:
-        info = result.info
+    for info, count in zip(scanned.inputs, scanned.flow_counts, strict=True):
         kinds[info.path] = info.kind
         inputs.append(InputFile(info.path, info.kind, info.sha256))
         stopped = info.stopped_at
@@ -145,14 +144,14 @@ def _scan(
                 info.packets_skipped,
                 None if stopped is None else (stopped.byte_offset, stopped.frame, stopped.reason),
                 info.compressed,
-                len(result.flows),
+                count,
                 info.first_skipped,
             )
         )
-        for row, finding, is_excepted in judge.judge_flows(result.flows):
-            rows.append(row)
-            if finding is not None:
-                (excepted if is_excepted else findings).append(finding)
+    for row, finding, is_excepted in judge.judge_flows(scanned.flows()):
+        rows.append(row)
+        if finding is not None:
+            (excepted if is_excepted else findings).append(finding)
     # Firewall logs against the configurations the topology imports (segcheck.logjoin).
     log_join, findings = join_logs(topo, rows, kinds, findings)
     return Report(

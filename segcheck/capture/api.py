@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import CaptureError
 from .decode import Decoder
 from .fastpath import fast_rows
-from .flowtable import FlowTable, rows_to_columns
+from .flowtable import MAX_INPUTS, FlowTable, rows_to_columns
 from .logflow import ReadOptions
 from .model import CaptureInfo, CaptureResult, Flow, StoppedAt
 from .records import (
@@ -150,19 +150,16 @@ def _scan_task(
         return Part("", False, FlowTable(), ReaderState(), 0, error=exc.detail)
 
 
-def _finish(path: str, part: Part, sha: str) -> CaptureResult:
+def _info(path: str, part: Part, sha: str) -> CaptureInfo:
+    """What one input yielded; CaptureError when nothing at all could be read from it."""
     st = part.state
-    if part.flows is not None:
-        flows = sorted(part.flows, key=lambda f: (f.first_frame, f.src_ip, f.dst_ip, f.dst_port))
-    else:
-        flows = part.table.flows(path)
     if st.records == 0 and st.stopped_at is not None:
         stop = st.stopped_at
         raise CaptureError(
             path,
             f"no packet could be read: stopped at {stop.where(part.compressed)}: {stop.reason}",
         )
-    info = CaptureInfo(
+    return CaptureInfo(
         path=path,
         kind=part.kind,
         sha256=sha,
@@ -173,7 +170,68 @@ def _finish(path: str, part: Part, sha: str) -> CaptureResult:
         link_types=tuple(sorted(st.link_types)),
         first_skipped=part.first_skipped,
     )
+
+
+def _log_flows(part: Part) -> list[Flow]:
+    assert part.flows is not None
+    return sorted(part.flows, key=lambda f: (f.first_frame, f.src_ip, f.dst_ip, f.dst_port))
+
+
+def _finish(path: str, part: Part, sha: str) -> CaptureResult:
+    info = _info(path, part, sha)
+    flows = _log_flows(part) if part.flows is not None else part.table.flows(path)
     return CaptureResult(info, tuple(flows))
+
+
+@dataclass
+class ScanResult:
+    """Every input of a scan read into one flow table (packet captures) and flow-log records.
+
+    A flow seen in several packet captures is one flow (rotated files: a SYN in one, its
+    answer in the next); its input and first frame are those of its first packet by (input
+    index, frame). Flow logs name their flows themselves and are kept as logged.
+    """
+
+    inputs: list[CaptureInfo]
+    flow_counts: list[int]  # flows seen in each input (whatever input they started in)
+    table: FlowTable
+    logged: list[list[Flow] | None]  # per input: a flow log's flows, None for a capture
+
+    def flows(self) -> list[Flow]:
+        """All flows, in input order, each input's by first frame."""
+        paths = [i.path for i in self.inputs]
+        merged = self.table.flows(paths)
+        by_input: dict[str, list[Flow]] = {}
+        for f in merged:
+            by_input.setdefault(f.input, []).append(f)
+        out: list[Flow] = []
+        for path, logged in zip(paths, self.logged, strict=True):
+            out.extend(logged if logged is not None else by_input.pop(path, []))
+        return out
+
+
+def assemble(names: Sequence[str], shas: Sequence[str], parts: Sequence[Part]) -> ScanResult:
+    """One ScanResult from each input's whole Part (in input order); the tables are merged
+    here, in any grouping a caller likes. Raises the first CaptureError in input order."""
+    if len(names) > MAX_INPUTS:
+        raise CaptureError(names[MAX_INPUTS], f"more than {MAX_INPUTS} inputs in one scan")
+    infos: list[CaptureInfo] = []
+    counts: list[int] = []
+    logged: list[list[Flow] | None] = []
+    table = FlowTable()
+    for index, (name, sha, part) in enumerate(zip(names, shas, parts, strict=True)):
+        if part.error is not None:
+            raise CaptureError(name, part.error)
+        infos.append(_info(name, part, sha))
+        if part.flows is not None:
+            logged.append(_log_flows(part))
+            counts.append(len(part.flows))
+            continue
+        logged.append(None)
+        counts.append(part.table.flow_count())
+        part.table.tag_input(index)
+        table.merge(part.table)
+    return ScanResult(infos, counts, table, logged)
 
 
 def read_capture(path: str | Path, options: ReadOptions | None = None) -> CaptureResult:
@@ -284,6 +342,80 @@ def read_captures(
                 progress(done, total)
         return results
     return _read_parallel(names, sizes, jobs, progress, options)
+
+
+def read_scan(
+    paths: Sequence[str | Path],
+    jobs: int = 1,
+    progress: Progress | None = None,
+    options: ReadOptions | None = None,
+) -> ScanResult:
+    """:func:`read_captures` into one merged flow table (what `scan` judges)."""
+    names = [str(p) for p in paths]
+    sizes = [_input_size(p) for p in names]
+    if jobs > 1 and names:
+        shas, parts = _parts_parallel(names, sizes, jobs, progress, options)
+        return assemble(names, shas, parts)
+    total, done = sum(sizes), 0
+    shas, parts = [], []
+    for name, size in zip(names, sizes, strict=True):
+        base = done
+
+        def report(pos: int, _size: int, base: int = base) -> None:
+            if progress is not None:
+                progress(base + pos, total)
+
+        with ThreadPoolExecutor(1) as pool:
+            sha = pool.submit(file_sha256, name)
+            try:
+                part = scan_part(name, progress=report, options=options)
+            except CaptureError as exc:
+                part = Part("", False, FlowTable(), ReaderState(), 0, error=exc.detail)
+            shas.append(sha.result())
+        if part.error is None and part.flows is None:
+            part.table.columns()  # compact now: the next input's rows start afresh
+        parts.append(part)
+        done += size
+        if progress is not None:
+            progress(done, total)
+    return assemble(names, shas, parts)
+
+
+def _parts_parallel(
+    names: list[str],
+    sizes: list[int],
+    jobs: int,
+    progress: Progress | None,
+    options: ReadOptions | None = None,
+) -> tuple[list[str], list[Part]]:
+    """Each input's whole Part and SHA-256, read by ``jobs`` processes."""
+    total = sum(sizes)
+    done = 0
+    plans = [_plan(name, jobs) for name in names]
+    with ProcessPoolExecutor(jobs) as pool, ThreadPoolExecutor(1) as hasher:
+        futs: list[list[Future[Part]]] = [
+            [pool.submit(_scan_task, name, s, e, options) for s, e in plan]
+            for name, plan in zip(names, plans, strict=True)
+        ]
+        hashes = [hasher.submit(file_sha256, n) for n in names]
+        parts: list[Part] = []
+        for name, size, plan, fl in zip(names, sizes, plans, futs, strict=True):
+            merged = _merge_parts(name, plan, [f.result() for f in fl])
+            if merged is None:  # a split point was wrong: read the file in one go
+                merged = pool.submit(_scan_task, name, None, None, options).result()
+            parts.append(merged)
+            done += size
+            if progress is not None:
+                progress(done, total)
+        return [h.result() for h in hashes], parts
+
+
+def _plan(name: str, jobs: int) -> list[tuple[int | None, int | None]]:
+    """The byte ranges one input is read in (one range: the whole file)."""
+    points = _pcap_split_points(name, jobs) if jobs > 1 else None
+    if points is None:
+        return [(None, None)]
+    return [(points[i], points[i + 1]) for i in range(len(points) - 1)]
 
 
 def _read_parallel(

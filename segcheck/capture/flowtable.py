@@ -3,14 +3,30 @@
 Rows (one per packet layer, see :mod:`.decode`) are turned into aggregate rows keyed by the
 bidirectional flow key, then grouped. Every aggregate is a sum, min or max, so tables built from
 any split of the input (file chunks, processes, machines) merge into exactly the table of the
-whole input. Memory grows with the number of flows, not packets.
+whole input, whatever the split and the order of the merges. Memory grows with the number of
+flows, not packets.
+
+Construction API (stable; readers of other packet formats build tables the same way):
+
+- ``FlowTable()`` then ``add_rows(cols)`` once per batch, ``cols`` a mapping of the
+  :data:`segcheck.capture.decode.ROW_FIELDS` names to equal-length numpy arrays, one row per
+  packet (``frame`` numbered from 1 within the input, ``ts`` in epoch nanoseconds);
+- ``tag_input(i)`` once the input is complete: its frames become (input ``i``, frame), so a
+  flow seen in several inputs takes its first packet, first frame and input by (input index,
+  frame), and its initiator and state from all of its packets together (a SYN in one rotated
+  file and its answer in the next);
+- ``merge(other)`` in any order and grouping; ``flows(inputs)`` gives the ``Flow`` records,
+  ``inputs`` naming the input of each index.
+
+Flow logs (Zeek conn.log, firewall traffic logs) name their initiator and state themselves:
+they yield ``Flow`` records (``FlowSource.read``), which never pass through this table.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
 
 import numpy as np
@@ -28,6 +44,11 @@ from .decode import (
 from .model import SERVICE_PORTS, Flow, proto_name
 
 BIG = np.int64(1 << 62)  # "never" for min-aggregated frame numbers
+# A frame number of a tagged table is (input index << FRAME_BITS) | frame: one min() orders
+# packets by (input, frame). 2**40 frames per input, 2**20 inputs, below BIG even doubled.
+FRAME_BITS = 40
+FRAME_MASK = (1 << FRAME_BITS) - 1
+MAX_INPUTS = 1 << 20
 # "never" for times: the int64 limits, since a time may be pinned at either (a huge if_tsoffset)
 TS_NEVER_MIN, TS_NEVER_MAX = np.iinfo(np.int64).max, np.iinfo(np.int64).min
 
@@ -256,6 +277,22 @@ class FlowTable:
         self.frag_first = {k: (v[0] + offset, *v[1:]) for k, v in self.frag_first.items()}
         self.orphans = [(k, (r[0] + offset, *r[1:])) for k, r in self.orphans]
 
+    def tag_input(self, index: int) -> None:
+        """Mark every frame of this (complete, one-input) table as input ``index``'s.
+
+        Fragments are resolved first: they join their flow by IP id within their own input.
+        """
+        if not 0 <= index < MAX_INPUTS:
+            raise ValueError(f"input index {index} out of range (at most {MAX_INPUTS} inputs)")
+        self.resolve_fragments()
+        self.frag_first = {}
+        self.shift_frames(index << FRAME_BITS)
+
+    def flow_count(self) -> int:
+        """Flows with at least one packet (a refusal mark alone makes no flow)."""
+        self.resolve_fragments()
+        return int(np.count_nonzero(self.columns()["packets"] > 0))
+
     def resolve_fragments(self) -> None:
         """Give non-first fragments the ports of their first fragment (same key and IP id)."""
         if not self.orphans:
@@ -270,9 +307,11 @@ class FlowTable:
         self.orphans = []
         self.add_rows(rows_to_columns(rows))
 
-    def flows(self, input_path: str) -> list[Flow]:
+    def flows(self, inputs: str | Sequence[str]) -> list[Flow]:
+        """The flows, in order of (input, first frame); ``inputs``: the path of each input
+        index (one path: an untagged table of one input)."""
         self.resolve_fragments()
-        return columns_to_flows(self.columns(), input_path)
+        return columns_to_flows(self.columns(), inputs)
 
 
 def _addr_strings(hi: np.ndarray, lo: np.ndarray) -> dict[tuple[int, int], str]:
@@ -311,7 +350,7 @@ def _flow_maker() -> Callable[..., Flow]:
     return make
 
 
-def columns_to_flows(c: Columns, input_path: str) -> list[Flow]:
+def columns_to_flows(c: Columns, inputs: str | Sequence[str]) -> list[Flow]:
     keep = c["packets"] > 0  # refusal marks about packets never seen make no flow
     c = {k: v[keep] for k, v in c.items()}
     n = len(c["proto"])
@@ -396,9 +435,11 @@ def columns_to_flows(c: Columns, input_path: str) -> list[Flow]:
             c["bytes"].tolist(),
             (c["ts_min"] / 1e9).tolist(),
             (c["ts_max"] / 1e9).tolist(),
-            (c["fcode"] >> 1).tolist(),
+            ((c["fcode"] >> 1) & FRAME_MASK).tolist(),
             state_names[state].tolist(),
-            repeat(input_path, n),
+            repeat(inputs, n)
+            if isinstance(inputs, str)
+            else np.array(inputs, dtype=object)[c["fcode"] >> (FRAME_BITS + 1)].tolist(),
             c["tunnel"].astype(bool).tolist(),
             vlan_list(c["vi"]),
         )

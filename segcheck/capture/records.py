@@ -219,6 +219,8 @@ class PcapReader:
 
     def batches(self, chunk: int | None = None) -> Iterator[Batch]:
         chunk = chunk or CHUNK
+        if not self.src.compressed:  # a small file (a rotated piece) needs no 32 MB arena
+            chunk = max(1 << 16, min(chunk, self.src.size + 1))
         h, st = self.h, self.state
         limit = _caplen_limit(h.snaplen)
         self.src.skip(self.start)
