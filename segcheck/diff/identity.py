@@ -2,15 +2,17 @@
 
 Findings are matched level by level, each level only on what the previous ones left:
 
-0. the `fingerprint` (rule, zone pair, opening and service for a path; rule and subject for a
-   node or channel; rule, initiator, responder, protocol, responder port and VLANs for a flow);
-1. the same identity with OLD's names translated into NEW's (renamed zones, nodes, permits,
-   channels), which also matches results written by a segcheck whose fingerprints differ;
-2. a path whose opening is the same but whose service set changed (`updated`);
-3. a path whose zone pair, rule and service are the same but whose opening moved to other
+0. the `fingerprint` (rule and cause for a path, spec §6; rule and subject for a node or
+   channel; rule, initiator, responder, protocol, responder port and VLANs for a flow);
+1. the same identity with OLD's names translated into NEW's (a path's cause: the renamed
+   forwarder, link ends or permits; renamed nodes and channels);
+2. for a path, its rule, zone pair, opening and service in NEW's names: what identified a path
+   before findings had causes, so that results written then still match;
+3. a path whose opening is the same but whose service set changed (`updated`);
+4. a path whose zone pair, rule and service are the same but whose opening moved to other
    permits (`updated`, "opening moved"), cf. sarif-sdk's multi-level matching.
 
-Levels 2 and 3 pair only one-to-one: two candidates on either side stay new and fixed.
+Levels 3 and 4 pair only one-to-one: two candidates on either side stay new and fixed.
 Capture findings sharing a fingerprint (the same violation from several client ports) are one
 entry with an occurrence count.
 """
@@ -20,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
-from ..findings import Finding
+from ..findings import CauseKind, Finding
+from ..rules.ids import MN_SPECIFIED_COMM
 from .model import Rename
 from .plan import Renames
 
@@ -72,8 +75,34 @@ def opening(finding: Finding, names: Renames) -> tuple[str, ...]:
     return ("~", *(names.hop(h) for h in finding.path[1:-1]))
 
 
+def _link_ends(name: str, names: Renames) -> str:
+    """A link `a--b` in NEW's names, ends sorted (a link is an unordered pair)."""
+    a, sep, b = name.partition("--")
+    return "--".join(sorted((names.hop(a), names.hop(b)))) if sep else name
+
+
+def _cause_element(kind: CauseKind, element: str, names: Renames) -> str:
+    if kind is CauseKind.PERMITS:  # permit ids; an lbo-gateway in the chain by its node name
+        return names.permits.get(element, names.nodes.get(element, element))
+    if kind is CauseKind.LINK:
+        return _link_ends(element, names)
+    return names.hop(element)  # the bridging forwarder
+
+
+def cause_key(finding: Finding, names: Renames) -> Hashable | None:
+    """A path finding's identity (rule and cause, as its fingerprint) in NEW's names; None for
+    other findings and for results written before findings had causes."""
+    cause = finding.cause
+    if cause is None:
+        return None
+    # as path_fingerprint: the channel is identity only for MN-SPECIFIED-COMM
+    channel = names.channel(finding.channel) if finding.rule == MN_SPECIFIED_COMM else None
+    elements = tuple(_cause_element(cause.kind, e, names) for e in cause.elements)
+    return ("cause", finding.rule, cause.kind.value, elements, channel)
+
+
 def exact_key(finding: Finding, names: Renames) -> Hashable:
-    """The identity of a finding in NEW's names (what the fingerprint hashes, unhashed)."""
+    """The identity of a finding in NEW's names; for a path, the one it had before causes."""
     kind = kind_of(finding)
     if kind == "flow":
         fl = finding.flow
@@ -111,7 +140,8 @@ def _opening_moved(finding: Finding, names: Renames) -> Hashable | None:
 
 KeyFn = Callable[[Finding, Renames], Hashable | None]
 LEVELS: tuple[tuple[KeyFn, bool], ...] = (
-    (exact_key, False),  # (key, one-to-one only)
+    (cause_key, False),  # (key, one-to-one only)
+    (exact_key, False),
     (_without_service, True),
     (_opening_moved, True),
 )
@@ -160,9 +190,22 @@ def renames_in(finding: Finding, names: Renames) -> tuple[Rename, ...]:
         if name is not None and name in table:
             found.setdefault((category, name), Rename(category, name, table[name]))
 
-    note("zone", names.zones, finding.src_zone)
-    note("zone", names.zones, finding.dst_zone)
+    zones = [finding.src_zone, finding.dst_zone]
+    zones += (z for r in finding.routes for z in (r.src_zone, r.dst_zone))
+    for zone in zones:
+        note("zone", names.zones, zone)
     note("node", names.nodes, finding.node)
+    cause = finding.cause
+    if cause is not None:
+        for element in cause.elements:
+            if cause.kind is CauseKind.LINK:
+                a, _, b = element.partition("--")
+                note("node", names.nodes, a)
+                note("node", names.nodes, b)
+                continue
+            if cause.kind is CauseKind.PERMITS:
+                note("permit", names.permits, element)
+            note("node", names.nodes, element)  # a forwarder, or an lbo-gateway in a chain
     for permit in finding.permits:
         note("permit", names.permits, permit)
     if not finding.permits:

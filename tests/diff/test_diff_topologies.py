@@ -220,6 +220,43 @@ def test_no_renames_on_the_command_line(tmp_path: Path) -> None:
     assert {p["id"] for p in data["plan_changes"]["permits"]["modified"]} == {"FW-10", "FW-40"}
 
 
+def test_a_renamed_bridge_is_matched_by_its_cause(tmp_path: Path) -> None:
+    """A path's identity is its cause (issue 12): a bridging router renamed in the same change
+    that adds a host, flipping the example pair from inet→lg to lg→inet, is still the same
+    finding (renamed, count updated), not one fixed and one new. A finding that only passes
+    through the router (its opening is a permit) names the rename too."""
+    router = "  old-rtr:      {role: router, ip: [10.2.0.99, 10.3.0.99]}"
+    renamed = router.replace("old-rtr:     ", "core-rtr:    ")
+    host = "\n  aaa-lg:       {role: server, ip: 10.2.5.5}"
+    diff = diff_texts(tmp_path, topology(nodes=router), topology(nodes=renamed + host))
+    assert not diff.of_state(State.NEW) and not diff.of_state(State.FIXED)
+    split = only(diff, State.UPDATED)
+    assert split.finding.rule == "LG-INET-SPLIT"
+    assert split.old is not None and split.new is not None
+    assert (split.old.src_zone, split.new.src_zone) == ("inet", "lg")
+    assert [(r.category, r.old, r.new) for r in split.renamed] == [("node", "old-rtr", "core-rtr")]
+    assert kinds(split) == {("node-renamed", "core-rtr"), ("node-added", "aaa-lg")}
+    isolation = only(diff, State.RENAMED)
+    assert isolation.finding.rule == "MN-ISOLATION"
+    assert kinds(isolation) == {("node-renamed", "core-rtr")}
+
+
+def test_a_link_cause_is_matched_whatever_the_order_of_its_renamed_ends(tmp_path: Path) -> None:
+    old = topology(links="  - [lgwan-rtr, inet-mail]")
+    new = topology(
+        links="  - [inet-mx, lgwan-rtr]",
+        replace=(("  inet-mail:    {role: server", "  inet-mx:      {role: server"),),
+    )
+    diff = diff_texts(tmp_path, old, new)
+    change = only(diff, State.RENAMED)
+    assert change.new is not None and change.new.cause is not None
+    assert change.new.cause.elements == ("inet-mx--lgwan-rtr",)
+    assert [(r.category, r.old, r.new) for r in change.renamed] == [
+        ("node", "inet-mail", "inet-mx")
+    ]
+    assert not diff.of_state(State.NEW) and not diff.of_state(State.FIXED)
+
+
 def test_opening_moved_is_one_update_with_both_causes(tmp_path: Path) -> None:
     moved = "      - {id: FW-45, from: lg-term-01, to: inet-mail, service: smtp}"
     diff = diff_texts(tmp_path, topology(permits=FW40), topology(permits=moved))
