@@ -27,6 +27,7 @@ from .loaders.configs import FORMATS as CONFIG_FORMATS
 from .messages import localize, prefix
 from .outputs import check_output, same_file, write_output
 from .report import formats_for, render
+from .report.labels import value_word
 from .rules import (
     DOCUMENTS,
     RULES,
@@ -494,9 +495,13 @@ def _progress_bar() -> Callable[[int, int], None]:
 def rules(lang: str | None) -> None:
     """List the rules (version 2) with severity and source clauses."""
     language = lang or default_lang()
-    click.echo(f"segcheck rules version {RULES_VERSION}")
+    if language == "ja":
+        click.echo(f"segcheck ルール版 {RULES_VERSION}")
+    else:
+        click.echo(f"segcheck rules version {RULES_VERSION}")
     for rule in RULES:
-        click.echo(f"{rule.id:<24} {rule.severity.value:<9} {rule.name(language)}")
+        severity = value_word(language, "severity", rule.severity.value)
+        click.echo(f"{rule.id:<24} {severity:<9} {rule.name(language)}")
         click.echo(f"{'':<35}{short_citations(rule, language)}")
     click.echo("\n根拠文書:" if language == "ja" else "\nDocuments cited:")
     for doc in DOCUMENTS.values():
@@ -515,7 +520,9 @@ def explain(rule_id: str, lang: str | None) -> None:
     rule = get_rule(rule_id)
     heading = {"en": ("Fires when", "Fix", "Sources"), "ja": ("検出条件", "是正", "根拠")}
     fires, fix, sources = heading["ja" if language == "ja" else "en"]
-    click.echo(f"{rule.id} ({rule.severity.value}): {rule.name(language)}")
+    click.echo(
+        f"{rule.id} ({value_word(language, 'severity', rule.severity.value)}): {rule.name(language)}"
+    )
     click.echo(f"  {rule.name_ja if language != 'ja' else rule.name_en}\n")
     click.echo(f"{fires}: {rule.summary(language)}\n")
     click.echo(f"{fix}: {rule.remedy(language)}\n")

@@ -15,7 +15,7 @@ from typing import NewType
 
 from .flowtypes import is_log
 from .messages import localize
-from .model import InputFile, Topology
+from .model import ROLE_NAMES_JA, InputFile, Role, Topology
 
 RuleId = NewType("RuleId", str)
 """A rule's id as the spec writes it (`MN-ISOLATION`); the constants are in `segcheck.rules`."""
@@ -141,6 +141,8 @@ class Cause:
             return f"link {names} joining two tiers" + (f" ({joined})" if joined else "")
         role = f"{self.role} " if self.role else ""
         if ja:
+            if self.role is not None and self.role in ROLE_NAMES_JA:
+                role = f"{ROLE_NAMES_JA[Role(self.role)]} "
             return f"ブリッジ: {role}{names}" + (f"({joined} をつないでいる)" if joined else "")
         return f"bridged by {role}{names}" + (f" joining {joined}" if joined else "")
 

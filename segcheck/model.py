@@ -136,6 +136,24 @@ class Role(StrEnum):
         return self in SANITIZING_ROLES
 
 
+# How Japanese reports name a role (the diagram, a bridging forwarder).
+ROLE_NAMES_JA: Mapping[Role, str] = {
+    Role.TERMINAL: "端末",
+    Role.SERVER: "サーバ",
+    Role.ROUTER: "ルータ",
+    Role.L3_SWITCH: "L3スイッチ",
+    Role.FIREWALL: "FW",
+    Role.LBO_GATEWAY: "LBO装置",
+    Role.SCREEN_TRANSFER: "画面転送",
+    Role.MAIL_SANITIZER: "メール無害化",
+    Role.FILE_SANITIZER: "ファイル無害化",
+    Role.JUKI_CS: "住基CS",
+    Role.CLOUD_PROXY: "クラウドプロキシ",
+    Role.MAIL_RELAY: "メール中継",
+    Role.DNS_RESOLVER: "DNS",
+}
+
+
 FORWARDER_ROLES = frozenset({Role.ROUTER, Role.L3_SWITCH, Role.FIREWALL, Role.LBO_GATEWAY})
 SANITIZING_ROLES = frozenset({Role.SCREEN_TRANSFER, Role.MAIL_SANITIZER, Role.FILE_SANITIZER})
 SECURITY_CLOUD_ROLES = frozenset({Role.CLOUD_PROXY, Role.MAIL_RELAY, Role.DNS_RESOLVER})

@@ -25,7 +25,7 @@ from .findings import (
     flow_fingerprint,
 )
 from .flowtypes import FlowLike
-from .model import IP, Role
+from .model import IP, TIER_NAMES_JA, Role
 from .policy import Judgement, Outcome, Policy
 from .rules import RULES_BY_ID
 from .rules.ids import GEN_ZONE_ASSIGNED
@@ -126,6 +126,7 @@ class _Addr:
     display: str | None
     label: str  # "display (tier)" as in messages
     cls: object = None  # what a verdict reads of the address (see FlowJudge._class_key)
+    label_ja: str = ""  # "display (系統)" as in Japanese messages
 
 
 def _addr_record(
@@ -143,6 +144,7 @@ def _addr_record(
         display,
         f"{display} ({tier or '?'})",
         cls,
+        f"{display} ({TIER_NAMES_JA[info.tier] if info.tier else '?'})",
     )
 
 
@@ -404,11 +406,12 @@ def _message(
     what = f"{flow.proto}/{flow.dst_port}" if flow.dst_port else flow.proto
     svc = f" ({verdict.service})" if verdict.service else ""
     pair = f"{s.label} -> {d.label}"
+    pair_ja = f"{s.label_ja} -> {d.label_ja}"
     if excepted:
         channel = verdict.judgement.channel if verdict.judgement else ""
         return (
             f"flow {pair} {what}{svc} covered by channel '{channel}'",
-            f"通信 {pair} {what}{svc} は例外 '{channel}' で許可",
+            f"通信 {pair_ja} {what}{svc} は例外 '{channel}' で許可",
         )
     state = _STATE_EN.get(flow.state, "")
     state_ja = "(試行のみ)" if flow.state == "attempted" else ""
@@ -416,10 +419,10 @@ def _message(
         return (
             f"suspect flow{state} {pair} {what}{svc}: "
             "a gateway's port, but the responder is not that gateway",
-            f"疑わしい通信{state_ja} {pair} {what}{svc}"
+            f"疑わしい通信{state_ja} {pair_ja} {what}{svc}"
             ": ゲートウェイのポートだが応答側はそのゲートウェイではない",
         )
-    return f"flow{state} {pair} {what}{svc}", f"通信{state_ja} {pair} {what}{svc}"
+    return f"flow{state} {pair} {what}{svc}", f"通信{state_ja} {pair_ja} {what}{svc}"
 
 
 def _row(

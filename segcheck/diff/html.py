@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from ..report.html import CONTENT_SECURITY_POLICY
+from ..report.labels import value_word
 from ..rules import Severity
 from .model import STATE_ORDER, Diff, Side, State
 from .words import (
@@ -72,12 +73,13 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
         "<table>",
         f"<tr><th></th><th>{esc(t['old'])}</th><th>{esc(t['new'])}</th></tr>",
         _side_row(t["inputs"], old, new, "path"),
-        _side_row(t["kind"], old, new, "kind"),
+        f"<tr><th>{esc(t['kind'])}</th><td>{esc(value_word(lang, 'kind', old.kind))}</td>"
+        f"<td>{esc(value_word(lang, 'kind', new.kind))}</td></tr>",
         f"<tr><th>SHA-256</th><td><code>{esc(old.sha256)}</code></td>"
         f"<td><code>{esc(new.sha256)}</code></td></tr>",
         _side_row(t["today"], old, new, "today"),
-        f"<tr><th>{esc(t['read'])}</th><td>{'<br>'.join(esc(i) for i in side_inputs(old))}</td>"
-        f"<td>{'<br>'.join(esc(i) for i in side_inputs(new))}</td></tr>",
+        f"<tr><th>{esc(t['read'])}</th><td>{'<br>'.join(esc(i) for i in side_inputs(old, lang))}</td>"
+        f"<td>{'<br>'.join(esc(i) for i in side_inputs(new, lang))}</td></tr>",
         "</table>",
         f'<p class="sub">{esc(t["generated"])}: {esc(diff.generated_at)}</p>',
     ]
@@ -86,7 +88,7 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
     out.append(f'<p class="verdict {verdict_class}">{esc(exit_line(diff, lang))}</p>')
     sevs = [s.value for s in Severity]
     out += [f"<h2>{esc(t['summary'])}</h2>", "<table>", "<tr><th>" + esc(t["state"]) + "</th>"]
-    out[-1] += "".join(f"<th>{s}</th>" for s in sevs) + "</tr>"
+    out[-1] += "".join(f"<th>{esc(value_word(lang, 'severity', s))}</th>" for s in sevs) + "</tr>"
     summary = diff.summary()
     for state in STATE_ORDER:
         row = summary[state.value]
@@ -129,7 +131,8 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
                 f' <span class="cause">[{esc(t["cause"])}: {esc(causes)}]</span>' if causes else ""
             )
             out.append(
-                f'<li><span class="sev {sev}">{sev}</span>{escalated} '
+                f'<li><span class="sev {sev}">{esc(value_word(lang, "severity", sev))}</span>'
+                f"{escalated} "
                 f"{esc(what(change, lang))}{cause_html}"
             )
             subs = [esc(item) for item in detail(change, lang)]

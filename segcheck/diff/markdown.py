@@ -6,9 +6,10 @@ inject HTML into the rendered ticket.
 
 from __future__ import annotations
 
+from ..report.labels import value_word
 from ..report.markdown import md
 from ..rules import Severity
-from .model import STATE_ORDER, Diff, State
+from .model import STATE_ORDER, Diff, Side, State
 from .words import (
     ACTION_SIGNS,
     cause_text,
@@ -35,11 +36,11 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
         f"| | {t['old']} | {t['new']} |",
         "|---|---|---|",
         f"| {t['inputs']} | {md(old.path)} | {md(new.path)} |",
-        f"| {t['kind']} | {old.kind} ({old.command}) | {new.kind} ({new.command}) |",
+        f"| {t['kind']} | {_kind(old, lang)} | {_kind(new, lang)} |",
         f"| SHA-256 | `{old.sha256}` | `{new.sha256}` |",
         f"| {t['today']} | {md(old.today)} | {md(new.today)} |",
-        f"| {t['read']} | {'<br>'.join(md(i) for i in side_inputs(old))} "
-        f"| {'<br>'.join(md(i) for i in side_inputs(new))} |",
+        f"| {t['read']} | {'<br>'.join(md(i) for i in side_inputs(old, lang))} "
+        f"| {'<br>'.join(md(i) for i in side_inputs(new, lang))} |",
         "",
         f"- {t['generated']}: {md(diff.generated_at)}, segcheck {md(diff.tool_version)}",
     ]
@@ -47,7 +48,8 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
     out += [f"- {md(gap.text(lang))}" for gap in new.gaps]
     out += ["", f"**{t['verdict']}**: {md(exit_line(diff, lang))}", ""]
     sevs = [s.value for s in Severity]
-    out += [f"## {t['summary']}", "", f"| {t['state']} | " + " | ".join(sevs) + " |"]
+    heads = [value_word(lang, "severity", s) for s in sevs]
+    out += [f"## {t['summary']}", "", f"| {t['state']} | " + " | ".join(heads) + " |"]
     out.append("|---|" + "---|" * len(sevs))
     summary = diff.summary()
     for state in STATE_ORDER:
@@ -80,7 +82,8 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
         out += [f"## {state_name(state, lang)} ({len(items)})", ""]
         for change in items:
             escalated = f" ({t['escalated']})" if change.escalated else ""
-            line = f"- **{change.severity.value}**{escalated} {md(what(change, lang))}"
+            severity = value_word(lang, "severity", change.severity.value)
+            line = f"- **{severity}**{escalated} {md(what(change, lang))}"
             if change.causes:
                 causes = ", ".join(md(cause_text(c, lang)) for c in change.causes)
                 line += f" — {t['cause']}: {causes}"
@@ -90,3 +93,9 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
             out.append(f"  - {t['where']}: {md(where(f))}: {md(f.text(lang))}")
         out.append("")
     return "\n".join(out)
+
+
+def _kind(side: Side, lang: str) -> str:
+    """`topology (check)`, or 構成 (構成検査)."""
+    kind = value_word(lang, "kind", side.kind)
+    return f"{kind} ({value_word(lang, 'command', side.command)})"

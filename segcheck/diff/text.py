@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..report.labels import value_word
 from .model import STATE_ORDER, Diff, Side, State
 from .words import (
     ACTION_SIGNS,
@@ -21,8 +22,13 @@ from .words import (
 )
 
 
-def _side(label: str, side: Side) -> str:
-    kind = "topology" if side.kind == "topology" else f"{side.command} result"
+def _side(label: str, side: Side, lang: str) -> str:
+    if side.kind == "topology":
+        kind = value_word(lang, "kind", "topology")
+    elif lang == "ja":
+        kind = f"{value_word(lang, 'command', side.command)}の結果"
+    else:
+        kind = f"{side.command} result"
     return f"{label}: {side.path} ({kind}, sha256 {short_hash(side.sha256)})"
 
 
@@ -31,8 +37,8 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
     t = labels(lang)
     out = [f"segcheck {diff.tool_version} diff"]
     for label, side in ((t["old"], diff.old), (t["new"], diff.new)):
-        out.append(_side(label, side))
-        out += [f"  + {item}" for item in side_inputs(side)]
+        out.append(_side(label, side, lang))
+        out += [f"  + {item}" for item in side_inputs(side, lang)]
     out += [
         f"{t['today']}: {diff.new.today}"
         + (f" ({t['old']} {diff.old.today})" if diff.old.today != diff.new.today else ""),
@@ -64,7 +70,8 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
         for change in items:
             causes = ", ".join(cause_text(c, lang) for c in change.causes)
             tag = f" ({t['escalated']})" if change.escalated else ""
-            line = f"  {SIGNS[state]} {change.severity.value}{tag} {what(change, lang)}"
+            severity = value_word(lang, "severity", change.severity.value)
+            line = f"  {SIGNS[state]} {severity}{tag} {what(change, lang)}"
             out.append(line + (f"  [{causes}]" if causes else ""))
             out += [f"      {item}" for item in detail(change, lang)]
             f = change.finding

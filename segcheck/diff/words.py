@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..findings import Finding
+from ..report.labels import value_word
 from ..rules import Severity
 from .identity import kind_of
 from .model import Cause, Diff, FindingChange, PlanChange, Side, State
@@ -303,14 +304,17 @@ def effect(diff: Diff, change: PlanChange, lang: str) -> str:
             sev = diff.findings[j].severity
             counts[sev] = counts.get(sev, 0) + 1
         ordered = sorted(counts.items(), key=lambda kv: -kv[0].rank)
-        parts.append(f"{t[key]} " + ", ".join(f"{n} {sev.value}" for sev, n in ordered))
+        parts.append(
+            f"{t[key]} "
+            + ", ".join(f"{n} {value_word(lang, 'severity', sev.value)}" for sev, n in ordered)
+        )
     return "; ".join(parts)
 
 
-def side_inputs(side: Side) -> list[str]:
+def side_inputs(side: Side, lang: str = "en") -> list[str]:
     """The inputs a side read besides the file named (configurations, captures, topology)."""
     return [
-        f"{i.path} ({i.kind}, sha256 {short_hash(i.sha256)})"
+        f"{i.path} ({value_word(lang, 'kind', i.kind)}, sha256 {short_hash(i.sha256)})"
         for i in side.inputs
         if not (i.path == side.path and i.sha256 == side.sha256)
     ]
@@ -333,7 +337,11 @@ def plan_detail(change: PlanChange, lang: str) -> str:
             return f"{head}; {fields}" if fields else head
         return fields
     described = change.after if change.action == "added" else change.before
-    return ", ".join(f"{field_name(k, lang)} {v}" for k, v in described if v)
+    return ", ".join(
+        f"{field_name(k, lang)} {value_word(lang, 'status', v) if k == 'status' else v}"
+        for k, v in described
+        if v
+    )
 
 
 def _short(field: str, value: str) -> str:
@@ -353,7 +361,9 @@ def exit_line(diff: Diff, lang: str) -> str:
     if diff.new.evidence == "unusable":
         return t["exit_unusable"]
     if failing:
-        return t["exit_fail"].format(n=len(failing), sev=diff.fail_on.value)
+        return t["exit_fail"].format(
+            n=len(failing), sev=value_word(lang, "severity", diff.fail_on.value)
+        )
     if diff.exit_status() == 2:
         return t["exit_gap"]
-    return t["exit_ok"].format(sev=diff.fail_on.value)
+    return t["exit_ok"].format(sev=value_word(lang, "severity", diff.fail_on.value))

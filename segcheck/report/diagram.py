@@ -28,6 +28,7 @@ from ..errors import SegcheckError
 from ..findings import CauseKind, Finding
 from ..model import PUBLIC_INTERNET_ZONE, Tier, Topology, Zone
 from ._common import tier_label
+from .labels import value_word
 
 GRAPHVIZ_MISSING = "Graphviz is not installed: apt-get install graphviz"
 DOT_TIMEOUT = 120
@@ -298,7 +299,8 @@ def build_dot(
     def describe(name: str) -> str:
         node = topology.nodes[name]
         addresses = _listed([str(ip) for ip in node.addresses])
-        label = _label(name, *_wrap(node.label or "", 26), node.role.value, addresses)
+        role = value_word(lang, "role", node.role.value)
+        label = _label(name, *_wrap(node.label or "", 26), role, addresses)
         opened = permits.get(name)
         if opened:
             label += "\\n" + quote("⚠ " + _listed(opened))[1:-1]
@@ -320,7 +322,8 @@ def build_dot(
         members = inside.get(zone.name, [])
         for name in members[:MAX_MEMBERS]:
             node = topology.nodes[name]
-            text = f"{name}  {node.role.value}  {_listed([str(ip) for ip in node.addresses])}"
+            role = value_word(lang, "role", node.role.value)
+            text = f"{name}  {role}  {_listed([str(ip) for ip in node.addresses])}"
             if node.label:
                 text += f"  {_clip(node.label, 18)}"
             text = _clip(text, WRAP + 16)

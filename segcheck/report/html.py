@@ -17,11 +17,12 @@ from markupsafe import Markup
 
 from ..findings import Finding, JudgedFlow, Report, by_rule
 from ..flowtypes import is_log
+from ..messages import localize
 from ..policy import TIER_ORDER, CellKind, cell
 from ..rules import RULES, RULES_BY_ID, RULES_VERSION, citations
 from . import diagram
 from ._common import endpoint_text, endpoints, tier_label, where
-from .labels import Lang, labels
+from .labels import Lang, labels, value_word
 
 _BAD_VERDICTS = frozenset({"violation", "suspect"})
 
@@ -219,7 +220,7 @@ def context(
         "end_text": lambda name, unassigned: endpoint_text(name, unassigned, lang),
         "cause_text": lambda f: f.cause.text(lang),
         "fix_parts": lambda f: f.remediation.parts(lang),
-        "diagram_note": diagram_note,
+        "diagram_note": None if diagram_note is None else localize(diagram_note, lang),
         "groups": groups,
         "captures": _captures(report, t),
         "channels": _channels(report),
@@ -230,18 +231,20 @@ def context(
         "rule_name": lambda rule: rule.name(lang),
         "citations": lambda rule: citations(rule, lang),
         "text": lambda f: f.text(lang),
-        "state": lambda f, excepted=False: _state(report, f, excepted),
+        "state": lambda f, excepted=False: _state(report, f, excepted, lang),
+        "word": lambda group, value: value_word(lang, group, value),
+        "message": lambda text: localize(text, lang),
         "baseline": report.baseline,
     }
 
 
-def _state(report: Report, finding: Finding, excepted: bool) -> str:
+def _state(report: Report, finding: Finding, excepted: bool, lang: str) -> str:
     """`new`, `unchanged`… against --baseline (`escalated` added), else empty."""
     if report.baseline is None:
         return ""
-    state = report.baseline.state(finding, excepted)
+    state = value_word(lang, "baseline", report.baseline.state(finding, excepted))
     if not excepted and finding.fingerprint in report.baseline.escalated:
-        state += ", escalated"
+        state += f", {value_word(lang, 'baseline', 'escalated')}"
     return state
 
 

@@ -24,7 +24,7 @@ from ..model import PUBLIC_INTERNET_ZONE, Topology, xml_text
 from ..policy import CellKind, cell
 from ..rules import RULES
 from ._common import FIX_KEYS, ONE_FIX, endpoint_text, endpoints, finding_facts, flow_source, where
-from .labels import labels
+from .labels import labels, value_word
 
 _JOIN = {"path": " > ", "permits": ", "}
 
@@ -76,18 +76,20 @@ def _case_names(finding: Finding) -> list[str]:
     return [_case_name(finding)]
 
 
-def _state(report: Report, finding: Finding, excepted: bool = False) -> str:
+def _state(report: Report, finding: Finding, lang: str, excepted: bool = False) -> str:
     """` [new]` and the like under --baseline, else nothing (as in the text format)."""
     baseline = report.baseline
     if baseline is None:
         return ""
-    state = baseline.state(finding, excepted)
+    state = value_word(lang, "baseline", baseline.state(finding, excepted))
     escalated = not excepted and finding.fingerprint in baseline.escalated
-    return f" [{state}{', escalated' if escalated else ''}]"
+    more = f", {value_word(lang, 'baseline', 'escalated')}" if escalated else ""
+    return f" [{state}{more}]"
 
 
 def _witness(finding: Finding, lang: str, t: Mapping[str, str], state: str = "") -> str:
-    lines = [f"{where(finding.location)}: [{finding.severity.value}]{state} {finding.text(lang)}"]
+    severity = value_word(lang, "severity", finding.severity.value)
+    lines = [f"{where(finding.location)}: [{severity}]{state} {finding.text(lang)}"]
     if finding.cause is not None:
         lines.append(f"  {t['cause']}: {finding.cause.text(lang)}")
     ends = endpoints(finding, lang=lang)
@@ -114,7 +116,7 @@ def _witness(finding: Finding, lang: str, t: Mapping[str, str], state: str = "")
         frame = t[where_].format(frame=fl.first_frame, input=fl.input) + flow_source(fl, t)
         lines.append(
             f"  {t['flow']}: {fl.proto} {fl.src_ip}:{fl.src_port} -> {fl.dst_ip}:{fl.dst_port} "
-            f"{fl.state}, {frame}"
+            f"{value_word(lang, 'state', fl.state)}, {frame}"
         )
     return "\n".join(lines)
 
@@ -187,7 +189,9 @@ def render(report: Report, lang: str = "en") -> str:
             )
             output: list[str] = []
             if findings:
-                witness = "\n\n".join(_witness(f, lang, t, _state(report, f)) for f in findings)
+                witness = "\n\n".join(
+                    _witness(f, lang, t, _state(report, f, lang)) for f in findings
+                )
                 gating = [f for f in findings if baseline is None or baseline.gates(f)]
                 if gating:
                     suite_failures += 1
@@ -203,12 +207,12 @@ def render(report: Report, lang: str = "en") -> str:
                     ET.SubElement(case, "skipped", message=known)
                     output.append(witness)
             output += (
-                f"{t['covered'].format(channel=f.channel)}:{_state(report, f, excepted=True)} "
+                f"{t['covered'].format(channel=f.channel)}:{_state(report, f, lang, excepted=True)} "
                 f"{f.text(lang)}"
                 for f in excepted.get((rule.id, name), ())
             )
             output += (
-                f"{t['fixed']}: [{f.severity.value}] {f.text(lang)}"
+                f"{t['fixed']}: [{value_word(lang, 'severity', f.severity.value)}] {f.text(lang)}"
                 for f in fixed.get((rule.id, name), ())
             )
             if output:

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from ..messages import Lang
+from ..model import ROLE_NAMES_JA, TIER_NAMES_JA, Role, Tier
 
-__all__ = ["LABELS", "SCOPES", "TERMS", "Lang", "labels"]
+__all__ = ["LABELS", "SCOPES", "TERMS", "VALUES", "Lang", "labels", "tier_word", "value_word"]
 
 
 # key -> (English, Japanese)
@@ -91,6 +92,7 @@ TERMS: dict[str, tuple[str, str]] = {
     ),
     "text.disabled": ("disabled", "無効ルール"),
     "text.excepted": ("covered by channels", "例外により許可"),
+    "text.finding": ("finding", "件"),
     "text.findings": ("findings", "件"),
     "text.flows": ("flows", "フロー"),
     "text.gating": ("new or escalated", "新規または重大化"),
@@ -102,6 +104,7 @@ TERMS: dict[str, tuple[str, str]] = {
         "no findings in what was seen: the three-tier separation is NOT proven",
         "確認できた範囲に指摘なし: 三層分離は証明されていない",
     ),
+    "text.pkts": ("pkts", "パケット"),
     "text.plan": ("fix plan", "是正計画"),
     "text.profile": ("profile", "モデル"),
     "text.read": ("packets read", "読込パケット"),
@@ -126,6 +129,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "text.stopped": ("stopped at", "停止位置"),
     "text.summary": ("summary", "集計"),
     "text.undefined": ("undefined objects", "未定義オブジェクト"),
+    "text.unmapped": ("(no zone)", "(ゾーン外)"),
     "text.unrecognised": ("unrecognised lines", "未解釈行"),
     "text.unusable": (
         "EVIDENCE UNUSABLE: no traffic was seen in at least one capture",
@@ -231,6 +235,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "html.node": ("Node", "機器"),
     "html.not_stopped": ("read to the end", "最後まで読込"),
     "html.packets_read": ("Packets read", "読込パケット"),
+    "html.pkts": ("pkts", "パケット"),
     "html.packets_skipped": ("Packets skipped", "スキップ"),
     "html.records_read": ("Records read", "読込レコード"),
     "html.records_skipped": ("Records unreadable", "読込不能レコード"),
@@ -330,3 +335,91 @@ def labels(lang: str, scope: str) -> Mapping[str, str]:
     if scope not in SCOPES:
         raise ValueError(f"unknown label scope {scope!r}")
     return _view(Lang.of(lang), scope)
+
+
+# The values every format prints as words: group -> value -> (English, Japanese). English is
+# the value itself (what JSON, SARIF and the goldens carry); Japanese is what a Japanese
+# reader expects in its place (重大, not critical).
+VALUES: dict[str, dict[str, tuple[str, str]]] = {
+    "severity": {
+        "critical": ("critical", "重大"),
+        "high": ("high", "高"),
+        "warning": ("warning", "警告"),
+        "info": ("info", "情報"),
+    },
+    "state": {  # of a flow
+        "established": ("established", "確立"),
+        "attempted": ("attempted", "試行"),
+        "unknown": ("unknown", "不明"),
+    },
+    "verdict": {
+        "violation": ("violation", "違反"),
+        "suspect": ("suspect", "疑い"),
+        "unknown": ("unknown", "不明"),
+        "permitted": ("permitted", "許可"),
+        "sanitized": ("sanitized", "無害化"),
+        "excepted": ("excepted", "例外"),
+    },
+    "kind": {  # of an input
+        "topology": ("topology", "構成"),
+        "config": ("config", "機器設定"),
+        "pcap": ("pcap", "pcap"),
+        "pcapng": ("pcapng", "pcapng"),
+        "zeek-conn": ("zeek-conn", "Zeek conn.log"),
+        "baseline": ("baseline", "比較基準"),
+    },
+    "status": {  # of an imported configuration
+        "passed": ("passed", "取込完了"),
+        "partly-recognised": ("partly-recognised", "一部のみ解釈"),
+        "failed": ("failed", "取込失敗"),
+    },
+    "baseline": {  # a finding against --baseline
+        "new": ("new", "新規"),
+        "updated": ("updated", "変化"),
+        "renamed": ("renamed", "名称変更"),
+        "unchanged": ("unchanged", "変化なし"),
+        "fixed": ("fixed", "解消"),
+        "excepted-now": ("excepted-now", "例外で許可に変更"),
+        "escalated": ("escalated", "重大化"),
+    },
+    "role": {  # of a node, as the diagram lists it
+        role.value: (role.value, ROLE_NAMES_JA[role]) for role in Role
+    },
+    "command": {
+        "check": ("check", "構成検査"),
+        "scan": ("scan", "通信検査"),
+        "report": ("report", "監査資料作成"),
+    },
+    "profile_name": {  # in a table or list under a "Profile" / 「モデル」 heading
+        "alpha": ("alpha", "α"),
+        "alpha-prime": ("alpha-prime", "α′"),
+        "beta": ("beta", "β"),
+        "beta-prime": ("beta-prime", "β′"),
+    },
+    "profile": {  # "profile alpha" / 「αモデル」 in running text
+        "alpha": ("profile alpha", "αモデル"),
+        "alpha-prime": ("profile alpha-prime", "α′モデル"),
+        "beta": ("profile beta", "βモデル"),
+        "beta-prime": ("profile beta-prime", "β′モデル"),
+    },
+}
+
+
+def value_word(lang: str, group: str, value: str) -> str:
+    """A value (`critical`) as a format prints it in `lang` (重大); unknown values as they are."""
+    pair = VALUES[group].get(value)
+    if pair is None:
+        return value
+    return pair[1] if Lang.of(lang) is Lang.JA else pair[0]
+
+
+def tier_word(lang: str, tier: str | None) -> str:
+    """A tier (`lgwan`) as a format prints it: the key in English, LGWAN接続系 in Japanese."""
+    if tier is None:
+        return ""
+    if Lang.of(lang) is Lang.JA:
+        try:
+            return TIER_NAMES_JA[Tier(tier)]
+        except ValueError:
+            return tier
+    return tier

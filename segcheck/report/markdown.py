@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from ..findings import Evidence, Finding, Report, by_rule
 from ..rules import RULES_BY_ID, RULES_VERSION
 from ._common import FIX_KEYS, ONE_FIX, endpoint_text, finding_facts, flow_source, where
-from .labels import labels
+from .labels import labels, tier_word, value_word
 
 _JOIN = {"path": " → ", "permits": ", "}
 
@@ -27,19 +27,19 @@ def md(text: object) -> str:
     return _SPECIAL.sub(r"\\\1", flat)
 
 
-def _state(report: Report, finding: Finding, excepted: bool = False) -> str:
+def _state(report: Report, finding: Finding, lang: str, excepted: bool = False) -> str:
     """` [new]` and the like against --baseline, else empty."""
     if report.baseline is None:
         return ""
-    state = report.baseline.state(finding, excepted)
+    state = value_word(lang, "baseline", report.baseline.state(finding, excepted))
     if not excepted and finding.fingerprint in report.baseline.escalated:
-        state += ", escalated"
+        state += f", {value_word(lang, 'baseline', 'escalated')}"
     return f" \\[{state}\\]"
 
 
 def _finding(f: Finding, t: Mapping[str, str], lang: str, state: str = "") -> list[str]:
     out = [
-        f"- **{f.severity.value}**{state} {md(f.text(lang))}",
+        f"- **{value_word(lang, 'severity', f.severity.value)}**{state} {md(f.text(lang))}",
         f"  - {t['where']}: {md(where(f.location))}",
     ]
     if f.cause is not None:
@@ -50,14 +50,16 @@ def _finding(f: Finding, t: Mapping[str, str], lang: str, state: str = "") -> li
             src = endpoint_text(r.src, r.src_unassigned, lang)
             dst = endpoint_text(r.dst, r.dst_unassigned, lang)
             out.append(
-                f"    - {md(r.src_zone)} ({md(r.src_tier)}) → {md(r.dst_zone)} "
-                f"({md(r.dst_tier)}): {md(src)} → {md(dst)} ({md(r.service)}) ×{r.count}"
+                f"    - {md(r.src_zone)} ({md(tier_word(lang, r.src_tier))}) → {md(r.dst_zone)} "
+                f"({md(tier_word(lang, r.dst_tier))}): {md(src)} → {md(dst)} ({md(r.service)}) "
+                f"×{r.count}"
             )
     elif f.src_zone and f.dst_zone:
         service = f" ({md(f.service)})" if f.service else ""
         out.append(
-            f"  - {t['pair']}: {md(f.src_zone)} ({md(f.src_tier)}) → "
-            f"{md(f.dst_zone)} ({md(f.dst_tier)}); {t['ends']}: {md(f.src)} → {md(f.dst)}"
+            f"  - {t['pair']}: {md(f.src_zone)} ({md(tier_word(lang, f.src_tier))}) → "
+            f"{md(f.dst_zone)} ({md(tier_word(lang, f.dst_tier))}); "
+            f"{t['ends']}: {md(f.src)} → {md(f.dst)}"
             f"{service} ×{f.count}"
         )
     fixes: list[str] = []
@@ -72,7 +74,7 @@ def _finding(f: Finding, t: Mapping[str, str], lang: str, state: str = "") -> li
         fl = f.flow
         out.append(
             f"  - {md(fl.proto)} {md(fl.src_ip)}:{fl.src_port} → {md(fl.dst_ip)}:{fl.dst_port} "
-            f"{md(fl.state)}{md(flow_source(fl, t)) if fl.line is not None else ''}"
+            f"{md(value_word(lang, 'state', fl.state))}{md(flow_source(fl, t)) if fl.line is not None else ''}"
         )
     return out
 
@@ -85,7 +87,7 @@ def render(report: Report, lang: str = "en") -> str:
         f"# {t['title']}: {md(topo.name)}",
         "",
         f"- {t['topology']}: {md(topo.source.path)}",
-        f"- {t['profile']}: {md(topo.profile.value)}",
+        f"- {t['profile']}: {md(value_word(lang, 'profile_name', topo.profile.value))}",
         f"- {t['generated']}: {md(report.generated_at)}",
         f"- {t['tool']}: segcheck {md(report.tool_version)}, {t['rules']} {RULES_VERSION}",
         "",
@@ -94,13 +96,16 @@ def render(report: Report, lang: str = "en") -> str:
         f"| {t['inputs']} | {t['kind']} | SHA-256 |",
         "|---|---|---|",
     ]
-    out += [f"| {md(i.path)} | {md(i.kind)} | `{i.sha256}` |" for i in report.inputs]
+    out += [
+        f"| {md(i.path)} | {md(value_word(lang, 'kind', i.kind))} | `{i.sha256}` |"
+        for i in report.inputs
+    ]
     if report.gaps:
         heading = t["unusable" if report.evidence is Evidence.UNUSABLE else "incomplete"]
         out += ["", f"## {heading}", "", t["gaps_note"], ""]
         out += [f"- {md(gap.text(lang))}" for gap in report.gaps]
     out += ["", f"## {t['summary']}", "", f"| {t['severity']} | {t['count']} |", "|---|---|"]
-    out += [f"| {sev} | {n} |" for sev, n in report.summary().items()]
+    out += [f"| {value_word(lang, 'severity', sev)} | {n} |" for sev, n in report.summary().items()]
     plan = report.plan
     if plan is not None and plan.steps:
         note = (
@@ -117,7 +122,7 @@ def render(report: Report, lang: str = "en") -> str:
         rule = RULES_BY_ID[rule_id]
         out += [f"### {rule.id}: {md(rule.name(lang))}", ""]
         for f in group:
-            out += _finding(f, t, lang, _state(report, f))
+            out += _finding(f, t, lang, _state(report, f, lang))
         out.append("")
     if report.excepted:
         out += [
@@ -127,7 +132,7 @@ def render(report: Report, lang: str = "en") -> str:
             "|---|---|---|",
         ]
         out += [
-            f"| {md(f.channel)}{_state(report, f, True)} | {f.rule} | {md(f.text(lang))} |"
+            f"| {md(f.channel)}{_state(report, f, lang, True)} | {f.rule} | {md(f.text(lang))} |"
             for f in report.excepted
         ]
         out.append("")
@@ -135,7 +140,7 @@ def render(report: Report, lang: str = "en") -> str:
         out += [f"## {t['baseline']}: {md(report.baseline.path)}", ""]
         out += [f"- {t['absent']}: {len(report.baseline.absent)}"]
         for f in report.baseline.absent:
-            out += _finding(f, t, lang, " \\[fixed\\]")
+            out += _finding(f, t, lang, f" \\[{value_word(lang, 'baseline', 'fixed')}\\]")
         out.append("")
     if topo.channels:
         cols = ("id", "from", "to", "service", "reason", "approver", "ticket", "expires")

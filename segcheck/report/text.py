@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from ..findings import Evidence, Finding, FixPlan, Report, by_rule
 from ..flowtypes import is_log
+from ..messages import localize
 from ..rules import RULES_BY_ID
 from ._common import (
     FIX_KEYS,
@@ -16,23 +17,27 @@ from ._common import (
     flow_source,
     where,
 )
-from .labels import labels
+from .labels import labels, tier_word, value_word
 
 _JOIN = {"path": " > ", "permits": ", "}
 MAX_ROUTES = 24  # zone pairs listed per finding; the rest are counted
 
 
-def _zone(zone: str | None, tier: str | None) -> str:
-    return f"{zone} ({tier})" if zone else "(no zone)"
+def _zone(zone: str | None, tier: str | None, lang: str, t: Mapping[str, str]) -> str:
+    return f"{zone} ({tier_word(lang, tier)})" if zone else t["unmapped"]
 
 
 def _finding_lines(f: Finding, lang: str, t: Mapping[str, str], state: str = "") -> list[str]:
-    lines = [f"  {where(f.location)}: [{f.severity.value}]{state} {f.text(lang)}"]
+    severity = value_word(lang, "severity", f.severity.value)
+    lines = [f"  {where(f.location)}: [{severity}]{state} {f.text(lang)}"]
     if f.cause is not None:
         lines.append(f"      {t['cause']}: {f.cause.text(lang)}")
     if f.routes:  # a finding by cause: every zone pair it spans, the first with its route
         for r in f.routes[:MAX_ROUTES]:
-            pair = f"{_zone(r.src_zone, r.src_tier)} -> {_zone(r.dst_zone, r.dst_tier)}"
+            pair = (
+                f"{_zone(r.src_zone, r.src_tier, lang, t)} -> "
+                f"{_zone(r.dst_zone, r.dst_tier, lang, t)}"
+            )
             ends = (
                 f"{endpoint_text(r.src, r.src_unassigned, lang)} -> "
                 f"{endpoint_text(r.dst, r.dst_unassigned, lang)}"
@@ -43,7 +48,10 @@ def _finding_lines(f: Finding, lang: str, t: Mapping[str, str], state: str = "")
     else:
         plain = endpoints(f, lang=lang)
         if (f.src_zone or f.dst_zone) and plain is not None:
-            pair = f"{_zone(f.src_zone, f.src_tier)} -> {_zone(f.dst_zone, f.dst_tier)}"
+            pair = (
+                f"{_zone(f.src_zone, f.src_tier, lang, t)} -> "
+                f"{_zone(f.dst_zone, f.dst_tier, lang, t)}"
+            )
             count = f"  [{f.count} {t['pairs']}]" if f.count > 1 else ""
             svc = f"  {f.service}" if f.service else ""
             lines.append(f"      {pair}: {plain}{svc}{count}")
@@ -60,20 +68,21 @@ def _finding_lines(f: Finding, lang: str, t: Mapping[str, str], state: str = "")
         vlan = f" vlan {fl.vlan}" if fl.vlan is not None else ""
         lines.append(
             f"      {fl.proto} {fl.src_ip}:{fl.src_port} -> {fl.dst_ip}:{fl.dst_port}{vlan} "
-            f"{fl.state}, {fl.packets} pkts, {fl.bytes} B, {flow_at(fl, t)}{flow_source(fl, t)}"
+            f"{value_word(lang, 'state', fl.state)}, {fl.packets} {t['pkts']}, {fl.bytes} B, {flow_at(fl, t)}{flow_source(fl, t)}"
         )
     if f.channel and f.flow is None and f.node is None:
         lines.append(f"      {t['channel']}: {f.channel}")
     return lines
 
 
-def _state(report: Report, finding: Finding, excepted: bool = False) -> str:
+def _state(report: Report, finding: Finding, lang: str, excepted: bool = False) -> str:
     """` [new]` and the like under --baseline, else nothing."""
     if report.baseline is None:
         return ""
-    state = report.baseline.state(finding, excepted)
+    state = value_word(lang, "baseline", report.baseline.state(finding, excepted))
     escalated = not excepted and finding.fingerprint in report.baseline.escalated
-    return f" [{state}{', escalated' if escalated else ''}]"
+    more = f", {value_word(lang, 'baseline', 'escalated')}" if escalated else ""
+    return f" [{state}{more}]"
 
 
 def plan_lines(plan: FixPlan, lang: str, t: Mapping[str, str]) -> list[str]:
@@ -121,16 +130,20 @@ def render(report: Report, lang: str = "en") -> str:
     topo = report.topology
     out = [
         f"segcheck {report.tool_version} {t[report.command]}: {topo.name} "
-        f"({topo.source.path}, {t['profile']} {topo.profile.value})"
+        f"({topo.source.path}, {value_word(lang, 'profile', topo.profile.value)})"
     ]
     for cap in report.captures:
         stop = ""
         if cap.stopped_at is not None:
             offset, frame, reason = cap.stopped_at
-            stop = f", {t['stopped']} {t['frame']} {frame}, {t['byte_offset']} {offset} ({reason})"
+            stop = (
+                f", {t['stopped']} {t['frame']} {frame}, {t['byte_offset']} {offset} "
+                f"({localize(reason, lang)})"
+            )
         first = ""
         if cap.first_skipped is not None:
-            first = f" ({t['first_skipped']} {cap.first_skipped[0]}: {cap.first_skipped[1]})"
+            line, why = cap.first_skipped
+            first = f" ({t['first_skipped']} {line}: {localize(why, lang)})"
         out.append(
             f"  {cap.path} [{cap.kind}]: {t['read_records' if is_log(cap.kind) else 'read']} "
             f"{cap.packets_read}, "
@@ -148,7 +161,7 @@ def render(report: Report, lang: str = "en") -> str:
         )
         out.append(
             f"  {item.input.path} [{item.format} {item.context} -> {item.node}]: "
-            f"{item.status}, {item.permits} {t['permits']}{extra}"
+            f"{value_word(lang, 'status', item.status)}, {item.permits} {t['permits']}{extra}"
         )
     if report.flows:
         out.append(f"  {t['flows']}: {len(report.flows)}")
@@ -165,14 +178,15 @@ def render(report: Report, lang: str = "en") -> str:
     for rule_id, group in by_rule(report.findings):
         items = list(group)
         rule = RULES_BY_ID[rule_id]
-        out.append(f"{rule.id}  {rule.name(lang)}  ({len(items)} {t['findings']})")
+        count = t["finding" if len(items) == 1 else "findings"]
+        out.append(f"{rule.id}  {rule.name(lang)}  ({len(items)} {count})")
         for f in items:
-            out.extend(_finding_lines(f, lang, t, _state(report, f)))
+            out.extend(_finding_lines(f, lang, t, _state(report, f, lang)))
         out.append("")
     if report.excepted:
         out.append(f"{t['excepted']}: {len(report.excepted)}")
         for f in report.excepted:
-            state = _state(report, f, excepted=True)
+            state = _state(report, f, lang, excepted=True)
             out.append(f"  {where(f.location)}:{state} {f.channel}: {f.text(lang)}")
         out.append("")
     baseline = report.baseline
@@ -183,9 +197,14 @@ def render(report: Report, lang: str = "en") -> str:
             f"{t['absent']} {len(baseline.absent)})"
         )
         for f in baseline.absent:
-            out.append(f"  {where(f.location)}: [{f.severity.value}] [fixed] {f.text(lang)}")
+            severity = value_word(lang, "severity", f.severity.value)
+            fixed = value_word(lang, "baseline", "fixed")
+            out.append(f"  {where(f.location)}: [{severity}] [{fixed}] {f.text(lang)}")
         out.append("")
     out.extend(_log_join_lines(report, lang, t))
     summary = report.summary()
-    out.append(f"{t['summary']}: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+    out.append(
+        f"{t['summary']}: "
+        + ", ".join(f"{value_word(lang, 'severity', k)} {v}" for k, v in summary.items())
+    )
     return "\n".join(out) + "\n"

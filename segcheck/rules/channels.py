@@ -92,19 +92,19 @@ def not_pinned(channel: Channel, ends: Ends, today: date) -> Iterator[Violation]
     others = ends.with_my_number()
     if not others or others & _MN_FORBIDDEN:
         return
-    loose = [
-        f"{side} '{sel.name}' is wider than one host"
-        for side, sel in (("from", channel.source), ("to", channel.destination))
-        if not sel.is_single_host
-    ]
+    sides = (("from", "送信元", channel.source), ("to", "宛先", channel.destination))
+    wide = [(side, side_ja, sel) for side, side_ja, sel in sides if not sel.is_single_host]
+    loose = [f"{side} '{sel.name}' is wider than one host" for side, _, sel in wide]
+    loose_ja = [f"{side_ja} '{sel.name}' が1台に限定されていない" for _, side_ja, sel in wide]
     if ANY_SERVICE in channel.services:
         loose.append("service is 'any'")
+        loose_ja.append("サービスが 'any'(すべて)")
     if loose:
         yield Violation(
             f"channel '{channel.id}' touches the My Number tier but is not pinned: "
             + "; ".join(loose),
             f"例外 '{channel.id}' はマイナンバー利用事務系に関わるが限定されていない: "
-            + "; ".join(loose),
+            + "、".join(loose_ja),
         )
 
 

@@ -510,6 +510,6 @@ def test_check_baseline_states_in_markdown_and_html(tmp_path: Path) -> None:
     assert "- **critical** \\[new\\] node 'dual-01'" in md_out
     assert "| CH-1 \\[unchanged\\] |" in md_out and "- findings fixed since: 1" in md_out
     _, html_out, _ = run(*args, "--format", "html", "--lang", "ja")
-    assert '<span class="mono">[new]</span>' in html_out and "LG-INET-SPLIT [fixed]" in html_out
+    assert '<span class="mono">[新規]</span>' in html_out and "LG-INET-SPLIT [解消]" in html_out
     _, plain, _ = run("check", new, "--today", "2026-05-01", "--format", "md")
     assert "\\[new\\]" not in plain and "fixed since" not in plain  # no baseline, no states

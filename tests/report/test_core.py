@@ -154,7 +154,7 @@ def test_junit_witness_lines_are_translated() -> None:
     assert "  是正: 許可ルールを削除 " in ja and "remove permit" not in ja
     assert "  path: " in en and "  fix: remove permit " in en
     scan_ja = render(scan_report(), "junit", "ja")
-    assert "  通信: tcp 10.2.10.11:51000 -&gt; 10.3.20.25:25 established, " in scan_ja
+    assert "  通信: tcp 10.2.10.11:51000 -&gt; 10.3.20.25:25 確立, " in scan_ja
     assert "captures/office-day1.pcap のフレーム 7" in scan_ja and "frame 7 of" not in scan_ja
     assert "<system-out>例外 CH-1: " in scan_ja
     scan_en = render(scan_report(), "junit", "en")
