@@ -31,7 +31,7 @@ from types import FrameType
 if __package__ in (None, ""):  # run as a script: make `lab` and `segcheck` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab import netlab, nftgen  # noqa: E402
+from lab import fwlog, netlab, nftgen  # noqa: E402
 from lab.plan import PLAN, Exchange, listening_ports  # noqa: E402
 from segcheck.loader import load_topology  # noqa: E402
 
@@ -80,6 +80,7 @@ class LabRun:
     ruleset: str
     timings: dict[str, float] = field(default_factory=dict)
     packets: dict[str, str] = field(default_factory=dict)
+    logs: dict[str, Path] = field(default_factory=dict)  # the firewall's own traffic log
 
     @property
     def as_planned(self) -> bool:
@@ -90,6 +91,7 @@ class LabRun:
             "tag": self.tag,
             "topology": self.topology,
             "captures": {k: str(v) for k, v in self.captures.items()},
+            "logs": {k: str(v) for k, v in self.logs.items()},
             "as_planned": self.as_planned,
             "exchanges": [asdict(o) | {"as_planned": o.as_planned} for o in self.outcomes],
             "nft_counters": self.counters,
@@ -315,15 +317,19 @@ def run_lab(workdir: Path, topology_path: Path = TOWN, tag: str | None = None) -
             lab.start_servers(listening_ports(), AGENT)
             timings["build"] = time.monotonic() - t0
             capture = Capture(lab, workdir)
+            trace = fwlog.TraceLog(lab)
             try:
                 capture.start()
+                trace.start()
                 t1 = time.monotonic()
                 outcomes = run_plan(lab)
                 timings["traffic"] = time.monotonic() - t1
                 time.sleep(0.3)  # let the last FINs and retransmissions reach tcpdump
             finally:
+                trace.stop()
                 capture.stop()
             counters = nft_counters(lab)
+            log = fwlog.write(trace, _permit_ids(lab), workdir)
         finally:
             t2 = time.monotonic()
             lab.down()
@@ -339,13 +345,20 @@ def run_lab(workdir: Path, topology_path: Path = TOWN, tag: str | None = None) -
         lab.ruleset,
         timings,
         capture.reports,
+        {"fortigate": log},
     )
+
+
+def _permit_ids(lab: netlab.Lab) -> list[str]:
+    """The firewall's permit ids in order (a FortiGate log numbers its policies by them)."""
+    node = lab.topology.nodes[lab.layout.firewall]
+    return [p.id for p in node.permits or ()]
 
 
 def save(result: LabRun, dest: Path) -> None:
     """Copy the captures, the generated ruleset and the exchanges into `dest`."""
     dest.mkdir(parents=True, exist_ok=True)
-    for path in result.captures.values():
+    for path in (*result.captures.values(), *result.logs.values()):
         shutil.copy2(path, dest / path.name)
     (dest / "fw-core.nft").write_text(result.ruleset, encoding="utf-8")
     exchanges = [asdict(o) for o in result.outcomes]
@@ -424,13 +437,17 @@ def cmd_traffic(args: argparse.Namespace) -> int:
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     capture = Capture(lab, out)
+    trace = fwlog.TraceLog(lab)
     try:
         capture.start()
+        trace.start()
         outcomes = run_plan(lab)
         time.sleep(0.3)
     finally:
+        trace.stop()
         capture.stop()
     paths = capture.write()
+    paths["fortigate"] = fwlog.write(trace, _permit_ids(lab), out)
     print(
         json.dumps(
             {

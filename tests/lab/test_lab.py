@@ -37,6 +37,7 @@ if str(REPO) not in sys.path:
 
 from lab import labctl, netlab  # noqa: E402
 from lab.plan import LEAK_PERMIT, PLAN  # noqa: E402
+from segcheck.loader import load_topology  # noqa: E402
 from segcheck.rules import RULES_BY_ID  # noqa: E402
 
 pytestmark = pytest.mark.lab
@@ -238,6 +239,72 @@ def test_extract_holds_exactly_the_forbidden_flows(
         if o.expect != "allowed"
     }
     assert seen == forbidden
+
+
+# -- the firewall's own log ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fw_log(lab_run: labctl.LabRun) -> dict[str, Any]:
+    log = lab_run.logs["fortigate"]
+    report = json.loads(scan(log, "json"))
+    table = list(csv.DictReader(io.StringIO(scan(log, "csv"))))
+    return {"report": report, "table": table, "log": log}
+
+
+def test_the_firewall_log_is_judged_like_the_capture(
+    fw_log: dict[str, Any], lab_run: labctl.LabRun
+) -> None:
+    """lab/fwlog.py writes what the kernel decided as a FortiGate log: segcheck must find the
+    same violations and attempts in it as in the capture of the same exchanges."""
+    report = fw_log["report"]
+    (log_input,) = [i for i in report["inputs"] if i["kind"] != "topology"]
+    assert log_input["kind"] == "fortigate-traffic" and log_input["packets_skipped"] == 0
+    found: dict[FlowKey, list[dict[str, Any]]] = {}
+    for f in report["findings"]:
+        flow = f["flow"]
+        found.setdefault(
+            key_of(flow["src_ip"], flow["dst_ip"], flow["proto"], flow["dst_port"]), []
+        ).append(f)
+    expected = {
+        key_of(o.src_ip, o.dst_ip, o.proto, o.port): o
+        for o in lab_run.outcomes
+        if o.expect != "allowed"
+    }
+    assert sorted(found) == sorted(expected)
+    permits = [p.id for p in (load_topology(TOWN).nodes["fw-core"].permits or ())]
+    for k, o in expected.items():
+        (finding,) = found[k]
+        flow = finding["flow"]
+        assert finding["rule"] == o.rule, o.name
+        assert flow["pivot"] and flow["device"] == "fw-core", o.name
+        if o.expect == "leak":
+            assert (flow["state"], finding["severity"]) == ("established", "critical"), o.name
+            assert flow["device_action"] == "accept", o.name
+            assert flow["device_rule"] == f"root/{permits.index(LEAK_PERMIT) + 1}", o.name
+        else:
+            # The firewall says it dropped it: an attempt, the UDP datagram included (a capture
+            # cannot tell that one from a datagram that arrived).
+            assert (flow["state"], finding["severity"]) == ("attempted", "warning"), o.name
+            assert (flow["device_action"], flow["device_rule"]) == ("deny", None), o.name
+    capture = json.loads(scan(lab_run.captures["any"], "json"))
+    assert sorted(f["fingerprint"] for f in report["findings"]) == sorted(
+        f["fingerprint"] for f in capture["findings"]
+    )
+
+
+def test_the_firewall_log_has_every_exchange(
+    fw_log: dict[str, Any], lab_run: labctl.LabRun
+) -> None:
+    rows: dict[FlowKey, list[dict[str, str]]] = {}
+    for row in fw_log["table"]:
+        port = int(row["dst_port"]) if row["dst_port"] else None
+        rows.setdefault(key_of(row["src_ip"], row["dst_ip"], row["proto"], port), []).append(row)
+    for o in lab_run.outcomes:
+        (row,) = rows[key_of(o.src_ip, o.dst_ip, o.proto, o.port)]
+        assert row["verdict"] == o.verdict, o.name
+        assert row["state"] == ("attempted" if o.expect == "blocked" else "established"), o.name
+        assert row["device_action"] == ("deny" if o.expect == "blocked" else "accept"), o.name
 
 
 # -- building and tearing down ------------------------------------------------------------------
