@@ -315,6 +315,19 @@ def check(
     show_default=True,
     help="Read captures in this many processes.",
 )
+@click.option(
+    "--cluster",
+    metavar="local:N|tls://HOST:PORT",
+    help="Read the captures on a Dask cluster (segcheck[dask]); not with --jobs.",
+)
+@click.option(
+    "--scheduler-file",
+    type=click.Path(dir_okay=False),
+    help="Reach the Dask scheduler named in this file (as --cluster).",
+)
+@click.option("--tls-ca-file", type=click.Path(dir_okay=False), help="CA of the Dask cluster.")
+@click.option("--tls-cert", type=click.Path(dir_okay=False), help="This client's certificate.")
+@click.option("--tls-key", type=click.Path(dir_okay=False), help="This client's private key.")
 @ATTEMPTED
 @LANG
 @TODAY
@@ -330,6 +343,11 @@ def scan(
     output: str | None,
     extract: str | None,
     jobs: int,
+    cluster: str | None,
+    scheduler_file: str | None,
+    tls_ca_file: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
     attempted_severity: str,
     lang: str | None,
     today: str | None,
@@ -344,6 +362,19 @@ def scan(
     from .capture.extract import check_extract_target, extract_packets
     from .engine import scan as run_scan
 
+    spec = None
+    if cluster is not None or scheduler_file is not None:
+        from .cluster import ClusterSpec
+
+        if click.get_current_context().get_parameter_source("jobs") is not (
+            click.core.ParameterSource.DEFAULT
+        ):
+            raise UsageError("--jobs and --cluster/--scheduler-file exclude each other")
+        spec = ClusterSpec(cluster, scheduler_file, tls_ca_file, tls_cert, tls_key)
+        for note in spec.notes:
+            click.echo(note, err=True)
+    elif tls_ca_file or tls_cert or tls_key:
+        raise UsageError("--tls-ca-file, --tls-cert and --tls-key need --cluster")
     # Refuse unwritable outputs and an unreadable baseline before a scan that may take minutes.
     base = _read_baseline(baseline)
     zone = parse_tz(tz)
@@ -366,6 +397,7 @@ def scan(
             progress=progress,
             attempts_keep_severity=attempted_severity == "rule",
             tz=zone,
+            cluster=spec,
         )
     finally:
         if progress is not None:

@@ -148,6 +148,7 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "yaml": ("segcheck.yamldoc", "segcheck.loaders.yamldoc"),
     "openpyxl": ("segcheck.loaders.configs.table",),
     "isal": ("segcheck.capture.source",),
+    "distributed": ("segcheck.cluster",),  # the segcheck[dask] extra, only for --cluster
     "scapy": (),  # tests, examples and benchmarks only: not a runtime dependency
 }
 

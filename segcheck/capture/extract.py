@@ -298,21 +298,26 @@ def extract_packets(
     extra = [str(p) for p in inputs]
     check_extract_target(out, names, inputs=extra, force=force)
     wanted: dict[str, set[FlowKey]] = {n: set() for n in names}
+    packet_keys: set[FlowKey] = set()  # a capture's flow may go on in later captures
     for fl in flows:
         if fl.input in wanted:
             wanted[fl.input].add(flow_key(fl))
+    captures = {n: is_packet_capture(n) for n in names}
+    for name in names:
+        if captures[name]:
+            packet_keys |= wanted[name]
     plan = _Plan()
     logs: list[tuple[str, int]] = []
-    n_flows = 0
+    seen: set[FlowKey] = set()
     for name in names:
-        keys = wanted[name]
+        keys = packet_keys if captures[name] else wanted[name]
         if not keys:
             continue
-        if not is_packet_capture(name):
+        if not captures[name]:
             logs.append((name, len(keys)))
             continue
         frames, found = _selected_frames(name, keys, _key_hashes(sorted(keys)))
-        n_flows += len(found)
+        seen |= found
         if not frames:
             continue
         plan.frames.append((name, frames))
@@ -337,4 +342,5 @@ def extract_packets(
                         int(batch.linktype[i]),
                     )
                     written += 1
+    n_flows = len(seen)
     return ExtractResult(str(out), "pcapng" if ng else "pcap", written, n_flows, tuple(logs))

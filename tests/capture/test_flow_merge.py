@@ -154,3 +154,16 @@ def test_input_index_limit() -> None:
     t = FlowTable()
     with pytest.raises(ValueError, match="out of range"):
         t.tag_input(1 << 20)
+
+
+def test_extract_follows_a_flow_into_later_inputs(tmp_path: Path) -> None:
+    """--extract of rotated pieces writes the packets of the whole file's extract."""
+    from segcheck.capture import extract_packets
+
+    whole = ROOT / "captures/alpha/alpha.pcap"
+    flows = api.read_scan([whole]).flows()
+    one = extract_packets([whole], flows, tmp_path / "one.pcap")
+    names, _ = _split(whole, tmp_path, random.Random(7))
+    pieces = extract_packets(names, api.read_scan(names).flows(), tmp_path / "pieces.pcap")
+    assert (pieces.packets, pieces.flows) == (one.packets, one.flows)
+    assert (tmp_path / "pieces.pcap").read_bytes() == (tmp_path / "one.pcap").read_bytes()

@@ -1,0 +1,176 @@
+"""`scan --cluster`: a real Dask LocalCluster (2 worker processes) gives a local run's bytes."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from segcheck import cluster, engine
+from segcheck.cli import main
+from segcheck.cluster import ClusterSpec
+from segcheck.errors import CaptureError, UsageError
+from segcheck.report import render
+
+ROOT = Path(__file__).resolve().parents[1]
+TOPO = ROOT / "topologies/alpha.yaml"
+STAMP = "2026-01-01T00:00:00Z"
+EXAMPLES = [
+    ROOT / "captures/alpha/alpha.pcap",
+    ROOT / "captures/alpha-prime/alpha-prime.pcapng",
+    ROOT / "captures/beta/beta.pcap",
+    ROOT / "tests/data/pcaps/zeek__vlan-collisions.pcap",
+    ROOT / "tests/data/pcaps/dpkt__dns_icmp.pcap",
+    ROOT / "tests/data/pcaps/zeek__fragmented-3.pcap",
+]
+
+
+def _distributed() -> Any:
+    return pytest.importorskip(
+        "distributed", reason="Dask's distributed is not installed (pip install 'segcheck[dask]')"
+    )
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    distributed = _distributed()
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as lc,
+        distributed.Client(lc) as c,
+    ):
+        yield c
+
+
+@pytest.fixture
+def on_cluster(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`engine.scan(cluster=…)` reaches the module's running cluster instead of a new one."""
+
+    @contextlib.contextmanager
+    def connect(spec: ClusterSpec) -> Iterator[Any]:
+        cluster._check_versions(client)
+        yield client
+
+    monkeypatch.setattr(cluster, "connect", connect)
+
+
+def _json(captures: list[Path], **kw: Any) -> str:
+    report = engine.scan(TOPO, [str(c) for c in captures], generated_at=STAMP, **kw)
+    return render(report, "json", "en")
+
+
+def _split_benchmark(tmp: Path, parts: int) -> list[Path]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from capture_speed import make_pcap
+    finally:
+        sys.path.pop(0)
+    whole = tmp / "bench.pcap"
+    make_pcap(whole, 20_000, 2_000)
+    data = whole.read_bytes()
+    head, o, recs = data[:24], 24, []
+    while o + 16 <= len(data):
+        cap = int.from_bytes(data[o + 8 : o + 12], "little")
+        recs.append(data[o : o + 16 + cap])
+        o += 16 + cap
+    out = []
+    for i in range(parts):
+        p = tmp / f"bench-{i:02d}.pcap"
+        p.write_bytes(head + b"".join(recs[i * len(recs) // parts : (i + 1) * len(recs) // parts]))
+        out.append(p)
+    return out
+
+
+@pytest.mark.usefixtures("on_cluster")
+def test_cluster_equals_local_on_examples() -> None:
+    local = _json(EXAMPLES)
+    assert _json(EXAMPLES, cluster=ClusterSpec("local:2")) == local
+    assert '"findings"' in local
+
+
+@pytest.mark.usefixtures("on_cluster")
+def test_cluster_equals_local_and_jobs_on_a_16_file_split(tmp_path: Path) -> None:
+    files = _split_benchmark(tmp_path, 16)
+    local = _json(files)
+    assert _json(files, jobs=2) == local
+    assert _json(files, cluster=ClusterSpec("local:2")) == local
+
+
+def test_cli_cluster_local_2_bytes_equal_local() -> None:
+    _distributed()
+    args = ["scan", str(TOPO), *map(str, EXAMPLES[:2]), "--format", "json", "--timestamp", STAMP]
+    local = CliRunner().invoke(main, args)
+    remote = CliRunner().invoke(main, [*args, "--cluster", "local:2"])
+    assert (local.exit_code, remote.exit_code) == (1, 1), remote.output
+    assert remote.stdout == local.stdout
+
+
+@pytest.mark.usefixtures("on_cluster")
+def test_unreadable_input_on_a_worker_is_exit_2(tmp_path: Path) -> None:
+    with pytest.raises(CaptureError, match="missing.pcap: no such file"):
+        _json([tmp_path / "missing.pcap"], cluster=ClusterSpec("local:2"))
+
+
+def test_jobs_and_cluster_exclude_each_other() -> None:
+    r = CliRunner().invoke(
+        main, ["scan", str(TOPO), str(EXAMPLES[0]), "--jobs", "2", "--cluster", "local:2"]
+    )
+    assert r.exit_code == 2
+    assert "--jobs and --cluster" in r.output
+
+
+@pytest.mark.parametrize(
+    "address", ["local:0", "local:x", "http://h:1", "tls://", "tcp:/nohost", "local:1000"]
+)
+def test_bad_cluster_address(address: str) -> None:
+    with pytest.raises(UsageError, match="expected local:N"):
+        ClusterSpec(address)
+
+
+def test_tls_needs_its_three_files() -> None:
+    with pytest.raises(UsageError, match="tls:// needs"):
+        ClusterSpec("tls://sched:8786")
+    with pytest.raises(UsageError, match="go together"):
+        ClusterSpec("tls://sched:8786", tls_ca_file="ca.pem")
+    assert not ClusterSpec("tls://sched:8786", None, "ca.pem", "me.pem", "me.key").notes
+
+
+@pytest.mark.parametrize(
+    ("address", "warned"),
+    [
+        ("tcp://10.1.2.3:8786", True),
+        ("tcp://sched.example:8786", True),
+        ("tcp://127.0.0.1:8786", False),
+        ("tcp://localhost:8786", False),
+        ("tcp://[::1]:8786", False),
+    ],
+)
+def test_tcp_to_a_non_loopback_scheduler_warns(address: str, warned: bool) -> None:
+    notes = ClusterSpec(address).notes
+    assert bool(notes) is warned
+    if warned:
+        assert "unencrypted" in notes[0] and "tls://" in notes[0]
+
+
+def test_workers_of_another_version_are_refused() -> None:
+    class Fake:
+        def wait_for_workers(self, n: int, timeout: float) -> None:
+            pass
+
+        def run(self, fn: object) -> dict[str, str]:
+            return {"tcp://127.0.0.1:1": cluster.__version__, "tcp://127.0.0.1:2": "0.0.1"}
+
+    with pytest.raises(UsageError, match=r"another segcheck version.*127\.0\.0\.1:2 \(0\.0\.1\)"):
+        cluster._check_versions(Fake())
+
+
+def test_missing_distributed_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(UsageError, match=r"segcheck\[dask\]"):
+        cluster._import_distributed()
