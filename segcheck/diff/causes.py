@@ -72,6 +72,8 @@ def _zones(finding: Finding | None) -> set[str]:
     zones = {z for z in (finding.src_zone, finding.dst_zone) if z is not None}
     for route in finding.routes:
         zones.update((route.src_zone, route.dst_zone))
+    if finding.cause is not None:  # the zones a bridging forwarder or link joins
+        zones.update(finding.cause.zones)
     return zones
 
 

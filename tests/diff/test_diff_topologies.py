@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from segcheck.cli import main
@@ -255,6 +256,67 @@ def test_a_link_cause_is_matched_whatever_the_order_of_its_renamed_ends(tmp_path
         ("node", "inet-mail", "inet-mx")
     ]
     assert not diff.of_state(State.NEW) and not diff.of_state(State.FIXED)
+
+
+OLD_RTR = "  old-rtr:      {role: router, ip: [10.2.0.99, 10.3.0.99]}"
+INET = "  inet:      {tier: internet,       subnets: [10.3.0.0/16]}"
+CAUSE_CASES = {
+    "link-added": (
+        topology(),
+        topology(links="  - [lgwan-rtr, inet-mail]"),
+        {("new", "LG-INET-SPLIT", ("link-added", "lgwan-rtr--inet-mail"))},
+    ),
+    "node-removed": (
+        topology(nodes=OLD_RTR),
+        topology(),
+        {
+            ("fixed", "LG-INET-SPLIT", ("node-removed", "old-rtr")),
+            ("fixed", "MN-ISOLATION", ("node-removed", "old-rtr")),
+        },
+    ),
+    "node-modified": (
+        topology(nodes=OLD_RTR),
+        topology(nodes=OLD_RTR.replace("10.3.0.99", "10.1.0.99")),
+        {
+            ("fixed", "LG-INET-SPLIT", ("node-modified", "old-rtr")),
+            ("updated", "MN-ISOLATION", ("node-modified", "old-rtr")),
+        },
+    ),
+    # the zones a bridging router joins are the finding's, though no route ends there
+    "zone-modified": (
+        topology(nodes=OLD_RTR),
+        topology(nodes=OLD_RTR, replace=((INET, INET.replace("internet, ", "lgwan,    ")),)),
+        {
+            ("fixed", "LG-INET-SPLIT", ("zone-modified", "inet")),
+            ("fixed", "MN-ISOLATION", ("zone-modified", "inet")),
+        },
+    ),
+    "channel-modified": (
+        topology(),
+        topology(
+            replace=(("    to: 198.18.200.10\n    service", "    to: 198.18.200.11\n    service"),)
+        ),
+        {("new", "MN-ISOLATION", ("channel-modified", "CH-1"))},
+    ),
+    "permit-renamed": (
+        topology(permits=FW40),
+        topology(permits=FW40.replace("FW-40", "FW-41")),
+        {("renamed", "LG-INET-SPLIT", ("permit-renamed", "FW-41"))},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CAUSE_CASES))
+def test_each_plan_change_is_a_findings_cause(tmp_path: Path, case: str) -> None:
+    old, new, expected = CAUSE_CASES[case]
+    diff = diff_texts(tmp_path, old, new)
+    got = {
+        (c.state.value, c.finding.rule, cause)
+        for c in diff.findings
+        if c.state is not State.UNCHANGED
+        for cause in kinds(c)
+    }
+    assert got == expected
 
 
 def test_opening_moved_is_one_update_with_both_causes(tmp_path: Path) -> None:
