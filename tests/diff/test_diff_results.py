@@ -97,6 +97,21 @@ def test_results_diff_like_their_topologies(tmp_path: Path) -> None:
     assert code == 1 and "no plan view" in out
 
 
+def test_a_result_written_before_causes_still_matches(tmp_path: Path) -> None:
+    """Results of a segcheck before issue 12 have no `cause` and other path fingerprints: their
+    findings match by rule, zone pair, opening and service, unchanged."""
+    old_json = result_file(tmp_path, "old", topology(permits=FW40))
+    data = json.loads(Path(old_json).read_text(encoding="utf-8"))
+    for finding in (*data["findings"], *data["excepted"]):
+        for key in ("cause", "routes", "src_unassigned", "dst_unassigned"):
+            finding.pop(key, None)
+        finding["fingerprint"] = "0" * 32
+    data.pop("fix_plan", None)
+    before = write(tmp_path, "before.json", json.dumps(data, ensure_ascii=False))
+    diff = compare(read_result(before), read_result(old_json))
+    assert states(diff) == [("unchanged", "LG-INET-SPLIT")]
+
+
 def test_a_result_written_in_japanese_reads_back(tmp_path: Path) -> None:
     old_json = result_file(tmp_path, "old", topology(), "ja")
     new_json = result_file(tmp_path, "new", topology(permits=FW40), "ja")
