@@ -459,6 +459,16 @@ class PcapngReader:
                     break
                 epbs.append(o)
             else:
+                if btype == IDB and (epbs or recs or runs):
+                    # A packet names an interface declared before it: read the packets so far
+                    # against the interfaces so far, whatever the chunk size.
+                    batch = self._make_batch(
+                        buf, _merge_offsets(epbs, runs), recs, endian, self._base, self._frame
+                    )
+                    if batch is not None:
+                        yield batch
+                        self._frame += len(batch)
+                    epbs, recs, runs = [], [], []
                 self._header_block(buf, o, btype, blen, endian, recs)
                 seen = self._seen
             o += blen

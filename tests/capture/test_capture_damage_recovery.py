@@ -11,7 +11,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from cap_builders import _block, epb, pcap, shb
+from cap_builders import _block, epb, idb, pcap, shb
 
 from segcheck.capture import CaptureResult, read_capture, records, source
 from segcheck.errors import CaptureError
@@ -202,6 +202,28 @@ def test_gzip_reserved_header_flags_read_alike_with_any_inflater(
     stop = result.info.stopped_at
     assert stop is not None and (stop.frame, stop.byte_offset) == (4, len(first))
     assert "header flags" in stop.reason
+
+
+@pytest.mark.parametrize("chunk", [12, 100, 1 << 20])
+@pytest.mark.parametrize("pure", [False, True], ids=["accelerated", "pure-python"])
+def test_pcapng_packet_before_its_interface_whatever_the_chunk(
+    tmp_path: Path, chunk: int, pure: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by tests/fuzz/test_fuzz_captures.py: an EPB naming interface 1 before the IDB of
+    interface 1 was decoded with that later interface when both fell in one read chunk (any
+    file under 32 MiB) and skipped otherwise. It names no interface declared before it: it is
+    skipped, the packets after the IDB are read, whatever the chunk size."""
+    frame = ETH + udp_query()
+    data = shb() + idb(1) + epb(1, 0, frame) + idb(1) + epb(1, 0, frame) + epb(0, 0, frame)
+    path = tmp_path / "late-idb.pcapng"
+    path.write_bytes(data)
+    monkeypatch.setattr(records, "CHUNK", chunk)
+    if pure:
+        monkeypatch.setattr(records, "_accel", None)
+    result = read_capture(path)
+    info = result.info
+    assert (info.packets_read, info.packets_skipped, info.stopped_at) == (3, 1, None)
+    assert [(f.first_frame, f.packets) for f in result.flows] == [(2, 2)]
 
 
 # --- errors that stop reading say where -------------------------------------------------------
