@@ -82,6 +82,9 @@ def make_pcap(path: Path, packets: int, flows: int, seed: int = 4) -> None:
     ip = e + 14
     buf[ip] = 0x45
     put(ip + 2, iplen, 2, True)
+    # Distinct IP ids and TCP sequence numbers, as real senders write: packets alike in every
+    # byte would be taken for one packet seen on two taps (segcheck.capture.dedup).
+    put(ip + 4, np.arange(packets) & 0xFFFF, 2, True)
     buf[ip + 8] = 64
     buf[ip + 9] = np.where(tcp, 6, 17).astype(np.uint8)
     src = np.where(back, srv[flow], cli[flow])
@@ -94,6 +97,7 @@ def make_pcap(path: Path, packets: int, flows: int, seed: int = 4) -> None:
     flags = np.where(first, 0x02, 0x18)
     flags = np.where(back & ~first & (rng.random(packets) < 0.05), 0x12, flags)
     t = np.flatnonzero(tcp)
+    put(l4[t] + 4, rng.integers(0, 1 << 32, len(t)), 4, True)
     buf[l4[t] + 12] = 0x50
     buf[l4[t] + 13] = flags[t].astype(np.uint8)
     u = np.flatnonzero(~tcp)

@@ -13,8 +13,9 @@ import numpy as np
 
 from ..errors import CaptureError
 from .decode import Decoder
+from .dedup import copies, fast_ledger, slow_candidates
 from .fastpath import fast_rows
-from .flowtable import MAX_INPUTS, FlowTable, rows_to_columns
+from .flowtable import FRAME_BITS, FRAME_MASK, MAX_INPUTS, FlowTable, rows_to_columns
 from .logflow import ReadOptions
 from .model import CaptureInfo, CaptureResult, Flow, StoppedAt
 from .records import (
@@ -66,9 +67,20 @@ def _open_reader(
     raise CaptureError(path, f"not a {titles()} (starts with {head[:4]!r})")
 
 
-def batch_rows(batch: Batch, dec: Decoder) -> dict[str, np.ndarray]:
-    """Decoded rows of a batch: fast path for the common case, Python decoder for the rest."""
+def batch_rows(
+    batch: Batch,
+    dec: Decoder,
+    ledger: list[np.ndarray] | None = None,
+    drop: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Decoded rows of a batch: fast path for the common case, Python decoder for the rest.
+
+    ``ledger``: the fast-path packets' tap signatures are appended there; ``drop``: sorted
+    frame numbers whose rows are left out (copies of packets seen elsewhere).
+    """
     cols, slow = fast_rows(batch)
+    if ledger is not None:
+        ledger.append(fast_ledger(batch, cols, cols["frame"] - batch.frame0))
     if len(slow):
         dec.rows = []
         buf, off, cap = batch.buf, batch.data_off, batch.caplen
@@ -79,12 +91,27 @@ def batch_rows(batch: Batch, dec: Decoder) -> dict[str, np.ndarray]:
             dec.packet(data, int(lt[i]), batch.frame0 + i, int(ts[i]), int(ol[i]))
         if dec.rows:
             extra = rows_to_columns(dec.rows)
+            if ledger is not None:
+                sel = slow_candidates(batch, extra)
+                if len(sel):
+                    ledger.append(
+                        fast_ledger(
+                            batch,
+                            {k: v[sel] for k, v in extra.items()},
+                            extra["frame"][sel] - batch.frame0,
+                        )
+                    )
             cols = {k: np.concatenate((v, extra[k])) for k, v in cols.items()}
+    if drop is not None and len(drop):
+        keep = ~np.isin(cols["frame"], drop)
+        cols = {k: v[keep] for k, v in cols.items()}
     return cols
 
 
-def decode_batch(batch: Batch, dec: Decoder, table: FlowTable) -> None:
-    table.add_rows(batch_rows(batch, dec))
+def decode_batch(
+    batch: Batch, dec: Decoder, table: FlowTable, drop: np.ndarray | None = None
+) -> None:
+    table.add_rows(batch_rows(batch, dec, None if drop is not None else table.ledger, drop))
 
 
 def iter_batches(
@@ -109,8 +136,13 @@ def scan_part(
     end: int | None = None,
     progress: Progress | None = None,
     options: ReadOptions | None = None,
+    drop: np.ndarray | None = None,
 ) -> Part:
-    """Read a whole file (or a byte range of a plain pcap) into a flow table."""
+    """Read a whole file (or a byte range of a plain pcap) into a flow table.
+
+    ``drop``: sorted frame numbers left out (copies of packets seen elsewhere, see
+    :mod:`.dedup`); then no tap ledger is kept.
+    """
     with ByteSource(path) as src:
         reader = _open_reader(src, path, options)
         if isinstance(reader, FlowSource):
@@ -129,7 +161,7 @@ def scan_part(
             reader.start, reader.end = start, end
         table, dec = FlowTable(), Decoder()
         for batch in reader.batches():
-            decode_batch(batch, dec, table)
+            decode_batch(batch, dec, table, drop)
             if progress is not None:
                 progress(src.raw_position(), src.size)
         table.frag_first, table.orphans = dec.frag_first, dec.orphans
@@ -137,11 +169,15 @@ def scan_part(
 
 
 def _scan_task(
-    path: str, start: int | None, end: int | None, options: ReadOptions | None = None
+    path: str,
+    start: int | None,
+    end: int | None,
+    options: ReadOptions | None = None,
+    drop: np.ndarray | None = None,
 ) -> Part:
     # Exceptions with custom __init__ do not survive pickling; carry the message instead.
     try:
-        part = scan_part(path, start, end, options=options)
+        part = scan_part(path, start, end, options=options, drop=drop)
         # Group what is pending here, in parallel: the parent then unpickles one flow-sized
         # table (about a quarter of the bytes) and has less to regroup when it merges.
         part.table.columns()
@@ -196,6 +232,7 @@ class ScanResult:
     flow_counts: list[int]  # flows seen in each input (whatever input they started in)
     table: FlowTable
     logged: list[list[Flow] | None]  # per input: a flow log's flows, None for a capture
+    copies: list[int] = field(default_factory=list)  # per input: packets dropped as copies
 
     def flows(self) -> list[Flow]:
         """All flows, in input order, each input's by first frame."""
@@ -210,15 +247,28 @@ class ScanResult:
         return out
 
 
-def assemble(names: Sequence[str], shas: Sequence[str], parts: Sequence[Part]) -> ScanResult:
+Reread = Callable[[int, np.ndarray], Part]
+
+
+def assemble(
+    names: Sequence[str],
+    shas: Sequence[str],
+    parts: Sequence[Part],
+    reread: Reread | None = None,
+) -> ScanResult:
     """One ScanResult from each input's whole Part (in input order); the tables are merged
-    here, in any grouping a caller likes. Raises the first CaptureError in input order."""
+    here, in any grouping a caller likes. Raises the first CaptureError in input order.
+
+    Packets seen on two capture points (:mod:`.dedup`) count once: an input holding copies is
+    read again by ``reread(index, frames to leave out)`` (the caller's executor; by default
+    in this process), which happens only when there are copies.
+    """
     if len(names) > MAX_INPUTS:
         raise CaptureError(names[MAX_INPUTS], f"more than {MAX_INPUTS} inputs in one scan")
     infos: list[CaptureInfo] = []
     counts: list[int] = []
     logged: list[list[Flow] | None] = []
-    table = FlowTable()
+    tables: dict[int, FlowTable] = {}
     for index, (name, sha, part) in enumerate(zip(names, shas, parts, strict=True)):
         if part.error is not None:
             raise CaptureError(name, part.error)
@@ -230,8 +280,30 @@ def assemble(names: Sequence[str], shas: Sequence[str], parts: Sequence[Part]) -
         logged.append(None)
         counts.append(part.table.flow_count())
         part.table.tag_input(index)
-        table.merge(part.table)
-    return ScanResult(infos, counts, table, logged)
+        tables[index] = part.table
+    ledgers = [led for t in tables.values() for led in t.ledger]
+    dups = copies(np.concatenate(ledgers)) if ledgers else np.empty(0, dtype=np.int64)
+    n_copies = [0] * len(names)
+    if len(dups):
+        if reread is None:
+
+            def reread(i: int, frames: np.ndarray) -> Part:
+                return _scan_task(names[i], None, None, None, frames)
+
+        owner = dups >> FRAME_BITS
+        for index in np.unique(owner).tolist():
+            frames = dups[owner == index] & FRAME_MASK
+            part = reread(index, frames)
+            if part.error is not None:  # the file changed between the two reads
+                raise CaptureError(names[index], part.error)
+            part.table.tag_input(index)
+            tables[index] = part.table
+            n_copies[index] = len(frames)
+    table = FlowTable()
+    for t in tables.values():
+        t.ledger = []
+        table.merge(t)
+    return ScanResult(infos, counts, table, logged, n_copies)
 
 
 def read_capture(path: str | Path, options: ReadOptions | None = None) -> CaptureResult:

@@ -28,7 +28,8 @@ from ..flowtypes import FlowIdentity
 from ..outputs import OutputFile, check_output, open_output
 from .api import _open_reader, batch_rows, iter_batches
 from .decode import V4MAPPED, Decoder
-from .flowtable import KEY, _hash, aggregate_rows, rows_to_columns
+from .dedup import copies, empty_ledger
+from .flowtable import FRAME_BITS, FRAME_MASK, KEY, _hash, aggregate_rows, rows_to_columns
 from .model import proto_number
 from .records import Batch
 from .source import ByteSource
@@ -88,12 +89,14 @@ def _matching_frames(
 
 def _selected_frames(
     path: str, keys: set[FlowKey], hashes: np.ndarray
-) -> tuple[set[int], set[FlowKey]]:
+) -> tuple[set[int], set[FlowKey], np.ndarray]:
+    """The frames of ``keys``' flows, the keys found, and the tap ledger of those frames."""
     frames: set[int] = set()
     found: set[FlowKey] = set()
     dec = Decoder()
+    ledgers: list[np.ndarray] = []
     for batch, _reader in iter_batches(path):
-        frames.update(_matching_frames(batch_rows(batch, dec), keys, hashes, found))
+        frames.update(_matching_frames(batch_rows(batch, dec, ledgers), keys, hashes, found))
     # Later fragments: resolve against their first fragment, as the flow table does.
     rows = []
     for fkey, row in dec.orphans:
@@ -101,7 +104,10 @@ def _selected_frames(
         rows.append(row if first is None else row[:10] + (first[1], first[2]) + row[12:])
     if rows:
         frames.update(_matching_frames(rows_to_columns(rows), keys, hashes, found))
-    return frames, found
+    ledger = np.concatenate(ledgers) if ledgers else empty_ledger()
+    if len(ledger):  # only the chosen packets can be copies of chosen packets
+        ledger = ledger[np.isin(ledger["frame"], np.fromiter(frames, dtype=np.int64))]
+    return frames, found, ledger
 
 
 def is_packet_capture(path: str | Path) -> bool:
@@ -309,15 +315,27 @@ def extract_packets(
     plan = _Plan()
     logs: list[tuple[str, int]] = []
     seen: set[FlowKey] = set()
-    for name in names:
+    chosen: list[tuple[int, str, set[int]]] = []
+    ledgers: list[np.ndarray] = []
+    for index, name in enumerate(names):
         keys = packet_keys if captures[name] else wanted[name]
         if not keys:
             continue
         if not captures[name]:
             logs.append((name, len(keys)))
             continue
-        frames, found = _selected_frames(name, keys, _key_hashes(sorted(keys)))
+        frames, found, ledger = _selected_frames(name, keys, _key_hashes(sorted(keys)))
         seen |= found
+        if frames:
+            chosen.append((index, name, frames))
+            ledger["frame"] += index << FRAME_BITS
+            ledgers.append(ledger)
+    # A packet seen on two capture points is written once, where the scan counted it.
+    dups = copies(np.concatenate(ledgers)) if ledgers else np.empty(0, dtype=np.int64)
+    for index, name, frames in chosen:
+        mine = dups[(dups >> FRAME_BITS) == index] & FRAME_MASK
+        if len(mine):
+            frames -= set(mine.tolist())
         if not frames:
             continue
         plan.frames.append((name, frames))

@@ -237,6 +237,9 @@ class FlowTable:
         self._pending_rows = 0
         self.frag_first: dict[FragKey, tuple[int, int, int, int]] = {}
         self.orphans: list[tuple[FragKey, Row]] = []
+        # Tap ledger (segcheck.capture.dedup): a signature per common-case packet, until the
+        # scan has decided which packets are copies of others.
+        self.ledger: list[np.ndarray] = []
 
     def add(self, grouped: Columns) -> None:
         """Add already grouped (or per-row aggregate) columns."""
@@ -260,6 +263,7 @@ class FlowTable:
 
     def merge(self, other: FlowTable) -> None:
         self.add(other.columns())
+        self.ledger.extend(other.ledger)
         for key, val in other.frag_first.items():
             old = self.frag_first.get(key)
             if old is None or old[0] > val[0]:
@@ -274,6 +278,7 @@ class FlowTable:
         for k, mult in (("fcode", 2), ("syn_a", 1), ("syn_b", 1)):
             v = c[k]
             c[k] = np.where(v == BIG, v, v + offset * mult)
+        self.ledger = [_shifted(led, offset) for led in self.ledger]
         self.frag_first = {k: (v[0] + offset, *v[1:]) for k, v in self.frag_first.items()}
         self.orphans = [(k, (r[0] + offset, *r[1:])) for k, r in self.orphans]
 
@@ -312,6 +317,12 @@ class FlowTable:
         index (one path: an untagged table of one input)."""
         self.resolve_fragments()
         return columns_to_flows(self.columns(), inputs)
+
+
+def _shifted(ledger: np.ndarray, offset: int) -> np.ndarray:
+    out = ledger.copy()
+    out["frame"] += offset
+    return out
 
 
 def _addr_strings(hi: np.ndarray, lo: np.ndarray) -> dict[tuple[int, int], str]:
