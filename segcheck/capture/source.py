@@ -86,7 +86,14 @@ class ByteSource:
                 if not pending:
                     pending = d.unconsumed_tail or self._f.read(_RAW_PIECE)
                     if not pending:
-                        self.damage = "compressed stream ends early"
+                        # python-isal accepts some corrupt deflate data that zlib refuses,
+                        # waiting for more: let zlib say where the member goes wrong, so that
+                        # a file reads alike with either (only when the stream is cut).
+                        self.damage = (
+                            "compressed stream ends early"
+                            if _zlib_impl is zlib
+                            else self._salvage(member_start, member_out)
+                        )
                         break
                 if fresh:
                     fresh = False

@@ -226,6 +226,26 @@ def test_pcapng_packet_before_its_interface_whatever_the_chunk(
     assert [(f.first_frame, f.packets) for f in result.flows] == [(2, 2)]
 
 
+def test_gzip_deflate_data_isal_waits_on_reads_as_with_zlib(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by tests/fuzz/test_fuzz_captures.py (seed 5, case 3165): deflate data that zlib
+    refuses at once ("invalid code lengths set"), python-isal takes in and waits for more, so a
+    cut file said "ends early" with isal installed and named the corrupt byte without it."""
+    plain = queries(2)
+    data = gzip.compress(plain, mtime=0)
+    data += b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + bytes.fromhex("453d29da16000000")
+    path = tmp_path / "bad-member.pcap.gz"
+    path.write_bytes(data)
+    default = read_capture(path)
+    monkeypatch.setattr(source, "_zlib_impl", zlib)
+    assert read_capture(path) == default
+    stop = default.info.stopped_at
+    assert default.info.packets_read == 2
+    assert stop is not None and (stop.frame, stop.byte_offset) == (3, len(plain))
+    assert stop.reason.startswith("corrupt compressed data at compressed byte ")
+
+
 # --- errors that stop reading say where -------------------------------------------------------
 
 
