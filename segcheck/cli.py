@@ -12,6 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -231,6 +232,16 @@ TZ = click.option(
     metavar="ZONE",
     help="Zone of device-local times in firewall logs without an offset (Asia/Tokyo, +09:00).",
 )
+GROUP_BY = click.option(
+    "--group-by",
+    "group_by",
+    type=click.Choice(["conversation", "flow"]),
+    default="conversation",
+    show_default=True,
+    help="How text, SARIF and HTML list flow findings: one per conversation (rule, initiator, "
+    "responder, service, state, with flow and packet counts) or one per flow. JSON and CSV "
+    "always keep every flow.",
+)
 TIMESTAMP = click.option(
     "--timestamp",
     metavar="ISO8601",
@@ -335,6 +346,7 @@ def check(
 @BASELINE
 @TIMESTAMP
 @TZ
+@GROUP_BY
 @handle_errors
 def scan(
     topology: str,
@@ -356,6 +368,7 @@ def scan(
     timestamp: str | None,
     force: bool,
     tz: str | None,
+    group_by: str = "conversation",
 ) -> None:
     """Judge the flows of CAPTURES against TOPOLOGY: pcap, pcapng (gzip too), Zeek conn.log,
     Suricata EVE, FortiGate or PAN-OS traffic logs, nfdump CSV/JSON output or nfcapd files."""
@@ -402,7 +415,7 @@ def scan(
     finally:
         if progress is not None:
             click.echo("", err=True)
-    report = _with_baseline(report, base)
+    report = replace(_with_baseline(report, base), group_by=group_by)
     language = lang or default_lang()
     emit(render(report, fmt, language), output, inputs)
     if extract is not None:
@@ -580,6 +593,7 @@ def explain(rule_id: str, lang: str | None) -> None:
 @TIMESTAMP
 @TZ
 @click.option("--force", is_flag=True, help="Replace report files already in DIR.")
+@GROUP_BY
 @handle_errors
 def report_command(
     topology: str,
@@ -592,6 +606,7 @@ def report_command(
     timestamp: str | None,
     tz: str | None,
     force: bool,
+    group_by: str = "conversation",
 ) -> None:
     """Write audit evidence to DIR: report.html, findings.json/.sarif, topology.svg, SHA256SUMS.
 
@@ -610,6 +625,7 @@ def report_command(
         tz=parse_tz(tz),
     )
     language = lang or default_lang()
+    report = replace(report, group_by=group_by)
     result = write_bundle(report, directory, language, force=force)
     if result.diagram_note is not None:
         note = f"{result.diagram_note}; report written without topology.svg"

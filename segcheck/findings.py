@@ -267,6 +267,30 @@ class FlowEvidence:
     device_action: str | None = None
     device_rule: str | None = None
     device: str | None = None  # the device that logged it (FortiGate devname, PAN-OS name)
+    last_seen: str = ""  # the flow's last packet ("" in results written before it was kept)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationEvidence:
+    """The flow findings one conversation stands for (scan, issue 12): those sharing rule,
+    initiator host, responder host, service (else protocol and port), state and channel.
+
+    `first_frame` and `input` are the first flow's (earliest `first_seen`); `ports` lists the
+    distinct `proto/port` the flows used, `src_ips` / `dst_ips` the hosts' addresses seen.
+    """
+
+    flows: int
+    packets: int
+    bytes: int
+    first_seen: str
+    last_seen: str
+    first_frame: int
+    input: str
+    state: str
+    ports: tuple[str, ...]
+    src_ips: tuple[str, ...]
+    dst_ips: tuple[str, ...]
+    line: int | None = None  # the first flow's log line, when read from a log
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,8 +315,9 @@ class SubjectEvidence:
     node: str | None = None
 
 
-# What a finding rests on: a path of the plan, an observed flow, or one node or channel.
-FindingEvidence = PathEvidence | FlowEvidence | SubjectEvidence
+# What a finding rests on: a path of the plan, an observed flow (or a conversation of them),
+# or one node or channel.
+FindingEvidence = PathEvidence | FlowEvidence | ConversationEvidence | SubjectEvidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +402,12 @@ class Finding:
         return ev if type(ev) is FlowEvidence else None
 
     @property
+    def conversation(self) -> ConversationEvidence | None:
+        """The observed flows a conversation finding groups (scan, grouped), else None."""
+        ev = self.evidence
+        return ev if type(ev) is ConversationEvidence else None
+
+    @property
     def node(self) -> str | None:
         """The node whose own settings are at fault, else None."""
         ev = self.evidence
@@ -431,6 +462,21 @@ def flow_fingerprint(
     if inner_vlan is None:  # untagged and single-tagged flows keep their original identity
         return fingerprint("flow", rule, src_ip, dst_ip, proto, dst_port, vlan)
     return fingerprint("flow", rule, src_ip, dst_ip, proto, dst_port, vlan, inner_vlan)
+
+
+def conversation_fingerprint(
+    rule: RuleId,
+    src_zone: str | None,
+    src: str | None,
+    dst_zone: str | None,
+    dst: str | None,
+    what: str,
+    state: str,
+    channel: str | None,
+) -> str:
+    """Fingerprint of a conversation: its rule, hosts (with their zones), service or port,
+    state and covering channel; never an address a host used or a count."""
+    return fingerprint("conversation", rule, src_zone, src, dst_zone, dst, what, state, channel)
 
 
 def subject_fingerprint(rule: RuleId, subject: str) -> str:
@@ -675,6 +721,9 @@ class Report:
     baseline: BaselineInfo | None = None  # set by `--baseline`: each finding's state
     plan: FixPlan | None = None  # check: the changes that close every path finding
     log_join: LogJoin | None = None  # scan of firewall logs against imported configurations
+    # scan: how text, SARIF and HTML list flow findings: "conversation" (grouped, see
+    # segcheck.report.conversations) or "flow" (each); JSON and CSV always keep every flow.
+    group_by: str = "conversation"
     # What was not seen, derived from the topology and the captures so that no report, however
     # built, can leave it out.
     gaps: tuple[EvidenceGap, ...] = field(init=False)
@@ -733,6 +782,7 @@ __all__ = [
     "Cause",
     "CauseKind",
     "ChangeKind",
+    "ConversationEvidence",
     "FixPlan",
     "PlanStep",
     "RouteGroup",
@@ -756,6 +806,7 @@ __all__ = [
     "by_rule",
     "capture_gaps",
     "evidence_gaps",
+    "conversation_fingerprint",
     "flow_fingerprint",
     "path_fingerprint",
     "sorted_findings",

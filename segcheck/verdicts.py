@@ -258,8 +258,9 @@ class FlowJudge:
         verdicts = self._verdicts
         flows = flows if isinstance(flows, list | tuple) else list(flows)
         first_seen = iso_times([flow.first_seen for flow in flows])  # in bulk: 3x faster
+        last_seen = iso_times([flow.last_seen for flow in flows])
         new_evidence = _new_evidence
-        for flow, seen in zip(flows, first_seen, strict=True):
+        for flow, seen, last in zip(flows, first_seen, last_seen, strict=True):
             s = addr(flow.src_ip)
             d = addr(flow.dst_ip)
             src, dst = s.info, d.info
@@ -291,6 +292,7 @@ class FlowJudge:
                 action,
                 rule_ref,
                 observer,
+                last,
             )
             if src is None or dst is None:
                 yield _row(ev, s, d, "unknown", None, None, None), None, False

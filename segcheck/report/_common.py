@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..findings import Cause, Finding, FixPlan, FlowEvidence, Location, Remediation, RouteGroup
+from ..findings import (
+    Cause,
+    ConversationEvidence,
+    Finding,
+    FixPlan,
+    FlowEvidence,
+    Location,
+    Remediation,
+    RouteGroup,
+)
 from ..findings import endpoint_text as _endpoint_text
 from ..model import TIER_NAMES_JA, Tier
 from .labels import Lang
@@ -111,6 +120,7 @@ def flow_dict(flow: FlowEvidence) -> dict[str, Any]:
         "bytes": flow.bytes,
         "first_frame": flow.first_frame,
         "first_seen": flow.first_seen,
+        "last_seen": flow.last_seen,
         "input": flow.input,
         "state": flow.state,
         "line": flow.line,
@@ -135,6 +145,24 @@ def flow_source(flow: FlowEvidence, t: Mapping[str, str]) -> str:
         rule = f" {flow.device_rule}" if flow.device_rule is not None else ""
         out += f", {t['device']} {flow.device_action}{rule}"
     return out
+
+
+def conversation_dict(ev: ConversationEvidence) -> dict[str, Any]:
+    """The flows a conversation finding stands for (SARIF `conversation`)."""
+    return {
+        "flows": ev.flows,
+        "packets": ev.packets,
+        "bytes": ev.bytes,
+        "first_seen": ev.first_seen,
+        "last_seen": ev.last_seen,
+        "first_frame": ev.first_frame,
+        "line": ev.line,
+        "input": ev.input,
+        "state": ev.state,
+        "ports": list(ev.ports),
+        "src_ips": list(ev.src_ips),
+        "dst_ips": list(ev.dst_ips),
+    }
 
 
 def remediation_dict(remediation: Remediation) -> dict[str, Any]:

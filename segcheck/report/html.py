@@ -22,6 +22,7 @@ from ..policy import TIER_ORDER, CellKind, cell
 from ..rules import RULES, RULES_BY_ID, RULES_VERSION, citations
 from . import diagram
 from ._common import endpoint_text, endpoints, tier_label, where
+from .conversations import ChannelUse, channel_use, presented
 from .labels import Lang, labels, value_word
 
 _BAD_VERDICTS = frozenset({"violation", "suspect"})
@@ -155,7 +156,39 @@ def _captures(report: Report, t: Mapping[str, str]) -> list[dict[str, Any]]:
     return out
 
 
-def _channels(report: Report) -> list[dict[str, Any]]:
+def _use_text(use: ChannelUse | None, t: Mapping[str, str]) -> str | None:
+    """A channel's observed use in words; None when no capture was read."""
+    if use is None:
+        return None
+    if not use.flows:
+        return t["channel_unused"]
+    return (
+        f"{t['flows']} {use.flows} ({t['conversations']} {use.conversations}), "
+        f"{t['pkts']} {use.packets}, {use.bytes} B, {use.first_seen} .. {use.last_seen}"
+    )
+
+
+def _conversation(f: Finding, t: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The rows a conversation finding adds: totals, time span, first flow, ports and hosts."""
+    ev = f.conversation
+    if ev is None:
+        return []
+    first = f"{t['line']} {ev.line}" if ev.line is not None else f"{t['frame']} {ev.first_frame}"
+    return [
+        (
+            t["conversation"],
+            f"{t['flows']} {ev.flows}, {t['pkts']} {ev.packets}, {ev.bytes} B, {ev.state}",
+        ),
+        (t["seen"], f"{ev.first_seen} .. {ev.last_seen} ({t['first_flow']}: {first})"),
+        (
+            t["addresses"],
+            f"{', '.join(ev.ports)}: {', '.join(ev.src_ips)} → {', '.join(ev.dst_ips)}",
+        ),
+    ]
+
+
+def _channels(report: Report, uses: tuple[ChannelUse, ...] = ()) -> list[dict[str, Any]]:
+    by_id = {u.channel: u for u in uses}
     rows = []
     for ch in sorted(report.topology.channels, key=lambda c: c.id):
         expires = ch.expires.isoformat() if ch.expires is not None else ""
@@ -171,6 +204,7 @@ def _channels(report: Report) -> list[dict[str, Any]]:
                 "expires": expires,
                 "expired": bool(expires and report.today and expires < report.today),
                 "line": ch.line,
+                "use": by_id.get(ch.id),
             }
         )
     return rows
@@ -182,10 +216,17 @@ def context(
     svg: str | None,
     diagram_note: str | None,
     parts: list[tuple[str, str]] | None = None,
+    flat: Report | None = None,
 ) -> dict:
-    """Everything the template shows, computed from the report alone."""
+    """Everything the template shows, computed from the report alone (`flat`: the report
+    before its flow findings were grouped into conversations, if they were)."""
     lang = Lang.of(lang)
     t = labels(lang, "html")
+    flat = flat or report
+    uses = channel_use(flat)
+    grouped = None
+    if flat is not report and flat.findings:
+        grouped = t["grouped"].format(c=len(report.findings), f=len(flat.findings))
     groups = [
         {"rule": RULES_BY_ID[rule_id], "findings": list(items)}
         for rule_id, items in by_rule(report.findings)
@@ -211,7 +252,7 @@ def context(
         "topology": report.topology,
         "rules_version": RULES_VERSION,
         "csp": Markup(CONTENT_SECURITY_POLICY),  # a constant: its quotes need no escaping
-        "summary": report.summary(),
+        "summary": flat.summary(),
         "tiers": TIER_ORDER,
         "matrix": _policy_matrix(report, t),
         "svg": Markup(svg) if svg is not None else None,
@@ -223,7 +264,11 @@ def context(
         "diagram_note": None if diagram_note is None else localize(diagram_note, lang),
         "groups": groups,
         "captures": _captures(report, t),
-        "channels": _channels(report),
+        "channels": _channels(report, uses),
+        "observed": bool(uses),
+        "use_text": lambda use: _use_text(use, t),
+        "conversation": lambda f: _conversation(f, t),
+        "grouped": grouped,
         "rules": RULES,
         "where": _where,
         "endpoints": lambda f: endpoints(f, " → ", lang),
@@ -253,6 +298,8 @@ def render_page(
 ) -> str:
     """The page with a given diagram (already laid out) or a note saying why there is none."""
     template = _env().get_template("report.html.j2")
+    flat = report
+    report = presented(report)
     parts = None
     width = None if svg is None else diagram.svg_width(svg)
     if width is not None and width > diagram.A4_LEGIBLE_PT:
@@ -260,7 +307,7 @@ def render_page(
             parts = diagram.render_parts(report.topology, report.findings, lang)
         except diagram.DiagramError:
             parts = None
-    return template.render(context(report, lang, svg, diagram_note, parts))
+    return template.render(context(report, lang, svg, diagram_note, parts, flat))
 
 
 def diagram_for(report: Report, lang: str) -> tuple[str | None, str | None]:

@@ -19,6 +19,7 @@ from ._common import (
     remediation_dict,
     route_dict,
 )
+from .conversations import channel_use, channel_use_dict
 
 SCHEMA_VERSION = 1
 
@@ -185,6 +186,9 @@ def report_dict(report: Report, lang: str) -> dict[str, Any]:
         "excepted": excepted,
         "summary": report.summary(),
     }
+    uses = channel_use(report)
+    if uses:  # a capture was read: what each channel covered of it (domain.md §7)
+        result["channel_use"] = [channel_use_dict(u) for u in uses]
     if report.baseline is not None:
         result["baseline"] = baseline_dict(report, lang)
     if report.log_join is not None:

@@ -136,6 +136,7 @@ def read_flow(r: ResultReader, data: Mapping[str, Any], where: Where) -> FlowEvi
         r.opt(data, "device_action", where, str),
         r.opt(data, "device_rule", where, str),
         r.opt(data, "device", where, str),
+        r.opt(data, "last_seen", where, str) or "",
     )
 
 

@@ -20,7 +20,15 @@ from urllib.parse import quote
 from ..findings import Evidence, Finding, GapKind, Report
 from ..model import Channel, InputFile, Topology
 from ..rules import RULES, RULES_VERSION, Rule, Severity, citations
-from ._common import cause_dict, flow_dict, plan_dict, remediation_dict, route_dict
+from ._common import (
+    cause_dict,
+    conversation_dict,
+    flow_dict,
+    plan_dict,
+    remediation_dict,
+    route_dict,
+)
+from .conversations import channel_use, channel_use_dict, presented
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -198,6 +206,8 @@ def _properties(finding: Finding) -> dict[str, Any]:
         props["frame"] = finding.location.frame
     if finding.flow is not None:
         props["flow"] = flow_dict(finding.flow)  # the same keys as JSON's (the fingerprint's)
+    if finding.conversation is not None:
+        props["conversation"] = conversation_dict(finding.conversation)
     return props
 
 
@@ -293,7 +303,10 @@ _GAP_DESCRIPTORS = {
 
 
 def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
-    """The SARIF log as a JSON-ready dict."""
+    """The SARIF log as a JSON-ready dict; a scan's results are conversations unless the
+    report is grouped by flow."""
+    flat = report
+    report = presented(report)
     artifacts: list[dict[str, Any]] = []
     artifact_index: dict[str, int] = {}
     for item in report.inputs:
@@ -357,9 +370,15 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
             "profile": report.topology.profile.value,
             "today": report.today,
             "evidence": report.evidence.value,
-            "summary": report.summary(),
+            "summary": flat.summary(),
         },
     }
+    if flat.captures:  # results are conversations or flows: say which, and how many flows
+        run["properties"]["group_by"] = flat.group_by
+        run["properties"]["flow_findings"] = sum(1 for f in flat.findings if f.flow is not None)
+    uses = channel_use(flat)
+    if uses:
+        run["properties"]["channel_use"] = [channel_use_dict(u) for u in uses]
     if report.plan is not None:
         run["properties"]["fix_plan"] = plan_dict(report.plan)
     if baseline is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..findings import Evidence, Finding, FixPlan, Report, by_rule
+from ..findings import ConversationEvidence, Evidence, Finding, FixPlan, Report, by_rule
 from ..flowtypes import is_log
 from ..messages import localize
 from ..rules import RULES_BY_ID
@@ -17,6 +17,7 @@ from ._common import (
     flow_source,
     where,
 )
+from .conversations import channel_use, presented
 from .labels import labels, tier_word, value_word
 
 _JOIN = {"path": " > ", "permits": ", "}
@@ -70,9 +71,30 @@ def _finding_lines(f: Finding, lang: str, t: Mapping[str, str], state: str = "")
             f"      {fl.proto} {fl.src_ip}:{fl.src_port} -> {fl.dst_ip}:{fl.dst_port}{vlan} "
             f"{value_word(lang, 'state', fl.state)}, {fl.packets} {t['pkts']}, {fl.bytes} B, {flow_at(fl, t)}{flow_source(fl, t)}"
         )
-    if f.channel and f.flow is None and f.node is None:
+    if f.conversation is not None:
+        lines.extend(conversation_lines(f.conversation, t, lang))
+    if f.channel and f.flow is None and f.conversation is None and f.node is None:
         lines.append(f"      {t['channel']}: {f.channel}")
     return lines
+
+
+MAX_ADDRESSES = 4  # addresses listed per host of a conversation; more are counted
+
+
+def _addresses(ips: tuple[str, ...]) -> str:
+    shown = ", ".join(ips[:MAX_ADDRESSES])
+    return shown + (f" +{len(ips) - MAX_ADDRESSES}" if len(ips) > MAX_ADDRESSES else "")
+
+
+def conversation_lines(ev: ConversationEvidence, t: Mapping[str, str], lang: str) -> list[str]:
+    """A conversation's totals, time span and first frame, then its ports and addresses."""
+    return [
+        f"      {t['flows']} {ev.flows}, {t['pkts']} {ev.packets}, {ev.bytes} B, "
+        f"{value_word(lang, 'state', ev.state)}, "
+        f"{ev.first_seen} .. {ev.last_seen}, "
+        + (f"{t['line']} {ev.line}" if ev.line is not None else f"{t['frame']} {ev.first_frame}"),
+        f"      {', '.join(ev.ports)}: {_addresses(ev.src_ips)} -> {_addresses(ev.dst_ips)}",
+    ]
 
 
 def _state(report: Report, finding: Finding, lang: str, excepted: bool = False) -> str:
@@ -125,8 +147,11 @@ def _log_join_lines(report: Report, lang: str, t: Mapping[str, str]) -> list[str
 
 
 def render(report: Report, lang: str = "en") -> str:
-    """Human-readable report, grouped by rule (worst severity first)."""
+    """Human-readable report, grouped by rule (worst severity first); flow findings as
+    conversations unless the report is grouped by flow."""
     t = labels(lang, "text")
+    flat = report
+    report = presented(report)
     topo = report.topology
     out = [
         f"segcheck {report.tool_version} {t[report.command]}: {topo.name} "
@@ -175,6 +200,9 @@ def render(report: Report, lang: str = "en") -> str:
     if report.plan is not None and report.plan.steps:
         out.extend(plan_lines(report.plan, lang, t))
         out.append("")
+    if report is not flat and flat.findings:
+        out.append(t["grouped"].format(c=len(report.findings), f=len(flat.findings)))
+        out.append("")
     for rule_id, group in by_rule(report.findings):
         items = list(group)
         rule = RULES_BY_ID[rule_id]
@@ -189,6 +217,19 @@ def render(report: Report, lang: str = "en") -> str:
             state = _state(report, f, lang, excepted=True)
             out.append(f"  {where(f.location)}:{state} {f.channel}: {f.text(lang)}")
         out.append("")
+    uses = channel_use(flat)
+    if uses:
+        out.append(f"{t['channel_use']}:")
+        for use in uses:
+            if not use.flows:
+                out.append(f"  {use.channel}: {t['channel_unused']}")
+                continue
+            out.append(
+                f"  {use.channel}: {t['flows']} {use.flows} ({t['conversations']} "
+                f"{use.conversations}), {t['pkts']} {use.packets}, {use.bytes} B, "
+                f"{use.first_seen} .. {use.last_seen}"
+            )
+        out.append("")
     baseline = report.baseline
     if baseline is not None:
         gating = len(report.gating())
@@ -202,7 +243,7 @@ def render(report: Report, lang: str = "en") -> str:
             out.append(f"  {where(f.location)}: [{severity}] [{fixed}] {f.text(lang)}")
         out.append("")
     out.extend(_log_join_lines(report, lang, t))
-    summary = report.summary()
+    summary = flat.summary()  # findings, not conversations: as JSON and the exit status count
     out.append(
         f"{t['summary']}: "
         + ", ".join(f"{value_word(lang, 'severity', k)} {v}" for k, v in summary.items())

@@ -284,6 +284,7 @@ def _flow(
     return FlowEvidence(
         src_ip, dst_ip, "tcp", sport, dport, 12, 3400, frame,
         f"2026-03-30T10:00:0{frame % 10}Z", CAPTURE_PATH, state,
+        last_seen=f"2026-03-30T10:01:0{frame % 10}Z",
     )  # fmt: skip
 
 
@@ -293,6 +294,7 @@ def scan_report(topo: Topology | None = None) -> Report:
 
     topo = topo or sample_topology()
     smtp = _flow("10.2.10.11", "10.3.20.25", 25, 51000, 7)
+    smtp_again = _flow("10.2.10.11", "10.3.20.25", 25, 51005, 18)  # one conversation with smtp
     rdp = _flow("10.2.10.11", "10.3.10.11", 3389, 51001, 3)
     mn = _flow("10.1.20.20", "198.18.200.10", 443, 51002, 5)
     attempt = _flow("10.1.10.12", "10.3.20.25", 80, 51003, 9, "attempted")
@@ -301,6 +303,7 @@ def scan_report(topo: Topology | None = None) -> Report:
         JudgedFlow(rdp, "lg", "inet", "lgwan", "internet", "lg-term-01", "inet-sbc-01", "rdp", "sanitized"),
         JudgedFlow(mn, "mn", "lgwan", "mynumber", "lgwan-network", "mn-atena", "198.18.200.10", "https", "excepted", "MN-ISOLATION", "CH-1"),
         JudgedFlow(smtp, "lg", "inet", "lgwan", "internet", "lg-term-01", "inet-mail", "smtp", "violation", "LG-INET-SPLIT"),
+        JudgedFlow(smtp_again, "lg", "inet", "lgwan", "internet", "lg-term-01", "inet-mail", "smtp", "violation", "LG-INET-SPLIT"),
         JudgedFlow(attempt, "mn", "inet", "mynumber", "internet", "mn-term-02", "inet-mail", "http", "violation", "MN-NO-INTERNET"),
         JudgedFlow(formula, "lg", "lg", "lgwan", "lgwan", "-lg-term-01", "@lg-mail", "smb", "permitted"),
     )  # fmt: skip
@@ -313,6 +316,16 @@ def scan_report(topo: Topology | None = None) -> Report:
             Location(CAPTURE_PATH, frame=7),
             "lg", "inet", "lgwan", "internet", "lg-term-01", "inet-mail", "smtp",
             evidence=smtp, verdict="violation",
+            fingerprint=flow_fingerprint("LG-INET-SPLIT", "10.2.10.11", "10.3.20.25", "tcp", 25, None),
+        ),
+        Finding(
+            "LG-INET-SPLIT",
+            Severity.CRITICAL,
+            "flow lg-term-01 -> inet-mail tcp/25 crosses LGWAN/Internet unsanitized",
+            "lg-term-01 から inet-mail への tcp/25 通信が無害化なしで境界を越えた",
+            Location(CAPTURE_PATH, frame=18),
+            "lg", "inet", "lgwan", "internet", "lg-term-01", "inet-mail", "smtp",
+            evidence=smtp_again, verdict="violation",
             fingerprint=flow_fingerprint("LG-INET-SPLIT", "10.2.10.11", "10.3.20.25", "tcp", 25, None),
         ),
         Finding(
