@@ -275,8 +275,9 @@ class ConversationEvidence:
     """The flow findings one conversation stands for (scan, issue 12): those sharing rule,
     initiator host, responder host, service (else protocol and port), state and channel.
 
-    `first_frame` and `input` are the first flow's (earliest `first_seen`); `ports` lists the
-    distinct `proto/port` the flows used, `src_ips` / `dst_ips` the hosts' addresses seen.
+    `first_frame` and `input` are the first flow's (earliest `first_seen`, then input and
+    frame), `first_flow` that flow; `ports` lists the distinct `proto/port` the flows used,
+    `src_ips` / `dst_ips` the hosts' addresses seen.
     """
 
     flows: int
@@ -290,7 +291,7 @@ class ConversationEvidence:
     ports: tuple[str, ...]
     src_ips: tuple[str, ...]
     dst_ips: tuple[str, ...]
-    line: int | None = None  # the first flow's log line, when read from a log
+    first_flow: FlowEvidence | None = None  # the first flow itself (a log's line, pivot…)
 
 
 @dataclass(frozen=True, slots=True)

@@ -258,7 +258,8 @@ class FlowJudge:
         verdicts = self._verdicts
         flows = flows if isinstance(flows, list | tuple) else list(flows)
         first_seen = iso_times([flow.first_seen for flow in flows])  # in bulk: 3x faster
-        last_seen = iso_times([flow.last_seen for flow in flows])
+        # a flow record without an end time (a caller's own) ended where it began
+        last_seen = iso_times([getattr(flow, "last_seen", flow.first_seen) for flow in flows])
         new_evidence = _new_evidence
         for flow, seen, last in zip(flows, first_seen, last_seen, strict=True):
             s = addr(flow.src_ip)

@@ -156,12 +156,12 @@ def conversation_dict(ev: ConversationEvidence) -> dict[str, Any]:
         "first_seen": ev.first_seen,
         "last_seen": ev.last_seen,
         "first_frame": ev.first_frame,
-        "line": ev.line,
         "input": ev.input,
         "state": ev.state,
         "ports": list(ev.ports),
         "src_ips": list(ev.src_ips),
         "dst_ips": list(ev.dst_ips),
+        "first_flow": None if ev.first_flow is None else flow_dict(ev.first_flow),
     }
 
 

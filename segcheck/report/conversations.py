@@ -150,7 +150,7 @@ def _finding(acc: _Acc, excepted: bool) -> Finding:
         tuple(ports),
         tuple(sorted(acc.src_ips)),
         tuple(sorted(acc.dst_ips)),
-        flow.line,
+        flow,
     )
     what = first.service if first.service is not None else _what(flow)
     message, message_ja = _messages(first, ev, excepted)

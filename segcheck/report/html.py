@@ -21,7 +21,7 @@ from ..messages import localize
 from ..policy import TIER_ORDER, CellKind, cell
 from ..rules import RULES, RULES_BY_ID, RULES_VERSION, citations
 from . import diagram
-from ._common import endpoint_text, endpoints, tier_label, where
+from ._common import endpoint_text, endpoints, flow_at, flow_source, tier_label, where
 from .conversations import ChannelUse, channel_use, presented
 from .labels import Lang, labels, value_word
 
@@ -173,7 +173,9 @@ def _conversation(f: Finding, t: Mapping[str, str]) -> list[tuple[str, str]]:
     ev = f.conversation
     if ev is None:
         return []
-    first = f"{t['line']} {ev.line}" if ev.line is not None else f"{t['frame']} {ev.first_frame}"
+    first = f"{t['frame']} {ev.first_frame}"
+    if ev.first_flow is not None:
+        first = flow_at(ev.first_flow, t) + flow_source(ev.first_flow, t)
     return [
         (
             t["conversation"],

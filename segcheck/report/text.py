@@ -86,13 +86,19 @@ def _addresses(ips: tuple[str, ...]) -> str:
     return shown + (f" +{len(ips) - MAX_ADDRESSES}" if len(ips) > MAX_ADDRESSES else "")
 
 
+def _first(ev: ConversationEvidence, t: Mapping[str, str]) -> str:
+    """Where the first flow was seen (a log's line, pivot and device verdict too)."""
+    if ev.first_flow is None:
+        return f"{t['frame']} {ev.first_frame}"
+    return flow_at(ev.first_flow, t) + flow_source(ev.first_flow, t)
+
+
 def conversation_lines(ev: ConversationEvidence, t: Mapping[str, str], lang: str) -> list[str]:
     """A conversation's totals, time span and first frame, then its ports and addresses."""
     return [
         f"      {t['flows']} {ev.flows}, {t['pkts']} {ev.packets}, {ev.bytes} B, "
-        f"{value_word(lang, 'state', ev.state)}, "
-        f"{ev.first_seen} .. {ev.last_seen}, "
-        + (f"{t['line']} {ev.line}" if ev.line is not None else f"{t['frame']} {ev.first_frame}"),
+        f"{value_word(lang, 'state', ev.state)}, {ev.first_seen} .. {ev.last_seen}, "
+        f"{_first(ev, t)}",
         f"      {', '.join(ev.ports)}: {_addresses(ev.src_ips)} -> {_addresses(ev.dst_ips)}",
     ]
 
