@@ -27,6 +27,7 @@ from ..findings import (
     sorted_findings,
 )
 from ..verdicts import FLOW_RULES
+from .labels import tier_word
 
 GROUP_BY = ("conversation", "flow")  # --group-by choices, the default first
 MAX_PORTS = 8  # distinct proto/port listed per conversation; more are counted
@@ -43,8 +44,8 @@ def _key(f: Finding, flow: FlowEvidence) -> tuple[object, ...]:
             flow.state, f.channel)  # fmt: skip
 
 
-def _label(host: str | None, tier: str | None) -> str:
-    return f"{host} ({tier or '?'})"
+def _label(host: str | None, tier: str | None, lang: str = "en") -> str:
+    return f"{host} ({tier_word(lang, tier) if tier else '?'})"
 
 
 def _messages(first: Finding, ev: ConversationEvidence, excepted: bool) -> tuple[str, str]:
@@ -52,18 +53,21 @@ def _messages(first: Finding, ev: ConversationEvidence, excepted: bool) -> tuple
     ports = ", ".join(ev.ports)
     what = f"{ports} ({first.service})" if first.service else ports
     pair = f"{_label(first.src, first.src_tier)} -> {_label(first.dst, first.dst_tier)}"
+    pair_ja = (
+        f"{_label(first.src, first.src_tier, 'ja')} -> {_label(first.dst, first.dst_tier, 'ja')}"
+    )
     n = ev.flows
     flows_en = f"{n} flow" if n == 1 else f"{n} flows"
     flows_ja = f"{n} フロー"
     if excepted:
         return (
             f"{pair} {what} covered by channel '{first.channel}': {flows_en}",
-            f"通信 {pair} {what} は例外 '{first.channel}' で許可: {flows_ja}",
+            f"通信 {pair_ja} {what} は例外 '{first.channel}' で許可: {flows_ja}",
         )
     if first.rule in FLOW_RULES:  # about the addresses (no zone): say so first
         return (
             f"{first.message}: {pair} {what}: {flows_en}",
-            f"{first.message_ja}: 通信 {pair} {what}: {flows_ja}",
+            f"{first.message_ja}: 通信 {pair_ja} {what}: {flows_ja}",
         )
     attempted = ev.state == "attempted"
     state_en = " (attempted only)" if attempted else ""
@@ -72,12 +76,12 @@ def _messages(first: Finding, ev: ConversationEvidence, excepted: bool) -> tuple
         return (
             f"suspect conversation {pair} {what}{state_en}: {flows_en}; "
             "a gateway's port, but the responder is not that gateway",
-            f"疑わしい通信{state_ja} {pair} {what}: {flows_ja}"
+            f"疑わしい通信{state_ja} {pair_ja} {what}: {flows_ja}"
             "。ゲートウェイのポートだが応答側はそのゲートウェイではない",
         )
     return (
         f"conversation {pair} {what}{state_en}: {flows_en}",
-        f"通信{state_ja} {pair} {what}: {flows_ja}",
+        f"通信{state_ja} {pair_ja} {what}: {flows_ja}",
     )
 
 

@@ -168,7 +168,7 @@ def _use_text(use: ChannelUse | None, t: Mapping[str, str]) -> str | None:
     )
 
 
-def _conversation(f: Finding, t: Mapping[str, str]) -> list[tuple[str, str]]:
+def _conversation(f: Finding, t: Mapping[str, str], lang: str) -> list[tuple[str, str]]:
     """The rows a conversation finding adds: totals, time span, first flow, ports and hosts."""
     ev = f.conversation
     if ev is None:
@@ -179,7 +179,8 @@ def _conversation(f: Finding, t: Mapping[str, str]) -> list[tuple[str, str]]:
     return [
         (
             t["conversation"],
-            f"{t['flows']} {ev.flows}, {t['pkts']} {ev.packets}, {ev.bytes} B, {ev.state}",
+            f"{t['flows']} {ev.flows}, {t['pkts']} {ev.packets}, {ev.bytes} B, "
+            + value_word(lang, "state", ev.state),
         ),
         (t["seen"], f"{ev.first_seen} .. {ev.last_seen} ({t['first_flow']}: {first})"),
         (
@@ -269,7 +270,7 @@ def context(
         "channels": _channels(report, uses),
         "observed": bool(uses),
         "use_text": lambda use: _use_text(use, t),
-        "conversation": lambda f: _conversation(f, t),
+        "conversation": lambda f: _conversation(f, t, lang),
         "grouped": grouped,
         "rules": RULES,
         "where": _where,

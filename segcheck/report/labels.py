@@ -64,7 +64,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "conversations": ("conversations", "通信の組"),
     "grouped": (
         "{c} conversation(s) stand for {f} flow finding(s) (--group-by flow lists each flow)",
-        "通信の指摘 {f} 件を通信の組 {c} 件にまとめて表示 (--group-by flow で通信ごとに表示)",
+        "通信の指摘 {f} 件を通信の組 {c} 件にまとめて表示 (通信ごとの一覧は --group-by オプションで指定)",
     ),
     "baseline": ("Compared with the baseline", "比較基準との比較"),
     "channel": ("channel", "例外"),
