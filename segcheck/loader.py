@@ -62,13 +62,24 @@ from .model import (
     Zone,
     parse_tier,
 )
+from .rules.settings import SETTINGS_BY_KEY
 from .services import BUILTIN_SERVICES, services_for
 from .yamldoc import Document, load_document
 from .yamldoc import shown as clip
 
 FORMAT_VERSION = 1
 
-TOP_KEYS = ("segcheck", "name", "profile", "zones", "services", "nodes", "links", "channels")
+TOP_KEYS = (
+    "segcheck",
+    "name",
+    "profile",
+    "zones",
+    "services",
+    "nodes",
+    "links",
+    "channels",
+    "settings",
+)
 ZONE_KEYS = ("tier", "subnets", "label")
 SERVICE_KEYS = ("tcp", "udp", "icmp")
 PERMIT_KEYS = ("id", "from", "to", "service")
@@ -330,6 +341,7 @@ class _Builder:
             data.get("name", Path(self.source.path).stem), ("name",), "name", MAX_TEXT_CHARS
         )
         profile = self.profile(data.get("profile", "alpha"))
+        settings = self.read_settings(data.get("settings") or {})
         self.read_services(data.get("services") or {})
         self.read_zones(data.get("zones"))
         raw_nodes = data.get("nodes") or {}
@@ -346,7 +358,23 @@ class _Builder:
             links,
             channels,
             self.imports,
+            settings,
         )
+
+    def read_settings(self, value: Any) -> dict[str, bool | str]:
+        """Profile settings (rules/settings.py): known keys, each one of its allowed values."""
+        spec = self.mapping(value, ("settings",), "settings")
+        self.check_keys(spec, tuple(SETTINGS_BY_KEY), ("settings",), "settings")
+        out: dict[str, bool | str] = {}
+        for key, raw in spec.items():
+            allowed = SETTINGS_BY_KEY[key].allowed
+            if isinstance(raw, (bool, str)) and raw in allowed and type(raw) is type(allowed[0]):
+                out[key] = raw
+                continue
+            shown = ", ".join(str(a).lower() if isinstance(a, bool) else a for a in allowed)
+            given = str(raw).lower() if isinstance(raw, bool) else clip(raw)  # as YAML writes it
+            raise self.fail(("settings", key), f"setting {key!r}: {given} is not one of {shown}")
+        return out
 
     def profile(self, value: Any) -> Profile:
         text = self.string(value, ("profile",), "profile").replace("_", "-").lower()

@@ -417,6 +417,8 @@ class Topology:
     links: tuple[Link, ...]
     channels: tuple[Channel, ...]
     imports: tuple[ImportSummary, ...] = ()  # firewall configurations read for permits
+    # profile settings (rules/settings.py), as the topology gives them: absent keys take defaults
+    settings: Mapping[str, bool | str] = field(default_factory=dict)
 
     @property
     def inputs(self) -> tuple[InputFile, ...]:

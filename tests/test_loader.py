@@ -47,7 +47,7 @@ INVALID_CASES: dict[str, tuple[int, str]] = {
     "unknown-top-key.yaml": (
         4,
         "top level: unknown key 'node' (allowed: segcheck, name, profile, zones, services, "
-        "nodes, links, channels); did you mean 'nodes'?",
+        "nodes, links, channels, settings); did you mean 'nodes'?",
     ),
     "unknown-zone-key.yaml": (
         5,
@@ -747,3 +747,29 @@ def test_control_characters_are_refused(text: str, message: str) -> None:
     with pytest.raises(TopologyError) as err:
         parse_topology(text.encode(), "t.yaml")
     assert str(err.value) == message
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ("{lgwan_gov_cloud_link: sometimes}", "'sometimes' is not one of filtered, forbidden"),
+        ("{lgwan_gov_cloud_link: true}", "true is not one of filtered, forbidden"),
+        ("{lgwan_gov_link: forbidden}", "did you mean 'lgwan_gov_cloud_link'?"),
+        ("[lgwan_gov_cloud_link]", "settings must be a mapping"),
+    ],
+)
+def test_bad_settings_are_input_errors(settings: str, message: str) -> None:
+    """Profile settings (issue 17): known keys, allowed values, file and line."""
+    text = (
+        f"segcheck: 1\nzones: {{a: {{tier: lgwan, subnets: [10.0.0.0/8]}}}}\nsettings: {settings}\n"
+    )
+    with pytest.raises(TopologyError) as err:
+        parse_topology(text.encode(), "s.yaml")
+    assert str(err.value).startswith("s.yaml:3: ")
+    assert message in str(err.value)
+
+
+def test_settings_are_kept_as_given() -> None:
+    text = b"segcheck: 1\nzones: {}\nsettings: {lgwan_gov_cloud_link: forbidden}\n"
+    assert parse_topology(text, "s.yaml").settings == {"lgwan_gov_cloud_link": "forbidden"}
+    assert parse_topology(b"segcheck: 1\nzones: {}\n", "s.yaml").settings == {}

@@ -44,6 +44,7 @@ SPEC_RULE_IDS = {
     "LG-OUTBOUND-DATA",
     # version 2 (issue 17)
     "MN-JUKI-CS",
+    "LG-LGWAN-ONLY-UPLINK",
 }
 
 
@@ -91,6 +92,7 @@ RELIES_ON: dict[str, tuple[str, ...]] = {
     "MN-TERMINAL-CONTROLS": ("多要素認証",),
     "MODEL-BETA-CONDITIONS": (),
     "LG-OUTBOUND-DATA": ("無害化通信を実施",),
+    "LG-LGWAN-ONLY-UPLINK": ("LGWAN",),
     "MN-JUKI-CS": (
         "他の領域との通信をできないよう",
         "これ以外の情報システムとの通信ができないよう",

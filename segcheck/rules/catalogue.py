@@ -26,6 +26,7 @@ from .ids import (
     INET_EGRESS_VIA_CLOUD,
     LG_INET_SANITIZED,
     LG_INET_SPLIT,
+    LG_LGWAN_ONLY_UPLINK,
     LG_NO_INTERNET,
     LG_OUTBOUND_DATA,
     MN_ISOLATION,
@@ -499,6 +500,32 @@ RULES: tuple[Rule, ...] = (
         "remove other routes and channels to 住基ネット.",
         remedy_ja="住基ネットへの通信を住基CSに限定し、CSの内側・外側にそれぞれファイアウォールを置く。"
         "他の経路・例外は削除する。",
+    ),
+    Rule(
+        id=LG_LGWAN_ONLY_UPLINK,
+        severity=Severity.HIGH,
+        name_en="The LGWAN tier's only uplink is the LGWAN",
+        name_ja="LGWAN接続系の外部接続はLGWANのみ",
+        # The tier is defined as the systems connected to LGWAN; a second way out is a second
+        # network, whatever its permits pass today (a leftover ISP line, domain.md §4.3).
+        sources=(
+            *_cite(TOKOROZAWA, "2(12)", "6(3)②"),
+            *_cite(OJIYA, "2(10)", "7(3)②"),
+            *_cite(SAKAI, "第2条第9号", "第6条第3号イ"),
+            *_cite(KOMAE, "2(10)", "7(1)イ"),
+            RESILIENCE,
+        ),
+        summary_en="A forwarder or gateway (an lbo-gateway aside) joining the LGWAN tier to 住基ネット, "
+        "the security cloud or the public Internet, by its addresses or its links; to the "
+        "government cloud only when it filters nothing, or always under the setting "
+        "lgwan_gov_cloud_link: forbidden.",
+        summary_ja="LGWAN接続系を住基ネット・セキュリティクラウド・インターネットに接続する転送装置"
+        "またはゲートウェイ(ローカルブレイクアウト装置を除く)。ガバメントクラウドへの接続は、"
+        "許可ルールのない装置の場合、または設定 lgwan_gov_cloud_link: forbidden の場合。",
+        remedy_en="Remove the extra uplink (a leftover ISP line, a shortcut to another network); "
+        "reach other networks over LGWAN or through the declared tiers.",
+        remedy_ja="LGWAN以外の外部接続(移行時の残存回線等)を撤去し、他のネットワークへはLGWANまたは"
+        "定められた系を経由する。",
     ),
 )
 

@@ -17,11 +17,13 @@ from .base import Violation, make_finding
 from .ids import (
     GEN_NO_BRIDGING,
     LG_INET_SANITIZED,
+    LG_LGWAN_ONLY_UPLINK,
     LG_NO_INTERNET,
     MN_JUKI_CS,
     MN_TERMINAL_CONTROLS,
     MODEL_BETA_CONDITIONS,
 )
+from .settings import setting
 
 NodeCheck = Callable[[Node, Sequence[Tier], Topology], Iterator[Violation]]
 
@@ -177,6 +179,62 @@ def juki_cs_firewalls(node: Node, tiers: Sequence[Tier], topology: Topology) -> 
         )
 
 
+def attached_tiers(node: Node, tiers: Sequence[Tier], topology: Topology) -> list[Tier]:
+    """The tiers a node reaches directly: its addresses', and over `links:` a linked zone's or
+    a linked node's addresses' tiers (a router cabled to an ISP's router has an uplink)."""
+    out = list(tiers)
+    for link in topology.links:
+        if node.name not in (link.a, link.b):
+            continue
+        other = link.b if link.a == node.name else link.a
+        found: list[Tier] = []
+        if other in topology.zones:
+            found.append(topology.zones[other].tier)
+        elif other in topology.nodes:
+            for ip in topology.nodes[other].addresses:
+                zoned = [
+                    z.tier
+                    for z in topology.zones.values()
+                    if any(subnet.contains(ip) for subnet in z.subnets)
+                ]
+                # a node address in no zone is global (the loader refuses any other)
+                found.extend(zoned or [Tier.PUBLIC_INTERNET])
+        out.extend(t for t in found if t not in out)
+    return out
+
+
+_UPLINK_TIERS = (Tier.GOV_CLOUD, Tier.JUKINET, Tier.SECURITY_CLOUD, Tier.PUBLIC_INTERNET)
+
+
+@node_rule(LG_LGWAN_ONLY_UPLINK)
+def lgwan_only_uplink(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
+    """The LGWAN tier's only uplink is the LGWAN: a forwarder or gateway joining it to another
+    external network is an uplink of its own, whatever its permits pass today. A government
+    cloud link through a filtering forwarder is allowed (setting `lgwan_gov_cloud_link`); an
+    lbo-gateway is α′'s breakout, judged by LG-NO-INTERNET."""
+    if not (node.role.forwards or node.role.gateway) or node.role is Role.LBO_GATEWAY:
+        return
+    reached = attached_tiers(node, tiers, topology)
+    if Tier.LGWAN not in reached:
+        return
+    extra = [t for t in _UPLINK_TIERS if t in reached]
+    if (
+        Tier.GOV_CLOUD in extra
+        and node.filtering
+        and setting(topology.settings, "lgwan_gov_cloud_link") == "filtered"
+    ):
+        extra.remove(Tier.GOV_CLOUD)
+    if extra:
+        names = ", ".join(t.value for t in extra)
+        names_ja = "・".join(TIER_NAMES_JA[t] for t in extra)
+        yield Violation(
+            f"{node.role.value} '{node.name}' joins the LGWAN tier to {names}: the LGWAN tier's "
+            "only external uplink is the LGWAN",
+            f"{node.role.value} '{node.name}' がLGWAN接続系を{names_ja}に接続している"
+            "(LGWAN接続系の外部接続はLGWANのみ)",
+        )
+
+
 NODE_RULES: tuple[NodeRule, ...] = (
     no_bridging,
     terminal_controls,
@@ -185,6 +243,7 @@ NODE_RULES: tuple[NodeRule, ...] = (
     mail_sanitizer,
     local_breakout,
     juki_cs_firewalls,
+    lgwan_only_uplink,
 )
 """Every node rule, in the order a node's findings are produced."""
 

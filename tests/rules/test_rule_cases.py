@@ -79,6 +79,9 @@ JUKI_ZONES = {
     "mn-cs-seg": {"tier": "mynumber", "subnets": ["10.1.30.0/24"]},
     "jk": {"tier": "jukinet", "subnets": ["198.19.10.0/25", "198.19.10.128/25"]},
 }
+GC_ZONE = {"gc": {"tier": "gov-cloud", "subnets": ["198.19.20.0/24"]}}
+LG_SRV = {"role": "server", "ip": "10.2.0.20"}
+
 JUKI_NODES: dict[str, Any] = {
     "mn-juki-db": {"role": "server", "ip": "10.1.0.20"},
     "cs": {"role": "juki-cs", "ip": ["10.1.30.10", "198.19.10.10"]},
@@ -305,6 +308,39 @@ FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]
         None,
     ),
     (
+        "LG-LGWAN-ONLY-UPLINK",
+        "leftover-isp-router",
+        topo({"lg-t": LG_T, "isp": fw(["10.2.0.254", "203.0.113.1"])}),
+        None,
+    ),
+    (
+        "LG-LGWAN-ONLY-UPLINK",
+        "linked-to-the-internet",
+        topo(
+            {"lg-t": LG_T, "r": {"role": "router", "ip": "10.2.0.254"}},
+            links=[["r", "net"]],
+        ),
+        None,
+    ),
+    (
+        "LG-LGWAN-ONLY-UPLINK",
+        "plain-router-to-gov-cloud",
+        topo(
+            {"lg-t": LG_T, "gc-rtr": {"role": "router", "ip": ["10.2.0.253", "198.19.20.1"]}},
+            zones=GC_ZONE,
+        ),
+        None,
+    ),
+    (
+        "LG-LGWAN-ONLY-UPLINK",
+        "gov-cloud-link-forbidden-by-setting",
+        {
+            **topo({"lg-t": LG_T, "gc-fw": fw(["10.2.0.253", "198.19.20.1"])}, zones=GC_ZONE),
+            "settings": {"lgwan_gov_cloud_link": "forbidden"},
+        },
+        None,
+    ),
+    (
         "MN-JUKI-CS",
         "cs-on-the-business-lan",
         topo(
@@ -453,6 +489,31 @@ PASS: list[tuple[str, str, dict[str, Any]]] = [
     ),
     ("MODEL-BETA-CONDITIONS", "edr", topo({"in-t": {**IN_T, "edr": True}}, profile="beta")),
     (
+        "LG-LGWAN-ONLY-UPLINK",
+        "lgwan-router-only",
+        topo({"lg-t": LG_T, "lgwan-rtr": {"role": "router", "ip": ["10.2.0.1", "198.18.0.1"]}}),
+    ),
+    (
+        "LG-LGWAN-ONLY-UPLINK",
+        "filtered-gov-cloud-link",
+        topo({"lg-t": LG_T, "gc-fw": fw(["10.2.0.253", "198.19.20.1"])}, zones=GC_ZONE),
+    ),
+    (
+        "LG-LGWAN-ONLY-UPLINK",
+        "alpha-prime-lbo",
+        topo(
+            {
+                "lg-t": LG_T,
+                "lbo": {
+                    "role": "lbo-gateway",
+                    "ip": ["10.2.0.1", "203.0.113.1"],
+                    "allow_destinations": ["203.0.113.64/26"],
+                },
+            },
+            profile="alpha-prime",
+        ),
+    ),
+    (
         "MN-JUKI-CS",
         "cs-between-firewalls",
         topo(JUKI_NODES, [ch("C1", "cs", "198.19.10.130", "https")], zones=JUKI_ZONES),
@@ -547,6 +608,7 @@ FLOW_PASS: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
 ]
 # Rules no flow can show: a node's own settings and the channel register.
 NOT_IN_FLOWS = {
+    "LG-LGWAN-ONLY-UPLINK",  # a device, whatever it passes (its flows are LG-NO-INTERNET)
     "GEN-NO-BRIDGING",
     "GEN-EXCEPTION-EXPIRED",
     "LG-INET-SANITIZED",

@@ -1,0 +1,57 @@
+"""Profile settings: the points domain.md §9 leaves open, each with the default it recommends.
+
+A topology may set them under `settings:` (spec §2); a setting it does not name takes its
+default, and every report lists the values used. Each setting names the open question it
+answers, so that an auditor can see which reading of the sources a result depends on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..findings import RuleId
+from .ids import LG_LGWAN_ONLY_UPLINK
+
+SettingValue = bool | str
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting: its key, default, allowed values and what it decides."""
+
+    key: str
+    default: SettingValue
+    allowed: tuple[SettingValue, ...]
+    question: str  # the open question of domain.md §9 it answers ("Q6")
+    rules: tuple[RuleId, ...]  # the rules whose judgement it changes
+    doc_en: str
+    doc_ja: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        key="lgwan_gov_cloud_link",
+        default="filtered",
+        allowed=("filtered", "forbidden"),
+        question="Q6",
+        rules=(LG_LGWAN_ONLY_UPLINK,),
+        doc_en="Whether the LGWAN tier may have its own uplink to the government cloud: "
+        "`filtered` (default: through a forwarder with permits, the declared link of "
+        "domain.md §4.3) or `forbidden` (the LGWAN tier's only uplink is the LGWAN router).",
+        doc_ja="LGWAN接続系がガバメントクラウドへの接続を持てるか: filtered(既定。許可ルールを持つ"
+        "転送装置経由なら可)、forbidden(LGWAN接続ルータ以外の外部接続を認めない)。",
+    ),
+)
+
+SETTINGS_BY_KEY: Mapping[str, Setting] = {s.key: s for s in SETTINGS}
+
+
+def setting(values: Mapping[str, SettingValue], key: str) -> SettingValue:
+    """The value a topology gives a setting, else its default."""
+    return values.get(key, SETTINGS_BY_KEY[key].default)
+
+
+def effective(values: Mapping[str, SettingValue]) -> dict[str, SettingValue]:
+    """Every setting with the value in force (the topology's, else the default), in order."""
+    return {s.key: setting(values, s.key) for s in SETTINGS}
