@@ -518,10 +518,13 @@ RULES: tuple[Rule, ...] = (
         summary_en="A forwarder or gateway (an lbo-gateway aside) joining the LGWAN tier to 住基ネット, "
         "the security cloud or the public Internet, by its addresses or its links; to the "
         "government cloud only when it filters nothing, or always under the setting "
-        "lgwan_gov_cloud_link: forbidden.",
+        "lgwan_gov_cloud_link: forbidden. A firewall's leg that another internal tier on it may "
+        "use (a core firewall's security cloud line) is that tier's.",
         summary_ja="LGWAN接続系を住基ネット・セキュリティクラウド・インターネットに接続する転送装置"
         "またはゲートウェイ(ローカルブレイクアウト装置を除く)。ガバメントクラウドへの接続は、"
-        "許可ルールのない装置の場合、または設定 lgwan_gov_cloud_link: forbidden の場合。",
+        "許可ルールのない装置の場合、または設定 lgwan_gov_cloud_link: forbidden の場合。"
+        "複数の系を収容するFWで、他の系が使える外部接続(インターネット接続系のセキュリティクラウド"
+        "回線)は対象外。",
         remedy_en="Remove the extra uplink (a leftover ISP line, a shortcut to another network); "
         "reach other networks over LGWAN or through the declared tiers.",
         remedy_ja="LGWAN以外の外部接続(移行時の残存回線等)を撤去し、他のネットワークへはLGWANまたは"

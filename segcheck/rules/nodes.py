@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..addressing import AddressMap
 from ..findings import Finding, Location, RuleId, Severity, SubjectEvidence, subject_fingerprint
 from ..model import TIER_NAMES_JA, IPRange, Node, Profile, Role, Tier, Topology
+from ..policy import CellKind, cell
 from .base import Violation, make_finding
 from .ids import (
     GEN_NO_BRIDGING,
@@ -210,14 +211,21 @@ _UPLINK_TIERS = (Tier.GOV_CLOUD, Tier.JUKINET, Tier.SECURITY_CLOUD, Tier.PUBLIC_
 def lgwan_only_uplink(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
     """The LGWAN tier's only uplink is the LGWAN: a forwarder or gateway joining it to another
     external network is an uplink of its own, whatever its permits pass today. A government
-    cloud link through a filtering forwarder is allowed (setting `lgwan_gov_cloud_link`); an
-    lbo-gateway is α′'s breakout, judged by LG-NO-INTERNET."""
+    cloud link through a filtering forwarder is allowed (setting `lgwan_gov_cloud_link`), and
+    so is a filtering forwarder's leg that another internal tier on it may use (a core
+    firewall's security-cloud line serves the Internet tier); an lbo-gateway is α′'s
+    breakout, judged by LG-NO-INTERNET."""
     if not (node.role.forwards or node.role.gateway) or node.role is Role.LBO_GATEWAY:
         return
     reached = attached_tiers(node, tiers, topology)
     if Tier.LGWAN not in reached:
         return
     extra = [t for t in _UPLINK_TIERS if t in reached]
+    if node.filtering:
+        # A core firewall serving several tiers: an external leg that another internal tier on
+        # it may use (the Internet tier's security cloud line) is that tier's uplink.
+        others = [t for t in reached if t.internal and t is not Tier.LGWAN]
+        extra = [t for t in extra if all(cell(o, t).kind is CellKind.FORBIDDEN for o in others)]
     if (
         Tier.GOV_CLOUD in extra
         and node.filtering

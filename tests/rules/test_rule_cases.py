@@ -333,6 +333,12 @@ FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]
     ),
     (
         "LG-LGWAN-ONLY-UPLINK",
+        "core-firewall-with-an-internet-leg",
+        topo({"lg-t": LG_T, "in-t": IN_T, "fw-core": fw(["10.2.0.1", "10.3.0.1", "203.0.113.1"])}),
+        None,
+    ),
+    (
+        "LG-LGWAN-ONLY-UPLINK",
         "gov-cloud-link-forbidden-by-setting",
         {
             **topo({"lg-t": LG_T, "gc-fw": fw(["10.2.0.253", "198.19.20.1"])}, zones=GC_ZONE),
@@ -492,6 +498,20 @@ PASS: list[tuple[str, str, dict[str, Any]]] = [
         "LG-LGWAN-ONLY-UPLINK",
         "lgwan-router-only",
         topo({"lg-t": LG_T, "lgwan-rtr": {"role": "router", "ip": ["10.2.0.1", "198.18.0.1"]}}),
+    ),
+    (
+        "LG-LGWAN-ONLY-UPLINK",
+        "core-firewall-with-the-internet-tiers-cloud-line",
+        topo(
+            {
+                "lg-t": LG_T,
+                "in-t": IN_T,
+                "fw-core": fw(
+                    ["10.2.0.1", "10.3.0.1", "192.0.2.1"],
+                    {"id": "P1", "from": "inet", "to": "sc", "service": "http-proxy"},
+                ),
+            }
+        ),
     ),
     (
         "LG-LGWAN-ONLY-UPLINK",
