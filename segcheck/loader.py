@@ -62,8 +62,8 @@ from .model import (
     Zone,
     parse_tier,
 )
-from .rules.settings import SETTINGS_BY_KEY
 from .services import BUILTIN_SERVICES, services_for
+from .settings import SETTINGS_BY_KEY
 from .yamldoc import Document, load_document
 from .yamldoc import shown as clip
 

@@ -101,6 +101,7 @@ MODEL = (
     "segcheck.errors",
     "segcheck.flowtypes",
     "segcheck.messages",
+    "segcheck.settings",
 )
 LOADERS = ("segcheck.loader", "segcheck.yamldoc", "segcheck.loaders")
 POLICY = ("segcheck.rules", "segcheck.policy", "segcheck.verdicts")

@@ -14,6 +14,7 @@ from ..addressing import AddressMap
 from ..findings import Finding, Location, RuleId, Severity, SubjectEvidence, subject_fingerprint
 from ..model import TIER_NAMES_JA, IPRange, Node, Profile, Role, Tier, Topology
 from ..policy import CellKind, cell
+from ..settings import setting
 from .base import Violation, make_finding
 from .ids import (
     GEN_NO_BRIDGING,
@@ -24,7 +25,6 @@ from .ids import (
     MN_TERMINAL_CONTROLS,
     MODEL_BETA_CONDITIONS,
 )
-from .settings import setting
 
 NodeCheck = Callable[[Node, Sequence[Tier], Topology], Iterator[Violation]]
 

@@ -1,17 +1,16 @@
 """Profile settings: the points domain.md §9 leaves open, each with the default it recommends.
 
 A topology may set them under `settings:` (spec §2); a setting it does not name takes its
-default, and every report lists the values used. Each setting names the open question it
-answers, so that an auditor can see which reading of the sources a result depends on.
+default. Each setting names the open question it answers and the rules it changes, so that an
+auditor can see which reading of the sources a result depends on. Part of the model's
+vocabulary: the loader validates against it and the rules read it; it imports nothing of
+segcheck.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-from ..findings import RuleId
-from .ids import LG_LGWAN_ONLY_UPLINK
 
 SettingValue = bool | str
 
@@ -24,7 +23,7 @@ class Setting:
     default: SettingValue
     allowed: tuple[SettingValue, ...]
     question: str  # the open question of domain.md §9 it answers ("Q6")
-    rules: tuple[RuleId, ...]  # the rules whose judgement it changes
+    rules: tuple[str, ...]  # ids of the rules whose judgement it changes
     doc_en: str
     doc_ja: str
 
@@ -35,7 +34,7 @@ SETTINGS: tuple[Setting, ...] = (
         default="filtered",
         allowed=("filtered", "forbidden"),
         question="Q6",
-        rules=(LG_LGWAN_ONLY_UPLINK,),
+        rules=("LG-LGWAN-ONLY-UPLINK",),
         doc_en="Whether the LGWAN tier may have its own uplink to the government cloud: "
         "`filtered` (default: through a forwarder with permits, the declared link of "
         "domain.md §4.3) or `forbidden` (the LGWAN tier's only uplink is the LGWAN router).",
