@@ -522,7 +522,7 @@ RULES: tuple[Rule, ...] = (
         "use (a core firewall's security cloud line) is that tier's.",
         summary_ja="LGWAN接続系を住基ネット・セキュリティクラウド・インターネットに接続する転送装置"
         "またはゲートウェイ(ローカルブレイクアウト装置を除く)。ガバメントクラウドへの接続は、"
-        "許可ルールのない装置の場合、または設定 lgwan_gov_cloud_link: forbidden の場合。"
+        "許可ルールのない装置の場合、または設定 lgwan_gov_cloud_link で禁止した場合。"
         "複数の系を収容するFWで、他の系が使える外部接続(インターネット接続系のセキュリティクラウド"
         "回線)は対象外。",
         remedy_en="Remove the extra uplink (a leftover ISP line, a shortcut to another network); "
