@@ -417,10 +417,12 @@ MESSAGES: list[tuple[str, str]] = [
         "読める Zeek conn.log の行がありません（{n} 行をスキップ。最初は行 {line}: {reason}）",
     ),
     (
-        "{path}: nothing to extract: every input is a Zeek log, which holds flows but no "
-        "packets (extract from the pcap or pcapng the log was made from)",
-        "{path}: 抽出するものがありません: 入力はすべて Zeek のログで、フローはあってもパケットは"
-        "ありません（ログの元になった pcap か pcapng から抽出してください）",
+        "{path}: nothing to extract: every input is a flow log (Zeek, Suricata, firewall or "
+        "NetFlow), which holds flows but no packets (extract from the pcap or pcapng the log "
+        "was made from)",
+        "{path}: 抽出するものがありません: 入力はすべてフローのログ（Zeek、Suricata、ファイアウォール、"
+        "NetFlow）で、フローはあってもパケットはありません（ログの元になった pcap か pcapng から"
+        "抽出してください）",
     ),
     # Why a capture stopped (capture.records, capture.source), inside evidence gaps.
     ("file ends inside a record", "レコードの途中でファイルが終わっている"),

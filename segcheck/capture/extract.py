@@ -9,7 +9,8 @@ The name chooses the format: `.pcapng` gives one interface per link type with na
 timestamps and, for times before 1970, an if_tsoffset; anything else a classic pcap
 (microsecond, or nanosecond when a timestamp needs it), which holds one link type and times
 from 1970 to 2106 only, so other packets are refused with a hint to name the file .pcapng.
-Zeek logs hold flows but no packets: their flows are counted and left out.
+Flow logs (Zeek, Suricata EVE, firewall traffic logs, NetFlow) hold flows but no packets: their
+flows are counted and left out.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def _selected_frames(
 
 
 def is_packet_capture(path: str | Path) -> bool:
-    """False for a Zeek log (flows, no packets); True otherwise, unreadable files included:
+    """False for a flow log (flows, no packets); True otherwise, unreadable files included:
     reading them is the scan's business, and it reports what is wrong."""
     try:
         with ByteSource(path) as src:
@@ -138,8 +139,9 @@ def check_extract_target(
     check_output(out, inputs=[*paths, *inputs], replace=force)
     if paths and not any(is_packet_capture(p) for p in paths):
         raise UsageError(
-            f"{out}: nothing to extract: every input is a Zeek log, which holds flows but no "
-            "packets (extract from the pcap or pcapng the log was made from)"
+            f"{out}: nothing to extract: every input is a flow log (Zeek, Suricata, firewall or "
+            "NetFlow), which holds flows but no packets (extract from the pcap or pcapng the log "
+            "was made from)"
         )
 
 
@@ -151,10 +153,10 @@ class ExtractResult:
     format: str  # "pcap" | "pcapng"
     packets: int
     flows: int
-    logs: tuple[tuple[str, int], ...] = ()  # Zeek logs holding chosen flows, and how many
+    logs: tuple[tuple[str, int], ...] = ()  # flow logs holding chosen flows, and how many
 
     def describe(self) -> list[str]:
-        """One line on what was written, one per Zeek log whose flows could not be."""
+        """One line on what was written, one per flow log whose flows could not be."""
         s = "" if self.flows == 1 else "s"
         lines = [
             f"extracted {self.packets} packets of {self.flows} flow{s} to {self.path} "
@@ -162,7 +164,7 @@ class ExtractResult:
         ]
         for log, count in self.logs:
             s = "" if count == 1 else "s"
-            lines.append(f"{log}: a Zeek log has no packets to extract ({count} flow{s} left out)")
+            lines.append(f"{log}: a flow log has no packets to extract ({count} flow{s} left out)")
         return lines
 
 

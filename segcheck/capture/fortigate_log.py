@@ -55,8 +55,7 @@ from .logflow import (
 from .model import FlowLog
 from .source import ByteSource
 
-# A pair: key, then a double-quoted value (FortiOS escapes a quote inside as \") or a bare one.
-_PAIR = re.compile(rb'([A-Za-z_][A-Za-z0-9_-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
+_PAIR = re.compile(r'(\w+)=(?:"([^"]*)"|([^\s"]*))')
 _SNIFF_TYPE = re.compile(rb'(?:^|\s)type="?traffic"?(?:\s|$)', re.M)
 _SNIFF_FORTI = re.compile(rb"(?:^|\s)(?:logid|devid|eventtime)=", re.M)
 _TZ = re.compile(r"([+-])(\d{2}):?(\d{2})")
@@ -75,13 +74,40 @@ def looks_like_fortigate(head: bytes) -> bool:
 
 
 def pairs(line: bytes) -> dict[str, str]:
-    """The key=value pairs of one line, values unquoted (later keys win)."""
+    """The key=value pairs of one line, values unquoted (later keys win).
+
+    A value is bare, or double-quoted with spaces inside (FortiOS escapes a quote in it as
+    \\"). Words without `=` (a syslog header) are skipped; a `<PRI>` glued to the first key
+    is dropped. A line with an escaped quote is tokenised on spaces (FortiOS never writes a
+    space outside quotes within a pair); the others, nearly all, by one regular expression.
+    """
+    text = line.decode("utf-8", "replace")
+    if '\\"' not in text:  # no escaped quote: one regular expression in C does it all
+        return {k: quoted or bare for k, quoted, bare in _PAIR.findall(text)}
     out: dict[str, str] = {}
-    for k, v in _PAIR.findall(line):
-        if v[:1] == b'"':
-            v = v[1:-1].replace(b'\\"', b'"')
-        out[k.decode("ascii")] = v.decode("utf-8", "replace")
+    tokens = text.split()
+    i, n = 0, len(tokens)
+    while i < n:
+        key, eq, value = tokens[i].partition("=")
+        i += 1
+        if not eq or not key:
+            continue
+        if key[0] == "<":
+            key = key.rpartition(">")[2]
+        if value[:1] == '"':
+            while not _closed(value) and i < n:  # the quoted value goes on past a space
+                value += " " + tokens[i]
+                i += 1
+            value = value[1:-1] if _closed(value) else value[1:]
+            if "\\" in value:
+                value = value.replace('\\"', '"')
+        out[key] = value
     return out
+
+
+def _closed(value: str) -> bool:
+    """True when a value that opened with a quote has its closing one."""
+    return len(value) >= 2 and value[-1] == '"' and value[-2] != "\\"
 
 
 class FortiGateTrafficLog:

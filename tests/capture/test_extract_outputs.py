@@ -105,7 +105,7 @@ def test_extract_from_zeek_logs_only_is_refused(tmp_path: Path) -> None:
     log.write_text(CONN_LOG, encoding="utf-8")
     target = tmp_path / "v.pcap"
     code, out, err = run(log, "--extract", target)
-    assert code == 2 and "nothing to extract" in err and "Zeek log" in err
+    assert code == 2 and "nothing to extract" in err and "flow log" in err
     assert out == "" and not target.exists()
 
 
@@ -117,7 +117,7 @@ def test_extract_with_a_zeek_log_beside_a_capture_says_what_was_left_out(tmp_pat
     code, _, err = run(cap, log, "--extract", target)
     assert code == 1
     assert f"extracted 2 packets of 1 flow to {target} (pcap)" in err
-    assert f"{log}: a Zeek log has no packets to extract (1 flow left out)" in err
+    assert f"{log}: a flow log has no packets to extract (1 flow left out)" in err
     assert read_capture(target).info.packets_read == 2
 
 
