@@ -184,6 +184,12 @@ def finish(report: Report, fail_on: str, lang: str = "en") -> int:
     return code
 
 
+def for_excel(text: str, fmt: str, no_bom: bool) -> str:
+    """CSV starts with a byte-order mark unless `--no-bom`: Excel reads a CSV without one in
+    the locale's code page (CP932 in Japan) and garbles every Japanese cell."""
+    return text if fmt != "csv" or no_bom else "\ufeff" + text
+
+
 def emit(text: str, output: str | None, inputs: Sequence[str]) -> None:
     """Write rendered output to stdout or, only after rendering succeeded, a file.
 
@@ -242,6 +248,11 @@ GROUP_BY = click.option(
     "responder, service, state, with flow and packet counts) or one per flow. JSON and CSV "
     "always keep every flow.",
 )
+NO_BOM = click.option(
+    "--no-bom",
+    is_flag=True,
+    help="csv: plain UTF-8, without the byte-order mark that Excel needs to read it as UTF-8.",
+)
 TIMESTAMP = click.option(
     "--timestamp",
     metavar="ISO8601",
@@ -275,6 +286,7 @@ def main() -> None:
 @TODAY
 @FAIL_ON
 @BASELINE
+@NO_BOM
 @TIMESTAMP
 @handle_errors
 def check(
@@ -286,6 +298,7 @@ def check(
     fail_on: str,
     baseline: str | None,
     timestamp: str | None,
+    no_bom: bool,
 ) -> None:
     """Find every forbidden path in a planned TOPOLOGY (YAML or JSON)."""
     from .engine import check as run_check
@@ -297,7 +310,7 @@ def check(
     report = _with_baseline(report, base)
     inputs = [topology] if baseline is None else [topology, baseline]
     language = lang or default_lang()
-    emit(render(report, fmt, language), output, inputs)
+    emit(for_excel(render(report, fmt, language), fmt, no_bom), output, inputs)
     sys.exit(finish(report, fail_on, language))
 
 
@@ -344,6 +357,7 @@ def check(
 @TODAY
 @FAIL_ON
 @BASELINE
+@NO_BOM
 @TIMESTAMP
 @TZ
 @GROUP_BY
@@ -368,6 +382,7 @@ def scan(
     timestamp: str | None,
     force: bool,
     tz: str | None,
+    no_bom: bool,
     group_by: str = "conversation",
 ) -> None:
     """Judge the flows of CAPTURES against TOPOLOGY: pcap, pcapng (gzip too), Zeek conn.log,
@@ -417,7 +432,7 @@ def scan(
             click.echo("", err=True)
     report = replace(_with_baseline(report, base), group_by=group_by)
     language = lang or default_lang()
-    emit(render(report, fmt, language), output, inputs)
+    emit(for_excel(render(report, fmt, language), fmt, no_bom), output, inputs)
     if extract is not None:
         violating = [f.flow for f in report.findings if f.flow is not None]
         done = extract_packets(captures, violating, extract, inputs=[topology], force=force)

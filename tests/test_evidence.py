@@ -23,6 +23,7 @@ from segcheck.cli import main
 from segcheck.engine import check, scan
 from segcheck.findings import CaptureSummary, Evidence, GapKind, Report
 from segcheck.report import formats_for, render
+from segcheck.report.csv import GAPS_JA, HEADERS_JA
 
 TWO_TIERS = """segcheck: 1
 name: two tiers
@@ -218,7 +219,11 @@ def assert_gap_shown(text: str, fmt: str, report: Report, lang: str) -> None:
         assert run_["properties"]["evidence"] == report.evidence.value
     elif fmt == "csv":
         header, first, *_ = list(csv.reader(io.StringIO(text)))
-        assert first[header.index("verdict")] == gap.kind and first[-1] == message
+        keys = {ja: key for key, ja in HEADERS_JA.items()} if lang == "ja" else {}
+        row = {keys.get(name, name): cell for name, cell in zip(header, first, strict=True)}
+        kind = GAPS_JA[gap.kind] if lang == "ja" else gap.kind
+        # the flow table names the gap as a verdict, the findings table (check) as a status
+        assert row.get("verdict", row.get("status")) == kind and row["note"] == message
     elif fmt == "junit":
         root = ET.fromstring(text)
         (error,) = root.iter("error")

@@ -40,7 +40,7 @@ FORMATS: tuple[Format, ...] = (
     Format("json", ("check", "scan"), "json"),
     Format("sarif", ("check", "scan"), "sarif"),
     Format("junit", ("check",), "junit"),
-    Format("csv", ("scan",), "csv"),
+    Format("csv", ("check", "scan"), "csv"),
     Format("html", ("check", "scan"), "html"),
     Format("md", ("check",), "markdown"),
 )

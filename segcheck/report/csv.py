@@ -1,8 +1,16 @@
-"""CSV export of the whole flow table (`scan --format csv`): one row per judged flow.
+"""CSV tables for a spreadsheet: the whole flow table (`scan --format csv`, one row per judged
+flow) or the findings (`check --format csv`, one row per finding, for the 監査調書).
 
 Evidence that was not seen comes first, one row per gap: `verdict` names the gap
 (`no-packets`, `stopped-early`, `nothing-to-separate`), `input` and `first_frame` say where, and
-`note` says it in words; flow rows leave `note` empty.
+`note` says it in words; flow rows leave `note` empty. A flow with a finding carries its
+`severity`, `rule_name` and `message` (in the report's language).
+
+The columns are stable English keys in English; with `lang` ja the header row and the words in
+the cells (severities, states, verdicts, tiers) are Japanese, for the people who read them in
+Excel (machines should read `--lang en`, or JSON). The text is RFC 4180 with CRLF line ends;
+the byte-order mark Excel needs to take it as UTF-8 is added by whoever writes the file
+(`segcheck check|scan` does unless `--no-bom`).
 
 With `--baseline` two columns follow: `baseline`, the state of the row's finding against the
 earlier result (new, updated, renamed, unchanged, excepted-now, as JSON's `state`), and
@@ -11,7 +19,7 @@ findings this run no longer has come last, `baseline` `fixed`, with the baseline
 
 Cells come from packets and the topology, so a spreadsheet must never read one as a formula:
 a cell beginning with = + - @, a tab or a carriage return gets a leading single quote (the
-OWASP "CSV injection" guard). Headers are stable English keys whatever the language.
+OWASP "CSV injection" guard).
 """
 
 from __future__ import annotations
@@ -21,7 +29,9 @@ import io
 import re
 
 from ..findings import Finding, FlowEvidence, JudgedFlow, Report
-from .labels import labels
+from ..rules import RULES_BY_ID
+from ._common import FIX_KEYS, finding_facts, where
+from .labels import labels, tier_word, value_word
 
 COLUMNS = (
     "input",
@@ -33,6 +43,7 @@ COLUMNS = (
     "dst_ip",
     "dst_port",
     "vlan",
+    "inner_vlan",
     "packets",
     "bytes",
     "state",
@@ -44,14 +55,87 @@ COLUMNS = (
     "dst_tier",
     "service",
     "verdict",
+    "severity",
     "rule",
+    "rule_name",
     "channel",
     "pivot",  # a log's flow: the source system's id (Zeek uid, flow_id, sessionid)
     "device_action",  # a firewall log's own verdict (accept, deny)
     "device_rule",  # and the policy that made it (`<vdom>/<policyid>`)
+    "message",  # the flow's finding in words
     "note",
 )
 BASELINE_COLUMNS = ("baseline", "escalated")  # with --baseline only
+# check --format csv: one row per finding (and per path a channel covers), gaps first.
+FINDING_COLUMNS = (
+    "severity",
+    "rule",
+    "rule_name",
+    "message",
+    "location",
+    "status",  # finding, excepted (covered by a channel), or the kind of an evidence gap
+    "cause",
+    "src_zone",
+    "src_tier",
+    "dst_zone",
+    "dst_tier",
+    "src",
+    "dst",
+    "service",
+    "count",
+    "path",
+    "permits",
+    "fix",
+    "channel",
+    "note",
+)
+# The header row in Japanese (--lang ja).
+HEADERS_JA = {
+    "input": "入力",
+    "first_frame": "最初のフレーム",
+    "first_seen": "最初の時刻",
+    "proto": "プロトコル",
+    "src_ip": "送信元IP",
+    "src_port": "送信元ポート",
+    "dst_ip": "宛先IP",
+    "dst_port": "宛先ポート",
+    "vlan": "VLAN",
+    "inner_vlan": "内側VLAN",
+    "packets": "パケット数",
+    "bytes": "バイト数",
+    "state": "状態",
+    "src": "送信元",
+    "dst": "宛先",
+    "src_zone": "送信元ゾーン",
+    "dst_zone": "宛先ゾーン",
+    "src_tier": "送信元の系統",
+    "dst_tier": "宛先の系統",
+    "service": "サービス",
+    "verdict": "判定",
+    "severity": "重大度",
+    "rule": "ルール",
+    "rule_name": "ルール名",
+    "channel": "例外",
+    "pivot": "記録ID",
+    "device_action": "機器の判定",
+    "device_rule": "機器のルール",
+    "message": "内容",
+    "note": "備考",
+    "baseline": "比較基準との比較",
+    "escalated": "重大化",
+    "location": "箇所",
+    "status": "区分",
+    "cause": "原因",
+    "count": "組数",
+    "path": "経路",
+    "permits": "許可ルール",
+    "fix": "是正",
+}
+GAPS_JA = {
+    "no-packets": "通信なし",
+    "stopped-early": "読込途中で停止",
+    "nothing-to-separate": "分離対象なし",
+}
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -65,7 +149,20 @@ def safe_cell(value: object) -> str:
     return text
 
 
-def _row(row: JudgedFlow) -> list[object]:
+def header(columns: tuple[str, ...], lang: str) -> tuple[str, ...]:
+    """The header row: the column keys, or their Japanese names."""
+    if lang != "ja":
+        return columns
+    return tuple(HEADERS_JA[c] for c in columns)
+
+
+def _rule_name(rule: str | None, lang: str) -> str | None:
+    found = RULES_BY_ID.get(rule) if rule is not None else None  # type: ignore[call-overload]
+    return None if found is None else found.name(lang)
+
+
+def _row(row: JudgedFlow, finding: Finding | None = None) -> list[object]:
+    """One flow row in English, as `render_flows` writes it column by column."""
     fl = row.flow
     return [
         fl.input,
@@ -77,6 +174,7 @@ def _row(row: JudgedFlow) -> list[object]:
         fl.dst_ip,
         fl.dst_port,
         fl.vlan,
+        fl.inner_vlan,
         fl.packets,
         fl.bytes,
         fl.state,
@@ -88,11 +186,14 @@ def _row(row: JudgedFlow) -> list[object]:
         row.dst_tier,
         row.service,
         row.verdict,
+        finding.severity.value if finding is not None else None,
         row.rule,
+        _rule_name(row.rule, "en"),
         row.channel,
         fl.pivot,
         fl.device_action,
         fl.device_rule,
+        finding.text("en") if finding is not None else None,
         None,
     ]
 
@@ -160,6 +261,26 @@ def _cells(column: list[object]) -> list[object]:
 
 
 def render(report: Report, lang: str = "en") -> str:
+    """`check`: the findings table; otherwise the flow table (see the module docstring)."""
+    if report.command == "check":
+        return render_findings(report, lang)
+    return render_flows(report, lang)
+
+
+def _words(lang: str, group: str, column: list[object]) -> list[object]:
+    """A column of values said as words in `lang` (重大 for critical in Japanese)."""
+    if lang != "ja":
+        return column
+    return [v if v is None else value_word(lang, group, str(v)) for v in column]
+
+
+def _tiers(lang: str, column: list[object]) -> list[object]:
+    if lang != "ja":
+        return column
+    return [v if v is None else tier_word(lang, str(v)) for v in column]
+
+
+def render_flows(report: Report, lang: str = "en") -> str:
     """The flow table as RFC 4180 CSV (CRLF line ends), in the report's flow order.
 
     Built column by column: each distinct value is defused and encoded once, then the lines
@@ -167,11 +288,14 @@ def render(report: Report, lang: str = "en") -> str:
     """
     rows = report.flows
     flows = [row.flow for row in rows]
+    findings = {f.flow: f for f in report.findings if f.flow is not None}
+    found = [findings.get(f) for f in flows]
     gaps: list[list[object]] = [[None] * len(COLUMNS) for _ in report.gaps]
     for cells, gap in zip(gaps, report.gaps, strict=True):
         cells[COLUMNS.index("input")] = gap.path
         cells[COLUMNS.index("first_frame")] = gap.frame
-        cells[COLUMNS.index("verdict")] = gap.kind.value
+        kind = gap.kind.value
+        cells[COLUMNS.index("verdict")] = GAPS_JA.get(kind, kind) if lang == "ja" else kind
         cells[COLUMNS.index("note")] = gap.text(lang)
     columns: list[list[object]] = [
         [f.input for f in flows],
@@ -183,32 +307,110 @@ def render(report: Report, lang: str = "en") -> str:
         [f.dst_ip for f in flows],
         [f.dst_port for f in flows],
         [f.vlan for f in flows],
+        [f.inner_vlan for f in flows],
         [f.packets for f in flows],
         [f.bytes for f in flows],
-        [f.state for f in flows],
+        _words(lang, "state", [f.state for f in flows]),
         [r.src for r in rows],
         [r.dst for r in rows],
         [r.src_zone for r in rows],
         [r.dst_zone for r in rows],
-        [r.src_tier for r in rows],
-        [r.dst_tier for r in rows],
+        _tiers(lang, [r.src_tier for r in rows]),
+        _tiers(lang, [r.dst_tier for r in rows]),
         [r.service for r in rows],
-        [r.verdict for r in rows],
+        _words(lang, "verdict", [r.verdict for r in rows]),
+        _words(lang, "severity", [f.severity.value if f else None for f in found]),
         [r.rule for r in rows],
+        [_rule_name(r.rule, lang) for r in rows],
         [r.channel for r in rows],
         [f.pivot for f in flows],
         [f.device_action for f in flows],
         [f.device_rule for f in flows],
+        [f.text(lang) if f else None for f in found],
         [None] * len(rows),
     ]
     columns = [[g[i] for g in gaps] + column for i, column in enumerate(columns)]
-    header: tuple[str, ...] = COLUMNS
+    names: tuple[str, ...] = COLUMNS
     if report.baseline is not None:
-        header += BASELINE_COLUMNS
+        names += BASELINE_COLUMNS
         _add_baseline(report, lang, columns, len(gaps))
+    return _table(header(names, lang), columns)
+
+
+def _table(head: tuple[str, ...], columns: list[list[object]]) -> str:
     texts = [_cells(c) for c in columns]
-    lines = [",".join(header), *map(",".join, zip(*texts, strict=True))]
+    top = [str(cell) for cell in _cells(list(head))]
+    lines = [",".join(top), *map(",".join, zip(*texts, strict=True))]
     return "\r\n".join(lines) + "\r\n"
+
+
+def _finding_cells(f: Finding, lang: str, status: str, t: dict[str, str]) -> dict[str, object]:
+    facts = dict(finding_facts(f))
+    fixes = [f"{t[key]} {', '.join(facts[key])}" for key in FIX_KEYS if key in facts]
+    rule = RULES_BY_ID.get(f.rule)
+    return {
+        "severity": value_word(lang, "severity", f.severity.value),
+        "rule": f.rule,
+        "rule_name": rule.name(lang) if rule is not None else None,
+        "message": f.text(lang),
+        "location": where(f.location),
+        "status": status,
+        "cause": f.cause.text(lang) if f.cause is not None else None,
+        "src_zone": f.src_zone,
+        "src_tier": tier_word(lang, f.src_tier) or None,
+        "dst_zone": f.dst_zone,
+        "dst_tier": tier_word(lang, f.dst_tier) or None,
+        "src": f.src,
+        "dst": f.dst,
+        "service": f.service,
+        "count": f.count,
+        "path": " > ".join(facts.get("path", ())) or None,
+        "permits": ", ".join(facts.get("permits", ())) or None,
+        "fix": "; ".join(fixes) or None,
+        "channel": f.channel,
+        "note": None,
+    }
+
+
+def render_findings(report: Report, lang: str = "en") -> str:
+    """The findings of a check as RFC 4180 CSV: gaps, findings (worst first), then the paths
+    that channels cover; with --baseline, each row's state and the findings fixed since."""
+    t = dict(labels(lang, "text"))
+    ja = lang == "ja"
+    rows: list[dict[str, object]] = []
+    for gap in report.gaps:
+        kind = gap.kind.value
+        rows.append({"status": GAPS_JA.get(kind, kind) if ja else kind, "note": gap.text(lang),
+                     "location": gap.path})  # fmt: skip
+    baseline = report.baseline
+    for excepted, findings in ((False, report.findings), (True, report.excepted)):
+        status = (
+            value_word(lang, "verdict", "excepted") if excepted else ("指摘" if ja else "finding")
+        )
+        for f in findings:
+            cells = _finding_cells(f, lang, status, t)
+            if baseline is not None:
+                escalated = not excepted and f.fingerprint in baseline.escalated
+                cells["baseline"] = value_word(lang, "baseline", baseline.state(f, excepted))
+                cells["escalated"] = _yes_no(escalated, lang)
+            rows.append(cells)
+    names: tuple[str, ...] = FINDING_COLUMNS
+    if baseline is not None:
+        names += BASELINE_COLUMNS
+        for f in baseline.absent:
+            cells = _finding_cells(f, lang, "", t)
+            cells.update(status=None, baseline=value_word(lang, "baseline", "fixed"),
+                         escalated=_yes_no(False, lang),
+                         note=labels(lang, "csv")["fixed"].format(path=baseline.path))  # fmt: skip
+            rows.append(cells)
+    columns: list[list[object]] = [[row.get(name) for row in rows] for name in names]
+    return _table(header(names, lang), columns)
+
+
+def _yes_no(value: bool, lang: str) -> str:
+    if lang == "ja":
+        return "はい" if value else "いいえ"
+    return "true" if value else "false"
 
 
 def _add_baseline(report: Report, lang: str, columns: list[list[object]], gaps: int) -> None:
@@ -222,8 +424,10 @@ def _add_baseline(report: Report, lang: str, columns: list[list[object]], gaps: 
                 escalated = not excepted and f.fingerprint in baseline.escalated
                 states[f.flow] = (baseline.state(f, excepted), escalated)
     marks = [states.get(row.flow) for row in report.flows]
-    columns.append([None] * gaps + [m[0] if m else None for m in marks])
-    columns.append([None] * gaps + [("true" if m[1] else "false") if m else None for m in marks])
+    columns.append(
+        [None] * gaps + [value_word(lang, "baseline", m[0]) if m else None for m in marks]
+    )
+    columns.append([None] * gaps + [_yes_no(m[1], lang) if m else None for m in marks])
     note = labels(lang, "csv")["fixed"].format(path=baseline.path)
     for f in baseline.absent:
         fl = f.flow
@@ -231,7 +435,12 @@ def _add_baseline(report: Report, lang: str, columns: list[list[object]], gaps: 
             continue
         # the flow row of the baseline's finding, by column name; no verdict in this run
         cells = dict(zip(COLUMNS, _row(_absent_row(f, fl)), strict=True))
-        cells.update(verdict=None, note=note, baseline="fixed", escalated="false")
+        cells.update(
+            verdict=None,
+            note=note,
+            baseline=value_word(lang, "baseline", "fixed"),
+            escalated=_yes_no(False, lang),
+        )
         for column, name in zip(columns, COLUMNS + BASELINE_COLUMNS, strict=True):
             column.append(cells[name])
 

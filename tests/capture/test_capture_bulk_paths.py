@@ -98,8 +98,10 @@ def _csv_reference(report: object) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(csv_format.COLUMNS)
+    found = {f.flow: f for f in report.findings if f.flow is not None}  # type: ignore[attr-defined]
     for row in report.flows:  # type: ignore[attr-defined]
-        writer.writerow([csv_format.safe_cell(v) for v in csv_format._row(row)])
+        cells = csv_format._row(row, found.get(row.flow))
+        writer.writerow([csv_format.safe_cell(v) for v in cells])
     return out.getvalue()
 
 

@@ -387,10 +387,10 @@ def test_scan_baseline_csv_has_each_rows_state(tmp_path: Path, repo_root: Path) 
         assert code == 1, err
         results[name] = write(tmp_path, f"{name}.json", out)
 
-    code, out, _ = run("scan", topo, full, "--format", "csv", *common)
+    code, out, _ = run("scan", topo, full, "--format", "csv", "--no-bom", *common)
     assert next(csv.reader(io.StringIO(out))) == list(csv_format.COLUMNS)
     code, out, _ = run(
-        "scan", topo, full, "--format", "csv", "--baseline", results["part"], *common
+        "scan", topo, full, "--format", "csv", "--no-bom", "--baseline", results["part"], *common
     )
     assert code == 1  # the findings after frame 57 are new
     header, *rows = csv.reader(io.StringIO(out))
@@ -405,7 +405,7 @@ def test_scan_baseline_csv_has_each_rows_state(tmp_path: Path, repo_root: Path) 
     late = [r for r in table if r["rule"] and int(r["first_frame"]) > 57]
     assert late and all(r["baseline"] == "new" for r in late)
 
-    code, out, _ = run("scan", topo, str(part), "--format", "csv", "--baseline", results["full"],
+    code, out, _ = run("scan", topo, str(part), "--format", "csv", "--no-bom", "--baseline", results["full"],
                        *common)  # fmt: skip
     header, *rows = csv.reader(io.StringIO(out))
     table = [dict(zip(header, row, strict=True)) for row in rows]

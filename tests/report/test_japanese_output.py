@@ -83,8 +83,8 @@ def run(args: list[str]) -> str:
 
 
 CASES = [
-    *((topo, fmt, False) for topo in TOPOLOGIES for fmt in ("text", "md", "html", "junit")),
-    *((topo, fmt, True) for topo in CAPTURED for fmt in ("text", "html")),
+    *((topo, fmt, False) for topo in TOPOLOGIES for fmt in ("text", "md", "html", "junit", "csv")),
+    *((topo, fmt, True) for topo in CAPTURED for fmt in ("text", "html", "csv")),
 ]
 
 
