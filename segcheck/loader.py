@@ -88,20 +88,22 @@ CHANNEL_KEYS = ("id", "from", "to", "service", "reason", "approved_by", "ticket"
 CHANNEL_REQUIRED = ("id", "from", "to", "service", "reason")
 _NODE_COMMON = ("role", "ip", "label")
 _GATEWAY = ("accepts", "delivers")
+# `monitoring: true` (issue 17, INET-MONITORING): an IDS/IPS, sandbox or SIEM feed on the device
+_MON = ("monitoring",)
 ROLE_KEYS: Mapping[Role, tuple[str, ...]] = {
     Role.TERMINAL: ("usb_block", "mfa", "edr"),
     Role.SERVER: (),
-    Role.ROUTER: ("permit", "config"),
-    Role.L3_SWITCH: ("permit", "config"),
-    Role.FIREWALL: ("permit", "config"),
-    Role.LBO_GATEWAY: ("allow_destinations",),
+    Role.ROUTER: ("permit", "config", *_MON),
+    Role.L3_SWITCH: ("permit", "config", *_MON),
+    Role.FIREWALL: ("permit", "config", *_MON),
+    Role.LBO_GATEWAY: ("allow_destinations", *_MON),
     Role.SCREEN_TRANSFER: ("accepts", "clipboard", "drive_redirect", "printer_redirect"),
     Role.MAIL_SANITIZER: ("accepts", "delivers", "html_to_text", "attachments"),
     Role.FILE_SANITIZER: _GATEWAY,
     Role.JUKI_CS: _GATEWAY,
-    Role.CLOUD_PROXY: _GATEWAY,
-    Role.MAIL_RELAY: _GATEWAY,
-    Role.DNS_RESOLVER: _GATEWAY,
+    Role.CLOUD_PROXY: (*_GATEWAY, *_MON),
+    Role.MAIL_RELAY: (*_GATEWAY, *_MON),
+    Role.DNS_RESOLVER: (*_GATEWAY, *_MON),
 }
 BOOL_SETTINGS = (
     "usb_block",
@@ -111,6 +113,7 @@ BOOL_SETTINGS = (
     "drive_redirect",
     "printer_redirect",
     "html_to_text",
+    "monitoring",
 )
 ATTACHMENT_POLICIES = ("delete", "image", "cdr", "quarantine")
 RESERVED_ZONE = PUBLIC_INTERNET_ZONE.name

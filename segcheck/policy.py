@@ -22,6 +22,7 @@ from .model import ANY_SERVICE, SECURITY_CLOUD_ROLES, Channel, Node, Profile, Ro
 from .rules.ids import (
     GEN_DEFAULT_DENY,
     INET_EGRESS_VIA_CLOUD,
+    INET_MAIL_VIA_CLOUD,
     LG_INET_SPLIT,
     LG_NO_INTERNET,
     LG_OUTBOUND_DATA,
@@ -233,6 +234,8 @@ class Policy:
         the_cell = MATRIX[(src_tier, dst_tier)]
         if outbound_mail(src, dst, service):
             return self.channel_cover(src, dst, service, LG_OUTBOUND_DATA)
+        if mail_beside_relay(src, dst, service, path):
+            return self.channel_cover(src, dst, service, INET_MAIL_VIA_CLOUD)
         kind, rule = the_cell.kind, the_cell.rule
         if kind is CellKind.ALLOW or rule is None:
             return PERMITTED
@@ -263,6 +266,40 @@ def outbound_mail(src: AddressInfo, dst: AddressInfo, service: str) -> bool:
         and dst_node is not None
         and dst_node.role is Role.MAIL_RELAY
     )
+
+
+def mail_beside_relay(src: AddressInfo, dst: AddressInfo, service: str, path: bool) -> bool:
+    """Internet mail beside the cloud's relay (spec §3, INET-MAIL-VIA-CLOUD): `smtp` between
+    the Internet tier and the security cloud whose security-cloud end is no `mail-relay`.
+
+    A flow is judged whatever its cloud end: something there spoke smtp. A path only when the
+    plan says a gateway of the cloud takes mail (accepts, or delivers, smtp): the cloud's
+    other addresses (its undeclared services, and nodes that are no gateway, which path
+    analysis does not tell apart from them) and a proxy or resolver taking no mail are not
+    mail endpoints of the plan.
+    """
+    if service != "smtp":
+        return False
+    if src.tier is Tier.INTERNET and dst.tier is Tier.SECURITY_CLOUD:
+        cloud, takes = dst.node, accepts
+    elif src.tier is Tier.SECURITY_CLOUD and dst.tier is Tier.INTERNET:
+        cloud, takes = src.node, delivers
+    else:
+        return False
+    if cloud is not None and cloud.role is Role.MAIL_RELAY:
+        return False
+    if not path:
+        return True
+    return cloud is not None and cloud.role.gateway and _service_in(service, takes(cloud))
+
+
+def watched(src: Tier, dst: Tier) -> bool:
+    """True when some fact between these tiers can be a finding: the cell is not a plain
+    allow, or a named exception judges facts of an allow cell (INET-MAIL-VIA-CLOUD)."""
+    return MATRIX[(src, dst)].kind is not CellKind.ALLOW or {src, dst} == _MAIL_TIERS
+
+
+_MAIL_TIERS = frozenset({Tier.INTERNET, Tier.SECURITY_CLOUD})
 
 
 def egress_ends_at_cloud(rule: RuleId, dst: AddressInfo) -> bool:
@@ -301,6 +338,8 @@ def through_juki_cs(src: AddressInfo, dst: AddressInfo) -> bool:
     return any(n is not None and n.role is Role.JUKI_CS for n in (src.node, dst.node))
 
 
-EXCEPTION_RULES: frozenset[RuleId] = frozenset({LG_OUTBOUND_DATA, MN_SPECIFIED_COMM})
+EXCEPTION_RULES: frozenset[RuleId] = frozenset(
+    {LG_OUTBOUND_DATA, MN_SPECIFIED_COMM, INET_MAIL_VIA_CLOUD}
+)
 """Rules the named exceptions judge by instead of the cell's own (`outbound_mail`,
-`channel_cover`); with the cells' rules, every rule `judge` can return."""
+`channel_cover`, `mail_beside_relay`); with the cells' rules, every rule `judge` can return."""

@@ -45,6 +45,8 @@ SPEC_RULE_IDS = {
     # version 2 (issue 17)
     "MN-JUKI-CS",
     "LG-LGWAN-ONLY-UPLINK",
+    "INET-MONITORING",
+    "INET-MAIL-VIA-CLOUD",
 }
 
 
@@ -93,6 +95,8 @@ RELIES_ON: dict[str, tuple[str, ...]] = {
     "MODEL-BETA-CONDITIONS": (),
     "LG-OUTBOUND-DATA": ("無害化通信を実施",),
     "LG-LGWAN-ONLY-UPLINK": ("LGWAN",),
+    "INET-MONITORING": ("監視",),
+    "INET-MAIL-VIA-CLOUD": ("自治体情報セキュリティクラウド",),
     "MN-JUKI-CS": (
         "他の領域との通信をできないよう",
         "これ以外の情報システムとの通信ができないよう",

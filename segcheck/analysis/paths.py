@@ -53,7 +53,7 @@ from ..findings import (
     path_fingerprint,
 )
 from ..model import IP, IPRange, Profile, Role, Tier, Topology
-from ..policy import MATRIX, TIER_ORDER, CellKind, Judgement, Outcome, Policy
+from ..policy import MATRIX, TIER_ORDER, CellKind, Judgement, Outcome, Policy, watched
 from ..rules import RULES_BY_ID, make_finding
 from ..rules.ids import MN_SPECIFIED_COMM
 from .graph import EXPENSIVE_COST, CutGraph, SegmentGraph, Terminal
@@ -155,13 +155,14 @@ class PathAnalysis:
         return total
 
     def _candidates(self) -> dict[Tier, int]:
-        """Per source tier, the destination atoms whose cell is not plain allow."""
+        """Per source tier, the destination atoms whose facts can be findings (`watched`: the
+        cell is not plain allow, or a named exception judges it)."""
         out: dict[Tier, int] = {}
         tier_bits = self.network.tier_bits
         for src in tier_bits:
             bits = 0
             for dst, dbits in tier_bits.items():
-                if src is not dst and MATRIX[(src, dst)].kind is not CellKind.ALLOW:
+                if src is not dst and watched(src, dst):
                     bits |= dbits
             out[src] = bits
         return out
@@ -374,7 +375,7 @@ class PathAnalysis:
         joined = self.routes.joined_route(*ends, passes)
         if joined is not None:
             route, cause = joined
-            rule = MATRIX[(src.tier, dst.tier)].rule
+            rule = MATRIX[(src.tier, dst.tier)].rule or judgement.rule
             assert rule is not None
             permits = tuple(
                 i[2]

@@ -24,6 +24,8 @@ from .ids import (
     GEN_NO_BRIDGING,
     GEN_ZONE_ASSIGNED,
     INET_EGRESS_VIA_CLOUD,
+    INET_MAIL_VIA_CLOUD,
+    INET_MONITORING,
     LG_INET_SANITIZED,
     LG_INET_SPLIT,
     LG_LGWAN_ONLY_UPLINK,
@@ -208,6 +210,15 @@ RESILIENCE = Source(
     "section “Strengthening the resilience of information systems as a whole”",
 )
 EXCEPTIONS = Source(MIC, "「例外措置」", "section “Exceptional measures”")
+
+# Operations: the policies' clause on monitoring the information systems (運用).
+OPERATIONS_CLAUSES = (
+    *_cite(TOKOROZAWA, "6(7)"),
+    *_cite(OJIYA, "7(7)"),
+    *_cite(AKISHIMA, "第7条第5号"),
+    *_cite(SAKAI, "第6条第7号"),
+    *_cite(KOMAE, "7(5)"),
+)
 
 # The three-tier measures, tier by tier, in each policy.
 MN_CLAUSES = (
@@ -529,6 +540,41 @@ RULES: tuple[Rule, ...] = (
         "reach other networks over LGWAN or through the declared tiers.",
         remedy_ja="LGWAN以外の外部接続(移行時の残存回線等)を撤去し、他のネットワークへはLGWANまたは"
         "定められた系を経由する。",
+    ),
+    Rule(
+        id=INET_MONITORING,
+        severity=Severity.WARNING,
+        name_en="Internet egress is monitored",
+        name_ja="インターネット接続の不正通信監視",
+        sources=(*INET_CLAUSES, *OPERATIONS_CLAUSES, RESILIENCE),
+        summary_en="A security-cloud gateway (proxy, mail relay, DNS resolver) that the Internet tier "
+        "reaches and that reaches the public Internet, where neither leg crosses a node with "
+        "monitoring: true (IDS/IPS, sandbox, SIEM feed) and the gateway itself is not one.",
+        summary_ja="インターネット接続系から到達でき、インターネットへ通信するセキュリティクラウドの"
+        "ゲートウェイ(プロキシ・メール中継・DNS)で、その経路にも自身にも監視機能"
+        "(monitoring: true。IDS/IPS、サンドボックス、SIEM連携)がないもの。",
+        remedy_en="Put the egress through a monitoring device (the security cloud's IDS/IPS or "
+        "sandbox) and declare it with monitoring: true.",
+        remedy_ja="セキュリティクラウドのIDS/IPS・サンドボックス等の監視機器を経由させ、"
+        "monitoring: true として記述する。",
+    ),
+    Rule(
+        id=INET_MAIL_VIA_CLOUD,
+        severity=Severity.HIGH,
+        name_en="Internet mail through the security cloud's relay",
+        name_ja="インターネットメールはセキュリティクラウドのメール中継を経由",
+        sources=(*INET_CLAUSES, RESILIENCE),
+        summary_en="A path or flow on smtp between the Internet tier and the security cloud whose "
+        "security-cloud end is not a mail-relay: mail handed to, or received from, anything "
+        "but the cloud's mail relay (smtp straight to the public Internet is "
+        "INET-EGRESS-VIA-CLOUD).",
+        summary_ja="インターネット接続系とセキュリティクラウドの間のsmtpの経路または通信で、"
+        "クラウド側がメール中継(mail-relay)でないもの(インターネットとの直接のsmtpは "
+        "INET-EGRESS-VIA-CLOUD)。",
+        remedy_en="Send and receive Internet mail only through the security cloud's mail relay "
+        "(MX and smarthost); close smtp to other cloud addresses.",
+        remedy_ja="インターネットメールの送受信をセキュリティクラウドのメール中継(MX・"
+        "スマートホスト)に限定し、それ以外へのsmtpを閉じる。",
     ),
 )
 

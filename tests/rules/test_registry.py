@@ -16,6 +16,7 @@ import pytest
 
 import segcheck
 from segcheck.addressing import AddressMap, parse_ip
+from segcheck.analysis.monitoring import PLAN_RULES
 from segcheck.findings import Finding
 from segcheck.loader import parse_topology
 from segcheck.policy import EXCEPTION_RULES, MATRIX, Policy
@@ -93,6 +94,7 @@ def test_every_catalogued_rule_is_reached() -> None:
         | {r.rule for r in NODE_RULES}
         | {r.rule for r in CHANNEL_RULES}
         | FLOW_RULES
+        | PLAN_RULES
     )
     assert set(RULES_BY_ID) - reached == set(), "catalogued but nothing fires it"
     assert reached <= set(RULES_BY_ID), "fired but not catalogued"

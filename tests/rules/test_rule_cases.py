@@ -82,6 +82,23 @@ JUKI_ZONES = {
 GC_ZONE = {"gc": {"tier": "gov-cloud", "subnets": ["198.19.20.0/24"]}}
 LG_SRV = {"role": "server", "ip": "10.2.0.20"}
 
+# The Internet tier's way out: a plain router to the security cloud, the cloud's services, and
+# the cloud's firewall to the Internet (the proxy out on the web, the relay on mail).
+CLOUD_NODES: dict[str, Any] = {
+    "in-t": IN_T,
+    "in-mail": {"role": "server", "ip": "10.3.0.25"},
+    "sc-rtr": {"role": "router", "ip": ["10.3.0.1", "192.0.2.1"]},
+    "proxy": {"role": "cloud-proxy", "ip": "192.0.2.10"},
+    "relay": {"role": "mail-relay", "ip": "192.0.2.25"},
+    "sc-fw": fw(
+        ["192.0.2.254", "203.0.113.1"],
+        {"id": "SC1", "from": "proxy", "to": "net", "service": ["http", "https"]},
+        {"id": "SC2", "from": "relay", "to": "net", "service": "smtp"},
+        {"id": "SC3", "from": "net", "to": "relay", "service": "smtp"},
+    ),
+}
+MONITORED_FW = {**CLOUD_NODES["sc-fw"], "monitoring": True}
+
 JUKI_NODES: dict[str, Any] = {
     "mn-juki-db": {"role": "server", "ip": "10.1.0.20"},
     "cs": {"role": "juki-cs", "ip": ["10.1.30.10", "198.19.10.10"]},
@@ -346,6 +363,40 @@ FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]
         },
         None,
     ),
+    ("INET-MONITORING", "nothing-monitors", topo(CLOUD_NODES), None),
+    (
+        "INET-MONITORING",
+        "monitoring-beside-the-path",
+        topo(
+            {
+                **CLOUD_NODES,
+                "ids": {"role": "router", "ip": ["10.3.0.2", "198.18.0.2"], "monitoring": True},
+            }
+        ),
+        None,
+    ),
+    (
+        "INET-MAIL-VIA-CLOUD",
+        "mail-to-a-proxy-that-accepts-it",
+        topo(
+            {
+                **CLOUD_NODES,
+                "proxy": {"role": "cloud-proxy", "ip": "192.0.2.10", "accepts": ["https", "smtp"]},
+            }
+        ),
+        ("in-mail", "proxy"),
+    ),
+    (
+        "INET-MAIL-VIA-CLOUD",
+        "mail-from-a-proxy-that-delivers-it",
+        topo(
+            {
+                **CLOUD_NODES,
+                "proxy": {"role": "cloud-proxy", "ip": "192.0.2.10", "delivers": ["smtp"]},
+            }
+        ),
+        ("proxy", "in-mail"),
+    ),
     (
         "MN-JUKI-CS",
         "cs-on-the-business-lan",
@@ -533,6 +584,34 @@ PASS: list[tuple[str, str, dict[str, Any]]] = [
             profile="alpha-prime",
         ),
     ),
+    ("INET-MONITORING", "cloud-firewall-monitors", topo({**CLOUD_NODES, "sc-fw": MONITORED_FW})),
+    (
+        "INET-MONITORING",
+        "monitoring-router-to-the-cloud",
+        topo(
+            {
+                **CLOUD_NODES,
+                "sc-rtr": {"role": "router", "ip": ["10.3.0.1", "192.0.2.1"], "monitoring": True},
+            }
+        ),
+    ),
+    (
+        "INET-MONITORING",
+        "each-gateway-monitors",
+        topo(
+            {
+                **CLOUD_NODES,
+                "proxy": {"role": "cloud-proxy", "ip": "192.0.2.10", "monitoring": True},
+                "relay": {"role": "mail-relay", "ip": "192.0.2.25", "monitoring": True},
+            }
+        ),
+    ),
+    ("INET-MAIL-VIA-CLOUD", "mail-through-the-relay", topo(CLOUD_NODES)),
+    (
+        "INET-MAIL-VIA-CLOUD",
+        "a-proxy-takes-no-mail",
+        topo({**CLOUD_NODES, "sc-fw": MONITORED_FW}),
+    ),
     (
         "MN-JUKI-CS",
         "cs-between-firewalls",
@@ -589,6 +668,20 @@ def test_pass(rule: str, name: str, data: dict[str, Any], tmp_path: Path) -> Non
 Flow4 = tuple[str, str, str, int]
 FLOW_FAIL: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
     (
+        "INET-MAIL-VIA-CLOUD",
+        "to-another-cloud-address",
+        topo(CLOUD_NODES),
+        ("10.3.0.25", "192.0.2.99", "tcp", 25),
+        ("suspect", "INET-MAIL-VIA-CLOUD"),
+    ),
+    (
+        "INET-MAIL-VIA-CLOUD",
+        "from-the-proxy",
+        topo(CLOUD_NODES),
+        ("192.0.2.10", "10.3.0.25", "tcp", 25),
+        ("suspect", "INET-MAIL-VIA-CLOUD"),
+    ),
+    (
         "MN-JUKI-CS",
         "server-to-jukinet",
         topo(JUKI_NODES, [ch("C1", "mn-juki-db", "198.19.10.130", "https")], zones=JUKI_ZONES),
@@ -604,6 +697,20 @@ FLOW_FAIL: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
     ),
 ]
 FLOW_PASS: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
+    (
+        "INET-MAIL-VIA-CLOUD",
+        "to-the-relay",
+        topo(CLOUD_NODES),
+        ("10.3.0.25", "192.0.2.25", "tcp", 25),
+        ("permitted", "-"),
+    ),
+    (
+        "INET-MAIL-VIA-CLOUD",
+        "from-the-relay",
+        topo(CLOUD_NODES),
+        ("192.0.2.25", "10.3.0.25", "tcp", 25),
+        ("permitted", "-"),
+    ),
     (
         "MN-JUKI-CS",
         "cs-to-jukinet",
@@ -628,6 +735,7 @@ FLOW_PASS: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
 ]
 # Rules no flow can show: a node's own settings and the channel register.
 NOT_IN_FLOWS = {
+    "INET-MONITORING",  # which device monitors is the plan's; a flow does not say
     "LG-LGWAN-ONLY-UPLINK",  # a device, whatever it passes (its flows are LG-NO-INTERNET)
     "GEN-NO-BRIDGING",
     "GEN-EXCEPTION-EXPIRED",
