@@ -142,3 +142,88 @@ def test_the_join_in_outputs(log: Path) -> None:
     text = run().stdout
     assert "DRIFT: the devices do not run the configurations checked" in text
     assert f"fw-lg-inet root/20 無害化メール ({CONF}:115): no flow in the logs" in text
+
+
+PAN_CONFIG = """\
+set deviceconfig system hostname pa-core
+set network interface ethernet ethernet1/1 layer3 ip 10.2.0.1/16
+set network interface ethernet ethernet1/2 layer3 ip 10.3.0.1/16
+set zone trust network layer3 ethernet1/1
+set zone untrust network layer3 ethernet1/2
+set rulebase security rules LG-SMB from trust to untrust source any destination any service any application any action allow
+set rulebase security rules Old-Web from trust to untrust source any destination 10.3.30.11 service service-https application any action allow disabled yes
+"""
+PAN_TOPOLOGY = """\
+segcheck: 1
+name: PAN-OS join
+profile: alpha
+zones:
+  lg: {tier: lgwan, subnets: [10.2.0.0/16]}
+  inet: {tier: internet, subnets: [10.3.0.0/16]}
+nodes:
+  pa:
+    role: firewall
+    config: {file: pa.set, format: panos, vsys: vsys1}
+"""
+
+
+def pan_record(n: int, src: str, dst: str, port: int, rule: str, action: str = "allow") -> str:
+    """A PAN-OS 10 TRAFFIC line (103 columns, with its High Resolution Timestamp)."""
+    c = [""] * 103
+    c[0:7] = [
+        "1",
+        "2026/04/01 09:00:05",
+        "012345678901",
+        "TRAFFIC",
+        "end",
+        "1",
+        "2026/04/01 09:00:04",
+    ]
+    c[7], c[8], c[11], c[15], c[22] = src, dst, rule, "vsys1", str(5000 + n)
+    c[24], c[25], c[29], c[30] = str(50000 + n), str(port), "tcp", action
+    c[31], c[33], c[34], c[36], c[45] = "900", "500", "9", "1", "4"
+    c[52], c[102] = "pa-core", "2026-04-01T09:00:04.500+09:00"
+    return ",".join(c)  # fmt: skip
+
+
+def test_panos_logs_join_their_imported_vsys(tmp_path: Path) -> None:
+    (tmp_path / "pa.set").write_text(PAN_CONFIG, encoding="utf-8")
+    (tmp_path / "topo.yaml").write_text(PAN_TOPOLOGY, encoding="utf-8")
+    log = tmp_path / "pa.csv"
+    log.write_text(
+        "\n".join(
+            [
+                pan_record(1, "10.2.10.11", "10.3.20.25", 445, "LG-SMB"),  # through the permit
+                pan_record(2, "10.2.10.12", "10.3.30.11", 443, "Old-Web"),  # disabled: drift
+                pan_record(3, "10.2.10.13", "10.3.30.11", 80, "Ghost"),  # absent: drift
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    report = scan(tmp_path / "topo.yaml", [log], generated_at="2026-04-02T00:00:00Z")
+    by_line = {f.flow.line: f for f in report.findings if f.flow is not None}
+    assert by_line[1].message.endswith(f", through pa permit vsys1/LG-SMB ({tmp_path}/pa.set:6)")
+    join = report.log_join
+    assert join is not None
+    assert [(d.rule, d.reason) for d in join.drift] == [
+        ("vsys1/Ghost", "absent"),
+        ("vsys1/Old-Web", "disabled"),
+    ]
+    assert {p.rule: p.flows for p in join.permits} == {
+        "vsys1/LG-SMB": 1,
+        "vsys1/intrazone:trust": 0,  # the default intrazone allows are permits too
+        "vsys1/intrazone:untrust": 0,
+    }
+
+
+def test_the_join_in_the_html_report(log: Path) -> None:
+    from segcheck.report import render
+
+    report = scan(TOPO, [log], generated_at="2026-04-02T00:00:00Z")
+    page = render(report, "html", "en")
+    assert 'id="log-join"' in page and "Drift: the devices do not run" in page
+    assert '<td class="mono">root/20</td>' in page and "never used in the logs" in page
+    assert "棚卸し" in render(report, "html", "ja")
+    plain = scan(ROOT / "topologies" / "alpha.yaml", [log], generated_at="2026-04-02T00:00:00Z")
+    assert 'id="log-join"' not in render(plain, "html", "en")

@@ -267,6 +267,8 @@ def context(
         "diagram_note": None if diagram_note is None else localize(diagram_note, lang),
         "groups": groups,
         "captures": _captures(report, t),
+        "log_join": report.log_join or None,
+        "drift_text": lambda d: d.text(lang),
         "channels": _channels(report, uses),
         "observed": bool(uses),
         "use_text": lambda use: _use_text(use, t),

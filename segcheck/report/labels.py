@@ -251,6 +251,22 @@ TERMS: dict[str, tuple[str, str]] = {
     "html.packets_skipped": ("Packets skipped", "スキップ"),
     "html.records_read": ("Records read", "読込レコード"),
     "html.records_skipped": ("Records unreadable", "読込不能レコード"),
+    "html.log_join": (
+        "Firewall logs and imported configurations",
+        "ファイアウォールログと取り込んだ設定",
+    ),
+    "html.drift": (
+        "Drift: the devices do not run the configurations checked",
+        "設定の乖離: 機器は検査した設定で動作していない",
+    ),
+    "html.permit_use": (
+        "Permit use in the logs (rule review)",
+        "ログにおける許可ルールの利用状況 (棚卸し)",
+    ),
+    "html.log_flows": ("Flows", "通信数"),
+    "html.log_forbidden": ("Forbidden", "禁止"),
+    "html.last_seen": ("Last seen", "最終"),
+    "html.never_used": ("never used in the logs", "ログで未使用"),
     "html.path": ("Path", "パス"),
     "html.permits": ("Opening permits", "経路を開く許可ルール"),
     "html.reason": ("Reason", "理由"),
