@@ -352,6 +352,13 @@ def check(
 @click.option("--tls-ca-file", type=click.Path(dir_okay=False), help="CA of the Dask cluster.")
 @click.option("--tls-cert", type=click.Path(dir_okay=False), help="This client's certificate.")
 @click.option("--tls-key", type=click.Path(dir_okay=False), help="This client's private key.")
+@click.option(
+    "--max-flows",
+    type=click.IntRange(1),
+    default=None,
+    help="Keep at most this many flows whole; later ones are judged per host pair and "
+    "service, and the report says so (default: sized to this machine's memory).",
+)
 @ATTEMPTED
 @LANG
 @TODAY
@@ -374,6 +381,7 @@ def scan(
     tls_ca_file: str | None,
     tls_cert: str | None,
     tls_key: str | None,
+    max_flows: int | None,
     attempted_severity: str,
     lang: str | None,
     today: str | None,
@@ -426,6 +434,7 @@ def scan(
             attempts_keep_severity=attempted_severity == "rule",
             tz=zone,
             cluster=spec,
+            max_flows=max_flows,
         )
     finally:
         if progress is not None:

@@ -94,6 +94,7 @@ def scan(
     attempts_keep_severity: bool = False,
     tz: tzinfo | None = None,
     cluster: ClusterSpec | None = None,
+    max_flows: int | None = None,
 ) -> Report:
     """Judge every flow of the captures against the plan: packet captures (pcap, pcapng, gzip)
     and traffic logs (Zeek conn.log, Suricata EVE, FortiGate and PAN-OS traffic logs, nfdump).
@@ -101,7 +102,9 @@ def scan(
     A forbidden flow that was only attempted is a `warning`, unless `attempts_keep_severity`.
     `tz` is the zone of device-local times in logs that carry no offset (`--tz`).
     `cluster`: read the inputs on a Dask cluster instead of `jobs` local processes (the
-    report is the same, byte for byte).
+    report is the same, byte for byte). `max_flows`: flows beyond it (by input and frame)
+    are judged per host pair and service, which the report states (default: sized to the
+    machine's memory).
     """
     # A scan allocates a few objects per flow and frees almost none until the report is
     # rendered: the cyclic collector would only re-walk them (a third of the judging time).
@@ -118,6 +121,7 @@ def scan(
             attempts_keep_severity,
             tz,
             cluster,
+            max_flows,
         )
     finally:
         if gc_was_enabled:
@@ -134,8 +138,12 @@ def _scan(
     attempts_keep_severity: bool = False,
     tz: tzinfo | None = None,
     cluster: ClusterSpec | None = None,
+    max_flows: int | None = None,
 ) -> Report:
-    from .capture.api import read_scan  # numpy and the readers load only for scans
+    from .capture.api import (
+        default_max_flows,
+        read_scan,
+    )  # numpy and the readers load only for scans
     from .capture.logflow import ReadOptions
 
     topo = _topology(topology)
@@ -148,6 +156,7 @@ def _scan(
             scanned = read_scan_cluster(client, list(captures), options)
     else:
         scanned = read_scan(list(captures), jobs=jobs, progress=progress, options=options)
+    joined = scanned.table.cap(default_max_flows() if max_flows is None else max_flows)
     judge = FlowJudge(policy, addresses, attempts_keep_severity=attempts_keep_severity)
     findings: list[Finding] = []
     excepted: list[Finding] = []
@@ -155,7 +164,7 @@ def _scan(
     inputs: list[InputFile] = list(topo.inputs)
     summaries: list[CaptureSummary] = []
     kinds: dict[str, str] = {}
-    for info, count in zip(scanned.inputs, scanned.flow_counts, strict=True):
+    for index, (info, count) in enumerate(zip(scanned.inputs, scanned.flow_counts, strict=True)):
         kinds[info.path] = info.kind
         inputs.append(InputFile(info.path, info.kind, info.sha256))
         stopped = info.stopped_at
@@ -170,6 +179,7 @@ def _scan(
                 info.compressed,
                 count,
                 info.first_skipped,
+                joined.get(index, 0),
             )
         )
     for row, finding, is_excepted in judge.judge_flows(scanned.flows()):

@@ -498,6 +498,7 @@ class CaptureSummary:
     compressed: bool = False  # gzip: the byte offset counts decompressed bytes
     flows: int | None = None  # flows read from it (None: not counted)
     first_skipped: tuple[int, str] | None = None  # Zeek: (line, why) of the first line skipped
+    joined: int = 0  # flows beyond `--max-flows` listed per host pair and service instead
 
 
 class GapKind(StrEnum):
@@ -506,6 +507,7 @@ class GapKind(StrEnum):
     NO_PACKETS = "no-packets"  # a capture with no packet (or log entry) that could be analysed
     STOPPED_EARLY = "stopped-early"  # a capture read only up to damage
     NOTHING_TO_SEPARATE = "nothing-to-separate"  # a topology with fewer than two internal tiers
+    FLOWS_JOINED = "flows-joined"  # flows beyond --max-flows kept per host pair and service
 
 
 class Evidence(StrEnum):
@@ -588,8 +590,9 @@ def capture_gaps(capture: CaptureSummary) -> tuple[EvidenceGap, ...]:
                 f"{path}: 通信を確認できず: {ja}",
             ),
         )
+    joined = _joined_gap(capture)
     if capture.stopped_at is None:
-        return ()
+        return joined
     offset, frame, reason = capture.stopped_at
     stream = " of the decompressed stream" if capture.compressed else ""
     stream_ja = " (展開後)" if capture.compressed else ""
@@ -603,6 +606,26 @@ def capture_gaps(capture: CaptureSummary) -> tuple[EvidenceGap, ...]:
             f"({localize(reason, 'ja')})。以降のパケット (件数不明) は解析されていない",
             frame,
             offset,
+        ),
+        *joined,
+    )
+
+
+def _joined_gap(capture: CaptureSummary) -> tuple[EvidenceGap, ...]:
+    """`flows-joined`: past `--max-flows`, flows were judged per host pair and service."""
+    if not capture.joined:
+        return ()
+    n = capture.joined
+    return (
+        EvidenceGap(
+            GapKind.FLOWS_JOINED,
+            capture.path,
+            f"{capture.path}: {n} flows beyond the --max-flows cap were judged and listed per "
+            "host pair and service (client port 0, counters summed): their per-flow client "
+            "ports and states were not kept",
+            f"{capture.path}: --max-flows の上限を超えた {n} フローはホスト対・サービス単位で"
+            "判定・集計した (クライアントポート 0、カウンタは合算)。フロー単位のクライアント"
+            "ポートと状態は保持していない",
         ),
     )
 

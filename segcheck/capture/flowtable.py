@@ -312,6 +312,12 @@ class FlowTable:
         self.orphans = []
         self.add_rows(rows_to_columns(rows))
 
+    def cap(self, limit: int) -> dict[int, int]:
+        """:func:`cap_flows` on this table: flows joined per host pair, by input index."""
+        self.resolve_fragments()
+        self._main, joined = cap_flows(self.columns(), limit)
+        return joined
+
     def flows(self, inputs: str | Sequence[str]) -> list[Flow]:
         """The flows, in order of (input, first frame); ``inputs``: the path of each input
         index (one path: an untagged table of one input)."""
@@ -361,6 +367,49 @@ def _flow_maker() -> Callable[..., Flow]:
     return make
 
 
+def _initiator_is_b(c: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Initiator rules of spec §7, in order: SYN sender, non-service port side, first sender."""
+    proto = c["proto"]
+    syn_a, syn_b = c["syn_a"], c["syn_b"]
+    a_svc = np.isin(c["pa"], _SERVICE_PORTS) & (proto != 1) & (proto != 58)
+    b_svc = np.isin(c["pb"], _SERVICE_PORTS) & (proto != 1) & (proto != 58)
+    first_b = (c["fcode"] & 1).astype(bool)
+    result: np.ndarray = np.where(
+        (syn_a != BIG) | (syn_b != BIG),
+        syn_b < syn_a,
+        np.where(a_svc != b_svc, a_svc, first_b),
+    )
+    return result
+
+
+def cap_flows(c: Columns, limit: int) -> tuple[Columns, dict[int, int]]:
+    """At most about ``limit`` rows: the first ``limit`` flows by (input, first frame) stay
+    whole; every later one joins its host pair and service (client port 0; sums, minima and
+    flag ORs as any merge), so judging goes on over every packet in bounded memory.
+
+    Returns the columns and, per input index, how many of its flows were joined that way.
+    """
+    keep = c["packets"] > 0
+    c = {k: v[keep] for k, v in c.items()}
+    n = len(c["proto"])
+    if n <= limit:
+        return c, {}
+    order = np.argsort(c["fcode"], kind="stable")
+    later = np.zeros(n, dtype=bool)
+    later[order[limit:]] = True
+    icmp = (c["proto"] == 1) | (c["proto"] == 58)
+    init_b = _initiator_is_b(c)
+    joined = {k: v.copy() for k, v in c.items()}
+    # The initiator's (client) port goes; ICMP keys carry the type family there, which stays.
+    zero_a = later & ~init_b & ~icmp
+    zero_b = later & init_b & ~icmp
+    joined["pa"][zero_a] = 0
+    joined["pb"][zero_b] = 0
+    inputs = joined["fcode"][later] >> (FRAME_BITS + 1)
+    idx, counts = np.unique(inputs, return_counts=True)
+    return regroup(joined), dict(zip(idx.tolist(), counts.tolist(), strict=True))
+
+
 def columns_to_flows(c: Columns, inputs: str | Sequence[str]) -> list[Flow]:
     keep = c["packets"] > 0  # refusal marks about packets never seen make no flow
     c = {k: v[keep] for k, v in c.items()}
@@ -369,15 +418,7 @@ def columns_to_flows(c: Columns, inputs: str | Sequence[str]) -> list[Flow]:
         return []
     proto = c["proto"]
     syn_a, syn_b = c["syn_a"], c["syn_b"]
-    a_svc = np.isin(c["pa"], _SERVICE_PORTS) & (proto != 1) & (proto != 58)
-    b_svc = np.isin(c["pb"], _SERVICE_PORTS) & (proto != 1) & (proto != 58)
-    first_b = (c["fcode"] & 1).astype(bool)
-    # Initiator rules of spec §7, in order: SYN sender, non-service port side, first sender.
-    init_b = np.where(
-        (syn_a != BIG) | (syn_b != BIG),
-        syn_b < syn_a,
-        np.where(a_svc != b_svc, a_svc, first_b),
-    )
+    init_b = _initiator_is_b(c)
     pk_b = c["pk_b"]
     pk_resp = np.where(init_b, c["packets"] - pk_b, pk_b)
     ans_resp = np.where(init_b, c["ans_a"], c["ans_b"])

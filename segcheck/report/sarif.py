@@ -299,6 +299,7 @@ _GAP_DESCRIPTORS = {
     GapKind.NO_PACKETS: "capture-empty",
     GapKind.STOPPED_EARLY: "capture-damaged",
     GapKind.NOTHING_TO_SEPARATE: "nothing-to-separate",
+    GapKind.FLOWS_JOINED: "flows-joined",
 }
 
 
