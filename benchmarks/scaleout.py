@@ -1,0 +1,112 @@
+"""Scale-out on one machine: 16 files, one process vs `--jobs 2` vs `--cluster local:2`.
+
+Cuts the 1M-packet benchmark capture of ``capture_speed.py`` into 16 pcaps (record
+boundaries), then times the whole ``segcheck scan TOPO F1..F16 --format json -o OUT``
+process for each engine (median of --runs), checks that every engine wrote the same bytes
+(``--timestamp`` fixed), and measures Dask's start/stop and no-op per-task overhead. Prints
+a markdown table and the parameters of the model in RESULTS.md.
+
+    python benchmarks/scaleout.py [--runs 3] [--parts 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from capture_speed import CACHE, ROOT, TOPOLOGY, make_pcap
+
+
+def split(pcap: Path, parts: int) -> list[Path]:
+    data = pcap.read_bytes()
+    head, o, starts = data[:24], 24, []
+    while o + 16 <= len(data):
+        starts.append(o)
+        o += 16 + int.from_bytes(data[o + 8 : o + 12], "little")
+    starts.append(o)
+    out = []
+    n = len(starts) - 1
+    for i in range(parts):
+        p = CACHE / f"split{parts}-{i:02d}.pcap"
+        if not p.exists():
+            a, b = starts[i * n // parts], starts[(i + 1) * n // parts]
+            p.write_bytes(head + data[a:b])
+        out.append(p)
+    return out
+
+
+def timed(cmd: list[str], out: Path) -> tuple[float, str]:
+    t = time.perf_counter()
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if r.returncode not in (0, 1):
+        raise RuntimeError(r.stderr[-1000:])
+    return wall, hashlib.sha256(out.read_bytes()).hexdigest()[:16]
+
+
+def dask_overheads() -> tuple[float, float, float]:
+    """Seconds to start and stop a LocalCluster(2), and ms per no-op task (2000 tasks)."""
+    from distributed import Client, LocalCluster
+
+    t = time.perf_counter()
+    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(lc)
+    start = time.perf_counter() - t
+    t = time.perf_counter()
+    client.gather(client.map(abs, range(2000), pure=False))
+    per_task = (time.perf_counter() - t) / 2000 * 1000
+    t = time.perf_counter()
+    client.close()
+    lc.close()
+    return start, time.perf_counter() - t, per_task
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--parts", type=int, default=16)
+    args = ap.parse_args()
+    CACHE.mkdir(exist_ok=True)
+    pcap = CACHE / "bench-1000000-50000.pcap"
+    if not pcap.exists():
+        make_pcap(pcap, 1_000_000, 50_000)
+    files = [str(p) for p in split(pcap, args.parts)]
+    topo = CACHE / "topology.yaml"
+    topo.write_text(TOPOLOGY)
+    out = CACHE / "scaleout.json"
+    base = [sys.executable, "-m", "segcheck", "scan", str(topo), *files, "--format", "json"]
+    base += ["-o", str(out), "--timestamp", "2026-01-01T00:00:00Z"]
+    cases = {
+        "1 process": [],
+        "--jobs 2": ["--jobs", "2"],
+        "--cluster local:1": ["--cluster", "local:1"],
+        "--cluster local:2": ["--cluster", "local:2"],
+    }
+    print(
+        f"| engine ({args.parts} files, 1M packets) | load before | wall s (median) | runs | digest |"
+    )
+    print("|---|---|---|---|---|")
+    digests = set()
+    for name, extra in cases.items():
+        load = f"{os.getloadavg()[0]:.2f}"
+        runs = [timed([*base, *extra], out) for _ in range(args.runs)]
+        digests |= {d for _, d in runs}
+        walls = sorted(w for w, _ in runs)
+        spread = " / ".join(f"{w:.2f}" for w in walls)
+        print(f"| {name} | {load} | {statistics.median(walls):.2f} | {spread} | {runs[0][1]} |")
+    print(f"\nsame bytes from every engine: {len(digests) == 1}")
+    start, stop, per_task = dask_overheads()
+    print(
+        f"Dask LocalCluster(2): start {start:.2f} s, stop {stop:.2f} s, {per_task:.2f} ms/no-op task"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
