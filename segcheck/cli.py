@@ -759,6 +759,92 @@ def render_command(topology: str, output: str, lang: str | None) -> None:
     emit(render_svg(load_topology(topology), (), lang or default_lang()), output, [topology])
 
 
+@main.command("init")
+@click.option(
+    "--profile",
+    type=click.Choice(["alpha", "alpha-prime", "beta", "beta-prime"]),
+    default="alpha",
+    show_default=True,
+    help="The network model of the template (ignored with --from-ledger; the map says it).",
+)
+@click.option(
+    "--from-ledger",
+    "ledger",
+    metavar="LEDGER.csv|.tsv|.xlsx",
+    type=click.Path(dir_okay=False),
+    help="Build zones and nodes from an IP address ledger (IPアドレス管理表) instead.",
+)
+@click.option(
+    "--map",
+    "map_file",
+    metavar="MAP.yaml",
+    type=click.Path(dir_okay=False),
+    help="With --from-ledger: which column is which, 系統 and 種別 values, the zones.",
+)
+@click.option(
+    "--encoding",
+    type=click.Choice(["auto", "utf-8", "cp932", "utf-16"]),
+    default="auto",
+    show_default=True,
+    help="The ledger's encoding (auto: BOM, then strict UTF-8, then strict CP932).",
+)
+@click.option(
+    "--sheet", help="With an .xlsx ledger: read this sheet (default: the first with a header row)."
+)
+@click.option(
+    "--allow-unmapped",
+    is_flag=True,
+    help="Write the topology without the rows that cannot be mapped (listed in its header) "
+    "instead of failing.",
+)
+@OUTPUT
+@LANG
+@handle_errors
+def init_command(
+    profile: str,
+    ledger: str | None,
+    map_file: str | None,
+    encoding: str,
+    sheet: str | None,
+    allow_unmapped: bool,
+    output: str | None,
+    lang: str | None,
+) -> None:
+    """Start a topology: a commented Japanese template, or one built from an IP ledger.
+
+    \b
+    Examples:
+      segcheck init --profile beta -o town.yaml
+      segcheck init --from-ledger 台帳.csv --map map.yaml -o town.yaml
+    """
+    from .loader import parse_topology
+
+    language = lang or default_lang()
+    if ledger is None:
+        if map_file is not None:
+            raise UsageError("--map goes with --from-ledger")
+        from .loaders.template import template
+
+        text = template(profile)
+        inputs: list[str] = []
+    else:
+        if map_file is None:
+            raise UsageError("--from-ledger needs --map MAP.yaml")
+        from .loaders.ledger import import_ledger, read_map
+
+        done = import_ledger(
+            ledger, read_map(map_file), encoding=encoding, sheet=sheet,
+            allow_unmapped=allow_unmapped,
+        )  # fmt: skip
+        text = done.text
+        inputs = [ledger, map_file]
+        for row in done.unmapped:
+            click.echo(f"{prefix('warning', language)}: {row.text(language)}", err=True)
+    # What init writes must load: a map whose zones overlap fails here, not in `check`.
+    parse_topology(text.encode("utf-8"), output or "<init>")
+    emit(text, output, inputs)
+
+
 @main.command("import")
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(sorted(CONFIG_FORMATS)))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))

@@ -483,6 +483,90 @@ MESSAGES: list[tuple[str, str]] = [
         "contains a NUL character: not a text table (a binary file?)",
         "NUL 文字を含んでいます: テキストの表ではありません（バイナリファイル？）",
     ),
+    # -- IP address ledgers and their maps (loaders.ledger, segcheck init) ---------------------
+    ("{n} row(s) cannot be mapped:", "{n} 行を取り込めません:"),
+    ("no host name", "ホスト名がない"),
+    ("the host name is also a zone's name", "ホスト名がゾーン名と同じ"),
+    ("no IP address", "IPアドレスがない"),
+    ("not an IP address", "IPアドレスではない"),
+    (
+        "情報系 is ambiguous (LGWAN接続系 or the Internet tier): map it in values.zone and "
+        "list it under ambiguous_ok",
+        "情報系はあいまい (LGWAN接続系かインターネット接続系か団体により異なる): values.zone で"
+        "対応を書き、ambiguous_ok にも挙げてください",
+    ),
+    (
+        "this 系統 value is not in the map's values.zone",
+        "この系統の値が対応表の values.zone にない",
+    ),
+    (
+        "this 種別 value is not in the map's values.role",
+        "この種別の値が対応表の values.role にない",
+    ),
+    ("no 種別 and no defaults.role in the map", "種別がなく、対応表に defaults.role もない"),
+    (
+        "the 系統 says zone {zone} but the address is in zone {other}",
+        "系統ではゾーン {zone} だが、アドレスはゾーン {other} にある",
+    ),
+    (
+        "the 系統 says zone {zone} but the address is in no zone of the map",
+        "系統ではゾーン {zone} だが、アドレスは対応表のどのゾーンにもない",
+    ),
+    (
+        "the address is in no zone of the map and is not global",
+        "アドレスが対応表のどのゾーンにもなく、グローバルアドレスでもない",
+    ),
+    ("the address is already {name}'s", "このアドレスは既に {name} のもの"),
+    ("{name} has role {role} on another row", "{name} は別の行で役割 {role}"),
+    ("is a directory, not a ledger", "フォルダです。台帳ファイルを指定してください"),
+    ("not {encoding} text: byte {n}", "{encoding} のテキストではありません: バイト位置 {n}"),
+    (
+        "no header row naming an IP address column and one more (ホスト名, 系統, 種別…) in the "
+        "first {n} rows{hint}",
+        "最初の {n} 行に、IPアドレスの列と他の列 (ホスト名, 系統, 種別…) を示す見出し行が"
+        "ありません{hint}",
+    ),
+    (
+        "no header row naming an IP address column and one more (ホスト名, 系統, 種別…) in the "
+        "first {n} rows",
+        "最初の {n} 行に、IPアドレスの列と他の列 (ホスト名, 系統, 種別…) を示す見出し行が"
+        "ありません",
+    ),
+    (
+        "the header row names no host name column (ホスト名, 端末名, 機器名)",
+        "見出し行にホスト名の列 (ホスト名, 端末名, 機器名) がありません",
+    ),
+    ("map: {detail}", "対応表: {detail}"),
+    ("the first key must be 'segcheck-import: 1'", "最初のキーは 'segcheck-import: 1' です"),
+    ("unknown key {name}", "不明なキー {name}"),
+    ("unknown field {name}", "不明な項目 {name}"),
+    ("only 'status' values can be skipped", "skip に書けるのは status の値だけです"),
+    (
+        "missing required key 'zones' (each zone with its tier and subnets)",
+        "必須のキー 'zones' (各ゾーンの tier と subnets) がありません",
+    ),
+    ("zone {name}: unknown tier {tier}", "ゾーン {name}: 不明な系統 {tier}"),
+    ("zone {name}: malformed subnet {value}", "ゾーン {name}: サブネット {value} が読めません"),
+    (
+        "zone {name}: missing required key 'subnets'",
+        "ゾーン {name}: 必須のキー 'subnets' がありません",
+    ),
+    (
+        "{entry}: {zone} is not a zone of 'zones:'",
+        "{entry}: {zone} は 'zones:' のゾーンではありません",
+    ),
+    (
+        "{entry} is ambiguous (LGWAN接続系 in some municipalities, the Internet tier in others): "
+        "list it under 'ambiguous_ok' to map it",
+        "{entry} はあいまいです (団体により LGWAN接続系またはインターネット接続系): 対応させるには "
+        "'ambiguous_ok' に挙げてください",
+    ),
+    ("{entry}: unknown role {role}", "{entry}: 不明な役割 {role}"),
+    ("unknown role {role}", "不明な役割 {role}"),
+    ("{path} must be text or a list of text", "{path} は文字列か文字列のリストにしてください"),
+    ("{path} must be a key: value mapping", "{path} はマッピング (キー: 値) にしてください"),
+    ("--map goes with --from-ledger", "--map は --from-ledger と一緒に指定します"),
+    ("--from-ledger needs --map MAP.yaml", "--from-ledger には --map MAP.yaml が必要です"),
     # -- result files read back (report.results, diff) ------------------------------------------
     (
         "unsupported schema_version {version} (this reads 1)",
@@ -552,6 +636,12 @@ def _value(name: str, value: str) -> str | None:
         return DESCRIPTIONS.get(value, value)
     if name == "suggestion":  # 'a' or 'b'
         return value.replace("' or '", "'、'")
+    if name == "hint":  # " (read as cp932; if the headers are garbled, try --encoding …)"
+        return re.sub(
+            r" \(read as (\S+); if the headers are garbled, try (.+)\)",
+            r"（\1 として読みました。見出しが文字化けしている場合は \2 を試してください）",
+            value,
+        )
     if name == "kinds":  # pcap, pcapng or Zeek conn.log
         return value.replace(", ", "、").replace(" or ", "、")
     return value

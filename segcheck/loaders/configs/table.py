@@ -865,3 +865,13 @@ def _parse(
         contexts.append(table.context(rows, header, columns))
     sha = hashlib.sha256(data).hexdigest()
     return ParsedConfig(file, FORMAT, sha, tuple(contexts), tuple(issues))
+
+
+# Shared with the IP address ledger import (segcheck/loaders/ledger.py): the same encoding
+# ladder, CSV rows with their lines and .xlsx sheets, so both tables read files alike.
+Row = _Row
+csv_rows = _csv_rows
+xlsx_sheets = _xlsx_sheets
+is_xlsx = _is_xlsx
+column_letter = _column_letter
+normalise = _norm
