@@ -23,6 +23,7 @@ from .rules.ids import (
     GEN_DEFAULT_DENY,
     INET_EGRESS_VIA_CLOUD,
     INET_MAIL_VIA_CLOUD,
+    LG_DNS,
     LG_INET_SPLIT,
     LG_NO_INTERNET,
     LG_OUTBOUND_DATA,
@@ -31,6 +32,7 @@ from .rules.ids import (
     MN_NO_INTERNET,
     MN_SPECIFIED_COMM,
 )
+from .rules.resolvers import is_public_resolver
 from .services import DEFAULT_ACCEPTS, DEFAULT_DELIVERS
 
 
@@ -244,6 +246,8 @@ class Policy:
                 rule == LG_NO_INTERNET and self.lbo_breakout(src, dst, via_lbo, path)
             ):
                 return PERMITTED
+            if rule == LG_NO_INTERNET and not path and public_name_resolution(src, dst, service):
+                return Judgement(Outcome.VIOLATION, LG_DNS)
             return Judgement(Outcome.VIOLATION, rule)
         if kind is CellKind.JUKI_CS:
             # MN-JUKI-CS: only the 住基CS touches 住基ネット; a channel cannot stand in for it.
@@ -293,6 +297,19 @@ def mail_beside_relay(src: AddressInfo, dst: AddressInfo, service: str, path: bo
     return cloud is not None and cloud.role.gateway and _service_in(service, takes(cloud))
 
 
+def public_name_resolution(src: AddressInfo, dst: AddressInfo, service: str) -> bool:
+    """An LGWAN-tier host resolving names on the Internet (spec §3, LG-DNS, flows only): `dns`
+    to the security cloud or the public Internet, or DNS over HTTPS (`https` on 443) to a
+    well-known public resolver. The LGWAN tier resolves through LGWAN's DNS (domain.md §4.3).
+    Paths keep LG-NO-INTERNET: a route open to the Internet is one finding, not one per use.
+    """
+    if src.tier is not Tier.LGWAN:
+        return False
+    if service == "dns":
+        return True
+    return service == "https" and is_public_resolver(dst.ip)
+
+
 def watched(src: Tier, dst: Tier) -> bool:
     """True when some fact between these tiers can be a finding: the cell is not a plain
     allow, or a named exception judges facts of an allow cell (INET-MAIL-VIA-CLOUD)."""
@@ -339,7 +356,8 @@ def through_juki_cs(src: AddressInfo, dst: AddressInfo) -> bool:
 
 
 EXCEPTION_RULES: frozenset[RuleId] = frozenset(
-    {LG_OUTBOUND_DATA, MN_SPECIFIED_COMM, INET_MAIL_VIA_CLOUD}
+    {LG_OUTBOUND_DATA, MN_SPECIFIED_COMM, INET_MAIL_VIA_CLOUD, LG_DNS}
 )
 """Rules the named exceptions judge by instead of the cell's own (`outbound_mail`,
-`channel_cover`, `mail_beside_relay`); with the cells' rules, every rule `judge` can return."""
+`channel_cover`, `mail_beside_relay`, `public_name_resolution`); with the cells' rules, every
+rule `judge` can return."""

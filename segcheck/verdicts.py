@@ -29,6 +29,7 @@ from .model import IP, TIER_NAMES_JA, Role
 from .policy import Judgement, Outcome, Policy
 from .rules import RULES_BY_ID
 from .rules.ids import GEN_ZONE_ASSIGNED
+from .rules.resolvers import is_public_resolver
 from .services import MAIL_SERVICES, SCREEN_TRANSFER_SERVICES, services_for
 
 T = TypeVar("T")
@@ -190,7 +191,8 @@ class FlowJudge:
         """Everything :meth:`decide` reads of an address, as a hashable key.
 
         ``Policy.judge`` reads an address's tier and node; its IP only through the live
-        channels' selectors (either end, either direction) and the alpha-prime LBO allow-list.
+        channels' selectors (either end, either direction), the alpha-prime LBO allow-list and
+        the list of public resolvers (LG-DNS).
         Addresses with equal keys get equal verdicts for the same service, so flows between
         thousands of hosts of a few zones are decided a few dozen times. With many channels
         the key is the address itself (decided per distinct address pair, as before).
@@ -200,7 +202,8 @@ class FlowJudge:
         ip = info.ip
         sig = tuple((c.source.matches(ip), c.destination.matches(ip)) for c in self._channels)
         lbo = self.policy.lbo_allows(info)
-        return (id(info.zone), id(info.node), info.scope, sig, lbo)
+        resolver = is_public_resolver(ip)  # LG-DNS: DoH to it is name resolution
+        return (id(info.zone), id(info.node), info.scope, sig, lbo, resolver)
 
     def _addr(self, text: str) -> _Addr:
         try:

@@ -47,6 +47,7 @@ SPEC_RULE_IDS = {
     "LG-LGWAN-ONLY-UPLINK",
     "INET-MONITORING",
     "INET-MAIL-VIA-CLOUD",
+    "LG-DNS",
 }
 
 
@@ -97,6 +98,7 @@ RELIES_ON: dict[str, tuple[str, ...]] = {
     "LG-LGWAN-ONLY-UPLINK": ("LGWAN",),
     "INET-MONITORING": ("監視",),
     "INET-MAIL-VIA-CLOUD": ("自治体情報セキュリティクラウド",),
+    "LG-DNS": ("LGWAN",),
     "MN-JUKI-CS": (
         "他の領域との通信をできないよう",
         "これ以外の情報システムとの通信ができないよう",

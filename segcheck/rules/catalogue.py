@@ -26,6 +26,7 @@ from .ids import (
     INET_EGRESS_VIA_CLOUD,
     INET_MAIL_VIA_CLOUD,
     INET_MONITORING,
+    LG_DNS,
     LG_INET_SANITIZED,
     LG_INET_SPLIT,
     LG_LGWAN_ONLY_UPLINK,
@@ -575,6 +576,33 @@ RULES: tuple[Rule, ...] = (
         "(MX and smarthost); close smtp to other cloud addresses.",
         remedy_ja="インターネットメールの送受信をセキュリティクラウドのメール中継(MX・"
         "スマートホスト)に限定し、それ以外へのsmtpを閉じる。",
+    ),
+    Rule(
+        id=LG_DNS,
+        severity=Severity.CRITICAL,
+        name_en="LGWAN tier resolves names on the Internet",
+        name_ja="LGWAN接続系からインターネットの名前解決",
+        # LG-NO-INTERNET's form for name resolution, reported apart in captures: DNS through
+        # the Internet is the leftover that most often survives a split (domain.md §4.3).
+        sources=(
+            *_cite(TOKOROZAWA, "2(12)", "6(3)②"),
+            *_cite(OJIYA, "2(10)", "7(3)②"),
+            *_cite(SAKAI, "第2条第9号", "第6条第3号イ"),
+            *_cite(KOMAE, "2(10)", "7(1)イ"),
+            RESILIENCE,
+        ),
+        summary_en="In captures, an LGWAN tier host resolving names through the Internet: dns to "
+        "the security cloud or the public Internet, or DNS over HTTPS (443) to a well-known "
+        "public resolver (8.8.8.8, 1.1.1.1, 9.9.9.9, ...). The LG-NO-INTERNET finding of such a "
+        "flow, named for what it is; paths stay LG-NO-INTERNET.",
+        summary_ja="キャプチャで、LGWAN接続系の機器がインターネットで名前解決している: セキュリティ"
+        "クラウドまたはインターネットへのDNS、または既知の公開リゾルバ(8.8.8.8、1.1.1.1、"
+        "9.9.9.9等)へのDNS over HTTPS(443)。LG-NO-INTERNETに当たる通信のうち名前解決のもの"
+        "(経路はLG-NO-INTERNETのまま)。",
+        remedy_en="Point the host (and any forwarder) at the LGWAN-tier DNS server, which forwards to "
+        "LGWAN's DNS; block DNS and known DoH resolvers from the LGWAN tier.",
+        remedy_ja="端末・DNSフォワーダの参照先をLGWAN接続系のDNS(LGWANのDNSへ転送)にし、LGWAN接続系"
+        "からのDNSと既知のDoHリゾルバへの通信を遮断する。",
     ),
 )
 

@@ -97,6 +97,13 @@ CLOUD_NODES: dict[str, Any] = {
         {"id": "SC3", "from": "net", "to": "relay", "service": "smtp"},
     ),
 }
+# An LGWAN tier with its own DNS server, and the Internet (8.8.8.8 is global: no zone needed).
+DNS_NODES: dict[str, Any] = {
+    "lg-t": LG_T,
+    "lg-dns": {"role": "server", "ip": "10.2.0.53"},
+    "sc-dns": {"role": "dns-resolver", "ip": "192.0.2.53"},
+}
+
 MONITORED_FW = {**CLOUD_NODES["sc-fw"], "monitoring": True}
 
 JUKI_NODES: dict[str, Any] = {
@@ -606,6 +613,11 @@ PASS: list[tuple[str, str, dict[str, Any]]] = [
             }
         ),
     ),
+    (
+        "LG-DNS",
+        "plan-path-to-a-resolver-stays-lg-no-internet",
+        topo({**DNS_NODES, "r": {"role": "router", "ip": ["10.2.0.1", "203.0.113.1"]}}),
+    ),
     ("INET-MAIL-VIA-CLOUD", "mail-through-the-relay", topo(CLOUD_NODES)),
     (
         "INET-MAIL-VIA-CLOUD",
@@ -668,6 +680,34 @@ def test_pass(rule: str, name: str, data: dict[str, Any], tmp_path: Path) -> Non
 Flow4 = tuple[str, str, str, int]
 FLOW_FAIL: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
     (
+        "LG-DNS",
+        "public-resolver",
+        topo(DNS_NODES),
+        ("10.2.0.10", "8.8.8.8", "udp", 53),
+        ("violation", "LG-DNS"),
+    ),
+    (
+        "LG-DNS",
+        "the-security-clouds-resolver",
+        topo(DNS_NODES),
+        ("10.2.0.53", "192.0.2.53", "udp", 53),
+        ("violation", "LG-DNS"),
+    ),
+    (
+        "LG-DNS",
+        "dns-over-https",
+        topo(DNS_NODES),
+        ("10.2.0.10", "1.1.1.1", "tcp", 443),
+        ("violation", "LG-DNS"),
+    ),
+    (
+        "LG-DNS",
+        "dns-over-tcp-to-an-ipv6-resolver",
+        topo(DNS_NODES),
+        ("10.2.0.53", "2001:4860:4860::8888", "tcp", 53),
+        ("violation", "LG-DNS"),
+    ),
+    (
         "INET-MAIL-VIA-CLOUD",
         "to-another-cloud-address",
         topo(CLOUD_NODES),
@@ -697,6 +737,27 @@ FLOW_FAIL: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
     ),
 ]
 FLOW_PASS: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
+    (
+        "LG-DNS",
+        "lgwan-tier-dns-server",
+        topo(DNS_NODES),
+        ("10.2.0.10", "10.2.0.53", "udp", 53),
+        ("permitted", "-"),
+    ),
+    (
+        "LG-DNS",
+        "lgwan-dns",
+        topo(DNS_NODES),
+        ("10.2.0.53", "198.18.0.53", "udp", 53),
+        ("permitted", "-"),
+    ),
+    (
+        "LG-DNS",
+        "web-is-not-name-resolution",
+        topo(DNS_NODES),
+        ("10.2.0.10", "8.8.8.9", "tcp", 443),
+        ("violation", "LG-NO-INTERNET"),
+    ),
     (
         "INET-MAIL-VIA-CLOUD",
         "to-the-relay",
@@ -810,10 +871,12 @@ def test_flow_pass(
 
 
 def test_every_rule_has_cases() -> None:
-    exempt = {"GEN-ZONE-ASSIGNED"}  # capture-only: in a topology it is an input error
-    ids = {r.id for r in RULES} - exempt
-    assert ids <= {r for r, _, _, _ in FAIL}
-    assert ids <= {r for r, _, _ in PASS}
+    # capture-only: in a topology an unzoned address is an input error, and a plan's route to
+    # the Internet is LG-NO-INTERNET whatever it would carry (LG-DNS has a plan pass case)
+    capture_only = {"GEN-ZONE-ASSIGNED", "LG-DNS"}
+    ids = {r.id for r in RULES}
+    assert ids - capture_only <= {r for r, _, _, _ in FAIL}
+    assert ids - {"GEN-ZONE-ASSIGNED"} <= {r for r, _, _ in PASS}
     observable = {r.id for r in RULES} - NOT_IN_FLOWS - FLOW_CASES_ELSEWHERE
     assert observable <= {r for r, *_ in FLOW_FAIL}
     assert observable <= {r for r, *_ in FLOW_PASS}
