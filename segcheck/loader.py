@@ -104,6 +104,8 @@ ROLE_KEYS: Mapping[Role, tuple[str, ...]] = {
     Role.CLOUD_PROXY: (*_GATEWAY, *_MON),
     Role.MAIL_RELAY: (*_GATEWAY, *_MON),
     Role.DNS_RESOLVER: (*_GATEWAY, *_MON),
+    Role.ATENA: (),
+    Role.CHUKAN: (),
 }
 BOOL_SETTINGS = (
     "usb_block",

@@ -119,6 +119,9 @@ class Role(StrEnum):
     CLOUD_PROXY = "cloud-proxy"
     MAIL_RELAY = "mail-relay"
     DNS_RESOLVER = "dns-resolver"
+    # rules version 2 (issue 17): endpoints that rules judge by their role
+    ATENA = "atena"  # 団体内統合宛名システム (My Number tier)
+    CHUKAN = "chukan"  # 中間サーバー (on LGWAN)
 
     @property
     def forwards(self) -> bool:
@@ -134,6 +137,12 @@ class Role(StrEnum):
     def sanitizing(self) -> bool:
         """True for the gateways that make an LGWAN/Internet crossing sanitized."""
         return self in SANITIZING_ROLES
+
+    @property
+    def judged_alone(self) -> bool:
+        """True for roles a rule judges by: every such node is told apart from its zone's
+        other addresses (gateways, and the endpoints of rules version 2)."""
+        return self in GATEWAY_ROLES or self in ROLE_JUDGED_ENDPOINTS
 
 
 # How Japanese reports name a role (the diagram, a bridging forwarder).
@@ -151,6 +160,8 @@ ROLE_NAMES_JA: Mapping[Role, str] = {
     Role.CLOUD_PROXY: "クラウドプロキシ",
     Role.MAIL_RELAY: "メール中継",
     Role.DNS_RESOLVER: "DNS",
+    Role.ATENA: "団体内統合宛名",
+    Role.CHUKAN: "中間サーバー",
 }
 
 
@@ -158,6 +169,7 @@ FORWARDER_ROLES = frozenset({Role.ROUTER, Role.L3_SWITCH, Role.FIREWALL, Role.LB
 SANITIZING_ROLES = frozenset({Role.SCREEN_TRANSFER, Role.MAIL_SANITIZER, Role.FILE_SANITIZER})
 SECURITY_CLOUD_ROLES = frozenset({Role.CLOUD_PROXY, Role.MAIL_RELAY, Role.DNS_RESOLVER})
 GATEWAY_ROLES = SANITIZING_ROLES | SECURITY_CLOUD_ROLES | {Role.JUKI_CS}
+ROLE_JUDGED_ENDPOINTS = frozenset({Role.ATENA, Role.CHUKAN})
 
 
 class Profile(StrEnum):

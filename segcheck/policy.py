@@ -27,6 +27,7 @@ from .rules.ids import (
     LG_INET_SPLIT,
     LG_NO_INTERNET,
     LG_OUTBOUND_DATA,
+    MN_CHUKAN_VIA_LGWAN,
     MN_ISOLATION,
     MN_JUKI_CS,
     MN_NO_INTERNET,
@@ -234,6 +235,8 @@ class Policy:
         if src_tier is None or dst_tier is None or src_tier is dst_tier:
             return PERMITTED
         the_cell = MATRIX[(src_tier, dst_tier)]
+        if chukan_beside_atena(src, dst):
+            return Judgement(Outcome.VIOLATION, MN_CHUKAN_VIA_LGWAN)
         if outbound_mail(src, dst, service):
             return self.channel_cover(src, dst, service, LG_OUTBOUND_DATA)
         if mail_beside_relay(src, dst, service, path):
@@ -310,13 +313,35 @@ def public_name_resolution(src: AddressInfo, dst: AddressInfo, service: str) -> 
     return service == "https" and is_public_resolver(dst.ip)
 
 
-def watched(src: Tier, dst: Tier) -> bool:
+def chukan_beside_atena(src: AddressInfo, dst: AddressInfo) -> bool:
+    """The 中間サーバー reached beside the 団体内統合宛名 (spec §3, MN-CHUKAN-VIA-LGWAN): a
+    `chukan` node and an LGWAN-tier address, or a My Number address other than an `atena`'s,
+    either way. The 中間サーバー channel crosses LGWAN but belongs to the 統合宛名 alone; no
+    channel covers anything else."""
+    for near, far in ((src, dst), (dst, src)):
+        if near.node is not None and near.node.role is Role.CHUKAN:
+            if far.tier is Tier.LGWAN:
+                return True
+            if far.tier is Tier.MYNUMBER and (far.node is None or far.node.role is not Role.ATENA):
+                return True
+    return False
+
+
+def watched(src: Tier, dst: Tier, topology: Topology | None = None) -> bool:
     """True when some fact between these tiers can be a finding: the cell is not a plain
-    allow, or a named exception judges facts of an allow cell (INET-MAIL-VIA-CLOUD)."""
-    return MATRIX[(src, dst)].kind is not CellKind.ALLOW or {src, dst} == _MAIL_TIERS
+    allow, or a named exception judges facts of an allow cell (INET-MAIL-VIA-CLOUD; with the
+    topology, MN-CHUKAN-VIA-LGWAN when it declares a 中間サーバー)."""
+    if MATRIX[(src, dst)].kind is not CellKind.ALLOW or {src, dst} == _MAIL_TIERS:
+        return True
+    return (
+        topology is not None
+        and {src, dst} == _CHUKAN_TIERS
+        and any(n.role is Role.CHUKAN for n in topology.nodes.values())
+    )
 
 
 _MAIL_TIERS = frozenset({Tier.INTERNET, Tier.SECURITY_CLOUD})
+_CHUKAN_TIERS = frozenset({Tier.LGWAN, Tier.LGWAN_NETWORK})
 
 
 def egress_ends_at_cloud(rule: RuleId, dst: AddressInfo) -> bool:
@@ -356,8 +381,8 @@ def through_juki_cs(src: AddressInfo, dst: AddressInfo) -> bool:
 
 
 EXCEPTION_RULES: frozenset[RuleId] = frozenset(
-    {LG_OUTBOUND_DATA, MN_SPECIFIED_COMM, INET_MAIL_VIA_CLOUD, LG_DNS}
+    {LG_OUTBOUND_DATA, MN_SPECIFIED_COMM, INET_MAIL_VIA_CLOUD, LG_DNS, MN_CHUKAN_VIA_LGWAN}
 )
 """Rules the named exceptions judge by instead of the cell's own (`outbound_mail`,
-`channel_cover`, `mail_beside_relay`, `public_name_resolution`); with the cells' rules, every
-rule `judge` can return."""
+`channel_cover`, `mail_beside_relay`, `public_name_resolution`, `chukan_beside_atena`); with
+the cells' rules, every rule `judge` can return."""

@@ -48,6 +48,7 @@ SPEC_RULE_IDS = {
     "INET-MONITORING",
     "INET-MAIL-VIA-CLOUD",
     "LG-DNS",
+    "MN-CHUKAN-VIA-LGWAN",
 }
 
 
@@ -99,6 +100,10 @@ RELIES_ON: dict[str, tuple[str, ...]] = {
     "INET-MONITORING": ("監視",),
     "INET-MAIL-VIA-CLOUD": ("自治体情報セキュリティクラウド",),
     "LG-DNS": ("LGWAN",),
+    "MN-CHUKAN-VIA-LGWAN": (
+        "他の領域との通信をできないよう",
+        "これ以外の情報システムとの通信ができないよう",
+    ),
     "MN-JUKI-CS": (
         "他の領域との通信をできないよう",
         "これ以外の情報システムとの通信ができないよう",

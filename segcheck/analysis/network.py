@@ -249,7 +249,7 @@ class Network:
                 add(permit.source.ranges)
                 add(permit.destination.ranges)
             add(node.allow_destinations)
-            if node.role.gateway or node.name in self.node_links:
+            if node.role.judged_alone or node.name in self.node_links:
                 for ip in node.addresses:
                     add((IPRange.single(ip),))
         for channel in topo.channels:

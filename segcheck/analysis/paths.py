@@ -162,7 +162,7 @@ class PathAnalysis:
         for src in tier_bits:
             bits = 0
             for dst, dbits in tier_bits.items():
-                if src is not dst and watched(src, dst):
+                if src is not dst and watched(src, dst, self.topology):
                     bits |= dbits
             out[src] = bits
         return out

@@ -32,6 +32,7 @@ from .ids import (
     LG_LGWAN_ONLY_UPLINK,
     LG_NO_INTERNET,
     LG_OUTBOUND_DATA,
+    MN_CHUKAN_VIA_LGWAN,
     MN_ISOLATION,
     MN_JUKI_CS,
     MN_NO_INTERNET,
@@ -603,6 +604,25 @@ RULES: tuple[Rule, ...] = (
         "LGWAN's DNS; block DNS and known DoH resolvers from the LGWAN tier.",
         remedy_ja="端末・DNSフォワーダの参照先をLGWAN接続系のDNS(LGWANのDNSへ転送)にし、LGWAN接続系"
         "からのDNSと既知のDoHリゾルバへの通信を遮断する。",
+    ),
+    Rule(
+        id=MN_CHUKAN_VIA_LGWAN,
+        severity=Severity.HIGH,
+        name_en="中間サーバー only from the 団体内統合宛名",
+        name_ja="中間サーバーへの接続は団体内統合宛名に限定",
+        # The one My Number exception that crosses LGWAN; the seeds' "原則として" allows it,
+        # and nothing else may ride on it (domain.md §4.2).
+        sources=(*MN_CLAUSES, RESILIENCE),
+        summary_en="A path or flow, either way, between a chukan node (中間サーバー) and an LGWAN tier "
+        "address or a My Number tier address that is not an atena node's (団体内統合宛名); no "
+        "channel covers it, and a channel naming such a pair is itself reported.",
+        summary_ja="中間サーバー(chukan)と、LGWAN接続系のアドレスまたは団体内統合宛名(atena)以外の"
+        "マイナンバー利用事務系のアドレスの間の経路または通信(双方向)。例外でも許可できず、"
+        "そのような例外の登録も指摘する。",
+        remedy_en="Pin the LGWAN router's and the boundary firewall's rules to 団体内統合宛名 ↔ "
+        "中間サーバー; keep LGWAN-tier hosts off the 中間サーバー (its own segment or VLAN).",
+        remedy_ja="LGWAN接続ルータと境界FWのルールを団体内統合宛名と中間サーバーの間に限定し、"
+        "LGWAN接続系の機器から中間サーバーに到達できないようにする(専用セグメント・VLAN)。",
     ),
 )
 

@@ -18,7 +18,13 @@ from ..findings import Finding, Location, RuleId, SubjectEvidence, subject_finge
 from ..model import ANY_SERVICE, IP, Channel, IPRange, Node, Role, Selector, Tier, Topology
 from ..policy import Policy
 from .base import Violation, make_finding
-from .ids import GEN_EXCEPTION_EXPIRED, MN_JUKI_CS, MN_NO_INTERNET, MN_SPECIFIED_COMM
+from .ids import (
+    GEN_EXCEPTION_EXPIRED,
+    MN_CHUKAN_VIA_LGWAN,
+    MN_JUKI_CS,
+    MN_NO_INTERNET,
+    MN_SPECIFIED_COMM,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +132,33 @@ def juki_without_cs(channel: Channel, ends: Ends, today: date) -> Iterator[Viola
             return
 
 
+@channel_rule(MN_CHUKAN_VIA_LGWAN)
+def chukan_without_atena(channel: Channel, ends: Ends, today: date) -> Iterator[Violation]:
+    """The 中間サーバー channel is the 団体内統合宛名's: a channel joining a `chukan` node to
+    anything else of the My Number or LGWAN tier cannot be approved."""
+    for near, far, far_tiers in (
+        (ends.source, ends.destination, {b for _, b in ends.pairs}),
+        (ends.destination, ends.source, {a for a, _ in ends.pairs}),
+    ):
+        if near is None or near.role is not Role.CHUKAN:
+            continue
+        atena = far is not None and far.role is Role.ATENA
+        if Tier.LGWAN in far_tiers or (Tier.MYNUMBER in far_tiers and not atena):
+            yield Violation(
+                f"channel '{channel.id}' joins the 中間サーバー '{near.name}' to a host other "
+                "than the 団体内統合宛名 (atena); no channel can cover that",
+                f"例外 '{channel.id}' は中間サーバー '{near.name}' を団体内統合宛名以外の機器と"
+                "接続しようとしている(例外でも許可できない)",
+            )
+            return
+
+
 CHANNEL_RULES: tuple[ChannelRule, ...] = (
     expired,
     opens_my_number_to_internet,
     not_pinned,
     juki_without_cs,
+    chukan_without_atena,
 )
 """Every channel rule, in the order a channel's findings are produced."""
 

@@ -97,6 +97,24 @@ CLOUD_NODES: dict[str, Any] = {
         {"id": "SC3", "from": "net", "to": "relay", "service": "smtp"},
     ),
 }
+# 団体内統合宛名 and another My Number server behind a boundary firewall to LGWAN, on which the
+# 中間サーバー is; the LGWAN router lets the LGWAN tier reach all of LGWAN but the 中間サーバー.
+CHUKAN_NODES: dict[str, Any] = {
+    "lg-t": LG_T,
+    "atena": {"role": "atena", "ip": "10.1.0.20"},
+    "mn-tax": {"role": "server", "ip": "10.1.0.21"},
+    "chukan": {"role": "chukan", "ip": "198.18.0.200"},
+    "fw-mn": fw(
+        ["10.1.0.1", "198.18.0.2"],
+        {"id": "MN1", "from": "atena", "to": "chukan", "service": "https"},
+    ),
+    "lgwan-rtr": fw(
+        ["10.2.0.1", "198.18.0.1"],
+        {"id": "LW1", "from": "lg", "to": "198.18.0.0-198.18.0.199", "service": "any"},
+    ),
+}
+CHUKAN_CHANNEL = ch("C1", "atena", "chukan", "https")
+
 # An LGWAN tier with its own DNS server, and the Internet (8.8.8.8 is global: no zone needed).
 DNS_NODES: dict[str, Any] = {
     "lg-t": LG_T,
@@ -370,6 +388,36 @@ FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]
         },
         None,
     ),
+    (
+        "MN-CHUKAN-VIA-LGWAN",
+        "lgwan-tier-reaches-the-chukan",
+        topo(
+            {**CHUKAN_NODES, "lgwan-rtr": {"role": "router", "ip": ["10.2.0.1", "198.18.0.1"]}},
+            [CHUKAN_CHANNEL],
+        ),
+        ("lg-t", "chukan"),
+    ),
+    (
+        "MN-CHUKAN-VIA-LGWAN",
+        "another-my-number-server-even-with-a-channel",
+        topo(
+            {
+                **CHUKAN_NODES,
+                "fw-mn": fw(
+                    ["10.1.0.1", "198.18.0.2"],
+                    {"id": "MN1", "from": ["atena", "mn-tax"], "to": "chukan", "service": "https"},
+                ),
+            },
+            [CHUKAN_CHANNEL, ch("C2", "mn-tax", "chukan", "https")],
+        ),
+        ("mn-tax", "chukan"),
+    ),
+    (
+        "MN-CHUKAN-VIA-LGWAN",
+        "channel-from-an-lgwan-host",
+        topo(CHUKAN_NODES, [CHUKAN_CHANNEL, ch("C2", "lg-t", "chukan", "https")]),
+        None,
+    ),
     ("INET-MONITORING", "nothing-monitors", topo(CLOUD_NODES), None),
     (
         "INET-MONITORING",
@@ -591,6 +639,7 @@ PASS: list[tuple[str, str, dict[str, Any]]] = [
             profile="alpha-prime",
         ),
     ),
+    ("MN-CHUKAN-VIA-LGWAN", "atena-only", topo(CHUKAN_NODES, [CHUKAN_CHANNEL])),
     ("INET-MONITORING", "cloud-firewall-monitors", topo({**CLOUD_NODES, "sc-fw": MONITORED_FW})),
     (
         "INET-MONITORING",
@@ -680,6 +729,20 @@ def test_pass(rule: str, name: str, data: dict[str, Any], tmp_path: Path) -> Non
 Flow4 = tuple[str, str, str, int]
 FLOW_FAIL: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
     (
+        "MN-CHUKAN-VIA-LGWAN",
+        "lgwan-terminal-to-the-chukan",
+        topo(CHUKAN_NODES, [CHUKAN_CHANNEL]),
+        ("10.2.0.10", "198.18.0.200", "tcp", 443),
+        ("violation", "MN-CHUKAN-VIA-LGWAN"),
+    ),
+    (
+        "MN-CHUKAN-VIA-LGWAN",
+        "another-my-number-server",
+        topo(CHUKAN_NODES, [CHUKAN_CHANNEL, ch("C2", "mn-tax", "chukan", "https")]),
+        ("10.1.0.21", "198.18.0.200", "tcp", 443),
+        ("violation", "MN-CHUKAN-VIA-LGWAN"),
+    ),
+    (
         "LG-DNS",
         "public-resolver",
         topo(DNS_NODES),
@@ -737,6 +800,20 @@ FLOW_FAIL: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
     ),
 ]
 FLOW_PASS: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
+    (
+        "MN-CHUKAN-VIA-LGWAN",
+        "atena-on-its-channel",
+        topo(CHUKAN_NODES, [CHUKAN_CHANNEL]),
+        ("10.1.0.20", "198.18.0.200", "tcp", 443),
+        ("excepted", "MN-ISOLATION"),
+    ),
+    (
+        "MN-CHUKAN-VIA-LGWAN",
+        "lgwan-terminal-to-lgwan-asp",
+        topo(CHUKAN_NODES, [CHUKAN_CHANNEL]),
+        ("10.2.0.10", "198.18.0.100", "tcp", 443),
+        ("permitted", "-"),
+    ),
     (
         "LG-DNS",
         "lgwan-tier-dns-server",
