@@ -21,7 +21,7 @@ from segcheck.model import TIER_ALIASES, Profile, Tier, Topology, parse_tier
 INVALID = "tests/data/topologies/invalid"
 ALLOWED_ROLES = (
     "terminal, server, router, l3-switch, firewall, lbo-gateway, screen-transfer, "
-    "mail-sanitizer, file-sanitizer, juki-cs, cloud-proxy, mail-relay, dns-resolver"
+    "mail-sanitizer, file-sanitizer, juki-cs, cloud-proxy, mail-relay, dns-resolver, atena, chukan"
 )
 ALLOWED_TIERS = (
     "mynumber, lgwan, internet, lgwan-network, jukinet, gov-cloud, security-cloud, public-internet"
