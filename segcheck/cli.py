@@ -618,6 +618,13 @@ def explain(rule_id: str, lang: str | None) -> None:
 @TZ
 @click.option("--force", is_flag=True, help="Replace report files already in DIR.")
 @GROUP_BY
+@click.option(
+    "--pdf", is_flag=True, help="Also print report.pdf (A4) with headless Chromium, if installed."
+)
+@click.option("--author", metavar="NAME", help="Cover: 作成者 (left blank to sign if not given).")
+@click.option("--reviewer", metavar="NAME", help="Cover: 確認者 (left blank if not given).")
+@click.option("--revision", metavar="TEXT", help="Cover: 版数, e.g. 第1版 (blank if not given).")
+@click.option("--date", "doc_date", metavar="DATE", help="Cover: 日付 (blank if not given).")
 @handle_errors
 def report_command(
     topology: str,
@@ -631,14 +638,31 @@ def report_command(
     tz: str | None,
     force: bool,
     group_by: str = "conversation",
+    pdf: bool = False,
+    author: str | None = None,
+    reviewer: str | None = None,
+    revision: str | None = None,
+    doc_date: str | None = None,
 ) -> None:
     """Write audit evidence to DIR: report.html, findings.json/.sarif, topology.svg, SHA256SUMS.
 
     With CAPTURES, the observed flows are judged too. `sha256sum -c SHA256SUMS` in DIR verifies
-    the outputs and the inputs (listed by their paths relative to DIR).
+    the outputs and the inputs (listed by their paths relative to DIR). The cover's
+    document-control block (作成者, 確認者, 版数, 日付) takes --author, --reviewer, --revision
+    and --date, or is left blank to be signed on paper.
+
+    \b
+    Examples:
+      segcheck report town.yaml -o evidence --lang ja --pdf --author 情報政策課 --revision 第1版
+      segcheck report town.yaml day1.pcapng -o evidence-day1
     """
     from .engine import report as run_report
     from .report.bundle import write_bundle
+    from .report.html import DocumentControl
+    from .report.pdf import find_chromium
+
+    if pdf and find_chromium() is None:
+        raise UsageError("--pdf needs Chromium (apt-get install chromium), which was not found")
 
     report = run_report(
         topology,
@@ -650,7 +674,8 @@ def report_command(
     )
     language = lang or default_lang()
     report = replace(report, group_by=group_by)
-    result = write_bundle(report, directory, language, force=force)
+    document = DocumentControl(author, reviewer, revision, doc_date)
+    result = write_bundle(report, directory, language, force=force, document=document, pdf=pdf)
     if result.diagram_note is not None:
         note = f"{result.diagram_note}; report written without topology.svg"
         click.echo(f"{prefix('warning', language)}: {localize(note, language)}", err=True)

@@ -393,6 +393,18 @@ MESSAGES: list[tuple[str, str]] = [
         "内部エラー（{reason}）。報告をお願いします。詳細は SEGCHECK_DEBUG=1 を設定して確認"
         "できます",
     ),
+    (
+        "--pdf needs Chromium (apt-get install chromium), which was not found",
+        "--pdf には Chromium が必要ですが、見つかりません (apt-get install chromium)",
+    ),
+    ("--pdf: {detail}", "--pdf: {detail}"),
+    (
+        "Chromium is not installed (apt-get install chromium)",
+        "Chromium がありません (apt-get install chromium)",
+    ),
+    ("Chromium took longer than {n} s to print", "Chromium の印刷が {n} 秒を超えました"),
+    ("Chromium failed: {reason}", "Chromium が失敗しました: {reason}"),
+    ("cannot run Chromium ({path}): {reason}", "Chromium ({path}) を実行できません: {reason}"),
     # -- outputs (outputs) ----------------------------------------------------------------------
     (
         "{path}: is an input; name another output file",

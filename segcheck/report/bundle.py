@@ -2,7 +2,8 @@
 
 The report itself comes from `segcheck.engine.report`; this module only renders and writes it.
 
-The folder holds report.html, findings.json, findings.sarif, topology.svg and SHA256SUMS.
+The folder holds report.html, findings.json, findings.sarif, topology.svg and SHA256SUMS, and
+report.pdf when asked for (printed by headless Chromium, segcheck.report.pdf).
 SHA256SUMS lists every file written (by name) and every input, in `sha256sum -c` format, so
 `cd DIR && sha256sum -c SHA256SUMS` proves that neither the evidence nor the analysed inputs
 changed since. Inputs are not copied (captures can be gigabytes and hold personal data): each is
@@ -34,8 +35,9 @@ HTML_NAME = "report.html"
 JSON_NAME = "findings.json"
 SARIF_NAME = "findings.sarif"
 SVG_NAME = "topology.svg"
+PDF_NAME = "report.pdf"
 SUMS_NAME = "SHA256SUMS"
-ALL_NAMES = (HTML_NAME, JSON_NAME, SARIF_NAME, SVG_NAME, SUMS_NAME)
+ALL_NAMES = (HTML_NAME, JSON_NAME, SARIF_NAME, SVG_NAME, PDF_NAME, SUMS_NAME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,21 +67,40 @@ def input_path_from(directory: Path, path: str) -> str:
     return Path(relative).as_posix()
 
 
-def render_bundle(report: Report, lang: str) -> tuple[dict[str, bytes], str | None]:
+def render_bundle(
+    report: Report,
+    lang: str,
+    document: html.DocumentControl | None = None,
+    pdf: bool = False,
+) -> tuple[dict[str, bytes], str | None]:
     """Every output file's bytes (SHA256SUMS aside), and the reason the diagram is missing."""
     svg, note = html.diagram_for(report, lang)
+    page = html.render_page(report, lang, svg, note, document).encode("utf-8")
     files = {
-        HTML_NAME: html.render_page(report, lang, svg, note).encode("utf-8"),
+        HTML_NAME: page,
         JSON_NAME: json_report.render(report, lang).encode("utf-8"),
         SARIF_NAME: sarif.render(report, lang).encode("utf-8"),
     }
     if svg is not None:
         files[SVG_NAME] = svg.encode("utf-8")
+    if pdf:
+        from .pdf import PdfError, html_to_pdf
+
+        try:
+            files[PDF_NAME] = html_to_pdf(page)
+        except PdfError as exc:
+            raise UsageError(f"--pdf: {exc}") from None
     return files, note
 
 
 def write_bundle(
-    report: Report, directory: str | Path, lang: str = "en", *, force: bool = False
+    report: Report,
+    directory: str | Path,
+    lang: str = "en",
+    *,
+    force: bool = False,
+    document: html.DocumentControl | None = None,
+    pdf: bool = False,
 ) -> BundleResult:
     """Write the evidence folder; OutputExists when it would replace files without `force`."""
     out = Path(directory)
@@ -96,7 +117,7 @@ def write_bundle(
         raise OutputExists(
             f"{out}: would overwrite {', '.join(existing)}; use --force to replace them"
         )
-    files, note = render_bundle(report, lang)
+    files, note = render_bundle(report, lang, document, pdf)
     lines = [sums_line(hashlib.sha256(data).hexdigest(), name) for name, data in files.items()]
     lines += [
         sums_line(item.sha256, input_path_from(out, item.path))
@@ -108,8 +129,9 @@ def write_bundle(
     )
     try:
         out.mkdir(parents=True, exist_ok=True)
-        if SVG_NAME not in files and (out / SVG_NAME).exists():
-            (out / SVG_NAME).unlink()  # a stale diagram from an earlier run would be unlisted
+        for name in (SVG_NAME, PDF_NAME):
+            if name not in files and (out / name).exists():
+                (out / name).unlink()  # a stale file from an earlier run would be unlisted
     except OSError as exc:
         raise UsageError(f"{out}: cannot write the report: {exc.strerror}") from None
     # SHA256SUMS last: a run cut short leaves no list that vouches for half-written evidence.

@@ -464,5 +464,27 @@ def render_parts(
         if part[0] not in tiers:
             continue
         title = " / ".join(tier_label(t, lang) for t in part if t in tiers)
-        out.append((title, run_dot(build_dot(topology, items, lang, focus=part))))
+        dot = build_dot(topology, items, lang, focus=part)
+        svg = run_dot(dot)
+        if (svg_width(svg) or 0) > A4_LEGIBLE_PT:
+            # still too wide side by side: top to bottom, if that prints larger on the page
+            tall = run_dot(dot.replace("rankdir=LR", "rankdir=TB", 1))
+            if _print_scale(tall) > _print_scale(svg):
+                svg = tall
+        out.append((title, svg))
     return out
+
+
+# The drawing area of an A4 landscape page, in pt: 297 x 210 mm less the margins, the heading
+# and the frame (report.html.j2 caps a printed diagram at 170 mm high).
+A4_LANDSCAPE_BOX = (765.0, 480.0)
+_HEIGHT = re.compile(r'<svg[^>]*\sheight="([0-9.]+)pt"')
+
+
+def _print_scale(svg: str) -> float:
+    """How much a diagram shrinks to fit A4 landscape (1: not at all)."""
+    width, height = svg_width(svg), _HEIGHT.search(svg)
+    if width is None or height is None:
+        return 0.0
+    box_w, box_h = A4_LANDSCAPE_BOX
+    return min(1.0, box_w / width, box_h / float(height.group(1)))

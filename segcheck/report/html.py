@@ -213,6 +213,44 @@ def _channels(report: Report, uses: tuple[ChannelUse, ...] = ()) -> list[dict[st
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentControl:
+    """The cover's document-control block (作成者, 確認者, 版数, 日付); what is not given is
+    left blank, to be signed or stamped on paper."""
+
+    author: str | None = None
+    reviewer: str | None = None
+    revision: str | None = None
+    date: str | None = None
+
+
+MAX_CAUSES = 8  # rows of the cover's summary of causes; the rest are counted
+
+
+def css_string(text: str) -> Markup:
+    """Text as the body of a CSS string: every character but letters and digits escaped, so
+    no quote, backslash or `</style>` in a name can end the string or the style sheet."""
+    return Markup(
+        "".join(ch if ch.isalnum() and ch.isascii() else f"\\{ord(ch):06x}" for ch in text)
+    )
+
+
+def causes_of(report: Report, lang: str) -> dict:
+    """The findings gathered by cause, worst first: what the first page says went wrong."""
+    rows: dict[str, dict] = {}
+    for f in sorted(report.findings, key=lambda f: -f.severity.rank):
+        text = f.cause.text(lang) if f.cause is not None else f.text(lang)
+        row = rows.setdefault(text, {"text": text, "severity": f.severity.value, "rules": [],
+                                     "count": 0})  # fmt: skip
+        row["count"] += 1
+        if f.rule not in row["rules"]:
+            row["rules"].append(f.rule)
+    ordered = list(rows.values())
+    for row in ordered:
+        row["rules"] = ", ".join(row["rules"])
+    return {"rows": ordered[:MAX_CAUSES], "more": max(0, len(ordered) - MAX_CAUSES)}
+
+
 def context(
     report: Report,
     lang: str,
@@ -220,6 +258,7 @@ def context(
     diagram_note: str | None,
     parts: list[tuple[str, str]] | None = None,
     flat: Report | None = None,
+    document: DocumentControl | None = None,
 ) -> dict:
     """Everything the template shows, computed from the report alone (`flat`: the report
     before its flow findings were grouped into conversations, if they were)."""
@@ -285,6 +324,10 @@ def context(
         "word": lambda group, value: value_word(lang, group, value),
         "message": lambda text: localize(text, lang),
         "baseline": report.baseline,
+        "doc": document or DocumentControl(),
+        "causes": causes_of(report, lang),
+        "page_css": css_string(t["page"]),
+        "footer_css": css_string(f"{t['title']}: {report.topology.name}"),
     }
 
 
@@ -299,7 +342,11 @@ def _state(report: Report, finding: Finding, excepted: bool, lang: str) -> str:
 
 
 def render_page(
-    report: Report, lang: str = "en", svg: str | None = None, diagram_note: str | None = None
+    report: Report,
+    lang: str = "en",
+    svg: str | None = None,
+    diagram_note: str | None = None,
+    document: DocumentControl | None = None,
 ) -> str:
     """The page with a given diagram (already laid out) or a note saying why there is none."""
     template = _env().get_template("report.html.j2")
@@ -312,7 +359,7 @@ def render_page(
             parts = diagram.render_parts(report.topology, report.findings, lang)
         except diagram.DiagramError:
             parts = None
-    return template.render(context(report, lang, svg, diagram_note, parts, flat))
+    return template.render(context(report, lang, svg, diagram_note, parts, flat, document))
 
 
 def diagram_for(report: Report, lang: str) -> tuple[str | None, str | None]:

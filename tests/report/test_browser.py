@@ -232,3 +232,143 @@ def test_harness_sees_console_errors(tmp_path: Path) -> None:
     finally:
         browser.close()
     assert any("boom" in e for e in errors)
+
+
+# -- the printed report (issue 15): A4 pages, page numbers, the cover, a legible diagram ---------
+
+PRINT_PROBE = """JSON.stringify((() => {
+    const out = {diagrams: [], breaks: [], rids: 0};
+    for (const svg of document.querySelectorAll('#diagram svg')) {
+        const box = svg.getBoundingClientRect();
+        const frame = svg.closest('.diagram').getBoundingClientRect();
+        const view = svg.viewBox.baseVal;
+        const scale = Math.min(box.width / view.width, box.height / view.height);
+        const sizes = [...svg.querySelectorAll('text')].map(t => parseFloat(t.getAttribute('font-size') || '14'));
+        out.diagrams.push({
+            inside: box.left >= frame.left - 1 && box.right <= frame.right + 1 && box.bottom <= frame.bottom + 1,
+            // graphviz draws in pt; one CSS px is 0.75 pt on paper
+            smallestPt: Math.min(...sizes) * scale * 0.75,
+        });
+    }
+    for (const el of document.querySelectorAll('.rid')) {
+        out.rids += 1;
+        const node = el.firstChild;
+        if (!node || node.nodeType !== 3) continue;
+        let top = null;
+        for (let i = 0; i < node.length; i++) {
+            const range = document.createRange();
+            range.setStart(node, i); range.setEnd(node, i + 1);
+            const rect = range.getClientRects()[0];
+            if (!rect) continue;
+            if (top !== null && rect.top > top + 2 && node.data[i - 1] !== '-' && node.data[i - 1] !== ' ')
+                out.breaks.push(node.data);
+            top = rect.top;
+        }
+    }
+    return out;
+})())"""
+
+
+def test_printed_layout_keeps_the_diagram_legible_and_rule_ids_whole(tmp_path: Path) -> None:
+    """In print media at the width of an A4 landscape page, the diagram fits its frame with
+    labels of at least 6 pt, and no rule id wraps except after a hyphen."""
+    from segcheck.engine import check
+
+    artefacts = Path(os.environ.get("SEGCHECK_ARTIFACTS") or tmp_path)
+    artefacts.mkdir(parents=True, exist_ok=True)
+    root = Path(__file__).resolve().parents[2]
+    report = check(
+        root / "topologies" / "alpha-fortigate.yaml", generated_at="2026-04-01T00:00:00Z"
+    )
+    page = tmp_path / "report.html"
+    page.write_text(render(report, "html", "ja"), encoding="utf-8")
+    browser = DevTools(tmp_path / "profile")
+    try:
+        target = browser.call("Target.createTarget", url="about:blank")["targetId"]
+        session = browser.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Page.enable", "Runtime.enable", "Log.enable"):
+            browser.call(domain, session)
+        # 297 mm less 24 mm of margins, at 96 px per inch: the landscape page's printable width
+        width = round((297 - 24) / 25.4 * 96)
+        browser.call("Emulation.setDeviceMetricsOverride", session, width=width, height=1400,
+                     deviceScaleFactor=1, mobile=False)  # fmt: skip
+        browser.call("Emulation.setEmulatedMedia", session, media="print")
+        browser.call("Page.navigate", session, url=page.as_uri())
+        browser.wait_for("Page.loadEventFired")
+        result = browser.call(
+            "Runtime.evaluate", session, expression=PRINT_PROBE, returnByValue=True
+        )
+        facts = json.loads(result["result"]["value"])
+        shot = browser.call(
+            "Page.captureScreenshot", session, format="png", captureBeyondViewport=True
+        )
+        screenshot = artefacts / "report-print-a4-landscape.png"
+        screenshot.write_bytes(base64.b64decode(shot["data"]))
+        print(f"screenshot: {screenshot}")
+        errors = _errors(browser.events)
+    finally:
+        browser.close()
+    assert not errors, errors
+    assert facts["diagrams"], "no diagram drawn"
+    for drawn in facts["diagrams"]:
+        assert drawn["inside"], facts
+        assert drawn["smallestPt"] >= 6.0, facts
+    assert facts["rids"] > 20 and facts["breaks"] == [], facts["breaks"]
+
+
+def test_report_pdf_has_page_numbers_cover_and_landscape_diagram(tmp_path: Path) -> None:
+    """`segcheck report --pdf`: every A4 page numbered n / N, the document-control block and
+    the summary of causes on the first page, the diagram on landscape pages."""
+    import unicodedata
+
+    from click.testing import CliRunner
+
+    from segcheck.cli import main
+
+    from .pdftext import pages
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "evidence"
+    result = CliRunner().invoke(main, [
+        "report", str(root / "topologies" / "alpha-fortigate.yaml"), "-o", str(out), "--lang",
+        "ja", "--pdf", "--author", "情報政策課 山田", "--revision", "第2版",
+        "--timestamp", "2026-04-01T00:00:00Z",
+    ])  # fmt: skip
+    assert result.exit_code == 1, result.output  # the example has one finding
+    pdf = (out / "report.pdf").read_bytes()
+    assert "report.pdf" in (out / "SHA256SUMS").read_text(encoding="utf-8")
+    artefacts = Path(os.environ.get("SEGCHECK_ARTIFACTS") or tmp_path)
+    artefacts.mkdir(parents=True, exist_ok=True)
+    (artefacts / "report-ja.pdf").write_bytes(pdf)
+    printed = pages(pdf)
+    total = len(printed)
+    assert total >= 3
+    for number, page in enumerate(printed, 1):
+        text = " ".join(unicodedata.normalize("NFKC", page.text).split())
+        assert f"ページ {number} / {total}" in text, (number, text[:120])
+        assert sorted((round(page.width), round(page.height))) == [595, 842]  # A4
+    first = unicodedata.normalize("NFKC", printed[0].text)
+    for words in ("作成者", "確認者", "版数", "日付", "情報政策課 山田", "第2版"):
+        assert words in first
+    assert "指摘の原因(要約)" in first and "許可: root/90" in first
+    diagram_pages = [p for p in printed if "ネットワーク構成図" in p.text]
+    assert diagram_pages and all(p.landscape for p in diagram_pages)
+    assert not printed[0].landscape
+
+
+def test_report_pdf_without_chromium_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from segcheck.cli import main
+
+    monkeypatch.setenv("SEGCHECK_CHROMIUM", str(tmp_path / "no-such-browser"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "evidence"
+    result = CliRunner().invoke(main, [
+        "report", str(root / "topologies" / "alpha.yaml"), "-o", str(out), "--pdf", "--lang", "en",
+    ])  # fmt: skip
+    assert result.exit_code == 2 and "--pdf needs Chromium" in result.stderr
+    assert not out.exists()

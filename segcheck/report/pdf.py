@@ -1,0 +1,76 @@
+"""report.pdf: report.html printed by a headless Chromium (`segcheck report --pdf`).
+
+The page carries its own print layout (A4, the diagram on an A4 landscape page, page numbers
+"ページ n / N" in the footer through CSS page-margin boxes), so the PDF is what a browser's
+"print" gives, without a dialog. Chromium is used only when present (it is not a dependency
+of segcheck); the page runs no script and loads nothing, and Chromium gets a throw-away profile
+in a temporary folder. Like Graphviz for the diagram, this is the only module that runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+PDF_TIMEOUT = 120  # seconds; a report of tens of thousands of flows prints in a few
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+
+class PdfError(Exception):
+    """The PDF could not be made."""
+
+
+def find_chromium() -> str | None:
+    """The Chromium (or Chrome) to print with: $SEGCHECK_CHROMIUM, else the first on PATH."""
+    chosen = os.environ.get("SEGCHECK_CHROMIUM")
+    if chosen:
+        return chosen if os.path.exists(chosen) else shutil.which(chosen)
+    for name in CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def html_to_pdf(html: bytes, executable: str | None = None) -> bytes:
+    """Print a self-contained HTML page to PDF with headless Chromium (PdfError on failure)."""
+    chromium = executable or find_chromium()
+    if chromium is None:
+        raise PdfError("Chromium is not installed (apt-get install chromium)")
+    with tempfile.TemporaryDirectory(prefix="segcheck-pdf-") as work:
+        page = Path(work) / "report.html"
+        out = Path(work) / "report.pdf"
+        page.write_bytes(html)
+        command = [
+            chromium,
+            "--headless",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            f"--user-data-dir={Path(work) / 'profile'}",
+            "--no-pdf-header-footer",  # the page prints its own footer with page numbers
+            f"--print-to-pdf={out}",
+            page.as_uri(),
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.insert(1, "--no-sandbox")  # Chromium refuses to run as root otherwise
+        try:
+            done = subprocess.run(
+                command,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=PDF_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise PdfError(f"Chromium took longer than {PDF_TIMEOUT} s to print") from None
+        except OSError as exc:
+            raise PdfError(f"cannot run Chromium ({chromium}): {exc.strerror}") from None
+        if done.returncode != 0 or not out.exists() or out.stat().st_size == 0:
+            detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise PdfError(f"Chromium failed: {detail[-1] if detail else done.returncode}")
+        return out.read_bytes()
