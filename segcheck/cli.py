@@ -190,6 +190,69 @@ def for_excel(text: str, fmt: str, no_bom: bool) -> str:
     return text if fmt != "csv" or no_bom else "\ufeff" + text
 
 
+def _is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def colour_wanted(output: str | None, fmt: str = "text") -> bool:
+    """Colours only for text on a terminal: never in a file or a pipe, never with NO_COLOR
+    (https://no-color.org: any non-empty value) or TERM=dumb."""
+    if output not in (None, "-") or fmt != "text":
+        return False
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return _is_terminal()
+
+
+_SEVERITY_MARK = re.compile(r"\[(critical|high|warning|info|重大|高|警告|情報)\]")
+_COLOURS = {"critical": "red", "重大": "red", "high": "yellow", "高": "yellow",
+            "warning": "yellow", "警告": "yellow", "info": "cyan", "情報": "cyan"}  # fmt: skip
+_GOOD = ("no findings", "指摘なし")
+_GAPS = ("EVIDENCE ", "証跡が", "no findings in what was seen", "確認できた範囲に指摘なし")
+_RULE_HEAD = re.compile(r"[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)+  ")
+
+
+def colourise(text: str) -> str:
+    """The text report with its severities, verdict and rule headings in colour (ANSI)."""
+    out = []
+    for line in text.split("\n"):
+        if line.startswith(_GAPS):
+            line = click.style(line, fg="yellow", bold=True)
+        elif line.startswith(_GOOD):
+            line = click.style(line, fg="green", bold=True)
+        elif _RULE_HEAD.match(line):
+            line = click.style(line, bold=True)
+        else:
+            line = _SEVERITY_MARK.sub(
+                lambda m: click.style(m.group(), fg=_COLOURS[m.group(1)], bold=True), line
+            )
+        out.append(line)
+    return "\n".join(out)
+
+
+def told(output: str | None, lang: str, what: str = "") -> None:
+    """One line on stderr saying what was written where, when the output went to a file (the
+    terminal would otherwise show nothing at all)."""
+    if output is None or output == "-":
+        return
+    if lang == "ja":
+        click.echo(f"{output} に書き出しました" + (f" ({what})" if what else ""), err=True)
+    else:
+        click.echo(f"wrote {output}" + (f" ({what})" if what else ""), err=True)
+
+
+def finding_counts(report: Report, lang: str) -> str:
+    """`4 findings: critical 2, high 2` / `指摘 4 件: 重大 2, 高 2` (or none)."""
+    summary = {k: v for k, v in report.summary().items() if v}
+    total = sum(summary.values())
+    if not total:
+        return "指摘なし" if lang == "ja" else "no findings"
+    parts = ", ".join(f"{value_word(lang, 'severity', k)} {v}" for k, v in summary.items())
+    if lang == "ja":
+        return f"指摘 {total} 件: {parts}"
+    return f"{total} finding{'s' * (total != 1)}: {parts}"
+
+
 def emit(text: str, output: str | None, inputs: Sequence[str]) -> None:
     """Write rendered output to stdout or, only after rendering succeeded, a file.
 
@@ -268,6 +331,18 @@ def main() -> None:
     Exit status: 0 no finding at or above --fail-on on complete evidence, 1 findings,
     2 bad input or usage, or evidence that cannot prove the separation (a capture with no
     packet; without findings, a capture that stopped early or nothing to separate).
+
+    \b
+    Examples:
+      segcheck init --profile alpha -o town.yaml      # start from a template
+      segcheck check town.yaml --lang ja              # find forbidden paths in the plan
+      segcheck check town.yaml --format csv -o 監査調書.csv
+      segcheck scan town.yaml day1.pcapng --format html -o day1.html
+      segcheck report town.yaml -o evidence --pdf     # the folder for the auditor
+      segcheck diff town-old.yaml town.yaml --format md
+
+    Shell completion: see README ("Shell completion"); for bash,
+    eval "$(_SEGCHECK_COMPLETE=bash_source segcheck)" in ~/.bashrc.
     """
 
 
@@ -300,7 +375,15 @@ def check(
     timestamp: str | None,
     no_bom: bool,
 ) -> None:
-    """Find every forbidden path in a planned TOPOLOGY (YAML or JSON)."""
+    """Find every forbidden path in a planned TOPOLOGY (YAML or JSON).
+
+    \b
+    Examples:
+      segcheck check town.yaml --lang ja
+      segcheck check town.yaml --format csv -o 監査調書.csv    # for Excel (BOM, CRLF)
+      segcheck check town.yaml --format sarif -o town.sarif --fail-on critical
+      segcheck check town.yaml --baseline last-month.json   # only new findings fail
+    """
     from .engine import check as run_check
 
     base = _read_baseline(baseline)
@@ -310,7 +393,13 @@ def check(
     report = _with_baseline(report, base)
     inputs = [topology] if baseline is None else [topology, baseline]
     language = lang or default_lang()
-    emit(for_excel(render(report, fmt, language), fmt, no_bom), output, inputs)
+    text = render(report, fmt, language)
+    emit(
+        colourise(text) if colour_wanted(output, fmt) else for_excel(text, fmt, no_bom),
+        output,
+        inputs,
+    )
+    told(output, language, finding_counts(report, language))
     sys.exit(finish(report, fail_on, language))
 
 
@@ -394,7 +483,14 @@ def scan(
     group_by: str = "conversation",
 ) -> None:
     """Judge the flows of CAPTURES against TOPOLOGY: pcap, pcapng (gzip too), Zeek conn.log,
-    Suricata EVE, FortiGate or PAN-OS traffic logs, nfdump CSV/JSON output or nfcapd files."""
+    Suricata EVE, FortiGate or PAN-OS traffic logs, nfdump CSV/JSON output or nfcapd files.
+
+    \b
+    Examples:
+      segcheck scan town.yaml day1.pcapng --lang ja
+      segcheck scan town.yaml day1.pcapng.gz conn.log --format csv -o flows.csv
+      segcheck scan town.yaml big.pcap --jobs 2 --extract violations.pcapng
+    """
     from .capture.extract import check_extract_target, extract_packets
     from .engine import scan as run_scan
 
@@ -441,7 +537,13 @@ def scan(
             click.echo("", err=True)
     report = replace(_with_baseline(report, base), group_by=group_by)
     language = lang or default_lang()
-    emit(for_excel(render(report, fmt, language), fmt, no_bom), output, inputs)
+    text = render(report, fmt, language)
+    emit(
+        colourise(text) if colour_wanted(output, fmt) else for_excel(text, fmt, no_bom),
+        output,
+        inputs,
+    )
+    told(output, language, finding_counts(report, language))
     if extract is not None:
         violating = [f.flow for f in report.findings if f.flow is not None]
         done = extract_packets(captures, violating, extract, inputs=[topology], force=force)
@@ -537,6 +639,7 @@ def diff_command(
     text = render_diff(result, fmt, language, show_unchanged=show_unchanged)
     inputs = [old, new, *(i.path for i in (*result.old.inputs, *result.new.inputs))]
     emit(text, output, inputs)
+    told(output, language)
     code = result.exit_status()
     label = prefix("error" if code == EXIT_ERROR else "warning", language)
     for gap in result.new.gaps:
@@ -676,6 +779,7 @@ def report_command(
     report = replace(report, group_by=group_by)
     document = DocumentControl(author, reviewer, revision, doc_date)
     result = write_bundle(report, directory, language, force=force, document=document, pdf=pdf)
+    told(directory, language, f"{', '.join(result.files)}; {finding_counts(report, language)}")
     if result.diagram_note is not None:
         note = f"{result.diagram_note}; report written without topology.svg"
         click.echo(f"{prefix('warning', language)}: {localize(note, language)}", err=True)
@@ -773,15 +877,34 @@ def watch_command(
 
 @main.command("render")
 @click.argument("topology", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, metavar="FILE.svg", help="Write the SVG here.")
+@click.option(
+    "-o", "--output", required=True, metavar="FILE.svg|FILE.png", help="Write the diagram here."
+)
 @LANG
 @handle_errors
 def render_command(topology: str, output: str, lang: str | None) -> None:
-    """Draw the TOPOLOGY as an SVG diagram (zones as clusters coloured by tier; needs Graphviz)."""
-    from .loader import load_topology
-    from .report.diagram import render_svg
+    """Draw the TOPOLOGY as a diagram (zones as clusters coloured by tier; needs Graphviz).
 
-    emit(render_svg(load_topology(topology), (), lang or default_lang()), output, [topology])
+    The name of the output says the format: .svg (also `-`, standard output) or .png.
+
+    \b
+    Examples:
+      segcheck render town.yaml -o town.svg
+      segcheck render town.yaml -o town.png
+    """
+    from .loader import load_topology
+    from .report.diagram import render_png, render_svg
+
+    suffix = Path(output).suffix.lower() if output != "-" else ".svg"
+    if suffix not in (".svg", ".png"):
+        raise UsageError(f"{output}: render writes .svg or .png; name the output so")
+    loaded = load_topology(topology)
+    language = lang or default_lang()
+    if suffix == ".png":
+        write_output(output, render_png(loaded, (), language), inputs=[topology])
+    else:
+        emit(render_svg(loaded, (), language), output, [topology])
+    told(output, language)
 
 
 @main.command("init")
@@ -866,8 +989,12 @@ def init_command(
         for row in done.unmapped:
             click.echo(f"{prefix('warning', language)}: {row.text(language)}", err=True)
     # What init writes must load: a map whose zones overlap fails here, not in `check`.
-    parse_topology(text.encode("utf-8"), output or "<init>")
+    loaded = parse_topology(text.encode("utf-8"), output or "<init>")
     emit(text, output, inputs)
+    if language == "ja":
+        told(output, language, f"ゾーン {len(loaded.zones)}、機器 {len(loaded.nodes)} 台")
+    else:
+        told(output, language, f"{len(loaded.zones)} zones, {len(loaded.nodes)} nodes")
 
 
 @main.command("import")
@@ -912,6 +1039,7 @@ def import_command(
         for result in import_config(path, fmt, context=chosen[0] if chosen else None)
     ]
     emit(render_import(results, language), output, files)
+    told(output, language)
     for result in results:
         for line in status_lines(result.summary, language):
             click.echo(line, err=True)

@@ -405,6 +405,26 @@ MESSAGES: list[tuple[str, str]] = [
     ("Chromium took longer than {n} s to print", "Chromium の印刷が {n} 秒を超えました"),
     ("Chromium failed: {reason}", "Chromium が失敗しました: {reason}"),
     ("cannot run Chromium ({path}): {reason}", "Chromium ({path}) を実行できません: {reason}"),
+    (
+        "{path}: render writes .svg or .png; name the output so",
+        "{path}: render が書けるのは .svg か .png です。出力ファイル名の拡張子を .svg か .png に"
+        "してください",
+    ),
+    (
+        "Graphviz wrote no PNG image (is it built without PNG output?)",
+        "Graphviz が PNG 画像を書きませんでした (PNG 出力なしでビルドされている？)",
+    ),
+    ("Graphviz took longer than {n} s to lay out", "Graphviz の配置が {n} 秒を超えました"),
+    ("cannot run Graphviz ({path}): {reason}", "Graphviz ({path}) を実行できません: {reason}"),
+    ("Graphviz failed: {reason}", "Graphviz が失敗しました: {reason}"),
+    (
+        "{detail}; report written without topology.svg",
+        "{detail}。topology.svg なしで報告書を書き出しました",
+    ),
+    (
+        "Graphviz is not installed: apt-get install graphviz",
+        "Graphviz がありません: apt-get install graphviz",
+    ),
     # -- outputs (outputs) ----------------------------------------------------------------------
     (
         "{path}: is an input; name another output file",

@@ -410,12 +410,24 @@ def dot_available() -> bool:
 
 def run_dot(dot_text: str) -> str:
     """Lay out DOT text as SVG; GraphvizMissing when `dot` is not installed."""
+    return clean_svg(_run_dot(dot_text, "svg").decode("utf-8"))
+
+
+def render_png(topology: Topology, findings: Iterable[Finding] = (), lang: str = "en") -> bytes:
+    """The diagram as a PNG image (`segcheck render -o x.png`), laid out by Graphviz."""
+    png = _run_dot(build_dot(topology, findings, lang), "png")
+    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise DiagramError("Graphviz wrote no PNG image (is it built without PNG output?)")
+    return png
+
+
+def _run_dot(dot_text: str, fmt: str) -> bytes:
     executable = find_dot()
     if executable is None:
         raise GraphvizMissing()
     try:
         done = subprocess.run(
-            [executable, "-Tsvg"],
+            [executable, f"-T{fmt}"],
             input=dot_text.encode("utf-8"),
             capture_output=True,
             timeout=DOT_TIMEOUT,
@@ -428,7 +440,7 @@ def run_dot(dot_text: str) -> str:
     if done.returncode != 0:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise DiagramError(f"Graphviz failed: {detail[-1] if detail else done.returncode}")
-    return clean_svg(done.stdout.decode("utf-8"))
+    return done.stdout
 
 
 def render_svg(topology: Topology, findings: Iterable[Finding] = (), lang: str = "en") -> str:
