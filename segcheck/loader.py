@@ -106,6 +106,7 @@ ROLE_KEYS: Mapping[Role, tuple[str, ...]] = {
     Role.DNS_RESOLVER: (*_GATEWAY, *_MON),
     Role.ATENA: (),
     Role.CHUKAN: (),
+    Role.UPDATE_SERVER: ("accepts", "upstream"),
 }
 BOOL_SETTINGS = (
     "usb_block",
@@ -644,12 +645,34 @@ class _Builder:
                 delivers,
                 settings,
             )
-        # Permits name nodes, so they are read once every node is known.
+        # Permits and upstreams name nodes, so they are read once every node is known.
+        for name, node in list(self.nodes.items()):
+            if node.role is Role.UPDATE_SERVER and "upstream" in nodes[name]:
+                self.nodes[name] = self.upstream(node, nodes[name]["upstream"], ("nodes", name))
         for name, raw_permits, where in pending_permits:
             permits = tuple(self.permit(name, p, (*where, i)) for i, p in enumerate(raw_permits))
             self.nodes[name] = replace(self.nodes[name], permits=permits)
         if pending_imports:
             self.add_imported_permits(pending_imports)
+
+    def upstream(self, node: Node, value: Any, where: tuple[str | int, ...]) -> Node:
+        """An update server's `upstream` (issue 17): nodes or addresses it takes updates
+        from, or `offline` (updates brought on media)."""
+        where = (*where, "upstream")
+        what = f"node {node.name!r} upstream"
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            raise self.fail(where, f"{what}: lists nothing (name a node, an address or offline)")
+        chosen: list[Selector] = []
+        offline = False
+        for i, item in enumerate(items):
+            spot = (*where, i) if isinstance(value, list) else where
+            if item == "offline":
+                offline = True
+                continue
+            chosen.append(self.selector(item, spot, what, allow_zone=False, allow_any=False))
+        settings = {**node.settings, **({"offline_updates": True} if offline else {})}
+        return replace(node, upstream=tuple(chosen), settings=settings)
 
     def read_config(self, node: str, value: Any, where: tuple[str | int, ...]) -> NodeImport:
         """Parse and compile the configuration a node names (spec §2 `config:`)."""

@@ -122,6 +122,7 @@ class Role(StrEnum):
     # rules version 2 (issue 17): endpoints that rules judge by their role
     ATENA = "atena"  # 団体内統合宛名システム (My Number tier)
     CHUKAN = "chukan"  # 中間サーバー (on LGWAN)
+    UPDATE_SERVER = "update-server"  # 更新プログラム・パターン配信 (WSUS, AV)
 
     @property
     def forwards(self) -> bool:
@@ -162,6 +163,7 @@ ROLE_NAMES_JA: Mapping[Role, str] = {
     Role.DNS_RESOLVER: "DNS",
     Role.ATENA: "団体内統合宛名",
     Role.CHUKAN: "中間サーバー",
+    Role.UPDATE_SERVER: "更新配信",
 }
 
 
@@ -169,7 +171,7 @@ FORWARDER_ROLES = frozenset({Role.ROUTER, Role.L3_SWITCH, Role.FIREWALL, Role.LB
 SANITIZING_ROLES = frozenset({Role.SCREEN_TRANSFER, Role.MAIL_SANITIZER, Role.FILE_SANITIZER})
 SECURITY_CLOUD_ROLES = frozenset({Role.CLOUD_PROXY, Role.MAIL_RELAY, Role.DNS_RESOLVER})
 GATEWAY_ROLES = SANITIZING_ROLES | SECURITY_CLOUD_ROLES | {Role.JUKI_CS}
-ROLE_JUDGED_ENDPOINTS = frozenset({Role.ATENA, Role.CHUKAN})
+ROLE_JUDGED_ENDPOINTS = frozenset({Role.ATENA, Role.CHUKAN, Role.UPDATE_SERVER})
 
 
 class Profile(StrEnum):
@@ -346,6 +348,8 @@ class Node:
     accepts: tuple[str, ...] = ()
     delivers: tuple[str, ...] = ()
     settings: Mapping[str, bool | str] = field(default_factory=dict)
+    # update-server (issue 17): where it takes updates from (`offline: true` in settings: media)
+    upstream: tuple[Selector, ...] = ()
 
     @property
     def filtering(self) -> bool:

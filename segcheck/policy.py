@@ -27,11 +27,13 @@ from .rules.ids import (
     LG_INET_SPLIT,
     LG_NO_INTERNET,
     LG_OUTBOUND_DATA,
+    LG_UPDATE_DIST,
     MN_CHUKAN_VIA_LGWAN,
     MN_ISOLATION,
     MN_JUKI_CS,
     MN_NO_INTERNET,
     MN_SPECIFIED_COMM,
+    MN_UPDATE_DIST,
 )
 from .rules.resolvers import is_public_resolver
 from .services import DEFAULT_ACCEPTS, DEFAULT_DELIVERS
@@ -145,6 +147,22 @@ class Policy:
         self.live_channels = tuple(c for c in topology.channels if not c.expired(today))
         self.expired_channels = tuple(c for c in topology.channels if c.expired(today))
         self._lbo_nodes = tuple(n for n in topology.nodes.values() if n.role is Role.LBO_GATEWAY)
+        # MN/LG-UPDATE-DIST, for the tiers that declare an update server: the services updates
+        # travel on (wsus, and what the update servers take)
+        servers = [n for n in topology.nodes.values() if n.role is Role.UPDATE_SERVER]
+        self.update_tiers = (
+            frozenset(
+                zone.tier
+                for n in servers
+                for ip in n.addresses
+                for zone in topology.zones.values()
+                if any(subnet.contains(ip) for subnet in zone.subnets)
+            )
+            & _UPDATE_TIERS
+        )
+        self.update_services: frozenset[str] = frozenset(
+            {"wsus", *(name for n in servers for name in accepts(n))} if servers else ()
+        )
 
     def covering_channel(self, src: AddressInfo, dst: AddressInfo, service: str) -> Channel | None:
         """The first live channel (register order) covering this initiator, responder, service."""
@@ -214,6 +232,45 @@ class Policy:
                 return Judgement(Outcome.VIOLATION, MN_SPECIFIED_COMM, pinned.id)
         return Judgement(Outcome.VIOLATION, rule)
 
+    def update_rule(
+        self, src: AddressInfo, dst: AddressInfo, service: str, path: bool
+    ) -> RuleId | None:
+        """Update distribution (spec §3, MN-UPDATE-DIST / LG-UPDATE-DIST): the rule a fact on an
+        update service breaks, if any. An `update-server` of the My Number or LGWAN tier takes
+        updates from its tier or its declared `upstream` only, on any service it serves; any
+        other host of the tier takes them on `wsus` (the one service that is only updates: a
+        client's https is no update) from its tier (LGWAN-tier hosts also from LGWAN, LGWAN-ASP
+        update services, and under α′ from an lbo-gateway's allow-listed destinations) and, in
+        captures, from an `update-server` only. Only in a tier that declares an update
+        server: without one the plan says nothing about where updates come from."""
+        tier, dst_tier = src.tier, dst.tier
+        if (
+            service not in self.update_services
+            or tier is None
+            or dst_tier is None
+            or tier not in self.update_tiers
+        ):
+            return None
+        rule = MN_UPDATE_DIST if tier is Tier.MYNUMBER else LG_UPDATE_DIST
+        node = src.node
+        if node is not None and node.role is Role.UPDATE_SERVER:
+            if dst.tier is tier or any(u.matches(dst.ip) for u in node.upstream):
+                return None
+            if path and (MATRIX[(tier, dst_tier)].kind is CellKind.ALLOW or self.lbo_allows(dst)):
+                # what the plan opens to the whole tier (LGWAN; α′'s cloud destinations): only
+                # a capture shows where the update server really takes its updates from
+                return None
+            return rule
+        if service != "wsus":
+            return None
+        if dst.tier is not tier:
+            if (tier, dst.tier) == (Tier.LGWAN, Tier.LGWAN_NETWORK) or self.lbo_allows(dst):
+                return None  # LGWAN-ASP update services; α′'s declared cloud destinations
+            return rule
+        if not path and (dst.node is None or dst.node.role is not Role.UPDATE_SERVER):
+            return rule
+        return None
+
     def judge(
         self,
         src: AddressInfo,
@@ -224,6 +281,28 @@ class Policy:
         path: bool = False,
     ) -> Judgement:
         """Judge one initiator → responder fact for one service name.
+
+        The matrix judges (`cell_judgement`); then update distribution may forbid what the
+        matrix allows or a channel excepts (never weakening a violation: a client fetching
+        updates across a forbidden cell keeps that cell's rule).
+        """
+        judgement = self.cell_judgement(src, dst, service, via_lbo=via_lbo, path=path)
+        if judgement.outcome is not Outcome.VIOLATION and self.update_services:
+            rule = self.update_rule(src, dst, service, path)
+            if rule is not None:
+                return Judgement(Outcome.VIOLATION, rule)
+        return judgement
+
+    def cell_judgement(
+        self,
+        src: AddressInfo,
+        dst: AddressInfo,
+        service: str,
+        *,
+        via_lbo: Node | None = None,
+        path: bool = False,
+    ) -> Judgement:
+        """Judge one fact by the matrix and its named exceptions.
 
         The cell of the two tiers decides, unless one of the named exceptions applies.
         `via_lbo` is the lbo-gateway a path crosses (path analysis knows it); for flows it is
@@ -341,6 +420,7 @@ def watched(src: Tier, dst: Tier, topology: Topology | None = None) -> bool:
 
 
 _MAIL_TIERS = frozenset({Tier.INTERNET, Tier.SECURITY_CLOUD})
+_UPDATE_TIERS = frozenset({Tier.MYNUMBER, Tier.LGWAN})
 _CHUKAN_TIERS = frozenset({Tier.LGWAN, Tier.LGWAN_NETWORK})
 
 
@@ -381,8 +461,16 @@ def through_juki_cs(src: AddressInfo, dst: AddressInfo) -> bool:
 
 
 EXCEPTION_RULES: frozenset[RuleId] = frozenset(
-    {LG_OUTBOUND_DATA, MN_SPECIFIED_COMM, INET_MAIL_VIA_CLOUD, LG_DNS, MN_CHUKAN_VIA_LGWAN}
+    {
+        LG_OUTBOUND_DATA,
+        MN_SPECIFIED_COMM,
+        INET_MAIL_VIA_CLOUD,
+        LG_DNS,
+        MN_CHUKAN_VIA_LGWAN,
+        MN_UPDATE_DIST,
+        LG_UPDATE_DIST,
+    }
 )
 """Rules the named exceptions judge by instead of the cell's own (`outbound_mail`,
-`channel_cover`, `mail_beside_relay`, `public_name_resolution`, `chukan_beside_atena`); with
-the cells' rules, every rule `judge` can return."""
+`channel_cover`, `mail_beside_relay`, `public_name_resolution`, `chukan_beside_atena`,
+`Policy.update_rule`); with the cells' rules, every rule `judge` can return."""

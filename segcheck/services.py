@@ -48,6 +48,7 @@ DEFAULT_ACCEPTS = {
     "mail-relay": ("smtp",),
     "cloud-proxy": ("http-proxy", "http", "https"),
     "dns-resolver": ("dns",),
+    "update-server": ("wsus",),
 }
 DEFAULT_DELIVERS = {"mail-sanitizer": ("smtp",)}
 

@@ -21,7 +21,8 @@ from segcheck.model import TIER_ALIASES, Profile, Tier, Topology, parse_tier
 INVALID = "tests/data/topologies/invalid"
 ALLOWED_ROLES = (
     "terminal, server, router, l3-switch, firewall, lbo-gateway, screen-transfer, "
-    "mail-sanitizer, file-sanitizer, juki-cs, cloud-proxy, mail-relay, dns-resolver, atena, chukan"
+    "mail-sanitizer, file-sanitizer, juki-cs, cloud-proxy, mail-relay, dns-resolver, atena, chukan, "
+    "update-server"
 )
 ALLOWED_TIERS = (
     "mynumber, lgwan, internet, lgwan-network, jukinet, gov-cloud, security-cloud, public-internet"
@@ -773,3 +774,33 @@ def test_settings_are_kept_as_given() -> None:
     text = b"segcheck: 1\nzones: {}\nsettings: {lgwan_gov_cloud_link: forbidden}\n"
     assert parse_topology(text, "s.yaml").settings == {"lgwan_gov_cloud_link": "forbidden"}
     assert parse_topology(b"segcheck: 1\nzones: {}\n", "s.yaml").settings == {}
+
+
+@pytest.mark.parametrize(
+    ("upstream", "message"),
+    [
+        ("nowhere", "s.yaml:4: node 'wsus' upstream: unknown node 'nowhere'"),
+        ("[]", "s.yaml:4: node 'wsus' upstream: lists nothing"),
+        ("lg", "s.yaml:4: node 'wsus' upstream: 'lg' is a zone; name a node or an address"),
+    ],
+)
+def test_bad_upstream_is_an_input_error(upstream: str, message: str) -> None:
+    """An update server's upstream names nodes, addresses or offline (issue 17)."""
+    text = (
+        "segcheck: 1\nzones: {lg: {tier: lgwan, subnets: [10.2.0.0/16]}}\nnodes:\n"
+        f"  wsus: {{role: update-server, ip: 10.2.0.40, upstream: {upstream}}}\n"
+    )
+    with pytest.raises(TopologyError) as err:
+        parse_topology(text.encode(), "s.yaml")
+    assert str(err.value).startswith(message)
+
+
+def test_upstream_is_read() -> None:
+    text = (
+        b"segcheck: 1\nzones: {lg: {tier: lgwan, subnets: [10.2.0.0/16]}}\nnodes:\n"
+        b"  a: {role: update-server, ip: 10.2.0.40, upstream: [b, 198.18.0.40, offline]}\n"
+        b"  b: {role: server, ip: 10.2.0.41}\n"
+    )
+    node = parse_topology(text, "s.yaml").nodes["a"]
+    assert [u.name for u in node.upstream] == ["b", "198.18.0.40"]
+    assert node.settings["offline_updates"] is True

@@ -49,6 +49,8 @@ SPEC_RULE_IDS = {
     "INET-MAIL-VIA-CLOUD",
     "LG-DNS",
     "MN-CHUKAN-VIA-LGWAN",
+    "MN-UPDATE-DIST",
+    "LG-UPDATE-DIST",
 }
 
 
@@ -100,6 +102,12 @@ RELIES_ON: dict[str, tuple[str, ...]] = {
     "INET-MONITORING": ("監視",),
     "INET-MAIL-VIA-CLOUD": ("自治体情報セキュリティクラウド",),
     "LG-DNS": ("LGWAN",),
+    "MN-UPDATE-DIST": (
+        "他の領域との通信をできないよう",
+        "これ以外の情報システムとの通信ができないよう",
+        "不正プログラム対策",
+    ),
+    "LG-UPDATE-DIST": ("通信経路を分割", "通信環境を分離", "不正プログラム対策"),
     "MN-CHUKAN-VIA-LGWAN": (
         "他の領域との通信をできないよう",
         "これ以外の情報システムとの通信ができないよう",

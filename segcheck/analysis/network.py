@@ -249,6 +249,8 @@ class Network:
                 add(permit.source.ranges)
                 add(permit.destination.ranges)
             add(node.allow_destinations)
+            for upstream in node.upstream:  # an update server's sources (MN/LG-UPDATE-DIST)
+                add(upstream.ranges)
             if node.role.judged_alone or node.name in self.node_links:
                 for ip in node.addresses:
                     add((IPRange.single(ip),))

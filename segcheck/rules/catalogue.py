@@ -32,12 +32,14 @@ from .ids import (
     LG_LGWAN_ONLY_UPLINK,
     LG_NO_INTERNET,
     LG_OUTBOUND_DATA,
+    LG_UPDATE_DIST,
     MN_CHUKAN_VIA_LGWAN,
     MN_ISOLATION,
     MN_JUKI_CS,
     MN_NO_INTERNET,
     MN_SPECIFIED_COMM,
     MN_TERMINAL_CONTROLS,
+    MN_UPDATE_DIST,
     MODEL_BETA_CONDITIONS,
 )
 
@@ -221,6 +223,15 @@ OPERATIONS_CLAUSES = (
     *_cite(SAKAI, "第6条第7号"),
     *_cite(KOMAE, "7(5)"),
 )
+
+# Technical measures: the policies' clause naming malware countermeasures (不正プログラム対策).
+TECHNICAL_CLAUSES = (
+    *_cite(TOKOROZAWA, "6(6)"),
+    *_cite(OJIYA, "7(6)"),
+    *_cite(AKISHIMA, "第7条第4号"),
+    *_cite(SAKAI, "第6条第6号"),
+)
+MALWARE = Source(MIC, "「不正プログラム対策」", "section “Countermeasures against malware”")
 
 # The three-tier measures, tier by tier, in each policy.
 MN_CLAUSES = (
@@ -623,6 +634,46 @@ RULES: tuple[Rule, ...] = (
         "中間サーバー; keep LGWAN-tier hosts off the 中間サーバー (its own segment or VLAN).",
         remedy_ja="LGWAN接続ルータと境界FWのルールを団体内統合宛名と中間サーバーの間に限定し、"
         "LGWAN接続系の機器から中間サーバーに到達できないようにする(専用セグメント・VLAN)。",
+    ),
+    Rule(
+        id=MN_UPDATE_DIST,
+        severity=Severity.HIGH,
+        name_en="My Number tier updates from a declared update server",
+        name_ja="マイナンバー利用事務系の更新プログラム配信",
+        sources=(*MN_CLAUSES, *TECHNICAL_CLAUSES, RESILIENCE, MALWARE),
+        summary_en="A My Number tier update-server with no upstream, or one outside the LGWAN tier "
+        "and LGWAN (offline media allowed); a path or flow of it on an update service to "
+        "anything but its tier and its upstream; a My Number host fetching wsus outside its "
+        "tier, or in captures from a host that is no update-server. A channel does not make "
+        "such a fetch compliant; a forbidden cell keeps its own rule.",
+        summary_ja="マイナンバー利用事務系の更新配信サーバ(update-server)に取得元(upstream)がない、"
+        "またはLGWAN接続系・LGWAN以外(オフライン媒体は可)にある。更新配信サーバが自系と取得元以外"
+        "から更新サービスで取得する経路・通信。マイナンバー利用事務系の機器が系外から、"
+        "キャプチャでは更新配信サーバ以外からwsusで取得する通信。",
+        remedy_en="Declare the update server's upstream (an LGWAN-tier WSUS, LGWAN-ASP, or offline) "
+        "and let My Number hosts take updates from the update server only.",
+        remedy_ja="更新配信サーバの取得元(LGWAN接続系のWSUS、LGWAN-ASP、またはオフライン)を定め、"
+        "マイナンバー利用事務系の機器は更新配信サーバからのみ取得させる。",
+    ),
+    Rule(
+        id=LG_UPDATE_DIST,
+        severity=Severity.WARNING,
+        name_en="LGWAN tier updates from a declared update server",
+        name_ja="LGWAN接続系の更新プログラム配信",
+        sources=(*LG_CLAUSES, *TECHNICAL_CLAUSES, RESILIENCE, MALWARE),
+        summary_en="An LGWAN tier update-server with no upstream, or one outside LGWAN and the "
+        "Internet tier, or in the Internet tier without a pinned channel to it; a path or flow "
+        "of it on an update service to anything but its tier and its upstream; an LGWAN host "
+        "fetching wsus outside its tier and LGWAN, or in captures from a host that is no "
+        "update-server.",
+        summary_ja="LGWAN接続系の更新配信サーバに取得元がない、LGWAN・インターネット接続系以外にある、"
+        "またはインターネット接続系にあって固定した例外がない。更新配信サーバが自系と取得元以外から"
+        "取得する経路・通信。LGWAN接続系の機器が自系・LGWAN以外から、キャプチャでは更新配信サーバ"
+        "以外からwsusで取得する通信。",
+        remedy_en="Take LGWAN-tier updates from LGWAN-ASP or the national platform over LGWAN, or "
+        "from an Internet-tier WSUS over a pinned channel; clients from the update server.",
+        remedy_ja="LGWAN-ASPや国の配信基盤からLGWAN経由で、またはインターネット接続系のWSUSから"
+        "固定した例外で取得し、端末は更新配信サーバから取得させる。",
     ),
 )
 

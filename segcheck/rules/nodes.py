@@ -21,8 +21,10 @@ from .ids import (
     LG_INET_SANITIZED,
     LG_LGWAN_ONLY_UPLINK,
     LG_NO_INTERNET,
+    LG_UPDATE_DIST,
     MN_JUKI_CS,
     MN_TERMINAL_CONTROLS,
+    MN_UPDATE_DIST,
     MODEL_BETA_CONDITIONS,
 )
 
@@ -243,6 +245,73 @@ def lgwan_only_uplink(node: Node, tiers: Sequence[Tier], topology: Topology) -> 
         )
 
 
+def range_tiers(ranges: Sequence[IPRange], topology: Topology) -> set[Tier]:
+    """Tiers of the zones the ranges overlap; the public Internet for a range in none."""
+    out: set[Tier] = set()
+    for rng in ranges:
+        zoned = {z.tier for z in topology.zones.values() if any(rng.overlaps(n) for n in z.subnets)}
+        out |= zoned or {Tier.PUBLIC_INTERNET}
+    return out
+
+
+_UPDATE_RULES = {Tier.MYNUMBER: MN_UPDATE_DIST, Tier.LGWAN: LG_UPDATE_DIST}
+# Where an update server of a tier may take updates from (besides its own tier and media).
+_UPSTREAM_OK = {
+    Tier.MYNUMBER: {Tier.LGWAN, Tier.LGWAN_NETWORK},
+    Tier.LGWAN: {Tier.LGWAN_NETWORK, Tier.INTERNET},  # the Internet tier: a pinned channel
+}
+
+
+def _update_server_problems(node: Node, tier: Tier, topology: Topology) -> list[str]:
+    if not node.upstream and node.settings.get("offline_updates") is not True:
+        return ["declares no upstream (a node, an address, or offline)"]
+    bad = []
+    for upstream in node.upstream:
+        tiers = range_tiers(upstream.ranges, topology) - {tier}
+        wrong = sorted(t.value for t in tiers - _UPSTREAM_OK[tier])
+        if wrong:
+            bad.append(f"upstream '{upstream.name}' is in {', '.join(wrong)}")
+        elif Tier.INTERNET in tiers and not any(
+            c.source.name == node.name
+            and c.destination.is_single_host
+            and set(c.destination.ranges) <= set(upstream.ranges)
+            for c in topology.channels
+        ):
+            bad.append(
+                f"upstream '{upstream.name}' is in the Internet tier without a pinned channel "
+                "from the update server to it"
+            )
+    return bad
+
+
+@node_rule(MN_UPDATE_DIST)
+def mn_update_server(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
+    """A My Number tier update server takes updates from a declared upstream in the LGWAN
+    tier or on LGWAN (or offline media), never from an Internet-connected network."""
+    yield from _update_server(node, tiers, topology, Tier.MYNUMBER)
+
+
+@node_rule(LG_UPDATE_DIST)
+def lg_update_server(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
+    """An LGWAN tier update server takes updates from a declared upstream on LGWAN (LGWAN-ASP,
+    the national platform), or from an Internet-tier server over a pinned channel."""
+    yield from _update_server(node, tiers, topology, Tier.LGWAN)
+
+
+def _update_server(
+    node: Node, tiers: Sequence[Tier], topology: Topology, tier: Tier
+) -> Iterator[Violation]:
+    if node.role is not Role.UPDATE_SERVER or tier not in tiers:
+        return
+    problems = _update_server_problems(node, tier, topology)
+    if problems:
+        yield Violation(
+            f"update server '{node.name}' ({tier.value}): {'; '.join(problems)}",
+            f"更新配信サーバ '{node.name}'({TIER_NAMES_JA[tier]})の取得元に問題がある: "
+            f"{'; '.join(problems)}",
+        )
+
+
 NODE_RULES: tuple[NodeRule, ...] = (
     no_bridging,
     terminal_controls,
@@ -252,6 +321,8 @@ NODE_RULES: tuple[NodeRule, ...] = (
     local_breakout,
     juki_cs_firewalls,
     lgwan_only_uplink,
+    mn_update_server,
+    lg_update_server,
 )
 """Every node rule, in the order a node's findings are produced."""
 

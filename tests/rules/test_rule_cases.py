@@ -115,6 +115,29 @@ CHUKAN_NODES: dict[str, Any] = {
 }
 CHUKAN_CHANNEL = ch("C1", "atena", "chukan", "https")
 
+# Update distribution: a My Number WSUS taking updates from the LGWAN-tier WSUS over a pinned
+# channel; the LGWAN-tier WSUS from LGWAN-ASP (198.18.0.40); an Internet-tier WSUS.
+UPD_NODES: dict[str, Any] = {
+    "mn-t": MN_T,
+    "lg-t": LG_T,
+    "mn-wsus": {"role": "update-server", "ip": "10.1.0.40", "upstream": "lg-wsus"},
+    "lg-wsus": {"role": "update-server", "ip": "10.2.0.40", "upstream": "198.18.0.40"},
+    "lg-other": {"role": "server", "ip": "10.2.0.41"},
+    "in-wsus": {"role": "server", "ip": "10.3.0.40"},
+    "fw": fw(
+        ["10.1.0.1", "10.2.0.1", "10.3.0.1"],
+        {"id": "U1", "from": "mn-wsus", "to": "lg-wsus", "service": "wsus"},
+    ),
+}
+UPD_CHANNEL = ch("C1", "mn-wsus", "lg-wsus", "wsus")
+
+
+def upd(**nodes: Any) -> dict[str, Any]:
+    """The update topology with some nodes replaced, and the channels given."""
+    channels = nodes.pop("channels", [UPD_CHANNEL])
+    return topo({**UPD_NODES, **nodes}, channels)
+
+
 # An LGWAN tier with its own DNS server, and the Internet (8.8.8.8 is global: no zone needed).
 DNS_NODES: dict[str, Any] = {
     "lg-t": LG_T,
@@ -418,6 +441,67 @@ FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]
         topo(CHUKAN_NODES, [CHUKAN_CHANNEL, ch("C2", "lg-t", "chukan", "https")]),
         None,
     ),
+    (
+        "MN-UPDATE-DIST",
+        "no-upstream",
+        upd(**{"mn-wsus": {"role": "update-server", "ip": "10.1.0.40"}}),
+        None,
+    ),
+    (
+        "MN-UPDATE-DIST",
+        "upstream-in-the-internet-tier",
+        upd(**{"mn-wsus": {"role": "update-server", "ip": "10.1.0.40", "upstream": "in-wsus"}}),
+        None,
+    ),
+    (
+        "MN-UPDATE-DIST",
+        "server-beside-its-upstream-on-a-channel",
+        upd(
+            fw=fw(
+                ["10.1.0.1", "10.2.0.1", "10.3.0.1"],
+                {"id": "U1", "from": "mn-wsus", "to": ["lg-wsus", "lg-other"], "service": "wsus"},
+            ),
+            channels=[UPD_CHANNEL, ch("C2", "mn-wsus", "lg-other", "wsus")],
+        ),
+        ("mn-wsus", "lg-other"),
+    ),
+    (
+        "MN-UPDATE-DIST",
+        "client-past-the-update-server-on-a-channel",
+        upd(
+            fw=fw(
+                ["10.1.0.1", "10.2.0.1", "10.3.0.1"],
+                {"id": "U1", "from": ["mn-wsus", "mn-t"], "to": "lg-wsus", "service": "wsus"},
+            ),
+            channels=[UPD_CHANNEL, ch("C2", "mn-t", "lg-wsus", "wsus")],
+        ),
+        ("mn-t", "lg-wsus"),
+    ),
+    (
+        "LG-UPDATE-DIST",
+        "no-upstream",
+        upd(**{"lg-wsus": {"role": "update-server", "ip": "10.2.0.40"}}),
+        None,
+    ),
+    (
+        "LG-UPDATE-DIST",
+        "internet-tier-upstream-without-a-channel",
+        upd(**{"lg-wsus": {"role": "update-server", "ip": "10.2.0.40", "upstream": "in-wsus"}}),
+        None,
+    ),
+    (
+        "LG-UPDATE-DIST",
+        "server-beside-its-upstream-on-a-channel",
+        upd(
+            fw=fw(
+                ["10.1.0.1", "10.2.0.1", "10.3.0.1"],
+                {"id": "U1", "from": "mn-wsus", "to": "lg-wsus", "service": "wsus"},
+                {"id": "U2", "from": "lg-wsus", "to": "in-wsus", "service": "wsus"},
+            ),
+            channels=[UPD_CHANNEL, ch("C2", "lg-wsus", "in-wsus", "wsus")],
+        ),
+        ("lg-wsus", "in-wsus"),
+    ),
     ("INET-MONITORING", "nothing-monitors", topo(CLOUD_NODES), None),
     (
         "INET-MONITORING",
@@ -640,6 +724,29 @@ PASS: list[tuple[str, str, dict[str, Any]]] = [
         ),
     ),
     ("MN-CHUKAN-VIA-LGWAN", "atena-only", topo(CHUKAN_NODES, [CHUKAN_CHANNEL])),
+    ("MN-UPDATE-DIST", "pinned-upstream", upd()),
+    (
+        "MN-UPDATE-DIST",
+        "offline-media",
+        upd(
+            **{"mn-wsus": {"role": "update-server", "ip": "10.1.0.40", "upstream": "offline"}},
+            channels=[],
+        ),
+    ),
+    ("LG-UPDATE-DIST", "lgwan-asp-upstream", upd()),
+    (
+        "LG-UPDATE-DIST",
+        "internet-tier-upstream-over-a-pinned-channel",
+        upd(
+            **{"lg-wsus": {"role": "update-server", "ip": "10.2.0.40", "upstream": "in-wsus"}},
+            fw=fw(
+                ["10.1.0.1", "10.2.0.1", "10.3.0.1"],
+                {"id": "U1", "from": "mn-wsus", "to": "lg-wsus", "service": "wsus"},
+                {"id": "U2", "from": "lg-wsus", "to": "in-wsus", "service": "wsus"},
+            ),
+            channels=[UPD_CHANNEL, ch("C2", "lg-wsus", "in-wsus", "wsus")],
+        ),
+    ),
     ("INET-MONITORING", "cloud-firewall-monitors", topo({**CLOUD_NODES, "sc-fw": MONITORED_FW})),
     (
         "INET-MONITORING",
@@ -729,6 +836,34 @@ def test_pass(rule: str, name: str, data: dict[str, Any], tmp_path: Path) -> Non
 Flow4 = tuple[str, str, str, int]
 FLOW_FAIL: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
     (
+        "MN-UPDATE-DIST",
+        "client-from-a-host-that-is-no-update-server",
+        upd(),
+        ("10.1.0.10", "10.1.0.99", "tcp", 8530),
+        ("violation", "MN-UPDATE-DIST"),
+    ),
+    (
+        "MN-UPDATE-DIST",
+        "server-beside-its-upstream-on-a-channel",
+        upd(channels=[UPD_CHANNEL, ch("C2", "mn-wsus", "lg-other", "wsus")]),
+        ("10.1.0.40", "10.2.0.41", "tcp", 8530),
+        ("violation", "MN-UPDATE-DIST"),
+    ),
+    (
+        "LG-UPDATE-DIST",
+        "server-from-lgwan-beside-its-upstream",
+        upd(),
+        ("10.2.0.40", "198.18.0.77", "tcp", 8531),
+        ("violation", "LG-UPDATE-DIST"),
+    ),
+    (
+        "LG-UPDATE-DIST",
+        "client-from-a-host-that-is-no-update-server",
+        upd(),
+        ("10.2.0.10", "10.2.0.41", "tcp", 8530),
+        ("violation", "LG-UPDATE-DIST"),
+    ),
+    (
         "MN-CHUKAN-VIA-LGWAN",
         "lgwan-terminal-to-the-chukan",
         topo(CHUKAN_NODES, [CHUKAN_CHANNEL]),
@@ -800,6 +935,34 @@ FLOW_FAIL: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
     ),
 ]
 FLOW_PASS: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
+    (
+        "MN-UPDATE-DIST",
+        "client-from-its-update-server",
+        upd(),
+        ("10.1.0.10", "10.1.0.40", "tcp", 8530),
+        ("permitted", "-"),
+    ),
+    (
+        "MN-UPDATE-DIST",
+        "server-from-its-upstream",
+        upd(),
+        ("10.1.0.40", "10.2.0.40", "tcp", 8530),
+        ("excepted", "MN-ISOLATION"),
+    ),
+    (
+        "LG-UPDATE-DIST",
+        "server-from-its-upstream",
+        upd(),
+        ("10.2.0.40", "198.18.0.40", "tcp", 8530),
+        ("permitted", "-"),
+    ),
+    (
+        "LG-UPDATE-DIST",
+        "client-from-lgwan-asp",
+        upd(),
+        ("10.2.0.10", "198.18.0.50", "tcp", 8530),
+        ("permitted", "-"),
+    ),
     (
         "MN-CHUKAN-VIA-LGWAN",
         "atena-on-its-channel",
