@@ -548,7 +548,7 @@ def scan(
         violating = [f.flow for f in report.findings if f.flow is not None]
         done = extract_packets(captures, violating, extract, inputs=[topology], force=force)
         for line in done.describe():
-            click.echo(line, err=True)
+            click.echo(localize(line, language), err=True)
     sys.exit(finish(report, fail_on, language))
 
 

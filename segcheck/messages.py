@@ -12,7 +12,9 @@ fails on any message left untranslated.
 A template's `{field}` matches any text, except where FIELD_PATTERNS narrows it. Fields named
 `what…` are phrases that say where (PHRASES: "node 'fw1' permit 'p1' from"), fields named
 `detail…` are whole messages: both are translated in turn. `{desc}` is one of DESCRIPTIONS.
-Every other field is a value from the input (a name, a number, a path) and is kept as written.
+Fields named `reason…` are translated when the catalogue knows them (an operating system's
+`strerror` stays as it is). Every other field is a value from the input (a name, a number, a
+path) and is kept as written.
 The first template that matches, phrases and details included, wins: specific ones come first.
 """
 
@@ -52,6 +54,7 @@ DESCRIPTIONS: Mapping[str, str] = {
 }
 
 FIELD_PATTERNS: Mapping[str, str] = {
+    "s": r"s?",
     "key": r"[A-Za-z_][A-Za-z0-9_-]*",
     "proto": r"tcp|udp",
     "n": r"[0-9]+",
@@ -472,6 +475,33 @@ MESSAGES: list[tuple[str, str]] = [
         "block length mismatch (leading and trailing lengths differ)",
         "ブロック長の不一致（先頭と末尾の長さが異なる）",
     ),
+    # What --extract wrote (capture.extract), and why a Zeek log entry was skipped (capture.zeek).
+    (
+        "extracted {n} packets of {m} flow{s} to {path} ({fmt})",
+        "違反フロー {m} 件のパケット {n} 個を {path} に抽出しました ({fmt})",
+    ),
+    (
+        "{path}: a Zeek log has no packets to extract ({n} flow{s} left out)",
+        "{path}: Zeek のログには抽出するパケットがありません (フロー {n} 件は対象外)",
+    ),
+    ("line longer than {n} bytes", "行が {n} バイトを超えている"),
+    ("JSON nested too deep", "JSON の入れ子が深すぎる"),
+    ("JSON line is not an object", "JSON の行がオブジェクトではない"),
+    ("{n} field{s} where #fields names {m}", "項目が {n} 個 (#fields では {m} 個)"),
+    ("entry before #fields", "#fields より前に記録がある"),
+    ("{key} {value} is not a whole number", "{key} {value} が整数ではない"),
+    ("{key} {value} is out of range (0-{top})", "{key} {value} が範囲 (0-{top}) の外"),
+    ("{key} is not set", "{key} が設定されていない"),
+    ("ts {value} is not a time", "ts {value} が時刻ではない"),
+    ("{key} {value} is not a number", "{key} {value} が数値ではない"),
+    ("{key} {value} is out of range", "{key} {value} が範囲外"),
+    (
+        "proto {value} is not a protocol name or number (0-255)",
+        "proto {value} がプロトコル名でも番号 (0-255) でもない",
+    ),
+    ("proto {value} is not a protocol name", "proto {value} がプロトコル名ではない"),
+    ("{key} {value} is not an address", "{key} {value} がアドレスではない"),
+    ("duration {value} ends beyond any capture", "duration {value} の終わりがありえない時刻"),
     # -- configurations (loaders.configs) -------------------------------------------------------
     (
         "unknown configuration format {name} (allowed: {allowed})",
@@ -664,6 +694,8 @@ def _value(name: str, value: str) -> str | None:
         return _translate(value, "phrases")
     if name.startswith("detail"):
         return _translate(value, "messages")
+    if name.startswith("reason"):  # often the operating system's words: translated if known
+        return _translate(value, "messages") or value
     if name == "desc":
         return DESCRIPTIONS.get(value, value)
     if name == "suggestion":  # 'a' or 'b'
@@ -697,7 +729,8 @@ def _match(
     else:
         literal = rest[0][1]
         ends = []
-        at = text.find(literal, pos + 1)
+        empty_ok = re.fullmatch(FIELD_PATTERNS.get(body, ".+"), "") is not None
+        at = text.find(literal, pos if empty_ok else pos + 1)
         while at >= 0:
             ends.append(at)
             at = text.find(literal, at + 1)
