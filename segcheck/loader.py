@@ -107,6 +107,13 @@ ROLE_KEYS: Mapping[Role, tuple[str, ...]] = {
     Role.ATENA: (),
     Role.CHUKAN: (),
     Role.UPDATE_SERVER: ("accepts", "upstream"),
+    Role.TELEWORK_GATEWAY: (
+        *_GATEWAY,
+        "clipboard",
+        "drive_redirect",
+        "printer_redirect",
+        "mfa",
+    ),
 }
 BOOL_SETTINGS = (
     "usb_block",

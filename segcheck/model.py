@@ -123,6 +123,7 @@ class Role(StrEnum):
     ATENA = "atena"  # 団体内統合宛名システム (My Number tier)
     CHUKAN = "chukan"  # 中間サーバー (on LGWAN)
     UPDATE_SERVER = "update-server"  # 更新プログラム・パターン配信 (WSUS, AV)
+    TELEWORK_GATEWAY = "telework-gateway"  # テレワーク中継 (LGWAN-ASP): screen transfer only
 
     @property
     def forwards(self) -> bool:
@@ -164,13 +165,14 @@ ROLE_NAMES_JA: Mapping[Role, str] = {
     Role.ATENA: "団体内統合宛名",
     Role.CHUKAN: "中間サーバー",
     Role.UPDATE_SERVER: "更新配信",
+    Role.TELEWORK_GATEWAY: "テレワーク中継",
 }
 
 
 FORWARDER_ROLES = frozenset({Role.ROUTER, Role.L3_SWITCH, Role.FIREWALL, Role.LBO_GATEWAY})
 SANITIZING_ROLES = frozenset({Role.SCREEN_TRANSFER, Role.MAIL_SANITIZER, Role.FILE_SANITIZER})
 SECURITY_CLOUD_ROLES = frozenset({Role.CLOUD_PROXY, Role.MAIL_RELAY, Role.DNS_RESOLVER})
-GATEWAY_ROLES = SANITIZING_ROLES | SECURITY_CLOUD_ROLES | {Role.JUKI_CS}
+GATEWAY_ROLES = SANITIZING_ROLES | SECURITY_CLOUD_ROLES | {Role.JUKI_CS, Role.TELEWORK_GATEWAY}
 ROLE_JUDGED_ENDPOINTS = frozenset({Role.ATENA, Role.CHUKAN, Role.UPDATE_SERVER})
 
 

@@ -27,6 +27,7 @@ from .rules.ids import (
     LG_INET_SPLIT,
     LG_NO_INTERNET,
     LG_OUTBOUND_DATA,
+    LG_TELEWORK,
     LG_UPDATE_DIST,
     MN_CHUKAN_VIA_LGWAN,
     MN_ISOLATION,
@@ -36,7 +37,7 @@ from .rules.ids import (
     MN_UPDATE_DIST,
 )
 from .rules.resolvers import is_public_resolver
-from .services import DEFAULT_ACCEPTS, DEFAULT_DELIVERS
+from .services import DEFAULT_ACCEPTS, DEFAULT_DELIVERS, SCREEN_TRANSFER_SERVICES
 
 
 class CellKind(StrEnum):
@@ -316,6 +317,8 @@ class Policy:
         the_cell = MATRIX[(src_tier, dst_tier)]
         if chukan_beside_atena(src, dst):
             return Judgement(Outcome.VIOLATION, MN_CHUKAN_VIA_LGWAN)
+        if remote_access_beside_telework(src, dst, service):
+            return Judgement(Outcome.VIOLATION, LG_TELEWORK)
         if outbound_mail(src, dst, service):
             return self.channel_cover(src, dst, service, LG_OUTBOUND_DATA)
         if mail_beside_relay(src, dst, service, path):
@@ -406,11 +409,30 @@ def chukan_beside_atena(src: AddressInfo, dst: AddressInfo) -> bool:
     return False
 
 
+def remote_access_beside_telework(src: AddressInfo, dst: AddressInfo, service: str) -> bool:
+    """Remote access into the LGWAN tier beside a telework gateway (spec §3, LG-TELEWORK): from
+    LGWAN, screen transfer (or ssh) into the LGWAN tier that does not start at a
+    `telework-gateway`, or anything but screen transfer that does. The β model's screen
+    transfer from the Internet tier is LG-INET-SPLIT's cell, not remote access."""
+    if dst.tier is not Tier.LGWAN or src.tier is not Tier.LGWAN_NETWORK:
+        return False
+    node = src.node
+    if node is not None and node.role is Role.TELEWORK_GATEWAY:
+        return service not in SCREEN_TRANSFER_SERVICES
+    return service in _REMOTE_ACCESS
+
+
+_REMOTE_ACCESS = SCREEN_TRANSFER_SERVICES | {"ssh"}
+
+
 def watched(src: Tier, dst: Tier, topology: Topology | None = None) -> bool:
     """True when some fact between these tiers can be a finding: the cell is not a plain
     allow, or a named exception judges facts of an allow cell (INET-MAIL-VIA-CLOUD; with the
-    topology, MN-CHUKAN-VIA-LGWAN when it declares a 中間サーバー)."""
+    topology, MN-CHUKAN-VIA-LGWAN when it declares a 中間サーバー; LG-TELEWORK, LGWAN into the
+    LGWAN tier)."""
     if MATRIX[(src, dst)].kind is not CellKind.ALLOW or {src, dst} == _MAIL_TIERS:
+        return True
+    if (src, dst) == (Tier.LGWAN_NETWORK, Tier.LGWAN):  # LG-TELEWORK: remote access from LGWAN
         return True
     return (
         topology is not None
@@ -469,8 +491,10 @@ EXCEPTION_RULES: frozenset[RuleId] = frozenset(
         MN_CHUKAN_VIA_LGWAN,
         MN_UPDATE_DIST,
         LG_UPDATE_DIST,
+        LG_TELEWORK,
     }
 )
 """Rules the named exceptions judge by instead of the cell's own (`outbound_mail`,
 `channel_cover`, `mail_beside_relay`, `public_name_resolution`, `chukan_beside_atena`,
-`Policy.update_rule`); with the cells' rules, every rule `judge` can return."""
+`Policy.update_rule`, `remote_access_beside_telework`); with the cells' rules, every rule
+`judge` can return."""

@@ -49,8 +49,12 @@ DEFAULT_ACCEPTS = {
     "cloud-proxy": ("http-proxy", "http", "https"),
     "dns-resolver": ("dns",),
     "update-server": ("wsus",),
+    "telework-gateway": ("https",),
 }
-DEFAULT_DELIVERS = {"mail-sanitizer": ("smtp",)}
+DEFAULT_DELIVERS = {
+    "mail-sanitizer": ("smtp",),
+    "telework-gateway": ("rdp", "ica", "blast", "pcoip"),
+}
 
 # Ports of spec §4: deciding the initiator of a flow without a SYN (spec §7).
 KNOWN_SERVICE_PORTS = frozenset(

@@ -28,7 +28,7 @@ from .flowtypes import FlowLike
 from .model import IP, TIER_NAMES_JA, Role
 from .policy import Judgement, Outcome, Policy
 from .rules import RULES_BY_ID
-from .rules.ids import GEN_ZONE_ASSIGNED
+from .rules.ids import GEN_ZONE_ASSIGNED, LG_TELEWORK
 from .rules.resolvers import is_public_resolver
 from .services import MAIL_SERVICES, SCREEN_TRANSFER_SERVICES, services_for
 
@@ -242,9 +242,14 @@ class FlowJudge:
         if judgement.outcome is Outcome.VIOLATION:
             dst_node = dst.node
             gateway_port = set(names) & (SCREEN_TRANSFER_SERVICES | MAIL_SERVICES)
-            if gateway_port and (
-                dst_node is None
-                or not (dst_node.role.sanitizing or dst_node.role is Role.MAIL_RELAY)
+            # LG-TELEWORK's fault is the initiator, not a responder posing as a gateway
+            if (
+                gateway_port
+                and judgement.rule != LG_TELEWORK
+                and (
+                    dst_node is None
+                    or not (dst_node.role.sanitizing or dst_node.role is Role.MAIL_RELAY)
+                )
             ):
                 return _Verdict("suspect", judgement, service)
             return _Verdict("violation", judgement, service)

@@ -22,7 +22,7 @@ INVALID = "tests/data/topologies/invalid"
 ALLOWED_ROLES = (
     "terminal, server, router, l3-switch, firewall, lbo-gateway, screen-transfer, "
     "mail-sanitizer, file-sanitizer, juki-cs, cloud-proxy, mail-relay, dns-resolver, atena, chukan, "
-    "update-server"
+    "update-server, telework-gateway"
 )
 ALLOWED_TIERS = (
     "mynumber, lgwan, internet, lgwan-network, jukinet, gov-cloud, security-cloud, public-internet"

@@ -51,6 +51,7 @@ SPEC_RULE_IDS = {
     "MN-CHUKAN-VIA-LGWAN",
     "MN-UPDATE-DIST",
     "LG-UPDATE-DIST",
+    "LG-TELEWORK",
 }
 
 
@@ -107,6 +108,7 @@ RELIES_ON: dict[str, tuple[str, ...]] = {
         "これ以外の情報システムとの通信ができないよう",
         "不正プログラム対策",
     ),
+    "LG-TELEWORK": ("画面転送", "アクセス制御"),
     "LG-UPDATE-DIST": ("通信経路を分割", "通信環境を分離", "不正プログラム対策"),
     "MN-CHUKAN-VIA-LGWAN": (
         "他の領域との通信をできないよう",

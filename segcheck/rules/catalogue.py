@@ -32,6 +32,7 @@ from .ids import (
     LG_LGWAN_ONLY_UPLINK,
     LG_NO_INTERNET,
     LG_OUTBOUND_DATA,
+    LG_TELEWORK,
     LG_UPDATE_DIST,
     MN_CHUKAN_VIA_LGWAN,
     MN_ISOLATION,
@@ -232,6 +233,7 @@ TECHNICAL_CLAUSES = (
     *_cite(SAKAI, "第6条第6号"),
 )
 MALWARE = Source(MIC, "「不正プログラム対策」", "section “Countermeasures against malware”")
+ACCESS_CONTROL = Source(MIC, "「アクセス制御」", "section “Access control”")
 
 # The three-tier measures, tier by tier, in each policy.
 MN_CLAUSES = (
@@ -674,6 +676,33 @@ RULES: tuple[Rule, ...] = (
         "from an Internet-tier WSUS over a pinned channel; clients from the update server.",
         remedy_ja="LGWAN-ASPや国の配信基盤からLGWAN経由で、またはインターネット接続系のWSUSから"
         "固定した例外で取得し、端末は更新配信サーバから取得させる。",
+    ),
+    Rule(
+        id=LG_TELEWORK,
+        severity=Severity.HIGH,
+        name_en="Telework into the LGWAN tier by screen transfer only",
+        name_ja="LGWAN接続系へのテレワークは画面転送のみ",
+        # Screen transfer is the policies' own example of safe communication (無害化通信).
+        sources=(
+            *_cite(TOKOROZAWA, "2(15)", "6(6)"),
+            *_cite(OJIYA, "2(13)", "7(6)"),
+            *_cite(SAKAI, "第2条第11号", "第6条第6号"),
+            *_cite(KOMAE, "2(13)"),
+            *_cite(AKISHIMA, "第7条第4号"),
+            ACCESS_CONTROL,
+        ),
+        summary_en="Remote access into the LGWAN tier from LGWAN (screen transfer or ssh) that does "
+        "not start at a telework-gateway, or anything but screen transfer that does; a "
+        "telework-gateway with clipboard, drive or printer redirection on, without mfa: true, "
+        "or standing outside LGWAN and the LGWAN tier.",
+        summary_ja="LGWANからLGWAN接続系へのリモートアクセス(画面転送・ssh)でテレワーク中継"
+        "(telework-gateway)を起点としないもの、またはテレワーク中継からの画面転送以外の通信。"
+        "クリップボード・ドライブ・プリンタの転送が有効、多要素認証(mfa)がない、またはLGWAN・"
+        "LGWAN接続系の外にあるテレワーク中継。",
+        remedy_en="Terminate remote access on a declared telework gateway (LGWAN-ASP) giving screen "
+        "transfer only, with redirections off and multi-factor authentication.",
+        remedy_ja="リモートアクセスを画面転送のみのテレワーク中継(LGWAN-ASP)で終端し、各種転送を"
+        "無効にして多要素認証を必須にする。",
     ),
 )
 

@@ -21,6 +21,7 @@ from .ids import (
     LG_INET_SANITIZED,
     LG_LGWAN_ONLY_UPLINK,
     LG_NO_INTERNET,
+    LG_TELEWORK,
     LG_UPDATE_DIST,
     MN_JUKI_CS,
     MN_TERMINAL_CONTROLS,
@@ -312,6 +313,29 @@ def _update_server(
         )
 
 
+@node_rule(LG_TELEWORK)
+def telework_gateway(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
+    """A telework gateway gives screen transfer only: clipboard, drive and printer redirection
+    off, multi-factor authentication on, and it stands on LGWAN or in the LGWAN tier (an
+    LGWAN-ASP service, as the IPA 自治体テレワークシステム)."""
+    if node.role is not Role.TELEWORK_GATEWAY:
+        return
+    lacks = [k for k in ("clipboard", "drive_redirect", "printer_redirect") if node.settings.get(k)]
+    problems = [f"{k} on" for k in lacks]
+    if node.settings.get("mfa") is not True:
+        problems.append("no mfa")
+    elsewhere = [t.value for t in tiers if t not in (Tier.LGWAN, Tier.LGWAN_NETWORK)]
+    if elsewhere:
+        problems.append(f"stands in {', '.join(elsewhere)}, not on LGWAN or in the LGWAN tier")
+    if problems:
+        yield Violation(
+            f"telework gateway '{node.name}': {'; '.join(problems)} (screen transfer only, "
+            "with multi-factor authentication)",
+            f"テレワーク中継 '{node.name}' の設定に問題がある: {'; '.join(problems)}"
+            "(画面転送のみ・多要素認証が必要)",
+        )
+
+
 NODE_RULES: tuple[NodeRule, ...] = (
     no_bridging,
     terminal_controls,
@@ -323,6 +347,7 @@ NODE_RULES: tuple[NodeRule, ...] = (
     lgwan_only_uplink,
     mn_update_server,
     lg_update_server,
+    telework_gateway,
 )
 """Every node rule, in the order a node's findings are produced."""
 

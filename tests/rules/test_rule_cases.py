@@ -138,6 +138,26 @@ def upd(**nodes: Any) -> dict[str, Any]:
     return topo({**UPD_NODES, **nodes}, channels)
 
 
+# Telework: an LGWAN-ASP telework gateway (IPA 自治体テレワークシステム-like) giving screen
+# transfer to LGWAN-tier terminals through the LGWAN router.
+TW_GW = {
+    "role": "telework-gateway",
+    "ip": "198.18.0.50",
+    "clipboard": False,
+    "drive_redirect": False,
+    "printer_redirect": False,
+    "mfa": True,
+}
+TW_NODES: dict[str, Any] = {
+    "lg-t": LG_T,
+    "tw": TW_GW,
+    "lgwan-rtr": fw(
+        ["10.2.0.1", "198.18.0.1"],
+        {"id": "LW1", "from": "lg", "to": "lw", "service": "any"},
+        {"id": "LW2", "from": "tw", "to": "lg", "service": "rdp"},
+    ),
+}
+
 # An LGWAN tier with its own DNS server, and the Internet (8.8.8.8 is global: no zone needed).
 DNS_NODES: dict[str, Any] = {
     "lg-t": LG_T,
@@ -502,6 +522,40 @@ FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]
         ),
         ("lg-wsus", "in-wsus"),
     ),
+    (
+        "LG-TELEWORK",
+        "lgwan-reaches-terminals-by-rdp",
+        topo({**TW_NODES, "lgwan-rtr": {"role": "router", "ip": ["10.2.0.1", "198.18.0.1"]}}),
+        ("lw", "lg-t"),
+    ),
+    (
+        "LG-TELEWORK",
+        "gateway-passes-file-sharing",
+        topo(
+            {
+                **TW_NODES,
+                "tw": {**TW_GW, "delivers": ["rdp", "smb"]},
+                "lgwan-rtr": fw(
+                    ["10.2.0.1", "198.18.0.1"],
+                    {"id": "LW2", "from": "tw", "to": "lg", "service": ["rdp", "smb"]},
+                ),
+            }
+        ),
+        ("tw", "lg-t"),
+    ),
+    (
+        "LG-TELEWORK",
+        "gateway-with-clipboard",
+        topo({**TW_NODES, "tw": {**TW_GW, "clipboard": True}}),
+        None,
+    ),
+    ("LG-TELEWORK", "gateway-without-mfa", topo({**TW_NODES, "tw": {**TW_GW, "mfa": False}}), None),
+    (
+        "LG-TELEWORK",
+        "gateway-on-the-internet",
+        topo({**TW_NODES, "tw": {**TW_GW, "ip": "203.0.113.50"}}),
+        None,
+    ),
     ("INET-MONITORING", "nothing-monitors", topo(CLOUD_NODES), None),
     (
         "INET-MONITORING",
@@ -747,6 +801,7 @@ PASS: list[tuple[str, str, dict[str, Any]]] = [
             channels=[UPD_CHANNEL, ch("C2", "lg-wsus", "in-wsus", "wsus")],
         ),
     ),
+    ("LG-TELEWORK", "screen-transfer-from-the-gateway", topo(TW_NODES)),
     ("INET-MONITORING", "cloud-firewall-monitors", topo({**CLOUD_NODES, "sc-fw": MONITORED_FW})),
     (
         "INET-MONITORING",
@@ -835,6 +890,20 @@ def test_pass(rule: str, name: str, data: dict[str, Any], tmp_path: Path) -> Non
 # A fail case expects the rule; its pass case is the nearest flow that must not fire it.
 Flow4 = tuple[str, str, str, int]
 FLOW_FAIL: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
+    (
+        "LG-TELEWORK",
+        "rdp-from-lgwan",
+        topo(TW_NODES),
+        ("198.18.0.9", "10.2.0.10", "tcp", 3389),
+        ("violation", "LG-TELEWORK"),
+    ),
+    (
+        "LG-TELEWORK",
+        "file-sharing-from-the-gateway",
+        topo(TW_NODES),
+        ("198.18.0.50", "10.2.0.10", "tcp", 445),
+        ("violation", "LG-TELEWORK"),
+    ),
     (
         "MN-UPDATE-DIST",
         "client-from-a-host-that-is-no-update-server",
@@ -935,6 +1004,20 @@ FLOW_FAIL: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
     ),
 ]
 FLOW_PASS: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
+    (
+        "LG-TELEWORK",
+        "rdp-from-the-gateway",
+        topo(TW_NODES),
+        ("198.18.0.50", "10.2.0.10", "tcp", 3389),
+        ("permitted", "-"),
+    ),
+    (
+        "LG-TELEWORK",
+        "lgwan-mail-from-lgwan",
+        topo(TW_NODES),
+        ("198.18.0.9", "10.2.0.10", "tcp", 25),
+        ("permitted", "-"),
+    ),
     (
         "MN-UPDATE-DIST",
         "client-from-its-update-server",
