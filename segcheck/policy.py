@@ -148,6 +148,8 @@ class Policy:
         self.live_channels = tuple(c for c in topology.channels if not c.expired(today))
         self.expired_channels = tuple(c for c in topology.channels if c.expired(today))
         self._lbo_nodes = tuple(n for n in topology.nodes.values() if n.role is Role.LBO_GATEWAY)
+        # LG-TELEWORK judges plans that declare telework (captures always: access is evidence)
+        self.telework = any(n.role is Role.TELEWORK_GATEWAY for n in topology.nodes.values())
         # MN/LG-UPDATE-DIST, for the tiers that declare an update server: the services updates
         # travel on (wsus, and what the update servers take)
         servers = [n for n in topology.nodes.values() if n.role is Role.UPDATE_SERVER]
@@ -317,7 +319,7 @@ class Policy:
         the_cell = MATRIX[(src_tier, dst_tier)]
         if chukan_beside_atena(src, dst):
             return Judgement(Outcome.VIOLATION, MN_CHUKAN_VIA_LGWAN)
-        if remote_access_beside_telework(src, dst, service):
+        if (not path or self.telework) and remote_access_beside_telework(src, dst, service):
             return Judgement(Outcome.VIOLATION, LG_TELEWORK)
         if outbound_mail(src, dst, service):
             return self.channel_cover(src, dst, service, LG_OUTBOUND_DATA)
@@ -428,17 +430,16 @@ _REMOTE_ACCESS = SCREEN_TRANSFER_SERVICES | {"ssh"}
 def watched(src: Tier, dst: Tier, topology: Topology | None = None) -> bool:
     """True when some fact between these tiers can be a finding: the cell is not a plain
     allow, or a named exception judges facts of an allow cell (INET-MAIL-VIA-CLOUD; with the
-    topology, MN-CHUKAN-VIA-LGWAN when it declares a 中間サーバー; LG-TELEWORK, LGWAN into the
-    LGWAN tier)."""
+    topology, MN-CHUKAN-VIA-LGWAN when it declares a 中間サーバー, LG-TELEWORK when it declares a
+    telework gateway)."""
     if MATRIX[(src, dst)].kind is not CellKind.ALLOW or {src, dst} == _MAIL_TIERS:
         return True
-    if (src, dst) == (Tier.LGWAN_NETWORK, Tier.LGWAN):  # LG-TELEWORK: remote access from LGWAN
-        return True
-    return (
-        topology is not None
-        and {src, dst} == _CHUKAN_TIERS
-        and any(n.role is Role.CHUKAN for n in topology.nodes.values())
-    )
+    if topology is None or {src, dst} != _CHUKAN_TIERS:
+        return False
+    roles = {n.role for n in topology.nodes.values()}
+    if (src, dst) == (Tier.LGWAN_NETWORK, Tier.LGWAN) and Role.TELEWORK_GATEWAY in roles:
+        return True  # LG-TELEWORK: remote access from LGWAN beside the declared gateway
+    return Role.CHUKAN in roles
 
 
 _MAIL_TIERS = frozenset({Tier.INTERNET, Tier.SECURITY_CLOUD})

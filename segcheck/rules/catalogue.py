@@ -692,11 +692,13 @@ RULES: tuple[Rule, ...] = (
             ACCESS_CONTROL,
         ),
         summary_en="Remote access into the LGWAN tier from LGWAN (screen transfer or ssh) that does "
-        "not start at a telework-gateway, or anything but screen transfer that does; a "
+        "not start at a telework-gateway, or anything but screen transfer that does (flows; "
+        "paths when the plan declares a telework-gateway); a "
         "telework-gateway with clipboard, drive or printer redirection on, without mfa: true, "
         "or standing outside LGWAN and the LGWAN tier.",
         summary_ja="LGWANからLGWAN接続系へのリモートアクセス(画面転送・ssh)でテレワーク中継"
-        "(telework-gateway)を起点としないもの、またはテレワーク中継からの画面転送以外の通信。"
+        "(telework-gateway)を起点としないもの、またはテレワーク中継からの画面転送以外の通信"
+        "(経路はテレワーク中継を記述した構成のみ)。"
         "クリップボード・ドライブ・プリンタの転送が有効、多要素認証(mfa)がない、またはLGWAN・"
         "LGWAN接続系の外にあるテレワーク中継。",
         remedy_en="Terminate remote access on a declared telework gateway (LGWAN-ASP) giving screen "

@@ -802,6 +802,11 @@ PASS: list[tuple[str, str, dict[str, Any]]] = [
         ),
     ),
     ("LG-TELEWORK", "screen-transfer-from-the-gateway", topo(TW_NODES)),
+    (
+        "LG-TELEWORK",
+        "a-plan-without-telework-says-nothing",
+        topo({"lg-t": LG_T, "lgwan-rtr": {"role": "router", "ip": ["10.2.0.1", "198.18.0.1"]}}),
+    ),
     ("INET-MONITORING", "cloud-firewall-monitors", topo({**CLOUD_NODES, "sc-fw": MONITORED_FW})),
     (
         "INET-MONITORING",
