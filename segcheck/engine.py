@@ -21,7 +21,7 @@ from .loader import load_topology
 from .logjoin import join_logs
 from .model import InputFile, Topology
 from .policy import Policy
-from .rules.channels import channel_findings
+from .rules.channels import channel_findings, mac_pin_findings, pinned_pairs
 from .rules.nodes import node_findings
 from .verdicts import FlowJudge
 
@@ -186,6 +186,7 @@ def _scan(
         rows.append(row)
         if finding is not None:
             (excepted if is_excepted else findings).append(finding)
+    findings.extend(_mac_pins(policy, kinds, rows))
     # Firewall logs against the configurations the topology imports (segcheck.logjoin).
     log_join, findings = join_logs(topo, rows, kinds, findings)
     return Report(
@@ -201,6 +202,27 @@ def _scan(
         today=policy.today.isoformat(),
         log_join=log_join,
     )
+
+
+def _mac_pins(policy: Policy, kinds: dict[str, str], rows: list[JudgedFlow]) -> list[Finding]:
+    """MN-SPECIFIED-COMM on the channels that pin MACs: a second, targeted pass over the
+    packets of their ends (flow records keep no MAC addresses); nothing when none is pinned."""
+    pairs = pinned_pairs(policy)
+    if not pairs:
+        return []
+    from .capture.macs import MacObservation, observe_macs
+
+    flows: dict[str, list[tuple[str, str]]] = {path: [] for path in kinds}
+    for row in rows:
+        flows.setdefault(row.flow.input, []).append((row.flow.src_ip, row.flow.dst_ip))
+    out: list[Finding] = []
+    for path, kind in kinds.items():
+        packets = kind in ("pcap", "pcapng")
+        seen = observe_macs(path, pairs) if packets else MacObservation()
+        out.extend(
+            mac_pin_findings(policy, path, packets, seen.macs, seen.unseen, flows.get(path, ()))
+        )
+    return out
 
 
 def report(

@@ -84,7 +84,19 @@ ZONE_KEYS = ("tier", "subnets", "label")
 SERVICE_KEYS = ("tcp", "udp", "icmp")
 PERMIT_KEYS = ("id", "from", "to", "service")
 CONFIG_KEYS = ("file", "format", "vdom", "vsys", "context")
-CHANNEL_KEYS = ("id", "from", "to", "service", "reason", "approved_by", "ticket", "expires")
+CHANNEL_KEYS = (
+    "id",
+    "from",
+    "to",
+    "service",
+    "reason",
+    "approved_by",
+    "ticket",
+    "expires",
+    "from_mac",
+    "to_mac",
+)
+MAC = re.compile(r"[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}")
 CHANNEL_REQUIRED = ("id", "from", "to", "service", "reason")
 _NODE_COMMON = ("role", "ip", "label")
 _GATEWAY = ("accepts", "delivers")
@@ -913,9 +925,34 @@ class _Builder:
                     self.optional_text(spec, "ticket", where, f"{what} ticket"),
                     expires,
                     self.doc.record_line(where),
+                    self.macs(spec, "from_mac", where, what),
+                    self.macs(spec, "to_mac", where, what),
                 )
             )
         return tuple(channels)
+
+    def macs(
+        self, spec: dict[str, Any], key: str, where: tuple[str | int, ...], what: str
+    ) -> tuple[str, ...]:
+        """A channel end's MAC pin: one address or a list (xx:xx:xx:xx:xx:xx or with '-')."""
+        if key not in spec:
+            return ()
+        raw = spec[key]
+        items = raw if isinstance(raw, list) else [raw]
+        if not items:
+            raise self.fail((*where, key), f"{what}: {key} lists no MAC address")
+        out: list[str] = []
+        for i, item in enumerate(items):
+            spot = (*where, key, i) if isinstance(raw, list) else (*where, key)
+            text = item if isinstance(item, str) else None
+            if text is None or MAC.fullmatch(text) is None:
+                raise self.fail(
+                    spot, f"{what}: {key} {clip(item)} is not a MAC address like 02:00:5e:10:00:01"
+                )
+            mac = text.lower().replace("-", ":")
+            if mac not in out:
+                out.append(mac)
+        return tuple(out)
 
     def expiry(self, value: Any, where: tuple[str | int, ...], what: str) -> date | None:
         if value is None:

@@ -388,6 +388,15 @@ class Channel:
     ticket: str | None = None
     expires: date | None = None
     line: int | None = None
+    # MAC pinning (issue 17; the guideline pins 特定通信 by IP and MAC): the link-layer source
+    # addresses each end's packets may carry where they are captured, lower-case xx:xx:...
+    from_macs: tuple[str, ...] = ()
+    to_macs: tuple[str, ...] = ()
+
+    @property
+    def mac_pinned(self) -> bool:
+        """True when the channel pins either end's MAC address."""
+        return bool(self.from_macs or self.to_macs)
 
     def expired(self, today: date) -> bool:
         """True when the channel is past its expiry date and so covers nothing."""

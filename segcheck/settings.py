@@ -41,6 +41,19 @@ SETTINGS: tuple[Setting, ...] = (
         doc_ja="LGWAN接続系がガバメントクラウドへの接続を持てるか: filtered(既定。許可ルールを持つ"
         "転送装置経由なら可)、forbidden(LGWAN接続ルータ以外の外部接続を認めない)。",
     ),
+    Setting(
+        key="channel_mac_pinning",
+        default="optional",
+        allowed=("optional", "required"),
+        question="§4.2 MN-SPECIFIED-COMM",
+        rules=("MN-SPECIFIED-COMM",),
+        doc_en="Whether a channel touching the My Number tier must pin its ends' MAC addresses "
+        "(`from_mac`, `to_mac`): `optional` (default: pinned by address, service and "
+        "direction; MACs checked in captures where given) or `required` (the guideline's "
+        "pinning by IP and MAC where the path is L2-restricted).",
+        doc_ja="マイナンバー利用事務系に関わる特定通信でMACアドレスの固定(from_mac・to_mac)を"
+        "必須とするか: optional(既定。指定があればキャプチャで確認)、required(必須)。",
+    ),
 )
 
 SETTINGS_BY_KEY: Mapping[str, Setting] = {s.key: s for s in SETTINGS}

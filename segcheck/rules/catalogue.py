@@ -330,10 +330,14 @@ RULES: tuple[Rule, ...] = (
             RESILIENCE,
         ),
         summary_en="A channel touching the My Number tier that is not pinned to one host at each end and "
-        "named services; in captures, a flow between a channel's endpoints on another service or "
-        "in the other direction.",
-        summary_ja="マイナンバー利用事務系に関わる特定通信が、両端1台・サービス指定に限定されていない。"
-        "キャプチャでは、特定通信の両端間で別サービスまたは逆方向の通信。",
+        "named services (and MACs, under channel_mac_pinning: required); in captures, a flow "
+        "between a channel's endpoints on another service or in the other direction, or a "
+        "packet of a MAC-pinned channel from another MAC (as info: pins that an input could "
+        "not show).",
+        summary_ja="マイナンバー利用事務系に関わる特定通信が、両端1台・サービス指定(設定によりMAC"
+        "アドレスも)に限定されていない。キャプチャでは、特定通信の両端間で別サービスまたは逆方向"
+        "の通信、MACを固定した特定通信で別のMACアドレスから送られたパケット(情報: 入力から"
+        "確認できない固定)。",
         remedy_en="Pin the channel to single hosts and named services.",
         remedy_ja="特定通信の両端を単一ホストに、サービスを個別に限定する。",
     ),

@@ -9,14 +9,15 @@ service) is a matrix exception in `Policy.judge`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from ..addressing import AddressMap, Scope
-from ..findings import Finding, Location, RuleId, SubjectEvidence, subject_fingerprint
+from ..addressing import AddressMap, Scope, parse_ip
+from ..findings import Finding, Location, RuleId, Severity, SubjectEvidence, subject_fingerprint
 from ..model import ANY_SERVICE, IP, Channel, IPRange, Node, Role, Selector, Tier, Topology
 from ..policy import Policy
+from ..settings import setting
 from .base import Violation, make_finding
 from .ids import (
     GEN_EXCEPTION_EXPIRED,
@@ -34,6 +35,7 @@ class Ends:
     pairs: frozenset[tuple[Tier, Tier]]
     source: Node | None = None
     destination: Node | None = None
+    require_mac: bool = False  # setting channel_mac_pinning: required
 
     def with_my_number(self) -> set[Tier]:
         """The other tiers of the pairs between the My Number tier and another."""
@@ -104,6 +106,8 @@ def not_pinned(channel: Channel, ends: Ends, today: date) -> Iterator[Violation]
     loose_ja = [f"{side_ja} '{sel.name}' が1台に限定されていない" for _, side_ja, sel in wide]
     if ANY_SERVICE in channel.services:
         loose.append("service is 'any'")
+    if ends.require_mac and not (channel.from_macs and channel.to_macs):
+        loose.append("no MAC address pinned at each end (channel_mac_pinning: required)")
         loose_ja.append("サービスが 'any'(すべて)")
     if loose:
         yield Violation(
@@ -209,6 +213,7 @@ def channel_findings(policy: Policy, addresses: AddressMap) -> Iterator[Finding]
             frozenset((a, b) for a in sources for b in destinations),
             _node_of(channel.source, topology, addresses),
             _node_of(channel.destination, topology, addresses),
+            setting(topology.settings, "channel_mac_pinning") == "required",
         )
         for rule in CHANNEL_RULES:
             for violation in rule.check(channel, ends, policy.today):
@@ -225,3 +230,93 @@ def channel_findings(policy: Policy, addresses: AddressMap) -> Iterator[Finding]
                     channel=channel.id,
                     fingerprint=subject_fingerprint(rule.rule, channel.id),
                 )
+
+
+Pair = tuple[str, str]  # (source address, destination address) of packets
+
+
+def pinned_pairs(policy: Policy) -> set[Pair]:
+    """Every (from address, to address) of the live channels that pin a MAC."""
+    pairs: set[Pair] = set()
+    for channel in policy.live_channels:
+        if channel.mac_pinned:
+            for a in channel.source.ranges:
+                for b in channel.destination.ranges:
+                    if a.size == 1 and b.size == 1 and a.version == b.version:
+                        pairs.add((str(IP(a.version, a.first)), str(IP(b.version, b.first))))
+    return pairs
+
+
+def mac_pin_findings(
+    policy: Policy,
+    input_path: str,
+    packets: bool,
+    macs: Mapping[Pair, Mapping[str, int]],
+    unseen: Mapping[Pair, int],
+    flows: Iterable[Pair],
+) -> Iterator[Finding]:
+    """MN-SPECIFIED-COMM on MAC pins (issue 17): packets between a pinned channel's ends whose
+    source MAC is not pinned for their sender; and, as `info`, a pinned channel whose packets
+    in this input could not be checked (a flow log, or a link type without MAC addresses)."""
+    seen_flows = set(flows)
+    for channel in policy.live_channels:
+        if not channel.mac_pinned:
+            continue
+        pins = ", ".join(channel.from_macs + channel.to_macs)
+
+        def ends(pair: Pair, channel: Channel = channel) -> tuple[str, ...] | None:
+            s, d = (parse_ip(x) for x in pair)
+            if channel.source.matches(s) and channel.destination.matches(d):
+                return channel.from_macs
+            if channel.source.matches(d) and channel.destination.matches(s):
+                return channel.to_macs
+            return None
+
+        for pair in sorted(macs):
+            allowed = ends(pair)
+            if not allowed:
+                continue
+            for mac, frame in sorted(macs[pair].items(), key=lambda kv: kv[1]):
+                if mac in allowed:
+                    continue
+                yield make_finding(
+                    MN_SPECIFIED_COMM,
+                    f"packets {pair[0]} -> {pair[1]} on channel '{channel.id}' carry source MAC "
+                    f"{mac}; the channel pins {', '.join(allowed)}",
+                    f"例外 '{channel.id}' の通信 {pair[0]} → {pair[1]} の送信元MACが {mac}"
+                    f"(登録は {', '.join(allowed)})",
+                    Location(input_path, None, frame),
+                    src=pair[0],
+                    dst=pair[1],
+                    evidence=SubjectEvidence(),
+                    channel=channel.id,
+                    fingerprint=subject_fingerprint(
+                        MN_SPECIFIED_COMM, f"{channel.id} {pair[0]} {pair[1]} {mac}"
+                    ),
+                )
+        mine = [p for p in seen_flows | set(unseen) if ends(p) is not None]
+        missing = sum(unseen.get(p, 0) for p in mine)
+        if mine and (not packets or missing):
+            why = (
+                "the input is a flow log, which holds no link-layer addresses"
+                if not packets
+                else f"{missing} of its packets carry no link-layer source address"
+            )
+            why_ja = (
+                "入力がフローログでリンク層アドレスを含まない"
+                if not packets
+                else f"{missing} パケットに送信元のリンク層アドレスがない"
+            )
+            yield make_finding(
+                MN_SPECIFIED_COMM,
+                f"the MAC pins of channel '{channel.id}' ({pins}) were not checked in "
+                f"{input_path}: {why}",
+                f"例外 '{channel.id}' のMAC固定({pins})を {input_path} で確認できない: {why_ja}",
+                Location(input_path),
+                severity=Severity.INFO,
+                evidence=SubjectEvidence(),
+                channel=channel.id,
+                fingerprint=subject_fingerprint(
+                    MN_SPECIFIED_COMM, f"{channel.id} unchecked {input_path}"
+                ),
+            )
