@@ -11,7 +11,8 @@ whose three parts are disjoint. "Behind an interface" is its connected subnets a
 routes out of it, by longest prefix (no routing protocol is simulated); an interface or zone
 with no known subnet is taken to reach everything (assumption tagged), so that a missing route
 never hides a path. What cannot be resolved offline widens an allow rule to everything behind
-its interface and narrows a deny rule to nothing, for the same reason.
+its interface and narrows a deny rule to nothing, for the same reason. The subtraction itself,
+and finding the denies a rule meets, are in cubes.py (near-linear in the rule base).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ...model import IPRange
+from .cubes import Cube, DenyIndex
 from .model import (
     Action,
     AddressSet,
@@ -31,40 +33,7 @@ from .model import (
     ServiceSet,
 )
 
-MAX_CUBES_PER_RULE = 4096  # past this the deny subtraction is dropped (over-approximation, tagged)
 ANY_INTERFACE = "any"
-
-
-@dataclass(frozen=True, slots=True)
-class Cube:
-    """Sources × destinations × services: one product set of flows."""
-
-    sources: AddressSet
-    destinations: AddressSet
-    services: ServiceSet
-
-    def __bool__(self) -> bool:
-        return bool(self.sources) and bool(self.destinations) and bool(self.services)
-
-    def intersection(self, other: Cube) -> Cube:
-        return Cube(
-            self.sources.intersection(other.sources),
-            self.destinations.intersection(other.destinations),
-            self.services.intersection(other.services),
-        )
-
-    def minus(self, other: Cube) -> list[Cube]:
-        """Disjoint cubes covering exactly self − other."""
-        if not self.intersection(other):
-            return [self]
-        s_in = self.sources.intersection(other.sources)
-        d_in = self.destinations.intersection(other.destinations)
-        parts = (
-            Cube(self.sources.difference(other.sources), self.destinations, self.services),
-            Cube(s_in, self.destinations.difference(other.destinations), self.services),
-            Cube(s_in, d_in, self.services.difference(other.services)),
-        )
-        return [p for p in parts if p]
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,27 +175,14 @@ def rule_cube(rule: Rule, spaces: _Spaces) -> tuple[Cube, tuple[Assumption, ...]
     return Cube(sources, destinations, services), tuple(dict.fromkeys(assumptions))
 
 
-def _subtract(cube: Cube, denies: Iterable[Cube]) -> list[Cube] | None:
-    """cube − ⋃ denies as disjoint cubes; None when the result would exceed the cap."""
-    pieces = [cube]
-    for deny in denies:
-        nxt: list[Cube] = []
-        for piece in pieces:
-            nxt.extend(piece.minus(deny))
-        pieces = nxt
-        if not pieces:
-            break
-        if len(pieces) > MAX_CUBES_PER_RULE:
-            return None
-    return pieces
-
-
 def compile_context(context: Context) -> CompiledContext:
     """The context's effective allow-list, rule by rule, in rule order."""
     spaces = _Spaces(context)
     denies: list[Cube] = []
-    compiled: list[CompiledRule] = []
     disabled: list[Rule] = []
+    # accept rules with their cube and how many deny cubes precede them; the denies are
+    # indexed once all are known, each accept then looks up only the earlier ones
+    accepts: list[tuple[Rule, Cube, tuple[Assumption, ...], int]] = []
     for rule in context.rules:
         if not rule.enabled:
             disabled.append(rule)
@@ -236,16 +192,19 @@ def compile_context(context: Context) -> CompiledContext:
             if cube:
                 denies.append(cube)
             continue
+        accepts.append((rule, cube, assumptions, len(denies)))
+    index = DenyIndex(denies)
+    compiled: list[CompiledRule] = []
+    for rule, cube, assumptions, before in accepts:
         if not cube:
             compiled.append(CompiledRule(rule, (), assumptions))
             continue
-        overlapping = [d for d in denies if cube.intersection(d)]
-        pieces = _subtract(cube, overlapping)
+        pieces = index.cut(cube, before)
         if pieces is None:  # too fragmented: keep the whole rule (never hides a path)
             pieces = [cube]
             assumptions = (*assumptions, Assumption.DENY_SHADOW_APPROXIMATED)
         compiled.append(CompiledRule(rule, tuple(pieces), assumptions))
-    compiled.extend(_intrazone_defaults(context, spaces, denies))
+    compiled.extend(_intrazone_defaults(context, spaces, index))
     if context.default_action is Action.ACCEPT and not _ends_in_accept_all(context):
         everything = AddressSet.everything()
         rule = Rule(
@@ -258,7 +217,7 @@ def compile_context(context: Context) -> CompiledContext:
             name="default policy accept",
         )
         cube = Cube(everything, everything, ServiceSet.everything())
-        pieces = _subtract(cube, [d for d in denies if cube.intersection(d)])
+        pieces = index.cut(cube)
         assumed = () if pieces is not None else (Assumption.DENY_SHADOW_APPROXIMATED,)
         compiled.append(
             CompiledRule(rule, tuple(pieces if pieces is not None else [cube]), assumed)
@@ -288,7 +247,7 @@ def _origin_of(context: Context) -> Origin:
 
 
 def _intrazone_defaults(
-    context: Context, spaces: _Spaces, denies: list[Cube]
+    context: Context, spaces: _Spaces, index: DenyIndex
 ) -> Iterable[CompiledRule]:
     """FortiOS `intrazone allow`, PAN-OS's default intrazone allow: after every rule."""
     for zone in context.intrazone_allow:
@@ -310,7 +269,7 @@ def _intrazone_defaults(
             name=f"default intrazone allow ({zone})",
         )
         cube = Cube(space, space, ServiceSet.everything())
-        pieces = _subtract(cube, [d for d in denies if cube.intersection(d)])
+        pieces = index.cut(cube)
         if pieces is None:  # too fragmented: keep the whole default (never hides a path)
             yield CompiledRule(rule, (cube,), (Assumption.DENY_SHADOW_APPROXIMATED,))
         else:  # an empty list: earlier denies take every flow of the default

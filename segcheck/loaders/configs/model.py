@@ -76,6 +76,20 @@ class AddressSet:
                 j += 1
         return AddressSet(tuple(out))
 
+    def intersects(self, other: AddressSet) -> bool:
+        """True when the sets share an address (`bool(intersection)` without building it)."""
+        a, b = self.ranges, other.ranges
+        i = j = 0
+        while i < len(a) and j < len(b):
+            x, y = a[i], b[j]
+            if (x.version, x.last) < (y.version, y.first):
+                i += 1
+            elif (y.version, y.last) < (x.version, x.first):
+                j += 1
+            else:
+                return True
+        return False
+
     def difference(self, other: AddressSet) -> AddressSet:
         out: list[IPRange] = []
         b = other.ranges
@@ -157,32 +171,74 @@ class ServiceSet:
         return ServiceSet.of((*self.items, *other.items))
 
     def intersection(self, other: ServiceSet) -> ServiceSet:
-        out = []
-        for p, lo, hi in self.items:
-            for q, lo2, hi2 in other.items:
-                if p == q and lo <= hi2 and lo2 <= hi:
-                    out.append((p, max(lo, lo2), min(hi, hi2)))
-        return ServiceSet.of(out)
+        # a merge of two sorted, disjoint lists: the result is canonical as it comes (two
+        # adjacent pieces would lie in one item of each side, so they would be one piece)
+        out: list[tuple[int, int, int]] = []
+        a, b = self.items, other.items
+        i = j = 0
+        while i < len(a) and j < len(b):
+            p, lo, hi = a[i]
+            q, lo2, hi2 = b[j]
+            if p != q:
+                if p < q:
+                    i += 1
+                else:
+                    j += 1
+                continue
+            if hi < lo2:
+                i += 1
+                continue
+            if hi2 < lo:
+                j += 1
+                continue
+            out.append((p, max(lo, lo2), min(hi, hi2)))
+            if hi < hi2:
+                i += 1
+            else:
+                j += 1
+        return ServiceSet(tuple(out))
+
+    def intersects(self, other: ServiceSet) -> bool:
+        """True when the sets share a service (`bool(intersection)` without building it)."""
+        a, b = self.items, other.items
+        i = j = 0
+        while i < len(a) and j < len(b):
+            p, lo, hi = a[i]
+            q, lo2, hi2 = b[j]
+            if p != q:
+                if p < q:
+                    i += 1
+                else:
+                    j += 1
+            elif hi < lo2:
+                i += 1
+            elif hi2 < lo:
+                j += 1
+            else:
+                return True
+        return False
 
     def difference(self, other: ServiceSet) -> ServiceSet:
+        # one pass over both sorted lists, as AddressSet.difference; canonical as it comes
         out: list[tuple[int, int, int]] = []
+        b = other.items
+        j = 0
         for p, lo, hi in self.items:
-            pieces = [(lo, hi)]
-            for q, lo2, hi2 in other.items:
-                if q != p:
-                    continue
-                nxt = []
-                for a, b in pieces:
-                    if hi2 < a or lo2 > b:
-                        nxt.append((a, b))
-                        continue
-                    if a < lo2:
-                        nxt.append((a, lo2 - 1))
-                    if hi2 < b:
-                        nxt.append((hi2 + 1, b))
-                pieces = nxt
-            out.extend((p, a, b) for a, b in pieces)
-        return ServiceSet.of(out)
+            while j < len(b) and (b[j][0], b[j][2]) < (p, lo):
+                j += 1
+            first = lo
+            k = j
+            while k < len(b) and b[k][0] == p and b[k][1] <= hi:
+                _, lo2, hi2 = b[k]
+                if lo2 > first:
+                    out.append((p, first, lo2 - 1))
+                first = max(first, hi2 + 1)
+                if hi2 >= hi:
+                    break
+                k += 1
+            if first <= hi:
+                out.append((p, first, hi))
+        return ServiceSet(tuple(out))
 
 
 _ALL_SERVICES = ServiceSet(tuple((p, *WHOLE) for p in range(256)))
