@@ -46,6 +46,7 @@ from .model import (
     TIER_ALIASES,
     TIER_NAMES_JA,
     Channel,
+    ExtraTier,
     ImportSummary,
     InputFile,
     IPRange,
@@ -79,7 +80,12 @@ TOP_KEYS = (
     "links",
     "channels",
     "settings",
+    "tiers",
 )
+TIER_KEYS = ("label", "from", "to")
+CELL_KINDS = ("allow", "sanitized", "channel", "forbidden")
+RULE_ID = re.compile(r"[A-Z]+(-[A-Z]+)+")
+TIER_KEY = re.compile(r"[a-z][a-z0-9-]*")
 ZONE_KEYS = ("tier", "subnets", "label")
 SERVICE_KEYS = ("tcp", "udp", "icmp")
 PERMIT_KEYS = ("id", "from", "to", "service")
@@ -231,6 +237,7 @@ class _Builder:
         self.nodes: dict[str, Node] = {}
         self.permit_ids: set[str] = set()
         self.imports: tuple[ImportSummary, ...] = ()
+        self.extra_tiers: dict[str, Tier] = {}
 
     def fail(self, where: tuple[str | int, ...], message: str) -> TopologyError:
         return self.doc.error(where, message)
@@ -367,6 +374,7 @@ class _Builder:
         )
         profile = self.profile(data.get("profile", "alpha"))
         settings = self.read_settings(data.get("settings") or {})
+        extra = self.read_tiers(data.get("tiers") or {})
         self.read_services(data.get("services") or {})
         self.read_zones(data.get("zones"))
         raw_nodes = data.get("nodes") or {}
@@ -384,7 +392,70 @@ class _Builder:
             channels,
             self.imports,
             settings,
+            extra,
         )
+
+    def read_tiers(self, value: Any) -> tuple[Tier, ...]:
+        """Extra internal tiers (issue 17): each with its row (`from`: this tier initiating) and
+        column (`to`: this tier responding) of the policy matrix; unwritten cells take
+        `policy.extra_cell`'s defaults. The My Number tier's isolation and the security
+        cloud's aggregation cannot be written away: no `allow` with `mynumber` or
+        `public-internet`."""
+        spec = self.mapping(value, ("tiers",), "tiers")
+        keys: dict[str, tuple[str | int, ...]] = {}
+        for key in spec:
+            where: tuple[str | int, ...] = ("tiers", key)
+            name = self.text(str(key), where, "tier name")
+            if TIER_KEY.fullmatch(name) is None or parse_tier(name) is not None:
+                raise self.fail(
+                    where,
+                    f"tier {name!r}: an extra tier is named by a new lower-case key "
+                    "(letters, digits, '-'), not a built-in tier or its alias",
+                )
+            keys[name] = where
+        tiers: list[Tier] = []
+        for name, where in keys.items():
+            body = self.mapping(spec[name], where, f"tier {name!r}")
+            self.check_keys(body, TIER_KEYS, where, f"tier {name!r}")
+            label = self.optional_text(body, "label", where, f"tier {name!r} label") or name
+            row = self.tier_cells(name, body.get("from") or {}, (*where, "from"), keys)
+            column = self.tier_cells(name, body.get("to") or {}, (*where, "to"), keys)
+            info = ExtraTier(name, label, row, column, self.doc.record_line(where))
+            tiers.append(Tier.declare_extra(info))
+        self.extra_tiers = {t.value: t for t in tiers}
+        return tuple(tiers)
+
+    def tier_cells(
+        self, name: str, value: Any, where: tuple[str | int, ...], extra: Mapping[str, Any]
+    ) -> dict[str, str]:
+        """One row or column of an extra tier: other tier -> "kind [RULE-ID]"."""
+        what = f"tier {name!r} {where[-1]}"
+        cells = self.mapping(value, where, what)
+        out: dict[str, str] = {}
+        for other, raw in cells.items():
+            spot = (*where, other)
+            other_text = self.text(str(other), spot, f"{what} tier")
+            tier = parse_tier(other_text)
+            key = tier.value if tier is not None else other_text if other_text in extra else None
+            if key is None or key == name:
+                raise self.fail(spot, f"{what}: unknown tier {other_text!r}")
+            text = self.string(raw, spot, f"{what} {key}")
+            kind, _, rule = text.strip().partition(" ")
+            rule = rule.strip()
+            if kind not in CELL_KINDS or (rule and RULE_ID.fullmatch(rule) is None):
+                raise self.fail(
+                    spot,
+                    f"{what} {key}: {clip(text)} is not a cell "
+                    f"({', '.join(CELL_KINDS)}, optionally followed by a rule id)",
+                )
+            if kind == "allow" and key in (Tier.MYNUMBER.value, Tier.PUBLIC_INTERNET.value):
+                raise self.fail(
+                    spot,
+                    f"{what} {key}: cannot be allow (the My Number tier stays isolated and "
+                    "the Internet is reached through the security cloud)",
+                )
+            out[key] = f"{kind} {rule}".strip()
+        return out
 
     def read_settings(self, value: Any) -> dict[str, bool | str]:
         """Profile settings (rules/settings.py): known keys, each one of its allowed values."""
@@ -478,7 +549,7 @@ class _Builder:
             if "tier" not in spec:
                 raise self.fail(where, f"zone {name!r}: missing required key 'tier'")
             tier_text = self.string(spec["tier"], (*where, "tier"), f"zone {name!r} tier")
-            tier = parse_tier(tier_text)
+            tier = parse_tier(tier_text) or self.extra_tiers.get(tier_text)
             if tier is None:
                 allowed = ", ".join(t.value for t in Tier)
                 names = ", ".join(TIER_NAMES_JA[t] for t in Tier)

@@ -29,13 +29,54 @@ class Tier(StrEnum):
 
     @property
     def short(self) -> str:
-        """The two-letter key of spec §3's matrix (MN, LG, IN, ...)."""
-        return _TIER_SHORT[self]
+        """The two-letter key of spec §3's matrix (MN, LG, IN, ...); an extra tier's key."""
+        return _TIER_SHORT.get(self) or self.value
 
     @property
     def internal(self) -> bool:
-        """True for the municipality's own three tiers."""
-        return self in (Tier.MYNUMBER, Tier.LGWAN, Tier.INTERNET)
+        """True for the municipality's own tiers: the three, and any extra one it declares."""
+        return self in (Tier.MYNUMBER, Tier.LGWAN, Tier.INTERNET) or self.extra is not None
+
+    @property
+    def extra(self) -> ExtraTier | None:
+        """What a topology declared of its extra tier (issue 17); None for the built-in ones."""
+        info: ExtraTier | None = getattr(self, "_extra_info", None)
+        return info
+
+    @classmethod
+    def declare_extra(cls, info: ExtraTier) -> Tier:
+        """A site's extra internal tier (issue 17), as a member of its own: `is` and `==`
+        behave as for the built-in tiers, `Tier(key)` finds the one declared last (reports),
+        `parse_tier` never does. Each declaration is a new object carrying its row and column
+        of the policy matrix, so two topologies declaring one name differently (a diff) keep
+        their own."""
+        member = str.__new__(cls, info.key)
+        member._name_ = info.key.upper()
+        member._value_ = info.key
+        member._extra_info = info  # type: ignore[attr-defined]
+        _EXTRA_TIERS[info.key] = member
+        return member
+
+    @classmethod
+    def _missing_(cls, value: object) -> Tier | None:
+        return _EXTRA_TIERS.get(value) if isinstance(value, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraTier:
+    """A site's extra internal tier (e.g. 内部情報系 of a four-tier design, issue 17): its key,
+    label and its row (`row`: to each tier, as initiator) and column (`column`: from each
+    tier) of the policy matrix, as written: tier key -> cell ("allow", "sanitized",
+    "channel" or "forbidden", optionally followed by the rule that fires)."""
+
+    key: str
+    label: str
+    row: Mapping[str, str]
+    column: Mapping[str, str]
+    line: int | None = None
+
+
+_EXTRA_TIERS: dict[str, Tier] = {}
 
 
 _TIER_SHORT = {
@@ -70,16 +111,29 @@ TIER_ALIASES: Mapping[str, Tier] = {
     "インターネット": Tier.PUBLIC_INTERNET,
 }
 
-TIER_NAMES_JA: Mapping[Tier, str] = {
-    Tier.MYNUMBER: "マイナンバー利用事務系",
-    Tier.LGWAN: "LGWAN接続系",
-    Tier.INTERNET: "インターネット接続系",
-    Tier.LGWAN_NETWORK: "総合行政ネットワーク",
-    Tier.JUKINET: "住基ネット",
-    Tier.GOV_CLOUD: "ガバメントクラウド",
-    Tier.SECURITY_CLOUD: "自治体情報セキュリティクラウド",
-    Tier.PUBLIC_INTERNET: "インターネット",
-}
+
+class _TierNames(dict[Tier, str]):
+    """Japanese tier names; an extra tier is named by its label."""
+
+    def __missing__(self, tier: Tier) -> str:
+        info = tier.extra if isinstance(tier, Tier) else None
+        if info is None:
+            raise KeyError(tier)
+        return info.label or info.key
+
+
+TIER_NAMES_JA: Mapping[Tier, str] = _TierNames(
+    {
+        Tier.MYNUMBER: "マイナンバー利用事務系",
+        Tier.LGWAN: "LGWAN接続系",
+        Tier.INTERNET: "インターネット接続系",
+        Tier.LGWAN_NETWORK: "総合行政ネットワーク",
+        Tier.JUKINET: "住基ネット",
+        Tier.GOV_CLOUD: "ガバメントクラウド",
+        Tier.SECURITY_CLOUD: "自治体情報セキュリティクラウド",
+        Tier.PUBLIC_INTERNET: "インターネット",
+    }
+)
 
 
 def fold_tier_name(text: str) -> str:
@@ -97,10 +151,10 @@ _TIERS_FOLDED: Mapping[str, Tier] = {
 
 def parse_tier(text: str) -> Tier | None:
     """Return the tier named by an English key or a Japanese alias, or None."""
-    try:
-        return Tier(text)
-    except ValueError:
-        return TIER_ALIASES.get(text) or _TIERS_FOLDED.get(fold_tier_name(text))
+    builtin = Tier._value2member_map_.get(text)  # never a declared extra tier
+    if isinstance(builtin, Tier):
+        return builtin
+    return TIER_ALIASES.get(text) or _TIERS_FOLDED.get(fold_tier_name(text))
 
 
 class Role(StrEnum):
@@ -446,6 +500,8 @@ class Topology:
     imports: tuple[ImportSummary, ...] = ()  # firewall configurations read for permits
     # profile settings (rules/settings.py), as the topology gives them: absent keys take defaults
     settings: Mapping[str, bool | str] = field(default_factory=dict)
+    # extra internal tiers the topology declares (`tiers:`, issue 17), in declaration order
+    extra_tiers: tuple[Tier, ...] = ()
 
     @property
     def inputs(self) -> tuple[InputFile, ...]:

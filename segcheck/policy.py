@@ -11,7 +11,7 @@ each a function citing its clause of docs/spec.md §3: `outbound_mail`, `egress_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -92,10 +92,84 @@ _ROWS = {
     _T.PUBLIC_INTERNET: (_MNX, _LGX, _EGR, _LGX, _DENY, _DENY, _A, _A),
 }
 
-MATRIX: Mapping[tuple[Tier, Tier], Cell] = {
+_BUILTIN: dict[tuple[Tier, Tier], Cell] = {
     (src, dst): cell for src, row in _ROWS.items() for dst, cell in zip(_ORDER, row, strict=True)
 }
-TIER_ORDER: tuple[Tier, ...] = _ORDER
+
+
+def extra_cell(spec: str | None, other: Tier) -> Cell:
+    """A cell of an extra tier's row or column as the topology writes it ("forbidden",
+    "channel MN-ISOLATION", ...); unwritten: a channel with the My Number tier (its isolation,
+    as for the LGWAN tier), forbidden with any other (GEN-DEFAULT-DENY)."""
+    if spec is None:
+        if other is Tier.MYNUMBER:
+            return Cell(CellKind.CHANNEL, MN_ISOLATION)
+        return Cell(CellKind.FORBIDDEN, GEN_DEFAULT_DENY)
+    kind, _, rule = spec.partition(" ")
+    the_kind = CellKind(kind)
+    if the_kind is CellKind.ALLOW:
+        return Cell(the_kind)
+    default = MN_ISOLATION if other is Tier.MYNUMBER else GEN_DEFAULT_DENY
+    return Cell(the_kind, RuleId(rule.strip()) if rule.strip() else default)
+
+
+def _check_extra_rules(topology: Topology, tier: Tier) -> None:
+    """An extra tier's cells name catalogued rules (the loader only sees their shape)."""
+    from .errors import TopologyError
+    from .rules.catalogue import RULES_BY_ID
+
+    info = tier.extra
+    assert info is not None
+    for spec in (*info.row.values(), *info.column.values()):
+        rule = spec.partition(" ")[2]
+        if rule and rule not in RULES_BY_ID:
+            known = ", ".join(sorted(RULES_BY_ID))
+            raise TopologyError(
+                topology.source.path,
+                f"tier {info.key!r}: unknown rule {rule!r} (known rules: {known})",
+                info.line,
+            )
+
+
+class _Matrix(Mapping[tuple[Tier, Tier], Cell]):
+    """The built-in matrix of spec §3 (64 cells), and the cells of any extra tier a topology
+    declares (issue 17), read from the tier itself: each declaration carries its own row and
+    column, so every judgement, path search and report uses the matrix of its topology."""
+
+    def __getitem__(self, key: tuple[Tier, Tier]) -> Cell:
+        hit = _BUILTIN.get(key)
+        if hit is not None:
+            return hit
+        src, dst = key
+        if src is dst or (src == dst and src.extra is not None):
+            return _A
+        if src.extra is not None:
+            return extra_cell(src.extra.row.get(dst.value), dst)
+        if dst.extra is not None:
+            return extra_cell(dst.extra.column.get(src.value), src)
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[tuple[Tier, Tier]]:
+        return iter(_BUILTIN)
+
+    def __len__(self) -> int:
+        return len(_BUILTIN)
+
+
+class _TierOrder(tuple[Tier, ...]):
+    """The built-in tiers in the matrix's order; an extra tier ranks after them."""
+
+    def index(self, tier: Tier, *args: object) -> int:
+        try:
+            return tuple.index(self, tier)
+        except ValueError:
+            if isinstance(tier, Tier) and tier.extra is not None:
+                return len(self)
+            raise
+
+
+MATRIX: Mapping[tuple[Tier, Tier], Cell] = _Matrix()
+TIER_ORDER: tuple[Tier, ...] = _TierOrder(_ORDER)
 
 
 def cell(src: Tier, dst: Tier) -> Cell:
@@ -148,6 +222,8 @@ class Policy:
         self.live_channels = tuple(c for c in topology.channels if not c.expired(today))
         self.expired_channels = tuple(c for c in topology.channels if c.expired(today))
         self._lbo_nodes = tuple(n for n in topology.nodes.values() if n.role is Role.LBO_GATEWAY)
+        for tier in topology.extra_tiers:
+            _check_extra_rules(topology, tier)
         # LG-TELEWORK judges plans that declare telework (captures always: access is evidence)
         self.telework = any(n.role is Role.TELEWORK_GATEWAY for n in topology.nodes.values())
         # MN/LG-UPDATE-DIST, for the tiers that declare an update server: the services updates

@@ -53,8 +53,26 @@ COLUMNS: tuple[tuple[Tier, ...], ...] = (
     (Tier.INTERNET,),
     (Tier.SECURITY_CLOUD, Tier.PUBLIC_INTERNET),
 )
-_COLUMN_OF = {tier: i for i, tiers in enumerate(COLUMNS) for tier in tiers}
-_TIER_RANK = {tier: i for tiers in COLUMNS for i, tier in enumerate(tiers)}
+
+
+class _ExtraBesideLgwan(dict[Tier, int]):
+    """A site's extra internal tier (issue 17) is drawn in the LGWAN tier's column, last."""
+
+    def __init__(self, items: dict[Tier, int], extra: int) -> None:
+        super().__init__(items)
+        self._extra = extra
+
+    def __missing__(self, tier: Tier) -> int:
+        if isinstance(tier, Tier) and tier.extra is not None:
+            return self._extra
+        raise KeyError(tier)
+
+
+_COLUMN_OF = _ExtraBesideLgwan({tier: i for i, tiers in enumerate(COLUMNS) for tier in tiers}, 2)
+_TIER_RANK = _ExtraBesideLgwan(
+    {tier: i for tiers in COLUMNS for i, tier in enumerate(tiers)}, len(COLUMNS[2])
+)
+EXTRA_TIER_COLOUR = "#ece4f6"
 
 
 class DiagramError(SegcheckError):
@@ -354,7 +372,7 @@ def build_dot(
             border = f', color="{HIGHLIGHT}", penwidth=2.5' if red else ""
             out.append(
                 f"    {quote(vertex)} [label={zone_label(zone)}, shape=box, "
-                f'style="rounded,filled", fillcolor="{TIER_COLOURS[zone.tier]}"{border}];'
+                f'style="rounded,filled", fillcolor="{TIER_COLOURS.get(zone.tier, EXTRA_TIER_COLOUR)}"{border}];'
             )
         out.append("  }")
     ordered = [columns[c][0] for c in sorted(columns)]

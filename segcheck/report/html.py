@@ -18,6 +18,7 @@ from markupsafe import Markup
 from ..findings import Finding, JudgedFlow, Report, by_rule
 from ..flowtypes import is_log
 from ..messages import localize
+from ..model import Tier
 from ..policy import TIER_ORDER, CellKind, cell
 from ..rules import RULES, RULES_BY_ID, RULES_VERSION, citations
 from . import diagram
@@ -57,6 +58,11 @@ def _where(f: Finding) -> str:
     return where(f.location, " #")
 
 
+def matrix_tiers(report: Report) -> tuple[Tier, ...]:
+    """The tiers of the matrix used: the built-in ones, then any the topology declares."""
+    return (*TIER_ORDER, *report.topology.extra_tiers)
+
+
 def _policy_matrix(report: Report, t: Mapping[str, str]) -> list[dict[str, Any]]:
     found: dict[tuple[str, str], int] = {}
     covered: dict[tuple[str, str], int] = {}
@@ -69,9 +75,10 @@ def _policy_matrix(report: Report, t: Mapping[str, str]) -> list[dict[str, Any]]
             for key in pairs:
                 target[key] = target.get(key, 0) + 1
     rows = []
-    for src in TIER_ORDER:
+    tiers = matrix_tiers(report)
+    for src in tiers:
         cells = []
-        for dst in TIER_ORDER:
+        for dst in tiers:
             the_cell = cell(src, dst)
             key = (src.value, dst.value)
             if key in found:
@@ -295,7 +302,7 @@ def context(
         "rules_version": RULES_VERSION,
         "csp": Markup(CONTENT_SECURITY_POLICY),  # a constant: its quotes need no escaping
         "summary": flat.summary(),
-        "tiers": TIER_ORDER,
+        "tiers": matrix_tiers(report),
         "matrix": _policy_matrix(report, t),
         "svg": Markup(svg) if svg is not None else None,
         "parts": [(title, Markup(part)) for title, part in parts or ()],
