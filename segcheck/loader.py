@@ -81,7 +81,9 @@ TOP_KEYS = (
     "channels",
     "settings",
     "tiers",
+    "guideline",
 )
+EDITION = re.compile(r"(平成|令和)(元|[0-9]{1,2})年([0-9]{1,2})月版")
 TIER_KEYS = ("label", "from", "to")
 CELL_KINDS = ("allow", "sanitized", "channel", "forbidden")
 RULE_ID = re.compile(r"[A-Z]+(-[A-Z]+)+")
@@ -375,6 +377,15 @@ class _Builder:
         profile = self.profile(data.get("profile", "alpha"))
         settings = self.read_settings(data.get("settings") or {})
         extra = self.read_tiers(data.get("tiers") or {})
+        guideline = None
+        if data.get("guideline") is not None:
+            guideline = self.string(data["guideline"], ("guideline",), "guideline")
+            if EDITION.fullmatch(guideline) is None:
+                raise self.fail(
+                    ("guideline",),
+                    f"guideline {clip(guideline)} is not an edition of the 総務省 guideline "
+                    "written like 令和6年10月版",
+                )
         self.read_services(data.get("services") or {})
         self.read_zones(data.get("zones"))
         raw_nodes = data.get("nodes") or {}
@@ -393,6 +404,7 @@ class _Builder:
             self.imports,
             settings,
             extra,
+            guideline,
         )
 
     def read_tiers(self, value: Any) -> tuple[Tier, ...]:

@@ -502,6 +502,8 @@ class Topology:
     settings: Mapping[str, bool | str] = field(default_factory=dict)
     # extra internal tiers the topology declares (`tiers:`, issue 17), in declaration order
     extra_tiers: tuple[Tier, ...] = ()
+    # the edition of the 総務省 guideline the site follows (`guideline:`), e.g. 令和6年10月版
+    guideline: str | None = None
 
     @property
     def inputs(self) -> tuple[InputFile, ...]:

@@ -19,6 +19,7 @@ from enum import StrEnum
 from .addressing import AddressInfo
 from .findings import RuleId
 from .model import ANY_SERVICE, SECURITY_CLOUD_ROLES, Channel, Node, Profile, Role, Tier, Topology
+from .rules.editions import ALPHA_PRIME_SINCE, at_least
 from .rules.ids import (
     GEN_DEFAULT_DENY,
     INET_EGRESS_VIA_CLOUD,
@@ -222,6 +223,7 @@ class Policy:
         self.live_channels = tuple(c for c in topology.channels if not c.expired(today))
         self.expired_channels = tuple(c for c in topology.channels if c.expired(today))
         self._lbo_nodes = tuple(n for n in topology.nodes.values() if n.role is Role.LBO_GATEWAY)
+        self.alpha_prime_edition = at_least(topology.guideline, ALPHA_PRIME_SINCE)
         for tier in topology.extra_tiers:
             _check_extra_rules(topology, tier)
         # LG-TELEWORK judges plans that declare telework (captures always: access is evidence)
@@ -264,8 +266,9 @@ class Policy:
         return None
 
     def lbo_allows(self, dst: AddressInfo, lbo: Node | None = None) -> bool:
-        """True under alpha-prime when an lbo-gateway (this one, or any) lists the destination."""
-        if self.profile is not Profile.ALPHA_PRIME:
+        """True under alpha-prime when an lbo-gateway (this one, or any) lists the destination;
+        never when the topology follows a guideline edition before α′ (rules/editions.py)."""
+        if self.profile is not Profile.ALPHA_PRIME or not self.alpha_prime_edition:
             return False
         candidates = (lbo,) if lbo is not None else self._lbo_nodes
         return any(

@@ -26,6 +26,7 @@ class Setting:
     rules: tuple[str, ...]  # ids of the rules whose judgement it changes
     doc_en: str
     doc_ja: str
+    values_ja: Mapping[str, str]  # each allowed value as Japanese reports say it
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -40,6 +41,7 @@ SETTINGS: tuple[Setting, ...] = (
         "domain.md §4.3) or `forbidden` (the LGWAN tier's only uplink is the LGWAN router).",
         doc_ja="LGWAN接続系がガバメントクラウドへの接続を持てるか: filtered(既定。許可ルールを持つ"
         "転送装置経由なら可)、forbidden(LGWAN接続ルータ以外の外部接続を認めない)。",
+        values_ja={"filtered": "許可ルールのある装置経由なら可", "forbidden": "不可"},
     ),
     Setting(
         key="channel_mac_pinning",
@@ -53,6 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
         "pinning by IP and MAC where the path is L2-restricted).",
         doc_ja="マイナンバー利用事務系に関わる特定通信でMACアドレスの固定(from_mac・to_mac)を"
         "必須とするか: optional(既定。指定があればキャプチャで確認)、required(必須)。",
+        values_ja={"optional": "任意", "required": "必須"},
     ),
 )
 

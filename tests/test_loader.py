@@ -48,7 +48,7 @@ INVALID_CASES: dict[str, tuple[int, str]] = {
     "unknown-top-key.yaml": (
         4,
         "top level: unknown key 'node' (allowed: segcheck, name, profile, zones, services, "
-        "nodes, links, channels, settings, tiers); did you mean 'nodes'?",
+        "nodes, links, channels, settings, tiers, guideline); did you mean 'nodes'?",
     ),
     "unknown-zone-key.yaml": (
         5,

@@ -21,6 +21,7 @@ from ..messages import localize
 from ..model import Tier
 from ..policy import TIER_ORDER, CellKind, cell
 from ..rules import RULES, RULES_BY_ID, RULES_VERSION, citations
+from ..rules.basis import basis
 from . import diagram
 from ._common import endpoint_text, endpoints, flow_at, flow_source, tier_label, where
 from .conversations import ChannelUse, channel_use, presented
@@ -304,6 +305,7 @@ def context(
         "summary": flat.summary(),
         "tiers": matrix_tiers(report),
         "matrix": _policy_matrix(report, t),
+        "basis": basis(report.topology, lang),
         "svg": Markup(svg) if svg is not None else None,
         "parts": [(title, Markup(part)) for title, part in parts or ()],
         "plan": plan,

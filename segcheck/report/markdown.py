@@ -11,12 +11,17 @@ from collections.abc import Mapping
 
 from ..findings import Evidence, Finding, Report, by_rule
 from ..rules import RULES_BY_ID, RULES_VERSION
+from ..rules.basis import basis
 from ._common import FIX_KEYS, ONE_FIX, endpoint_text, finding_facts, flow_source, where
 from .labels import labels, tier_word, value_word
 
 _JOIN = {"path": " → ", "permits": ", "}
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+# An underscore inside a word is never emphasis (CommonMark): `lgwan_gov_cloud_link` as is.
+_INTRAWORD = re.compile(r"(?<=\w)\\_(?=\w)")
 
 
 def md(text: object) -> str:
@@ -90,6 +95,7 @@ def render(report: Report, lang: str = "en") -> str:
         f"- {t['profile']}: {md(value_word(lang, 'profile_name', topo.profile.value))}",
         f"- {t['generated']}: {md(report.generated_at)}",
         f"- {t['tool']}: segcheck {md(report.tool_version)}, {t['rules']} {RULES_VERSION}",
+        *(f"- {label}: {_INTRAWORD.sub('_', md(text))}" for label, text in basis(topo, lang)),
         "",
         f"## {t['inputs']}",
         "",

@@ -8,6 +8,7 @@ from ..findings import ConversationEvidence, Evidence, Finding, FixPlan, Report,
 from ..flowtypes import is_log
 from ..messages import localize
 from ..rules import RULES_BY_ID
+from ..rules.basis import basis
 from ._common import (
     FIX_KEYS,
     endpoint_text,
@@ -163,6 +164,7 @@ def render(report: Report, lang: str = "en") -> str:
         f"segcheck {report.tool_version} {t[report.command]}: {topo.name} "
         f"({topo.source.path}, {value_word(lang, 'profile', topo.profile.value)})"
     ]
+    out.extend(f"  {label}: {text}" for label, text in basis(topo, lang))
     for cap in report.captures:
         stop = ""
         if cap.stopped_at is not None:

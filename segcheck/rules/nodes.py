@@ -16,6 +16,7 @@ from ..model import TIER_NAMES_JA, IPRange, Node, Profile, Role, Tier, Topology
 from ..policy import CellKind, cell
 from ..settings import setting
 from .base import Violation, make_finding
+from .editions import ALPHA_PRIME_SINCE, at_least
 from .ids import (
     GEN_NO_BRIDGING,
     LG_INET_SANITIZED,
@@ -125,7 +126,15 @@ def mail_sanitizer(node: Node, tiers: Sequence[Tier], topology: Topology) -> Ite
 def local_breakout(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
     """An lbo-gateway is α′'s local breakout: under any other profile it is itself the finding
     (spec §1, amended by issue 12), whatever the cells of the paths through it say."""
-    if node.role is Role.LBO_GATEWAY and topology.profile is not Profile.ALPHA_PRIME:
+    before = not at_least(topology.guideline, ALPHA_PRIME_SINCE)
+    if node.role is Role.LBO_GATEWAY and before and topology.profile is Profile.ALPHA_PRIME:
+        yield Violation(
+            f"lbo-gateway '{node.name}' breaks out to the Internet locally, which the guideline "
+            f"allows from {ALPHA_PRIME_SINCE} (α′); the topology follows {topology.guideline}",
+            f"lbo-gateway '{node.name}' はインターネットへのローカルブレイクアウトであり、"
+            f"{ALPHA_PRIME_SINCE}より前の版({topology.guideline})では認められない",
+        )
+    elif node.role is Role.LBO_GATEWAY and topology.profile is not Profile.ALPHA_PRIME:
         profile = topology.profile.value
         yield Violation(
             f"lbo-gateway '{node.name}' breaks out to the Internet locally, which only the "
