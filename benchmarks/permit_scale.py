@@ -357,6 +357,15 @@ def run_phases(path: Path) -> dict[str, float]:
     return phases
 
 
+def calibrate() -> tuple[float, float]:
+    """Wall and CPU seconds of a plain 10M-iteration Python loop (about 0.45 s on an idle
+    core here): how much other jobs on the shared cores slow this run down."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(10_000_000):
+        pass
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def _path(workdir: Path, n: int, town: int | None) -> Path:
     return workdir / (f"permits-{n}-town-{town}.yaml" if town else f"permits-{n}.yaml")
 
@@ -374,6 +383,7 @@ def measure(
         "services": len(data["services"]),
         "load": os.getloadavg()[0],
     }
+    row["calib_s"], row["calib_cpu_s"] = calibrate()
     walls: list[float] = []
     cpus: list[float] = []
     for _ in range(runs):
@@ -409,9 +419,10 @@ def table(rows: list[dict[str, Any]]) -> str:
     """Markdown rows. Each "×" is the growth per doubling of N against the previous row:
     n log n is about 2.1 per doubling at these sizes, n² is 4."""
     out = [
-        "| permits | nodes | custom services | load avg | check wall s | × | check CPU s | × "
+        "| permits | nodes | custom services | load avg | calibration wall / CPU s "
+        "| check wall s | × | check CPU s | × "
         "| peak RSS MiB | findings | load CPU s | analysis CPU s | × |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
 
@@ -424,6 +435,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{r['nodes']:,}",
             str(r["services"]),
             f"{r['load']:.2f}",
+            f"{g('calib_s')} / {g('calib_cpu_s')}",
             wall,
             _growth(rows, r, "wall_s"),
             g("cpu_s"),
