@@ -288,9 +288,10 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 # In-process phases of one check, in a fresh interpreter that imports the working directory's
 # segcheck: reading the topology, then the analysis (node and channel checks, paths), each in
-# CPU seconds and wall seconds.
+# CPU seconds and wall seconds; the cyclic collector paused, as `segcheck check` pauses it.
 _PHASES = """
-import json, sys, time
+import gc, json, sys, time
+gc.disable()
 from datetime import date
 from segcheck.engine import _prepare, topology_findings
 from segcheck.loader import load_topology

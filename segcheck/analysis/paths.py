@@ -39,7 +39,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ..addressing import AddressMap
+from ..addressing import AddressInfo, AddressMap
 from ..findings import (
     Cause,
     CauseKind,
@@ -177,7 +177,14 @@ class PathAnalysis:
         network = self.network
         atoms = network.atoms
         lookup = self.addresses.lookup
-        infos = [lookup(a.rep) for a in atoms]
+        infos: dict[int, AddressInfo] = {}  # per atom, looked up when first judged
+
+        def info(atom: int) -> AddressInfo:
+            found = infos.get(atom)
+            if found is None:
+                found = infos[atom] = lookup(atoms[atom].rep)
+            return found
+
         candidates = self._candidates()
         # Searches only carry candidate destinations (see Searcher.search_mask).
         scopes = {tier: self.searcher.scope(bits) for tier, bits in candidates.items()}
@@ -232,7 +239,7 @@ class PathAnalysis:
                                 if f is not None and f.node.role is Role.LBO_GATEWAY
                             )
                     judgement = self.policy.judge(
-                        infos[src.index], infos[d], service, via_lbo=via_lbo, path=True
+                        info(src.index), info(d), service, via_lbo=via_lbo, path=True
                     )
                     if judgement.outcome in (Outcome.PERMITTED, Outcome.SANITIZED):
                         continue
