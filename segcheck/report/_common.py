@@ -161,7 +161,11 @@ def conversation_dict(ev: ConversationEvidence) -> dict[str, Any]:
         "ports": list(ev.ports),
         "src_ips": list(ev.src_ips),
         "dst_ips": list(ev.dst_ips),
-        "first_flow": None if ev.first_flow is None else flow_dict(ev.first_flow),
+        # a log's first record, to go back to it (line, pivot, device verdict); a packet
+        # flow's first frame and input are above
+        "first_flow": None
+        if ev.first_flow is None or ev.first_flow.line is None
+        else flow_dict(ev.first_flow),
     }
 
 

@@ -14,6 +14,7 @@ Per channel, `channel_use` counts the flows the channel covered (domain.md §7: 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -26,7 +27,7 @@ from ..findings import (
     conversation_fingerprint,
     sorted_findings,
 )
-from ..verdicts import FLOW_RULES
+from ..verdicts import FLOW_RULES, record_maker
 from .labels import tier_word
 
 GROUP_BY = ("conversation", "flow")  # --group-by choices, the default first
@@ -44,18 +45,18 @@ def _key(f: Finding, flow: FlowEvidence) -> tuple[object, ...]:
             flow.state, f.channel)  # fmt: skip
 
 
-def _label(host: str | None, tier: str | None, lang: str = "en") -> str:
-    return f"{host} ({tier_word(lang, tier) if tier else '?'})"
+@functools.cache
+def _tier(tier: str | None, lang: str) -> str:
+    return tier_word(lang, tier) if tier else "?"
 
 
 def _messages(first: Finding, ev: ConversationEvidence, excepted: bool) -> tuple[str, str]:
     """The conversation in words (en, ja)."""
     ports = ", ".join(ev.ports)
     what = f"{ports} ({first.service})" if first.service else ports
-    pair = f"{_label(first.src, first.src_tier)} -> {_label(first.dst, first.dst_tier)}"
-    pair_ja = (
-        f"{_label(first.src, first.src_tier, 'ja')} -> {_label(first.dst, first.dst_tier, 'ja')}"
-    )
+    src, dst, src_tier, dst_tier = first.src, first.dst, first.src_tier, first.dst_tier
+    pair = f"{src} ({_tier(src_tier, 'en')}) -> {dst} ({_tier(dst_tier, 'en')})"
+    pair_ja = f"{src} ({_tier(src_tier, 'ja')}) -> {dst} ({_tier(dst_tier, 'ja')})"
     n = ev.flows
     flows_en = f"{n} flow" if n == 1 else f"{n} flows"
     flows_ja = f"{n} フロー"
@@ -85,64 +86,74 @@ def _messages(first: Finding, ev: ConversationEvidence, excepted: bool) -> tuple
     )
 
 
-@dataclass
 class _Acc:
     """A conversation being gathered: its first finding and running totals."""
 
-    first: Finding
-    first_flow: FlowEvidence
-    flows: int = 0
-    packets: int = 0
-    bytes: int = 0
-    last_seen: str = ""
-    ports: dict[str, None] | None = None
-    src_ips: dict[str, None] | None = None
-    dst_ips: dict[str, None] | None = None
-    members: list[str] | None = None  # member fingerprints (a baseline's states need them)
+    __slots__ = ("first", "flow", "flows", "packets", "bytes", "last_seen", "ports", "src_ips",
+                 "dst_ips", "members")  # fmt: skip
+
+    def __init__(self, first: Finding, flow: FlowEvidence) -> None:
+        self.first = first
+        self.flow = flow  # the first flow: earliest first_seen, then input and frame
+        self.flows = 0
+        self.packets = 0
+        self.bytes = 0
+        self.last_seen = ""
+        self.ports: dict[str, None] = {}
+        self.src_ips: dict[str, None] = {}
+        self.dst_ips: dict[str, None] = {}
+        self.members: list[str] = []  # member fingerprints (a baseline's states need them)
 
 
 def _gather(findings: Iterable[Finding], members: bool) -> tuple[list[Finding], list[_Acc]]:
     """Findings that are no flow (kept as they are) and the conversations of the flow ones."""
     others: list[Finding] = []
     groups: dict[tuple[object, ...], _Acc] = {}
+    get = groups.get
     for f in findings:
         flow = f.evidence
         if type(flow) is not FlowEvidence:
             others.append(f)
             continue
-        key = _key(f, flow)
-        acc = groups.get(key)
+        svc = f.service
+        what = svc if svc is not None else _what(flow)
+        key = (f.rule, f.severity, f.verdict, f.src_zone, f.src, f.dst_zone, f.dst, what,
+               flow.state, f.channel)  # fmt: skip
+        acc = get(key)
         if acc is None:
-            acc = groups[key] = _Acc(f, flow, ports={}, src_ips={}, dst_ips={}, members=[])
-        elif (flow.first_seen, flow.input, flow.first_frame) < (
-            acc.first_flow.first_seen,
-            acc.first_flow.input,
-            acc.first_flow.first_frame,
-        ):
-            acc.first, acc.first_flow = f, flow
+            acc = groups[key] = _Acc(f, flow)
+        else:
+            seen, old = flow.first_seen, acc.flow
+            if seen < old.first_seen or (
+                seen == old.first_seen
+                and (flow.input, flow.first_frame) < (old.input, old.first_frame)
+            ):
+                acc.first, acc.flow = f, flow
         acc.flows += 1
         acc.packets += flow.packets
         acc.bytes += flow.bytes
         last = flow.last_seen or flow.first_seen
         if last > acc.last_seen:
             acc.last_seen = last
-        assert acc.ports is not None and acc.src_ips is not None and acc.dst_ips is not None
-        acc.ports[_what(flow)] = None
+        acc.ports[what if svc is None else _what(flow)] = None
         acc.src_ips[flow.src_ip] = None
         acc.dst_ips[flow.dst_ip] = None
         if members:
-            assert acc.members is not None
             acc.members.append(f.fingerprint)
     return others, list(groups.values())
 
 
+_new_finding = record_maker(Finding)
+_new_conversation = record_maker(ConversationEvidence)
+
+
 def _finding(acc: _Acc, excepted: bool) -> Finding:
-    first, flow = acc.first, acc.first_flow
-    assert acc.ports is not None and acc.src_ips is not None and acc.dst_ips is not None
-    ports = sorted(acc.ports)
+    first, flow = acc.first, acc.flow
+    ports = sorted(acc.ports) if len(acc.ports) > 1 else list(acc.ports)
     if len(ports) > MAX_PORTS:
         ports = [*ports[:MAX_PORTS], f"+{len(ports) - MAX_PORTS}"]
-    ev = ConversationEvidence(
+    src_ips, dst_ips = acc.src_ips, acc.dst_ips
+    ev = _new_conversation(
         acc.flows,
         acc.packets,
         acc.bytes,
@@ -152,19 +163,28 @@ def _finding(acc: _Acc, excepted: bool) -> Finding:
         flow.input,
         flow.state,
         tuple(ports),
-        tuple(sorted(acc.src_ips)),
-        tuple(sorted(acc.dst_ips)),
+        tuple(sorted(src_ips) if len(src_ips) > 1 else src_ips),
+        tuple(sorted(dst_ips) if len(dst_ips) > 1 else dst_ips),
         flow,
     )
     what = first.service if first.service is not None else _what(flow)
     message, message_ja = _messages(first, ev, excepted)
-    return replace(
-        first,
-        message=message,
-        message_ja=message_ja,
-        location=first.location,
-        evidence=ev,
-        fingerprint=conversation_fingerprint(
+    return _new_finding(
+        first.rule,
+        first.severity,
+        message,
+        message_ja,
+        first.location,
+        first.src_zone,
+        first.dst_zone,
+        first.src_tier,
+        first.dst_tier,
+        first.src,
+        first.dst,
+        first.service,
+        ev,
+        first.channel,
+        conversation_fingerprint(
             first.rule,
             first.src_zone,
             first.src,
@@ -174,6 +194,7 @@ def _finding(acc: _Acc, excepted: bool) -> Finding:
             flow.state,
             first.channel,
         ),
+        first.verdict,
     )
 
 
@@ -225,7 +246,7 @@ def _baseline(
 def _with_members(findings: Iterable[Finding], excepted: bool) -> list[tuple[Finding, list[str]]]:
     others, groups = _gather(findings, members=True)
     out = [(f, [f.fingerprint]) for f in others]
-    out.extend((_finding(acc, excepted), acc.members or []) for acc in groups)
+    out.extend((_finding(acc, excepted), acc.members) for acc in groups)
     return out
 
 

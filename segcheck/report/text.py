@@ -56,7 +56,10 @@ def _finding_lines(f: Finding, lang: str, t: Mapping[str, str], state: str = "")
             )
             count = f"  [{f.count} {t['pairs']}]" if f.count > 1 else ""
             svc = f"  {f.service}" if f.service else ""
-            lines.append(f"      {pair}: {plain}{svc}{count}")
+            if f.conversation is not None:  # its hosts and service are in the message
+                lines.append(f"      {pair}")
+            else:
+                lines.append(f"      {pair}: {plain}{svc}{count}")
     fixes = []
     for key, items in finding_facts(f):
         if key in FIX_KEYS:
@@ -73,7 +76,7 @@ def _finding_lines(f: Finding, lang: str, t: Mapping[str, str], state: str = "")
             f"{value_word(lang, 'state', fl.state)}, {fl.packets} {t['pkts']}, {fl.bytes} B, {flow_at(fl, t)}{flow_source(fl, t)}"
         )
     if f.conversation is not None:
-        lines.extend(conversation_lines(f.conversation, t, lang))
+        lines.extend(conversation_lines(f, f.conversation, t, lang))
     if f.channel and f.flow is None and f.conversation is None and f.node is None:
         lines.append(f"      {t['channel']}: {f.channel}")
     return lines
@@ -94,14 +97,19 @@ def _first(ev: ConversationEvidence, t: Mapping[str, str]) -> str:
     return flow_at(ev.first_flow, t) + flow_source(ev.first_flow, t)
 
 
-def conversation_lines(ev: ConversationEvidence, t: Mapping[str, str], lang: str) -> list[str]:
-    """A conversation's totals, time span and first frame, then its ports and addresses."""
-    return [
+def conversation_lines(
+    f: Finding, ev: ConversationEvidence, t: Mapping[str, str], lang: str
+) -> list[str]:
+    """A conversation's totals, time span and first frame; then its addresses, when a host is a
+    node (its name alone does not say which of its addresses talked)."""
+    lines = [
         f"      {t['flows']} {ev.flows}, {t['pkts']} {ev.packets}, {ev.bytes} B, "
         f"{value_word(lang, 'state', ev.state)}, {ev.first_seen} .. {ev.last_seen}, "
-        f"{_first(ev, t)}",
-        f"      {', '.join(ev.ports)}: {_addresses(ev.src_ips)} -> {_addresses(ev.dst_ips)}",
+        f"{_first(ev, t)}"
     ]
+    if ev.src_ips != (f.src,) or ev.dst_ips != (f.dst,):
+        lines.append(f"      {_addresses(ev.src_ips)} -> {_addresses(ev.dst_ips)}")
+    return lines
 
 
 def _state(report: Report, finding: Finding, lang: str, excepted: bool = False) -> str:

@@ -1,0 +1,107 @@
+"""Scan speed by output format, before and after a change, on capture_speed.py's 1M-packet file.
+
+Times the whole ``segcheck scan TOPO F --format FMT [EXTRA] -o /dev/null`` process of one or
+more segcheck trees (``--tree NAME=PATH``, default: this checkout) on the same capture,
+interleaving the trees run by run so that a change in the machine's load hits them alike, and
+prints the median wall time per tree and case, with the line count of the text output (how
+many lines a reader gets: one per flow finding, or one per conversation). Made for issue 12
+(conversations: text, SARIF and HTML group flow findings; every flow gets a `last_seen`).
+
+    python benchmarks/scan_grouping.py [--runs 5] [--cases csv,text,text-flow,sarif]
+        [--tree before=/tmp/segcheck-before] [--tree after=.]
+
+A tree without `--group-by` (before issue 12) runs the `text-flow` case as plain `text`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from capture_speed import CACHE, TOPOLOGY, make_pcap
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = {
+    "csv": ["--format", "csv"],
+    "json": ["--format", "json"],
+    "text": ["--format", "text"],
+    "text-flow": ["--format", "text", "--group-by", "flow"],
+    "sarif": ["--format", "sarif"],
+}
+
+
+def _has_group_by(tree: Path) -> bool:
+    return "--group-by" in (tree / "segcheck" / "cli.py").read_text(encoding="utf-8")
+
+
+def _cmd(tree: Path, topo: Path, pcap: Path, case: str, out: str) -> list[str]:
+    extra = CASES[case]
+    if not _has_group_by(tree):
+        extra = [a for a in extra if a not in ("--group-by", "flow")]
+    return [sys.executable, "-m", "segcheck", "scan", str(topo), str(pcap), *extra, "-o", out]
+
+
+def _run(tree: Path, cmd: list[str]) -> float:
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{cmd} in {tree} failed ({proc.returncode}): {proc.stderr[-400:]!r}")
+    return elapsed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--packets", type=int, default=1_000_000)
+    ap.add_argument("--flows", type=int, default=50_000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--cases", default="csv,text,text-flow,sarif")
+    ap.add_argument("--tree", action="append", default=[], metavar="NAME=PATH")
+    args = ap.parse_args()
+    trees = [(n, Path(p).resolve()) for n, p in (t.split("=", 1) for t in args.tree)]
+    trees = trees or [("this", ROOT)]
+    CACHE.mkdir(exist_ok=True)
+    pcap = CACHE / f"bench-{args.packets}-{args.flows}.pcap"
+    if not pcap.exists():
+        make_pcap(pcap, args.packets, args.flows)
+    topo = CACHE / "topology.yaml"
+    topo.write_text(TOPOLOGY)
+    cases = args.cases.split(",")
+    times: dict[tuple[str, str], list[float]] = {}
+    print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    for _ in range(args.runs):
+        for case in cases:
+            for name, tree in trees:
+                cmd = _cmd(tree, topo, pcap, case, "/dev/null")
+                times.setdefault((name, case), []).append(_run(tree, cmd))
+    lines: dict[tuple[str, str], int] = {}
+    for case in cases:
+        if not case.startswith("text"):
+            continue
+        for name, tree in trees:
+            out = CACHE / f"grouping-{name}-{case}.txt"
+            _run(tree, _cmd(tree, topo, pcap, case, str(out)))
+            lines[(name, case)] = len(out.read_text(encoding="utf-8").splitlines())
+            out.unlink()
+    print(f"\n{args.packets:,} packets, {args.flows:,} flows; median of {args.runs} runs\n")
+    print("| case | " + " | ".join(f"{n} s" for n, _ in trees) + " | text lines |")
+    print("|---|" + "---|" * len(trees) + "---|")
+    for case in cases:
+        cells = [f"{statistics.median(times[(n, case)]):.2f}" for n, _ in trees]
+        counts = " / ".join(str(lines[(n, case)]) for n, _ in trees if (n, case) in lines)
+        print(f"| {case} | " + " | ".join(cells) + f" | {counts or '-'} |")
+    print(
+        f"\nload after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        f"{os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M')}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
