@@ -36,8 +36,18 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(tempfile.gettempdir()) / "segcheck-bench"
 
 
-def make_pcap(path: Path, packets: int, flows: int, seed: int = 4) -> None:
-    """Ethernet/IPv4 capture: 70 % TCP (SYN, SYN-ACK, data both ways), 30 % UDP request/reply."""
+def make_pcap(
+    path: Path,
+    packets: int,
+    flows: int,
+    seed: int = 4,
+    hosts: tuple[int, int] | None = None,
+) -> None:
+    """Ethernet/IPv4 capture: 70 % TCP (SYN, SYN-ACK, data both ways), 30 % UDP request/reply.
+
+    Clients and servers are drawn from 65k and 4k addresses; `hosts` (clients, servers) draws
+    them from that many instead, servers spread over both server subnets (a few busy hosts, as
+    in an office: many flows, few conversations)."""
     rng = np.random.default_rng(seed)
     flow = rng.integers(0, flows, packets)
     # Every flow opens with a packet from its client, then directions alternate randomly.
@@ -47,6 +57,10 @@ def make_pcap(path: Path, packets: int, flows: int, seed: int = 4) -> None:
     is_tcp = (np.arange(flows) % 10) < 7
     cli = (0x0A000000 + rng.integers(1, 1 << 16, flows)).astype(np.uint32)
     srv = (0xC0A80000 + rng.integers(1, 1 << 12, flows)).astype(np.uint32)
+    if hosts is not None:
+        cli = (0x0A000001 + rng.integers(0, hosts[0], flows)).astype(np.uint32)
+        spread = np.linspace(1, (1 << 12) - 2, hosts[1]).astype(np.uint32)
+        srv = (0xC0A80000 + rng.choice(spread, flows)).astype(np.uint32)
     cport = (1024 + np.arange(flows) % 60000).astype(np.uint16)
     sport = rng.choice(np.array([80, 443, 53, 8080, 3389, 25, 22, 9000], dtype=np.uint16), flows)
     back = ~first & (rng.random(packets) < 0.5)

@@ -8,7 +8,7 @@ many lines a reader gets: one per flow finding, or one per conversation). Made f
 (conversations: text, SARIF and HTML group flow findings; every flow gets a `last_seen`).
 
     python benchmarks/scan_grouping.py [--runs 5] [--cases csv,text,text-flow,sarif]
-        [--tree before=/tmp/segcheck-before] [--tree after=.]
+        [--tree before=/tmp/segcheck-before] [--tree after=.] [--hosts 20,4]
 
 A tree without `--group-by` (before issue 12) runs the `text-flow` case as plain `text`.
 """
@@ -63,13 +63,20 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cases", default="csv,text,text-flow,sarif")
     ap.add_argument("--tree", action="append", default=[], metavar="NAME=PATH")
+    ap.add_argument(
+        "--hosts",
+        metavar="CLIENTS,SERVERS",
+        help="draw the flows' ends from this many hosts (default: 65k clients, 4k servers)",
+    )
     args = ap.parse_args()
     trees = [(n, Path(p).resolve()) for n, p in (t.split("=", 1) for t in args.tree)]
     trees = trees or [("this", ROOT)]
     CACHE.mkdir(exist_ok=True)
-    pcap = CACHE / f"bench-{args.packets}-{args.flows}.pcap"
+    hosts = tuple(int(x) for x in args.hosts.split(",")) if args.hosts else None
+    tag = f"-h{hosts[0]}x{hosts[1]}" if hosts else ""
+    pcap = CACHE / f"bench-{args.packets}-{args.flows}{tag}.pcap"
     if not pcap.exists():
-        make_pcap(pcap, args.packets, args.flows)
+        make_pcap(pcap, args.packets, args.flows, hosts=hosts)  # type: ignore[arg-type]
     topo = CACHE / "topology.yaml"
     topo.write_text(TOPOLOGY)
     cases = args.cases.split(",")
@@ -89,7 +96,7 @@ def main() -> int:
             _run(tree, _cmd(tree, topo, pcap, case, str(out)))
             lines[(name, case)] = len(out.read_text(encoding="utf-8").splitlines())
             out.unlink()
-    print(f"\n{args.packets:,} packets, {args.flows:,} flows; median of {args.runs} runs\n")
+    print(f"\n{pcap.name}: {args.packets:,} packets, {args.flows:,} flows; median of {args.runs}\n")
     print("| case | " + " | ".join(f"{n} s" for n, _ in trees) + " | text lines |")
     print("|---|" + "---|" * len(trees) + "---|")
     for case in cases:
