@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,14 +47,18 @@ def _cmd(tree: Path, topo: Path, pcap: Path, case: str, out: str) -> list[str]:
     return [sys.executable, "-m", "segcheck", "scan", str(topo), str(pcap), *extra, "-o", out]
 
 
-def _run(tree: Path, cmd: list[str]) -> float:
+def _run(tree: Path, cmd: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, the child's own: less swayed by other load)."""
     env = dict(os.environ, PYTHONPATH=str(tree))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"{cmd} in {tree} failed ({proc.returncode}): {proc.stderr[-400:]!r}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def main() -> int:
@@ -80,7 +85,7 @@ def main() -> int:
     topo = CACHE / "topology.yaml"
     topo.write_text(TOPOLOGY)
     cases = args.cases.split(",")
-    times: dict[tuple[str, str], list[float]] = {}
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {}
     print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     for _ in range(args.runs):
         for case in cases:
@@ -97,10 +102,14 @@ def main() -> int:
             lines[(name, case)] = len(out.read_text(encoding="utf-8").splitlines())
             out.unlink()
     print(f"\n{pcap.name}: {args.packets:,} packets, {args.flows:,} flows; median of {args.runs}\n")
-    print("| case | " + " | ".join(f"{n} s" for n, _ in trees) + " | text lines |")
-    print("|---|" + "---|" * len(trees) + "---|")
+    print("| case | " + " | ".join(f"{n} wall s | {n} CPU s" for n, _ in trees) + " | text lines |")
+    print("|---|" + "---|---|" * len(trees) + "---|")
     for case in cases:
-        cells = [f"{statistics.median(times[(n, case)]):.2f}" for n, _ in trees]
+        cells = [
+            f"{statistics.median(w for w, _ in times[(n, case)]):.2f} | "
+            f"{statistics.median(c for _, c in times[(n, case)]):.2f}"
+            for n, _ in trees
+        ]
         counts = " / ".join(str(lines[(n, case)]) for n, _ in trees if (n, case) in lines)
         print(f"| {case} | " + " | ".join(cells) + f" | {counts or '-'} |")
     print(

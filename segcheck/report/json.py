@@ -315,12 +315,17 @@ _CLOSERS = [
 ]
 
 
+def pretty(value: Any) -> str:
+    """Byte for byte ``json.dumps(value, ensure_ascii=False, indent=2)``, several times faster
+    (SARIF uses it too)."""
+    out: list[str] = []
+    _write(value, 0, out, {})
+    return "".join(out)
+
+
 def render(report: Report, lang: str = "en") -> str:
     """Pretty, stable JSON (keys in spec order, UTF-8 kept readable).
 
     Byte for byte ``json.dumps(report_dict(...), ensure_ascii=False, indent=2) + "\\n"``.
     """
-    out: list[str] = []
-    _write(report_dict(report, lang), 0, out, {})
-    out.append("\n")
-    return "".join(out)
+    return pretty(report_dict(report, lang)) + "\n"

@@ -9,7 +9,6 @@ an accepted external suppression whose justification is the channel's reason.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import uuid
 from collections.abc import Iterable
@@ -29,6 +28,7 @@ from ._common import (
     route_dict,
 )
 from .conversations import channel_use, channel_use_dict, presented
+from .json import pretty
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -389,5 +389,6 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
 
 
 def render(report: Report, lang: str = "en") -> str:
-    """SARIF 2.1.0 JSON (stable key order, UTF-8 kept readable)."""
-    return json.dumps(sarif_dict(report, lang), ensure_ascii=False, indent=2) + "\n"
+    """SARIF 2.1.0 JSON (stable key order, UTF-8 kept readable): ``json.dumps(...,
+    ensure_ascii=False, indent=2)`` byte for byte, by the JSON format's faster writer."""
+    return pretty(sarif_dict(report, lang)) + "\n"

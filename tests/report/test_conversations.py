@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from segcheck.cli import main
 from segcheck.engine import scan
+from segcheck.findings import conversation_fingerprint
 from segcheck.report import render
 from segcheck.report.conversations import channel_use, conversations, presented
 
@@ -122,7 +123,14 @@ def test_flows_sharing_hosts_service_and_state_are_one_conversation(files) -> No
     assert covered.channel == "CH-A" and covered.conversation is not None
     assert covered.conversation.flows == 2
     # the severity and rule of a conversation are its flows'; the fingerprints are distinct
+    # and hash what the spec says (rule, hosts with zones, service or port, state, channel)
     assert len({f.fingerprint for f in view.findings}) == 3
+    for f in (*view.findings, *view.excepted):
+        assert f.conversation is not None and f.service is not None
+        assert f.fingerprint == conversation_fingerprint(
+            f.rule, f.src_zone, f.src, f.dst_zone, f.dst, f.service, f.conversation.state,
+            f.channel,
+        )  # fmt: skip
     assert {f.rule for f in view.findings} == {f.rule for f in report.findings}
 
 
@@ -243,3 +251,15 @@ def test_a_check_report_is_never_regrouped(files) -> None:
     assert presented(report) is report
     flat = replace(report, group_by="flow")
     assert render(flat, "text") == render(report, "text")
+
+
+@pytest.mark.parametrize("group_by", ["conversation", "flow"])
+def test_sarif_text_is_the_standard_librarys(files, group_by: str) -> None:
+    """SARIF is written by the JSON format's fast writer: the bytes json.dumps would write."""
+    from segcheck.report.sarif import sarif_dict
+
+    topo, cap = files
+    report = replace(scan(topo, [cap], generated_at=STAMP), group_by=group_by)
+    for lang in ("en", "ja"):
+        expected = json.dumps(sarif_dict(report, lang), ensure_ascii=False, indent=2) + "\n"
+        assert render(report, "sarif", lang) == expected
