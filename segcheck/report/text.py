@@ -47,6 +47,12 @@ def _finding_lines(f: Finding, lang: str, t: Mapping[str, str], state: str = "")
             lines.append(f"      {pair}: {ends}  {r.service}  [{r.count} {t['pairs']}]")
         if len(f.routes) > MAX_ROUTES:
             lines.append("      " + t["more_pairs"].format(n=len(f.routes) - MAX_ROUTES))
+    elif f.conversation is not None:  # its hosts and service are in the message
+        if f.src_zone or f.dst_zone:
+            lines.append(
+                f"      {_zone(f.src_zone, f.src_tier, lang, t)} -> "
+                f"{_zone(f.dst_zone, f.dst_tier, lang, t)}"
+            )
     else:
         plain = endpoints(f, lang=lang)
         if (f.src_zone or f.dst_zone) and plain is not None:
@@ -56,10 +62,7 @@ def _finding_lines(f: Finding, lang: str, t: Mapping[str, str], state: str = "")
             )
             count = f"  [{f.count} {t['pairs']}]" if f.count > 1 else ""
             svc = f"  {f.service}" if f.service else ""
-            if f.conversation is not None:  # its hosts and service are in the message
-                lines.append(f"      {pair}")
-            else:
-                lines.append(f"      {pair}: {plain}{svc}{count}")
+            lines.append(f"      {pair}: {plain}{svc}{count}")
     fixes = []
     for key, items in finding_facts(f):
         if key in FIX_KEYS:
