@@ -162,6 +162,10 @@ def exit_code(report: Report, fail_on: str) -> int:
     with no packet makes the evidence unusable: 2 whatever the findings. Other gaps (a capture
     that stopped early, a topology with nothing to separate) leave findings standing (1) but
     never give 0: their absence proves nothing, so 2.
+
+    Drift between a firewall's log and its imported configuration (segcheck.logjoin) counts
+    as a `high` finding: the configuration checked is not the one the device runs, so no
+    verdict about that device stands, and a run showing it must not pass.
     """
     if report.evidence is Evidence.UNUSABLE:
         return EXIT_ERROR
@@ -169,6 +173,9 @@ def exit_code(report: Report, fail_on: str) -> int:
     # With --baseline only new or escalated findings count (Report.gating).
     if any(f.severity.rank >= threshold for f in report.gating()):
         return EXIT_FINDINGS
+    if report.log_join is not None and report.log_join.drift:
+        if Severity.HIGH.rank >= threshold:
+            return EXIT_FINDINGS
     return EXIT_ERROR if report.gaps else EXIT_CLEAN
 
 

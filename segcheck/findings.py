@@ -764,8 +764,12 @@ class Report:
 
     @property
     def separation_proven(self) -> bool:
-        """No finding at all on complete evidence: the only case a report says "holds"."""
-        return not self.findings and not self.gaps
+        """No finding at all on complete evidence: the only case a report says "holds".
+
+        Never with drift between a firewall's log and its imported configuration: the
+        configuration checked is then not the one the device runs."""
+        drift = self.log_join is not None and bool(self.log_join.drift)
+        return not self.findings and not self.gaps and not drift
 
     def gating(self) -> tuple[Finding, ...]:
         """The findings that count for the exit status: with a baseline, only new or escalated

@@ -227,3 +227,38 @@ def test_the_join_in_the_html_report(log: Path) -> None:
     assert "棚卸し" in render(report, "html", "ja")
     plain = scan(ROOT / "topologies" / "alpha.yaml", [log], generated_at="2026-04-02T00:00:00Z")
     assert 'id="log-join"' not in render(plain, "html", "en")
+
+
+def test_drift_alone_fails_the_run_and_is_never_clean(tmp_path: Path) -> None:
+    """A flow the plan allows, accepted by a policy the configuration lacks: no finding, but
+    the configuration checked is not the device's, so exit 1 (drift counts as `high`) and the
+    report never says the separation holds."""
+    path = tmp_path / "fw.log"
+    path.write_text(record(4, "10.2.10.13", "10.3.10.11", 3389, 77) + "\n", encoding="utf-8")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "segcheck", "scan", str(TOPO), str(path), *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+
+    done = run("--format", "json")
+    data = json.loads(done.stdout)
+    assert data["findings"] == [] and [d["reason"] for d in data["log_join"]["drift"]] == ["absent"]
+    assert done.returncode == 1
+    assert data["evidence"]["separation_proven"] is False
+    assert "the three-tier separation holds" not in run().stdout
+    assert run("--fail-on", "critical").returncode == 0  # drift is below critical
+    clean = tmp_path / "ok.log"  # the same flow through the permit that allows it: clean
+    clean.write_text(record(4, "10.2.10.13", "10.3.10.11", 3389, 10) + "\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "segcheck", "scan", str(TOPO), str(clean)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
