@@ -294,7 +294,7 @@ import gc, json, sys, time
 gc.disable()
 from datetime import date
 from segcheck.engine import _prepare, topology_findings
-from segcheck.loader import load_topology
+from segcheck import load_topology
 out = {}
 c, w = time.process_time(), time.perf_counter()
 topo = load_topology(sys.argv[1])

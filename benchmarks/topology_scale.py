@@ -227,8 +227,8 @@ def _subprocess_check(path: Path) -> tuple[float, float, int, int]:
 
 
 def measure(n: int, workdir: Path, *, shape: str, yaml_too: bool) -> dict[str, Any]:
+    from segcheck import load_topology
     from segcheck.engine import _prepare, topology_findings
-    from segcheck.loader import load_topology
 
     data = generate(n, shape=shape)
     row: dict[str, Any] = {"size": n, "shape": shape, "nodes": len(data["nodes"])}

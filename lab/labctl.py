@@ -33,7 +33,7 @@ if __package__ in (None, ""):  # run as a script: make `lab` and `segcheck` impo
 
 from lab import fwlog, netlab, nftgen  # noqa: E402
 from lab.plan import PLAN, Exchange, listening_ports  # noqa: E402
-from segcheck.loader import load_topology  # noqa: E402
+from segcheck import load_topology  # noqa: E402
 
 LAB_DIR = Path(__file__).resolve().parent
 REPO = LAB_DIR.parent

@@ -20,15 +20,15 @@ _PUBLIC = {
     "UsageError": "errors",
     "Finding": "findings",
     "Report": "findings",
-    "load_topology": "loader",
-    "parse_topology": "loader",
+    "load_topology": "loaders.topology",
+    "parse_topology": "loaders.topology",
 }
 
 if TYPE_CHECKING:
     from .engine import check, scan
     from .errors import CaptureError, SegcheckError, TopologyError, UsageError
     from .findings import Finding, Report
-    from .loader import load_topology, parse_topology
+    from .loaders.topology import load_topology, parse_topology
 
 
 def __getattr__(name: str) -> Any:

@@ -23,8 +23,8 @@ import click
 from . import __version__
 from .errors import SegcheckError, UsageError
 from .findings import Evidence, Report
-from .loader import ISO_DATE
 from .loaders.configs import FORMATS as CONFIG_FORMATS
+from .loaders.topology import ISO_DATE
 from .messages import localize, prefix
 from .outputs import check_output, same_file, write_output
 from .report import formats_for, render
@@ -857,7 +857,7 @@ def watch_command(
     """
     import signal
 
-    from .loader import load_topology
+    from .loaders.topology import load_topology
     from .watch import Watcher, WatchOptions
 
     options = WatchOptions(
@@ -899,7 +899,7 @@ def render_command(topology: str, output: str, lang: str | None) -> None:
       segcheck render town.yaml -o town.svg
       segcheck render town.yaml -o town.png
     """
-    from .loader import load_topology
+    from .loaders.topology import load_topology
     from .report.diagram import render_png, render_svg
 
     suffix = Path(output).suffix.lower() if output != "-" else ".svg"
@@ -972,7 +972,7 @@ def init_command(
       segcheck init --profile beta -o town.yaml
       segcheck init --from-ledger 台帳.csv --map map.yaml -o town.yaml
     """
-    from .loader import parse_topology
+    from .loaders.topology import parse_topology
 
     language = lang or default_lang()
     if ledger is None:

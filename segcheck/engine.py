@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .addressing import AddressMap
 from .findings import CaptureSummary, Finding, JudgedFlow, Report, sorted_findings
-from .loader import load_topology
+from .loaders.topology import load_topology
 from .logjoin import join_logs
 from .model import InputFile, Topology
 from .policy import Policy

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from segcheck import parse_topology
 from segcheck.addressing import (
     AddressError,
     AddressMap,
@@ -15,7 +16,6 @@ from segcheck.addressing import (
     parse_ip,
     parse_ip_text,
 )
-from segcheck.loader import parse_topology
 from segcheck.model import IP, PUBLIC_INTERNET_ZONE, IPRange, Node, Role, Tier, Zone
 
 

@@ -103,7 +103,7 @@ MODEL = (
     "segcheck.messages",
     "segcheck.settings",
 )
-LOADERS = ("segcheck.loader", "segcheck.yamldoc", "segcheck.loaders")
+LOADERS = ("segcheck.loaders",)
 POLICY = ("segcheck.rules", "segcheck.policy", "segcheck.verdicts")
 SHARED = ("segcheck.addressing", "segcheck.services", "segcheck.outputs")  # any box may use these
 ANALYSIS = ("segcheck.analysis",)
@@ -146,7 +146,7 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "jinja2": ("segcheck.report.html",),
     "markupsafe": ("segcheck.report.html",),
     "netaddr": ("segcheck.addressing",),
-    "yaml": ("segcheck.yamldoc", "segcheck.loaders.yamldoc"),
+    "yaml": ("segcheck.loaders.yamldoc",),
     "openpyxl": ("segcheck.loaders.configs.table",),
     "isal": ("segcheck.capture.source",),
     "distributed": ("segcheck.cluster",),  # the segcheck[dask] extra, only for --cluster
@@ -256,7 +256,10 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> dict[str, tuple[ast.Module, 
         ({"segcheck/model.py": "import networkx as nx\n"}, ("segcheck.model", "networkx")),
         ({"segcheck/policy.py": "import click\n"}, ("segcheck.policy", "click")),
         ({"segcheck/engine.py": "print('done')\n"}, ("segcheck.engine", "print")),
-        ({"segcheck/loader.py": "import sys\nsys.exit(2)\n"}, ("segcheck.loader", "sys.exit")),
+        (
+            {"segcheck/loaders/topology.py": "import sys\nsys.exit(2)\n"},
+            ("segcheck.loaders.topology", "sys.exit"),
+        ),
         ({"segcheck/engine.py": "from .cli import main\n"}, ("segcheck.engine", "segcheck.cli")),
     ],
 )

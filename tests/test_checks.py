@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from segcheck import parse_topology
 from segcheck.engine import check
-from segcheck.loader import parse_topology
 
 WIDE = b"""segcheck: 1
 zones:

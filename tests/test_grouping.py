@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from segcheck import load_topology
 from segcheck.findings import Location, PathEvidence, Report, by_rule, sorted_findings
-from segcheck.loader import load_topology
 from segcheck.report import render
 from segcheck.rules import LG_INET_SPLIT, MN_NO_INTERNET, Severity, make_finding
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from segcheck import load_topology, parse_topology
 from segcheck.cli import main
 from segcheck.engine import check
 from segcheck.errors import InputError, TopologyError
-from segcheck.loader import load_topology, parse_topology
 from segcheck.loaders.ledger import LedgerError, import_ledger, read_map
 from segcheck.loaders.template import PROFILES, template
 from segcheck.model import Profile, Role, Tier

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from segcheck import yamldoc
+from segcheck import load_topology, parse_topology
 from segcheck.cli import main
 from segcheck.errors import TopologyError
-from segcheck.loader import load_topology, parse_topology
+from segcheck.loaders import yamldoc
 from segcheck.model import TIER_ALIASES, Profile, Tier, Topology, parse_tier
 
 INVALID = "tests/data/topologies/invalid"

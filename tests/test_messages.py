@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from segcheck import load_topology, parse_topology
 from segcheck.cli import main
 from segcheck.errors import TopologyError
-from segcheck.loader import load_topology, parse_topology
 from segcheck.messages import MESSAGES, PHRASES, close_names, localize, translate
 from segcheck.model import Tier
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from segcheck import parse_topology
 from segcheck.addressing import AddressMap, parse_ip
-from segcheck.loader import parse_topology
 from segcheck.model import Tier
 from segcheck.policy import MATRIX, CellKind, Outcome, Policy
 

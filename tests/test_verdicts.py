@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from segcheck import parse_topology
 from segcheck.addressing import AddressMap
-from segcheck.loader import parse_topology
 from segcheck.policy import Policy
 from segcheck.rules import Severity
 from segcheck.verdicts import FlowJudge

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
+from segcheck import load_topology
 from segcheck.errors import UsageError
-from segcheck.loader import load_topology
 from segcheck.watch import Watcher, WatchOptions
 
 ROOT = Path(__file__).resolve().parents[1]

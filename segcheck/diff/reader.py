@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import yamldoc
 from ..findings import EvidenceGap
+from ..loaders import yamldoc
 from ..report.results import (
     CAPTURE_KINDS,
     RESULT_SCHEMA,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from .. import yamldoc
 from ..errors import InputError
 from ..findings import Report
+from ..loaders import yamldoc
 from ..model import Topology
 from .model import ChannelInfo, Side
 from .reader import is_result, side_from_document
@@ -81,7 +81,7 @@ def _not_a_result(data: object) -> str:
 def load_side(path: str, *, today: date | None = None) -> Side:
     """A topology (checked here with `today`) or a result JSON of `check` or `scan`."""
     from ..engine import check
-    from ..loader import parse_topology
+    from ..loaders.topology import parse_topology
 
     raw = _read(path)
     doc = yamldoc.load_document(path, raw)

@@ -1,1 +1,2 @@
-"""Loaders: topology files and, under `configs/`, firewall configurations that supply permits."""
+"""Loaders: topology files (`topology.py`, over the line-numbered YAML/JSON reader in
+`yamldoc.py`) and, under `configs/`, firewall configurations that supply permits."""

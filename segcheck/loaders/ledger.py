@@ -32,8 +32,8 @@ from typing import Any
 from ..errors import InputError, TopologyError
 from ..messages import did_you_mean, localize
 from ..model import Role, parse_tier
-from ..yamldoc import Document, load_document, read_limited
 from .configs.table import Row, column_letter, csv_rows, is_xlsx, normalise, xlsx_sheets
+from .yamldoc import Document, load_document, read_limited
 
 MAP_VERSION = 1
 MAP_KEYS = (

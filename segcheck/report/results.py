@@ -40,9 +40,9 @@ from ..findings import (
     capture_gaps,
 )
 from ..flowtypes import INPUT_KINDS
+from ..loaders.yamldoc import Document
 from ..model import InputFile, Topology
 from ..rules import RULES_BY_ID
-from ..yamldoc import Document
 
 T = TypeVar("T")
 Where = tuple[str | int, ...]

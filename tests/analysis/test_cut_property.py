@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 
+from segcheck import parse_topology
 from segcheck.addressing import AddressMap
 from segcheck.analysis.graph import PERMIT_COST, CutGraph
 from segcheck.analysis.network import Atom
 from segcheck.analysis.paths import PathAnalysis, _AllowedUse, _group_key, _remediation
 from segcheck.analysis.search import OTHER_SERVICE
-from segcheck.loader import parse_topology
 from segcheck.model import IP
 from segcheck.policy import Outcome, Policy
 

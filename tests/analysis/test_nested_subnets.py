@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from segcheck import parse_topology
 from segcheck.addressing import AddressMap, parse_ip
 from segcheck.analysis.paths import PathAnalysis
-from segcheck.loader import parse_topology
 from segcheck.policy import Policy
 
 from .helpers import TODAY, apply_remediation, find, run

@@ -25,10 +25,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, event, find, given, settings
 from hypothesis import strategies as st
 
+from segcheck import parse_topology
 from segcheck.addressing import AddressMap, parse_cidr, parse_ip
 from segcheck.analysis.paths import PathAnalysis
 from segcheck.analysis.search import OTHER_SERVICE
-from segcheck.loader import parse_topology
 from segcheck.model import ANY_SERVICE, IP, IPRange, Node, Role, Tier, Topology
 from segcheck.policy import MATRIX, CellKind, Outcome, Policy
 

@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from segcheck import parse_topology
 from segcheck.addressing import AddressMap, parse_ip
 from segcheck.analysis.graph import CutGraph
 from segcheck.analysis.network import Network
-from segcheck.loader import parse_topology
 
 from .helpers import apply_remediation, by_cause, find, run, zone_pairs
 

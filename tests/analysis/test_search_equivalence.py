@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from segcheck import parse_topology
 from segcheck.addressing import AddressMap
 from segcheck.analysis.paths import Fact, PathAnalysis, _group_key, cut_inputs
 from segcheck.analysis.search import Searcher, SearchResult, iter_bits
-from segcheck.loader import parse_topology
 from segcheck.model import Role, Topology
 from segcheck.policy import Policy
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from segcheck import load_topology
 from segcheck.addressing import AddressMap
 from segcheck.engine import scan
-from segcheck.loader import load_topology
 from segcheck.policy import Policy
 from segcheck.report import csv as csv_format
 from segcheck.verdicts import FlowJudge, iso_time, iso_times

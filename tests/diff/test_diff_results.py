@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from segcheck import parse_topology
 from segcheck.cli import exit_code, main
 from segcheck.diff import State, compare, finding_from_dict, read_result, render, with_baseline
 from segcheck.engine import check
@@ -26,7 +27,6 @@ from segcheck.findings import (
     flow_fingerprint,
     sorted_findings,
 )
-from segcheck.loader import parse_topology
 from segcheck.model import InputFile
 from segcheck.report import csv as csv_format
 from segcheck.report import json as json_format

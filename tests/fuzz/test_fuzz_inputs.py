@@ -27,12 +27,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from segcheck import yamldoc
+from segcheck import parse_topology
 from segcheck.capture import read_capture
 from segcheck.cli import main
 from segcheck.engine import check
 from segcheck.errors import CaptureError, SegcheckError, TopologyError
-from segcheck.loader import parse_topology
+from segcheck.loaders import yamldoc
 from segcheck.report import render
 
 ROOT = Path(__file__).resolve().parents[2]

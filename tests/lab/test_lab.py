@@ -37,7 +37,7 @@ if str(REPO) not in sys.path:
 
 from lab import labctl, netlab  # noqa: E402
 from lab.plan import LEAK_PERMIT, PLAN  # noqa: E402
-from segcheck.loader import load_topology  # noqa: E402
+from segcheck import load_topology  # noqa: E402
 from segcheck.rules import RULES_BY_ID  # noqa: E402
 
 pytestmark = pytest.mark.lab
@@ -323,7 +323,7 @@ def root_links() -> set[str]:
 
 
 def test_teardown_even_when_a_run_fails(can_build: None) -> None:
-    from segcheck.loader import load_topology
+    from segcheck import load_topology
 
     lab = netlab.Lab(load_topology(TOWN))
     prefix = f"{lab.layout.prefix}-"

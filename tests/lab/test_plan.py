@@ -21,7 +21,7 @@ if str(REPO) not in sys.path:
 from lab import nftgen  # noqa: E402
 from lab.netlab import plan_layout  # noqa: E402
 from lab.plan import LEAK_PERMIT, PLAN, Exchange, listening_ports  # noqa: E402
-from segcheck.loader import load_topology, parse_topology  # noqa: E402
+from segcheck import load_topology, parse_topology  # noqa: E402
 from segcheck.model import Role, Topology  # noqa: E402
 
 TOWN = REPO / "lab" / "town.yaml"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from segcheck import parse_topology
 from segcheck.findings import (
     CaptureSummary,
     Cause,
@@ -32,7 +33,6 @@ from segcheck.findings import (
     sorted_findings,
     subject_fingerprint,
 )
-from segcheck.loader import parse_topology
 from segcheck.model import Topology
 from segcheck.rules import Severity
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from segcheck.loader import parse_topology
+from segcheck import parse_topology
 from segcheck.report import diagram
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from segcheck import parse_topology
 from segcheck.cli import main
 from segcheck.engine import check
 from segcheck.errors import TopologyError
-from segcheck.loader import parse_topology
 from segcheck.rules import RULES_BY_ID
 from segcheck.rules.basis import basis
 from segcheck.rules.editions import DEPENDENCIES, at_least, edition_key

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
+from segcheck import parse_topology
 from segcheck.addressing import AddressMap, parse_ip
 from segcheck.engine import check
 from segcheck.errors import TopologyError
-from segcheck.loader import parse_topology
 from segcheck.model import Tier, parse_tier
 from segcheck.policy import MATRIX, TIER_ORDER, CellKind, Policy, cell
 

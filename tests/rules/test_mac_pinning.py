@@ -14,9 +14,9 @@ from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import Ether
 from scapy.utils import wrpcap
 
+from segcheck import parse_topology
 from segcheck.engine import check, scan
 from segcheck.errors import TopologyError
-from segcheck.loader import parse_topology
 
 TODAY = date(2026, 6, 1)
 MN_MAC, LG_MAC, ROGUE = "02:00:00:00:01:10", "02:00:00:00:02:10", "02:00:00:00:09:99"

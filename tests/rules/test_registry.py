@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 import segcheck
+from segcheck import parse_topology
 from segcheck.addressing import AddressMap, parse_ip
 from segcheck.analysis.monitoring import PLAN_RULES
 from segcheck.findings import Finding
-from segcheck.loader import parse_topology
 from segcheck.policy import EXCEPTION_RULES, MATRIX, Policy
 from segcheck.rules import RULES, RULES_BY_ID, ids, make_finding
 from segcheck.rules.channels import CHANNEL_RULES, ChannelRule

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
+from segcheck import parse_topology
 from segcheck.addressing import AddressMap
 from segcheck.engine import check
-from segcheck.loader import parse_topology
 from segcheck.policy import Policy
 from segcheck.rules import RULES
 from segcheck.verdicts import FlowJudge

@@ -29,7 +29,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from lab import nftgen  # noqa: E402
-from segcheck.loader import load_topology  # noqa: E402
+from segcheck import load_topology  # noqa: E402
 from segcheck.loaders.configs.model import (  # noqa: E402
     ICMP,
     ICMPV6,

@@ -74,7 +74,7 @@ def generated(topology_path: Path) -> dict[str, str]:
     """nftgen's ruleset of each firewall of a topology, by node name."""
     sys.path.insert(0, str(REPO))
     from lab import nftgen
-    from segcheck.loader import load_topology
+    from segcheck import load_topology
 
     topology = load_topology(topology_path)
     shown = topology_path.relative_to(REPO).as_posix()

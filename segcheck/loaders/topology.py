@@ -15,8 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import yamldoc
-from .addressing import (
+from ..addressing import (
     AddressError,
     AddressMap,
     Scope,
@@ -25,20 +24,9 @@ from .addressing import (
     parse_ip,
     public_ranges,
 )
-from .errors import TopologyError
-from .loaders.configs import FORMATS as CONFIG_FORMATS
-from .loaders.configs import read_config
-from .loaders.configs.compile import compile_context
-from .loaders.configs.model import ImportStatus
-from .loaders.configs.permits import (
-    NodeImport,
-    ServiceNamer,
-    permits_of,
-    register_services,
-    summary,
-)
-from .messages import did_you_mean
-from .model import (
+from ..errors import TopologyError
+from ..messages import did_you_mean
+from ..model import (
     ANY_SERVICE,
     IP,
     NOT_XML_TEXT,
@@ -63,8 +51,20 @@ from .model import (
     Zone,
     parse_tier,
 )
-from .services import BUILTIN_SERVICES, services_for
-from .settings import SETTINGS_BY_KEY
+from ..services import BUILTIN_SERVICES, services_for
+from ..settings import SETTINGS_BY_KEY
+from . import yamldoc
+from .configs import FORMATS as CONFIG_FORMATS
+from .configs import read_config
+from .configs.compile import compile_context
+from .configs.model import ImportStatus
+from .configs.permits import (
+    NodeImport,
+    ServiceNamer,
+    permits_of,
+    register_services,
+    summary,
+)
 from .yamldoc import Document, load_document
 from .yamldoc import shown as clip
 

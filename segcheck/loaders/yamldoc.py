@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 import yaml
 from yaml.constructor import SafeConstructor
 
-from .errors import TopologyError
+from ..errors import TopologyError
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_DEPTH = 64
