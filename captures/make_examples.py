@@ -1,9 +1,9 @@
 """Build the example captures for the example topologies, reproducibly.
 
-For each of `topologies/{alpha,alpha-prime,beta,beta-prime}.yaml`, each planned flow below carries
-the verdict `segcheck scan` must give it, so the plan is the one source of truth: this script
-writes the same packets as pcap, pcapng and gzip-compressed pcapng (fixed timestamps, gzip
-mtime 0, so the bytes never change) and `expected.tsv` beside them.
+For each of `topologies/{alpha,alpha-prime,beta,beta-prime,four-tier}.yaml`, each planned flow
+below carries the verdict `segcheck scan` must give it, so the plan is the one source of truth:
+this script writes the same packets as pcap, pcapng and gzip-compressed pcapng (fixed
+timestamps, gzip mtime 0, so the bytes never change) and `expected.tsv` beside them.
 
     python captures/make_examples.py            # rewrites captures/<example>/
 """
@@ -542,11 +542,193 @@ BETA_PRIME: tuple[PlannedFlow, ...] = (
     ),
 )
 
+# topologies/four-tier.yaml (rules version 2): a clean plan, and traffic that breaks the new
+# rules one flow each. The frames carry CLIENT_MAC / SERVER_MAC, the MACs its channels pin.
+FOUR_TIER: tuple[PlannedFlow, ...] = (
+    P(
+        "10.2.10.11",
+        "10.2.20.10",
+        "tcp",
+        54001,
+        443,
+        "yes",
+        "permitted",
+        "-",
+        "LGWAN terminal to groupware, same tier",
+    ),
+    P(
+        "10.2.10.11",
+        "10.4.10.11",
+        "tcp",
+        54002,
+        3389,
+        "yes",
+        "sanitized",
+        "-",
+        "LGWAN terminal to the 内部情報系 VDI (the extra tier's column: sanitized)",
+    ),
+    P(
+        "10.1.20.20",
+        "198.18.200.10",
+        "tcp",
+        54003,
+        443,
+        "yes",
+        "excepted",
+        "MN-ISOLATION",
+        "CH-MN-01: atena to 中間サーバー, from the pinned MACs",
+    ),
+    P(
+        "10.2.10.12",
+        "8.8.8.8",
+        "udp",
+        54004,
+        53,
+        "yes",
+        "violation",
+        "LG-DNS",
+        "LGWAN terminal resolving names on a public resolver",
+    ),
+    P(
+        "10.2.10.13",
+        "1.1.1.1",
+        "tcp",
+        54005,
+        443,
+        "yes",
+        "violation",
+        "LG-DNS",
+        "DNS over HTTPS from the LGWAN tier to a public resolver",
+    ),
+    P(
+        "10.1.20.11",
+        "198.19.10.130",
+        "tcp",
+        54006,
+        50443,
+        "none",
+        "violation",
+        "MN-JUKI-CS",
+        "the tax server tries 住基ネット beside the 住基CS: refused",
+    ),
+    P(
+        "10.2.10.14",
+        "198.18.200.10",
+        "tcp",
+        54007,
+        443,
+        "yes",
+        "violation",
+        "MN-CHUKAN-VIA-LGWAN",
+        "LGWAN terminal reaches the 中間サーバー",
+    ),
+    P(
+        "10.1.10.11",
+        "10.1.20.11",
+        "tcp",
+        54008,
+        8530,
+        "yes",
+        "violation",
+        "MN-UPDATE-DIST",
+        "My Number terminal takes updates from a server that is no update server",
+    ),
+    P(
+        "10.2.20.40",
+        "198.18.100.77",
+        "tcp",
+        54009,
+        8531,
+        "yes",
+        "violation",
+        "LG-UPDATE-DIST",
+        "LGWAN WSUS takes updates from LGWAN beside its declared upstream",
+    ),
+    P(
+        "10.3.20.25",
+        "192.0.2.99",
+        "tcp",
+        54010,
+        25,
+        "yes",
+        "suspect",
+        "INET-MAIL-VIA-CLOUD",
+        "Internet mail handed to a cloud address that is not the relay",
+    ),
+    P(
+        "198.18.100.77",
+        "10.2.10.15",
+        "tcp",
+        54011,
+        3389,
+        "yes",
+        "violation",
+        "LG-TELEWORK",
+        "RDP into the LGWAN tier from LGWAN, not from the telework gateway",
+    ),
+    P(
+        "198.18.100.50",
+        "10.2.10.15",
+        "tcp",
+        54012,
+        3389,
+        "yes",
+        "permitted",
+        "-",
+        "the telework gateway's screen transfer",
+    ),
+    P(
+        "10.4.20.11",
+        "198.18.0.80",
+        "tcp",
+        54013,
+        443,
+        "none",
+        "violation",
+        "LG-NO-INTERNET",
+        "内部情報系 tries LGWAN: its row says LG-NO-INTERNET",
+    ),
+    P(
+        "10.2.11.16",
+        "10.4.20.11",
+        "tcp",
+        54014,
+        445,
+        "yes",
+        "violation",
+        "GEN-DEFAULT-DENY",
+        "file share from the LGWAN tier into 内部情報系, not screen transfer",
+    ),
+    P(
+        "10.2.10.15",
+        "172.16.5.5",
+        "tcp",
+        54015,
+        443,
+        "yes",
+        "unknown",
+        "GEN-ZONE-ASSIGNED",
+        "an address in no zone",
+    ),
+    P(
+        "10.2.10.11",
+        "224.0.0.251",
+        "udp",
+        5353,
+        5353,
+        "none",
+        "local",
+        "-",
+        "mDNS: local-segment traffic, never judged",
+    ),
+)
+
 PLANS: dict[str, tuple[PlannedFlow, ...]] = {
     "alpha": ALPHA,
     "alpha-prime": ALPHA_PRIME,
     "beta": BETA,
     "beta-prime": BETA_PRIME,
+    "four-tier": FOUR_TIER,
 }
 
 

@@ -12,6 +12,7 @@ import io
 import json
 import shutil
 import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from segcheck.cli import main
 from segcheck.engine import scan
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ("alpha", "alpha-prime", "beta", "beta-prime")
+EXAMPLES = ("alpha", "alpha-prime", "beta", "beta-prime", "four-tier")
 FORMATS = ("pcap", "pcapng", "pcapng.gz")
 CASES = [(example, fmt) for example in EXAMPLES for fmt in FORMATS]
 TODAY = date(2026, 11, 22)
@@ -192,3 +193,27 @@ def test_example_topologies_are_clean(example: str) -> None:
     assert code == 0, out
     doc = json.loads(out)
     assert [f for f in doc["findings"] if f["severity"] in ("critical", "high")] == []
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_make_examples_rewrites_the_same_bytes(
+    example: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """captures/README.md: the captures and expected.tsv regenerate byte-identically, so the
+    plan in make_examples.py is the one source of what the examples hold."""
+    pytest.importorskip("scapy")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_examples", ROOT / "captures" / "make_examples.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "make_examples", module)  # its dataclass looks itself up
+    spec.loader.exec_module(module)
+    module.write(example, module.PLANS[example], tmp_path)
+    committed = ROOT / "captures" / example
+    names = sorted(p.name for p in committed.iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    for name in names:
+        assert (tmp_path / name).read_bytes() == (committed / name).read_bytes(), name

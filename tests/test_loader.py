@@ -423,7 +423,7 @@ def _without_lines(value: Any) -> Any:
     return value
 
 
-EXAMPLES = ("alpha", "alpha-prime", "beta", "beta-prime", "spec-example")
+EXAMPLES = ("alpha", "alpha-prime", "beta", "beta-prime", "four-tier", "spec-example")
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -465,6 +465,7 @@ EXPECTED_PROFILES = {
     "alpha-prime": Profile.ALPHA_PRIME,
     "beta": Profile.BETA,
     "beta-prime": Profile.BETA_PRIME,
+    "four-tier": Profile.ALPHA,
     "spec-example": Profile.ALPHA,
 }
 

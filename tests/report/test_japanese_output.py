@@ -20,7 +20,7 @@ from segcheck.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGIES = sorted(p.stem for p in (ROOT / "topologies").glob("*.yaml"))
-CAPTURED = ("alpha", "alpha-prime", "beta", "beta-prime")
+CAPTURED = ("alpha", "alpha-prime", "beta", "beta-prime", "four-tier")
 
 # segcheck's own English: severities, states, verdicts, headings, units, statuses, profiles.
 LEFTOVERS = """

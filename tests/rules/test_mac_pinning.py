@@ -156,3 +156,21 @@ def test_a_malformed_mac_is_an_input_error(bad: str) -> None:
     with pytest.raises(TopologyError) as err:
         parse_topology(text.encode(), "m.yaml")
     assert str(err.value).startswith("m.yaml:4: ") and "from_mac" in str(err.value)
+
+
+def test_the_four_tier_examples_pins_hold_and_break() -> None:
+    """topologies/four-tier.yaml pins every channel to the MACs its example capture carries;
+    pinning another MAC makes each packet of the channel's flow a finding at its frame."""
+    root = Path(__file__).resolve().parents[2]
+    capture = root / "captures" / "four-tier" / "four-tier.pcapng"
+    topo = root / "topologies" / "four-tier.yaml"
+    held = scan(topo, [capture], today=date(2026, 11, 22), generated_at="x")
+    assert [f for f in held.findings if f.flow is None] == []
+    text = topo.read_text(encoding="utf-8").replace(
+        "from_mac: 02:00:00:00:00:01", f"from_mac: {ROGUE}", 1
+    )
+    report = scan(parse_topology(text.encode(), str(topo)), [capture], today=date(2026, 11, 22))
+    pins = [f for f in report.findings if f.flow is None]
+    assert [(f.rule, f.channel, f.src, f.dst) for f in pins] == [
+        ("MN-SPECIFIED-COMM", "CH-MN-01", "10.1.20.20", "198.18.200.10")
+    ]
