@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from segcheck import parse_topology
 from segcheck.engine import check
-from segcheck.loader import parse_topology
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "topologies" / "four-tier.yaml"
