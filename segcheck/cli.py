@@ -412,7 +412,7 @@ def check(
 
 @main.command()
 @click.argument("topology", type=click.Path(dir_okay=False))
-@click.argument("captures", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("captures", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--format",
     "fmt",
@@ -491,6 +491,8 @@ def scan(
 ) -> None:
     """Judge the flows of CAPTURES against TOPOLOGY: pcap, pcapng (gzip too), Zeek conn.log,
     Suricata EVE, FortiGate or PAN-OS traffic logs, nfdump CSV/JSON output or nfcapd files.
+    A directory stands for the files in it, a quoted pattern ('logs/*/conn.*.log.gz') for
+    the files it matches, in name order; a Zeek connection logged in two files counts once.
 
     \b
     Examples:
@@ -514,6 +516,9 @@ def scan(
             click.echo(note, err=True)
     elif tls_ca_file or tls_cert or tls_key:
         raise UsageError("--tls-ca-file, --tls-cert and --tls-key need --cluster")
+    from .capture.api import expand_inputs
+
+    captures = tuple(expand_inputs(captures))
     # Refuse unwritable outputs and an unreadable baseline before a scan that may take minutes.
     base = _read_baseline(baseline)
     zone = parse_tz(tz)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,6 +102,33 @@ def test_cluster_equals_local_and_jobs_on_a_16_file_split(tmp_path: Path) -> Non
     local = _json(files)
     assert _json(files, jobs=2) == local
     assert _json(files, cluster=ClusterSpec("local:2")) == local
+
+
+@pytest.mark.usefixtures("on_cluster")
+def test_cluster_equals_local_on_rotated_zeek_logs(tmp_path: Path) -> None:
+    """One task per rotated `.log.gz`; a connection logged in two of them counts once."""
+    head = "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\t"
+    head += "proto\tconn_state\torig_pkts\tresp_pkts\n"
+    logs = []
+    for hour in range(4):
+        lines = [
+            f"{1767225600 + 3600 * hour + i}\tC{hour * 10 + i}\t10.2.10.{11 + i}\t5000{i}"
+            f"\t10.3.20.25\t445\ttcp\tSF\t{2 + hour}\t2\n"
+            for i in range(3)
+        ]
+        if hour:  # the last connection of the hour before, logged again (shard overlap)
+            lines.append(
+                f"{1767225600 + 3600 * (hour - 1) + 2}\tC{hour * 10 - 8}\t10.2.10.13"
+                f"\t50002\t10.3.20.25\t445\ttcp\tSF\t9\t2\n"
+            )
+        p = tmp_path / f"conn.{hour:02d}:00:00-{hour + 1:02d}:00:00.log.gz"
+        p.write_bytes(gzip.compress((head + "".join(lines)).encode(), mtime=0))
+        logs.append(p)
+    local = _json(logs)
+    assert _json(logs, jobs=2) == local
+    assert _json(logs, cluster=ClusterSpec("local:2")) == local
+    c2 = [f["flow"] for f in json.loads(local)["findings"] if f["flow"]["pivot"] == "C2"]
+    assert [(f["packets"], f["input"]) for f in c2] == [(11, str(logs[0]))]  # once, not 15
 
 
 def test_cli_cluster_local_2_bytes_equal_local() -> None:

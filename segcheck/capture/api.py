@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -16,7 +18,7 @@ from .decode import Decoder
 from .dedup import copies, fast_ledger, slow_candidates
 from .fastpath import fast_rows
 from .flowtable import FRAME_BITS, FRAME_MASK, MAX_INPUTS, FlowTable, rows_to_columns
-from .logflow import ReadOptions
+from .logflow import LogFlow, ReadOptions
 from .model import CaptureInfo, CaptureResult, Flow, StoppedAt
 from .records import (
     Batch,
@@ -28,6 +30,7 @@ from .records import (
 )
 from .source import ByteSource, file_sha256
 from .sources import SNIFF_BYTES, SOURCES, FlowSource, PacketSource, open_source, titles
+from .zeek import conn_key, merge_connections, same_connection
 
 Progress = Callable[[int, int], None]
 
@@ -49,6 +52,7 @@ class Part:
     error: str | None = None
     link_types: set[int] = field(default_factory=set)
     first_skipped: tuple[int, str] | None = None  # a flow log: (line, why)
+    connections: Sequence[Flow] | None = None  # a Zeek log: one record per uid (see .zeek)
 
 
 def _open_reader(
@@ -156,6 +160,7 @@ def scan_part(
                 log.skipped,
                 log.flows,
                 first_skipped=log.first_skipped,
+                connections=log.connections,
             )
         if start is not None and isinstance(reader, PcapReader):
             reader.start, reader.end = start, end
@@ -208,9 +213,10 @@ def _info(path: str, part: Part, sha: str) -> CaptureInfo:
     )
 
 
-def _log_flows(part: Part) -> list[Flow]:
-    assert part.flows is not None
-    return sorted(part.flows, key=lambda f: (f.first_frame, f.src_ip, f.dst_ip, f.dst_port))
+def _log_flows(part: Part | list[Flow]) -> list[Flow]:
+    flows = part if isinstance(part, list) else part.flows
+    assert flows is not None
+    return sorted(flows, key=lambda f: (f.first_frame, f.src_ip, f.dst_ip, f.dst_port))
 
 
 def _finish(path: str, part: Part, sha: str) -> CaptureResult:
@@ -233,6 +239,8 @@ class ScanResult:
     table: FlowTable
     logged: list[list[Flow] | None]  # per input: a flow log's flows, None for a capture
     copies: list[int] = field(default_factory=list)  # per input: packets dropped as copies
+    # per input: Zeek entries dropped as a connection (uid) an earlier input logged already
+    repeated: list[int] = field(default_factory=list)
 
     def flows(self) -> list[Flow]:
         """All flows, in input order, each input's by first frame."""
@@ -294,6 +302,7 @@ def assemble(
         counts.append(part.table.flow_count())
         part.table.tag_input(index)
         tables[index] = part.table
+    repeated = _dedup_connections(parts, logged)
     ledgers = [led for t in tables.values() for led in t.ledger]
     dups = copies(np.concatenate(ledgers)) if ledgers else np.empty(0, dtype=np.int64)
     n_copies = [0] * len(names)
@@ -316,7 +325,43 @@ def assemble(
     for t in tables.values():
         t.ledger = []
         table.merge(t)
-    return ScanResult(infos, counts, table, logged, n_copies)
+    return ScanResult(infos, counts, table, logged, n_copies, repeated)
+
+
+def _dedup_connections(parts: Sequence[Part], logged: list[list[Flow] | None]) -> list[int]:
+    """Zeek connections (uid and key) logged in several inputs count once, in the first input
+    that logged them (overlapping rotated shards, a log collected twice, a long connection
+    logged again in the next file): ``logged`` is updated in place. Returns, per input, how
+    many of its connections an earlier input logged (its flow count, like a capture's, is
+    of what it holds, so a repeated log is still evidence seen)."""
+    repeated = [0] * len(parts)
+    if sum(p.connections is not None for p in parts) < 2:
+        return repeated
+    seen: dict[tuple[object, ...], tuple[int, int]] = {}
+    kept: dict[int, list[LogFlow]] = {}
+    changed: set[int] = set()
+    for index, part in enumerate(parts):
+        if part.connections is None:
+            continue
+        mine: list[LogFlow] = []
+        kept[index] = mine
+        for c in cast(Sequence[LogFlow], part.connections):
+            if c.pivot is None:  # no uid: nothing says it is another input's connection
+                mine.append(c)
+                continue
+            ident = (c.pivot, *conn_key(c))
+            where = seen.get(ident)
+            if where is None:
+                seen[ident] = (index, len(mine))
+                mine.append(c)
+                continue
+            first, pos = where
+            kept[first][pos] = same_connection(kept[first][pos], c)
+            changed.update((first, index))
+            repeated[index] += 1
+    for index in sorted(changed):
+        logged[index] = _log_flows(merge_connections(kept[index]))
+    return repeated
 
 
 def read_capture(path: str | Path, options: ReadOptions | None = None) -> CaptureResult:
@@ -378,6 +423,35 @@ def _pcap_split_points(path: str, parts: int) -> list[int] | None:
             points.append(found)
         points.append(size)
         return points
+
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def expand_inputs(paths: Sequence[str]) -> list[str]:
+    """The files a scan reads, in order: a directory stands for the files directly in it and
+    a pattern (``conn.*.log.gz``, ``**`` for any depth) for the files it matches, each sorted
+    by name so that rotated files come in time order and a run anywhere gives the same bytes.
+    Names starting with ``.`` are left out of both. A path that exists is never a pattern.
+    CaptureError for a directory or pattern that names no file."""
+    out: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            with os.scandir(path) as entries:
+                found = sorted(
+                    e.path for e in entries if not e.name.startswith(".") and e.is_file()
+                )
+            if not found:
+                raise CaptureError(path, "the directory holds no file to read")
+            out.extend(found)
+        elif not os.path.lexists(path) and _GLOB_CHARS.intersection(path):
+            found = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
+            if not found:
+                raise CaptureError(path, "no file matches this pattern")
+            out.extend(found)
+        else:
+            out.append(path)
+    return out
 
 
 def _input_size(path: str) -> int:

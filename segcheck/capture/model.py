@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..services import KNOWN_SERVICE_PORTS
@@ -100,3 +101,6 @@ class FlowLog:
     read: int  # entries read, the skipped ones included (as for packets)
     skipped: int  # entries that are no flow (damaged), and header lines that cannot be used
     first_skipped: tuple[int, str] | None = None  # (line number, why) of the first of those
+    # Zeek: one record per connection (uid) before flows of one key are summed, so that
+    # rotated logs of one scan count a connection logged in two of them once.
+    connections: Sequence[Flow] | None = None

@@ -1,8 +1,10 @@
 """Zeek ``conn.log`` reader (TSV with a ``#fields`` header, or JSON lines).
 
 Zeek already names the initiator (``id.orig_h``) and classifies the connection, so each entry
-maps to a flow directly; entries with the same key (Zeek may split a long connection) are
-merged. A flow is a `LogFlow`: ``first_frame`` (and ``line``) is the line of its first entry,
+maps to a flow directly. An entry whose ``uid`` and key were already read is the same
+connection logged again (long-connection interim records, overlapping rotated shards): it is
+merged as one connection (the larger counters), never summed; connections with the same key
+(Zeek may split a long connection, a port is reused) are summed into one flow. A flow is a `LogFlow`: ``first_frame`` (and ``line``) is the line of its first entry,
 and ``pivot`` that entry's Zeek ``uid``, to go back to Zeek's other logs.
 
 An entry holding a value Zeek cannot have written (a port outside 0-65535, a negative or
@@ -18,7 +20,6 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -53,12 +54,6 @@ def looks_like_zeek(head: bytes) -> bool:
     if text.startswith((b"#separator", b"#fields")):
         return True
     return text.startswith(b"{") and b'"id.orig_h"' in head
-
-
-@dataclass
-class _Acc:
-    flow: LogFlow
-    states: set[str]
 
 
 class ZeekConnLog:
@@ -120,7 +115,7 @@ def read_zeek_log(src: ByteSource, path: str) -> FlowLog:
     sep = "\t"
     fields: list[str] | None = None
     unset = "-"
-    flows: dict[tuple[Any, ...], _Acc] = {}
+    conns: dict[tuple[Any, ...], LogFlow] = {}
     read = skipped = 0
     first_skipped: tuple[int, str] | None = None
     for number, raw in enumerate(_lines(src), 1):
@@ -162,16 +157,66 @@ def read_zeek_log(src: ByteSource, path: str) -> FlowLog:
                 first_skipped = (number, why)
             continue
         read += 1
-        state = str(rec.get("conn_state") or "")
-        f = flow
-        key = (f.vlan, f.inner_vlan, f.proto, f.src_ip, f.src_port, f.dst_ip, f.dst_port)
-        acc = flows.get(key)
-        if acc is None:
-            flows[key] = _Acc(flow, {state})
+        # One connection per (uid, key): an entry logged again (long-connection interim
+        # records, a line repeated by a shard) is merged as the same connection, not summed.
+        ident = (flow.pivot if flow.pivot is not None else number, *conn_key(flow))
+        seen = conns.get(ident)
+        conns[ident] = flow if seen is None else same_connection(seen, flow)
+    if read == 0 and first_skipped is not None:
+        # The line goes into the message: a worker process passes on the message only.
+        line_no, why = first_skipped
+        raise CaptureError(
+            path,
+            f"no readable Zeek conn.log entry ({skipped} skipped; "
+            f"the first, line {line_no}: {why})",
+        )
+    connections = list(conns.values())
+    return FlowLog(
+        merge_connections(connections), read + skipped, skipped, first_skipped, connections
+    )
+
+
+def conn_key(f: Flow) -> tuple[Any, ...]:
+    """The key entries of one flow share (as the packet flow table keys flows)."""
+    return (f.vlan, f.inner_vlan, f.proto, f.src_ip, f.src_port, f.dst_ip, f.dst_port)
+
+
+def same_connection(a: LogFlow, b: LogFlow) -> LogFlow:
+    """One connection logged twice (same uid and key), ``a`` first: Zeek's counters only
+    grow over a connection's life, so the larger ones are the later record's; never a sum.
+    Associative and commutative but for ``a``'s place (line, input), which stays."""
+    return LogFlow(
+        a.src_ip,
+        a.dst_ip,
+        a.proto,
+        a.src_port,
+        a.dst_port,
+        a.vlan,
+        max(a.packets, b.packets),
+        max(a.bytes, b.bytes),
+        min(a.first_seen, b.first_seen),
+        max(a.last_seen, b.last_seen),
+        a.first_frame,
+        _merge_state(a.state, b.state),
+        a.input,
+        False,
+        a.inner_vlan,
+        a.pivot,
+        records=a.records + b.records,
+    )
+
+
+def merge_connections(connections: list[LogFlow]) -> list[Flow]:
+    """Flows from connections (in order of their first line): the connections of one key
+    (Zeek may split a long one, or a port is reused) are summed into the first one's flow."""
+    flows: dict[tuple[Any, ...], LogFlow] = {}
+    for flow in connections:
+        key = conn_key(flow)
+        f = flows.get(key)
+        if f is None:
+            flows[key] = flow
             continue
-        f = acc.flow
-        acc.states.add(state)
-        acc.flow = LogFlow(
+        flows[key] = LogFlow(
             f.src_ip,
             f.dst_ip,
             f.proto,
@@ -184,22 +229,13 @@ def read_zeek_log(src: ByteSource, path: str) -> FlowLog:
             max(f.last_seen, flow.last_seen),
             f.first_frame,
             _merge_state(f.state, flow.state),
-            path,
+            f.input,
             False,
             f.inner_vlan,
             f.pivot,
-            records=f.records + 1,
+            records=f.records + flow.records,
         )
-    if read == 0 and first_skipped is not None:
-        # The line goes into the message: a worker process passes on the message only.
-        line_no, why = first_skipped
-        raise CaptureError(
-            path,
-            f"no readable Zeek conn.log entry ({skipped} skipped; "
-            f"the first, line {line_no}: {why})",
-        )
-    out: list[Flow] = [a.flow for a in flows.values()]
-    return FlowLog(out, read + skipped, skipped, first_skipped)
+    return list(flows.values())
 
 
 def _why(exc: Exception) -> str:

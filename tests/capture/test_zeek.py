@@ -143,7 +143,8 @@ def test_impossible_values_are_skipped_entries_not_flows(
     tmp_path: Path, bad: dict[str, str]
 ) -> None:
     good = entry(id_orig_p="50001")
-    r = read_capture(write(tmp_path, tsv(good, bad, good)))
+    again = {**good, "uid": "C2"}  # another connection of the same key: summed
+    r = read_capture(write(tmp_path, tsv(good, bad, again)))
     assert [(f.src_port, f.dst_port, f.packets) for f in r.flows] == [(50001, 445, 10)]
     assert (r.info.packets_read, r.info.packets_skipped) == (3, 1)
     assert r.info.first_skipped is not None and r.info.first_skipped[0] == 5  # after 3 headers
