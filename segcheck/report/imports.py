@@ -46,7 +46,8 @@ def _service(service: Service) -> str:
 def _endpoint(selector: Selector) -> str:
     if selector.kind is SelectorKind.ANY:
         return _q("any")
-    items = [_q(str(r)) for r in selector.ranges]
+    # an address range's text (digits, dots, colons, '/', '-') needs no JSON escaping
+    items = [f'"{r}"' for r in selector.ranges]
     return items[0] if len(items) == 1 else "[" + ", ".join(items) + "]"
 
 
@@ -117,25 +118,39 @@ def render_import(results: Sequence[ImportResult], lang: str = "en") -> str:
 def _permit_lines(permits: Sequence[Permit]) -> list[str]:
     out: list[str] = []
     seen: dict[str, int] = {}
+    # a rule cut into pieces repeats its id, name and services, and pieces share endpoints
+    # (one Selector per address set): each is written once (endpoints by identity, alive in
+    # `permits` while this runs)
+    quoted: dict[str, str] = {}
+    endpoints: dict[int, str] = {}
+
+    def q(text: str) -> str:
+        known = quoted.get(text)
+        if known is None:
+            known = quoted[text] = _q(text)
+        return known
+
+    def endpoint(selector: Selector) -> str:
+        known = endpoints.get(id(selector))
+        if known is None:
+            known = endpoints[id(selector)] = _endpoint(selector)
+        return known
+
     for permit in permits:
         seen[permit.id] = seen.get(permit.id, 0) + 1
         pid = permit.id if seen[permit.id] == 1 else f"{permit.id}#{seen[permit.id]}"
         where = f"{permit.file}:{permit.line}" if permit.line is not None else permit.xpath
         note = f"      # {permit.id}"
         if permit.name:
-            note += f" {_q(permit.name)}"
+            note += f" {q(permit.name)}"
         note += f" {where}"
         if permit.assumptions:
             note += f" assumptions: {', '.join(permit.assumptions)}"
         out.append(note)
         services = permit.services
-        service = (
-            _q(services[0])
-            if len(services) == 1
-            else "[" + ", ".join(_q(s) for s in services) + "]"
-        )
+        service = q(services[0]) if len(services) == 1 else "[" + ", ".join(map(q, services)) + "]"
         out.append(
-            f"      - {{id: {_q(pid)}, from: {_endpoint(permit.source)}, "
-            f"to: {_endpoint(permit.destination)}, service: {service}}}"
+            f"      - {{id: {q(pid)}, from: {endpoint(permit.source)}, "
+            f"to: {endpoint(permit.destination)}, service: {service}}}"
         )
     return out

@@ -17,6 +17,7 @@ and finding the denies a rule meets, are in cubes.py (near-linear in the rule ba
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -83,10 +84,18 @@ class _Spaces:
             if iface.zone:
                 self.zone_members.setdefault(iface.zone, []).append(iface.name)
         self.unknown: set[str] = set()
+        self._known: dict[tuple[str, ...], tuple[AddressSet, bool]] = {}
 
     def space(self, names: Sequence[str]) -> tuple[AddressSet, bool]:
         """Everything behind the named interfaces/zones (everything when none or `any`), and
         whether that is an assumption (an unknown name, or an interface with no subnet)."""
+        key = tuple(names)  # a rule base names a few interface lists thousands of times
+        known = self._known.get(key)
+        if known is None:
+            known = self._known[key] = self._space(key)
+        return known
+
+    def _space(self, names: Sequence[str]) -> tuple[AddressSet, bool]:
         if not names or any(n.lower() == ANY_INTERFACE for n in names):
             return AddressSet.everything(), False
         total = AddressSet()
@@ -177,6 +186,18 @@ def rule_cube(rule: Rule, spaces: _Spaces) -> tuple[Cube, tuple[Assumption, ...]
 
 def compile_context(context: Context) -> CompiledContext:
     """The context's effective allow-list, rule by rule, in rule order."""
+    # compiling allocates many small objects and frees few: the cyclic collector would only
+    # re-walk the parsed rule base (a third of the time on 20,000 rules)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _compile(context)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _compile(context: Context) -> CompiledContext:
     spaces = _Spaces(context)
     denies: list[Cube] = []
     disabled: list[Rule] = []

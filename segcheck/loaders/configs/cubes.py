@@ -141,11 +141,16 @@ def _on_lines(cube: Cube) -> bool:
     )
 
 
+_ALL_ADDRESS_KEYS: Keys = [(0, _V6_KEY + (1 << 128) - 1)]
+_ALL_SERVICE_KEYS: Keys = [(0, (_PROTO_LAST + 1) * _PORTS - 1)]
+
+
 def _cube_keys(cube: Cube) -> tuple[Keys, Keys, Keys]:
+    everything = AddressSet.everything()  # common ("any"): its keys without the work
     return (
-        _address_keys(cube.sources),
-        _address_keys(cube.destinations),
-        _service_keys(cube.services),
+        _ALL_ADDRESS_KEYS if cube.sources is everything else _address_keys(cube.sources),
+        _ALL_ADDRESS_KEYS if cube.destinations is everything else _address_keys(cube.destinations),
+        _ALL_SERVICE_KEYS if cube.services.is_everything else _service_keys(cube.services),
     )
 
 
@@ -253,8 +258,6 @@ class DenyIndex:
 
 # --- cutting a cube by the denies it meets ---------------------------------------------------
 
-# --- cutting a cube by the denies it meets ---------------------------------------------------
-
 
 def subtract(cube: Cube, denies: Sequence[Cube]) -> list[Cube] | None:
     """cube − ⋃ denies as disjoint cubes, in the order of `subtract_direct`; None when the
@@ -321,6 +324,7 @@ def _runs(mask: int, limit: int | None = None) -> list[tuple[int, int]] | None:
 
 
 _QUERY_RUNS = 8  # a mask of more runs is not looked up: its parent's candidates stand
+_VERIFY_UP_TO = 8  # this few candidates are checked one by one rather than narrowed first
 
 
 _LAYERS = 4  # a deny's first runs each in a layer of their own, the rest share the last
@@ -412,13 +416,17 @@ class _Cutter:
         self.denies: list[Masks] = list(zip(*per_dimension, strict=True))
         self.stabs = tuple(_Stab(masks) for masks in per_dimension)
 
-    def candidates(self, piece: Masks, parent: Masks, inherited: int) -> int:
+    def candidates(self, piece: Masks, parent: Masks, inherited: int, after: int) -> int:
+        """The denies after position `after` that may meet the piece (a superset)."""
+        cand = inherited & (-1 << (after + 1))
         for stab, mask, before in zip(self.stabs, piece, parent, strict=True):
+            if cand.bit_count() <= _VERIFY_UP_TO:  # checking these costs less than a lookup
+                break
             if mask != before:
                 narrowed = stab.query(mask)
                 if narrowed is not None:
-                    inherited &= narrowed
-        return inherited
+                    cand &= narrowed
+        return cand
 
     def next_cut(self, piece: Masks, cand: int, after: int) -> int | None:
         """The first deny after position `after` among `cand` that meets the piece."""
@@ -460,7 +468,7 @@ class _Cutter:
                     alive += 1
                     child = (*path, k)
                     k += 1
-                    narrowed = self.candidates(part, piece, cand)
+                    narrowed = self.candidates(part, piece, cand, step)
                     at = self.next_cut(part, narrowed, step)
                     if at is None:
                         leaves.append((child, part))

@@ -6,6 +6,7 @@ for a `config:` node (same code path), and return everything a renderer needs.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,18 @@ class ImportResult:
 
 def import_config(path: str, fmt: str, *, context: str | None = None) -> list[ImportResult]:
     """Every context of the file (or the one named), parsed and compiled."""
+    # the parsed rule base, its compiled cubes and the permits stay alive to the end: the
+    # cyclic collector would only re-walk them
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _import(path, fmt, context)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _import(path: str, fmt: str, context: str | None) -> list[ImportResult]:
     config = read_config(Path(path), fmt, display_name=path)
     if context is not None:
         chosen = config.context(context)

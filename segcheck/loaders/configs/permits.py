@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ...model import ANY_SERVICE, ImportSummary, InputFile, Permit, Selector, SelectorKind, Service
-from .compile import CompiledContext, Cube
+from .compile import CompiledContext
 from .model import ICMP, ICMPV6, PORTED, TCP, UDP, WHOLE, AddressSet, ParsedConfig, ServiceSet
 
 _PROTO_NAMES = {TCP: "tcp", UDP: "udp", 132: "sctp", ICMP: "icmp", ICMPV6: "icmpv6"}
@@ -174,47 +174,35 @@ def register_services(namer: ServiceNamer, item: NodeImport) -> None:
 def permits_of(namer: ServiceNamer, item: NodeImport) -> tuple[Permit, ...]:
     """The node's permits: one per cube of every accept rule still allowing something."""
     out: list[Permit] = []
+    # the pieces of a cut rule share their address sets: one selector per set (by identity:
+    # the compiled cubes keep every set alive while this runs)
+    selectors: dict[int, Selector] = {}
+
+    def endpoint(addresses: AddressSet) -> Selector:
+        known = selectors.get(id(addresses))
+        if known is None:
+            known = selectors[id(addresses)] = selector(addresses)
+        return known
+
     for compiled in item.compiled.permits:
         rule = compiled.rule
         assumptions = tuple(a.value for a in compiled.assumptions)
         for cube in compiled.cubes:
             out.append(
-                _permit(
-                    namer,
-                    item,
+                Permit(
                     rule.id,
-                    cube,
+                    item.node,
+                    endpoint(cube.sources),
+                    endpoint(cube.destinations),
+                    namer.names(cube.services),
                     rule.origin.line,
-                    rule.origin.xpath,
-                    rule.name,
-                    assumptions,
+                    file=item.shown_path,
+                    xpath=rule.origin.xpath,
+                    name=rule.name,
+                    assumptions=assumptions,
                 )
             )
     return tuple(out)
-
-
-def _permit(
-    namer: ServiceNamer,
-    item: NodeImport,
-    rule_id: str,
-    cube: Cube,
-    line: int | None,
-    xpath: str | None,
-    name: str | None,
-    assumptions: tuple[str, ...],
-) -> Permit:
-    return Permit(
-        rule_id,
-        item.node,
-        selector(cube.sources),
-        selector(cube.destinations),
-        namer.names(cube.services),
-        line,
-        file=item.shown_path,
-        xpath=xpath,
-        name=name,
-        assumptions=assumptions,
-    )
 
 
 def summary(item: NodeImport, input_file: InputFile) -> ImportSummary:

@@ -236,3 +236,21 @@ def test_service_set_algebra_is_set_algebra(a: ServiceSet, b: ServiceSet) -> Non
 @given(address_sets, address_sets)
 def test_address_intersects_is_a_nonempty_intersection(a: AddressSet, b: AddressSet) -> None:
     assert a.intersects(b) == bool(a.intersection(b))
+
+
+def test_shortcut_keys_of_everything_are_its_computed_keys() -> None:
+    everything = AddressSet.everything()
+    assert cubes._ALL_ADDRESS_KEYS == cubes._address_keys(everything)
+    assert cubes._ALL_SERVICE_KEYS == cubes._service_keys(ServiceSet.everything())
+    # an equal set that is not the shared one takes the long way to the same keys
+    copy = AddressSet(tuple(everything.ranges))
+    cube = Cube(copy, everything, ServiceSet.everything())
+    assert cubes._cube_keys(cube) == (cubes._ALL_ADDRESS_KEYS,) * 2 + (cubes._ALL_SERVICE_KEYS,)
+
+
+@pytest.mark.parametrize("value", [0, 1, 255, 256, 0x0A000001, 0xC0A80001, 0xFFFFFFFE, 0xFFFFFFFF])
+def test_ipv4_text_is_what_ipaddress_writes(value: int) -> None:
+    import ipaddress
+
+    assert str(IP(4, value)) == str(ipaddress.IPv4Address(value))
+    assert str(IPRange(4, value, value)) == str(ipaddress.IPv4Address(value))
