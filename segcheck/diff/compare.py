@@ -18,7 +18,16 @@ from .causes import (
     plan_causes,
     result_causes,
 )
-from .identity import Entry, entries, kind_of, match, renames_in
+from .identity import (
+    NO_RENAMES,
+    Entry,
+    cause_key,
+    entries,
+    kind_of,
+    known_causes,
+    match,
+    renames_in,
+)
 from .model import (
     STATE_ORDER,
     ChannelInfo,
@@ -50,6 +59,11 @@ def _material(old: Entry, new: Entry, names: Renames) -> tuple[tuple[str, str, s
         note("count", o.count, n.count)
     note("service", o.service, n.service)
     if kind_of(n) == "path":
+        o_cause, n_cause = o.cause, n.cause
+        # Matched by more than the fingerprint (another cause opens the same pairs now).
+        if o_cause is not None and n_cause is not None:
+            if cause_key(o, names) != cause_key(n, NO_RENAMES):
+                note("cause", ", ".join(o_cause.elements), ", ".join(n_cause.elements))
         note("opening", ", ".join(names.permit(p) for p in o.permits), ", ".join(n.permits))
         o_rem, n_rem = o.remediation, n.remediation
         # A minimum cut is seldom unique: another cut of the same size is the analysis
@@ -67,6 +81,18 @@ def _material(old: Entry, new: Entry, names: Renames) -> tuple[tuple[str, str, s
             )  # fmt: skip
     note("channel", names.channel(o.channel), n.channel)
     return tuple(out)
+
+
+def _matched(
+    o: Entry, n: Entry, names: Renames
+) -> tuple[Subject, Entry | None, Entry | None, FindingChange]:
+    renamed = renames_in(o.finding, names)
+    fields = _material(o, n, names)
+    state = State.UPDATED if fields else State.RENAMED if renamed else State.UNCHANGED
+    escalated = n.finding.severity.rank > o.finding.severity.rank
+    change = FindingChange(state, o.finding, n.finding, o.count, n.count, fields,
+                           renamed=renamed, escalated=escalated)  # fmt: skip
+    return _subject(change), o, n, change
 
 
 def _cut_size(remediation: Remediation) -> int:
@@ -113,14 +139,9 @@ def compare(
     old_x, new_x = entries(old.excepted), entries(new.excepted)
     pending: list[tuple[Subject, Entry | None, Entry | None, FindingChange]] = []
 
-    for o, n in match(old_f, new_f, names):
-        renamed = renames_in(o.finding, names)
-        fields = _material(o, n, names)
-        state = State.UPDATED if fields else State.RENAMED if renamed else State.UNCHANGED
-        escalated = n.finding.severity.rank > o.finding.severity.rank
-        change = FindingChange(state, o.finding, n.finding, o.count, n.count, fields,
-                               renamed=renamed, escalated=escalated)  # fmt: skip
-        pending.append((_subject(change), o, n, change))
+    matched = match(old_f, new_f, names)
+    for o, n in matched:
+        pending.append(_matched(o, n, names))
 
     # What OLD had and NEW does not: covered by a channel now, or fixed.
     for o, x in match(old_f, dict(new_x), names):
@@ -128,6 +149,10 @@ def compare(
         change = FindingChange(State.EXCEPTED_NOW, o.finding, x.finding, o.count, x.count,
                                renamed=renames_in(o.finding, names), channel=channel)  # fmt: skip
         pending.append((_subject(change, now_channel=x.finding.channel), o, x, change))
+    # Pairs another cause already opened in OLD (its remediation named it): not new.
+    for o, n in known_causes(old_f, new_f, matched, names):
+        pending.append(_matched(o, n, names))
+
     for o in old_f.values():
         change = FindingChange(State.FIXED, o.finding, None, o.count, 0)
         pending.append((_subject(change), o, None, change))

@@ -13,6 +13,13 @@ Findings are matched level by level, each level only on what the previous ones l
    permits (`updated`, "opening moved"), cf. sarif-sdk's multi-level matching.
 
 Levels 3 and 4 pair only one-to-one: two candidates on either side stay new and fixed.
+
+A path finding stands for its pairs under one cause only (its witness route's), though another
+cause may open the same pairs: removing the first then credits them to the second. So a path
+finding of NEW still unmatched whose cause an OLD finding of the same rule and a shared zone
+pair already named in its remediation (the cut that closes every route of that finding) was
+open before: it is `updated` from that OLD finding ("cause" changed), never new
+(`known_causes`).
 Capture findings sharing a fingerprint (the same violation from several client ports) are one
 entry with an occurrence count.
 """
@@ -168,6 +175,87 @@ def match(
                 continue
             for o, n in zip(old_group, new_group, strict=True):
                 pairs.append((olds.pop(o.fingerprint), news.pop(n.fingerprint)))
+    return pairs
+
+
+def _cut_names(finding: Finding, names: Renames) -> set[str]:
+    """What an OLD finding's remediation names, in NEW's names: permits, forwarders, links (a
+    declared link by its sorted ends, a forwarder's attachment `node--zone` by its node)."""
+    rem = finding.remediation
+    if rem is None:
+        return set()
+    out = {names.permit(p) for p in (*rem.remove_permits, *rem.narrow_permits)}
+    out.update(names.hop(n) for n in rem.remove_nodes)
+    for link in rem.remove_links:
+        out.add(_link_ends(link, names))
+        out.add(names.hop(link.partition("--")[0]))
+    return out
+
+
+def _zone_pairs(finding: Finding, names: Renames) -> set[tuple[str | None, str | None]]:
+    pairs = {(names.zone(r.src_zone), names.zone(r.dst_zone)) for r in finding.routes}
+    pairs.add((names.zone(finding.src_zone), names.zone(finding.dst_zone)))
+    return pairs
+
+
+def _known(o: Finding, n: Finding, names: Renames) -> int:
+    """How many zone pairs the two share when OLD's remediation named NEW's cause (same rule
+    and, for MN-SPECIFIED-COMM, channel); 0 when it did not."""
+    cause = n.cause
+    if cause is None or o.rule != n.rule or kind_of(o) != "path" or kind_of(n) != "path":
+        return 0
+    if n.rule == MN_SPECIFIED_COMM and names.channel(o.channel) != n.channel:
+        return 0
+    if not set(cause.elements) & _cut_names(o, names):
+        return 0
+    return len(_zone_pairs(n, NO_RENAMES) & _zone_pairs(o, names))
+
+
+def known_causes(
+    olds: dict[str, Entry],
+    news: dict[str, Entry],
+    matched: Iterable[tuple[Entry, Entry]],
+    names: Renames,
+) -> list[tuple[Entry, Entry]]:
+    """Pairs that another cause, named by OLD's remediation, opens now (the module's note).
+
+    A NEW finding left unmatched is paired with such an OLD finding, an unmatched one first,
+    else one already matched; then an OLD finding left unmatched with such a NEW finding
+    already matched (its pairs moved to a cause that had pairs of its own): not fixed. Paired
+    entries leave the dicts.
+    """
+    matched = list(matched)
+    pairs: list[tuple[Entry, Entry]] = []
+
+    def best(pool: Iterable[tuple[int, Entry, int]]) -> Entry | None:
+        """The candidate of lowest rank sharing the most zone pairs (then by fingerprint)."""
+        found: tuple[tuple[int, int, str], Entry] | None = None
+        for rank, entry, shared in pool:
+            key = (rank, -shared, entry.fingerprint)
+            if shared and (found is None or key < found[0]):
+                found = (key, entry)
+        return None if found is None else found[1]
+
+    used: set[str] = set()
+    for fp in sorted(news):
+        n = news[fp].finding
+        pool = [(0, o, _known(o.finding, n, names)) for o in olds.values()]
+        pool += [(1, o, _known(o.finding, n, names)) for o, _ in matched]
+        old = best(pool)
+        if old is not None:
+            pairs.append((old, news.pop(fp)))
+            if old.fingerprint in olds:
+                used.add(old.fingerprint)
+    for fp in sorted(olds):
+        if fp in used:
+            continue
+        o = olds[fp].finding
+        new = best((1, e, _known(o, e.finding, names)) for _, e in matched)
+        if new is not None:
+            pairs.append((olds[fp], new))
+            used.add(fp)
+    for fp in used:
+        del olds[fp]
     return pairs
 
 

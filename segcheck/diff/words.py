@@ -188,6 +188,7 @@ _FIELDS_JA = {
     "occurrences": "フロー数",
     "state": "状態",
     "opening": "許可経路",
+    "cause": "原因",
     "remediation": "是正",
     "channel": "例外",
 }
