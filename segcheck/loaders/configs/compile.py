@@ -283,7 +283,7 @@ def _intrazone_defaults(
             services=ServiceSet.everything(),
             origin=next(
                 (i.origin for i in context.interfaces if zone in (i.zone, i.name)),
-                context.rules[0].origin if context.rules else context.interfaces[0].origin,
+                context.rules[0].origin if context.rules else _origin_of(context),
             ),
             from_zones=(zone,),
             to_zones=(zone,),
