@@ -840,6 +840,7 @@ def report_command(
 @ATTEMPTED
 @TODAY
 @TZ
+@LANG
 @handle_errors
 def watch_command(
     topology: str,
@@ -855,6 +856,7 @@ def watch_command(
     attempted_severity: str,
     today: str | None,
     tz: str | None,
+    lang: str | None,  # of the messages on stderr; the JSON lines are a machine format
 ) -> None:
     """Judge captures and logs as they arrive in FOLDER; append what they show to FILE.jsonl.
 

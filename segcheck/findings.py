@@ -568,7 +568,7 @@ def capture_gaps(capture: CaptureSummary) -> tuple[EvidenceGap, ...]:
             if capture.first_skipped is not None:
                 line, why = capture.first_skipped
                 en += f"; the first unreadable, line {line}: {why}"
-                ja += f"、最初の読込不能は {line} 行目: {why}"
+                ja += f"、最初の読込不能は {line} 行目: {localize(why, 'ja')}"
             en, ja = en + ")", ja + ")"
         elif capture.packets_read > capture.packets_skipped:  # read, but no IP flow in them
             en = f"{capture.packets_read} packets were read but none carried an IP flow"

@@ -53,9 +53,17 @@ DESCRIPTIONS: Mapping[str, str] = {
     "empty": "空",
 }
 
+# The input kinds as a message names them (capture.sources titles), where they hold English.
+SOURCE_TITLES: Mapping[str, str] = {
+    "FortiGate traffic log": "FortiGate トラフィックログ",
+    "PAN-OS traffic log": "PAN-OS トラフィックログ",
+    "nfdump CSV/JSON output": "nfdump の CSV/JSON 出力",
+    "nfcapd file (through nfdump)": "nfcapd ファイル (nfdump 経由)",
+}
+
 FIELD_PATTERNS: Mapping[str, str] = {
     "s": r"s?",
-    "key": r"[A-Za-z_][A-Za-z0-9_-]*",
+    "key": r"[A-Za-z_][A-Za-z0-9_.-]*",
     "proto": r"tcp|udp",
     "n": r"[0-9]+",
     "m": r"[0-9]+",
@@ -502,6 +510,113 @@ MESSAGES: list[tuple[str, str]] = [
     ("proto {value} is not a protocol name", "proto {value} がプロトコル名ではない"),
     ("{key} {value} is not an address", "{key} {value} がアドレスではない"),
     ("duration {value} ends beyond any capture", "duration {value} の終わりがありえない時刻"),
+    # -- traffic logs and flow exports (capture: fortigate_log, panos_log, suricata_eve,
+    # nfdump, logflow): why a record was skipped, and why a file could not be read at all
+    ("more than {n} inputs in one scan", "一度の scan の入力が {n} 個を超えています"),
+    ("line {n}: {detail}", "{n} 行目: {detail}"),
+    ("line longer than 1 MiB", "行が 1 MiB を超えている"),
+    ("no key=value pair", "key=value の組がない"),
+    ("no type= (not a FortiGate log record)", "type= がない (FortiGate のログの記録ではない)"),
+    ("eventtime {value} is not an epoch", "eventtime {value} が Unix 時刻ではない"),
+    ("no eventtime and no date/time", "eventtime も date/time もない"),
+    ("date {value} is not YYYY-MM-DD", "date {value} が YYYY-MM-DD ではない"),
+    ("time {value} is not HH:MM:SS", "time {value} が HH:MM:SS ではない"),
+    ("tz {value} is not an offset (+0900)", "tz {value} が時差 (+0900) ではない"),
+    (
+        "date/time are the device's local time and the record has no eventtime or tz: give the "
+        "device's zone with --tz (for example --tz Asia/Tokyo)",
+        "date/time は機器の現地時刻で、記録に eventtime も tz もありません。--tz で機器の"
+        "タイムゾーンを指定してください (例: --tz Asia/Tokyo)",
+    ),
+    (
+        "Generated Time is the firewall's local time and the record has no High Resolution "
+        "Timestamp (PAN-OS 10.0 and later): give the firewall's zone with --tz (for example "
+        "--tz Asia/Tokyo)",
+        "Generated Time はファイアウォールの現地時刻で、記録に High Resolution Timestamp "
+        "(PAN-OS 10.0 以降) がありません。--tz でファイアウォールのタイムゾーンを指定してください "
+        "(例: --tz Asia/Tokyo)",
+    ),
+    ("date/time {date} {time}: {reason}", "date/time {date} {time} が読めない: {reason}"),
+    (
+        "a FortiOS 4 or older record (src=/dst=/status=) is not read",
+        "FortiOS 4 以前の記録 (src=/dst=/status=) は読まない",
+    ),
+    ("{key} {value} is not a traffic-log action", "{key} {value} がトラフィックログの動作ではない"),
+    ("column 4 {value} is not a log type", "4 列目 {value} がログの種類ではない"),
+    (
+        "{n} columns where a TRAFFIC record has at least {m}",
+        "列が {n} 個 (TRAFFIC の記録には少なくとも {m} 個必要)",
+    ),
+    (
+        "Generated Time {value} is not YYYY/MM/DD HH:MM:SS",
+        "Generated Time {value} が YYYY/MM/DD HH:MM:SS ではない",
+    ),
+    ("Generated Time {value}: {reason}", "Generated Time {value} が読めない: {reason}"),
+    (
+        "High Resolution Timestamp {value} is not a time",
+        "High Resolution Timestamp {value} が時刻ではない",
+    ),
+    ("not JSON ({reason})", "JSON ではない ({reason})"),
+    ("not a JSON object", "JSON のオブジェクトではない"),
+    ("{key} {value} is not a time", "{key} {value} が時刻ではない"),
+    ("{key} {value} has no offset", "{key} {value} に時差がない"),
+    ("{key} {value} is not hex TCP flags", "{key} {value} が 16 進の TCP フラグではない"),
+    ("flags {value} are not TCP flags", "flags {value} が TCP フラグではない"),
+    ("vlan {value} is not a list of VLAN ids", "vlan {value} が VLAN ID のリストではない"),
+    ("flow event without a flow object", "flow オブジェクトのない flow イベント"),
+    ("netflow event without a netflow object", "netflow オブジェクトのない netflow イベント"),
+    ("a record before the CSV header", "CSV の見出しより前に記録がある"),
+    ("{n} columns where the header names more", "列が {n} 個 (見出しの列より少ない)"),
+    (
+        "{key} {value} is not a protocol name or number (0-255)",
+        "{key} {value} がプロトコル名でも番号 (0-255) でもない",
+    ),
+    ("no {key}", "{key} がない"),
+    (
+        "the nfdump CSV header has no {names} column",
+        "nfdump の CSV の見出しに {names} の列がありません",
+    ),
+    (
+        "a gzip-compressed nfcapd file: gunzip it for nfdump",
+        "gzip で圧縮された nfcapd ファイルです。nfdump で読むには gunzip で展開してください",
+    ),
+    (
+        "an nfcapd file: reading it needs nfdump 1.7 or later (apt install nfdump)",
+        "nfcapd ファイルです。読むには nfdump 1.7 以降が必要です (apt install nfdump)",
+    ),
+    (
+        "an nfcapd file: nfdump {version} is older than 1.7.0 (not supported)",
+        "nfcapd ファイルです。nfdump {version} は 1.7.0 より古く、対応していません",
+    ),
+    ("nfdump did not finish within an hour", "nfdump が 1 時間以内に終わりませんでした"),
+    ("cannot run nfdump: {reason}", "nfdump を実行できません: {reason}"),
+    ("nfdump could not read it ({reason})", "nfdump が読めませんでした ({reason})"),
+    # -- packets written out (capture.extract) ----------------------------------------------
+    (
+        "{path}: frame {frame} names no valid interface; cannot extract it",
+        "{path}: フレーム {frame} のインターフェースが正しくないため抽出できません",
+    ),
+    (
+        "{path}: the packets span more than 584 years; cannot extract them",
+        "{path}: パケットの時刻が 584 年を超える幅にわたるため抽出できません",
+    ),
+    (
+        "{path}: the packets have several link types ({types}) and a pcap file holds one; name "
+        "the output .pcapng",
+        "{path}: パケットのリンク種別が複数 ({types}) ありますが、pcap ファイルには一つしか"
+        "入りません。出力を .pcapng にしてください",
+    ),
+    (
+        "{path}: {name} frame {frame} has a timestamp ({when}) that a pcap file cannot hold "
+        "(before 1970 or after 2106); name the output .pcapng",
+        "{path}: {name} のフレーム {frame} の時刻 ({when}) は pcap ファイルに書けません "
+        "(1970 年より前か 2106 年より後)。出力を .pcapng にしてください",
+    ),
+    # -- segcheck watch (watch) ---------------------------------------------------------------
+    ("{path}: is not a folder", "{path}: フォルダではありません"),
+    ("{path}: cannot list: {reason}", "{path}: 一覧を読めません: {reason}"),
+    ("{path}: cannot write: {reason}", "{path}: 書き込めません: {reason}"),
+    ("{path}: is not a regular file", "{path}: 通常のファイルではありません"),
     # -- configurations (loaders.configs) -------------------------------------------------------
     (
         "unknown configuration format {name} (allowed: {allowed})",
@@ -629,6 +744,586 @@ MESSAGES: list[tuple[str, str]] = [
     ("{path} must be a key: value mapping", "{path} はマッピング (キー: 値) にしてください"),
     ("--map goes with --from-ledger", "--map は --from-ledger と一緒に指定します"),
     ("--from-ledger needs --map MAP.yaml", "--from-ledger には --map MAP.yaml が必要です"),
+    # -- what the configuration importers say about a file (loaders.configs): import status ---
+    # The importers' words for objects (policy, addrgrp, service custom, vsys, chain) are the
+    # device's own configuration keywords and stay as written, as names do.
+    # FortiOS (fortios)
+    (
+        "binary data, not a FortiOS configuration text (an encrypted backup? export it "
+        "unencrypted, or use `show full-configuration`)",
+        "バイナリデータで、FortiOS の設定テキストではありません（暗号化されたバックアップ？"
+        "暗号化せずに書き出すか、`show full-configuration` を使ってください）",
+    ),
+    (
+        "no FortiOS configuration found (expected `config …` / `edit` / `set` blocks as "
+        "`show full-configuration` or a backup writes them)",
+        "FortiOS の設定が見つかりません（`show full-configuration` やバックアップが書き出す "
+        "`config …` / `edit` / `set` のブロックを想定しています）",
+    ),
+    ("a backslash ends the line", "行末がバックスラッシュです"),
+    ("a quote opens inside a word", "語の途中で引用符が始まっています"),
+    ("a quoted value is not closed on its line", "引用符で囲んだ値がその行で閉じていません"),
+    (
+        "a quoted value is not closed before the end of the file",
+        "引用符で囲んだ値がファイルの終わりまで閉じていません",
+    ),
+    (
+        "a quoted value runs over the line {n} ({text})",
+        "引用符で囲んだ値が {n} 行目にまたがっています（{text}）",
+    ),
+    ("{detail}; read as: {words}", "{detail}。次のように読みました: {words}"),
+    (
+        "the file ends inside `config {path}` (no closing `end`)",
+        "`config {path}` の途中でファイルが終わっています（閉じる `end` がありません）",
+    ),
+    ("`config` without a name", "`config` に名前がありません"),
+    ("`edit` outside a `config` block", "`config` ブロックの外に `edit` があります"),
+    ("`edit` without a name", "`edit` に名前がありません"),
+    (
+        "`edit` takes one name; extra words ignored: {words}",
+        "`edit` に書ける名前は一つです。余分な語は無視しました: {words}",
+    ),
+    ("`end` without an open `config` block", "`end` に対応する `config` ブロックがありません"),
+    ("`next` outside an `edit` entry", "`edit` の外に `next` があります"),
+    ("`{cmd}` outside a `config` block", "`config` ブロックの外に `{cmd}` があります"),
+    ("`{cmd}` without a key", "`{cmd}` にキーがありません"),
+    ("`edit {name}` is not closed by `next`", "`edit {name}` が `next` で閉じられていません"),
+    (
+        "`{setting}` is set again: line {n} overrides line {m} ({old})",
+        "`{setting}` が再設定されています: {n} 行目が {m} 行目（{old}）を上書きします",
+    ),
+    ("CLI prompt line ignored: {words}", "CLI のプロンプト行を無視しました: {words}"),
+    ("unknown statement: {words}", "不明な文: {words}"),
+    ("cannot {command}: no such entry", "{command} を実行できません: その項目がありません"),
+    (
+        "cannot {command}: {name} already exists",
+        "{command} を実行できません: {name} は既にあります",
+    ),
+    (
+        "cannot {command}: {name} is not a policy id",
+        "{command} を実行できません: {name} はポリシー ID ではありません",
+    ),
+    ("cannot {command}: the name is too long", "{command} を実行できません: 名前が長すぎます"),
+    ("cannot {command}: nested too deep", "{command} を実行できません: 入れ子が深すぎます"),
+    ("malformed `move`: {words}", "`move` の書式誤り: {words}"),
+    ("malformed `{cmd}`: {words}", "`{cmd}` の書式誤り: {words}"),
+    ("{subject}: unknown setting `{setting}`", "{subject}: 不明な設定 `{setting}`"),
+    (
+        "{subject} (replaced at line {n}) is not an interface or zone of VDOM {vdom} (it belongs "
+        "to VDOM {other})",
+        "{subject}（{n} 行目で置き換え）は VDOM {vdom} のインターフェースでもゾーンでもありません"
+        "（VDOM {other} のものです）",
+    ),
+    (
+        "{subject} (replaced at line {n}) is not an interface or zone of VDOM {vdom}",
+        "{subject}（{n} 行目で置き換え）は VDOM {vdom} のインターフェースでもゾーンでもありません",
+    ),
+    (
+        "{subject} is not an interface or zone of VDOM {vdom} (it belongs to VDOM {other})",
+        "{subject} は VDOM {vdom} のインターフェースでもゾーンでもありません（VDOM {other} の"
+        "ものです）",
+    ),
+    (
+        "{subject} is not an interface or zone of VDOM {vdom}",
+        "{subject} は VDOM {vdom} のインターフェースでもゾーンでもありません",
+    ),
+    (
+        "zone {name}: interface {member} is not an interface of VDOM {vdom} (it belongs to "
+        "VDOM {other})",
+        "zone {name}: interface {member} は VDOM {vdom} のインターフェースではありません"
+        "（VDOM {other} のものです）",
+    ),
+    (
+        "zone {name}: interface {member} is not an interface of VDOM {vdom}",
+        "zone {name}: interface {member} は VDOM {vdom} のインターフェースではありません",
+    ),
+    (
+        "zone {name}: interface {member} is already in zone {other}",
+        "zone {name}: interface {member} は既に zone {other} に入っています",
+    ),
+    ("zone {name} has an interface's name", "zone {name} がインターフェースと同じ名前です"),
+    ("zone {name} has no interfaces", "zone {name} にインターフェースがありません"),
+    (
+        "interface {name}: address {address} of {owner} is not an IPv4 address and mask",
+        "interface {name}: {owner} のアドレス {address} が IPv4 のアドレスとマスクではありません",
+    ),
+    ("interface {name}: bad IPv6 {address}", "interface {name}: IPv6 {address} が読めません"),
+    (
+        "interface {name} is assigned to VDOM {vdom}, which this configuration does not define",
+        "interface {name} は VDOM {vdom} に割り当てられていますが、この設定にその VDOM の定義が"
+        "ありません",
+    ),
+    (
+        "static route {name}: destination {dest} cannot be resolved offline; route ignored",
+        "static route {name}: 宛先 {dest} はオフラインでは解決できません。このルートは無視しました",
+    ),
+    (
+        "static route {name}: SD-WAN zone {zone} has no member interfaces",
+        "static route {name}: SD-WAN ゾーン {zone} にメンバーのインターフェースがありません",
+    ),
+    (
+        "static route {name}: bad destination {dest}",
+        "static route {name}: 宛先 {dest} が読めません",
+    ),
+    (
+        "{table} route {name} has no device; ignored",
+        "{table} route {name} に device がありません。無視しました",
+    ),
+    ("address group cycle: {cycle}", "アドレスグループの循環: {cycle}"),
+    ("service group cycle: {cycle}", "サービスグループの循環: {cycle}"),
+    (
+        "address groups nested deeper than {n} (at {name})",
+        "アドレスグループの入れ子が {n} 段を超えています（{name}）",
+    ),
+    (
+        "service groups nested deeper than {n} (at {name})",
+        "サービスグループの入れ子が {n} 段を超えています（{name}）",
+    ),
+    ("not an address and mask", "アドレスとマスクではありません"),
+    ("not an address range ({lo}-{hi})", "アドレス範囲ではありません（{lo}-{hi}）"),
+    ("address {name}: {detail}", "address {name}: {detail}"),
+    (
+        "service {name} is not defined in VDOM {vdom}: the FortiOS factory default is assumed "
+        "({services})",
+        "service {name} は VDOM {vdom} に定義がありません。FortiOS の工場出荷時の定義"
+        "（{services}）とみなしました",
+    ),
+    (
+        "service group {name} is not defined in VDOM {vdom}: the FortiOS factory default is "
+        "assumed ({services})",
+        "service group {name} は VDOM {vdom} に定義がありません。FortiOS の工場出荷時の定義"
+        "（{services}）とみなしました",
+    ),
+    (
+        "service group {name}: member {member} is not defined",
+        "service group {name}: メンバー {member} の定義がありません",
+    ),
+    (
+        "service {name} has no port range: it matches nothing",
+        "service {name} にポート範囲がありません。何にも一致しません",
+    ),
+    (
+        "service {name}: port range {item} is not dst[-dst][:src[-src]]",
+        "service {name}: ポート範囲 {item} が dst[-dst][:src[-src]] の形ではありません",
+    ),
+    (
+        "service {name}: protocol-number {number}",
+        "service {name}: protocol-number {number} は読めません",
+    ),
+    (
+        "service {name}: protocol {protocol} is not modelled",
+        "service {name}: プロトコル {protocol} はモデル化していません",
+    ),
+    (
+        "{subject}: {pid} is not a FortiOS policy id (0-{top})",
+        "{subject}: {pid} は FortiOS のポリシー ID（0-{top}）ではありません",
+    ),
+    ("{subject} is disabled (status disable)", "{subject} は無効です（status disable）"),
+    (
+        "{subject}: action {action} is not modelled; taken as accept",
+        "{subject}: action {action} はモデル化していません。accept とみなしました",
+    ),
+    (
+        "{subject} translates source addresses (nat enable): addresses beyond the firewall are "
+        "not modelled",
+        "{subject} は送信元アドレスを変換します（nat enable）。ファイアウォールの先のアドレスは"
+        "モデル化していません",
+    ),
+    (
+        "{subject}: {setting} mixes `any` with other names",
+        "{subject}: {setting} に `any` と他の名前が混在しています",
+    ),
+    (
+        "{subject}: {setting4}-negate and {setting6}-negate differ; the side is not modelled "
+        "exactly",
+        "{subject}: {setting4}-negate と {setting6}-negate が異なります。この側は正確には"
+        "モデル化していません",
+    ),
+    (
+        "{subject}: destination {name} is a virtual IP ({ext} → {mapped}); matched on its "
+        "external address, the translation is not modelled",
+        "{subject}: 宛先 {name} はバーチャル IP（{ext} → {mapped}）です。外部アドレスで照合し、"
+        "変換はモデル化していません",
+    ),
+    (
+        "{subject}: {setting} {name} is associated with interface {bound}, not with {names}",
+        "{subject}: {setting} {name} が関連付けられているインターフェースは {bound} で、{names} "
+        "ではありません",
+    ),
+    (
+        "{subject}: service {name} is not defined in VDOM {vdom}",
+        "{subject}: service {name} は VDOM {vdom} に定義がありません",
+    ),
+    (
+        "{subject}: {setting} {name} is not defined in VDOM {vdom}",
+        "{subject}: {setting} {name} は VDOM {vdom} に定義がありません",
+    ),
+    ("{subject} (VDOM {vdom}) is not used", "{subject}（VDOM {vdom}）は使われていません"),
+    (
+        "{subject} (VDOM {vdom}) is not modelled ({why}): the traffic it allows is not checked",
+        "{subject}（VDOM {vdom}）はモデル化していません（{why}）。これが許可する通信は検査して"
+        "いません",
+    ),
+    (
+        "central SNAT (VDOM {vdom}) is not modelled",
+        "central SNAT（VDOM {vdom}）はモデル化していません",
+    ),
+    # PAN-OS (panos, panos_tree)
+    (
+        "XML root <{tag}> is not a PAN-OS configuration (<config>, or an API <response> "
+        "holding one)",
+        "XML のルート <{tag}> は PAN-OS の設定ではありません（<config>、またはそれを含む API の "
+        "<response> を指定してください）",
+    ),
+    (
+        "XML entity declaration {name}: a DOCTYPE declaring entities is refused (PAN-OS never "
+        "writes one)",
+        "XML のエンティティ宣言 {name}: エンティティを宣言する DOCTYPE は受け付けません"
+        "（PAN-OS は書き出しません）",
+    ),
+    ("XML external entity reference refused", "XML の外部エンティティ参照は受け付けません"),
+    (
+        "neither PAN-OS XML nor set/brace commands (first line: {text})",
+        "PAN-OS の XML でも set / 波括弧のコマンドでもありません（1 行目: {text}）",
+    ),
+    (
+        "XML starts at line {n}: remove the lines before it",
+        "XML が {n} 行目から始まっています。その前の行を削除してください",
+    ),
+    ("{subject} entry without a name", "{subject} の項目に名前がありません"),
+    ("security rule without a name", "名前のないセキュリティルールがあります"),
+    (
+        "{subject}: {obj} {name} defined twice (the first is used)",
+        "{subject}: {obj} {name} が二度定義されています（最初の定義を使います）",
+    ),
+    (
+        "device group {name}: parent-dg cycle through {parent}",
+        "device group {name}: parent-dg が {parent} を通って循環しています",
+    ),
+    (
+        "{subject}: rule name {name} used in both the {base} and the {other} rulebase (both "
+        "kept, with the same id)",
+        "{subject}: ルール名 {name} が {base} と {other} の両方のルールベースで使われています"
+        "（両方とも同じ ID で残します）",
+    ),
+    (
+        "{subject}: interzone-default allows and intrazone-default denies; segcheck takes both "
+        "as allow (a default cannot depend on the zone pair)",
+        "{subject}: interzone-default が許可、intrazone-default が拒否です。segcheck は両方を"
+        "許可とみなします（既定の動作はゾーンの組によって変えられません）",
+    ),
+    (
+        "NAT rule {name} (disabled) is not modelled: security rules are matched on the addresses "
+        "and zones they are written with",
+        "NAT ルール {name}（無効）はモデル化していません。セキュリティルールは書かれたとおりの"
+        "アドレスとゾーンで照合します",
+    ),
+    (
+        "NAT rule {name} is not modelled: security rules are matched on the addresses and zones "
+        "they are written with",
+        "NAT ルール {name} はモデル化していません。セキュリティルールは書かれたとおりのアドレスと"
+        "ゾーンで照合します",
+    ),
+    (
+        "{name}: unknown action {action} (the factory default is kept)",
+        "{name}: 不明な action {action}（工場出荷時の既定のままにします）",
+    ),
+    (
+        "{subject} has no action (PAN-OS default 'allow' taken)",
+        "{subject} に action がありません（PAN-OS の既定 'allow' とみなしました）",
+    ),
+    (
+        "{subject}: unknown action {action} (taken as allow, so no path is hidden)",
+        "{subject}: 不明な action {action}（経路を隠さないよう allow とみなしました）",
+    ),
+    ("{subject} is disabled", "{subject} は無効です"),
+    (
+        "{subject}: field {tag} not understood (taken as a condition segcheck cannot see)",
+        "{subject}: 項目 {tag} を解釈できません（segcheck から見えない条件とみなしました）",
+    ),
+    (
+        "{subject}: unknown rule-type {value} (universal taken)",
+        "{subject}: 不明な rule-type {value}（universal とみなしました）",
+    ),
+    (
+        "{subject} has no '{side}' zone (any taken)",
+        "{subject} に '{side}' のゾーンがありません（any とみなしました）",
+    ),
+    (
+        "{subject}: {value} rule with zone 'any' in a context without zone definitions (taken as "
+        "universal)",
+        "{subject}: ゾーン定義のないコンテキストでゾーン 'any' の {value} ルールです（universal と"
+        "みなしました）",
+    ),
+    (
+        "{subject}: intrazone rule with different from and to zones is never matched (PAN-OS "
+        "refuses it); skipped",
+        "{subject}: from と to のゾーンが異なる intrazone ルールは一致しません（PAN-OS は受け付け"
+        "ません）。読み飛ばしました",
+    ),
+    (
+        "{subject} has no {side} (nothing resolvable)",
+        "{subject} に {side} がありません（解決できるものがありません）",
+    ),
+    (
+        "{subject} has no service (nothing resolvable)",
+        "{subject} に service がありません（解決できるものがありません）",
+    ),
+    ("{subject}: address {value} is not defined", "{subject}: address {value} の定義がありません"),
+    ("{subject}: service {value} is not defined", "{subject}: service {value} の定義がありません"),
+    ("{subject}: zone {zone} is not defined", "{subject}: zone {zone} の定義がありません"),
+    (
+        "{subject}: member {member} is not defined",
+        "{subject}: メンバー {member} の定義がありません",
+    ),
+    (
+        "{subject} contains itself (cycle ignored)",
+        "{subject} が自分自身を含んでいます（循環は無視しました）",
+    ),
+    (
+        "{subject}: groups nested over {n} deep",
+        "{subject}: グループの入れ子が {n} 段を超えています",
+    ),
+    ("{subject}: malformed ip-netmask {value}", "{subject}: ip-netmask {value} が読めません"),
+    ("{subject}: malformed ip-range {value}", "{subject}: ip-range {value} が読めません"),
+    ("{subject}: malformed port {value}", "{subject}: port {value} が読めません"),
+    ("{subject} has no value", "{subject} に値がありません"),
+    (
+        "{subject}: no tcp, udp or sctp protocol",
+        "{subject}: tcp、udp、sctp のどのプロトコルもありません",
+    ),
+    ("{subject}: no port", "{subject}: ポートがありません"),
+    (
+        "{subject}: source-port {value} is not modelled (allow rules match any source port; "
+        "deny rules do not deny this service)",
+        "{subject}: source-port {value} はモデル化していません（許可ルールは任意の送信元ポートに"
+        "一致し、拒否ルールはこのサービスを拒否しません）",
+    ),
+    (
+        "{subject} is used by no rule, interface or route",
+        "{subject} はどのルール、インターフェース、ルートにも使われていません",
+    ),
+    (
+        "{subject}: interface {name} is in zones {zone} and {other} (the first is used)",
+        "{subject}: interface {name} がゾーン {zone} と {other} の両方にあります（最初のものを使います）",
+    ),
+    (
+        "{subject}: zone {zone} names interface {name}, which is not defined",
+        "{subject}: zone {zone} が interface {name} を挙げていますが、その定義がありません",
+    ),
+    (
+        "{subject}: interface {name} address {value} is not defined",
+        "{subject}: interface {name} のアドレス {value} の定義がありません",
+    ),
+    (
+        "{subject}: interface {name} address {value} is not an ip-netmask address object",
+        "{subject}: interface {name} のアドレス {value} は ip-netmask のアドレスオブジェクトでは"
+        "ありません",
+    ),
+    ("static route {name} has no destination", "static route {name} に宛先がありません"),
+    (
+        "static route {name}: destination {dest} not resolvable",
+        "static route {name}: 宛先 {dest} を解決できません",
+    ),
+    (
+        "static route {name} to {dest}: no interface known (next-vr, FQDN or an unconnected "
+        "next hop); the route is not used",
+        "static route {name}（宛先 {dest}）: インターフェースが分かりません（next-vr、FQDN、"
+        "または直結していないネクストホップ）。このルートは使いません",
+    ),
+    # nftables (nftables)
+    (
+        "nft's text format, not JSON: export with `nft -j list ruleset`",
+        "nft のテキスト形式で、JSON ではありません。`nft -j list ruleset` で書き出してください",
+    ),
+    ("not JSON: {problem} (column {n})", "JSON ではありません: {problem}（{n} 桁目）"),
+    (
+        'not `nft -j list ruleset` output: no top-level {{"nftables": [...]}}',
+        '`nft -j list ruleset` の出力ではありません: 最上位に {{"nftables": [...]}} がありません',
+    ),
+    ("not UTF-8 (byte offset {n})", "UTF-8 ではありません（バイト位置 {n}）"),
+    ("JSON nested too deeply", "JSON の入れ子が深すぎます"),
+    ("not an nftables object: {value}", "nftables のオブジェクトではありません: {value}"),
+    ("{subject}: not an object: {value}", "{subject}: オブジェクトではありません: {value}"),
+    (
+        "table {family} {name} is dormant: not imported",
+        "table {family} {name} は休止中（dormant）のため取り込みません",
+    ),
+    (
+        "{subject}: rule of a chain the ruleset does not define",
+        "{subject}: ルールセットに定義のないチェーンのルールです",
+    ),
+    ("{subject}: NAT is not modelled", "{subject}: NAT はモデル化していません"),
+    ("{subject}: {family} family not imported", "{subject}: {family} ファミリーは取り込みません"),
+    (
+        "{subject}: filters traffic to or from the firewall itself, not transit traffic; not "
+        "imported",
+        "{subject}: ファイアウォール自身との通信を扱うチェーンで、通過する通信ではないため取り込み"
+        "ません",
+    ),
+    (
+        "{subject}: not imported (a drop there only narrows transit traffic)",
+        "{subject}: 取り込みません（そこでの drop は通過する通信を狭めるだけです）",
+    ),
+    (
+        "no forward base chain: this ruleset does not filter transit traffic",
+        "forward のベースチェーンがありません。このルールセットは通過する通信を絞りません",
+    ),
+    (
+        "{count} forward base chains ({names}): read as one list in priority order, an accept "
+        "in an earlier chain taken as final (can only widen)",
+        "forward のベースチェーンが {count} 個あります（{names}）。優先度順の一つのリストとして"
+        "読み、前のチェーンの accept を最終とみなしました（広げる方向にだけ働きます）",
+    ),
+    (
+        "no forward chain sees {family}: {family} transit traffic is not filtered by this "
+        "ruleset (the import judges only what its chains see)",
+        "{family} を見る forward チェーンがありません。{family} の通過する通信はこのルールセットで"
+        "絞られません（取り込みはチェーンが見るものだけを判定します）",
+    ),
+    ("{subject}: rule without an expression list", "{subject}: 式のリストのないルールです"),
+    ("{subject}: NAT statement, not modelled", "{subject}: NAT の文はモデル化していません"),
+    (
+        "{subject}: not understood: {reason_expr}; its accepts are kept with this condition "
+        "ignored (widened)",
+        "{subject}: 解釈できません: {reason_expr}。この条件を無視して accept を残しました"
+        "（広げる方向）",
+    ),
+    (
+        "{subject}: not understood: {reason_expr}; its drop is ignored (never hides a path)",
+        "{subject}: 解釈できません: {reason_expr}。この drop は無視しました（経路を隠すことは"
+        "ありません）",
+    ),
+    # what nftables could not evaluate, inside the two above (nft's own words stay)
+    (
+        "{left} {op} set @{name} (its content changes at run time)",
+        "{left} {op} set @{name} (内容が実行時に変わる)",
+    ),
+    (
+        "{left} {op} set @{name} that the table does not define",
+        "{left} {op} set @{name} (テーブルに定義がない)",
+    ),
+    (
+        "jump to chain {name} that the table does not define",
+        "テーブルに定義のないチェーン {name} への jump",
+    ),
+    ("jump to base chain {name}", "ベースチェーン {name} への jump"),
+    (
+        "jumps nested deeper than {n} (or a loop) at chain {name}",
+        "チェーン {name} で jump の入れ子が {n} 段を超えている (またはループ)",
+    ),
+    ("verdict queue (user space decides)", "verdict queue (ユーザー空間が判定する)"),
+    (
+        "{subject}: drop after a conditional return whose condition cannot be subtracted "
+        "exactly; ignored (never hides a path)",
+        "{subject}: 条件付き return の後の drop で、その条件を正確に差し引けません。無視しました"
+        "（経路を隠すことはありません）",
+    ),
+    (
+        "{subject}: drop on {names}, which the model does not distinguish; ignored (never "
+        "hides a path)",
+        "{subject}: {names} での drop は、モデルでは区別できません。無視しました（経路を隠すこと"
+        "はありません）",
+    ),
+    (
+        "{subject}: drop limited to interfaces ({names}) whose addresses the ruleset does not "
+        "give; ignored (never hides a path)",
+        "{subject}: インターフェース（{names}）に限った drop ですが、ルールセットにそのアドレスが"
+        "ありません。無視しました（経路を隠すことはありません）",
+    ),
+    # policy tables (table)
+    (
+        "header map: unknown field {name} (fields: {names})",
+        "見出しの対応: 不明な項目 {name}（項目: {names}）",
+    ),
+    (
+        "no sheet holds a policy table (a header row naming 送信元 and 宛先)",
+        "ポリシー表のあるシートがありません（送信元と宛先を示す見出し行）",
+    ),
+    (
+        "no header row naming 送信元 and 宛先 (or Source and Destination) in the first {n} "
+        "rows; map your headers with a header map",
+        "最初の {n} 行に、送信元と宛先（または Source と Destination）を示す見出し行がありません。"
+        "見出しの対応表で見出しを対応させてください",
+    ),
+    (
+        "no action column (動作): every row is taken as an allow (a permit list)",
+        "動作の列がありません。すべての行を許可とみなしました（許可リスト）",
+    ),
+    ("row without a No: its id is {rid}", "No のない行です。ID は {rid} とします"),
+    ("No {rid} repeats the rule at {where}", "No {rid} は {where} のルールと重複しています"),
+    ("port {value} out of range 0-65535", "ポート {value} が範囲 0-65535 の外です"),
+    ("{header} cell is empty", "{header} の欄が空です"),
+    (
+        "{value} has host bits set: read as {cidr}",
+        "{value} のホスト部が 0 ではありません。{cidr} として読みました",
+    ),
+    (
+        "{subject}: {detail}; the allow is widened to any service",
+        "{subject}: {detail}。この許可は任意のサービスに広げました",
+    ),
+    (
+        "{subject}: {detail}; the allow is widened to any",
+        "{subject}: {detail}。この許可は any に広げました",
+    ),
+    ("{subject}: {detail}; the deny is ignored", "{subject}: {detail}。この拒否は無視しました"),
+    (
+        "{subject}: action {value} not understood: taken as an allow (never hides a path)",
+        "{subject}: 動作 {value} を解釈できません。許可とみなしました（経路を隠すことはありません）",
+    ),
+    (
+        "{subject}: enabled value {value} not understood: taken as enabled",
+        "{subject}: 有効/無効の値 {value} を解釈できません。有効とみなしました",
+    ),
+    (
+        "{subject}: enabled value {value} not understood: taken as disabled",
+        "{subject}: 有効/無効の値 {value} を解釈できません。無効とみなしました",
+    ),
+    (
+        "{subject}: deny limited to interfaces ({names}) whose addresses the table does not "
+        "give; ignored (never hides a path)",
+        "{subject}: インターフェース（{names}）に限った拒否ですが、表にそのアドレスがありません。"
+        "無視しました（経路を隠すことはありません）",
+    ),
+    (
+        "{subject}: {name} is not an address: a name the table does not define (unresolved: "
+        "an allow matches everything behind its interface, a deny nothing)",
+        "{subject}: {name} はアドレスではなく、表に定義のない名前です（未解決: 許可はそのインター"
+        "フェースの先すべてに一致し、拒否は何にも一致しません）",
+    ),
+    (
+        "{subject}: port {value} without a protocol is not used in a deny",
+        "{subject}: プロトコルのないポート {value} は拒否には使いません",
+    ),
+    (
+        "{subject}: port {value} without a protocol: TCP and UDP",
+        "{subject}: プロトコルのないポート {value}: TCP と UDP とみなしました",
+    ),
+    (
+        "{subject}: service {name} is not in the catalogue (an allow takes any service, a deny "
+        "only the services it names)",
+        "{subject}: サービス {name} は一覧にありません（許可は任意のサービス、拒否は名前の挙がった"
+        "サービスだけとみなします）",
+    ),
+    (
+        "{subject}: {value} has host bits set: read as {cidr}",
+        "{subject}: {value} のホスト部が 0 ではありません。{cidr} として読みました",
+    ),
+    (
+        "{subject}: {setting} {name} is not defined",
+        "{subject}: {setting} {name} の定義がありません",
+    ),
+    # every importer (permits)
+    # the generic forms, after every specific one
+    ("{subject} has no members", "{subject} にメンバーがありません"),
+    ("{subject} has no {setting}", "{subject} に {setting} がありません"),
+    (
+        "interface or zone {name} is not defined; taken to reach every address",
+        "インターフェースまたはゾーン {name} の定義がありません。すべてのアドレスに届くとみなしました",
+    ),
+    # a log value a reader could not take, with Python's reason (logflow): after the importers'
+    # "zone z: …", which it would otherwise read
+    ("{key} {value}: {reason}", "{key} {value} が読めない: {reason}"),
     # -- result files read back (report.results, diff) ------------------------------------------
     (
         "unsupported schema_version {version} (this reads 1)",
@@ -706,7 +1401,9 @@ def _value(name: str, value: str) -> str | None:
             r"（\1 として読みました。見出しが文字化けしている場合は \2 を試してください）",
             value,
         )
-    if name == "kinds":  # pcap, pcapng or Zeek conn.log
+    if name == "kinds":  # pcap, pcapng or Zeek conn.log (capture.sources titles)
+        for english, japanese in SOURCE_TITLES.items():
+            value = value.replace(english, japanese)
         return value.replace(", ", "、").replace(" or ", "、")
     return value
 
@@ -776,6 +1473,21 @@ def localize(message: str, lang: str) -> str:
     """`message` in `lang`; a message the catalogue does not know stays as written."""
     done = translate(message, lang)
     return message if done is None else done
+
+
+def localize_located(text: str, lang: str) -> str:
+    """`place: message` with the message in `lang`, the place (a path, `file:line`, an xpath)
+    kept as written: the message is taken from the leftmost `: ` after which the catalogue
+    knows it (a place may hold colons; a message may hold `: ` too)."""
+    if Lang.of(lang) is Lang.EN:
+        return text
+    at = text.find(": ")
+    while at >= 0:
+        done = translate(text[at + 2 :], lang)
+        if done is not None:
+            return f"{text[:at]}: {done}"
+        at = text.find(": ", at + 1)
+    return localize(text, lang)
 
 
 def prefix(kind: str, lang: str) -> str:

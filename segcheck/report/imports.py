@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 
 from ..loaders.configs.importer import ImportResult
+from ..messages import localize_located
 from ..model import IP, ImportSummary, Permit, Selector, SelectorKind, Service
 from .labels import labels
 
@@ -68,7 +69,7 @@ def status_lines(summary: ImportSummary, lang: str) -> list[str]:
         values = getattr(summary, key)
         if values:
             out.append(f"  {t[key]} ({len(values)}):")
-            out.extend(f"    {v}" for v in values)
+            out.extend(f"    {localize_located(v, lang)}" for v in values)
     if summary.assumptions:
         shown = ", ".join(f"{k} {v}" for k, v in summary.assumptions.items())
         out.append(f"  {t['assumptions']}: {shown}")
