@@ -513,6 +513,8 @@ MESSAGES: list[tuple[str, str]] = [
     # -- traffic logs and flow exports (capture: fortigate_log, panos_log, suricata_eve,
     # nfdump, logflow): why a record was skipped, and why a file could not be read at all
     ("more than {n} inputs in one scan", "一度の scan の入力が {n} 個を超えています"),
+    ("the directory holds no file to read", "フォルダに読むファイルがありません"),
+    ("no file matches this pattern", "このパターンに一致するファイルがありません"),
     ("line {n}: {detail}", "{n} 行目: {detail}"),
     ("line longer than 1 MiB", "行が 1 MiB を超えている"),
     ("no key=value pair", "key=value の組がない"),
