@@ -628,6 +628,7 @@ class _Builder:
             open_ranges.append((subnet, zone))
 
     def read_nodes(self, value: Any) -> None:
+        """Every node, in file order; what names other nodes is read once all are known."""
         nodes = self.mapping(value, ("nodes",), "nodes")
         address_map = AddressMap(self.zones.values())
         owners: dict[IP, str] = {}
@@ -635,110 +636,25 @@ class _Builder:
         pending_imports: list[NodeImport] = []
         for name, spec in nodes.items():
             where: tuple[str | int, ...] = ("nodes", name)
-            self.text(name, where, "node name")
             what = f"node {name!r}"
-            if name in self.zones:
-                raise self.fail(where, f"{what}: name is already used by a zone")
-            spec = self.mapping(spec, where, what)
-            if "role" not in spec:
-                raise self.fail(where, f"{what}: missing required key 'role'")
-            role_text = self.string(spec["role"], (*where, "role"), f"{what} role")
-            try:
-                role = Role(role_text)
-            except ValueError:
-                allowed = ", ".join(r.value for r in Role)
-                raise self.fail(
-                    (*where, "role"),
-                    f"{what}: unknown role {role_text!r} (allowed: {allowed})"
-                    + did_you_mean(role_text, [r.value for r in Role]),
-                ) from None
-            self.check_keys(spec, _NODE_COMMON + ROLE_KEYS[role], where, f"{what} ({role.value})")
-            imported = None
+            spec, role = self._node_role(name, spec, where, what)
             if "config" in spec:
                 imported = self.read_config(name, spec["config"], (*where, "config"))
                 pending_imports.append(imported)
-            if "ip" not in spec and imported is not None:
-                spec = {**spec, "ip": self.config_addresses(imported, address_map, owners)}
-            if "ip" not in spec:
-                raise self.fail(where, f"{what}: missing required key 'ip'")
-            raw_ip = spec["ip"]
-            ip_items = raw_ip if isinstance(raw_ip, list) else [raw_ip]
-            if not ip_items:
-                raise self.fail((*where, "ip"), f"{what}: 'ip' lists no address")
-            addresses: list[IP] = []
-            for i, item in enumerate(ip_items):
-                spot = (*where, "ip", i) if isinstance(raw_ip, list) else (*where, "ip")
-                text = self.string(item, spot, f"{what} address")
-                try:
-                    ip = parse_ip(text)
-                except AddressError as exc:
-                    raise self.fail(spot, f"{what}: {exc}") from None
-                if ip in owners:
-                    raise self.fail(
-                        spot, f"{what}: address {ip} is already used by node {owners[ip]!r}"
-                    )
-                if address_map.zone_of(ip) is None and classify_unzoned(ip) is not Scope.PUBLIC:
-                    raise self.fail(
-                        spot,
-                        f"{what}: address {ip} is in no zone and is not a "
-                        "global address; add its subnet to a zone",
-                    )
-                owners[ip] = name
-                addresses.append(ip)
-            settings: dict[str, bool | str] = {}
-            for key in BOOL_SETTINGS:
-                if key in spec:
-                    if not isinstance(spec[key], bool):
-                        raise self.fail((*where, key), f"{what}: {key} must be true or false")
-                    settings[key] = spec[key]
-            if "attachments" in spec:
-                policy = self.string(
-                    spec["attachments"], (*where, "attachments"), f"{what} attachments"
-                )
-                if policy not in ATTACHMENT_POLICIES:
-                    raise self.fail(
-                        (*where, "attachments"),
-                        f"{what}: unknown attachments policy {policy!r} "
-                        f"(allowed: {', '.join(ATTACHMENT_POLICIES)})"
-                        + did_you_mean(policy, ATTACHMENT_POLICIES),
-                    )
-                settings["attachments"] = policy
-            accepts = (
-                self.service_names(spec["accepts"], (*where, "accepts"), what)
-                if "accepts" in spec
-                else ()
-            )
-            delivers = (
-                self.service_names(spec["delivers"], (*where, "delivers"), what)
-                if "delivers" in spec
-                else ()
-            )
-            allow: tuple[IPRange, ...] = ()
-            if "allow_destinations" in spec:
-                raw = spec["allow_destinations"]
-                items = raw if isinstance(raw, list) else [raw]
-                allow = tuple(
-                    self.cidr(
-                        c,
-                        (*where, "allow_destinations", i)
-                        if isinstance(raw, list)
-                        else (*where, "allow_destinations"),
-                        f"{what} allow_destinations",
-                    )
-                    for i, c in enumerate(items)
-                )
-            if "permit" in spec:
-                raw_permits = spec["permit"]
-                if raw_permits is None:
-                    raw_permits = []
-                if not isinstance(raw_permits, list):
-                    raise self.fail((*where, "permit"), f"{what}: permit must be a list")
+                if "ip" not in spec:
+                    spec = {**spec, "ip": self.config_addresses(imported, address_map, owners)}
+            addresses = self._addresses(name, spec, where, what, address_map, owners)
+            settings = self._settings(spec, where, what)
+            accepts, delivers = self._gateway_services(spec, where, what)
+            allow = self._allow_destinations(spec, where, what)
+            raw_permits = self._pending_permits(spec, where, what)
+            if raw_permits is not None:
                 pending_permits.append((name, raw_permits, (*where, "permit")))
             label = self.optional_text(spec, "label", where, f"{what} label")
             self.nodes[name] = Node(
                 name,
                 role,
-                tuple(addresses),
+                addresses,
                 label,
                 self.doc.record_line(where),
                 None,
@@ -756,6 +672,139 @@ class _Builder:
             self.nodes[name] = replace(self.nodes[name], permits=permits)
         if pending_imports:
             self.add_imported_permits(pending_imports)
+
+    def _node_role(
+        self, name: Any, value: Any, where: tuple[str | int, ...], what: str
+    ) -> tuple[dict[str, Any], Role]:
+        """The node's mapping and role; its keys are checked against what the role may have."""
+        self.text(name, where, "node name")
+        if name in self.zones:
+            raise self.fail(where, f"{what}: name is already used by a zone")
+        spec = self.mapping(value, where, what)
+        if "role" not in spec:
+            raise self.fail(where, f"{what}: missing required key 'role'")
+        role_text = self.string(spec["role"], (*where, "role"), f"{what} role")
+        try:
+            role = Role(role_text)
+        except ValueError:
+            allowed = ", ".join(r.value for r in Role)
+            raise self.fail(
+                (*where, "role"),
+                f"{what}: unknown role {role_text!r} (allowed: {allowed})"
+                + did_you_mean(role_text, [r.value for r in Role]),
+            ) from None
+        self.check_keys(spec, _NODE_COMMON + ROLE_KEYS[role], where, f"{what} ({role.value})")
+        return spec, role
+
+    def _addresses(
+        self,
+        name: str,
+        spec: dict[str, Any],
+        where: tuple[str | int, ...],
+        what: str,
+        address_map: AddressMap,
+        owners: dict[IP, str],
+    ) -> tuple[IP, ...]:
+        """`ip`: one address or a list, each unique across nodes and in a zone unless global."""
+        if "ip" not in spec:
+            raise self.fail(where, f"{what}: missing required key 'ip'")
+        raw_ip = spec["ip"]
+        ip_items = raw_ip if isinstance(raw_ip, list) else [raw_ip]
+        if not ip_items:
+            raise self.fail((*where, "ip"), f"{what}: 'ip' lists no address")
+        addresses: list[IP] = []
+        for i, item in enumerate(ip_items):
+            spot = (*where, "ip", i) if isinstance(raw_ip, list) else (*where, "ip")
+            text = self.string(item, spot, f"{what} address")
+            try:
+                ip = parse_ip(text)
+            except AddressError as exc:
+                raise self.fail(spot, f"{what}: {exc}") from None
+            if ip in owners:
+                raise self.fail(
+                    spot, f"{what}: address {ip} is already used by node {owners[ip]!r}"
+                )
+            if address_map.zone_of(ip) is None and classify_unzoned(ip) is not Scope.PUBLIC:
+                raise self.fail(
+                    spot,
+                    f"{what}: address {ip} is in no zone and is not a "
+                    "global address; add its subnet to a zone",
+                )
+            owners[ip] = name
+            addresses.append(ip)
+        return tuple(addresses)
+
+    def _settings(
+        self, spec: dict[str, Any], where: tuple[str | int, ...], what: str
+    ) -> dict[str, bool | str]:
+        """The node's true/false settings and its `attachments` policy (mail relays)."""
+        settings: dict[str, bool | str] = {}
+        for key in BOOL_SETTINGS:
+            if key in spec:
+                if not isinstance(spec[key], bool):
+                    raise self.fail((*where, key), f"{what}: {key} must be true or false")
+                settings[key] = spec[key]
+        if "attachments" in spec:
+            policy = self.string(
+                spec["attachments"], (*where, "attachments"), f"{what} attachments"
+            )
+            if policy not in ATTACHMENT_POLICIES:
+                raise self.fail(
+                    (*where, "attachments"),
+                    f"{what}: unknown attachments policy {policy!r} "
+                    f"(allowed: {', '.join(ATTACHMENT_POLICIES)})"
+                    + did_you_mean(policy, ATTACHMENT_POLICIES),
+                )
+            settings["attachments"] = policy
+        return settings
+
+    def _gateway_services(
+        self, spec: dict[str, Any], where: tuple[str | int, ...], what: str
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A gateway's `accepts` and `delivers`: the services it takes in and passes on."""
+        accepts = (
+            self.service_names(spec["accepts"], (*where, "accepts"), what)
+            if "accepts" in spec
+            else ()
+        )
+        delivers = (
+            self.service_names(spec["delivers"], (*where, "delivers"), what)
+            if "delivers" in spec
+            else ()
+        )
+        return accepts, delivers
+
+    def _allow_destinations(
+        self, spec: dict[str, Any], where: tuple[str | int, ...], what: str
+    ) -> tuple[IPRange, ...]:
+        """`allow_destinations`: one CIDR or a list."""
+        if "allow_destinations" not in spec:
+            return ()
+        raw = spec["allow_destinations"]
+        items = raw if isinstance(raw, list) else [raw]
+        return tuple(
+            self.cidr(
+                c,
+                (*where, "allow_destinations", i)
+                if isinstance(raw, list)
+                else (*where, "allow_destinations"),
+                f"{what} allow_destinations",
+            )
+            for i, c in enumerate(items)
+        )
+
+    def _pending_permits(
+        self, spec: dict[str, Any], where: tuple[str | int, ...], what: str
+    ) -> list[Any] | None:
+        """The raw `permit` list, read later: permits name nodes that may come further down."""
+        if "permit" not in spec:
+            return None
+        raw_permits = spec["permit"]
+        if raw_permits is None:
+            return []
+        if not isinstance(raw_permits, list):
+            raise self.fail((*where, "permit"), f"{what}: permit must be a list")
+        return raw_permits
 
     def upstream(self, node: Node, value: Any, where: tuple[str | int, ...]) -> Node:
         """An update server's `upstream` (issue 17): nodes or addresses it takes updates
