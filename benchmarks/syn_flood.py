@@ -7,6 +7,11 @@ and is judged), then runs ``segcheck scan TOPO F --format json -o /dev/null`` un
 and prints wall time, peak RSS and bytes per flow.
 
     python benchmarks/syn_flood.py [--packets 5000000] [--max-flows N] [--jobs N]
+    python benchmarks/syn_flood.py --packets N --read-only [--root DIR]
+
+``--read-only`` reads the capture into the merged flow table only (no judging, no report) in
+a fresh process and prints its peak RSS and the table's bytes per flow; ``--root`` runs the
+segcheck found in DIR (another checkout, for a before/after comparison).
 """
 
 from __future__ import annotations
@@ -82,6 +87,8 @@ def main() -> int:
     ap.add_argument("--packets", type=int, default=5_000_000)
     ap.add_argument("--max-flows", type=int, default=None)
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--read-only", action="store_true")
+    ap.add_argument("--root", type=Path, default=ROOT)
     args = ap.parse_args()
     CACHE.mkdir(exist_ok=True)
     pcap = CACHE / f"synflood-{args.packets}.pcap"
@@ -91,6 +98,8 @@ def main() -> int:
         print(
             f"generated {pcap} ({pcap.stat().st_size >> 20} MB) in {time.perf_counter() - t:.1f} s"
         )
+    if args.read_only:
+        return read_only(args.root, pcap, args.packets)
     topo = CACHE / "synflood.yaml"
     topo.write_text(TOPOLOGY)
     cmd = [sys.executable, "-m", "segcheck", "scan", str(topo), str(pcap), "--format", "json"]
@@ -110,6 +119,39 @@ def main() -> int:
     print(
         f"| {args.packets:,} flows | {wall:.1f} s | peak RSS {rss / 2**20:.0f} MB | "
         f"{rss / args.packets:.0f} B/flow (whole process) | exit {proc.returncode} |"
+    )
+    return 0
+
+
+READ_ONLY = """
+import resource, sys, time
+from segcheck.capture.api import read_scan
+t = time.perf_counter()
+scanned = read_scan([sys.argv[1]])
+cols = scanned.table.columns()
+wall = time.perf_counter() - t
+flows = scanned.table.flow_count()
+table = sum(v.nbytes for v in cols.values())
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(flows, table, rss, wall)
+"""
+
+
+def read_only(root: Path, pcap: Path, packets: int) -> int:
+    proc = subprocess.run(
+        [sys.executable, "-c", READ_ONLY, str(pcap)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    if proc.returncode:
+        print(proc.stderr[-2000:], file=sys.stderr)
+        return 1
+    flows, table, rss, wall = proc.stdout.split()
+    print(
+        f"| {packets:,} | read into the table only ({root.name}) | {float(wall):.1f} s | "
+        f"peak RSS {int(rss) / 2**20:.0f} MB | table {int(table) / int(flows):.0f} B/flow | "
+        f"{int(rss) / int(flows):.0f} B/flow whole process |"
     )
     return 0
 

@@ -201,24 +201,23 @@ static PyObject *fast_rows(PyObject *self, PyObject *args) {
  * exact (keys are compared, not just hashed). Groups come out in order of first appearance
  * (the numpy version orders them by hash; a FlowTable's order carries no meaning).
  * Inputs, 14 int64 buffers (addresses uint64) of n rows: vo vi proto shi slo dhi dlo sport
- * dport frame flags kind ts length. Outputs, 22 buffers of room >= n, in flowtable.COLUMNS
- * order: vo vi proto ahi alo bhi blo pa pb packets pk_b bytes ans_a ans_b ref_a ref_b ts_min
- * fcode syn_a syn_b ts_max tunnel.
+ * dport frame flags kind ts length. Outputs, 17 buffers of room >= n, in flowtable.COLUMNS
+ * order: vo vi proto ahi alo bhi blo pa pb packets bytes bits ts_min fcode syn_a syn_b ts_max
+ * (bits: flowtable.SENT_A, SENT_B, ANS_A, ANS_B, REF_A, REF_B, TUNNEL).
  */
 #define N_IN 14
-#define N_OUT 22
+#define N_OUT 17
 static PyObject *aggregate(PyObject *self, PyObject *args) {
     Py_buffer in[N_IN], out[N_OUT];
     long long big, no_tcp, refusal, tunnel_kind;
     if (!PyArg_ParseTuple(args,
                           "y*y*y*y*y*y*y*y*y*y*y*y*y*y*"
-                          "w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*LLLL",
+                          "w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*LLLL",
                           &in[0], &in[1], &in[2], &in[3], &in[4], &in[5], &in[6], &in[7],
                           &in[8], &in[9], &in[10], &in[11], &in[12], &in[13], &out[0], &out[1],
                           &out[2], &out[3], &out[4], &out[5], &out[6], &out[7], &out[8],
                           &out[9], &out[10], &out[11], &out[12], &out[13], &out[14], &out[15],
-                          &out[16], &out[17], &out[18], &out[19], &out[20], &out[21], &big,
-                          &no_tcp, &refusal, &tunnel_kind))
+                          &out[16], &big, &no_tcp, &refusal, &tunnel_kind))
         return NULL;
     Py_ssize_t n = in[0].len / (Py_ssize_t)sizeof(int64_t);
     int ok = 1;
@@ -230,12 +229,12 @@ static PyObject *aggregate(PyObject *self, PyObject *args) {
     while (cap < 2 * n)
         cap <<= 1;
     /* Groups live in one struct each while rows stream in (a row touches one or two cache
-     * lines, not 22 columns), and are scattered into the output columns at the end. */
+     * lines, not 17 columns), and are scattered into the output columns at the end. */
     typedef struct {
         uint64_t ahi, alo, bhi, blo;
         int64_t vo, vi, proto, pa, pb;
-        int64_t packets, pk_b, bytes, ans_a, ans_b, ref_a, ref_b;
-        int64_t ts_min, fcode, syn_a, syn_b, ts_max, tunnel;
+        int64_t packets, bytes, bits;
+        int64_t ts_min, fcode, syn_a, syn_b, ts_max;
     } Group;
     int64_t *table = ok ? (int64_t *)PyMem_Malloc((size_t)cap * sizeof(int64_t)) : NULL;
     Group *gs = table != NULL ? (Group *)PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Group)) : NULL;
@@ -280,14 +279,12 @@ static PyObject *aggregate(PyObject *self, PyObject *args) {
                     q->blo = kbl;
                     q->pa = kpa;
                     q->pb = kpb;
-                    q->packets = q->pk_b = q->bytes = 0;
-                    q->ans_a = q->ans_b = q->ref_a = q->ref_b = 0;
+                    q->packets = q->bytes = q->bits = 0;
                     q->fcode = q->syn_a = q->syn_b = big;
                     /* times use the int64 limits as "never": a packet pinned at 2**63-1 ns
                        (a huge if_tsoffset) must still count (flowtable.TS_NEVER_*) */
                     q->ts_min = INT64_MAX;
                     q->ts_max = INT64_MIN;
-                    q->tunnel = 0;
                     break;
                 }
                 q = &gs[j];
@@ -300,7 +297,7 @@ static PyObject *aggregate(PyObject *self, PyObject *args) {
             int pkt = kind[i] != refusal;
             if (pkt) {
                 q->packets += 1;
-                q->pk_b += swap;
+                q->bits |= swap ? 2 : 1; /* SENT_B, SENT_A */
                 q->bytes += length[i];
                 if (ts[i] < q->ts_min)
                     q->ts_min = ts[i];
@@ -309,25 +306,18 @@ static PyObject *aggregate(PyObject *self, PyObject *args) {
                 int64_t fc = frame[i] * 2 + swap;
                 if (fc < q->fcode)
                     q->fcode = fc;
-                if ((flags[i] & (no_tcp | 0x04)) != 0x04) { /* anything but a TCP RST */
-                    if (swap)
-                        q->ans_b += 1;
-                    else
-                        q->ans_a += 1;
-                }
+                if ((flags[i] & (no_tcp | 0x04)) != 0x04) /* anything but a TCP RST */
+                    q->bits |= swap ? 8 : 4; /* ANS_B, ANS_A */
                 if ((flags[i] & (no_tcp | 0x12)) == 0x02) { /* SYN without ACK */
                     int64_t *sm = swap ? &q->syn_b : &q->syn_a;
                     if (frame[i] < *sm)
                         *sm = frame[i];
                 }
             } else { /* a refusal mark */
-                if (swap)
-                    q->ref_b += 1;
-                else
-                    q->ref_a += 1;
+                q->bits |= swap ? 32 : 16; /* REF_B, REF_A */
             }
             if (kind[i] == tunnel_kind)
-                q->tunnel = 1;
+                q->bits |= 64; /* TUNNEL */
         }
         int64_t *o[N_OUT];
         for (int k = 0; k < N_OUT; k++)
@@ -344,18 +334,13 @@ static PyObject *aggregate(PyObject *self, PyObject *args) {
             o[7][j] = q->pa;
             o[8][j] = q->pb;
             o[9][j] = q->packets;
-            o[10][j] = q->pk_b;
-            o[11][j] = q->bytes;
-            o[12][j] = q->ans_a;
-            o[13][j] = q->ans_b;
-            o[14][j] = q->ref_a;
-            o[15][j] = q->ref_b;
-            o[16][j] = q->ts_min;
-            o[17][j] = q->fcode;
-            o[18][j] = q->syn_a;
-            o[19][j] = q->syn_b;
-            o[20][j] = q->ts_max;
-            o[21][j] = q->tunnel;
+            o[10][j] = q->bytes;
+            o[11][j] = q->bits;
+            o[12][j] = q->ts_min;
+            o[13][j] = q->fcode;
+            o[14][j] = q->syn_a;
+            o[15][j] = q->syn_b;
+            o[16][j] = q->ts_max;
         }
         Py_END_ALLOW_THREADS
     }
@@ -374,26 +359,26 @@ static PyObject *aggregate(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(g);
 }
 
-/* combine(in 22 columns, out 22 columns) -> groups
+/* combine(in 17 columns, out 17 columns) -> groups
  *
  * The C twin of flowtable.group on already aggregated columns (flowtable.COLUMNS order: 9
- * key columns, then 7 summed, 4 minimum, 2 maximum): exact groups by a hash table on the full
+ * key columns, then 2 summed, 1 OR-ed, 4 minimum, 1 maximum): exact groups by a hash table on the full
  * key, in order of first appearance. Used to merge flow tables (chunks, processes).
  */
 #define N_KEY 9
-#define N_SUM_END 16
-#define N_MIN_END 20
+#define N_SUM_END 11
+#define N_OR_END 12
+#define N_MIN_END 16
 static PyObject *combine(PyObject *self, PyObject *args) {
     Py_buffer in[N_OUT], out[N_OUT];
     if (!PyArg_ParseTuple(args,
-                          "y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*"
-                          "w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*",
+                          "y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*"
+                          "w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*",
                           &in[0], &in[1], &in[2], &in[3], &in[4], &in[5], &in[6], &in[7],
                           &in[8], &in[9], &in[10], &in[11], &in[12], &in[13], &in[14], &in[15],
-                          &in[16], &in[17], &in[18], &in[19], &in[20], &in[21], &out[0],
-                          &out[1], &out[2], &out[3], &out[4], &out[5], &out[6], &out[7],
-                          &out[8], &out[9], &out[10], &out[11], &out[12], &out[13], &out[14],
-                          &out[15], &out[16], &out[17], &out[18], &out[19], &out[20], &out[21]))
+                          &in[16], &out[0], &out[1], &out[2], &out[3], &out[4], &out[5],
+                          &out[6], &out[7], &out[8], &out[9], &out[10], &out[11], &out[12],
+                          &out[13], &out[14], &out[15], &out[16]))
         return NULL;
     Py_ssize_t n = in[0].len / (Py_ssize_t)sizeof(int64_t);
     int ok = 1;
@@ -404,63 +389,60 @@ static PyObject *combine(PyObject *self, PyObject *args) {
     Py_ssize_t cap = 16;
     while (cap < 2 * n)
         cap <<= 1;
+    /* Groups are built in the output columns themselves: no row-major copy of the table,
+     * which would add a table's worth of memory to every merge. */
     int64_t *table = ok ? (int64_t *)PyMem_Malloc((size_t)cap * sizeof(int64_t)) : NULL;
-    int64_t *gs = table != NULL
-                      ? (int64_t *)PyMem_Malloc((size_t)(n ? n : 1) * N_OUT * sizeof(int64_t))
-                      : NULL;
     Py_ssize_t g = -1;
-    if (gs != NULL) {
+    if (table != NULL) {
         const int64_t *c[N_OUT];
-        for (int k = 0; k < N_OUT; k++)
+        int64_t *o[N_OUT];
+        for (int k = 0; k < N_OUT; k++) {
             c[k] = (const int64_t *)in[k].buf;
+            o[k] = (int64_t *)out[k].buf;
+        }
         g = 0;
         Py_BEGIN_ALLOW_THREADS
         memset(table, 0xFF, (size_t)cap * sizeof(int64_t));
         for (Py_ssize_t i = 0; i < n; i++) {
-            int64_t key[N_KEY];
             uint64_t h = 0;
             for (int k = 0; k < N_KEY; k++) {
-                key[k] = c[k][i];
-                h ^= (uint64_t)key[k];
+                h ^= (uint64_t)c[k][i];
                 h *= 0x9E3779B97F4A7C15ULL;
                 h ^= h >> 31;
                 h *= 0xBF58476D1CE4E5B9ULL;
             }
             Py_ssize_t slot = (Py_ssize_t)(h & (uint64_t)(cap - 1));
-            int64_t *q;
+            int64_t j;
             for (;;) {
-                int64_t j = table[slot];
+                j = table[slot];
                 if (j < 0) {
                     table[slot] = g;
-                    q = gs + (size_t)g * N_OUT;
-                    g++;
                     for (int k = 0; k < N_OUT; k++)
-                        q[k] = c[k][i];
+                        o[k][g] = c[k][i];
+                    g++;
                     goto next;
                 }
-                q = gs + (size_t)j * N_OUT;
-                if (memcmp(q, key, sizeof(key)) == 0)
+                int same = 1;
+                for (int k = 0; k < N_KEY && same; k++)
+                    same = o[k][j] == c[k][i];
+                if (same)
                     break;
                 slot = (slot + 1) & (cap - 1);
             }
             for (int k = N_KEY; k < N_SUM_END; k++)
-                q[k] += c[k][i];
-            for (int k = N_SUM_END; k < N_MIN_END; k++)
-                if (c[k][i] < q[k])
-                    q[k] = c[k][i];
+                o[k][j] += c[k][i];
+            for (int k = N_SUM_END; k < N_OR_END; k++)
+                o[k][j] |= c[k][i];
+            for (int k = N_OR_END; k < N_MIN_END; k++)
+                if (c[k][i] < o[k][j])
+                    o[k][j] = c[k][i];
             for (int k = N_MIN_END; k < N_OUT; k++)
-                if (c[k][i] > q[k])
-                    q[k] = c[k][i];
+                if (c[k][i] > o[k][j])
+                    o[k][j] = c[k][i];
         next:;
-        }
-        for (int k = 0; k < N_OUT; k++) {
-            int64_t *o = (int64_t *)out[k].buf;
-            for (Py_ssize_t j = 0; j < g; j++)
-                o[j] = gs[(size_t)j * N_OUT + k];
         }
         Py_END_ALLOW_THREADS
     }
-    PyMem_Free(gs);
     PyMem_Free(table);
     for (int k = 0; k < N_OUT; k++) {
         PyBuffer_Release(&in[k]);

@@ -1,7 +1,7 @@
 """Mergeable flow table: per-flow aggregates in numpy columns.
 
 Rows (one per packet layer, see :mod:`.decode`) are turned into aggregate rows keyed by the
-bidirectional flow key, then grouped. Every aggregate is a sum, min or max, so tables built from
+bidirectional flow key, then grouped. Every aggregate is a sum, OR, min or max, so tables built from
 any split of the input (file chunks, processes, machines) merge into exactly the table of the
 whole input, whatever the split and the order of the merges. Memory grows with the number of
 flows, not packets.
@@ -53,11 +53,15 @@ MAX_INPUTS = 1 << 20
 TS_NEVER_MIN, TS_NEVER_MAX = np.iinfo(np.int64).max, np.iinfo(np.int64).min
 
 KEY = ("vo", "vi", "proto", "ahi", "alo", "bhi", "blo", "pa", "pb")
-# Side A is the smaller (address, port) endpoint; "_b" columns count what side B sent.
-SUM = ("packets", "pk_b", "bytes", "ans_a", "ans_b", "ref_a", "ref_b")
+SUM = ("packets", "bytes")
+# Side A is the smaller (address, port) endpoint. What judging needs of each side is yes/no
+# (sent a packet, answered, was refused), so it is one OR-ed column of bits, not 7 counters:
+# 136 bytes a flow instead of 176.
+OR = ("bits",)
 MIN = ("ts_min", "fcode", "syn_a", "syn_b")  # fcode = first_frame * 2 + side of first sender
-MAX = ("ts_max", "tunnel")
-COLUMNS = KEY + SUM + MIN + MAX
+MAX = ("ts_max",)
+COLUMNS = KEY + SUM + OR + MIN + MAX
+SENT_A, SENT_B, ANS_A, ANS_B, REF_A, REF_B, TUNNEL = (1 << i for i in range(7))
 
 Columns = dict[str, np.ndarray]
 
@@ -92,6 +96,15 @@ def aggregate_rows(r: Mapping[str, np.ndarray]) -> Columns:
     ans = pkt & ((flags & (NO_TCP | 0x04)) != 0x04)  # anything but a TCP RST
     ref = kind == KIND_REFUSAL
     i64 = np.int64
+    bits = (
+        a_side.astype(i64) * SENT_A
+        | b_side.astype(i64) * SENT_B
+        | (ans & ~swap).astype(i64) * ANS_A
+        | (ans & swap).astype(i64) * ANS_B
+        | (ref & ~swap).astype(i64) * REF_A
+        | (ref & swap).astype(i64) * REF_B
+        | (kind == KIND_TUNNEL).astype(i64) * TUNNEL
+    )
     return {
         "vo": r["vo"],
         "vi": r["vi"],
@@ -103,18 +116,13 @@ def aggregate_rows(r: Mapping[str, np.ndarray]) -> Columns:
         "pa": np.where(swap, dport, sport),
         "pb": np.where(swap, sport, dport),
         "packets": pkt.astype(i64),
-        "pk_b": b_side.astype(i64),
         "bytes": np.where(pkt, r["length"], 0),
-        "ans_a": (ans & ~swap).astype(i64),
-        "ans_b": (ans & swap).astype(i64),
-        "ref_a": (ref & ~swap).astype(i64),
-        "ref_b": (ref & swap).astype(i64),
+        "bits": bits,
         "ts_min": np.where(pkt, r["ts"], TS_NEVER_MIN),
         "fcode": np.where(pkt, frame * 2 + swap, BIG),
         "syn_a": np.where(syn & a_side, frame, BIG),
         "syn_b": np.where(syn & b_side, frame, BIG),
         "ts_max": np.where(pkt, r["ts"], TS_NEVER_MAX),
-        "tunnel": (kind == KIND_TUNNEL).astype(i64),
     }
 
 
@@ -131,7 +139,12 @@ def _hash(c: Mapping[str, np.ndarray]) -> np.ndarray:
 def _reduce(c: Mapping[str, np.ndarray], order: np.ndarray, starts: np.ndarray) -> Columns:
     """SUM, MIN and MAX columns reduced over the groups."""
     out: Columns = {}
-    for names, ufunc in ((SUM, np.add), (MIN, np.minimum), (MAX, np.maximum)):
+    for names, ufunc in (
+        (SUM, np.add),
+        (OR, np.bitwise_or),
+        (MIN, np.minimum),
+        (MAX, np.maximum),
+    ):
         for k in names:
             out[k] = ufunc.reduceat(c[k][order], starts)
     return out
@@ -204,10 +217,11 @@ def group_rows(rows: Mapping[str, np.ndarray]) -> Columns:
     return {k: v[:g] for k, v in out.items()}
 
 
-def regroup(c: Mapping[str, np.ndarray]) -> Columns:
+def regroup(c: Mapping[str, np.ndarray], trim: bool = True) -> Columns:
     """:func:`group` of aggregate columns: in one C pass when the accelerator was built.
 
     Exact as well (a hash table on the full key); groups in order of first appearance.
+    ``trim=False``: the columns may be views of row-sized buffers (:func:`_trimmed` later).
     """
     accel = records._accel
     n = len(c["proto"])
@@ -219,9 +233,16 @@ def regroup(c: Mapping[str, np.ndarray]) -> Columns:
     ]
     out = {k: np.empty(n, dtype=np.uint64 if k in _ADDRESS_COLUMNS else np.int64) for k in COLUMNS}
     g = accel.combine(*inputs, *(out[k] for k in COLUMNS))
-    if g * 4 < n * 3:
-        return {k: v[:g].copy() for k, v in out.items()}
-    return {k: v[:g] for k, v in out.items()}
+    grouped = {k: v[:g] for k, v in out.items()}
+    return _trimmed(grouped) if trim else grouped
+
+
+def _trimmed(c: Columns) -> Columns:
+    """Columns that are views of much larger buffers, copied so that the buffers can go."""
+    return {
+        k: v.copy() if v.base is not None and v.base.nbytes * 3 > v.nbytes * 4 else v
+        for k, v in c.items()
+    }
 
 
 def concat(tables: list[Columns]) -> Columns:
@@ -254,8 +275,15 @@ class FlowTable:
 
     def _compact(self) -> None:
         if self._pending:
-            self._main = regroup(concat([self._main, *self._pending]))
-            self._pending, self._pending_rows = [], 0
+            # Each step lets go of what it no longer needs before the next allocates: peak
+            # memory is the rows being merged twice (in, out), not four times.
+            parts = [self._main, *self._pending]
+            self._main, self._pending, self._pending_rows = empty_columns(), [], 0
+            whole = concat(parts)
+            del parts
+            grouped = regroup(whole, trim=False)
+            del whole
+            self._main = _trimmed(grouped)
 
     def columns(self) -> Columns:
         self._compact()
@@ -419,10 +447,10 @@ def columns_to_flows(c: Columns, inputs: str | Sequence[str]) -> list[Flow]:
     proto = c["proto"]
     syn_a, syn_b = c["syn_a"], c["syn_b"]
     init_b = _initiator_is_b(c)
-    pk_b = c["pk_b"]
-    pk_resp = np.where(init_b, c["packets"] - pk_b, pk_b)
-    ans_resp = np.where(init_b, c["ans_a"], c["ans_b"])
-    refused = np.where(init_b, c["ref_b"], c["ref_a"]) > 0
+    bits = c["bits"]
+    resp_sent = (bits & np.where(init_b, SENT_A, SENT_B)) != 0
+    resp_answered = (bits & np.where(init_b, ANS_A, ANS_B)) != 0
+    refused = (bits & np.where(init_b, REF_B, REF_A)) != 0
     opened = np.where(init_b, syn_b, syn_a) != BIG
     # No answer: an attempt for TCP and ICMP only when the capture saw the flow open (SYN /
     # query), else it may have started before the capture or run asymmetrically. UDP needs no
@@ -430,9 +458,9 @@ def columns_to_flows(c: Columns, inputs: str | Sequence[str]) -> list[Flow]:
     # unanswered and not refused it is unknown, never an attempt. Other protocols: attempts.
     silent_known = ((proto != 6) & (proto != 17) & (proto != 1) & (proto != 58)) | opened
     state = np.where(
-        ans_resp > 0,
+        resp_answered,
         0,
-        np.where(refused | (pk_resp > 0) | silent_known, 1, 2),
+        np.where(refused | resp_sent | silent_known, 1, 2),
     )
     order = np.lexsort(
         (c["pb"], c["pa"], c["blo"], c["bhi"], c["alo"], c["ahi"], proto, c["vi"], c["vo"])
@@ -492,7 +520,7 @@ def columns_to_flows(c: Columns, inputs: str | Sequence[str]) -> list[Flow]:
             repeat(inputs, n)
             if isinstance(inputs, str)
             else np.array(inputs, dtype=object)[c["fcode"] >> (FRAME_BITS + 1)].tolist(),
-            c["tunnel"].astype(bool).tolist(),
+            ((c["bits"] & TUNNEL) != 0).tolist(),
             vlan_list(c["vi"]),
         )
     )

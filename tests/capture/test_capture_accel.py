@@ -223,7 +223,7 @@ def test_accel_combine_equals_numpy_group(seed: int) -> None:
         values = [0, 1, 2**63 + 3] if k in ("ahi", "alo", "bhi", "blo") else [-1, 0, 6, 17]
         dtype = np.uint64 if k in ("ahi", "alo", "bhi", "blo") else np.int64
         c[k] = np.array(values, dtype=dtype)[rnd.integers(0, len(values), n)]
-    for k in flowtable.SUM + flowtable.MIN + flowtable.MAX:
+    for k in flowtable.SUM + flowtable.OR + flowtable.MIN + flowtable.MAX:
         c[k] = rnd.integers(-(2**40), 2**40, n)
     c["ts_min"][::7] = flowtable.BIG
     c["ts_max"][::5] = -flowtable.BIG
