@@ -297,6 +297,29 @@ def render_flows(report: Report, lang: str = "en") -> str:
         kind = gap.kind.value
         cells[COLUMNS.index("verdict")] = GAPS_JA.get(kind, kind) if lang == "ja" else kind
         cells[COLUMNS.index("note")] = gap.text(lang)
+    # Drift between a firewall log and its imported configuration: one row each, after the
+    # gaps, at the log line of its first flow (segcheck.logjoin).
+    for d in report.log_join.drift if report.log_join is not None else ():
+        cells = [None] * len(COLUMNS)
+        ex = d.example
+        for name, value in (
+            ("input", ex.input),
+            ("first_frame", ex.first_frame),
+            ("first_seen", ex.first_seen),
+            ("proto", ex.proto),
+            ("src_ip", ex.src_ip),
+            ("src_port", ex.src_port),
+            ("dst_ip", ex.dst_ip),
+            ("dst_port", ex.dst_port),
+            ("verdict", "設定の乖離" if lang == "ja" else "config-drift"),
+            ("severity", value_word(lang, "severity", "high")),
+            ("pivot", ex.pivot),
+            ("device_action", d.action),
+            ("device_rule", d.rule),
+            ("note", d.text(lang)),
+        ):
+            cells[COLUMNS.index(name)] = value
+        gaps.append(cells)
     columns: list[list[object]] = [
         [f.input for f in flows],
         [f.first_frame for f in flows],

@@ -164,6 +164,34 @@ def _evidence_suite(root: ET.Element, report: Report, lang: str) -> int:
     return len(report.gaps)
 
 
+def _drift_suite(root: ET.Element, report: Report, lang: str) -> int:
+    """With firewall logs joined to imported configurations (segcheck.logjoin): one failed
+    case per drift, or one passing case when the logs agree with the configurations."""
+    join = report.log_join
+    if join is None:
+        return 0
+    suite = ET.SubElement(root, "testsuite", name="config-drift")
+    for d in join.drift:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname="segcheck.config-drift",
+            name=f"{d.node} {d.rule} {d.reason}",
+            time="0",
+        )
+        failure = ET.SubElement(case, "failure", message=d.text(lang), type="high")
+        failure.text = d.text(lang) + "\n"
+    if not join.drift:
+        ET.SubElement(suite, "testcase", classname="segcheck.config-drift", name="logs", time="0")
+    count = str(max(1, len(join.drift)))
+    failures = str(len(join.drift))
+    for key, value in (("tests", count), ("failures", failures), ("errors", "0"), ("skipped", "0")):
+        suite.set(key, value)
+    suite.set("time", "0")
+    suite.set("timestamp", report.generated_at.removesuffix("Z"))
+    return len(join.drift)
+
+
 def render(report: Report, lang: str = "en") -> str:
     """JUnit XML: <testsuites> with one <testsuite> per rule, in catalogue order."""
     t = labels(lang, "junit")
@@ -227,6 +255,10 @@ def render(report: Report, lang: str = "en") -> str:
         total += len(rule_cases)
         failed += suite_failures
         skipped += suite_skipped
+    drift = _drift_suite(root, report, lang)
+    if report.log_join is not None:
+        total += max(1, drift)
+        failed += drift
     errors = _evidence_suite(root, report, lang)
     total += errors
     root.set("tests", str(total))

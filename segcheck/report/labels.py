@@ -179,6 +179,25 @@ TERMS: dict[str, tuple[str, str]] = {
     "md.to": ("to", "宛先"),
     "md.unusable": ("Evidence unusable", "証跡が使用不能"),
     "md.where": ("where", "箇所"),
+    "md.log_join": (
+        "Firewall logs and imported configurations",
+        "ファイアウォールログと取り込んだ設定",
+    ),
+    "md.drift": (
+        "Drift: the devices do not run the configurations checked",
+        "設定の乖離: 機器は検査した設定で動作していない",
+    ),
+    "md.permit_use": (
+        "Permit use in the logs (rule review)",
+        "ログにおける許可ルールの利用状況 (棚卸し)",
+    ),
+    "md.node": ("node", "機器"),
+    "md.name": ("name", "名称"),
+    "md.log_flows": ("flows", "通信数"),
+    "md.log_forbidden": ("forbidden", "禁止"),
+    "md.last_seen": ("last seen", "最終"),
+    "md.never_used": ("never used in the logs", "ログで未使用"),
+    "md.unmatched": ("Logged policies of no imported device", "取込設定のない機器のポリシー"),
     # report.html (html.py and templates/report.html.j2); kinds of matrix cells are keys too.
     "html.allow": ("allow", "許可"),
     "html.approver": ("Approver", "承認者"),

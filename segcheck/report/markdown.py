@@ -84,6 +84,39 @@ def _finding(f: Finding, t: Mapping[str, str], lang: str, state: str = "") -> li
     return out
 
 
+def _log_join(report: Report, t: Mapping[str, str], lang: str) -> list[str]:
+    """Firewall logs against imported configurations: drift, then use per permit (棚卸し)."""
+    join = report.log_join
+    if not join:
+        return []
+    out = [f"## {t['log_join']}", ""]
+    if join.drift:
+        out += [f"### {t['drift']}", ""]
+        out += [f"- {md(d.text(lang))}" for d in join.drift]
+        out.append("")
+    if join.permits:
+        cols = ("node", "rule", "name", "where", "log_flows", "log_forbidden", "last_seen")
+        out += [f"### {t['permit_use']}", "", "| " + " | ".join(t[c] for c in cols) + " |"]
+        out.append("|" + "---|" * len(cols))
+        for p in join.permits:
+            cells = (
+                md(p.node),
+                md(p.rule),
+                md(p.name),
+                md(p.where),
+                str(p.flows),
+                str(p.violations),
+                md(p.last_seen) if p.last_seen else t["never_used"],
+            )
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+    if join.unmatched:
+        out += [f"### {t['unmatched']}", ""]
+        out += [f"- {md(u)}" for u in join.unmatched]
+        out.append("")
+    return out
+
+
 def render(report: Report, lang: str = "en") -> str:
     """A Markdown summary: header, inputs, severity counts, findings by rule, channels."""
     t = labels(lang, "md")
@@ -148,6 +181,7 @@ def render(report: Report, lang: str = "en") -> str:
         for f in report.baseline.absent:
             out += _finding(f, t, lang, f" \\[{value_word(lang, 'baseline', 'fixed')}\\]")
         out.append("")
+    out += _log_join(report, t, lang)
     if topo.channels:
         cols = ("id", "from", "to", "service", "reason", "approver", "ticket", "expires")
         out += [f"## {t['channels']}", "", "| " + " | ".join(t[c] for c in cols) + " |"]

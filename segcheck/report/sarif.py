@@ -28,7 +28,7 @@ from ._common import (
     route_dict,
 )
 from .conversations import channel_use, channel_use_dict, presented
-from .json import pretty
+from .json import log_join_dict, pretty
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -295,6 +295,39 @@ def _notifications(
     return notes
 
 
+def _drift_notifications(
+    report: Report, artifact_index: dict[str, int], lang: str
+) -> list[dict[str, Any]]:
+    """One error notification per drift between a firewall log and its imported
+    configuration, at the log line of its first flow (segcheck.logjoin)."""
+    join = report.log_join
+    notes = []
+    for d in join.drift if join is not None else ():
+        physical: dict[str, Any] = {
+            "artifactLocation": _artifact_location(
+                d.example.input, artifact_index.get(d.example.input)
+            )
+        }
+        if d.example.line is not None:
+            physical["region"] = {"startLine": d.example.line}
+        notes.append(
+            {
+                "level": "error",
+                "descriptor": {"id": "config-drift"},
+                "message": {"text": d.text(lang)},
+                "locations": [{"physicalLocation": physical}],
+                "properties": {
+                    "node": d.node,
+                    "rule": d.rule,
+                    "reason": d.reason,
+                    "action": d.action,
+                    "flows": d.flows,
+                },
+            }
+        )
+    return notes
+
+
 _GAP_DESCRIPTORS = {
     GapKind.NO_PACKETS: "capture-empty",
     GapKind.STOPPED_EARLY: "capture-damaged",
@@ -347,7 +380,8 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
         # False when a capture held nothing: the run could not do what was asked of it.
         "executionSuccessful": report.evidence is not Evidence.UNUSABLE,
         "endTimeUtc": report.generated_at,
-        "toolExecutionNotifications": _notifications(report, artifact_index, lang),
+        "toolExecutionNotifications": _notifications(report, artifact_index, lang)
+        + _drift_notifications(report, artifact_index, lang),
     }
     run: dict[str, Any] = {
         "tool": {
@@ -382,6 +416,8 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
         run["properties"]["channel_use"] = [channel_use_dict(u) for u in uses]
     if report.plan is not None:
         run["properties"]["fix_plan"] = plan_dict(report.plan)
+    if report.log_join is not None:  # the same object as JSON's `log_join`
+        run["properties"]["log_join"] = log_join_dict(report.log_join, lang)
     if baseline is not None:
         run["baselineGuid"] = baseline.guid
         run["properties"]["baseline"] = {"path": baseline.path, "sha256": baseline.sha256}
