@@ -492,6 +492,8 @@ class ImportSummary:
     unused: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()  # NAT/VIP, unknown interfaces, other parser warnings
     assumptions: Mapping[str, int] = field(default_factory=dict)  # assumption -> rule count
+    # accept rules matching no address behind their interfaces/zones (no deny is the cause)
+    matches_nothing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

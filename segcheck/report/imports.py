@@ -61,7 +61,7 @@ def status_lines(summary: ImportSummary, lang: str) -> list[str]:
         f"  {t['sha']}: {summary.input.sha256}",
         f"  {t['permits']}: {summary.permits}",
     ]
-    for key in ("disabled", "shadowed"):
+    for key in ("disabled", "shadowed", "matches_nothing"):
         values: Sequence[str] = getattr(summary, key)
         if values:
             out.append(f"  {t[key]} ({len(values)}): {', '.join(values)}")

@@ -72,6 +72,7 @@ def import_dict(item: ImportSummary) -> dict[str, Any]:
         "permits": item.permits,
         "disabled": list(item.disabled),
         "shadowed": list(item.shadowed),
+        "matches_nothing": list(item.matches_nothing),
         "unrecognised": list(item.unrecognised),
         "undefined": list(item.undefined),
         "unused": list(item.unused),

@@ -353,6 +353,10 @@ TERMS: dict[str, tuple[str, str]] = {
     "import.assumptions": ("assumptions (rules)", "仮定（ルール数）"),
     "import.context": ("context", "コンテキスト"),
     "import.disabled": ("disabled rules (skipped)", "無効なルール（対象外）"),
+    "import.matches_nothing": (
+        "accept rules matching no address behind their interfaces or zones",
+        "インターフェース・ゾーンの先にあるアドレスに一致しない許可ルール",
+    ),
     "import.no_address": (
         "no interface address found: add `ip:` before using this node",
         "インターフェースのアドレスが見つかりません: `ip:` を追加してください",

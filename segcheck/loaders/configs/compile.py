@@ -44,11 +44,14 @@ class CompiledRule:
     rule: Rule
     cubes: tuple[Cube, ...]
     assumptions: tuple[Assumption, ...]
+    # the rule matches nothing on its own: its addresses lie outside what is behind its
+    # interfaces/zones (or it names no service); no deny is the cause
+    matches_nothing: bool = False
 
     @property
     def shadowed(self) -> bool:
         """True when earlier deny rules leave this accept rule nothing."""
-        return not self.cubes
+        return not self.cubes and not self.matches_nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +221,7 @@ def _compile(context: Context) -> CompiledContext:
     compiled: list[CompiledRule] = []
     for rule, cube, assumptions, before in accepts:
         if not cube:
-            compiled.append(CompiledRule(rule, (), assumptions))
+            compiled.append(CompiledRule(rule, (), assumptions, matches_nothing=True))
             continue
         pieces = index.cut(cube, before)
         if pieces is None:  # too fragmented: keep the whole rule (never hides a path)

@@ -239,6 +239,7 @@ def summary(item: NodeImport, input_file: InputFile) -> ImportSummary:
         permits=sum(1 for p in compiled.permits if p.cubes),
         disabled=tuple(r.id for r in compiled.disabled),
         shadowed=tuple(p.rule.id for p in compiled.permits if p.shadowed),
+        matches_nothing=tuple(p.rule.id for p in compiled.permits if p.matches_nothing),
         unrecognised=issues("unrecognised"),
         undefined=issues("undefined"),
         unused=issues("unused"),

@@ -149,6 +149,41 @@ def test_deny_before_accept_is_subtracted_and_later_deny_is_not() -> None:
     assert allowed(list(compiled.permits[0].cubes), 1, 9, 2)
 
 
+def test_a_rule_outside_its_interfaces_is_not_called_shadowed() -> None:
+    deny = Rule(
+        "root/1",
+        Action.DENY,
+        Match(AddressSet((r(0, 7),))),
+        Match(AddressSet(), any=True),
+        ServiceSet.everything(),
+        ORIGIN,
+    )
+    covered = Rule(
+        "root/2",
+        Action.ACCEPT,
+        Match(AddressSet((r(0, 3),))),
+        Match(AddressSet(), any=True),
+        ServiceSet.ports(6, (1, 6)),
+        ORIGIN,
+        from_zones=("trust",),
+    )
+    # its source lies behind `outside`, not behind the zone the rule names
+    elsewhere = Rule(
+        "root/3",
+        Action.ACCEPT,
+        Match(AddressSet((r(9, 9),))),
+        Match(AddressSet(), any=True),
+        ServiceSet.ports(6, (1, 6)),
+        ORIGIN,
+        from_zones=("trust",),
+    )
+    compiled = compile_context(Context("root", CONTEXT_IFACES, (), (deny, covered, elsewhere)))
+    by_id = {p.rule.id: p for p in compiled.permits}
+    assert by_id["root/2"].shadowed and not by_id["root/2"].matches_nothing
+    assert by_id["root/3"].matches_nothing and not by_id["root/3"].shadowed
+    assert by_id["root/3"].cubes == ()
+
+
 def test_disabled_rules_are_listed_and_skipped() -> None:
     rule = Rule(
         "root/7",

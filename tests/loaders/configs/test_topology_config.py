@@ -153,3 +153,27 @@ def test_strict_import_refuses_a_partly_recognised_configuration(tmp_path: Path)
     assert code == 0 and "partly-recognised" in err
     code, _, err = run("import", "fortios", "--strict", str(config))
     assert code == 2 and "--strict" in err
+
+
+def test_a_policy_on_the_wrong_interface_is_listed_apart_from_shadowed(tmp_path: Path) -> None:
+    """Addresses that are not behind the policy's interfaces: no flow can match it, and no
+    deny is the cause, so the status says so rather than calling it shadowed."""
+    config = tmp_path / "fw.conf"
+    wrong_side = (
+        "config firewall policy\n    edit 15\n"
+        '        set srcintf "ZONE-INET"\n        set dstintf "ZONE-LGWAN"\n'
+        '        set action accept\n        set srcaddr "LG-CLIENTS"\n'
+        '        set dstaddr "LG-MAIL"\n        set schedule "always"\n'
+        '        set service "SMTP"\n    next\n'
+    )
+    config.write_text(
+        CONFIG.read_text(encoding="utf-8").replace("config firewall policy\n", wrong_side, 1),
+        encoding="utf-8",
+    )
+    code, out, err = run("import", "fortios", str(config))
+    assert code == 0, err
+    lines = err.splitlines()
+    nothing = next(line for line in lines if "matching no address behind" in line)
+    assert nothing.endswith(": root/15")
+    assert not any("covered by earlier denies" in line for line in lines)
+    assert '{id: "root/15"' not in out
