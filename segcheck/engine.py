@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .addressing import AddressMap
 from .findings import CaptureSummary, Finding, JudgedFlow, Report, sorted_findings
+from .flowjudge import FlowJudge
 from .loaders.topology import load_topology
 from .logjoin import join_logs
 from .model import InputFile, Topology
 from .policy import Policy
 from .rules.channels import channel_findings, mac_pin_findings, pinned_pairs
 from .rules.nodes import node_findings
-from .verdicts import FlowJudge
 
 if TYPE_CHECKING:
     from .cluster import ClusterSpec

@@ -28,7 +28,7 @@ from ..findings import (
     Report,
     sorted_findings,
 )
-from ..verdicts import FLOW_RULES, record_maker
+from ..flowjudge import FLOW_RULES, record_maker
 from .labels import tier_word
 
 GROUP_BY = ("conversation", "flow")  # --group-by choices, the default first

@@ -6,7 +6,7 @@
   each, registered in `NODE_RULES` and `CHANNEL_RULES` (imported from there, not re-exported
   here, so that reading the catalogue loads no address tables).
 - Path and flow rules are cells of the one policy matrix (`segcheck/policy.py`) and its named
-  exceptions; `GEN-ZONE-ASSIGNED` is the flow judge's own (`segcheck/verdicts.py`).
+  exceptions; `GEN-ZONE-ASSIGNED` is the flow judge's own (`segcheck/flowjudge.py`).
 
 `docs/architecture.md` and CONTRIBUTING.md ("Add a rule") say how the pieces fit.
 """

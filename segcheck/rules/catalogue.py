@@ -262,7 +262,7 @@ class Rule:
 
     Where it fires: a matrix cell (`segcheck/policy.py`), a matrix exception in `Policy.judge`,
     a node or channel rule (`rules/nodes.py`, `rules/channels.py`), or the flow judge
-    (`segcheck/verdicts.py`); `segcheck explain ID` prints this entry.
+    (`segcheck/flowjudge.py`); `segcheck explain ID` prints this entry.
     """
 
     id: RuleId

@@ -19,9 +19,9 @@ import pytest
 from segcheck import load_topology
 from segcheck.addressing import AddressMap
 from segcheck.engine import scan
+from segcheck.flowjudge import FlowJudge, iso_time, iso_times
 from segcheck.policy import Policy
 from segcheck.report import csv as csv_format
-from segcheck.verdicts import FlowJudge, iso_time, iso_times
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGIES = [

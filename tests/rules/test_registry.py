@@ -19,12 +19,12 @@ from segcheck import parse_topology
 from segcheck.addressing import AddressMap, parse_ip
 from segcheck.analysis.monitoring import PLAN_RULES
 from segcheck.findings import Finding
+from segcheck.flowjudge import FLOW_RULES, FlowJudge
 from segcheck.policy import EXCEPTION_RULES, MATRIX, Policy
 from segcheck.rules import RULES, RULES_BY_ID, ids, make_finding
 from segcheck.rules.channels import CHANNEL_RULES, ChannelRule
 from segcheck.rules.nodes import NODE_RULES, NodeRule
 from segcheck.services import BUILTIN_SERVICES
-from segcheck.verdicts import FLOW_RULES, FlowJudge
 
 FIXTURE = Path(__file__).parents[1] / "data" / "topologies" / "judge-fixture.yaml"
 # Every node address of the fixture, and zone addresses that are no node's: the channel ends

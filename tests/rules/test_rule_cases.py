@@ -21,9 +21,9 @@ import yaml
 from segcheck import parse_topology
 from segcheck.addressing import AddressMap
 from segcheck.engine import check
+from segcheck.flowjudge import FlowJudge
 from segcheck.policy import Policy
 from segcheck.rules import RULES
-from segcheck.verdicts import FlowJudge
 
 TODAY = date(2026, 6, 1)
 ZONES = {
@@ -1132,7 +1132,7 @@ NOT_IN_FLOWS = {
     "MN-TERMINAL-CONTROLS",
     "MODEL-BETA-CONDITIONS",
 }
-# Rules of version 1, whose capture cases are in tests/test_verdicts.py and tests/test_policy.py.
+# Rules of version 1, whose capture cases are in tests/test_flowjudge.py and tests/test_policy.py.
 FLOW_CASES_ELSEWHERE = {
     "MN-NO-INTERNET",
     "MN-ISOLATION",

@@ -10,9 +10,9 @@ import pytest
 
 from segcheck import parse_topology
 from segcheck.addressing import AddressMap
+from segcheck.flowjudge import FlowJudge
 from segcheck.policy import Policy
 from segcheck.rules import Severity
-from segcheck.verdicts import FlowJudge
 
 FIXTURE = Path(__file__).parent / "data" / "topologies" / "judge-fixture.yaml"
 

@@ -1,4 +1,5 @@
-"""Verdicts on observed flows (spec §7): the same matrix, address map and channels as `check`.
+"""The flow judge (spec §7): observed flows judged by the same matrix, address map and channels
+as `check`.
 
 Flows arrive from the capture readers (or Zeek logs) as plain records; each is judged once.
 Address lookups are cached per distinct address in the AddressMap, so the cost is per flow.
