@@ -468,4 +468,13 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_accel", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__accel(void) { return PyModule_Create(&module); }
+/* FLOW_COLUMNS: the flow-table layout aggregate and combine write, so that a stale build of
+ * another layout is left unused (flowtable falls back to numpy) rather than misread. */
+PyMODINIT_FUNC PyInit__accel(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "FLOW_COLUMNS", N_OUT) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -28,6 +28,7 @@ import dataclasses
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
+from typing import Any
 
 import numpy as np
 
@@ -191,6 +192,14 @@ _ROW_INPUTS = (
 _ADDRESS_COLUMNS = ("shi", "slo", "dhi", "dlo", "ahi", "alo", "bhi", "blo")
 
 
+def _flow_accel() -> Any:
+    """The C accelerator when it was built for this table layout (a stale build is not)."""
+    accel = records._accel
+    if accel is None or getattr(accel, "FLOW_COLUMNS", None) != len(COLUMNS):
+        return None
+    return accel
+
+
 def group_rows(rows: Mapping[str, np.ndarray]) -> Columns:
     """``group(aggregate_rows(rows))``: in one C pass when the accelerator was built.
 
@@ -198,8 +207,8 @@ def group_rows(rows: Mapping[str, np.ndarray]) -> Columns:
     in order of first appearance rather than hash order (a table's row order means nothing:
     flows are sorted when they leave it).
     """
-    accel = records._accel
-    if accel is None or not hasattr(accel, "aggregate"):
+    accel = _flow_accel()
+    if accel is None:
         return group(aggregate_rows(rows))
     n = len(rows["proto"])
     if n == 0:
@@ -223,9 +232,9 @@ def regroup(c: Mapping[str, np.ndarray], trim: bool = True) -> Columns:
     Exact as well (a hash table on the full key); groups in order of first appearance.
     ``trim=False``: the columns may be views of row-sized buffers (:func:`_trimmed` later).
     """
-    accel = records._accel
+    accel = _flow_accel()
     n = len(c["proto"])
-    if accel is None or not hasattr(accel, "combine") or n == 0:
+    if accel is None or n == 0:
         return group(c)
     inputs = [
         np.ascontiguousarray(c[k], dtype=np.uint64 if k in _ADDRESS_COLUMNS else np.int64)

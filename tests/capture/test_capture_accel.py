@@ -233,3 +233,17 @@ def test_accel_combine_equals_numpy_group(seed: int) -> None:
     for key, col in got.items():
         assert col.dtype == want[key].dtype, key
         assert np.array_equal(col, want[key]), key
+
+
+@pytest.mark.skipif(ACCEL is None, reason="C accelerator not built (no compiler)")
+def test_a_build_of_another_table_layout_is_left_unused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from segcheck.capture import flowtable, records
+
+    assert flowtable._flow_accel() is ACCEL  # this build is used (the tests above compare it)
+    stale = SimpleNamespace(aggregate=ACCEL.aggregate, combine=ACCEL.combine, FLOW_COLUMNS=22)
+    monkeypatch.setattr(records, "_accel", stale)
+    assert flowtable._flow_accel() is None
+    rows = {k: np.zeros(3, dtype=np.int64) for k in flowtable._ROW_INPUTS}
+    assert len(flowtable.group_rows(rows)["proto"]) == 1  # numpy, not the stale C
