@@ -39,6 +39,7 @@ from .rules.ids import (
 )
 from .rules.resolvers import is_public_resolver
 from .services import DEFAULT_ACCEPTS, DEFAULT_DELIVERS, SCREEN_TRANSFER_SERVICES
+from .settings import setting
 
 
 class CellKind(StrEnum):
@@ -226,6 +227,9 @@ class Policy:
         self.alpha_prime_edition = at_least(topology.guideline, ALPHA_PRIME_SINCE)
         for tier in topology.extra_tiers:
             _check_extra_rules(topology, tier)
+        # profile settings (domain.md §9 Q1, Q2)
+        self.mn_absolute = setting(topology.settings, "mn_isolation") == "absolute"
+        self.outbound_mail = setting(topology.settings, "lg_outbound_mail")
         # LG-TELEWORK judges plans that declare telework (captures always: access is evidence)
         self.telework = any(n.role is Role.TELEWORK_GATEWAY for n in topology.nodes.values())
         # MN/LG-UPDATE-DIST, for the tiers that declare an update server: the services updates
@@ -303,8 +307,11 @@ class Policy:
         Where `rule` is MN-ISOLATION, a fact between the two ends of a live channel on another
         service or in the other direction is MN-SPECIFIED-COMM instead (spec §3
         MN-SPECIFIED-COMM: "a flow between a channel's endpoints on another service or in the
-        other direction"); paths are judged the same way.
+        other direction"); paths are judged the same way. Under `mn_isolation: absolute`
+        (domain.md §9 Q1) no channel covers MN-ISOLATION.
         """
+        if rule == MN_ISOLATION and self.mn_absolute:
+            return Judgement(Outcome.VIOLATION, rule)  # mn_isolation: absolute (Q1)
         channel = self.covering_channel(src, dst, service)
         if channel is not None:
             return Judgement(Outcome.EXCEPTED, rule, channel.id)
@@ -400,7 +407,10 @@ class Policy:
             return Judgement(Outcome.VIOLATION, MN_CHUKAN_VIA_LGWAN)
         if (not path or self.telework) and remote_access_beside_telework(src, dst, service):
             return Judgement(Outcome.VIOLATION, LG_TELEWORK)
-        if outbound_mail(src, dst, service):
+        if outbound_mail(src, dst, service) and self.outbound_mail != "forbidden":
+            # forbidden: the cell's LG-INET-SPLIT (a mail relay sanitizes nothing)
+            if self.outbound_mail == "allowed":
+                return PERMITTED
             return self.channel_cover(src, dst, service, LG_OUTBOUND_DATA)
         if mail_beside_relay(src, dst, service, path):
             return self.channel_cover(src, dst, service, INET_MAIL_VIA_CLOUD)

@@ -57,6 +57,36 @@ SETTINGS: tuple[Setting, ...] = (
         "必須とするか: optional(既定。指定があればキャプチャで確認)、required(必須)。",
         values_ja={"optional": "任意", "required": "必須"},
     ),
+    Setting(
+        key="mn_isolation",
+        default="channels",
+        allowed=("channels", "absolute"),
+        question="Q1",
+        rules=("MN-ISOLATION",),
+        doc_en="Whether the My Number tier's isolation admits exceptions: `channels` (default: "
+        "isolated 「原則として」 as most policies write it, a live channel of the register "
+        "covering its path or flow) or `absolute` (as 狛江市's policy writes it: no channel "
+        "covers a path or flow between the My Number tier and the LGWAN tier, LGWAN or the "
+        "government cloud).",
+        doc_ja="マイナンバー利用事務系の分離に例外を認めるか: channels(既定。「原則として」分離し、"
+        "台帳の特定通信に限り認める)、absolute(例外を認めない。特定通信も MN-ISOLATION として報告)。",
+        values_ja={"channels": "特定通信に限り可", "absolute": "例外なし"},
+    ),
+    Setting(
+        key="lg_outbound_mail",
+        default="warning",
+        allowed=("warning", "forbidden", "allowed"),
+        question="Q2",
+        rules=("LG-OUTBOUND-DATA", "LG-INET-SPLIT"),
+        doc_en="How outbound Internet mail handed from the LGWAN tier to an Internet-tier "
+        "`mail-relay` is judged (the sources settle only inbound sanitization): `warning` "
+        "(default: LG-OUTBOUND-DATA), `forbidden` (users send Internet mail from the "
+        "screen-transfer session: LG-INET-SPLIT) or `allowed` (no finding).",
+        doc_ja="LGWAN接続系からインターネット接続系のメール中継へのメール送信の扱い: warning(既定。"
+        "LG-OUTBOUND-DATA の警告)、forbidden(画面転送で送信する運用: LG-INET-SPLIT)、"
+        "allowed(指摘しない)。",
+        values_ja={"warning": "警告", "forbidden": "不可", "allowed": "可"},
+    ),
 )
 
 SETTINGS_BY_KEY: Mapping[str, Setting] = {s.key: s for s in SETTINGS}
