@@ -311,9 +311,11 @@ RULES: tuple[Rule, ...] = (
         name_ja="マイナンバー利用事務系の分離",
         sources=(*MN_CLAUSES, RESILIENCE),
         summary_en="A path or flow between the My Number tier and the LGWAN tier, LGWAN or the "
-        "government cloud that no channel covers (住基ネット: see MN-JUKI-CS).",
+        "government cloud that no channel covers (住基ネット: see MN-JUKI-CS); under "
+        "mn_isolation: absolute, any such path or flow.",
         summary_ja="マイナンバー利用事務系とLGWAN接続系・LGWAN・ガバメントクラウドの間で、"
-        "特定通信として登録されていない経路または通信(住基ネットは MN-JUKI-CS)。",
+        "特定通信として登録されていない経路または通信(住基ネットは MN-JUKI-CS)。設定により"
+        "例外を認めない場合は、登録の有無によらずすべて。",
         remedy_en="Close the path, or declare it as a pinned channel (特定通信) with reason and approver.",
         remedy_ja="経路を閉じるか、理由と承認者を付けた特定通信(端末・ポート固定)として登録する。",
     ),
@@ -504,9 +506,10 @@ RULES: tuple[Rule, ...] = (
         name_ja="LGWAN接続系からの外部送信",
         sources=(*LG_CLAUSES, RESILIENCE),
         summary_en="An LGWAN tier to Internet tier path or flow on smtp to a mail-relay (outbound mail), "
-        "not covered by a channel.",
+        "not covered by a channel (lg_outbound_mail: forbidden makes it LG-INET-SPLIT, allowed "
+        "no finding).",
         summary_ja="LGWAN接続系からインターネット接続系のメール中継へのsmtp経路または通信(外部へのメール送信)で、"
-        "例外として登録されていないもの。",
+        "例外として登録されていないもの(設定により LG-INET-SPLIT とし、または指摘しない)。",
         remedy_en="Declare the hand-off as a channel with its reason, or send mail from the Internet tier.",
         remedy_ja="理由を付けて例外として登録するか、インターネット接続系から送信する運用にする。",
     ),

@@ -14,9 +14,9 @@ from segcheck import parse_topology
 from segcheck.addressing import AddressMap
 from segcheck.engine import check
 from segcheck.errors import TopologyError
+from segcheck.flowjudge import FlowJudge
 from segcheck.policy import Policy
 from segcheck.settings import SETTINGS, SETTINGS_BY_KEY
-from segcheck.verdicts import FlowJudge
 
 from .test_rule_cases import TODAY, _Flow, fw, topo
 
