@@ -1,7 +1,9 @@
 """segcheck: prove, or disprove, the three-tier separation (三層の対策) of a municipal network.
 
 The library API never prints or exits; `segcheck.cli` is a thin layer over it. The public names
-load lazily, so that capture worker processes do not pay for the engine's imports.
+load lazily, so that capture worker processes do not pay for the engine's imports. The engine
+pauses Python's cyclic garbage collector in its bulk phases only inside `allow_gc_pauses()`,
+which the command line opens: the library leaves a host process's collector alone.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ _PUBLIC = {
     "UsageError": "errors",
     "Finding": "findings",
     "Report": "findings",
+    "allow_gc_pauses": "gcpause",
     "load_topology": "loaders.topology",
     "parse_topology": "loaders.topology",
 }
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from .engine import check, scan
     from .errors import CaptureError, SegcheckError, TopologyError, UsageError
     from .findings import Finding, Report
+    from .gcpause import allow_gc_pauses
     from .loaders.topology import load_topology, parse_topology
 
 
@@ -46,6 +50,7 @@ __all__ = [
     "TopologyError",
     "UsageError",
     "__version__",
+    "allow_gc_pauses",
     "check",
     "load_topology",
     "parse_topology",

@@ -23,6 +23,7 @@ import click
 from . import __version__
 from .errors import SegcheckError, UsageError
 from .findings import Evidence, Report
+from .gcpause import allow_gc_pauses
 from .loaders.configs import FORMATS as CONFIG_FORMATS
 from .loaders.topology import ISO_DATE
 from .messages import localize, prefix
@@ -351,6 +352,9 @@ def main() -> None:
     Shell completion: see README ("Shell completion"); for bash,
     eval "$(_SEGCHECK_COMPLETE=bash_source segcheck)" in ~/.bashrc.
     """
+    # The command owns its process, so the engine may pause the cyclic collector in its bulk
+    # phases for the whole command (a library caller decides for itself: segcheck.gcpause).
+    click.get_current_context().with_resource(allow_gc_pauses())
 
 
 @main.command()

@@ -8,7 +8,6 @@ diff`, a Dask fan-out) render or combine reports as they need. `report` is not r
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
@@ -18,6 +17,7 @@ from . import __version__
 from .addressing import AddressMap
 from .findings import CaptureSummary, Finding, JudgedFlow, Report, sorted_findings
 from .flowjudge import FlowJudge
+from .gcpause import paused
 from .loaders.topology import load_topology
 from .logjoin import join_logs
 from .model import InputFile, Topology
@@ -63,22 +63,21 @@ def check(
     today: date | None = None,
     generated_at: str | None = None,
 ) -> Report:
-    """Check a planned topology: every forbidden path, node setting and channel problem."""
+    """Check a planned topology: every forbidden path, node setting and channel problem.
+
+    Inside `segcheck.allow_gc_pauses()` (the CLI opens it) the cyclic collector is paused while
+    loading and analysing; otherwise the process's collector is left as it is.
+    """
     from .analysis.plan import fix_plan
 
     # Loading and analysing a plan allocates hundreds of thousands of objects and frees almost
     # none: the cyclic collector would only re-walk them (a third of loading a 20k-permit town).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         topo = _topology(topology)
         policy, addresses = _prepare(topo, today)
         findings, excepted = topology_findings(topo, policy, addresses)
         ordered = sorted_findings(findings)
         plan = fix_plan(topo, policy.today, ordered)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return Report(
         __version__,
         generated_at or now_iso(),
@@ -113,13 +112,12 @@ def scan(
     `cluster`: read the inputs on a Dask cluster instead of `jobs` local processes (the
     report is the same, byte for byte). `max_flows`: flows beyond it (by input and frame)
     are judged per host pair and service, which the report states (default: sized to the
-    machine's memory).
+    machine's memory). The cyclic collector is paused while reading and judging only inside
+    `segcheck.allow_gc_pauses()`, as for `check`.
     """
     # A scan allocates a few objects per flow and frees almost none until the report is
     # rendered: the cyclic collector would only re-walk them (a third of the judging time).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         return _scan(
             topology,
             captures,
@@ -132,9 +130,6 @@ def scan(
             cluster,
             max_flows,
         )
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _scan(

@@ -105,7 +105,12 @@ MODEL = (
 )
 LOADERS = ("segcheck.loaders",)
 POLICY = ("segcheck.rules", "segcheck.policy", "segcheck.flowjudge")
-SHARED = ("segcheck.addressing", "segcheck.services", "segcheck.outputs")  # any box may use these
+SHARED = (
+    "segcheck.addressing",
+    "segcheck.services",
+    "segcheck.outputs",
+    "segcheck.gcpause",
+)  # any box may use these
 ANALYSIS = ("segcheck.analysis",)
 CAPTURE = ("segcheck.capture",)
 REPORT = ("segcheck.report",)

@@ -33,10 +33,8 @@ Fields of a path finding:
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..addressing import AddressInfo, AddressMap
@@ -52,6 +50,7 @@ from ..findings import (
     endpoint_text,
     path_fingerprint,
 )
+from ..gcpause import paused
 from ..model import IP, IPRange, Profile, Role, Tier, Topology
 from ..policy import MATRIX, TIER_ORDER, CellKind, Judgement, Outcome, Policy, watched
 from ..rules import RULES_BY_ID, make_finding
@@ -558,27 +557,12 @@ def _messages(
     return en, ja
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector, then restore it as it was.
-
-    The analysis allocates hundreds of thousands of small objects (intervals, atoms, masks,
-    bitsets) and makes no reference cycles of its own; each full collection meanwhile walks
-    every live object, the loaded topology included, so with the collector on, building the
-    analysis of a 32k-permit town took about twice as long, and the share grew with size.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def analyse_paths(topology: Topology, policy: Policy, addresses: AddressMap) -> PathResult:
     """Every path that breaks a rule of spec §3, grouped by cause, with witness and fix."""
-    with _collector_paused():
+    # Hundreds of thousands of small objects (intervals, atoms, masks, bitsets) and no
+    # reference cycle: each collection would walk the whole loaded topology again (about twice
+    # the time for a 32k-permit town).
+    with paused():
         return _analyse_paths(topology, policy, addresses)
 
 

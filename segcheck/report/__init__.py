@@ -8,13 +8,13 @@ is in `_common`, their words in `labels`.
 
 from __future__ import annotations
 
-import gc
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import UsageError
 from ..findings import Report
+from ..gcpause import paused
 from ._common import endpoints
 
 Formatter = Callable[[Report, str], str]
@@ -69,13 +69,8 @@ def render(report: Report, fmt: str, lang: str = "en") -> str:
     collector on each collection walks every flow of a scan again (a third to half of the
     SARIF and text time of a 50k-flow scan)."""
     formatter = get_formatter(fmt)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         return formatter(report, lang)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 __all__ = [

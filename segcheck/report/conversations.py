@@ -15,7 +15,6 @@ Per channel, `channel_use` counts the flows the channel covered (domain.md §7: 
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -29,6 +28,7 @@ from ..findings import (
     sorted_findings,
 )
 from ..flowjudge import FLOW_RULES, record_maker
+from ..gcpause import paused
 from .labels import tier_word
 
 GROUP_BY = ("conversation", "flow")  # --group-by choices, the default first
@@ -269,13 +269,8 @@ def presented(report: Report) -> Report:
         return report
     # Tens of thousands of new records and no reference cycle: with the collector on, each
     # collection would walk every flow of the scan again (grouping took 2-3x as long).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         return _presented(report)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _presented(report: Report) -> Report:

@@ -17,10 +17,10 @@ and finding the denies a rule meets, are in cubes.py (near-linear in the rule ba
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ...gcpause import paused
 from ...model import IPRange
 from .cubes import Cube, DenyIndex
 from .model import (
@@ -191,13 +191,8 @@ def compile_context(context: Context) -> CompiledContext:
     """The context's effective allow-list, rule by rule, in rule order."""
     # compiling allocates many small objects and frees few: the cyclic collector would only
     # re-walk the parsed rule base (a third of the time on 20,000 rules)
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         return _compile(context)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _compile(context: Context) -> CompiledContext:

@@ -27,7 +27,6 @@ own. Predefined services a configuration does not define come from `fortios_serv
 from __future__ import annotations
 
 import copy
-import gc
 import hashlib
 import ipaddress
 import re
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ...errors import ConfigError
+from ...gcpause import paused
 from ...model import IPRange
 from .fortios_services import (
     FACTORY_ADDRESSES,
@@ -1819,13 +1819,8 @@ def parse_fortios(path: Path, data: str | bytes, *, display_name: str) -> Parsed
     """
     # millions of small acyclic objects: the cyclic collector's passes over them would cost a
     # third of the time and find nothing
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         return _parse(path, data, display_name)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _parse(path: Path, data: str | bytes, display_name: str) -> ParsedConfig:

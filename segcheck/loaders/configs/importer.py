@@ -6,12 +6,12 @@ for a `config:` node (same code path), and return everything a renderer needs.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import ConfigError
+from ...gcpause import paused
 from ...model import ImportSummary, InputFile, Permit, Service
 from ...services import BUILTIN_SERVICES
 from . import read_config
@@ -40,13 +40,8 @@ def import_config(path: str, fmt: str, *, context: str | None = None) -> list[Im
     """Every context of the file (or the one named), parsed and compiled."""
     # the parsed rule base, its compiled cubes and the permits stay alive to the end: the
     # cyclic collector would only re-walk them
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         return _import(path, fmt, context)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _import(path: str, fmt: str, context: str | None) -> list[ImportResult]:

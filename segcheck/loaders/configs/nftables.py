@@ -42,7 +42,6 @@ pretty-printed, by the line of its `"rule"` key.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import re
@@ -54,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError
+from ...gcpause import paused
 from ...model import IPRange
 from .model import (
     _MAX,
@@ -487,16 +487,14 @@ def parse_nftables(path: Path, text_or_bytes: str | bytes, *, display_name: str)
     text, data = _decode(display_name, text_or_bytes)
     # many small acyclic objects: the cyclic collector's passes would cost about 40 % and
     # find nothing
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        items, offsets = _elements(text, display_name)
-        return _Importer(display_name, text, items, offsets, hashlib.sha256(data).hexdigest()).run()
+        with paused():
+            items, offsets = _elements(text, display_name)
+            return _Importer(
+                display_name, text, items, offsets, hashlib.sha256(data).hexdigest()
+            ).run()
     except RecursionError:
         raise ConfigError(display_name, "JSON nested too deeply") from None
-    finally:
-        if collecting:
-            gc.enable()
 
 
 class _Importer:

@@ -25,7 +25,6 @@ say it exactly (from [a b] to [a b]) becomes one `Rule` per from-zone, all with 
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import ipaddress
 import re
@@ -36,6 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ...gcpause import paused
 from ...model import IPRange
 from .model import (
     Action,
@@ -87,14 +87,9 @@ def parse_panos(path: Path, text_or_bytes: bytes | str, *, display_name: str) ->
     raw = text_or_bytes if isinstance(text_or_bytes, bytes) else text_or_bytes.encode("utf-8")
     # Hundreds of thousands of elements and objects, almost none in a reference cycle: the
     # cyclic collector's passes over them cost a third of the time, so it waits till the end.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         tree = build_tree(text_or_bytes, display_name)
         return _Reader(tree, display_name).read(hashlib.sha256(raw).hexdigest())
-    finally:
-        if collecting:
-            gc.enable()
 
 
 # --- helpers -----------------------------------------------------------------------------------

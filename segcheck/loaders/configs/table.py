@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gc
 import hashlib
 import io
 import re
@@ -50,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError
+from ...gcpause import paused
 from ...model import IPRange
 from ...services import BUILTIN_SERVICES
 from .model import (
@@ -782,13 +782,8 @@ def parse_table(
     """
     # many small acyclic objects: the cyclic collector's passes would cost about 40 % and
     # find nothing
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         return _parse(path, text_or_bytes, display_name, header_map, names, sheet)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _parse(
