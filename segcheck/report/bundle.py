@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import UsageError
@@ -87,7 +88,11 @@ def render_bundle(
         from .pdf import PdfError, html_to_pdf
 
         try:
-            files[PDF_NAME] = html_to_pdf(page)
+            # dated with the report's timestamp, not the printing's: the same bytes each time
+            created = datetime.fromisoformat(report.generated_at.replace("Z", "+00:00"))
+            if created.tzinfo is None:
+                created = created.replace(tzinfo=UTC)
+            files[PDF_NAME] = html_to_pdf(page, created=created)
         except PdfError as exc:
             raise UsageError(f"--pdf: {exc}") from None
     return files, note

@@ -351,9 +351,102 @@ def test_report_pdf_has_page_numbers_cover_and_landscape_diagram(tmp_path: Path)
     for words in ("作成者", "確認者", "版数", "日付", "情報政策課 山田", "第2版"):
         assert words in first
     assert "指摘の原因(要約)" in first and "許可: root/90" in first
-    diagram_pages = [p for p in printed if "ネットワーク構成図" in p.text]
-    assert diagram_pages and all(p.landscape for p in diagram_pages)
+    # the section's heading and note end the portrait flow; the diagrams follow, landscape
+    heading = next(i for i, p in enumerate(printed) if "ネットワーク構成図" in p.text)
+    assert not printed[heading].landscape and printed[heading + 1].landscape
+    assert "マイナンバー利用事務系" in unicodedata.normalize("NFKC", printed[heading + 1].text)
     assert not printed[0].landscape
+    # printed again, later: the same bytes (dated with the report's timestamp, not the print's)
+    again = tmp_path / "again"
+    result = CliRunner().invoke(main, [
+        "report", str(root / "topologies" / "alpha-fortigate.yaml"), "-o", str(again),
+        "--lang", "ja", "--pdf", "--author", "情報政策課 山田", "--revision", "第2版",
+        "--timestamp", "2026-04-01T00:00:00Z",
+    ])  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert (again / "report.pdf").read_bytes() == pdf
+    assert pdf.count(b"(D:20260401000000+00'00')") == 2  # CreationDate and ModDate
+
+
+PDFTOPPM = shutil.which("pdftoppm")
+DPI = 50  # enough to see margins, frames and a footer line; 2 px per mm
+
+
+def page_images(pdf: Path, out: Path) -> list[tuple[int, int, bytes]]:
+    """Each page of `pdf` as (width, height, 8-bit grey pixels), rendered by pdftoppm."""
+    out.mkdir()
+    subprocess.run(
+        [str(PDFTOPPM), "-r", str(DPI), "-gray", str(pdf), str(out / "page")],
+        check=True, timeout=300, capture_output=True,
+    )  # fmt: skip
+    images = []
+    for path in sorted(out.glob("page-*.pgm")):
+        magic, size, depth, pixels = path.read_bytes().split(b"\n", 3)
+        assert magic == b"P5" and depth == b"255"
+        width, height = map(int, size.split())
+        images.append((width, height, pixels))
+    return images
+
+
+def inked(image: tuple[int, int, bytes], box: tuple[float, float, float, float]) -> list[int]:
+    """The rows (y) of `box` (x0, y0, x1, y1 in mm) that hold a dark pixel."""
+    width, _, pixels = image
+    x0, y0, x1, y1 = (round(v * DPI / 25.4) for v in box)
+    return [y for y in range(y0, y1) if min(pixels[y * width + x0 : y * width + x1]) < 200]
+
+
+@pytest.mark.skipif(
+    PDFTOPPM is None, reason="pdftoppm not installed (apt-get install poppler-utils)"
+)
+@pytest.mark.parametrize(("topology", "lang"), [("alpha-fortigate", "ja"), ("beta", "en")])
+def test_printed_pages_seen_as_images(tmp_path: Path, topology: str, lang: str) -> None:
+    """The PDF's pages as a reader sees them (rendered by pdftoppm, kept as PNGs with the
+    artefacts): A4, nothing drawn in the side and top margins (a diagram or table too wide or
+    too tall for the page would be), a page number in the footer of every page, and every
+    landscape page filled by a diagram (never a heading left alone on its page)."""
+    from click.testing import CliRunner
+
+    from segcheck.cli import main
+    from segcheck.loaders.topology import load_topology
+
+    from .pdftext import pages
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "evidence"
+    result = CliRunner().invoke(main, [
+        "report", str(root / "topologies" / f"{topology}.yaml"), "-o", str(out), "--lang", lang,
+        "--pdf", "--timestamp", "2026-04-01T00:00:00Z",
+    ])  # fmt: skip
+    assert result.exit_code in (0, 1), result.output
+    artefacts = Path(os.environ.get("SEGCHECK_ARTIFACTS") or tmp_path)
+    artefacts.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [str(PDFTOPPM), "-r", "60", "-png", str(out / "report.pdf"),
+         str(artefacts / f"report-{topology}-{lang}-page")],
+        check=True, timeout=300, capture_output=True,
+    )  # fmt: skip
+    print(f"page images: {artefacts}/report-{topology}-{lang}-page-*.png")
+    images = page_images(out / "report.pdf", tmp_path / "pages")
+    printed = pages((out / "report.pdf").read_bytes())
+    nodes = set(load_topology(root / "topologies" / f"{topology}.yaml").nodes)
+    assert len(images) == len(printed) >= 3
+    landscape_pages = 0
+    for number, image in enumerate(images, 1):
+        width, height, _ = image
+        landscape = width > height
+        w, h = (297, 210) if landscape else (210, 297)
+        assert (width, height) in ((round(w * DPI / 25.4 + d), round(h * DPI / 25.4 + e))
+                                   for d in (-1, 0, 1) for e in (-1, 0, 1)), number  # fmt: skip
+        # the @page margins: 12 mm at the sides, 12/14 mm at the top, 14/16 mm at the bottom
+        top, bottom = (12, 14) if landscape else (14, 16)
+        for band in ((0, 0, 11, h), (w - 11, 0, w, h), (0, 0, w, top - 1)):
+            assert inked(image, band) == [], (number, band)
+        assert inked(image, (w / 2, h - bottom + 2, w - 11, h)), number  # "ページ n / N"
+        if landscape:  # a diagram's page: it shows nodes, not a heading left alone
+            landscape_pages += 1
+            assert printed[number - 1].landscape
+            assert any(name in printed[number - 1].text for name in nodes), number
+    assert landscape_pages >= 1
 
 
 def test_report_pdf_without_chromium_is_refused(

@@ -157,3 +157,25 @@ def test_a_failing_printer_is_an_error_not_a_traceback(tmp_path: Path, monkeypat
     assert result.exit_code == 2
     assert result.stderr == "エラー: --pdf: Chromium が失敗しました: cannot open display\n"
     assert not out.exists() or not os.listdir(out)
+
+
+def test_a_printed_pdf_is_dated_with_the_report_timestamp() -> None:
+    """Chromium's print time is replaced in place: same length, the xref offsets still right."""
+    from datetime import UTC, datetime
+
+    from segcheck.report.pdf import pin_dates
+
+    info = b"1 0 obj\n<</Creator (Mozilla)\n/CreationDate (D:20261201032743+00'00')\n"
+    info += b"/ModDate (D:20261201032743+00'00')>>\nendobj\n"
+    body = b"%PDF-1.4\n" + info + b"2 0 obj\n<</Type /Catalog>>\nendobj\n"
+    xref = body.index(b"2 0 obj")
+    pdf = body + b"xref\n0 3\n" + f"{xref:010d} 00000 n \n".encode() + b"%%EOF\n"
+    when = datetime(2026, 4, 1, 9, 30, tzinfo=UTC)
+    pinned = pin_dates(pdf, when)
+    assert len(pinned) == len(pdf) and pinned.index(b"2 0 obj") == xref
+    assert pinned.count(b"(D:20260401093000+00'00')") == 2
+    assert b"20261201" not in pinned
+    # another zone, another form: the same instant, in UTC, at the same length
+    other = pdf.replace(b"+00'00')", b"Z)      ")
+    assert b"(D:20260401093000Z)" in pin_dates(other, when)
+    assert pin_dates(b"/CreationDate (yesterday)", when) == b"/CreationDate (yesterday)"
