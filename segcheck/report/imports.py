@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from ..loaders.configs.importer import ImportResult
 from ..messages import localize_located
-from ..model import IP, ImportSummary, Permit, Selector, SelectorKind, Service
+from ..model import IP, ImportSummary, IPRange, Permit, Selector, SelectorKind, Service
 from .labels import labels
 
 
@@ -44,11 +44,19 @@ def _service(service: Service) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-def _endpoint(selector: Selector) -> str:
+def _endpoint(selector: Selector, texts: dict[IPRange, str] | None = None) -> str:
     if selector.kind is SelectorKind.ANY:
         return _q("any")
     # an address range's text (digits, dots, colons, '/', '-') needs no JSON escaping
-    items = [f'"{r}"' for r in selector.ranges]
+    if texts is None:
+        items = [f'"{r}"' for r in selector.ranges]
+    else:  # the pieces of cut rules repeat ranges: a 20,000-row table writes each ~8 times
+        items = []
+        for r in selector.ranges:
+            text = texts.get(r)
+            if text is None:
+                text = texts[r] = f'"{r}"'
+            items.append(text)
     return items[0] if len(items) == 1 else "[" + ", ".join(items) + "]"
 
 
@@ -124,6 +132,7 @@ def _permit_lines(permits: Sequence[Permit]) -> list[str]:
     # `permits` while this runs)
     quoted: dict[str, str] = {}
     endpoints: dict[int, str] = {}
+    texts: dict[IPRange, str] = {}
 
     def q(text: str) -> str:
         known = quoted.get(text)
@@ -134,7 +143,7 @@ def _permit_lines(permits: Sequence[Permit]) -> list[str]:
     def endpoint(selector: Selector) -> str:
         known = endpoints.get(id(selector))
         if known is None:
-            known = endpoints[id(selector)] = _endpoint(selector)
+            known = endpoints[id(selector)] = _endpoint(selector, texts)
         return known
 
     for permit in permits:

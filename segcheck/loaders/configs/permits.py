@@ -19,7 +19,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ...model import ANY_SERVICE, ImportSummary, InputFile, Permit, Selector, SelectorKind, Service
+from ...model import (
+    ANY_SERVICE,
+    ImportSummary,
+    InputFile,
+    IPRange,
+    Permit,
+    Selector,
+    SelectorKind,
+    Service,
+)
 from .compile import CompiledContext
 from .model import ICMP, ICMPV6, PORTED, TCP, UDP, WHOLE, AddressSet, ParsedConfig, ServiceSet
 
@@ -144,12 +153,22 @@ class ServiceNamer:
         return names
 
 
-def selector(addresses: AddressSet) -> Selector:
-    """A permit endpoint for an address set: `any` when it is everything, else its ranges."""
+def selector(addresses: AddressSet, texts: dict[IPRange, str] | None = None) -> Selector:
+    """A permit endpoint for an address set: `any` when it is everything, else its ranges
+    (`texts`: a cache of range texts, for the many endpoints of one import)."""
     if addresses == AddressSet.everything():
         return Selector(SelectorKind.ANY, "any")
     ranges = addresses.ranges
-    shown = ", ".join(str(r) for r in ranges[:_SELECTOR_RANGES_SHOWN])
+    if texts is None:
+        shown = ", ".join(str(r) for r in ranges[:_SELECTOR_RANGES_SHOWN])
+    else:
+        parts = []
+        for r in ranges[:_SELECTOR_RANGES_SHOWN]:
+            text = texts.get(r)
+            if text is None:
+                text = texts[r] = str(r)
+            parts.append(text)
+        shown = ", ".join(parts)
     if len(ranges) > _SELECTOR_RANGES_SHOWN:
         shown += f", … (+{len(ranges) - _SELECTOR_RANGES_SHOWN})"
     return Selector(SelectorKind.CIDR, shown, ranges)
@@ -177,11 +196,12 @@ def permits_of(namer: ServiceNamer, item: NodeImport) -> tuple[Permit, ...]:
     # the pieces of a cut rule share their address sets: one selector per set (by identity:
     # the compiled cubes keep every set alive while this runs)
     selectors: dict[int, Selector] = {}
+    texts: dict[IPRange, str] = {}
 
     def endpoint(addresses: AddressSet) -> Selector:
         known = selectors.get(id(addresses))
         if known is None:
-            known = selectors[id(addresses)] = selector(addresses)
+            known = selectors[id(addresses)] = selector(addresses, texts)
         return known
 
     for compiled in item.compiled.permits:
