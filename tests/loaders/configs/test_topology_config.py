@@ -177,3 +177,14 @@ def test_a_policy_on_the_wrong_interface_is_listed_apart_from_shadowed(tmp_path:
     assert nothing.endswith(": root/15")
     assert not any("covered by earlier denies" in line for line in lines)
     assert '{id: "root/15"' not in out
+
+
+@pytest.mark.parametrize("fmt", ["fortios", "panos", "nftables", "csv"])
+def test_import_of_a_binary_file_is_exit_2_naming_file_and_line(tmp_path: Path, fmt: str) -> None:
+    bad = tmp_path / "fw.conf"
+    bad.write_bytes(b"hello\x00world\n")
+    code, out, err = run("import", fmt, str(bad))
+    assert code == 2 and out == ""
+    assert err.startswith(f"Error: {bad}:1: ") and "Traceback" not in err
+    code, _, err = run("import", fmt, str(tmp_path / "missing.conf"))
+    assert code == 2 and "missing.conf: no such file" in err
