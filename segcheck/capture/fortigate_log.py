@@ -27,7 +27,7 @@ unreadable, with the reason.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import timedelta, timezone, tzinfo
 from typing import ClassVar
 
 from ..errors import CaptureError
@@ -44,12 +44,12 @@ from .logflow import (
     ReadOptions,
     Record,
     check_epoch,
-    epoch,
     icmp_family,
     iter_lines,
     port,
     protocol,
     short,
+    wall_epoch,
     whole,
 )
 from .model import FlowLog
@@ -195,19 +195,11 @@ def _time(kv: dict[str, str], zone: tzinfo | None) -> float:
             "date/time are the device's local time and the record has no eventtime or tz: "
             "give the device's zone with --tz (for example --tz Asia/Tokyo)"
         )
-    try:
-        when = datetime(
-            int(dm.group(1)),
-            int(dm.group(2)),
-            int(dm.group(3)),
-            int(tm.group(1)),
-            int(tm.group(2)),
-            int(tm.group(3)),
-            tzinfo=where,
-        )
-    except ValueError as exc:
-        raise BadRecord(f"date/time {d} {t}: {exc}") from None
-    return epoch(when, "date/time")
+    y, mo, day = dm.groups()
+    h, mi, sec = tm.groups()
+    return wall_epoch(
+        int(y), int(mo), int(day), int(h), int(mi), int(sec), 0, where, "date/time", f"{d} {t}"
+    )
 
 
 def _rule_ref(kv: dict[str, str], vd: str) -> str | None:

@@ -19,7 +19,7 @@ import ipaddress
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from .decode import ICMP4_FAMILY, ICMP6_FAMILY
@@ -151,6 +151,11 @@ class Addresses:
 
 def whole(v: Any, what: str, top: int = MAX_COUNT) -> int:
     """A whole number 0..top from ASCII digits (or a JSON integer)."""
+    if type(v) is str and v.isdigit() and v.isascii() and len(v) <= 20:  # nearly every value
+        n = int(v)
+        if n <= top:
+            return n
+        raise BadRecord(f"{what} {short(v)} is out of range (0-{top})")
     if type(v) is int:
         n = v
     elif type(v) is str and v.isascii() and v.isdigit() and len(v) <= 20:
@@ -194,6 +199,42 @@ PROTO_BY_NAME = {
 def icmp_family(proto: int, icmp_type: int) -> int:
     """The responder-port stand-in of an ICMP flow: its message family (echo = 8 / 128)."""
     return (ICMP4_FAMILY if proto == 1 else ICMP6_FAMILY).get(icmp_type, icmp_type)
+
+
+_DAYS: dict[tuple[int, int, int], int] = {}  # (year, month, day) -> days since 1970-01-01
+
+
+def wall_epoch(
+    y: int, mo: int, d: int, h: int, mi: int, s: int, micro: int, zone: tzinfo, what: str, raw: str
+) -> float:
+    """The epoch of a wall-clock time in `zone`, exactly as ``datetime(...).timestamp()``.
+
+    A fixed-offset zone (UTC, `+0900`) is done by integer arithmetic on the day's number,
+    which is computed (and checked) once per date: a log holds a few dates and millions of
+    times. A zone with rules (IANA, DST) goes through datetime."""
+    offset = zone.utcoffset(None)
+    if offset is None or not (h < 24 and mi < 60 and s < 60 and micro < 1_000_000):
+        try:
+            when = datetime(y, mo, d, h, mi, s, micro, tzinfo=zone)
+        except ValueError as exc:
+            raise BadRecord(f"{what} {raw}: {exc}") from None
+        return epoch(when, what)
+    day = _DAYS.get((y, mo, d))
+    if day is None:
+        try:
+            day = (date(y, mo, d) - _EPOCH_DAY).days
+        except ValueError as exc:
+            raise BadRecord(f"{what} {raw}: {exc}") from None
+        if len(_DAYS) < 1 << 16:
+            _DAYS[(y, mo, d)] = day
+    seconds = day * 86400 + h * 3600 + mi * 60 + s - (offset.days * 86400 + offset.seconds)
+    t = (seconds * 1_000_000 + micro) / 1_000_000  # timedelta.total_seconds(), the same float
+    if not 0.0 <= t < MAX_EPOCH:
+        raise BadRecord(f"{what} {short(raw)} is out of range")
+    return t
+
+
+_EPOCH_DAY = date(1970, 1, 1)
 
 
 def epoch(when: datetime, what: str) -> float:

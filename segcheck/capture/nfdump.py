@@ -38,7 +38,7 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, ClassVar
 
 from ..errors import CaptureError
@@ -51,12 +51,12 @@ from .logflow import (
     FlowAccumulator,
     ReadOptions,
     Record,
-    epoch,
     icmp_family,
     iter_lines,
     port,
     protocol,
     short,
+    wall_epoch,
     whole,
 )
 from .model import SERVICE_PORTS, FlowLog
@@ -162,20 +162,9 @@ def _time(v: Any, what: str, options: ReadOptions) -> float:
     if m is None:
         raise BadRecord(f"{what} {short(v)} is not a time")
     y, mo, d, h, mi, s, frac = m.groups()
-    try:
-        when = datetime(
-            int(y),
-            int(mo),
-            int(d),
-            int(h),
-            int(mi),
-            int(s),
-            int((frac or "0").ljust(6, "0")),
-            tzinfo=options.tz or UTC,
-        )
-    except ValueError as exc:
-        raise BadRecord(f"{what} {v}: {exc}") from None
-    return epoch(when, what)
+    micro = int(frac.ljust(6, "0")) if frac else 0
+    zone = options.tz or UTC
+    return wall_epoch(int(y), int(mo), int(d), int(h), int(mi), int(s), micro, zone, what, v)
 
 
 class Joiner:
@@ -385,7 +374,8 @@ class _Reader:
                     raise BadRecord("line longer than 1 MiB")
                 if header is None:
                     raise BadRecord("a record before the CSV header")
-                cells = next(csv.reader([raw.decode("utf-8", "replace")]))
+                text = raw.decode("utf-8", "replace")
+                cells = next(csv.reader([text])) if '"' in text else text.split(",")
                 if len(cells) <= max(header.values()):
                     raise BadRecord(f"{len(cells)} columns where the header names more")
                 self._csv_row(number, cells, header)
@@ -393,31 +383,28 @@ class _Reader:
                 self.acc.bad(number, str(exc) if isinstance(exc, BadRecord) else "not CSV")
 
     def _csv_row(self, number: int, cells: list[str], header: dict[str, int]) -> None:
-        def cell(name: str, default: str | None = "0") -> Any:
-            i = header.get(name)
-            return default if i is None else cells[i].strip()
-
-        proto = protocol(cell("proto"))
+        got = {name: cells[i].strip() for name, i in header.items()}
+        proto = protocol(got["proto"])
         icmp_type = None
-        dport_text = cell("dport")
+        dport_text = got.get("dport", "0")
         if proto in (1, 58):
             icmp_type = _icmp_type_of(dport_text)
             dport_text = "0"
-        start_text = cell("start")
+        start_text = got["start"]
         self._add(
             number,
-            cell("src"),
-            cell("dst"),
+            got["src"],
+            got["dst"],
             proto,
-            _int_text(cell("sport")),
+            _int_text(got.get("sport", "0")),
             _int_text(dport_text),
-            _int_text(cell("packets")),
-            _int_text(cell("bytes")),
-            _int_text(cell("out_packets")),
-            _int_text(cell("out_bytes")),
-            cell("flags"),
+            _int_text(got.get("packets", "0")),
+            _int_text(got.get("bytes", "0")),
+            _int_text(got.get("out_packets", "0")),
+            _int_text(got.get("out_bytes", "0")),
+            got.get("flags", "0"),
             start_text,
-            cell("end", None) or start_text,
+            got.get("end") or start_text,
             icmp_type,
         )
 

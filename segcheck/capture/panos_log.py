@@ -51,6 +51,7 @@ from .logflow import (
     port,
     protocol,
     short,
+    wall_epoch,
     whole,
 )
 from .model import FlowLog
@@ -153,17 +154,18 @@ def _time(cols: list[str], options: ReadOptions) -> float:
             "Resolution Timestamp (PAN-OS 10.0 and later): give the firewall's zone with "
             "--tz (for example --tz Asia/Tokyo)"
         )
-    try:
-        y, mo, d, h, mi, s = (int(g) for g in m.groups())
-        when = datetime(y, mo, d, h, mi, s, tzinfo=options.tz)
-    except ValueError as exc:
-        raise BadRecord(f"Generated Time {generated}: {exc}") from None
-    return epoch(when, "Generated Time")
+    y, mo, d, h, mi, s = (int(g) for g in m.groups())
+    return wall_epoch(y, mo, d, h, mi, s, 0, options.tz, "Generated Time", generated)
 
 
 def _count(cols: list[str], i: int, what: str) -> int:
-    v = _col(cols, i)
-    return 0 if v is None else whole(v, what)
+    """A counter column; absent (older release) or empty is 0."""
+    if i >= len(cols):
+        return 0
+    v = cols[i]
+    if v.isdigit() and v.isascii() and len(v) <= 18:  # nearly every value: under 2**63
+        return int(v)
+    return 0 if v == "" else whole(v, what)
 
 
 def _record(cols: list[str], line: int, addr: Addresses, options: ReadOptions) -> Record:

@@ -615,3 +615,29 @@ def test_packet_findings_keep_their_shape() -> None:
     flows = [f["flow"] for f in json.loads(done.stdout)["findings"]]
     assert flows and all(f["pivot"] is None and f["line"] is None for f in flows)
     assert all(f["location"]["frame"] for f in json.loads(done.stdout)["findings"])
+
+
+def test_wall_clock_times_are_exactly_what_datetime_gives() -> None:
+    """Fixed-offset zones are placed by integer arithmetic (a day number per date): the same
+    float as ``datetime(...).timestamp()``, and the same damage for an impossible date."""
+    import random
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from segcheck.capture.logflow import BadRecord, wall_epoch
+
+    rng = random.Random(16)
+    zones = [UTC, timezone(timedelta(hours=9)), timezone(timedelta(hours=-3, minutes=-30))]
+    zones.append(ZoneInfo("America/New_York"))  # rules: through datetime
+    for _ in range(3000):
+        y, mo, d = rng.randrange(1971, 2100), rng.randrange(1, 13), rng.randrange(1, 29)
+        h, mi, s, us = rng.randrange(24), rng.randrange(60), rng.randrange(60), rng.randrange(10**6)
+        zone = rng.choice(zones)
+        expected = datetime(y, mo, d, h, mi, s, us, tzinfo=zone).timestamp()
+        assert wall_epoch(y, mo, d, h, mi, s, us, zone, "t", "raw") == expected
+    assert wall_epoch(2024, 2, 29, 0, 0, 0, 0, UTC, "t", "x") == 1709164800.0
+    for bad in ((2026, 2, 29, 0, 0, 0), (2026, 13, 1, 0, 0, 0), (2026, 4, 1, 24, 0, 0)):
+        with pytest.raises(BadRecord, match="t 2026-bad: "):
+            wall_epoch(*bad, 0, UTC, "t", "2026-bad")
+    with pytest.raises(BadRecord, match="out of range"):
+        wall_epoch(1969, 12, 31, 23, 0, 0, 0, UTC, "t", "1969-12-31")
