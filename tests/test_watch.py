@@ -289,3 +289,36 @@ def test_a_kill_between_findings_and_file_line_repeats_nothing(tmp_path: Path) -
     assert len(of(out, "file")) == 1
     fps = [f["fingerprint"] for f in of(out, "finding")]
     assert len(fps) == len(set(fps)) == 8
+
+
+def test_the_systemd_unit_matches_the_command_and_its_exit_statuses(tmp_path: Path) -> None:
+    """docs/segcheck-watch.service: every option it passes exists, restarts are limited, and
+    the status it does not restart on is the one a usage error gives (a restart cannot fix a
+    bad topology); a crash or watchdog kill is retried."""
+    unit = (ROOT / "docs" / "segcheck-watch.service").read_text(encoding="utf-8")
+    keys: dict[str, str] = {}
+    text = unit.replace("\\\n", " ")
+    for line in text.splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            keys[key.strip()] = value.strip()
+    assert keys["Type"] == "notify" and keys["Restart"] == "on-failure"
+    assert int(keys["StartLimitBurst"]) > 0 and int(keys["StartLimitIntervalSec"]) > 0
+    exec_args = keys["ExecStart"].split()
+    assert exec_args[1] == "watch"
+    help_text = subprocess.run(
+        [sys.executable, "-m", "segcheck", "watch", "--help"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    for option in (a for a in exec_args if a.startswith("-")):
+        assert option in help_text, option
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("segcheck: 1\nzones: [\n", encoding="utf-8")
+    (tmp_path / "in").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "segcheck", "watch", str(bad), str(tmp_path / "in"),
+         "-o", str(tmp_path / "f.jsonl"), "--once"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == int(keys["RestartPreventExitStatus"]) == 2
+    assert "Traceback" not in done.stderr and "bad.yaml" in done.stderr
