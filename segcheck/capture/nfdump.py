@@ -105,6 +105,10 @@ _SNIFF_JSON = re.compile(rb'"type"\s*:\s*"FLOW"')
 _TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?")
 
 
+_raw_decode = json.JSONDecoder().raw_decode
+_JSON_GAP = re.compile(r"[ \t\r\n\[\],]*")  # between two records of nfdump's JSON array
+
+
 def looks_like_nfdump(head: bytes) -> bool:
     text = head.lstrip()
     if _SNIFF_CSV.match(text):
@@ -318,30 +322,61 @@ class _Reader:
             except ValueError as exc:
                 why = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
                 raise BadRecord(f"not JSON ({why})") from None
-            if type(rec) is not dict:
-                raise BadRecord("not a JSON object")
-            if rec.get("type", "FLOW") != "FLOW":
-                return  # nfdump's non-flow records (exporter, sampler)
-            src = rec.get("src4_addr", rec.get("src6_addr"))
-            dst = rec.get("dst4_addr", rec.get("dst6_addr"))
-            self._add(
-                line,
-                src,
-                dst,
-                rec.get("proto"),
-                rec.get("src_port", 0),
-                rec.get("dst_port", 0),
-                rec.get("in_packets", 0),
-                rec.get("in_bytes", 0),
-                rec.get("out_packets", 0),
-                rec.get("out_bytes", 0),
-                rec.get("tcp_flags", 0),
-                rec.get("first"),
-                rec.get("last"),
-                rec.get("icmp_type"),
-            )
+            self.json_object(line, rec)
         except BadRecord as exc:
             self.acc.bad(line, str(exc))
+
+    def json_stream(self, data: bytes) -> None:
+        """nfdump's own JSON output of an nfcapd file, records located by ordinal: each record
+        decoded straight from the text by the JSON decoder's C scanner (a pretty-printed record
+        is some twenty lines, which the line reader would join first). From the first record
+        that does not decode on, the line reader takes over, so damage is located the same."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+        at, end = 0, len(text)
+        while text:
+            at = _JSON_GAP.match(text, at).end()  # type: ignore[union-attr]  # always matches
+            if at >= end:
+                return
+            try:
+                rec, after = _raw_decode(text, at)
+            except (ValueError, RecursionError):
+                break
+            self.acc.read += 1
+            try:
+                self.json_object(self.acc.read, rec)
+            except BadRecord as exc:
+                self.acc.bad(self.acc.read, str(exc))
+            at = after
+        rest = text[at:].encode("utf-8") if text else data
+        self.json_lines(enumerate(rest.split(b"\n"), 1), ordinal=True)
+
+    def json_object(self, line: int, rec: Any) -> None:
+        """One decoded record; BadRecord when it is not a flow nfdump writes."""
+        if type(rec) is not dict:
+            raise BadRecord("not a JSON object")
+        if rec.get("type", "FLOW") != "FLOW":
+            return  # nfdump's non-flow records (exporter, sampler)
+        src = rec.get("src4_addr", rec.get("src6_addr"))
+        dst = rec.get("dst4_addr", rec.get("dst6_addr"))
+        self._add(
+            line,
+            src,
+            dst,
+            rec.get("proto"),
+            rec.get("src_port", 0),
+            rec.get("dst_port", 0),
+            rec.get("in_packets", 0),
+            rec.get("in_bytes", 0),
+            rec.get("out_packets", 0),
+            rec.get("out_bytes", 0),
+            rec.get("tcp_flags", 0),
+            rec.get("first"),
+            rec.get("last"),
+            rec.get("icmp_type"),
+        )
 
     # -- CSV ----------------------------------------------------------------------------------
 
@@ -556,5 +591,5 @@ class NfcapdFile:
                 self.path, f"nfdump could not read it ({why[-1] if why else done.returncode})"
             )
         reader = _Reader(self.path, ReadOptions(UTC))
-        reader.json_lines(enumerate(done.stdout.split(b"\n"), 1), ordinal=True)
+        reader.json_stream(done.stdout)
         return reader.result()

@@ -562,6 +562,34 @@ def test_nfdump_json_cut_off_is_located(tmp_path: Path) -> None:
     assert result.info.packets_skipped == 1 and len(result.flows) == 2  # records 1+2, 3
 
 
+def test_nfdump_stdout_is_read_like_its_lines_and_damage_is_located_by_ordinal() -> None:
+    """An nfcapd file's JSON (nfdump's stdout) is decoded record by record; from a record that
+    does not decode on, the line reader takes over: the same flows, damage by ordinal."""
+    from segcheck.capture.logflow import ReadOptions
+    from segcheck.capture.nfdump import _Reader
+
+    data = (LOGS / "nfdump" / "alpha.nfdump-1.7.1.json").read_bytes()
+
+    def flows(stream: bool, body: bytes) -> tuple[list[tuple[object, ...]], int, int, object]:
+        reader = _Reader("x", ReadOptions(UTC))
+        if stream:
+            reader.json_stream(body)
+        else:
+            reader.json_lines(enumerate(body.split(b"\n"), 1), ordinal=True)
+        log = reader.result()
+        return sorted(_key(f) for f in log.flows), log.read, log.skipped, log.first_skipped
+
+    assert flows(True, data) == flows(False, data)
+    assert flows(True, data)[1:] == (28, 0, None)
+    third = data.replace(b'"proto" : 6', b'"proto" : 6x', 3).replace(
+        b'"proto" : 6x', b'"proto" : 6', 2
+    )
+    damaged = flows(True, third)
+    assert damaged == flows(False, third)
+    assert damaged[1:3] == (28, 1) and damaged[3][0] == 3  # the third record, by ordinal
+    assert flows(True, b"") == ([], 0, 0, None)
+
+
 @pytest.mark.skipif(shutil.which("nfdump") is None, reason="nfdump is not installed")
 def test_an_nfcapd_file_is_read_through_nfdump() -> None:
     result = read_capture(LOGS / "nfdump" / "alpha.nfcapd")
