@@ -6,7 +6,7 @@ source address and port to one web server, and a topology whose zones cover ever
 and is judged), then runs ``segcheck scan TOPO F --format json -o /dev/null`` under GNU time
 and prints wall time, peak RSS and bytes per flow.
 
-    python benchmarks/syn_flood.py [--packets 5000000] [--max-flows N] [--jobs N]
+    python benchmarks/syn_flood.py [--packets 5000000] [--max-flows N] [--jobs N] [--root DIR]
     python benchmarks/syn_flood.py --packets N --read-only [--root DIR]
 
 ``--read-only`` reads the capture into the merged flow table only (no judging, no report) in
@@ -110,7 +110,7 @@ def main() -> int:
         cmd += ["--jobs", str(args.jobs)]
     timer = shutil.which("time") or "/usr/bin/time"
     t0 = time.perf_counter()
-    proc = subprocess.run([timer, "-f", "%M", *cmd], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([timer, "-f", "%M", *cmd], capture_output=True, text=True, cwd=args.root)
     wall = time.perf_counter() - t0
     if proc.returncode not in (0, 1):
         print(proc.stderr[-2000:], file=sys.stderr)

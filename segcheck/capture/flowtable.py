@@ -299,7 +299,10 @@ class FlowTable:
         return self._main
 
     def merge(self, other: FlowTable) -> None:
-        self.add(other.columns())
+        if len(self._main["proto"]) or self._pending:
+            self.add(other.columns())
+        else:  # an empty table takes the other's (grouped) columns as they are: no copy
+            self._main = dict(other.columns())
         self.ledger.extend(other.ledger)
         for key, val in other.frag_first.items():
             old = self.frag_first.get(key)
