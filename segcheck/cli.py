@@ -26,7 +26,7 @@ from .findings import Evidence, Report
 from .gcpause import allow_gc_pauses
 from .loaders.configs import FORMATS as CONFIG_FORMATS
 from .loaders.topology import ISO_DATE
-from .messages import localize, prefix
+from .messages import localize, prefix, translate
 from .outputs import check_output, same_file, write_output
 from .report import formats_for, render
 from .report.labels import value_word
@@ -331,7 +331,35 @@ TIMESTAMP = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _lang_of(words: Sequence[str]) -> str:
+    """The language a command line asks for (`--lang ja`, `--lang=ja`), else the locale's."""
+    for i, word in enumerate(words):
+        if word == "--lang" and i + 1 < len(words):
+            return "ja" if words[i + 1] == "ja" else "en"
+        if word.startswith("--lang="):
+            return "ja" if word == "--lang=ja" else "en"
+    return default_lang()
+
+
+class SegcheckGroup(click.Group):
+    """The commands. click's own usage errors (an unknown option, a missing argument, a value
+    not among the choices) come in the command line's language, as segcheck's own do."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        words = [*getattr(ctx, "_protected_args", ()), *ctx.args]
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if _lang_of(words) != "ja":
+                raise
+            done = translate(exc.format_message(), "ja")
+            if done is None:
+                raise
+            where = exc.ctx.command_path if exc.ctx is not None else "segcheck"
+            raise InputProblem(f"{done}（使い方: {where} --help）", "ja") from None
+
+
+@click.group(cls=SegcheckGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="segcheck", message="%(prog)s %(version)s")
 def main() -> None:
     """Prove, or disprove, the three-tier separation (三層の対策) of a municipal network.

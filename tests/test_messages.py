@@ -336,3 +336,26 @@ def test_capture_messages_are_translated_inside_their_frames() -> None:
 def test_an_unknown_message_stays_english() -> None:
     assert localize("a message nobody wrote down", "ja") == "a message nobody wrote down"
     assert translate("a message nobody wrote down", "ja") is None
+
+
+@pytest.mark.parametrize(
+    ("args", "japanese"),
+    [
+        (["check", "t.yaml", "--nope"], "不明なオプション '--nope'"),
+        (["check"], "引数 'TOPOLOGY' がありません"),
+        (["chek", "t.yaml"], "不明なコマンド 'chek'。もしかして 'check' ですか？"),
+        (["check", "t.yaml", "--format", "xls"], "'--format' の値が正しくありません: 'xls' は "),
+        (["check", "a.yaml", "b.yaml"], "余分な引数があります (b.yaml)"),
+        (["watch", "t.yaml", "d", "-o", "o.jsonl", "--poll", "abc"], "'abc' は数値ではありません"),
+    ],
+)
+def test_click_usage_errors_in_japanese(args: list[str], japanese: str) -> None:
+    """Mistyped options and arguments, which click itself reports, follow --lang too."""
+    code, err = run([*args, "--lang", "ja"])
+    assert code == 2
+    assert err.startswith("エラー: ") and japanese in err, err
+    assert "--help）" in err and err.count("\n") == 1
+    assert not re.search(r"\b(Usage|Error|Missing|No such|Invalid|not one of|Got)\b", err)
+    # English stays click's own, usage line and all
+    code, err = run([*args, "--lang", "en"])
+    assert code == 2 and err.startswith("Usage: ") and "\nError: " in err
