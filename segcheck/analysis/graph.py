@@ -654,6 +654,56 @@ class CutGraph:
         permits: tuple[tuple[str, str], ...],
         lbos: tuple[str, ...],
     ) -> tuple[list[tuple[str, str]], list[str]] | None:
+        res = self._residual(sources, targets, permits, lbos)
+        reach = _min_cut_side(res, ("S",), ("T",))
+        if reach is None:
+            return None
+        permit_ids, others = self._cut_items(reach)
+        return sorted(set(permit_ids)), sorted(set(others))
+
+    def closes(
+        self,
+        sources: Iterable[Terminal],
+        targets: Iterable[Terminal],
+        permits: Iterable[tuple[str, str]],
+        lbos: Iterable[str],
+        cut: tuple[Iterable[tuple[str, str]], Iterable[str]],
+    ) -> bool:
+        """True when a cut already made ((forwarder, permit id) pairs, item names) leaves no
+        route from the sources to the targets (a finding's other direction often shares it)."""
+        res = self._residual(
+            tuple(sorted(set(sources))),
+            tuple(sorted(set(targets))),
+            tuple(sorted(set(permits))),
+            tuple(sorted(set(lbos))),
+        )
+        by_name = {name: key for key, name in self._items.items()}
+        gone: list[Any] = [("permit", fwd, pid) for fwd, pid in cut[0]]
+        gone += [by_name[name] for name in cut[1] if name in by_name]
+        for key in gone:
+            row = res.get(("in", *key))
+            if row is not None and ("out", *key) in row:
+                row[("out", *key)] = 0
+        seen = {("S",)}
+        todo = [("S",)]
+        while todo:
+            u = todo.pop()
+            for v, room in res.get(u, {}).items():
+                if room > 0 and v not in seen:
+                    if v == ("T",):
+                        return False
+                    seen.add(v)
+                    todo.append(v)
+        return True
+
+    def _residual(
+        self,
+        sources: tuple[Terminal, ...],
+        targets: tuple[Terminal, ...],
+        permits: tuple[tuple[str, str], ...],
+        lbos: tuple[str, ...],
+    ) -> dict[Any, dict[Any, float]]:
+        """The residual network of the pruned graph between two sets of terminals."""
         src_vertices = [self.terminal_vertex(t) for t in sources]
         dst_vertices = [self.terminal_vertex(t) for t in targets]
         succ, pred = self._capacities()
@@ -685,11 +735,7 @@ class CutGraph:
             edge(("S",), self._inn(vertex), _INF)
         for vertex in dst_vertices:
             edge(self._out(vertex), ("T",), _INF)
-        reach = _min_cut_side(res, ("S",), ("T",))
-        if reach is None:
-            return None
-        permit_ids, others = self._cut_items(reach)
-        return sorted(set(permit_ids)), sorted(set(others))
+        return res
 
 
 class _Side:

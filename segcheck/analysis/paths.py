@@ -784,7 +784,10 @@ def _remediation(
         else:
             directions.setdefault((fact.src.tier, fact.dst.tier), []).append(fact)
     for key in sorted(directions, key=lambda k: (_tier_rank(k[0]), _tier_rank(k[1]))):
-        result = cut_graph.cut(*cut_inputs(analysis, directions[key]))
+        inputs = cut_inputs(analysis, directions[key])
+        if (permits or others) and cut_graph.closes(*inputs, (permits, others)):
+            continue  # the other direction's cut closes this one too (a forwarder's legs)
+        result = cut_graph.cut(*inputs)
         if result is None:
             return Remediation()  # no finite cut (the ends share a segment)
         permits.update(result[0])
@@ -834,12 +837,19 @@ def _classify(
     for key, name in cut_graph._items.items():
         if key[0] == "att":
             by_node.setdefault(str(key[1]), set()).add(name)
+    keys = {name: key for key, name in cut_graph._items.items()}
     for node, names in sorted(by_node.items()):
-        fwd = analysis.network.forwarder_by_name[node]
-        if len(names) > 1 and names <= links and not any(n in cut_graph.expensive for n in names):
-            del fwd
-            nodes.append(node)
-            links -= names
+        if len(names) < 2 or not names & links or names & cut_graph.expensive:
+            continue
+        if not names <= links:
+            # Part of a forwarder that filters nothing (a leftover router: one leg per tier
+            # it joins, cutting one leg closes both directions): removed whole when no leg
+            # carries allowed traffic, as an engineer would; removing more closes no less.
+            fwd = analysis.network.forwarder_by_name[node]
+            if fwd.filtering or any(cut_graph._carries_allowed(keys[n]) for n in names):
+                continue
+        nodes.append(node)
+        links -= names
     disruptive = tuple(sorted(n for n in others if n in cut_graph.expensive))
     return Remediation(
         tuple(dict.fromkeys(remove)),

@@ -136,3 +136,35 @@ def test_link_joining_a_forwarder_to_a_zone_is_its_own_item(tmp_path: Path) -> N
     assert items and all(i.startswith(("rtr--", "rtr2")) for i in items)
     assert items & {"rtr--lg", "rtr--inet"}
     _closed(data, f, tmp_path)
+
+
+def test_a_core_switch_every_leg_of_which_carries_allowed_traffic(tmp_path: Path) -> None:
+    """Issue 12: a cut of infrastructure that carries allowed traffic only when nothing
+    cheaper exists, then flagged; and one side's legs close both directions (not all four)."""
+    data: dict[str, Any] = {
+        "segcheck": 1,
+        "zones": {
+            "mn1": {"tier": "mynumber", "subnets": ["10.1.1.0/24"]},
+            "mn2": {"tier": "mynumber", "subnets": ["10.1.2.0/24"]},
+            "lg1": {"tier": "lgwan", "subnets": ["10.2.1.0/24"]},
+            "lg2": {"tier": "lgwan", "subnets": ["10.2.2.0/24"]},
+        },
+        "nodes": {
+            "mn-a": {"role": "server", "ip": "10.1.1.10"},
+            "mn-b": {"role": "server", "ip": "10.1.2.10"},
+            "lg-a": {"role": "server", "ip": "10.2.1.10"},
+            "lg-b": {"role": "server", "ip": "10.2.2.10"},
+            "core": {"role": "l3-switch", "ip": ["10.1.1.1", "10.1.2.1", "10.2.1.1", "10.2.2.1"]},
+        },
+    }
+    report = run(data, tmp_path)
+    finding = by_cause(report, "MN-ISOLATION", "core")
+    assert len(zone_pairs(finding)) == 8  # both directions, four zone pairs each
+    rem = finding.remediation
+    assert rem is not None and not rem.remove_nodes and not rem.remove_permits
+    # the legs of one tier's side: mn1 and mn2 reach each other only through the switch
+    assert rem.remove_links in (("core--mn1", "core--mn2"), ("core--lg1", "core--lg2"))
+    assert rem.disruptive == rem.remove_links
+    assert "CAUTION" in "; ".join(rem.parts("en"))
+    assert report.plan is not None and all(s.disruptive for s in report.plan.steps)
+    _closed(data, finding, tmp_path)

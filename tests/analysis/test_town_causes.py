@@ -218,3 +218,30 @@ def test_permit_cubes_of_one_imported_rule_are_one_change(
     assert [(s.kind, s.target, s.node) for s in plan.steps] == [
         (ChangeKind.NARROW_PERMIT, "90", "bfw")
     ]
+
+
+def test_plan_steps_are_ordered_by_the_findings_they_close(
+    town: dict[str, Any], tmp_path: Path
+) -> None:
+    """A second leftover router with legs in 基幹系, 情報系 and the Internet tier: removing it
+    closes five findings (its own three rules, and hoshu-rtr's MN-ISOLATION pairs it opens too)
+    and comes first, before hoshu-rtr (two), which the name order alone would put first;
+    applied, the plan leaves `check` clean."""
+    town["nodes"]["old-rtr"] = {
+        "role": "router",
+        "ip": ["10.10.10.254", "10.20.10.254", "10.30.10.254"],
+    }
+    report = run(town, tmp_path)
+    plan = report.plan
+    assert plan is not None and plan.verified and plan.remaining == 0
+    counts = [len(s.closes) for s in plan.steps]
+    assert counts == sorted(counts, reverse=True) and counts[0] > counts[1]
+    assert [(s.kind, s.target) for s in plan.steps[:2]] == [
+        (ChangeKind.REMOVE_NODE, "old-rtr"),
+        (ChangeKind.REMOVE_NODE, "hoshu-rtr"),
+    ]
+    assert not any(s.disruptive for s in plan.steps)
+    text = render(report, "text", "en")
+    assert "1. remove node old-rtr  [5 finding(s)]" in text
+    after = run(apply_plan(town, report), tmp_path, "fixed.yaml")
+    assert after.findings == ()
