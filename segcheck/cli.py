@@ -991,6 +991,15 @@ def render_command(topology: str, output: str, lang: str | None) -> None:
     help="Write the topology without the rows that cannot be mapped (listed in its header) "
     "instead of failing.",
 )
+@click.option(
+    "--report",
+    "report_file",
+    metavar="FILE.csv",
+    type=click.Path(dir_okay=False),
+    help="With --from-ledger: also list the rows left out (場所, 列, 値, 理由) as a CSV for "
+    "Excel (UTF-8 with BOM, CRLF); a header alone when none was.",
+)
+@NO_BOM
 @OUTPUT
 @LANG
 @handle_errors
@@ -1001,6 +1010,8 @@ def init_command(
     encoding: str,
     sheet: str | None,
     allow_unmapped: bool,
+    report_file: str | None,
+    no_bom: bool,
     output: str | None,
     lang: str | None,
 ) -> None:
@@ -1014,9 +1025,12 @@ def init_command(
     from .loaders.topology import parse_topology
 
     language = lang or default_lang()
+    table = ""
     if ledger is None:
         if map_file is not None:
             raise UsageError("--map goes with --from-ledger")
+        if report_file is not None:
+            raise UsageError("--report goes with --from-ledger")
         from .loaders.template import template
 
         text = template(profile)
@@ -1034,9 +1048,17 @@ def init_command(
         inputs = [ledger, map_file]
         for row in done.unmapped:
             click.echo(f"{prefix('warning', language)}: {row.text(language)}", err=True)
+        if report_file is not None:
+            from .report.csv import render_unmapped
+
+            table = for_excel(render_unmapped(done.unmapped, language), "csv", no_bom)
     # What init writes must load: a map whose zones overlap fails here, not in `check`.
     loaded = parse_topology(text.encode("utf-8"), output or "<init>")
     emit(text, output, inputs)
+    if report_file is not None:  # after the topology: never a report of an import that failed
+        write_output(
+            report_file, table.encode("utf-8"), inputs=[*inputs, *([output] if output else [])]
+        )
     if language == "ja":
         told(output, language, f"ゾーン {len(loaded.zones)}、機器 {len(loaded.nodes)} 台")
     else:

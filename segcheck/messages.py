@@ -773,6 +773,7 @@ MESSAGES: list[tuple[str, str]] = [
     ("{path} must be text or a list of text", "{path} は文字列か文字列のリストにしてください"),
     ("{path} must be a key: value mapping", "{path} はマッピング (キー: 値) にしてください"),
     ("--map goes with --from-ledger", "--map は --from-ledger と一緒に指定します"),
+    ("--report goes with --from-ledger", "--report は --from-ledger と一緒に指定します"),
     ("--from-ledger needs --map MAP.yaml", "--from-ledger には --map MAP.yaml が必要です"),
     # -- what the configuration importers say about a file (loaders.configs): import status ---
     # The importers' words for objects (policy, addrgrp, service custom, vsys, chain) are the

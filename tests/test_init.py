@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 from pathlib import Path
 
@@ -12,9 +14,10 @@ from segcheck import load_topology, parse_topology
 from segcheck.cli import main
 from segcheck.engine import check
 from segcheck.errors import InputError, TopologyError
-from segcheck.loaders.ledger import LedgerError, import_ledger, read_map
+from segcheck.loaders.ledger import LedgerError, Unmapped, import_ledger, read_map
 from segcheck.loaders.template import PROFILES, template
 from segcheck.model import Profile, Role, Tier
+from segcheck.report.csv import render_unmapped
 
 ROOT = Path(__file__).resolve().parents[1]
 LEDGERS = ROOT / "tests" / "data" / "ledgers"
@@ -229,3 +232,38 @@ def test_an_xlsx_ledger_cites_sheet_and_cell(tmp_path: Path) -> None:
 def test_init_refuses_a_map_without_a_ledger() -> None:
     code, _, err = run("init", "--map", str(MAP), "--lang", "ja")
     assert code == 2 and "--map は --from-ledger と一緒に指定します" in err
+
+
+def test_report_lists_the_rows_left_out_for_excel(tmp_path: Path) -> None:
+    path = ledger(
+        tmp_path,
+        "1,10.1.10.11,ok-pc,基幹系,端末,住民課,使用中",
+        "2,10.2.10.11,info-pc,情報系,端末,総務課,使用中",
+    )
+    out, report = tmp_path / "town.yaml", tmp_path / "unmapped.csv"
+    code, _, err = run(
+        "init", "--from-ledger", path, "--map", str(MAP), "--allow-unmapped", "-o", str(out),
+        "--report", str(report), "--lang", "ja",
+    )  # fmt: skip
+    assert code == 0, err
+    raw = report.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.endswith(b"\r\n")  # Excel: BOM and CRLF
+    rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
+    assert rows[0] == ["場所", "列", "値", "理由"]
+    assert rows[1][:3] == [f"{path}:3", "zone", "情報系"] and rows[1][3].startswith(
+        "情報系はあいまい"
+    )
+    assert len(rows) == 2
+    # a ledger's value never runs as a formula in Excel
+    guarded = render_unmapped([Unmapped("d.csv:9", "name", "=1+1", "no host name")], "en")
+    assert guarded == "source,column,value,reason\r\nd.csv:9,name,'=1+1,no host name\r\n"
+    # without rows left out, the header alone says so; --no-bom gives plain UTF-8
+    clean = ledger(tmp_path, "1,10.1.10.11,ok-pc,基幹系,端末,住民課,使用中")
+    code, _, err = run(
+        "init", "--from-ledger", clean, "--map", str(MAP), "-o", str(tmp_path / "b.yaml"),
+        "--report", str(tmp_path / "none.csv"), "--no-bom", "--lang", "en",
+    )  # fmt: skip
+    assert code == 0, err
+    assert (tmp_path / "none.csv").read_bytes() == b"source,column,value,reason\r\n"
+    code, _, err = run("init", "--report", str(tmp_path / "x.csv"), "--lang", "ja")
+    assert code == 2 and "--report は --from-ledger と一緒に指定します" in err

@@ -27,8 +27,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 
 from ..findings import Finding, FlowEvidence, JudgedFlow, Report
+from ..loaders.ledger import Unmapped
+from ..messages import localize
 from ..rules import RULES_BY_ID
 from ._common import FIX_KEYS, finding_facts, where
 from .labels import labels, tier_word, value_word
@@ -472,3 +475,23 @@ def _absent_row(finding: Finding, flow: FlowEvidence) -> JudgedFlow:
     f = finding
     return JudgedFlow(flow, f.src_zone, f.dst_zone, f.src_tier, f.dst_tier, f.src or "",
                       f.dst or "", f.service, "", f.rule, f.channel)  # fmt: skip
+
+
+UNMAPPED_HEADER = {
+    "en": ("source", "column", "value", "reason"),
+    "ja": ("場所", "列", "値", "理由"),
+}
+
+
+def render_unmapped(rows: Sequence[Unmapped], lang: str = "en") -> str:
+    """The ledger rows `segcheck init --from-ledger --allow-unmapped` left out, one a line
+    (file:line or file!Sheet:row, the column, its value, why), for Excel: CRLF, the formula
+    guard on every cell. A header alone says that no row was left out."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(UNMAPPED_HEADER["ja" if lang == "ja" else "en"])
+    for row in rows:
+        writer.writerow(
+            safe_cell(v) for v in (row.where, row.column, row.value, localize(row.reason, lang))
+        )
+    return out.getvalue()
