@@ -104,6 +104,30 @@ def test_cluster_equals_local_and_jobs_on_a_16_file_split(tmp_path: Path) -> Non
     assert _json(files, cluster=ClusterSpec("local:2")) == local
 
 
+def _corpus() -> list[Path]:
+    """Every corpus capture segcheck can read (the small copies, and ../shared's when present)."""
+    from segcheck.capture import read_capture
+
+    found = []
+    for d in (ROOT / "tests/data/pcaps", ROOT.parent / "shared/corpus/pcap"):
+        for p in sorted(d.glob("*.pcap*")) if d.is_dir() else ():
+            try:
+                read_capture(p)
+            except CaptureError:
+                continue
+            found.append(p)
+    return found
+
+
+@pytest.mark.usefixtures("on_cluster")
+def test_cluster_and_jobs_equal_local_on_the_corpus() -> None:
+    corpus = _corpus()
+    assert len(corpus) >= 10
+    local = _json(corpus)
+    assert _json(corpus, jobs=2) == local
+    assert _json(corpus, cluster=ClusterSpec("local:2")) == local
+
+
 @pytest.mark.usefixtures("on_cluster")
 def test_cluster_equals_local_on_rotated_zeek_logs(tmp_path: Path) -> None:
     """One task per rotated `.log.gz`; a connection logged in two of them counts once."""
