@@ -164,6 +164,20 @@ def test_cli_cluster_local_2_bytes_equal_local() -> None:
     assert remote.stdout == local.stdout
 
 
+def test_cli_cluster_extract_writes_the_local_bytes(tmp_path: Path) -> None:
+    """`--extract` in cluster mode: the same packets, in input order, as a local run."""
+    _distributed()
+    args = ["scan", str(TOPO), *map(str, EXAMPLES[:3]), "--format", "json", "--timestamp", STAMP]
+    local = CliRunner().invoke(main, [*args, "--extract", str(tmp_path / "local.pcapng")])
+    remote = CliRunner().invoke(
+        main, [*args, "--extract", str(tmp_path / "remote.pcapng"), "--cluster", "local:2"]
+    )
+    assert (local.exit_code, remote.exit_code) == (1, 1), remote.output
+    written = (tmp_path / "local.pcapng").read_bytes()
+    assert len(written) > 1000
+    assert (tmp_path / "remote.pcapng").read_bytes() == written
+
+
 @pytest.mark.usefixtures("on_cluster")
 def test_unreadable_input_on_a_worker_is_exit_2(tmp_path: Path) -> None:
     with pytest.raises(CaptureError, match="missing.pcap: no such file"):

@@ -167,3 +167,12 @@ def test_extract_follows_a_flow_into_later_inputs(tmp_path: Path) -> None:
     pieces = extract_packets(names, api.read_scan(names).flows(), tmp_path / "pieces.pcap")
     assert (pieces.packets, pieces.flows) == (one.packets, one.flows)
     assert (tmp_path / "pieces.pcap").read_bytes() == (tmp_path / "one.pcap").read_bytes()
+
+
+def test_a_flow_costs_at_most_150_bytes_in_the_table() -> None:
+    """Issue 14's memory bound for the table (reading peaks at about twice it, merging)."""
+    scanned = api.read_scan([str(p) for p in REAL])
+    cols = scanned.table.columns()
+    flows = len(cols["proto"])
+    assert flows > 20
+    assert sum(v.nbytes for v in cols.values()) / flows <= 150
