@@ -516,6 +516,19 @@ MESSAGES: list[tuple[str, str]] = [
         "extracted {n} packets of {m} flow{s} to {path} ({fmt})",
         "違反フロー {m} 件のパケット {n} 個を {path} に抽出しました ({fmt})",
     ),
+    # -- log-config join (logjoin.py): log lines no imported configuration explains -----------
+    (
+        "{device} policy {rule}: no node imports a {fmt} configuration of context {context} "
+        "({n} flow{s})",
+        "{device} ポリシー {rule}: コンテキスト {context} の {fmt} 設定を取り込む機器がありません"
+        "（フロー {n} 件）",
+    ),
+    (
+        "{device} policy {rule}: several nodes import context {context} ({nodes}) and the log "
+        "names none of them ({n} flow{s})",
+        "{device} ポリシー {rule}: コンテキスト {context} を取り込む機器が複数 ({nodes}) あり、"
+        "ログはどれとも示していません（フロー {n} 件）",
+    ),
     (
         "{path}: a Zeek log has no packets to extract ({n} flow{s} left out)",
         "{path}: Zeek のログには抽出するパケットがありません (フロー {n} 件は対象外)",

@@ -317,6 +317,7 @@ def context(
         "captures": _captures(report, t),
         "log_join": report.log_join or None,
         "drift_text": lambda d: d.text(lang),
+        "unmatched_text": lambda u: localize(u, lang),
         "channels": _channels(report, uses),
         "observed": bool(uses),
         "use_text": lambda use: _use_text(use, t),

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 
 from ..findings import Evidence, Finding, Report, by_rule
+from ..messages import localize
 from ..rules import RULES_BY_ID, RULES_VERSION
 from ..rules.basis import basis
 from ._common import FIX_KEYS, ONE_FIX, endpoint_text, finding_facts, flow_source, where
@@ -112,7 +113,7 @@ def _log_join(report: Report, t: Mapping[str, str], lang: str) -> list[str]:
         out.append("")
     if join.unmatched:
         out += [f"### {t['unmatched']}", ""]
-        out += [f"- {md(u)}" for u in join.unmatched]
+        out += [f"- {md(localize(u, lang))}" for u in join.unmatched]
         out.append("")
     return out
 

@@ -159,7 +159,7 @@ def _log_join_lines(report: Report, lang: str, t: Mapping[str, str]) -> list[str
         out.append("")
     if join.unmatched:
         out.append(f"{t['unmatched']}:")
-        out.extend(f"  - {u}" for u in join.unmatched)
+        out.extend(f"  - {localize(u, lang)}" for u in join.unmatched)
         out.append("")
     return out
 

@@ -147,3 +147,16 @@ def test_junit_fails_one_case_per_drift() -> None:
         if s.get("name") == "config-drift"
     )
     assert (suite.get("tests"), suite.get("failures")) == ("1", "0")
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_unexplained_log_policies_are_in_the_reports_language(fmt: str) -> None:
+    """A log line no imported configuration explains reads in Japanese in a Japanese report."""
+    report = scan_log_report()
+    out = html.render_page(report, "ja", STUB_SVG) if fmt == "html" else render(report, fmt, "ja")
+    assert "no node imports" not in out
+    assert "コンテキスト 'lab' の fortios 設定を取り込む機器がありません" in out.replace(
+        "&#39;", "'"
+    )
+    english = render(report, fmt, "en").replace("&#39;", "'")
+    assert "no node imports a fortios configuration of context 'lab'" in english
