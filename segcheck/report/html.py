@@ -164,6 +164,47 @@ def _captures(report: Report, t: Mapping[str, str]) -> list[dict[str, Any]]:
     return out
 
 
+_IMPORT_IDS_SHOWN = 20  # a rule base may disable or shadow thousands: the page names a few
+_IMPORT_LINES_SHOWN = 5
+
+
+def _imports(report: Report, lang: str) -> list[dict[str, Any]]:
+    """The import status of each firewall configuration the topology reads: what an auditor
+    asks first (disabled and shadowed rules, undefined objects, assumptions taken)."""
+    ti = labels(lang, "import")
+    out = []
+    for item in report.topology.imports:
+        notes: list[str] = []
+        for key in ("disabled", "shadowed", "matches_nothing"):
+            ids: tuple[str, ...] = getattr(item, key)
+            if ids:
+                shown = ", ".join(ids[:_IMPORT_IDS_SHOWN])
+                more = len(ids) - _IMPORT_IDS_SHOWN
+                notes.append(
+                    f"{ti[key]} ({len(ids)}): {shown}" + (f", … (+{more})" if more > 0 else "")
+                )
+        for key in ("unrecognised", "undefined", "unused", "warnings"):
+            lines: tuple[str, ...] = getattr(item, key)
+            if lines:
+                more = len(lines) - _IMPORT_LINES_SHOWN
+                notes.append(f"{ti[key]} ({len(lines)})" + (f", … (+{more})" if more > 0 else ""))
+                notes.extend(localize(line, lang) for line in lines[:_IMPORT_LINES_SHOWN])
+        if item.assumptions:
+            shown = ", ".join(f"{k} {v}" for k, v in item.assumptions.items())
+            notes.append(f"{ti['assumptions']}: {shown}")
+        out.append(
+            {
+                "path": item.input.path,
+                "where": f"{item.format} {ti['context']} {item.context}",
+                "node": item.node,
+                "status": value_word(lang, "status", item.status),
+                "permits": item.permits,
+                "notes": notes,
+            }
+        )
+    return out
+
+
 def _use_text(use: ChannelUse | None, t: Mapping[str, str]) -> str | None:
     """A channel's observed use in words; None when no capture was read."""
     if use is None:
@@ -315,6 +356,8 @@ def context(
         "diagram_note": None if diagram_note is None else localize(diagram_note, lang),
         "groups": groups,
         "captures": _captures(report, t),
+        "imports": _imports(report, lang),
+        "ti": labels(lang, "import"),
         "log_join": report.log_join or None,
         "drift_text": lambda d: d.text(lang),
         "unmatched_text": lambda u: localize(u, lang),

@@ -248,6 +248,8 @@ TERMS: dict[str, tuple[str, str]] = {
     "html.from_to": ("from \\ to", "開始 \\ 応答"),
     "html.id": ("ID", "ID"),
     "html.inputs": ("Inputs", "入力ファイル"),
+    "html.imports": ("Firewall configurations read", "読み込んだファイアウォール設定"),
+    "html.import_notes": ("What the import found", "取込で判明した事項"),
     "html.judged_on": ("Channel expiry judged on", "例外の期限判定日"),
     "html.juki-cs": ("juki-cs only", "住基CS経由のみ"),
     "html.kind": ("Kind", "種別"),

@@ -188,3 +188,26 @@ def test_import_of_a_binary_file_is_exit_2_naming_file_and_line(tmp_path: Path, 
     assert err.startswith(f"Error: {bad}:1: ") and "Traceback" not in err
     code, _, err = run("import", fmt, str(tmp_path / "missing.conf"))
     assert code == 2 and "missing.conf: no such file" in err
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "disabled"),
+    [
+        ("en", "Firewall configurations read", "disabled rules"),
+        ("ja", "読み込んだファイアウォール設定", "無効なルール"),
+    ],
+)
+def test_html_report_shows_each_configurations_import_status(
+    lang: str, heading: str, disabled: str
+) -> None:
+    code, out, err = run(
+        "check", str(EXAMPLE), "--format", "html", "--lang", lang, "--today", "2026-11-22"
+    )
+    assert code == 1, err
+    section = out[out.index(f"<h2>{heading}</h2>") :]
+    section = section[: section.index("</table>")]
+    assert "configs/fw-lg-inet.conf (fortios" in section and "fw-lg-inet" in section
+    assert re.search(disabled + r"[^<]* \(1\): root/95", section)
+    # a topology without `config:` has no such section
+    _, plain, _ = run("check", str(ROOT / "topologies" / "alpha.yaml"), "--format", "html")
+    assert heading not in plain
