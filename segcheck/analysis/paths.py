@@ -51,7 +51,7 @@ from ..findings import (
     path_fingerprint,
 )
 from ..gcpause import paused
-from ..model import IP, IPRange, Profile, Role, Tier, Topology
+from ..model import IP, IPRange, Permit, Profile, Role, Selector, Tier, Topology
 from ..policy import MATRIX, TIER_ORDER, CellKind, Judgement, Outcome, Policy, watched
 from ..rules import RULES_BY_ID, make_finding
 from ..rules.ids import MN_SPECIFIED_COMM
@@ -725,6 +725,21 @@ class _AllowedUse:
             if any(analysis.topology.nodes[n].role.gateway for n, _ in atom.nodes)
             or any(r.contains(atom.rep) for r in channel_ranges)
         ]
+        self._special_index = {atom.index for atom in self.special}
+        # A town has tens of thousands of permits and thousands of atoms, and a remediation
+        # asks about hundreds of permits: index the permits once, match each selector once.
+        self._permits: dict[tuple[str, str], list[Permit]] = {}
+        for permit in network.permits:
+            self._permits.setdefault((permit.owner, permit.id), []).append(permit)
+        self._selected: dict[Selector, list[Atom]] = {}
+
+    def _atoms(self, selector: Selector) -> list[Atom]:
+        """The atoms a permit's `from` or `to` selects (their representative address)."""
+        hit = self._selected.get(selector)
+        if hit is None:
+            atoms = self.analysis.network.atoms
+            hit = self._selected[selector] = [a for a in atoms if selector.matches(a.rep)]
+        return hit
 
     def __call__(self, owner: str, pid: str) -> bool:
         key = (owner, pid)
@@ -735,12 +750,11 @@ class _AllowedUse:
 
     def _compute(self, owner: str, pid: str) -> bool:
         analysis = self.analysis
-        atoms = analysis.network.atoms
-        permits = [p for p in analysis.network.permits if p.owner == owner and p.id == pid]
         lookup = analysis.addresses.lookup
-        for permit in permits:
-            srcs = [a for a in atoms if permit.source.matches(a.rep)]
-            dsts = [a for a in atoms if permit.destination.matches(a.rep)]
+        special = self._special_index
+        for permit in self._permits.get((owner, pid), ()):
+            srcs = self._atoms(permit.source)
+            dsts = self._atoms(permit.destination)
             src_tiers = {a.tier for a in srcs}
             dst_tiers = {a.tier for a in dsts}
             if any(
@@ -750,7 +764,6 @@ class _AllowedUse:
             ):
                 return True
             services = analysis.services if permit.any_service else tuple(permit.services)
-            special = set(a.index for a in self.special)
             for s in srcs:
                 for d in dsts:
                     if s.index not in special and d.index not in special:
