@@ -1,9 +1,11 @@
 """`scan --cluster`: read the inputs on a Dask cluster (the `segcheck[dask]` extra).
 
-The only module that imports ``distributed``, and only when a cluster is asked for. Each input
-is one task on a worker, which opens the file by its path (paths must be readable there),
-hashes it and reads it into a flow table; only that table (or a flow log's records) and the
-digest cross the network, never packets. The client merges the tables (any order gives the
+The only module that imports ``distributed``, and only when a cluster is asked for. Reading goes
+through the same code as `--jobs` (:func:`segcheck.capture.api.read_scan` with Dask's
+executor): one task per input, or per byte range of a large plain pcap, on a worker, which
+opens the file by its path (paths must be readable there), hashes it and reads it into a flow
+table; only that table (or a flow log's records) and the digest cross the network, never
+packets. The client merges the tables (any order gives the
 same bytes, see :mod:`segcheck.capture.flowtable`) and judges the flows itself, so the policy
 never leaves it and the report is byte-identical to a local run's.
 
@@ -26,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import __version__
-from .errors import CaptureError, UsageError
+from .errors import UsageError
 
 if TYPE_CHECKING:
-    from .capture.api import Part, ScanResult
+    from .capture.api import ScanResult
     from .capture.logflow import ReadOptions
 
 _LOCAL = re.compile(r"local:([1-9][0-9]{0,2})")
@@ -151,40 +153,17 @@ def _check_versions(client: Any) -> None:
         )
 
 
-def _read_input(path: str, options: ReadOptions | None) -> tuple[Part, str]:
-    """One task: a whole input read on a worker, with its SHA-256 (hashed where it lies)."""
-    from .capture.api import Part, _input_size, _scan_task
-    from .capture.flowtable import FlowTable
-    from .capture.records import ReaderState
-    from .capture.source import file_sha256
-
-    try:
-        _input_size(path)
-    except CaptureError as exc:
-        return Part("", False, FlowTable(), ReaderState(), 0, error=exc.detail), ""
-    return _scan_task(path, None, None, options), file_sha256(path)
+def workers(client: Any) -> int:
+    """Worker threads of the cluster: how many ranges a large plain pcap is cut into."""
+    return max(1, sum(client.nthreads().values()))
 
 
 def read_scan_cluster(
     client: Any, paths: Sequence[str | Path], options: ReadOptions | None = None
 ) -> ScanResult:
-    """:func:`segcheck.capture.api.read_scan` with one task per input on the cluster."""
-    from .capture.api import assemble
+    """:func:`segcheck.capture.api.read_scan` with its tasks on the cluster: the same code as
+    `--jobs`, through Dask's :class:`concurrent.futures.Executor`."""
+    from .capture.api import read_scan
 
-    names = [str(p) for p in paths]
-    futures = client.map(
-        _read_input,
-        names,
-        options=options,
-        pure=False,
-        key=[f"segcheck-read-{i}" for i in range(len(names))],
-    )
-    done: list[tuple[Part, str]] = client.gather(futures)
-
-    def reread(index: int, frames: Any) -> Part:  # an input holding copies of tapped packets
-        from .capture.api import _scan_task
-
-        part: Part = client.submit(_scan_task, names[index], None, None, options, frames).result()
-        return part
-
-    return assemble(names, [sha for _, sha in done], [part for part, _ in done], reread)
+    with client.get_executor(pure=False) as executor:
+        return read_scan(paths, jobs=workers(client), options=options, executor=executor)

@@ -6,7 +6,13 @@ import glob
 import os
 import struct
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -53,6 +59,7 @@ class Part:
     link_types: set[int] = field(default_factory=set)
     first_skipped: tuple[int, str] | None = None  # a flow log: (line, why)
     connections: Sequence[Flow] | None = None  # a Zeek log: one record per uid (see .zeek)
+    sha256: str = ""  # the whole input's digest, from the task that read its first range
 
 
 def _open_reader(
@@ -179,16 +186,48 @@ def _scan_task(
     end: int | None,
     options: ReadOptions | None = None,
     drop: np.ndarray | None = None,
+    hashed: bool = False,
 ) -> Part:
+    """One task of an executor: a whole input or a byte range of it read into a Part.
+
+    ``hashed``: also take the whole input's SHA-256, in a thread beside the parse (hashlib
+    drops the GIL), so that an input is hashed where it lies, never shipped to be hashed.
+    """
     # Exceptions with custom __init__ do not survive pickling; carry the message instead.
-    try:
-        part = scan_part(path, start, end, options=options, drop=drop)
-        # Group what is pending here, in parallel: the parent then unpickles one flow-sized
-        # table (about a quarter of the bytes) and has less to regroup when it merges.
-        part.table.columns()
+    with ThreadPoolExecutor(1) as pool:
+        sha = pool.submit(file_sha256, path) if hashed else None
+        try:
+            part = scan_part(path, start, end, options=options, drop=drop)
+            # Group what is pending here, in parallel: the parent then unpickles one flow-sized
+            # table (about a quarter of the bytes) and has less to regroup when it merges.
+            part.table.columns()
+        except CaptureError as exc:
+            part = Part("", False, FlowTable(), ReaderState(), 0, error=exc.detail)
+        if sha is not None:
+            try:
+                part.sha256 = sha.result()
+            except OSError as exc:  # gone between the parse and the hash
+                if part.error is None:
+                    part = Part("", False, FlowTable(), ReaderState(), 0, error=str(exc))
         return part
+
+
+Ranges = list[tuple[int | None, int | None]]
+
+
+def _input_task(path: str, chunks: int, options: ReadOptions | None = None) -> Part | Ranges:
+    """The first task of an input: its byte ranges when it is a plain pcap worth cutting into
+    ``chunks`` (the caller then reads each range as a task), else the whole input read."""
+    try:
+        _input_size(path)
+        points = _pcap_split_points(path, chunks) if chunks > 1 else None
     except CaptureError as exc:
         return Part("", False, FlowTable(), ReaderState(), 0, error=exc.detail)
+    except OSError:
+        points = None  # the read itself says what is wrong
+    if points is None:
+        return _scan_task(path, None, None, options, hashed=True)
+    return [(points[i], points[i + 1]) for i in range(len(points) - 1)]
 
 
 def _info(path: str, part: Part, sha: str) -> CaptureInfo:
@@ -472,6 +511,7 @@ def read_captures(
     jobs: int = 1,
     progress: Progress | None = None,
     options: ReadOptions | None = None,
+    executor: Executor | None = None,
 ) -> list[CaptureResult]:
     """Read several captures, in parallel processes when ``jobs`` > 1.
 
@@ -479,12 +519,16 @@ def read_captures(
     merged, giving exactly the result of one reader. ``progress(done, total)`` reports bytes of
     input processed. Raises the first :class:`CaptureError` (in input order) after all inputs
     are read.
+
+    ``executor``: run the reading tasks there instead (any :class:`concurrent.futures.Executor`:
+    threads, processes, Dask's ``client.get_executor()``); ``jobs`` then says into how many
+    byte ranges a large plain pcap is cut (its workers). Each task opens its input by path and
+    hashes it where it runs; the results are the same, byte for byte, on any executor.
     """
     names = [str(p) for p in paths]
-    sizes = [_input_size(p) for p in names]
-    total = sum(sizes)
-    if jobs <= 1 or not names:
-        results, done = [], 0
+    if executor is None and (jobs <= 1 or not names):
+        sizes = [_input_size(p) for p in names]
+        results, done, total = [], 0, sum(sizes)
         for name, size in zip(names, sizes, strict=True):
             base = done
 
@@ -500,7 +544,19 @@ def read_captures(
             if progress is not None:
                 progress(done, total)
         return results
-    return _read_parallel(names, sizes, jobs, progress, options)
+    parts = read_parts(names, jobs, progress, options, executor)
+    out: list[CaptureResult | CaptureError] = []
+    for name, part in zip(names, parts, strict=True):
+        try:
+            if part.error is not None:
+                raise CaptureError(name, part.error)
+            out.append(_finish(name, part, part.sha256))
+        except CaptureError as exc:
+            out.append(exc)
+    for r in out:
+        if isinstance(r, CaptureError):
+            raise r
+    return [r for r in out if isinstance(r, CaptureResult)]
 
 
 def read_scan(
@@ -508,13 +564,21 @@ def read_scan(
     jobs: int = 1,
     progress: Progress | None = None,
     options: ReadOptions | None = None,
+    executor: Executor | None = None,
 ) -> ScanResult:
     """:func:`read_captures` into one merged flow table (what `scan` judges)."""
     names = [str(p) for p in paths]
+    if executor is not None or (jobs > 1 and names):
+        parts = read_parts(names, jobs, progress, options, executor)
+        reread = None
+        if executor is not None:
+            pool = executor
+
+            def reread(i: int, frames: np.ndarray) -> Part:
+                return pool.submit(_scan_task, names[i], None, None, options, frames).result()
+
+        return assemble(names, [p.sha256 for p in parts], parts, reread)
     sizes = [_input_size(p) for p in names]
-    if jobs > 1 and names:
-        shas, parts = _parts_parallel(names, sizes, jobs, progress, options)
-        return assemble(names, shas, parts)
     total, done = sum(sizes), 0
     shas, parts = [], []
     for name, size in zip(names, sizes, strict=True):
@@ -540,85 +604,69 @@ def read_scan(
     return assemble(names, shas, parts)
 
 
-def _parts_parallel(
+def read_parts(
+    names: Sequence[str],
+    jobs: int,
+    progress: Progress | None = None,
+    options: ReadOptions | None = None,
+    executor: Executor | None = None,
+) -> list[Part]:
+    """Each input's whole Part (its ``sha256`` set), read as tasks of ``executor`` (default:
+    ``jobs`` local processes): one task per input, or one per byte range of a plain pcap
+    large enough to cut into ``jobs`` ranges. A failed input is a Part with ``error``."""
+    if executor is None:
+        sizes = [_input_size(p) for p in names]  # a missing input fails before any work
+        with ProcessPoolExecutor(max(jobs, 1)) as pool:
+            return _read_parts_on(pool, list(names), jobs, progress, options, sizes)
+    sizes = []
+    for name in names:  # for progress only: the client may not see the workers' files
+        try:
+            sizes.append(os.path.getsize(name))
+        except OSError:
+            sizes.append(0)
+    return _read_parts_on(executor, list(names), jobs, progress, options, sizes)
+
+
+def _read_parts_on(
+    pool: Executor,
     names: list[str],
-    sizes: list[int],
     jobs: int,
     progress: Progress | None,
-    options: ReadOptions | None = None,
-) -> tuple[list[str], list[Part]]:
-    """Each input's whole Part and SHA-256, read by ``jobs`` processes."""
-    total = sum(sizes)
-    done = 0
-    plans = [_plan(name, jobs) for name in names]
-    with ProcessPoolExecutor(jobs) as pool, ThreadPoolExecutor(1) as hasher:
-        futs: list[list[Future[Part]]] = [
-            [pool.submit(_scan_task, name, s, e, options) for s, e in plan]
-            for name, plan in zip(names, plans, strict=True)
+    options: ReadOptions | None,
+    sizes: list[int],
+) -> list[Part]:
+    total, done = sum(sizes), 0
+    firsts = {pool.submit(_input_task, name, jobs, options): i for i, name in enumerate(names)}
+    pending: list[Part | list[Future[Part]] | None] = [None] * len(names)
+    plans: list[Ranges] = [[(None, None)]] * len(names)
+    for first in as_completed(firsts):  # a cut input's ranges go to the pool at once
+        i, got = firsts[first], first.result()
+        if isinstance(got, Part):
+            pending[i] = got
+            continue
+        plans[i] = got
+        pending[i] = [
+            pool.submit(_scan_task, names[i], s, e, options, None, k == 0)
+            for k, (s, e) in enumerate(got)
         ]
-        hashes = [hasher.submit(file_sha256, n) for n in names]
-        parts: list[Part] = []
-        for name, size, plan, fl in zip(names, sizes, plans, futs, strict=True):
-            merged = _merge_parts(name, plan, [f.result() for f in fl])
-            if merged is None:  # a split point was wrong: read the file in one go
-                merged = pool.submit(_scan_task, name, None, None, options).result()
-            parts.append(merged)
-            done += size
-            if progress is not None:
-                progress(done, total)
-        return [h.result() for h in hashes], parts
-
-
-def _plan(name: str, jobs: int) -> list[tuple[int | None, int | None]]:
-    """The byte ranges one input is read in (one range: the whole file)."""
-    points = _pcap_split_points(name, jobs) if jobs > 1 else None
-    if points is None:
-        return [(None, None)]
-    return [(points[i], points[i + 1]) for i in range(len(points) - 1)]
-
-
-def _read_parallel(
-    names: list[str],
-    sizes: list[int],
-    jobs: int,
-    progress: Progress | None,
-    options: ReadOptions | None = None,
-) -> list[CaptureResult]:
-    total = sum(sizes)
-    done = 0
-    plans: list[list[tuple[int | None, int | None]]] = []
-    for name in names:
-        points = _pcap_split_points(name, jobs)
-        if points is None:
-            plans.append([(None, None)])
+    parts: list[Part] = []
+    for name, size, plan, item in zip(names, sizes, plans, pending, strict=True):
+        assert item is not None
+        if isinstance(item, Part):
+            merged: Part | None = item
         else:
-            plans.append([(points[i], points[i + 1]) for i in range(len(points) - 1)])
-    with ProcessPoolExecutor(jobs) as pool, ThreadPoolExecutor(1) as hasher:
-        futs: list[list[Future[Part]]] = [
-            [pool.submit(_scan_task, name, s, e, options) for s, e in plan]
-            for name, plan in zip(names, plans, strict=True)
-        ]
-        shas = [hasher.submit(file_sha256, n) for n in names]
-        results: list[CaptureResult | CaptureError] = []
-        for name, size, plan, fl, sha in zip(names, sizes, plans, futs, shas, strict=True):
-            parts = [f.result() for f in fl]
-            merged = _merge_parts(name, plan, parts)
+            ranges = [f.result() for f in item]
+            merged = _merge_parts(name, plan, ranges)
             if merged is None:  # a split point was wrong: read the file in one go
-                merged = pool.submit(_scan_task, name, None, None, options).result()
-            done += size
-            if progress is not None:
-                progress(done, total)
-            if merged.error is not None:
-                results.append(CaptureError(name, merged.error))
-                continue
-            try:
-                results.append(_finish(name, merged, sha.result()))
-            except CaptureError as exc:
-                results.append(exc)
-    for r in results:
-        if isinstance(r, CaptureError):
-            raise r
-    return [r for r in results if isinstance(r, CaptureResult)]
+                merged = pool.submit(_scan_task, name, None, None, options, None, True).result()
+            elif merged is not ranges[0]:
+                merged.sha256 = ranges[0].sha256
+        assert merged is not None
+        parts.append(merged)
+        done += size
+        if progress is not None:
+            progress(done, total)
+    return parts
 
 
 def _merge_parts(
