@@ -47,6 +47,7 @@ def topology_findings(
     topology: Topology, policy: Policy, addresses: AddressMap
 ) -> tuple[list[Finding], list[Finding]]:
     """Findings of a plan: node settings, the channel register and every forbidden path."""
+    from .analysis.chukan import chukan_route_findings
     from .analysis.monitoring import monitoring_findings
     from .analysis.paths import analyse_paths  # networkx is loaded only when paths are analysed
 
@@ -54,6 +55,7 @@ def topology_findings(
     path_result = analyse_paths(topology, policy, addresses)
     findings.extend(path_result.findings)
     findings.extend(monitoring_findings(topology))
+    findings.extend(chukan_route_findings(topology))
     return findings, list(path_result.excepted)
 
 

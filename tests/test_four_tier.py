@@ -35,6 +35,12 @@ MISTAKES: list[tuple[str, ...]] = [
         "to: lgwan",
     ),
     (
+        "MN-CHUKAN-VIA-LGWAN",
+        "the boundary firewall given a leg on LGWAN",
+        "    ip: [10.1.0.1, 10.2.0.2]\n",
+        "    ip: [10.1.0.1, 10.2.0.2, 198.18.0.2]\n",
+    ),
+    (
         "MN-UPDATE-DIST",
         "the My Number WSUS without its upstream",
         "upstream: lg-wsus, ",

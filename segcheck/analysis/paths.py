@@ -308,32 +308,9 @@ class PathAnalysis:
         opening: tuple[str, ...],
     ) -> list[Item]:
         """The segment-level route of a chain from one example endpoint to another."""
-        network, routes = self.network, self.routes
-        island_of = network.island_of
-        steps = list(chain)
-        src_ends = dict(routes.ends(src.node, src.ip))
-        dst_ends = dict(routes.ends(dst.node, dst.ip))
-        here = [s for s in src_ends if island_of[s] == steps[0][0]]
-        items: list[Item] = []
-        permits = iter(opening)
-        for island, fwd in steps[1:]:
-            assert fwd is not None
-            prev = island_of[here[0]] if here else None
-            exits = [s for s in fwd.segments if island_of[s] == prev]
-            items.extend(routes.inside(self.segment_graph, here, exits) or [("s", here[0])])
-            items.append(("f", fwd.node.name, next(permits)))
-            here = [s for s in fwd.segments if island_of[s] == island]
-        targets = [s for s in dst_ends if island_of[s] == steps[-1][0]]
-        items.extend(routes.inside(self.segment_graph, here, targets))
-        if items and items[0][0] == "s":
-            link = src_ends.get(items[0][1])
-            if link is not None and routes.link_name(items[0][1]) != link:
-                items.insert(0, ("l", link))
-        if items and items[-1][0] == "s":
-            link = dst_ends.get(items[-1][1])
-            if link is not None and routes.link_name(items[-1][1]) != link:
-                items.append(("l", link))
-        return items
+        return segment_route(
+            self.network, self.routes, self.segment_graph, src, dst, chain, opening
+        )
 
     def _channel_facts(
         self,
@@ -481,6 +458,45 @@ class PathAnalysis:
         """Hop by hop, from the source example to the destination example."""
         src, dst, route = self.fact_route(fact)
         return [src.name, *(i[1] for i in route if i[0] == "f"), dst.name]
+
+
+def segment_route(
+    network: Network,
+    routes: RouteMap,
+    graph: SegmentGraph,
+    src: Endpoint,
+    dst: Endpoint,
+    chain: Iterable[tuple[int, Forwarder | None]],
+    opening: tuple[str, ...],
+) -> list[Item]:
+    """The segment-level route of a search's chain (`SearchResult.chain`) from one endpoint to
+    another: the segments inside each island, the forwarders between them with the permit
+    that opened each (an lbo-gateway by its name), and the `links:` at either end."""
+    island_of = network.island_of
+    steps = list(chain)
+    src_ends = dict(routes.ends(src.node, src.ip))
+    dst_ends = dict(routes.ends(dst.node, dst.ip))
+    here = [s for s in src_ends if island_of[s] == steps[0][0]]
+    items: list[Item] = []
+    permits = iter(opening)
+    for island, fwd in steps[1:]:
+        assert fwd is not None
+        prev = island_of[here[0]] if here else None
+        exits = [s for s in fwd.segments if island_of[s] == prev]
+        items.extend(routes.inside(graph, here, exits) or [("s", here[0])])
+        items.append(("f", fwd.node.name, next(permits)))
+        here = [s for s in fwd.segments if island_of[s] == island]
+    targets = [s for s in dst_ends if island_of[s] == steps[-1][0]]
+    items.extend(routes.inside(graph, here, targets))
+    if items and items[0][0] == "s":
+        link = src_ends.get(items[0][1])
+        if link is not None and routes.link_name(items[0][1]) != link:
+            items.insert(0, ("l", link))
+    if items and items[-1][0] == "s":
+        link = dst_ends.get(items[-1][1])
+        if link is not None and routes.link_name(items[-1][1]) != link:
+            items.append(("l", link))
+    return items
 
 
 def _service_label(services: set[str], all_services: tuple[str, ...]) -> str:
@@ -912,4 +928,5 @@ __all__ = [
     "PathResult",
     "analyse_paths",
     "cut_inputs",
+    "segment_route",
 ]

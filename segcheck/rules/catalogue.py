@@ -635,10 +635,15 @@ RULES: tuple[Rule, ...] = (
         sources=(*MN_CLAUSES, RESILIENCE),
         summary_en="A path or flow, either way, between a chukan node (中間サーバー) and an LGWAN tier "
         "address or a My Number tier address that is not an atena node's (団体内統合宛名); no "
-        "channel covers it, and a channel naming such a pair is itself reported.",
+        "channel covers it, and a channel naming such a pair is itself reported. In plans, also "
+        "a route from an atena node to a chukan node that bypasses the boundary firewall (a "
+        "filtering forwarder on the My Number tier's edge) or the LGWAN router (a forwarder "
+        "joining the LGWAN tier to LGWAN, not the My Number tier), named hop by hop.",
         summary_ja="中間サーバー(chukan)と、LGWAN接続系のアドレスまたは団体内統合宛名(atena)以外の"
         "マイナンバー利用事務系のアドレスの間の経路または通信(双方向)。例外でも許可できず、"
-        "そのような例外の登録も指摘する。",
+        "そのような例外の登録も指摘する。構成では、団体内統合宛名から中間サーバーへの経路で"
+        "境界FW(マイナンバー利用事務系の境界のフィルタリング装置)またはLGWAN接続ルータ"
+        "(LGWAN接続系をLGWANに接続する装置)を通らないものも、経路を示して指摘する。",
         remedy_en="Pin the LGWAN router's and the boundary firewall's rules to 団体内統合宛名 ↔ "
         "中間サーバー; keep LGWAN-tier hosts off the 中間サーバー (its own segment or VLAN).",
         remedy_ja="LGWAN接続ルータと境界FWのルールを団体内統合宛名と中間サーバーの間に限定し、"

@@ -97,20 +97,22 @@ CLOUD_NODES: dict[str, Any] = {
         {"id": "SC3", "from": "net", "to": "relay", "service": "smtp"},
     ),
 }
-# 団体内統合宛名 and another My Number server behind a boundary firewall to LGWAN, on which the
-# 中間サーバー is; the LGWAN router lets the LGWAN tier reach all of LGWAN but the 中間サーバー.
+# 団体内統合宛名 and another My Number server behind the boundary firewall to the LGWAN tier,
+# whose LGWAN router leads to LGWAN, on which the 中間サーバー is; the LGWAN router lets the
+# LGWAN tier reach all of LGWAN but the 中間サーバー, and the 統合宛名 reach that.
 CHUKAN_NODES: dict[str, Any] = {
     "lg-t": LG_T,
     "atena": {"role": "atena", "ip": "10.1.0.20"},
     "mn-tax": {"role": "server", "ip": "10.1.0.21"},
     "chukan": {"role": "chukan", "ip": "198.18.0.200"},
     "fw-mn": fw(
-        ["10.1.0.1", "198.18.0.2"],
+        ["10.1.0.1", "10.2.0.2"],
         {"id": "MN1", "from": "atena", "to": "chukan", "service": "https"},
     ),
     "lgwan-rtr": fw(
         ["10.2.0.1", "198.18.0.1"],
         {"id": "LW1", "from": "lg", "to": "198.18.0.0-198.18.0.199", "service": "any"},
+        {"id": "LW2", "from": "atena", "to": "chukan", "service": "https"},
     ),
 }
 CHUKAN_CHANNEL = ch("C1", "atena", "chukan", "https")
@@ -447,13 +449,41 @@ FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]
             {
                 **CHUKAN_NODES,
                 "fw-mn": fw(
-                    ["10.1.0.1", "198.18.0.2"],
+                    ["10.1.0.1", "10.2.0.2"],
                     {"id": "MN1", "from": ["atena", "mn-tax"], "to": "chukan", "service": "https"},
+                ),
+                "lgwan-rtr": fw(
+                    ["10.2.0.1", "198.18.0.1"],
+                    {"id": "LW2", "from": ["atena", "mn-tax"], "to": "chukan", "service": "https"},
                 ),
             },
             [CHUKAN_CHANNEL, ch("C2", "mn-tax", "chukan", "https")],
         ),
         ("mn-tax", "chukan"),
+    ),
+    (
+        "MN-CHUKAN-VIA-LGWAN",
+        "route-bypasses-the-lgwan-router",
+        topo(
+            {
+                **CHUKAN_NODES,
+                "fw-mn": fw(
+                    ["10.1.0.1", "10.2.0.2", "198.18.0.2"],
+                    {"id": "MN1", "from": "atena", "to": "chukan", "service": "https"},
+                ),
+            },
+            [CHUKAN_CHANNEL],
+        ),
+        None,
+    ),
+    (
+        "MN-CHUKAN-VIA-LGWAN",
+        "route-bypasses-the-boundary-firewall",
+        topo(
+            {**CHUKAN_NODES, "old-rtr": {"role": "router", "ip": ["10.1.0.2", "10.2.0.3"]}},
+            [CHUKAN_CHANNEL],
+        ),
+        None,
     ),
     (
         "MN-CHUKAN-VIA-LGWAN",
@@ -778,6 +808,27 @@ PASS: list[tuple[str, str, dict[str, Any]]] = [
         ),
     ),
     ("MN-CHUKAN-VIA-LGWAN", "atena-only", topo(CHUKAN_NODES, [CHUKAN_CHANNEL])),
+    (
+        "MN-CHUKAN-VIA-LGWAN",
+        "through-a-transit-segment",
+        # the boundary firewall and the LGWAN router meet on a segment of their own
+        topo(
+            {
+                **CHUKAN_NODES,
+                "fw-mn": fw(
+                    ["10.1.0.1", "10.2.99.2"],
+                    {"id": "MN1", "from": "atena", "to": "chukan", "service": "https"},
+                ),
+                "lgwan-rtr": fw(
+                    ["10.2.0.1", "10.2.99.1", "198.18.0.1"],
+                    {"id": "LW1", "from": "lg", "to": "198.18.0.0-198.18.0.199", "service": "any"},
+                    {"id": "LW2", "from": "atena", "to": "chukan", "service": "https"},
+                ),
+            },
+            [CHUKAN_CHANNEL],
+            zones={"transit": {"tier": "lgwan", "subnets": ["10.2.99.0/24"]}},
+        ),
+    ),
     ("MN-UPDATE-DIST", "pinned-upstream", upd()),
     (
         "MN-UPDATE-DIST",
