@@ -104,6 +104,28 @@ def test_cluster_equals_local_and_jobs_on_a_16_file_split(tmp_path: Path) -> Non
     assert _json(files, cluster=ClusterSpec("local:2")) == local
 
 
+@pytest.mark.usefixtures("on_cluster")
+def test_a_large_pcap_is_cut_into_range_tasks_on_the_cluster(
+    client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunk tasks: a plain pcap above the threshold is read as one task per worker-sized byte
+    range (the threshold travels with the task), and the bytes are a local run's."""
+    from distributed import get_task_stream
+
+    from segcheck.capture import api
+
+    (big,) = _split_benchmark(tmp_path, 1)  # 6 MB
+    monkeypatch.setattr(api, "SPLIT_MIN_BYTES", 1 << 20)
+    files = [big, EXAMPLES[0]]
+    local = _json(files)
+    with get_task_stream(client) as stream:
+        remote = _json(files, cluster=ClusterSpec("local:2"))
+    assert remote == local
+    names = [str(t["key"]).split("-")[0] for t in stream.data]
+    assert names.count("_input_task") == 2
+    assert names.count("_scan_task") == 2  # the big file, in as many ranges as workers
+
+
 def _corpus() -> list[Path]:
     """Every corpus capture segcheck can read (the small copies, and ../shared's when present)."""
     from segcheck.capture import read_capture

@@ -215,12 +215,15 @@ def _scan_task(
 Ranges = list[tuple[int | None, int | None]]
 
 
-def _input_task(path: str, chunks: int, options: ReadOptions | None = None) -> Part | Ranges:
+def _input_task(
+    path: str, chunks: int, options: ReadOptions | None = None, split_min: int = SPLIT_MIN_BYTES
+) -> Part | Ranges:
     """The first task of an input: its byte ranges when it is a plain pcap worth cutting into
-    ``chunks`` (the caller then reads each range as a task), else the whole input read."""
+    ``chunks`` (at least ``split_min`` bytes; the caller then reads each range as a task),
+    else the whole input read."""
     try:
         _input_size(path)
-        points = _pcap_split_points(path, chunks) if chunks > 1 else None
+        points = _pcap_split_points(path, chunks, split_min) if chunks > 1 else None
     except CaptureError as exc:
         return Part("", False, FlowTable(), ReaderState(), 0, error=exc.detail)
     except OSError:
@@ -417,7 +420,7 @@ def read_capture(path: str | Path, options: ReadOptions | None = None) -> Captur
         return _finish(p, part, sha.result())
 
 
-def _pcap_split_points(path: str, parts: int) -> list[int] | None:
+def _pcap_split_points(path: str, parts: int, min_bytes: int | None = None) -> list[int] | None:
     """Record-aligned offsets splitting a plain pcap into ``parts`` ranges, or None.
 
     A split point is the first offset after the nominal cut where a chain of 64 consecutive
@@ -430,7 +433,8 @@ def _pcap_split_points(path: str, parts: int) -> list[int] | None:
     with open(path, "rb") as f:
         head = f.read(24 + 16)
         h = parse_pcap_header(head)
-        if h is None or size < SPLIT_MIN_BYTES or len(head) < 40:
+        least = SPLIT_MIN_BYTES if min_bytes is None else min_bytes
+        if h is None or size < least or len(head) < 40:
             return None
         limit = _caplen_limit(h.snaplen)
         rec = struct.Struct(h.endian + "IIII")
@@ -636,7 +640,11 @@ def _read_parts_on(
     sizes: list[int],
 ) -> list[Part]:
     total, done = sum(sizes), 0
-    firsts = {pool.submit(_input_task, name, jobs, options): i for i, name in enumerate(names)}
+    # The client's threshold travels with the task (a worker elsewhere has its own module).
+    split = SPLIT_MIN_BYTES
+    firsts = {
+        pool.submit(_input_task, name, jobs, options, split): i for i, name in enumerate(names)
+    }
     pending: list[Part | list[Future[Part]] | None] = [None] * len(names)
     plans: list[Ranges] = [[(None, None)]] * len(names)
     for first in as_completed(firsts):  # a cut input's ranges go to the pool at once
