@@ -8,7 +8,7 @@ diff`, a Dask fan-out) render or combine reports as they need. `report` is not r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -155,15 +155,19 @@ def _scan(
     topo = _topology(topology)
     policy, addresses = _prepare(topo, today)
     options = ReadOptions(tz) if tz is not None else None
+    limit = default_max_flows() if max_flows is None else max_flows
+    judged: Iterable[tuple[JudgedFlow, Finding | None, bool]]
     if cluster is not None:
-        from .cluster import connect, read_scan_cluster  # distributed loads only here
+        from .cluster import JudgeSpec, connect, scan_on_cluster  # distributed loads only here
 
-        with connect(cluster) as client:
-            scanned = read_scan_cluster(client, list(captures), options)
+        spec = JudgeSpec(policy, addresses, attempts_keep_severity)
+        with connect(cluster) as client:  # read and judged on the workers, merged here
+            scanned, joined, judged = scan_on_cluster(client, list(captures), options, spec, limit)
     else:
         scanned = read_scan(list(captures), jobs=jobs, progress=progress, options=options)
-    joined = scanned.table.cap(default_max_flows() if max_flows is None else max_flows)
-    judge = FlowJudge(policy, addresses, attempts_keep_severity=attempts_keep_severity)
+        joined = scanned.table.cap(limit)
+        judge = FlowJudge(policy, addresses, attempts_keep_severity=attempts_keep_severity)
+        judged = judge.judge_flows(scanned.flows())
     findings: list[Finding] = []
     excepted: list[Finding] = []
     rows: list[JudgedFlow] = []
@@ -188,7 +192,7 @@ def _scan(
                 joined.get(index, 0),
             )
         )
-    for row, finding, is_excepted in judge.judge_flows(scanned.flows()):
+    for row, finding, is_excepted in judged:
         rows.append(row)
         if finding is not None:
             (excepted if is_excepted else findings).append(finding)

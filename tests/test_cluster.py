@@ -97,11 +97,22 @@ def test_cluster_equals_local_on_examples() -> None:
 
 
 @pytest.mark.usefixtures("on_cluster")
-def test_cluster_equals_local_and_jobs_on_a_16_file_split(tmp_path: Path) -> None:
+def test_cluster_equals_local_and_jobs_on_a_16_file_split(client: Any, tmp_path: Path) -> None:
+    """Judged on the workers, in hash buckets of the merged table, the policy sent once."""
+    from distributed import get_task_stream
+
     files = _split_benchmark(tmp_path, 16)
     local = _json(files)
     assert _json(files, jobs=2) == local
-    assert _json(files, cluster=ClusterSpec("local:2")) == local
+    with get_task_stream(client) as stream:
+        assert _json(files, cluster=ClusterSpec("local:2")) == local
+    names = [str(t["key"]).split("-")[0] for t in stream.data]
+    assert names.count("_input_task") == 16
+    assert names.count("_judge_bucket") == 2  # one bucket per worker
+    # Past --max-flows the client joins flows before the buckets are cut: still the same.
+    capped = _json(files, max_flows=300)
+    assert capped != local
+    assert _json(files, cluster=ClusterSpec("local:2"), max_flows=300) == capped
 
 
 @pytest.mark.usefixtures("on_cluster")

@@ -114,3 +114,48 @@ def test_a_missing_input_through_an_executor_names_it(tmp_path: Path) -> None:
         read_captures([INPUTS[0], tmp_path / "nope.pcap"], executor=pool)
     with ThreadPoolExecutor(2) as pool, pytest.raises(CaptureError, match="nope.pcap: no such"):
         read_scan([str(INPUTS[0]), str(tmp_path / "nope.pcap")], executor=pool)
+
+
+class SharingExecutor(CountingExecutor):
+    """A thread pool with Dask's `share` (a broadcast): the shared value is wrapped, so a task
+    given the value itself instead of its handle would fail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shared: list[object] = []
+
+    def share(self, value: object) -> object:
+        self.shared.append(value)
+        return value
+
+
+@pytest.mark.parametrize("buckets", [1, 3, 7])
+def test_judging_in_buckets_gives_the_records_of_judging_here(
+    big: Path, buckets: int, tmp_path: Path
+) -> None:
+    from segcheck.cluster import JudgeSpec, dumps, judge_scan, loads
+
+    log = tmp_path / "conn.log"  # a flow log between two captures: judged as its own task
+    head = "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\t"
+    head += "proto\tconn_state\torig_pkts\tresp_pkts\n"
+    lines = [
+        f"{1767225600 + i}\tC{i}\t10.2.10.{11 + i}\t5000{i}\t10.3.20.25\t445\ttcp\tSF\t3\t2\n"
+        for i in range(5)
+    ]
+    log.write_text(head + "".join(lines))
+    logs = [log]
+    names = [str(p) for p in [*INPUTS[:2], log, *INPUTS[2:], big]]
+    topo = engine._topology(TOPO)
+    policy, addresses = engine._prepare(topo, None)
+    spec = JudgeSpec(policy, addresses)
+    here = judge_scan(read_scan(names), spec)
+    pool = SharingExecutor()
+    with pool:
+        there = judge_scan(read_scan(names), spec, pool, buckets)
+    assert there == here
+    assert len(here) > 2000 and any(f is not None for _, f, _ in here)
+    assert pool.shared == [spec]  # shared once, whatever the number of tasks
+    assert pool.calls.count("_judge_bucket") == buckets
+    assert pool.calls.count("_judge_flows") == len(logs)
+    # The compact pickling round-trips every judged record exactly.
+    assert loads(dumps(here)) == here
