@@ -457,7 +457,311 @@ static PyObject *combine(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(g);
 }
 
+/* A flow table grown in place (flowtable.FlowTable): 17 column buffers of some capacity, the
+ * first n rows in use, and a persistent open-addressing index of uint32 row numbers (all ones:
+ * an empty slot), a power of two slots kept at most half full. Rows or other tables' groups
+ * are folded into it without regrouping what is there: a merge costs what it adds, not the
+ * table, and never holds the table twice.
+ *
+ * absorb_rows(rows, start, table, n, index, big, no_tcp, refusal, tunnel_kind) -> (next, n)
+ *   rows: the 14 decoded-row buffers of aggregate(); folds rows start.. into the table with
+ *   aggregate()'s rules.
+ * absorb_columns(cols, start, table, n, index) -> (next, n)
+ *   cols: 17 aggregated columns (flowtable.COLUMNS order); folds them with combine()'s rules.
+ * Both stop before a row that needs a new group when the table is full (n == capacity) or the
+ * index would pass half full, and return the first row not folded and the new row count; the
+ * caller grows the table (or the index, with reindex) and calls again from there.
+ * reindex(table, n, index): fills index (all ones first) from the keys of rows 0..n-1.
+ */
+#define T_EMPTY 0xFFFFFFFFu
+
+static inline uint64_t key_hash(const uint64_t *parts) {
+    uint64_t h = 0;
+    for (int k = 0; k < N_KEY; k++) {
+        h ^= parts[k];
+        h *= 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 31;
+        h *= 0xBF58476D1CE4E5B9ULL;
+    }
+    return h;
+}
+
+/* Buffers of a tuple of `count` objects (writable ones when `writable`), each holding at
+ * least `min_len` 8-byte items; on failure nothing stays acquired. */
+static int get_buffers(PyObject *seq, Py_buffer *out, int count, int writable,
+                       Py_ssize_t min_len, const char *what) {
+    if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) != count) {
+        PyErr_Format(PyExc_ValueError, "%s: a tuple of %d buffers is needed", what, count);
+        return -1;
+    }
+    for (int k = 0; k < count; k++) {
+        int flags = writable ? PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS : PyBUF_C_CONTIGUOUS;
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(seq, k), &out[k], flags) < 0 ||
+            out[k].itemsize != 8 || out[k].len / 8 < min_len) {
+            int got = !PyErr_Occurred();
+            if (got)
+                PyBuffer_Release(&out[k]);
+            for (int j = 0; j < k; j++)
+                PyBuffer_Release(&out[j]);
+            if (got)
+                PyErr_Format(PyExc_ValueError, "%s: buffer %d has the wrong size", what, k);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void release_buffers(Py_buffer *b, int count) {
+    for (int k = 0; k < count; k++)
+        PyBuffer_Release(&b[k]);
+}
+
+typedef struct {
+    int64_t *o[N_OUT];
+    Py_ssize_t cap, n;
+    uint32_t *index;
+    Py_ssize_t mask; /* slots - 1 */
+} Table;
+
+/* The row holding key `parts`, or -1 with *slot_out the empty slot where it would go. */
+static inline Py_ssize_t t_find(const Table *t, const uint64_t *parts, Py_ssize_t *slot_out) {
+    Py_ssize_t slot = (Py_ssize_t)(key_hash(parts) & (uint64_t)t->mask);
+    for (;;) {
+        uint32_t j = t->index[slot];
+        if (j == T_EMPTY) {
+            *slot_out = slot;
+            return -1;
+        }
+        /* the most varied key columns first: a miss usually costs one compare */
+        if ((uint64_t)t->o[4][j] == parts[4] && (uint64_t)t->o[6][j] == parts[6] &&
+            (uint64_t)t->o[7][j] == parts[7] && (uint64_t)t->o[8][j] == parts[8] &&
+            (uint64_t)t->o[3][j] == parts[3] && (uint64_t)t->o[5][j] == parts[5] &&
+            (uint64_t)t->o[2][j] == parts[2] && (uint64_t)t->o[0][j] == parts[0] &&
+            (uint64_t)t->o[1][j] == parts[1])
+            return (Py_ssize_t)j;
+        slot = (slot + 1) & t->mask;
+    }
+}
+
+/* Room for one more group? (the table's capacity, the index at most half full) */
+static inline int t_room(const Table *t) {
+    return t->n < t->cap && (t->n + 1) * 2 <= t->mask + 1;
+}
+
+static int t_open(Table *t, Py_buffer *tb, Py_buffer *ib, Py_ssize_t n) {
+    t->cap = tb[0].len / 8;
+    for (int k = 0; k < N_OUT; k++) {
+        t->o[k] = (int64_t *)tb[k].buf;
+        if (tb[k].len / 8 < t->cap)
+            t->cap = tb[k].len / 8;
+    }
+    Py_ssize_t slots = ib->len / 4;
+    if (ib->itemsize != 4 || slots < 2 || (slots & (slots - 1)) || n < 0 || n > t->cap ||
+        n * 2 > slots || t->cap > (Py_ssize_t)T_EMPTY - 1) {
+        PyErr_SetString(PyExc_ValueError, "flow table: bad capacity, row count or index");
+        return -1;
+    }
+    t->n = n;
+    t->index = (uint32_t *)ib->buf;
+    t->mask = slots - 1;
+    return 0;
+}
+
+static PyObject *absorb_rows(PyObject *self, PyObject *args) {
+    PyObject *rows_o, *table_o, *index_o;
+    Py_ssize_t start, n;
+    long long big, no_tcp, refusal, tunnel_kind;
+    if (!PyArg_ParseTuple(args, "OnOnOLLLL", &rows_o, &start, &table_o, &n, &index_o, &big,
+                          &no_tcp, &refusal, &tunnel_kind))
+        return NULL;
+    Py_buffer in[N_IN], tb[N_OUT], ib;
+    if (get_buffers(rows_o, in, N_IN, 0, 0, "absorb_rows") < 0)
+        return NULL;
+    Py_ssize_t rows = in[0].len / 8;
+    for (int k = 1; k < N_IN; k++)
+        if (in[k].len / 8 < rows)
+            rows = in[k].len / 8;
+    if (get_buffers(table_o, tb, N_OUT, 1, 0, "absorb_rows") < 0) {
+        release_buffers(in, N_IN);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(index_o, &ib, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+        release_buffers(in, N_IN);
+        release_buffers(tb, N_OUT);
+        return NULL;
+    }
+    Table t;
+    Py_ssize_t i = start < 0 ? 0 : start;
+    int ok = t_open(&t, tb, &ib, n) == 0;
+    if (ok) {
+        const int64_t *vo = in[0].buf, *vi = in[1].buf, *proto = in[2].buf, *sport = in[7].buf,
+                      *dport = in[8].buf, *frame = in[9].buf, *flags = in[10].buf,
+                      *kind = in[11].buf, *ts = in[12].buf, *length = in[13].buf;
+        const uint64_t *shi = in[3].buf, *slo = in[4].buf, *dhi = in[5].buf, *dlo = in[6].buf;
+        int64_t **o = t.o;
+        Py_BEGIN_ALLOW_THREADS
+        for (; i < rows; i++) {
+            int swap = shi[i] > dhi[i] ||
+                       (shi[i] == dhi[i] &&
+                        (slo[i] > dlo[i] || (slo[i] == dlo[i] && sport[i] > dport[i])));
+            uint64_t parts[N_KEY] = {(uint64_t)vo[i], (uint64_t)vi[i], (uint64_t)proto[i],
+                                     swap ? dhi[i] : shi[i], swap ? dlo[i] : slo[i],
+                                     swap ? shi[i] : dhi[i], swap ? slo[i] : dlo[i],
+                                     (uint64_t)(swap ? dport[i] : sport[i]),
+                                     (uint64_t)(swap ? sport[i] : dport[i])};
+            Py_ssize_t slot, j = t_find(&t, parts, &slot);
+            if (j < 0) {
+                if (!t_room(&t))
+                    break;
+                j = t.n++;
+                t.index[slot] = (uint32_t)j;
+                for (int k = 0; k < N_KEY; k++)
+                    o[k][j] = (int64_t)parts[k];
+                o[9][j] = o[10][j] = o[11][j] = 0;
+                o[12][j] = INT64_MAX; /* flowtable.TS_NEVER_MIN */
+                o[13][j] = o[14][j] = o[15][j] = big;
+                o[16][j] = INT64_MIN; /* flowtable.TS_NEVER_MAX */
+            }
+            if (kind[i] != refusal) {
+                o[9][j] += 1;
+                o[10][j] += length[i];
+                int64_t bits = swap ? 2 : 1; /* SENT_B, SENT_A */
+                if ((flags[i] & (no_tcp | 0x04)) != 0x04) /* anything but a TCP RST */
+                    bits |= swap ? 8 : 4;                 /* ANS_B, ANS_A */
+                o[11][j] |= bits;
+                if (ts[i] < o[12][j])
+                    o[12][j] = ts[i];
+                int64_t fc = frame[i] * 2 + swap;
+                if (fc < o[13][j])
+                    o[13][j] = fc;
+                if ((flags[i] & (no_tcp | 0x12)) == 0x02) { /* SYN without ACK */
+                    int64_t *sm = swap ? &o[15][j] : &o[14][j];
+                    if (frame[i] < *sm)
+                        *sm = frame[i];
+                }
+                if (ts[i] > o[16][j])
+                    o[16][j] = ts[i];
+            } else { /* a refusal mark */
+                o[11][j] |= swap ? 32 : 16; /* REF_B, REF_A */
+            }
+            if (kind[i] == tunnel_kind)
+                o[11][j] |= 64; /* TUNNEL */
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release_buffers(in, N_IN);
+    release_buffers(tb, N_OUT);
+    PyBuffer_Release(&ib);
+    if (!ok)
+        return NULL;
+    return Py_BuildValue("nn", i, t.n);
+}
+
+static PyObject *absorb_columns(PyObject *self, PyObject *args) {
+    PyObject *cols_o, *table_o, *index_o;
+    Py_ssize_t start, n;
+    if (!PyArg_ParseTuple(args, "OnOnO", &cols_o, &start, &table_o, &n, &index_o))
+        return NULL;
+    Py_buffer in[N_OUT], tb[N_OUT], ib;
+    if (get_buffers(cols_o, in, N_OUT, 0, 0, "absorb_columns") < 0)
+        return NULL;
+    Py_ssize_t rows = in[0].len / 8;
+    for (int k = 1; k < N_OUT; k++)
+        if (in[k].len / 8 < rows)
+            rows = in[k].len / 8;
+    if (get_buffers(table_o, tb, N_OUT, 1, 0, "absorb_columns") < 0) {
+        release_buffers(in, N_OUT);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(index_o, &ib, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+        release_buffers(in, N_OUT);
+        release_buffers(tb, N_OUT);
+        return NULL;
+    }
+    Table t;
+    Py_ssize_t i = start < 0 ? 0 : start;
+    int ok = t_open(&t, tb, &ib, n) == 0;
+    if (ok) {
+        const int64_t *c[N_OUT];
+        for (int k = 0; k < N_OUT; k++)
+            c[k] = (const int64_t *)in[k].buf;
+        int64_t **o = t.o;
+        Py_BEGIN_ALLOW_THREADS
+        for (; i < rows; i++) {
+            uint64_t parts[N_KEY];
+            for (int k = 0; k < N_KEY; k++)
+                parts[k] = (uint64_t)c[k][i];
+            Py_ssize_t slot, j = t_find(&t, parts, &slot);
+            if (j < 0) {
+                if (!t_room(&t))
+                    break;
+                j = t.n++;
+                t.index[slot] = (uint32_t)j;
+                for (int k = 0; k < N_OUT; k++)
+                    o[k][j] = c[k][i];
+                continue;
+            }
+            for (int k = N_KEY; k < N_SUM_END; k++)
+                o[k][j] += c[k][i];
+            for (int k = N_SUM_END; k < N_OR_END; k++)
+                o[k][j] |= c[k][i];
+            for (int k = N_OR_END; k < N_MIN_END; k++)
+                if (c[k][i] < o[k][j])
+                    o[k][j] = c[k][i];
+            for (int k = N_MIN_END; k < N_OUT; k++)
+                if (c[k][i] > o[k][j])
+                    o[k][j] = c[k][i];
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release_buffers(in, N_OUT);
+    release_buffers(tb, N_OUT);
+    PyBuffer_Release(&ib);
+    if (!ok)
+        return NULL;
+    return Py_BuildValue("nn", i, t.n);
+}
+
+static PyObject *reindex(PyObject *self, PyObject *args) {
+    PyObject *table_o, *index_o;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "OnO", &table_o, &n, &index_o))
+        return NULL;
+    Py_buffer tb[N_OUT], ib;
+    if (get_buffers(table_o, tb, N_OUT, 1, 0, "reindex") < 0)
+        return NULL;
+    if (PyObject_GetBuffer(index_o, &ib, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+        release_buffers(tb, N_OUT);
+        return NULL;
+    }
+    Table t;
+    int ok = t_open(&t, tb, &ib, n) == 0;
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS
+        memset(t.index, 0xFF, (size_t)(t.mask + 1) * sizeof(uint32_t));
+        for (Py_ssize_t j = 0; j < n; j++) {
+            uint64_t parts[N_KEY];
+            for (int k = 0; k < N_KEY; k++)
+                parts[k] = (uint64_t)t.o[k][j];
+            /* keys are distinct: the first empty slot is the row's */
+            Py_ssize_t slot = (Py_ssize_t)(key_hash(parts) & (uint64_t)t.mask);
+            while (t.index[slot] != T_EMPTY)
+                slot = (slot + 1) & t.mask;
+            t.index[slot] = (uint32_t)j;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release_buffers(tb, N_OUT);
+    PyBuffer_Release(&ib);
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"absorb_rows", absorb_rows, METH_VARARGS, "Fold decoded rows into a growing flow table."},
+    {"absorb_columns", absorb_columns, METH_VARARGS, "Fold flow columns into a growing flow table."},
+    {"reindex", reindex, METH_VARARGS, "Rebuild a growing flow table's index."},
     {"combine", combine, METH_VARARGS, "Merge aggregated flow columns (exact groups)."},
     {"aggregate", aggregate, METH_VARARGS, "Flow aggregates of decoded rows (exact groups)."},
     {"walk_pcap", walk_pcap, METH_VARARGS, "Record start offsets of a pcap chunk."},

@@ -388,7 +388,7 @@ def assemble(
         tables[index] = part.table
     repeated = _dedup_connections(parts, logged)
     ledgers = [led for t in tables.values() for led in t.ledger]
-    dups = copies(np.concatenate(ledgers)) if ledgers else np.empty(0, dtype=np.int64)
+    dups = copies(ledgers)  # a list: not concatenated (24 bytes a packet) unless needed
     n_copies = [0] * len(names)
     if len(dups):
         if reread is None:
@@ -409,6 +409,7 @@ def assemble(
     for t in tables.values():
         t.ledger = []
         table.merge(t)
+    table.seal()  # judging comes next: the index's 8-16 bytes a flow are not needed
     return ScanResult(infos, counts, table, logged, n_copies, repeated)
 
 

@@ -42,6 +42,7 @@ from .decode import (
     FragKey,
     Row,
 )
+from .mapped import mapped_empty
 from .model import SERVICE_PORTS, Flow, proto_name
 
 BIG = np.int64(1 << 62)  # "never" for min-aggregated frame numbers
@@ -258,12 +259,35 @@ def concat(tables: list[Columns]) -> Columns:
     return {k: np.concatenate([t[k] for t in tables]) for k in COLUMNS}
 
 
+def _table_accel() -> Any:
+    """The C accelerator when it can grow a table in place (else the numpy compactions)."""
+    accel = _flow_accel()
+    return accel if accel is not None and hasattr(accel, "absorb_rows") else None
+
+
+def _dtype(name: str) -> type:
+    return np.uint64 if name in _ADDRESS_COLUMNS else np.int64
+
+
+_MIN_CAPACITY = 1 << 10
+
+
 class FlowTable:
-    """Flows of one capture (or of part of it); ``merge`` combines parts exactly."""
+    """Flows of one capture (or of part of it); ``merge`` combines parts exactly.
+
+    With the C accelerator the table grows in place: column buffers of some capacity (the
+    first ``_n`` rows in use; pages past them are never written, so they cost address space,
+    not memory) and a persistent hash index on the flow key (uint32 row numbers, at most half
+    full: 8-16 bytes a flow). Rows and other tables fold into it at the cost of what they
+    add; growing copies one column at a time, so the table is never held twice. Without
+    it, pending parts are regrouped with the table whenever they outgrow it.
+    """
 
     def __init__(self) -> None:
-        self._main: Columns = empty_columns()
-        self._pending: list[Columns] = []
+        self._cols: Columns = empty_columns()
+        self._n = 0
+        self._index: np.ndarray | None = None  # None: rebuilt when next needed
+        self._pending: list[Columns] = []  # numpy path only
         self._pending_rows = 0
         self.frag_first: dict[FragKey, tuple[int, int, int, int]] = {}
         self.orphans: list[tuple[FragKey, Row]] = []
@@ -271,53 +295,146 @@ class FlowTable:
         # scan has decided which packets are copies of others.
         self.ledger: list[np.ndarray] = []
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Only the rows in use cross a process boundary; the index is rebuilt on the far side.
+        state = dict(self.__dict__)
+        state["_cols"], state["_n"] = self.columns(), self._rows()
+        state["_index"], state["_pending"], state["_pending_rows"] = None, [], 0
+        return state
+
+    def _rows(self) -> int:
+        """Rows in the table (flows, and refusal marks of packets not seen)."""
+        return self._n + self._pending_rows
+
+    def _capacity(self) -> int:
+        return min(len(v) for v in self._cols.values())
+
     def add(self, grouped: Columns) -> None:
         """Add already grouped (or per-row aggregate) columns."""
-        self._pending.append(grouped)
-        self._pending_rows += len(grouped["proto"])
-        # Regroup only when the pending part outgrows the main table: amortised linear cost.
-        if self._pending_rows > max(len(self._main["proto"]), 1 << 18):
-            self._compact()
+        accel = _table_accel()
+        if accel is None:
+            self._pending.append(grouped)
+            self._pending_rows += len(grouped["proto"])
+            # Regroup only when the pending part outgrows the main table: amortised linear.
+            if self._pending_rows > max(self._n, 1 << 18):
+                self._compact()
+            return
+        cols: tuple[np.ndarray, ...] = tuple(
+            [np.ascontiguousarray(grouped[k], dtype=_dtype(k)) for k in COLUMNS]
+        )
+        self._absorb(accel.absorb_columns, cols, ())
 
     def add_rows(self, rows: Mapping[str, np.ndarray]) -> None:
-        self.add(group_rows(rows))
+        accel = _table_accel()
+        if accel is None:
+            self.add(group_rows(rows))
+            return
+        inputs: tuple[np.ndarray, ...] = tuple(
+            [np.ascontiguousarray(rows[k], dtype=_dtype(k)) for k in _ROW_INPUTS]
+        )
+        extra = (int(BIG), NO_TCP, KIND_REFUSAL, KIND_TUNNEL)
+        self._absorb(accel.absorb_rows, inputs, extra)
+
+    def _absorb(
+        self,
+        fold: Callable[..., tuple[int, int]],
+        src: tuple[np.ndarray, ...],
+        extra: tuple[int, ...],
+    ) -> None:
+        """Fold ``src`` (rows or columns) in, growing the table and its index as needed."""
+        total = len(src[0])
+        start = 0
+        while start < total:
+            if self._index is None or (self._n + 1) * 2 > len(self._index):
+                self._reindex(self._n + 1)
+            cap = self._capacity()
+            if self._n == cap:
+                self._grow(max(self._n + (total - start), 2 * cap, _MIN_CAPACITY))
+            table = tuple(self._cols[k] for k in COLUMNS)
+            start, self._n = fold(src, start, table, self._n, self._index, *extra)
+
+    def _grow(self, cap: int) -> None:
+        """New buffers of ``cap`` rows (and writable): one column copied at a time."""
+        for k in COLUMNS:
+            old = self._cols[k]
+            new = mapped_empty(cap, old.dtype)
+            new[: self._n] = old[: self._n]
+            self._cols[k] = new
+            del old, new  # the old buffer goes before the next column is allocated
+
+    def _reindex(self, rows: int) -> None:
+        """A fresh index with room for ``rows`` rows at most half full."""
+        slots = 1 << max(12, (2 * rows - 1).bit_length())
+        self._index = None  # let the old one go first
+        index = np.empty(slots, dtype=np.uint32)
+        self._writable()
+        _table_accel().reindex(tuple(self._cols[k] for k in COLUMNS), self._n, index)
+        self._index = index
 
     def _compact(self) -> None:
         if self._pending:
             # Each step lets go of what it no longer needs before the next allocates: peak
             # memory is the rows being merged twice (in, out), not four times.
-            parts = [self._main, *self._pending]
-            self._main, self._pending, self._pending_rows = empty_columns(), [], 0
+            parts = [self._used(), *self._pending]
+            self._cols, self._n, self._pending, self._pending_rows = empty_columns(), 0, [], 0
             whole = concat(parts)
             del parts
             grouped = regroup(whole, trim=False)
             del whole
-            self._main = _trimmed(grouped)
+            self._cols = _trimmed(grouped)
+            self._n = len(self._cols["proto"])
+
+    def _writable(self) -> None:
+        """Buffers this table may write in place (adopted columns may be read-only)."""
+        if any(not v.flags.writeable or not v.flags.c_contiguous for v in self._cols.values()):
+            self._grow(max(self._n, self._capacity()))
+
+    def _set(self, cols: Columns) -> None:
+        """Replace the table by these grouped columns (adopted as they are)."""
+        self._cols, self._n, self._index = dict(cols), len(cols["proto"]), None
+        self._pending, self._pending_rows = [], 0
 
     def columns(self) -> Columns:
+        """The table's columns (views of its buffers: valid until the table next grows)."""
         self._compact()
-        return self._main
+        return self._used()
+
+    def _used(self) -> Columns:
+        if self._capacity() == self._n:
+            return dict(self._cols)
+        return {k: v[: self._n] for k, v in self._cols.items()}
 
     def merge(self, other: FlowTable) -> None:
-        if len(self._main["proto"]) or self._pending:
+        """Fold ``other`` into this table; ``other`` is left empty (its buffers may be
+        taken over rather than copied)."""
+        if other._rows() > self._rows():  # fold the smaller into the larger
+            mine = self.columns()
+            other._compact()
+            self._cols, self._n, self._index = other._cols, other._n, other._index
+            if len(mine["proto"]):
+                self.add(mine)
+            del mine
+        else:
             self.add(other.columns())
-        else:  # an empty table takes the other's (grouped) columns as they are: no copy
-            self._main = dict(other.columns())
+        other._set(empty_columns())
         self.ledger.extend(other.ledger)
         for key, val in other.frag_first.items():
             old = self.frag_first.get(key)
             if old is None or old[0] > val[0]:
                 self.frag_first[key] = val
         self.orphans.extend(other.orphans)
+        other.ledger, other.frag_first, other.orphans = [], {}, []
 
     def shift_frames(self, offset: int) -> None:
         """Renumber frames by ``offset`` (a table built from a later part of a file)."""
         if not offset:
             return
+        self._compact()
+        self._writable()
         c = self.columns()
         for k, mult in (("fcode", 2), ("syn_a", 1), ("syn_b", 1)):
             v = c[k]
-            c[k] = np.where(v == BIG, v, v + offset * mult)
+            np.add(v, offset * mult, out=v, where=v != BIG)  # in place: no second column
         self.ledger = [_shifted(led, offset) for led in self.ledger]
         self.frag_first = {k: (v[0] + offset, *v[1:]) for k, v in self.frag_first.items()}
         self.orphans = [(k, (r[0] + offset, *r[1:])) for k, r in self.orphans]
@@ -332,6 +449,11 @@ class FlowTable:
         self.resolve_fragments()
         self.frag_first = {}
         self.shift_frames(index << FRAME_BITS)
+        self.seal()
+
+    def seal(self) -> None:
+        """Nothing more is expected: let go of the index (rebuilt if more is added after all)."""
+        self._index = None
 
     def flow_count(self) -> int:
         """Flows with at least one packet (a refusal mark alone makes no flow)."""
@@ -355,7 +477,8 @@ class FlowTable:
     def cap(self, limit: int) -> dict[int, int]:
         """:func:`cap_flows` on this table: flows joined per host pair, by input index."""
         self.resolve_fragments()
-        self._main, joined = cap_flows(self.columns(), limit)
+        capped, joined = cap_flows(self.columns(), limit)
+        self._set(capped)
         return joined
 
     def flows(self, inputs: str | Sequence[str]) -> list[Flow]:
@@ -366,7 +489,7 @@ class FlowTable:
 
 
 def _shifted(ledger: np.ndarray, offset: int) -> np.ndarray:
-    out = ledger.copy()
+    out = ledger if ledger.flags.writeable else ledger.copy()  # in place: not held twice
     out["frame"] += offset
     return out
 

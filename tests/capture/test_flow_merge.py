@@ -176,3 +176,69 @@ def test_a_flow_costs_at_most_150_bytes_in_the_table() -> None:
     flows = len(cols["proto"])
     assert flows > 20
     assert sum(v.nbytes for v in cols.values()) / flows <= 150
+
+
+def _random_rows(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Decoded rows over a few thousand flows (enough to grow a table and its index)."""
+    from segcheck.capture.decode import KIND_REFUSAL, KIND_TUNNEL, NO_TCP
+
+    hosts = np.array([0, 1, 2**63 + 5, 0xFFFF0A000001, 0xFFFF0A000002], dtype=np.uint64)
+    rows = {
+        "frame": rng.permutation(n).astype(np.int64) + 1,
+        "ts": rng.integers(0, 10**12, n),
+        "length": rng.integers(0, 1500, n),
+        "vo": rng.choice([-1, -1, 5], n),
+        "vi": rng.choice([-1, -1, 7], n),
+        "proto": rng.choice([6, 17, 1], n),
+        "sport": rng.integers(0, 3000, n),
+        "dport": rng.choice([53, 80, 443], n),
+        "flags": rng.choice([NO_TCP, 0x02, 0x12, 0x10, 0x04], n),
+        "kind": rng.choice([0, 0, 0, 0, KIND_REFUSAL, KIND_TUNNEL], n),
+    }
+    for k in ("shi", "slo", "dhi", "dlo"):
+        rows[k] = hosts[rng.integers(0, len(hosts), n)]
+    return rows
+
+
+def _canonical_columns(c: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    order = np.lexsort([c[k] for k in reversed(COLUMNS)])
+    return {k: c[k][order] for k in COLUMNS}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_table_grown_in_many_small_batches_equals_one_batch(seed: int, path_kind: str) -> None:
+    """The table grows in place (capacity and index, many times over); batches of any size,
+    tables merged in any order, and a table that crossed a process boundary (pickled) and
+    kept growing give the columns of one batch grouped at once (the numpy reference)."""
+    import pickle
+
+    from segcheck.capture.flowtable import aggregate_rows, group
+
+    rng = np.random.default_rng(seed)
+    rows = _random_rows(rng, 30_000)
+    want = _canonical_columns(group(aggregate_rows(rows)))
+    assert 3000 < len(want["proto"]) < 30_000  # past the first capacity and index sizes
+
+    one = FlowTable()
+    one.add_rows(rows)
+    many = FlowTable()
+    cuts = np.sort(rng.choice(np.arange(1, 30_000), 400, replace=False))
+    for part in np.split(np.arange(30_000), cuts):
+        many.add_rows({k: v[part] for k, v in rows.items()})
+    # Per-table pieces (a row goes to a random table), pickled half way, merged at random.
+    which = rng.integers(0, 5, 30_000)
+    tables = []
+    for t in range(5):
+        table = FlowTable()
+        mine = np.flatnonzero(which == t)
+        half = len(mine) // 2
+        table.add_rows({k: v[mine[:half]] for k, v in rows.items()})
+        table = pickle.loads(pickle.dumps(table))
+        table.add_rows({k: v[mine[half:]] for k, v in rows.items()})
+        tables.append(table)
+    merged = _merge_randomly(tables, random.Random(seed))
+    for table in (one, many, merged):
+        got = _canonical_columns(table.columns())
+        for k in COLUMNS:
+            assert got[k].dtype == want[k].dtype, k
+            assert np.array_equal(got[k], want[k]), k

@@ -133,3 +133,7 @@ def test_copies_keep_the_first_by_input_and_frame() -> None:
     led["ts"] = [100, 90, 10**9, 0, 50_000_000, 0]  # third: a second later, its own packet
     led["frame"] = [(1 << 40) | 3, 4, 8, 1, (2 << 40) | 1, 2]
     assert copies(led).tolist() == [(1 << 40) | 3, (2 << 40) | 1]
+    # The ledger of a scan is a list of per-batch pieces: the same answer, in any cut.
+    for cut in range(7):
+        assert copies([led[:cut], led[cut:]]).tolist() == [(1 << 40) | 3, (2 << 40) | 1]
+    assert copies([led[[0, 3, 5]], led[[1, 2, 4]]]).tolist() == [(1 << 40) | 3, (2 << 40) | 1]
