@@ -1,4 +1,9 @@
-"""`scan --cluster`: a real Dask LocalCluster (2 worker processes) gives a local run's bytes."""
+"""`scan --cluster`: a real Dask LocalCluster (2 worker processes) gives a local run's bytes.
+
+Starting the worker processes (each imports segcheck, numpy and Dask) costs about 10 s of CPU,
+so the tests that do are marked `slow` (CI runs them). The local fast run keeps the same
+judging on Dask's in-process workers: test_cluster_equals_local_on_in_process_workers.
+"""
 
 from __future__ import annotations
 
@@ -50,16 +55,19 @@ def client() -> Iterator[Any]:
         yield c
 
 
-@pytest.fixture
-def on_cluster(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`engine.scan(cluster=…)` reaches the module's running cluster instead of a new one."""
-
+def _reach(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     @contextlib.contextmanager
     def connect(spec: ClusterSpec) -> Iterator[Any]:
         cluster._check_versions(client)
         yield client
 
     monkeypatch.setattr(cluster, "connect", connect)
+
+
+@pytest.fixture
+def on_cluster(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`engine.scan(cluster=…)` reaches the module's running cluster instead of a new one."""
+    _reach(client, monkeypatch)
 
 
 def _json(captures: list[Path], **kw: Any) -> str:
@@ -89,6 +97,28 @@ def _split_benchmark(tmp: Path, parts: int) -> list[Path]:
     return out
 
 
+def test_cluster_equals_local_on_in_process_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast run's cover for the process-cluster tests: the same tasks, policy broadcast and
+    judging on workers, on two in-process (thread) workers, which start in a fraction of a
+    second; an unreadable input is still one clear error."""
+    distributed = _distributed()
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as lc,
+        distributed.Client(lc) as c,
+    ):
+        _reach(c, monkeypatch)
+        local = _json(EXAMPLES)
+        assert _json(EXAMPLES, cluster=ClusterSpec("local:2")) == local
+        assert '"findings"' in local
+        with pytest.raises(CaptureError, match="missing.pcap: no such file"):
+            _json([tmp_path / "missing.pcap"], cluster=ClusterSpec("local:2"))
+
+
+@pytest.mark.slow  # worker processes (see the module's docstring)
 @pytest.mark.usefixtures("on_cluster")
 def test_cluster_equals_local_on_examples() -> None:
     local = _json(EXAMPLES)
@@ -96,6 +126,7 @@ def test_cluster_equals_local_on_examples() -> None:
     assert '"findings"' in local
 
 
+@pytest.mark.slow  # worker processes (see the module's docstring)
 @pytest.mark.usefixtures("on_cluster")
 def test_cluster_equals_local_and_jobs_on_a_16_file_split(client: Any, tmp_path: Path) -> None:
     """Judged on the workers, in hash buckets of the merged table, the policy sent once."""
@@ -152,6 +183,7 @@ def _corpus() -> list[Path]:
     return found
 
 
+@pytest.mark.slow  # worker processes (see the module's docstring)
 @pytest.mark.usefixtures("on_cluster")
 def test_cluster_and_jobs_equal_local_on_the_corpus() -> None:
     corpus = _corpus()
@@ -161,6 +193,7 @@ def test_cluster_and_jobs_equal_local_on_the_corpus() -> None:
     assert _json(corpus, cluster=ClusterSpec("local:2")) == local
 
 
+@pytest.mark.slow  # worker processes (see the module's docstring)
 @pytest.mark.usefixtures("on_cluster")
 def test_cluster_equals_local_on_rotated_zeek_logs(tmp_path: Path) -> None:
     """One task per rotated `.log.gz`; a connection logged in two of them counts once."""
@@ -188,6 +221,7 @@ def test_cluster_equals_local_on_rotated_zeek_logs(tmp_path: Path) -> None:
     assert [(f["packets"], f["input"]) for f in c2] == [(11, str(logs[0]))]  # once, not 15
 
 
+@pytest.mark.slow  # worker processes (see the module's docstring)
 def test_cli_cluster_local_2_bytes_equal_local() -> None:
     _distributed()
     args = ["scan", str(TOPO), *map(str, EXAMPLES[:2]), "--format", "json", "--timestamp", STAMP]
@@ -197,6 +231,7 @@ def test_cli_cluster_local_2_bytes_equal_local() -> None:
     assert remote.stdout == local.stdout
 
 
+@pytest.mark.slow  # worker processes (see the module's docstring)
 def test_cli_cluster_extract_writes_the_local_bytes(tmp_path: Path) -> None:
     """`--extract` in cluster mode: the same packets, in input order, as a local run."""
     _distributed()
@@ -211,6 +246,7 @@ def test_cli_cluster_extract_writes_the_local_bytes(tmp_path: Path) -> None:
     assert (tmp_path / "remote.pcapng").read_bytes() == written
 
 
+@pytest.mark.slow  # worker processes (see the module's docstring)
 @pytest.mark.usefixtures("on_cluster")
 def test_unreadable_input_on_a_worker_is_exit_2(tmp_path: Path) -> None:
     with pytest.raises(CaptureError, match="missing.pcap: no such file"):

@@ -243,6 +243,10 @@ def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
     assert 'segcheck_files_total{kind="fortigate-traffic"} 2' in (tmp_path / "m.prom").read_text()
 
 
+# slow: five real watcher processes killed and restarted; the fast run keeps the in-process
+# worst-moment kill (test_a_kill_between_findings_and_file_line_repeats_nothing) and a real
+# process's SIGTERM (test_sigterm_stops_cleanly).
+@pytest.mark.slow
 def test_a_kill_mid_way_loses_and_repeats_nothing(tmp_path: Path) -> None:
     n = 12
     clean_in, killed_in = tmp_path / "clean", tmp_path / "killed"

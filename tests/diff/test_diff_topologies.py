@@ -393,6 +393,9 @@ def test_both_topologies_are_judged_on_the_same_day(tmp_path: Path) -> None:
     assert code == 0 and "NEW (0)" in out and "unchanged: 2" in out
 
 
+# slow: a 1,000-node town analysed three times; the fast run keeps the same contract on small
+# topologies (test_node_and_permit_renamed, test_permit_added_opens_a_new_finding).
+@pytest.mark.slow
 def test_generated_town_renames_and_a_wide_permit(tmp_path: Path, repo_root) -> None:
     """A 1,000-node town with three hosts renamed: the plan says so and no finding moves.
 

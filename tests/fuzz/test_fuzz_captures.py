@@ -17,7 +17,9 @@ The contract each case asserts:
   the same result whatever the chunk size the file is read in, and with python-isal or zlib
   inflating a gzip capture.
 
-A few hundred cases run by default (`SEGCHECK_FUZZ_CASES`, shared with test_fuzz_inputs.py);
+A few hundred cases run by default (`SEGCHECK_FUZZ_CASES`, shared with test_fuzz_inputs.py),
+in BLOCKS blocks: the first is in the local fast run, the others are marked `slow` (CI runs
+them all, each case once; pytest-xdist spreads the blocks over its workers).
 `SEGCHECK_FUZZ_CASES=5000 python3 -m pytest -q tests/fuzz/test_fuzz_captures.py` runs more, and
 `SEGCHECK_FUZZ_SEED` picks another seed. A failure names the seed and case number, which
 regenerate the input exactly, and keeps the input.
@@ -48,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "tests" / "data" / "pcaps"
 CASES = int(os.environ.get("SEGCHECK_FUZZ_CASES", "300"))
 SEED = int(os.environ.get("SEGCHECK_FUZZ_SEED", "20261130"))
+BLOCKS = 6
 CHUNK = 1 << 16  # the seeds are small: no need for the default 32 MiB read buffer
 
 # The seeds' addresses in the three tiers, so that flows between them are violations, permitted
@@ -591,14 +594,24 @@ def test_pure_python_switch_is_what_the_harness_selects(monkeypatch: pytest.Monk
     assert records._load_accel() is None
 
 
+def _case_blocks() -> list[object]:
+    """The case numbers in BLOCKS ranges; only the first is in the fast run."""
+    bounds = [CASES * b // BLOCKS for b in range(BLOCKS + 1)]
+    return [
+        pytest.param(range(lo, hi), marks=[pytest.mark.slow] if b else [], id=f"cases{lo}-{hi - 1}")
+        for b, (lo, hi) in enumerate(zip(bounds, bounds[1:], strict=False))
+    ]
+
+
+@pytest.mark.parametrize("cases", _case_blocks())
 def test_damaged_captures_never_end_in_an_internal_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cases: range, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     topology = tmp_path / "topology.yaml"
     topology.write_text(TOPOLOGY, encoding="utf-8")
     monkeypatch.setattr(records, "CHUNK", CHUNK)
     failures: list[str] = []
-    for case in range(CASES):
+    for case in cases:
         rng = random.Random(f"{SEED}:capture:{case}")
         seed, data, compressed, applied = make_case(rng)
         name = seed.name + (".gz" if compressed else "")
@@ -613,4 +626,5 @@ def test_damaged_captures_never_end_in_an_internal_error(
                 f"input kept as {saved}): {problem}"
             )
         path.unlink(missing_ok=True)
-    assert not failures, f"{len(failures)} of {CASES} cases failed:\n" + "\n".join(failures[:20])
+    summary = f"{len(failures)} of {len(cases)} cases failed:\n"
+    assert not failures, summary + "\n".join(failures[:20])

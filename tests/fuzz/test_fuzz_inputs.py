@@ -6,7 +6,8 @@ some cases, to the command line. The contract: the library returns or raises seg
 input error (one line, naming the file); the CLI exits 0, 1 or 2, never with "internal error" or
 a traceback, and an exit 2 without a report is exactly one `Error:` line.
 
-A few hundred cases run by default. More on demand, e.g.
+A few hundred cases run by default, in BLOCKS blocks per kind: the first is in the local fast
+run, the others are marked `slow` (CI runs them all, each case once). More on demand, e.g.
 `SEGCHECK_FUZZ_CASES=5000 python3 -m pytest -q tests/fuzz`; `SEGCHECK_FUZZ_SEED` picks another
 seed. A failure names the seed and case number, which regenerate the input exactly.
 """
@@ -38,6 +39,7 @@ from segcheck.report import render
 ROOT = Path(__file__).resolve().parents[2]
 CASES = int(os.environ.get("SEGCHECK_FUZZ_CASES", "200"))
 SEED = int(os.environ.get("SEGCHECK_FUZZ_SEED", "20261130"))
+BLOCKS = 4
 CLI_EVERY = 8  # one case in CLI_EVERY also goes through the command line
 TODAY = date(2026, 11, 30)
 
@@ -628,15 +630,27 @@ def zeek_case(path: Path, data: bytes, cli: bool) -> str | None:
     return None
 
 
+def _case_blocks() -> list[object]:
+    """The case numbers in BLOCKS ranges; only the first is in the fast run."""
+    bounds = [CASES * b // BLOCKS for b in range(BLOCKS + 1)]
+    return [
+        pytest.param(range(lo, hi), marks=[pytest.mark.slow] if b else [], id=f"cases{lo}-{hi - 1}")
+        for b, (lo, hi) in enumerate(zip(bounds, bounds[1:], strict=False))
+    ]
+
+
+@pytest.mark.parametrize("cases", _case_blocks())
 @pytest.mark.parametrize("kind", ["topology", "zeek"])
-def test_damaged_inputs_never_end_in_an_internal_error(kind: str, tmp_path: Path) -> None:
+def test_damaged_inputs_never_end_in_an_internal_error(
+    kind: str, cases: range, tmp_path: Path
+) -> None:
     seeds = topology_seeds() if kind == "topology" else zeek_seeds()
     others = [raw for _, raw in seeds]
     valid = [s for s in seeds if s[0].startswith("example-") or kind == "zeek"]
     # alpha-fortigate.yaml names its configuration relative to itself
     shutil.copytree(ROOT / "topologies" / "configs", tmp_path / "configs")
     failures: list[str] = []
-    for case in range(CASES):
+    for case in cases:
         rng = random.Random(f"{SEED}:{kind}:{case}")
         # mostly the examples that load, whose damage reaches validation and analysis
         name, raw = rng.choice(valid if rng.random() < 0.7 else seeds)
@@ -654,4 +668,5 @@ def test_damaged_inputs_never_end_in_an_internal_error(kind: str, tmp_path: Path
                 f"input kept as {saved}): {problem}"
             )
         path.unlink(missing_ok=True)
-    assert not failures, f"{len(failures)} of {CASES} cases failed:\n" + "\n".join(failures[:20])
+    summary = f"{len(failures)} of {len(cases)} cases failed:\n"
+    assert not failures, summary + "\n".join(failures[:20])
