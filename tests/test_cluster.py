@@ -2,7 +2,8 @@
 
 Starting the worker processes (each imports segcheck, numpy and Dask) costs about 10 s of CPU,
 so the tests that do are marked `slow` (CI runs them). The local fast run keeps the same
-judging on Dask's in-process workers: test_cluster_equals_local_on_in_process_workers.
+judging on Dask's in-process workers (test_cluster_equals_local_on_in_process_workers) and the
+executor seam, cut pcaps included, in tests/test_cluster_executor.py.
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ def test_cluster_equals_local_and_jobs_on_a_16_file_split(client: Any, tmp_path:
     assert _json(files, cluster=ClusterSpec("local:2"), max_flows=300) == capped
 
 
+@pytest.mark.slow  # worker processes (see the module's docstring)
 @pytest.mark.usefixtures("on_cluster")
 def test_a_large_pcap_is_cut_into_range_tasks_on_the_cluster(
     client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
