@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .addressing import AddressMap
 from .findings import CaptureSummary, Finding, JudgedFlow, Report, sorted_findings
-from .flowjudge import FlowJudge
+from .flowjudge import FlowJudge, JudgedColumns, JudgedFlows
 from .gcpause import paused
 from .loaders.topology import load_topology
 from .logjoin import join_logs
@@ -26,6 +26,7 @@ from .rules.channels import channel_findings, mac_pin_findings, pinned_pairs
 from .rules.nodes import node_findings
 
 if TYPE_CHECKING:
+    from .capture.api import ScanResult
     from .cluster import ClusterSpec
 
 
@@ -156,7 +157,8 @@ def _scan(
     policy, addresses = _prepare(topo, today)
     options = ReadOptions(tz) if tz is not None else None
     limit = default_max_flows() if max_flows is None else max_flows
-    judged: Iterable[tuple[JudgedFlow, Finding | None, bool]]
+    judge = FlowJudge(policy, addresses, attempts_keep_severity=attempts_keep_severity)
+    judged: Iterable[tuple[JudgedFlow, Finding | None, bool]] | None = None
     if cluster is not None:
         from .cluster import JudgeSpec, connect, scan_on_cluster  # distributed loads only here
 
@@ -166,11 +168,8 @@ def _scan(
     else:
         scanned = read_scan(list(captures), jobs=jobs, progress=progress, options=options)
         joined = scanned.table.cap(limit)
-        judge = FlowJudge(policy, addresses, attempts_keep_severity=attempts_keep_severity)
-        judged = judge.judge_flows(scanned.flows())
     findings: list[Finding] = []
     excepted: list[Finding] = []
-    rows: list[JudgedFlow] = []
     inputs: list[InputFile] = list(topo.inputs)
     summaries: list[CaptureSummary] = []
     kinds: dict[str, str] = {}
@@ -192,10 +191,16 @@ def _scan(
                 joined.get(index, 0),
             )
         )
-    for row, finding, is_excepted in judged:
-        rows.append(row)
-        if finding is not None:
-            (excepted if is_excepted else findings).append(finding)
+    rows: Sequence[JudgedFlow]
+    if judged is not None:  # judged on the cluster's workers
+        done: list[JudgedFlow] = []
+        for row, finding, is_excepted in judged:
+            done.append(row)
+            if finding is not None:
+                (excepted if is_excepted else findings).append(finding)
+        rows = tuple(done)
+    else:
+        rows = _judge_scanned(judge, scanned, findings, excepted)
     findings.extend(_mac_pins(policy, kinds, rows))
     # Firewall logs against the configurations the topology imports (segcheck.logjoin).
     log_join, findings = join_logs(topo, rows, kinds, findings)
@@ -208,13 +213,44 @@ def _scan(
         sorted_findings(findings),
         sorted_findings(excepted),
         tuple(summaries),
-        tuple(rows),
+        rows,
         today=policy.today.isoformat(),
         log_join=log_join,
     )
 
 
-def _mac_pins(policy: Policy, kinds: dict[str, str], rows: list[JudgedFlow]) -> list[Finding]:
+def _judge_scanned(
+    judge: FlowJudge, scanned: ScanResult, findings: list[Finding], excepted: list[Finding]
+) -> JudgedFlows:
+    """Every flow of a scan judged here: packet flows in bulk from the table's columns (one
+    decision per address class pair and service), flow logs' records one by one. Findings
+    are appended in input order, each input's by first frame, as the rows."""
+    from .capture.flowcols import oriented
+
+    table = oriented(scanned.table.columns(), [i.path for i in scanned.inputs])
+    judged = judge.judge_columns(table)
+    bounds = table.input_bounds()
+    parts: list[Sequence[JudgedFlow] | tuple[JudgedColumns, int, int]] = []
+    found = iter(judged.findings)
+    pending = next(found, None)
+    for index, logged in enumerate(scanned.logged):
+        if logged is not None:
+            logged_rows: list[JudgedFlow] = []
+            for row, finding, is_excepted in judge.judge_flows(logged):
+                logged_rows.append(row)
+                if finding is not None:
+                    (excepted if is_excepted else findings).append(finding)
+            parts.append(logged_rows)
+            continue
+        end = bounds[index + 1]
+        parts.append((judged, bounds[index], end))
+        while pending is not None and pending[0] < end:
+            (excepted if pending[2] else findings).append(pending[1])
+            pending = next(found, None)
+    return JudgedFlows(parts)
+
+
+def _mac_pins(policy: Policy, kinds: dict[str, str], rows: Sequence[JudgedFlow]) -> list[Finding]:
     """MN-SPECIFIED-COMM on the channels that pin MACs: a second, targeted pass over the
     packets of their ends (flow records keep no MAC addresses); nothing when none is pinned."""
     pairs = pinned_pairs(policy)

@@ -8,7 +8,7 @@ never reach back into the analysis. Fingerprints are stable across runs and plan
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NewType
@@ -740,7 +740,7 @@ class Report:
     findings: tuple[Finding, ...]
     excepted: tuple[Finding, ...] = ()
     captures: tuple[CaptureSummary, ...] = ()
-    flows: tuple[JudgedFlow, ...] = field(default=())
+    flows: Sequence[JudgedFlow] = field(default=())  # a tuple, or built when first read
     today: str = ""
     baseline: BaselineInfo | None = None  # set by `--baseline`: each finding's state
     plan: FixPlan | None = None  # check: the changes that close every path finding

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from socket import inet_aton
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from .addressing import AddressInfo, AddressMap, Scope, parse_ip_text
 from .findings import (
@@ -25,7 +25,7 @@ from .findings import (
     Severity,
     flow_fingerprint,
 )
-from .flowtypes import FlowLike
+from .flowtypes import FlowColumnsLike, FlowLike
 from .model import IP, TIER_NAMES_JA, Role
 from .policy import Judgement, Outcome, Policy
 from .rules import RULES_BY_ID
@@ -185,6 +185,7 @@ class FlowJudge:
         self._services: dict[tuple[str, int], tuple[str, ...]] = {}
         self._addrs: dict[str, _Addr] = {}
         self._verdicts: dict[tuple[object, object, str, int], _Verdict] = {}
+        self._class_ids: dict[object, int] = {}  # class key -> a small int (judge_columns)
         self._channels = policy.live_channels
         self._by_class = len(self._channels) <= self.CLASS_KEY_MAX_CHANNELS
 
@@ -311,23 +312,8 @@ class FlowJudge:
                 yield _row(ev, s, d, "local", None, None, None), None, False
                 continue
             if src.scope is _UNMAPPED or dst.scope is _UNMAPPED:
-                unmapped = [a for a in (src, dst) if a.scope is Scope.UNMAPPED]
                 row = _row(ev, s, d, "unknown", GEN_ZONE_ASSIGNED, None, None)
-                which = ", ".join(str(a.ip) for a in unmapped)
-                finding = self._finding(
-                    flow,
-                    ev,
-                    s,
-                    d,
-                    self._severity(GEN_ZONE_ASSIGNED, flow.state),
-                    GEN_ZONE_ASSIGNED,
-                    None,
-                    None,
-                    "unknown",
-                    f"address {which} is in no declared zone",
-                    f"アドレス {which} はどのゾーンにも属さない",
-                )
-                yield row, finding, False
+                yield row, self._zone_finding(ev, s, d), False
                 continue
             # Flows differing only in the client port, or between addresses the policy cannot
             # tell apart (same zone, node, channel ends, LBO listing), share one verdict.
@@ -346,7 +332,6 @@ class FlowJudge:
                 assert judgement.rule is not None
                 excepted = outcome is _EXCEPTED
                 finding = self._finding(
-                    flow,
                     ev,
                     s,
                     d,
@@ -355,11 +340,117 @@ class FlowJudge:
                     judgement.channel,
                     verdict.service,
                     verdict.verdict,
-                    *_message(s, d, flow, verdict, excepted),
+                    *_message(s, d, ev, verdict, excepted),
                 )
                 yield row, finding, excepted
             else:
                 yield row, None, False
+
+    def address_class(self, text: str) -> int:
+        """A small int per address class (:meth:`_class_key`: what a verdict reads of an
+        address; with many channels, the address itself). Unparsable addresses share one."""
+        ids = self._class_ids
+        cls = self._addr(text).cls
+        found = ids.get(cls)
+        if found is None:
+            found = ids[cls] = len(ids)
+        return found
+
+    def judge_columns(self, flows: FlowColumnsLike) -> JudgedColumns:
+        """:meth:`judge_flows` of flows held as columns, in bulk.
+
+        One decision per distinct (source class, destination class, protocol, port), applied
+        to every flow of that group; Python records only for the flows that get a finding
+        (rows: :meth:`JudgedColumns.rows`, when a report reads them). Findings and rows are
+        those :meth:`judge_flows` gives for the same flows, in the same order; a partition of
+        a scan's flows (a Dask worker's) is judged the same way.
+        """
+        recs = [self._addr(t) for t in flows.texts]
+        classes = [self.address_class(t) for t in flows.texts]
+        reps, keys = flows.keys(classes)
+        src, dst = flows.ends(reps)
+        entries = [
+            self._entry(recs[s], recs[d], p, port)
+            for s, d, p, port in zip(
+                src, dst, flows.proto_names(reps), flows.dst_ports(reps), strict=True
+            )
+        ]
+        idx = flows.where(keys, [e.finding != _NO_FINDING for e in entries])
+        columns = flows.evidence_columns(idx, iso_times)
+        src, dst = flows.ends(idx)
+        found: list[tuple[int, Finding, bool]] = []
+        for i, ev, si, di, k in zip(
+            idx, map(_new_evidence, *columns), src, dst, flows.key_of(keys, idx), strict=True
+        ):
+            s, d, entry = recs[si], recs[di], entries[k]
+            if entry.finding == _ZONE_FINDING:
+                found.append((i, self._zone_finding(ev, s, d), False))
+                continue
+            verdict = entry.decided
+            assert verdict is not None and entry.rule is not None
+            excepted = entry.finding == _EXCEPTED_FINDING
+            finding = self._finding(
+                ev,
+                s,
+                d,
+                self._severity(entry.rule, ev.state),
+                entry.rule,
+                entry.channel,
+                entry.service,
+                entry.verdict,
+                *_message(s, d, ev, verdict, excepted),
+            )
+            found.append((i, finding, excepted))
+        return JudgedColumns(flows, recs, keys, entries, found)
+
+    def _entry(self, s: _Addr, d: _Addr, proto: str, port: int) -> _Entry:
+        """What every flow of one group gets, as :meth:`judge_flows` decides one flow."""
+        src, dst = s.info, d.info
+        if src is None or dst is None:
+            return _Entry("unknown", None, None, None, _NO_FINDING, None)
+        if src.scope is _LOCAL or dst.scope is _LOCAL:
+            return _Entry("local", None, None, None, _NO_FINDING, None)
+        if src.scope is _UNMAPPED or dst.scope is _UNMAPPED:
+            return _Entry("unknown", GEN_ZONE_ASSIGNED, None, None, _ZONE_FINDING, None)
+        vkey = (s.cls, d.cls, proto, port)
+        verdict = self._verdicts.get(vkey)
+        if verdict is None:
+            verdict = self._verdicts[vkey] = self.decide(src, dst, proto, port)
+        judgement = verdict.judgement
+        assert judgement is not None
+        outcome = judgement.outcome
+        finding = (
+            _EXCEPTED_FINDING
+            if outcome is _EXCEPTED
+            else _RULE_FINDING
+            if outcome is _VIOLATION
+            else _NO_FINDING
+        )
+        return _Entry(
+            verdict.verdict,
+            judgement.rule,
+            judgement.channel,
+            verdict.service,
+            finding,
+            verdict,
+        )
+
+    def _zone_finding(self, ev: FlowEvidence, s: _Addr, d: _Addr) -> Finding:
+        """GEN-ZONE-ASSIGNED: a flow with an address in no declared zone."""
+        unmapped = [a for a in (s.info, d.info) if a is not None and a.scope is Scope.UNMAPPED]
+        which = ", ".join(str(a.ip) for a in unmapped)
+        return self._finding(
+            ev,
+            s,
+            d,
+            self._severity(GEN_ZONE_ASSIGNED, ev.state),
+            GEN_ZONE_ASSIGNED,
+            None,
+            None,
+            "unknown",
+            f"address {which} is in no declared zone",
+            f"アドレス {which} はどのゾーンにも属さない",
+        )
 
     def _severity(self, rule: RuleId, state: str) -> Severity:
         if state == "attempted" and self.attempt_severity is not None:
@@ -368,7 +459,6 @@ class FlowJudge:
 
     @staticmethod
     def _finding(
-        flow: FlowLike,
         ev: FlowEvidence,
         s: _Addr,
         d: _Addr,
@@ -386,7 +476,7 @@ class FlowJudge:
             message,
             message_ja,
             # A log flow points at its line (`file:line`), a packet flow at its frame.
-            _new_location(flow.input, ev.line, None if ev.line is not None else flow.first_frame),
+            _new_location(ev.input, ev.line, None if ev.line is not None else ev.first_frame),
             s.zone,  # src_zone
             d.zone,  # dst_zone
             s.tier,  # src_tier
@@ -397,13 +487,7 @@ class FlowJudge:
             ev,  # evidence: the flow
             channel,
             flow_fingerprint(
-                rule,
-                flow.src_ip,
-                flow.dst_ip,
-                flow.proto,
-                flow.dst_port,
-                flow.vlan,
-                flow.inner_vlan,
+                rule, ev.src_ip, ev.dst_ip, ev.proto, ev.dst_port, ev.vlan, ev.inner_vlan
             ),
             verdict,
         )
@@ -413,7 +497,7 @@ _STATE_EN = {"attempted": " attempted"}
 
 
 def _message(
-    s: _Addr, d: _Addr, flow: FlowLike, verdict: _Verdict, excepted: bool
+    s: _Addr, d: _Addr, flow: FlowEvidence, verdict: _Verdict, excepted: bool
 ) -> tuple[str, str]:
     what = f"{flow.proto}/{flow.dst_port}" if flow.dst_port else flow.proto
     svc = f" ({verdict.service})" if verdict.service else ""
@@ -459,3 +543,119 @@ def _row(
         rule,
         channel,
     )
+
+
+_NO_FINDING, _ZONE_FINDING, _RULE_FINDING, _EXCEPTED_FINDING = range(4)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """The verdict of one group of flows (same classes, protocol and port)."""
+
+    verdict: str
+    rule: RuleId | None
+    channel: str | None
+    service: str | None
+    finding: int  # _NO_FINDING, _ZONE_FINDING (GEN-ZONE-ASSIGNED), _RULE_ or _EXCEPTED_
+    decided: _Verdict | None  # the policy's verdict (mapped addresses only)
+
+
+class JudgedColumns:
+    """The verdicts of flows held as columns (:meth:`FlowJudge.judge_columns`).
+
+    ``findings``: (flow position, finding, is it `excepted`) in flow order; :meth:`rows` the
+    table rows, built when asked (a JSON report never asks).
+    """
+
+    def __init__(
+        self,
+        flows: FlowColumnsLike,
+        addrs: list[_Addr],
+        keys: object,
+        entries: list[_Entry],
+        findings: list[tuple[int, Finding, bool]],
+    ) -> None:
+        self.flows = flows
+        self.findings = findings
+        self._addrs = addrs
+        self._keys = keys
+        self._entries = entries
+        self._found: dict[int, FlowEvidence | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.flows)
+
+    def rows(self, start: int = 0, end: int | None = None) -> list[JudgedFlow]:
+        """The rows of flows ``start`` to ``end``, as :meth:`FlowJudge.judge_flows` gives."""
+        idx = range(start, len(self.flows) if end is None else end)
+        flows = self.flows
+        evidence = list(map(_new_evidence, *flows.evidence_columns(idx, iso_times)))
+        if self._found is None:
+            self._found = {i: finding.flow for i, finding, _ in self.findings}
+        found = self._found
+        for i in range(start, idx.stop) if len(found) > len(idx) else found:
+            ev = found.get(i)  # a finding's own evidence: one object for both
+            if ev is not None and start <= i < idx.stop:
+                evidence[i - start] = ev
+        src, dst = flows.ends(idx)
+        addrs, entries = self._addrs, self._entries
+        out: list[JudgedFlow] = []
+        for ev, si, di, k in zip(evidence, src, dst, flows.key_of(self._keys, idx), strict=True):
+            e = entries[k]
+            out.append(_row(ev, addrs[si], addrs[di], e.verdict, e.rule, e.channel, e.service))
+        return out
+
+
+class JudgedFlows(Sequence[JudgedFlow]):
+    """A scan's table rows (``Report.flows``), built from the judged columns when first read.
+
+    Parts are rows already built (flow logs) or a range of :class:`JudgedColumns`, in report
+    order. Equal to the tuple of its rows; pickles as that tuple.
+    """
+
+    def __init__(self, parts: Iterable[Sequence[JudgedFlow] | tuple[JudgedColumns, int, int]]):
+        self._parts = list(parts)
+        self._len = sum(
+            p[2] - p[1] if isinstance(p, tuple) and isinstance(p[0], JudgedColumns) else len(p)
+            for p in self._parts
+        )
+        self._rows: tuple[JudgedFlow, ...] | None = None
+
+    def _all(self) -> tuple[JudgedFlow, ...]:
+        if self._rows is None:
+            out: list[JudgedFlow] = []
+            for p in self._parts:
+                if isinstance(p, tuple) and isinstance(p[0], JudgedColumns):
+                    out.extend(p[0].rows(p[1], p[2]))
+                else:
+                    out.extend(p)  # type: ignore[arg-type]
+            self._rows = tuple(out)
+            self._parts = []  # the columns can go
+        return self._rows
+
+    def __len__(self) -> int:
+        return self._len
+
+    @overload
+    def __getitem__(self, index: int) -> JudgedFlow: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[JudgedFlow, ...]: ...
+    def __getitem__(self, index: int | slice) -> JudgedFlow | tuple[JudgedFlow, ...]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[JudgedFlow]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, JudgedFlows | tuple):
+            return self._all() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[JudgedFlow, ...]]]:
+        return tuple, (self._all(),)

@@ -6,7 +6,8 @@ caller can hand either to whatever needs a flow, without this module importing n
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 PACKET_KINDS = frozenset({"pcap", "pcapng"})
 # Inputs whose units are log records (a line or an object each), not packets: a finding points
@@ -57,3 +58,36 @@ class FlowLike(FlowIdentity, Protocol):
     def first_frame(self) -> int: ...
     @property
     def state(self) -> str: ...
+
+
+class FlowColumnsLike(Protocol):
+    """Flows held as columns (`segcheck.capture.flowcols.FlowColumns`), as the judge reads
+    them in bulk without numpy. Addresses are indices into `texts`; `idx` arguments are flow
+    positions (a list or a range), answers come in that order; `keys` is opaque to callers."""
+
+    @property
+    def texts(self) -> Sequence[str]: ...
+    def __len__(self) -> int: ...
+    def keys(self, address_class: Sequence[int]) -> tuple[list[int], object]:
+        """Group flows by (source class, destination class, protocol, destination port), a
+        class per address of `texts`: a representative flow of each group, and the group of
+        every flow (for `where` and `key_of`)."""
+        ...
+
+    def where(self, keys: object, wanted: Sequence[bool]) -> list[int]:
+        """The flows whose group is wanted, in flow order."""
+        ...
+
+    def key_of(self, keys: object, idx: Sequence[int]) -> list[int]: ...
+    def ends(self, idx: Sequence[int]) -> tuple[list[int], list[int]]:
+        """Source and destination address (index into `texts`) of each flow."""
+        ...
+
+    def proto_names(self, idx: Sequence[int]) -> list[str]: ...
+    def dst_ports(self, idx: Sequence[int]) -> list[int]: ...
+    def evidence_columns(
+        self, idx: Sequence[int], times: Callable[[list[float]], list[str]]
+    ) -> list[list[Any]]:
+        """The fields of `FlowEvidence` for each flow, column by column in its field order;
+        `times` formats epoch seconds as ISO 8601 in bulk."""
+        ...

@@ -1,0 +1,207 @@
+"""The columnar judge (issue 14): one decision per address-class pair and service applied to
+flow columns, Python records only for what a report renders; the same findings and rows as
+judging flow by flow."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from datetime import date
+from itertools import product
+from pathlib import Path
+
+import pytest
+
+from segcheck import parse_topology
+from segcheck.addressing import AddressMap
+from segcheck.capture.api import read_scan
+from segcheck.capture.flowcols import from_flows, oriented
+from segcheck.engine import scan
+from segcheck.flowjudge import FlowJudge, JudgedColumns, JudgedFlows
+from segcheck.policy import Policy
+from segcheck.report import render
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "data" / "topologies" / "judge-fixture.yaml"
+STAMP = "2026-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True)
+class PacketFlow:
+    src_ip: str
+    dst_ip: str
+    proto: str
+    src_port: int
+    dst_port: int
+    vlan: int | None
+    packets: int
+    bytes: int
+    first_seen: float
+    last_seen: float
+    first_frame: int
+    state: str
+    input: str
+    tunnel: bool = False
+    inner_vlan: int | None = None
+
+
+def _judge(path: Path = FIXTURE) -> FlowJudge:
+    topo = parse_topology(path.read_bytes(), path.name)
+    policy = Policy(topo, date(2026, 11, 22))
+    return FlowJudge(policy, AddressMap(topo.zones.values(), topo.nodes.values()))
+
+
+# Every kind of address of the fixture: nodes, plain zone hosts, a channel end, the LBO
+# allow-list, an unmapped private address, a multicast (local) address, the public Internet.
+ADDRESSES = (
+    "10.1.20.20", "10.1.30.10", "10.1.99.9", "10.2.10.11", "10.2.20.25", "10.2.0.5",
+    "10.2.77.7", "10.3.10.11", "10.3.20.26", "10.3.20.30", "10.3.30.10", "198.18.200.10",
+    "198.18.200.11", "198.18.200.20", "198.19.10.10", "203.0.113.60", "203.0.113.9",
+    "172.16.0.9", "224.0.0.251", "8.8.8.8", "2001:db8::5",
+)  # fmt: skip
+SERVICES = (("tcp", 3389), ("tcp", 445), ("tcp", 443), ("udp", 53), ("tcp", 25), ("icmp", 8))
+
+
+def _grid() -> list[PacketFlow]:
+    flows = []
+    states = ("established", "attempted", "unknown")
+    for n, (src, dst, (proto, port)) in enumerate(product(ADDRESSES, ADDRESSES, SERVICES)):
+        if src == dst:
+            continue
+        flows.append(
+            PacketFlow(
+                src,
+                dst,
+                proto,
+                0 if proto == "icmp" else 40000 + n % 7,
+                port,
+                None if n % 5 else 100,
+                n % 9 + 1,
+                n * 61 % 5000,
+                1_700_000_000.0 + n * 0.001,
+                1_700_000_001.0 + n * 0.002,
+                n + 1,
+                states[n % 3],
+                f"cap{n % 2}.pcap",
+                inner_vlan=20 if n % 10 == 0 else None,
+            )
+        )
+    return flows
+
+
+def _by_flow(judge: FlowJudge, flows: list[PacketFlow]) -> tuple[list, list]:
+    rows, found = [], []
+    for i, (row, finding, excepted) in enumerate(judge.judge_flows(flows)):
+        rows.append(row)
+        if finding is not None:
+            found.append((i, finding, excepted))
+    return rows, found
+
+
+def test_columns_equal_flow_by_flow_on_every_kind_of_address() -> None:
+    flows = _grid()
+    rows, found = _by_flow(_judge(), flows)
+    judged = _judge().judge_columns(from_flows(flows))
+    assert judged.findings == found
+    assert judged.rows() == rows
+    assert judged.rows(100, 250) == rows[100:250]
+    # the grid covers each outcome, so equality above is not vacuous
+    verdicts = {r.verdict for r in rows}
+    assert {"violation", "suspect", "excepted", "local", "unknown", "permitted"} <= verdicts
+    assert any(e for _, _, e in found) and any(not e for _, _, e in found)
+
+
+def test_one_decision_per_class_pair_and_service() -> None:
+    judge = _judge()
+    base = [f for f in _grid() if f.src_ip == "10.2.77.7" and f.dst_ip == "10.3.30.10"]
+    # a thousand hosts of one zone, no node, no channel end: one class
+    many = [
+        PacketFlow(f"10.2.{1 + i // 250}.{1 + i % 250}", *_fields(f))
+        for i in range(1000)
+        for f in base
+    ]
+    calls = []
+    decide = judge.decide
+
+    def counting(*args: object) -> object:
+        calls.append(args)
+        return decide(*args)  # type: ignore[arg-type]
+
+    judge.decide = counting  # type: ignore[method-assign]
+    judged = judge.judge_columns(from_flows(many))
+    assert len(calls) == len(SERVICES)
+    assert len(judged.findings) == len(_by_flow(_judge(), many)[1]) > 0
+
+
+def _fields(f: PacketFlow) -> tuple[object, ...]:
+    return (
+        f.dst_ip, f.proto, f.src_port, f.dst_port, f.vlan, f.packets, f.bytes, f.first_seen,
+        f.last_seen, f.first_frame, f.state, f.input,
+    )  # fmt: skip
+
+
+def test_a_partition_is_judged_as_in_the_whole() -> None:
+    """A worker judging part of the flows finds exactly those flows' findings."""
+    flows = _grid()
+    whole = _judge().judge_columns(from_flows(flows)).findings
+    cut = len(flows) // 3
+    judge = _judge()
+    first = judge.judge_columns(from_flows(flows[:cut])).findings
+    rest = _judge().judge_columns(from_flows(flows[cut:])).findings
+    assert [f for _, f, _ in first] + [f for _, f, _ in rest] == [f for _, f, _ in whole]
+
+
+CAPTURES = [
+    ("alpha", ["captures/alpha/alpha.pcap", "captures/alpha/alpha.pcapng.gz"]),
+    ("four-tier", ["captures/four-tier/four-tier.pcap"]),
+    (
+        "alpha",
+        sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests/data/pcaps").glob("*.pcap*")),
+    ),
+]
+
+
+@pytest.mark.parametrize(("topology", "captures"), CAPTURES)
+def test_scan_equals_flow_by_flow_on_real_captures(topology: str, captures: list[str]) -> None:
+    paths = [str(ROOT / c) for c in captures]
+    judge = _judge(ROOT / "topologies" / f"{topology}.yaml")
+    scanned = read_scan(paths)
+    rows, found = _by_flow(judge, scanned.flows())
+    report = scan(ROOT / "topologies" / f"{topology}.yaml", paths, generated_at=STAMP)
+    assert tuple(report.flows) == tuple(rows) and len(report.flows) == len(rows) > 0
+    columns = oriented(scanned.table.columns(), paths)
+    assert _judge(ROOT / "topologies" / f"{topology}.yaml").judge_columns(columns).findings == found
+
+
+def test_rows_are_built_only_when_a_report_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[tuple[int, int | None]] = []
+    rows = JudgedColumns.rows
+
+    def counting(self: JudgedColumns, start: int = 0, end: int | None = None) -> list:
+        built.append((start, end))
+        return rows(self, start, end)
+
+    monkeypatch.setattr(JudgedColumns, "rows", counting)
+    report = scan(
+        ROOT / "topologies/alpha.yaml", [ROOT / "captures/alpha/alpha.pcap"], generated_at=STAMP
+    )
+    assert isinstance(report.flows, JudgedFlows)
+    render(report, "json")
+    render(report, "sarif")
+    assert len(report.flows) == 15 and not built
+    render(report, "csv")
+    assert built == [(0, 15)]
+    render(report, "html")
+    assert built == [(0, 15)]  # built once
+
+
+def test_lazy_rows_compare_and_pickle_as_their_tuple() -> None:
+    report = scan(
+        ROOT / "topologies/alpha.yaml", [ROOT / "captures/alpha/alpha.pcap"], generated_at=STAMP
+    )
+    flows = report.flows
+    assert isinstance(flows, JudgedFlows)
+    as_tuple = tuple(flows)
+    assert flows == as_tuple and hash(flows) == hash(as_tuple)
+    assert flows[1:3] == as_tuple[1:3] and flows[-1] == as_tuple[-1]
+    assert pickle.loads(pickle.dumps(flows)) == as_tuple
