@@ -153,6 +153,39 @@ def classify_unzoned(ip: IP) -> Scope:
     return Scope.UNMAPPED
 
 
+_SCOPE_BREAKS: dict[int, list[int]] = {}
+
+
+def unzoned_breaks(version: int) -> list[int]:
+    """Addresses of one version where :func:`classify_unzoned`'s answer may change: the bounds
+    of every network its netaddr tests read (computed once)."""
+    found = _SCOPE_BREAKS.get(version)
+    if found is None:
+        from netaddr import ip as nip
+
+        if version == 4:
+            nets = [
+                *nip.IPV4_NOT_GLOBALLY_REACHABLE,
+                *nip.IPV4_NOT_GLOBALLY_REACHABLE_EXCEPTIONS,
+                nip.IPV4_LINK_LOCAL,
+                nip.IPV4_LOOPBACK,
+                nip.IPV4_MULTICAST,
+            ]
+            ends = [0, 1, 0xFFFFFFFF, 1 << 32]  # the unspecified and broadcast addresses
+        else:
+            nets = [
+                *nip.IPV6_NOT_GLOBALLY_REACHABLE,
+                *nip.IPV6_NOT_GLOBALLY_REACHABLE_EXCEPTIONS,
+                nip.IPV6_LINK_LOCAL,
+                nip.IPV6_LOOPBACK,
+                nip.IPV6_MULTICAST,
+            ]
+            ends = [0, 1]
+        bounds = {x for n in map(netaddr.IPNetwork, nets) for x in (n.first, n.last + 1)}
+        found = _SCOPE_BREAKS[version] = sorted(bounds.union(ends))
+    return found
+
+
 _LOCAL_NETS = (
     "224.0.0.0/4",
     "169.254.0.0/16",
@@ -208,6 +241,17 @@ class AddressMap:
     def node_of(self, ip: IP) -> Node | None:
         """The node owning the address, or None."""
         return self._nodes.get(ip)
+
+    def breaks(self, version: int) -> list[int]:
+        """Addresses of one version where the zone or node may change (each zone piece's
+        first and last + 1, each node address and the next): between two consecutive breaks
+        every address has the same zone and no node."""
+        table = self._tables[version]
+        out = [*table._starts, *(end + 1 for end in table._ends)]
+        for ip in self._nodes:
+            if ip.version == version:
+                out += (ip.value, ip.value + 1)
+        return sorted(set(out))
 
     def lookup(self, ip: IP) -> AddressInfo:
         """Zone, node and scope of an address; cached per distinct address."""

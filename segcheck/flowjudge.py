@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from socket import inet_aton
 from typing import TypeVar, overload
 
-from .addressing import AddressInfo, AddressMap, Scope, parse_ip_text
+from .addressing import AddressInfo, AddressMap, Scope, parse_ip_text, unzoned_breaks
 from .findings import (
     Finding,
     FlowEvidence,
@@ -30,7 +30,7 @@ from .model import IP, TIER_NAMES_JA, Role
 from .policy import Judgement, Outcome, Policy
 from .rules import RULES_BY_ID
 from .rules.ids import GEN_ZONE_ASSIGNED, LG_TELEWORK
-from .rules.resolvers import is_public_resolver
+from .rules.resolvers import PUBLIC_RESOLVERS, is_public_resolver
 from .services import MAIL_SERVICES, SCREEN_TRANSFER_SERVICES, services_for
 
 T = TypeVar("T")
@@ -186,6 +186,8 @@ class FlowJudge:
         self._addrs: dict[str, _Addr] = {}
         self._verdicts: dict[tuple[object, object, str, int], _Verdict] = {}
         self._class_ids: dict[object, int] = {}  # class key -> a small int (judge_columns)
+        self._class_first: list[_Addr] = []  # per class id: its first address's record
+        self._breaks: list[int] | None = None
         self._channels = policy.live_channels
         self._by_class = len(self._channels) <= self.CLASS_KEY_MAX_CHANNELS
 
@@ -350,27 +352,52 @@ class FlowJudge:
         """A small int per address class (:meth:`_class_key`: what a verdict reads of an
         address; with many channels, the address itself). Unparsable addresses share one."""
         ids = self._class_ids
-        cls = self._addr(text).cls
-        found = ids.get(cls)
+        rec = self._addr(text)
+        found = ids.get(rec.cls)
         if found is None:
-            found = ids[cls] = len(ids)
+            found = ids[rec.cls] = len(ids)
+            self._class_first.append(rec)
         return found
+
+    def class_breaks(self) -> list[int] | None:
+        """IPv4 addresses where :meth:`_class_key` may change: bounds of zone pieces, node
+        addresses, channel ends, LBO allow-lists, public resolvers and the unzoned scopes
+        (public, local, unmapped). Between two consecutive breaks every address has the same
+        class. None when addresses are not judged by class (many channels)."""
+        if not self._by_class:
+            return None
+        if self._breaks is None:
+            ranges = [
+                r for c in self._channels for e in (c.source, c.destination) for r in e.ranges
+            ]
+            ranges += [
+                r
+                for node in self.policy.topology.nodes.values()
+                if node.role is Role.LBO_GATEWAY
+                for r in node.allow_destinations
+            ]
+            ranges += PUBLIC_RESOLVERS
+            found = {x for r in ranges if r.version == 4 for x in (r.first, r.last + 1)}
+            found.update(self.addresses.breaks(4), unzoned_breaks(4))
+            self._breaks = sorted(found)
+        return self._breaks
 
     def judge_columns(self, flows: FlowColumnsLike) -> JudgedColumns:
         """:meth:`judge_flows` of flows held as columns, in bulk.
 
-        One decision per distinct (source class, destination class, protocol, port), applied
-        to every flow of that group; Python records only for the flows that get a finding
-        (rows: :meth:`JudgedColumns.rows`, when a report reads them). Findings and rows are
-        those :meth:`judge_flows` gives for the same flows, in the same order; a partition of
-        a scan's flows (a Dask worker's) is judged the same way.
+        One class per run of IPv4 addresses between :meth:`class_breaks`, one decision per
+        distinct (source class, destination class, protocol, port), applied to every flow of
+        that group; Python records only for the flows that get a finding (rows:
+        :meth:`JudgedColumns.rows`, when a report reads them). Findings and rows are those
+        :meth:`judge_flows` gives for the same flows, in the same order; a partition of a
+        scan's flows (a Dask worker's) is judged the same way.
         """
-        recs = [self._addr(t) for t in flows.texts]
-        classes = [self.address_class(t) for t in flows.texts]
+        texts = flows.texts
+        classes = flows.classes(self.class_breaks(), self.address_class)
         reps, keys = flows.keys(classes)
         src, dst = flows.ends(reps)
         entries = [
-            self._entry(recs[s], recs[d], p, port)
+            self._entry(self._addr(texts[s]), self._addr(texts[d]), p, port)
             for s, d, p, port in zip(
                 src, dst, flows.proto_names(reps), flows.dst_ports(reps), strict=True
             )
@@ -378,14 +405,17 @@ class FlowJudge:
         idx = flows.where(keys, [e.finding != _NO_FINDING for e in entries])
         columns = flows.evidence_columns(idx, iso_times)
         src, dst = flows.ends(idx)
+        shown = _Shown(self, texts, flows, classes)
         found: list[tuple[int, Finding, bool]] = []
         for i, ev, si, di, k in zip(
             idx, map(_new_evidence, *columns), src, dst, flows.key_of(keys, idx), strict=True
         ):
-            s, d, entry = recs[si], recs[di], entries[k]
+            entry = entries[k]
             if entry.finding == _ZONE_FINDING:
-                found.append((i, self._zone_finding(ev, s, d), False))
+                finding = self._zone_finding(ev, self._addr(ev.src_ip), self._addr(ev.dst_ip))
+                found.append((i, finding, False))
                 continue
+            s, d = shown(si), shown(di)
             verdict = entry.decided
             assert verdict is not None and entry.rule is not None
             excepted = entry.finding == _EXCEPTED_FINDING
@@ -401,7 +431,7 @@ class FlowJudge:
                 *_message(s, d, ev, verdict, excepted),
             )
             found.append((i, finding, excepted))
-        return JudgedColumns(flows, recs, keys, entries, found)
+        return JudgedColumns(flows, shown, keys, entries, found)
 
     def _entry(self, s: _Addr, d: _Addr, proto: str, port: int) -> _Entry:
         """What every flow of one group gets, as :meth:`judge_flows` decides one flow."""
@@ -560,6 +590,53 @@ class _Entry:
     decided: _Verdict | None  # the policy's verdict (mapped addresses only)
 
 
+_new_addr = record_maker(_Addr)
+
+
+class _Shown:
+    """The record a finding or row shows of each address of judged columns, made once per
+    address and only for addresses shown. An IPv4 address without a node takes its class's
+    zone and tier with its own text; a node's address, its class's record (one node per
+    class); any other address its full record."""
+
+    def __init__(
+        self, judge: FlowJudge, texts: Sequence[str], flows: FlowColumnsLike, classes: object
+    ) -> None:
+        self._judge = judge
+        self._texts = texts
+        self._classes = flows.class_of(classes, range(len(texts)))
+        self._done: dict[int, _Addr] = {}
+
+    def __call__(self, index: int) -> _Addr:
+        rec = self._done.get(index)
+        if rec is None:
+            rec = self._done[index] = self._make(index)
+        return rec
+
+    def _make(self, index: int) -> _Addr:
+        judge, text = self._judge, self._texts[index]
+        if not judge._by_class:
+            return judge._addr(text)
+        first = judge._class_first[self._classes[index]]
+        info = first.info
+        if info is None:
+            return judge._addr(text)
+        if info.node is not None:
+            return first
+        if _DOTTED_QUAD.fullmatch(text) is None:
+            return judge._addr(text)
+        tier = info.tier
+        return _new_addr(
+            None,  # a shown record: zone, tier, display and labels only
+            first.zone,
+            first.tier,
+            text,
+            f"{text} ({first.tier or '?'})",
+            first.cls,
+            f"{text} ({TIER_NAMES_JA[tier] if tier else '?'})",
+        )
+
+
 class JudgedColumns:
     """The verdicts of flows held as columns (:meth:`FlowJudge.judge_columns`).
 
@@ -570,14 +647,14 @@ class JudgedColumns:
     def __init__(
         self,
         flows: FlowColumnsLike,
-        addrs: list[_Addr],
+        shown: _Shown,
         keys: object,
         entries: list[_Entry],
         findings: list[tuple[int, Finding, bool]],
     ) -> None:
         self.flows = flows
         self.findings = findings
-        self._addrs = addrs
+        self._shown = shown
         self._keys = keys
         self._entries = entries
         self._found: dict[int, FlowEvidence | None] | None = None
@@ -598,11 +675,11 @@ class JudgedColumns:
             if ev is not None and start <= i < idx.stop:
                 evidence[i - start] = ev
         src, dst = flows.ends(idx)
-        addrs, entries = self._addrs, self._entries
+        shown, entries = self._shown, self._entries
         out: list[JudgedFlow] = []
         for ev, si, di, k in zip(evidence, src, dst, flows.key_of(self._keys, idx), strict=True):
             e = entries[k]
-            out.append(_row(ev, addrs[si], addrs[di], e.verdict, e.rule, e.channel, e.service))
+            out.append(_row(ev, shown(si), shown(di), e.verdict, e.rule, e.channel, e.service))
         return out
 
 

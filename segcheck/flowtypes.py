@@ -68,10 +68,16 @@ class FlowColumnsLike(Protocol):
     @property
     def texts(self) -> Sequence[str]: ...
     def __len__(self) -> int: ...
-    def keys(self, address_class: Sequence[int]) -> tuple[list[int], object]:
-        """Group flows by (source class, destination class, protocol, destination port), a
-        class per address of `texts`: a representative flow of each group, and the group of
-        every flow (for `where` and `key_of`)."""
+    def classes(self, breaks: Sequence[int] | None, classify: Callable[[str], int]) -> object:
+        """A class per address of `texts`: `classify(text)`, asked once for all the IPv4
+        addresses between two consecutive `breaks` (sorted; None: every address alone)."""
+        ...
+
+    def class_of(self, classes: object, addresses: Sequence[int]) -> list[int]: ...
+    def keys(self, classes: object) -> tuple[list[int], object]:
+        """Group flows by (source class, destination class, protocol, destination port): a
+        representative flow of each group, and the group of every flow (for `where` and
+        `key_of`)."""
         ...
 
     def where(self, keys: object, wanted: Sequence[bool]) -> list[int]:

@@ -4,19 +4,23 @@ judging flow by flow."""
 
 from __future__ import annotations
 
+import ipaddress
 import pickle
+import random
 from dataclasses import dataclass
 from datetime import date
 from itertools import product
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from segcheck import parse_topology
 from segcheck.addressing import AddressMap
 from segcheck.capture.api import read_scan
-from segcheck.capture.flowcols import from_flows, oriented
+from segcheck.capture.flowcols import address_classes, from_flows, oriented
 from segcheck.engine import scan
+from segcheck.findings import fingerprint, flow_fingerprint
 from segcheck.flowjudge import FlowJudge, JudgedColumns, JudgedFlows
 from segcheck.policy import Policy
 from segcheck.report import render
@@ -205,3 +209,42 @@ def test_lazy_rows_compare_and_pickle_as_their_tuple() -> None:
     assert flows == as_tuple and hash(flows) == hash(as_tuple)
     assert flows[1:3] == as_tuple[1:3] and flows[-1] == as_tuple[-1]
     assert pickle.loads(pickle.dumps(flows)) == as_tuple
+
+
+@pytest.mark.parametrize(
+    "topology",
+    [
+        FIXTURE,
+        ROOT / "topologies/alpha-prime.yaml",
+        ROOT / "topologies/four-tier.yaml",
+        ROOT / "topologies/beta.yaml",
+    ],
+)
+def test_addresses_between_two_breaks_share_their_class(topology: Path) -> None:
+    """The bulk classes (one question per run of addresses between two breaks) equal asking
+    every address: around every break, and at random."""
+    judge = _judge(topology)
+    breaks = judge.class_breaks()
+    assert breaks is not None and len(breaks) > 10
+    rng = random.Random(14)
+    values = {v for b in breaks for v in (b - 1, b, b + 1) if 0 <= v < 1 << 32}
+    values |= {rng.randrange(1 << 32) for _ in range(3000)}
+    values |= {(10 << 24) + rng.randrange(1 << 24) for _ in range(1000)}
+    ordered = sorted(values)
+    texts = [str(ipaddress.IPv4Address(v)) for v in ordered]
+    lo = np.array([v | 0xFFFF << 32 for v in ordered], dtype=np.uint64)
+    bulk = address_classes(np.zeros(len(lo), dtype=np.uint64), lo, breaks, judge.address_class)
+    one_by_one = [judge.address_class(t) for t in texts]
+    assert bulk.tolist() == one_by_one
+    assert len(set(one_by_one)) > 5  # several classes, so equality is not vacuous
+
+
+def test_flow_fingerprint_is_the_generic_one() -> None:
+    """Baselines match findings by fingerprint: the spelt-out flow fingerprint must not move."""
+    for vlan, inner in ((None, None), (0, None), (100, None), (100, 20)):
+        parts = ("flow", "LG-INET-SPLIT", "10.2.10.11", "2001:db8::5", "tcp", 445, vlan)
+        expected = fingerprint(*parts, *(() if inner is None else (inner,)))
+        got = flow_fingerprint(
+            "LG-INET-SPLIT", "10.2.10.11", "2001:db8::5", "tcp", 445, vlan, inner
+        )  # type: ignore[arg-type]
+        assert got == expected
