@@ -484,8 +484,9 @@ def check(
     "--max-flows",
     type=click.IntRange(1),
     default=None,
-    help="Keep at most this many flows whole; later ones are judged per host pair and "
-    "service, and the report says so (default: sized to this machine's memory).",
+    help="Keep at most this many flows whole; later ones are judged per address class "
+    "(zone, node, channel ends) and service, and the report says so (default: sized to "
+    "this machine's memory).",
 )
 @ATTEMPTED
 @LANG

@@ -44,7 +44,7 @@ from .policy import Policy
 
 if TYPE_CHECKING:
     from .capture.api import ScanResult
-    from .capture.flowtable import Columns
+    from .capture.flowtable import AddressClasses, Columns
     from .capture.logflow import ReadOptions
     from .capture.model import Flow
 
@@ -211,15 +211,17 @@ def scan_on_cluster(
     options: ReadOptions | None,
     spec: JudgeSpec,
     max_flows: int,
+    classes: AddressClasses | None = None,
 ) -> tuple[ScanResult, dict[int, int], list[Judged]]:
-    """Read on the workers, merge (and cap at ``max_flows``) on the client, judge on the
-    workers: the read scan, the flows joined per input by the cap, and the judged flows."""
+    """Read on the workers, merge (and cap at ``max_flows``, joining by the judge's address
+    ``classes``) on the client, judge on the workers: the read scan, the flows joined per
+    input by the cap, and the judged flows."""
     from .capture.api import read_scan
 
     n = workers(client)
     with DaskExecutor(client) as executor:
         scanned = read_scan(paths, jobs=n, options=options, executor=executor)
-        joined = scanned.table.cap(max_flows)
+        joined = scanned.table.cap(max_flows, classes)
         return scanned, joined, judge_scan(scanned, spec, executor, n)
 
 

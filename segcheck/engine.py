@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .addressing import AddressMap
@@ -114,8 +114,8 @@ def scan(
     `tz` is the zone of device-local times in logs that carry no offset (`--tz`).
     `cluster`: read the inputs on a Dask cluster instead of `jobs` local processes (the
     report is the same, byte for byte). `max_flows`: flows beyond it (by input and frame)
-    are judged per host pair and service, which the report states (default: sized to the
-    machine's memory). The cyclic collector is paused while reading and judging only inside
+    are joined and judged per address class (zone, node, channel ends) and service, which
+    the report states (default: sized to the machine's memory). The cyclic collector is paused while reading and judging only inside
     `segcheck.allow_gc_pauses()`, as for `check`.
     """
     # A scan allocates a few objects per flow and frees almost none until the report is
@@ -151,6 +151,7 @@ def _scan(
         default_max_flows,
         read_scan,
     )  # numpy and the readers load only for scans
+    from .capture.flowcols import address_classes
     from .capture.logflow import ReadOptions
 
     topo = _topology(topology)
@@ -158,16 +159,23 @@ def _scan(
     options = ReadOptions(tz) if tz is not None else None
     limit = default_max_flows() if max_flows is None else max_flows
     judge = FlowJudge(policy, addresses, attempts_keep_severity=attempts_keep_severity)
+    breaks = judge.class_breaks()
+
+    def classes(hi: Any, lo: Any) -> Any:  # past the cap, flows join by the judge's classes
+        return address_classes(hi, lo, breaks, judge.address_class)
+
     judged: Iterable[tuple[JudgedFlow, Finding | None, bool]] | None = None
     if cluster is not None:
         from .cluster import JudgeSpec, connect, scan_on_cluster  # distributed loads only here
 
         spec = JudgeSpec(policy, addresses, attempts_keep_severity)
         with connect(cluster) as client:  # read and judged on the workers, merged here
-            scanned, joined, judged = scan_on_cluster(client, list(captures), options, spec, limit)
+            scanned, joined, judged = scan_on_cluster(
+                client, list(captures), options, spec, limit, classes
+            )
     else:
         scanned = read_scan(list(captures), jobs=jobs, progress=progress, options=options)
-        joined = scanned.table.cap(limit)
+        joined = scanned.table.cap(limit, classes)
     findings: list[Finding] = []
     excepted: list[Finding] = []
     inputs: list[InputFile] = list(topo.inputs)

@@ -502,7 +502,7 @@ class CaptureSummary:
     compressed: bool = False  # gzip: the byte offset counts decompressed bytes
     flows: int | None = None  # flows read from it (None: not counted)
     first_skipped: tuple[int, str] | None = None  # Zeek: (line, why) of the first line skipped
-    joined: int = 0  # flows beyond `--max-flows` listed per host pair and service instead
+    joined: int = 0  # flows beyond `--max-flows` listed per address class and service instead
 
 
 class GapKind(StrEnum):
@@ -511,7 +511,7 @@ class GapKind(StrEnum):
     NO_PACKETS = "no-packets"  # a capture with no packet (or log entry) that could be analysed
     STOPPED_EARLY = "stopped-early"  # a capture read only up to damage
     NOTHING_TO_SEPARATE = "nothing-to-separate"  # a topology with fewer than two internal tiers
-    FLOWS_JOINED = "flows-joined"  # flows beyond --max-flows kept per host pair and service
+    FLOWS_JOINED = "flows-joined"  # flows beyond --max-flows kept per address class, service
 
 
 class Evidence(StrEnum):
@@ -616,7 +616,7 @@ def capture_gaps(capture: CaptureSummary) -> tuple[EvidenceGap, ...]:
 
 
 def _joined_gap(capture: CaptureSummary) -> tuple[EvidenceGap, ...]:
-    """`flows-joined`: past `--max-flows`, flows were judged per host pair and service."""
+    """`flows-joined`: past `--max-flows`, flows were judged per address class and service."""
     if not capture.joined:
         return ()
     n = capture.joined
@@ -625,10 +625,12 @@ def _joined_gap(capture: CaptureSummary) -> tuple[EvidenceGap, ...]:
             GapKind.FLOWS_JOINED,
             capture.path,
             f"{capture.path}: {n} flows beyond the --max-flows cap were judged and listed per "
-            "host pair and service (client port 0, counters summed): their per-flow client "
-            "ports and states were not kept",
-            f"{capture.path}: --max-flows の上限を超えた {n} フローはホスト対・サービス単位で"
-            "判定・集計した (クライアントポート 0、カウンタは合算)。フロー単位のクライアント"
+            "address class (zone, node, channel ends) and service, each shown with the "
+            "smallest address of its class (client port 0, counters summed): their own "
+            "addresses, client ports and states were not kept",
+            f"{capture.path}: --max-flows の上限を超えた {n} フローはアドレス区分 (ゾーン・"
+            "ノード・例外通信の端点) とサービスの単位で判定・集計し、区分内で最小のアドレスで"
+            "示した (クライアントポート 0、カウンタは合算)。フローごとのアドレス、クライアント"
             "ポートと状態は保持していない",
         ),
     )

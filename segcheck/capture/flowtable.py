@@ -474,10 +474,10 @@ class FlowTable:
         self.orphans = []
         self.add_rows(rows_to_columns(rows))
 
-    def cap(self, limit: int) -> dict[int, int]:
-        """:func:`cap_flows` on this table: flows joined per host pair, by input index."""
+    def cap(self, limit: int, classes: AddressClasses | None = None) -> dict[int, int]:
+        """:func:`cap_flows` on this table: how many flows were joined, by input index."""
         self.resolve_fragments()
-        capped, joined = cap_flows(self.columns(), limit)
+        capped, joined = cap_flows(self.columns(), limit, classes)
         self._set(capped)
         return joined
 
@@ -545,12 +545,19 @@ def _initiator_is_b(c: Mapping[str, np.ndarray]) -> np.ndarray:
     return result
 
 
-def cap_flows(c: Columns, limit: int) -> tuple[Columns, dict[int, int]]:
+def cap_flows(
+    c: Columns, limit: int, classes: AddressClasses | None = None
+) -> tuple[Columns, dict[int, int]]:
     """At most about ``limit`` rows: the first ``limit`` flows by (input, first frame) stay
-    whole; every later one joins its host pair and service (client port 0; sums, minima and
-    flag ORs as any merge), so judging goes on over every packet in bounded memory.
+    whole; every later one joins the others of its address classes and service, so judging
+    goes on over every packet in bounded memory. Joined flows keep sums, minima and flag ORs
+    as any merge does, their initiator's port is 0 (ICMP keeps its type family there).
 
-    Returns the columns and, per input index, how many of its flows were joined that way.
+    ``classes`` gives a class per address (``hi``, ``lo`` columns): the judge's, so that
+    joined flows share their verdict; each joined flow is shown with the smallest address of
+    each of its classes. Without it, flows join per host pair (a spoofed-source flood has one
+    host pair per flow: that bounds nothing). Returns the columns and, per input index, how
+    many of its flows were joined.
     """
     keep = c["packets"] > 0
     c = {k: v[keep] for k, v in c.items()}
@@ -560,17 +567,53 @@ def cap_flows(c: Columns, limit: int) -> tuple[Columns, dict[int, int]]:
     order = np.argsort(c["fcode"], kind="stable")
     later = np.zeros(n, dtype=bool)
     later[order[limit:]] = True
+    inputs = c["fcode"][later] >> (FRAME_BITS + 1)
+    idx, counts = np.unique(inputs, return_counts=True)
+    joined_per_input = dict(zip(idx.tolist(), counts.tolist(), strict=True))
+    if classes is not None:
+        whole = {k: v[~later] for k, v in c.items()}
+        part = _by_class({k: v[later] for k, v in c.items()}, classes)
+        return concat([whole, regroup(part)]), joined_per_input
     icmp = (c["proto"] == 1) | (c["proto"] == 58)
     init_b = _initiator_is_b(c)
     joined = {k: v.copy() for k, v in c.items()}
     # The initiator's (client) port goes; ICMP keys carry the type family there, which stays.
-    zero_a = later & ~init_b & ~icmp
-    zero_b = later & init_b & ~icmp
-    joined["pa"][zero_a] = 0
-    joined["pb"][zero_b] = 0
-    inputs = joined["fcode"][later] >> (FRAME_BITS + 1)
-    idx, counts = np.unique(inputs, return_counts=True)
-    return regroup(joined), dict(zip(idx.tolist(), counts.tolist(), strict=True))
+    joined["pa"][later & ~init_b & ~icmp] = 0
+    joined["pb"][later & init_b & ~icmp] = 0
+    return regroup(joined), joined_per_input
+
+
+AddressClasses = Callable[[np.ndarray, np.ndarray], np.ndarray]
+_A_BITS = SENT_A | ANS_A | REF_A  # side B's bit of each is the next one up
+
+
+def _by_class(c: Columns, classes: AddressClasses) -> Columns:
+    """Flows keyed by their addresses' classes and service, not yet grouped: each turned so
+    that side A is its initiator (whose port goes to 0), each address replaced by the
+    smallest address of its class."""
+    flip = _initiator_is_b(c)
+    out = dict(c)
+    for a, b in (("ahi", "bhi"), ("alo", "blo"), ("pa", "pb"), ("syn_a", "syn_b")):
+        out[a], out[b] = np.where(flip, c[b], c[a]), np.where(flip, c[a], c[b])
+    out["fcode"] = np.where(flip, c["fcode"] ^ 1, c["fcode"])  # the first sender's side
+    bits = c["bits"]
+    turned = ((bits & _A_BITS) << 1) | ((bits >> 1) & _A_BITS) | (bits & TUNNEL)
+    out["bits"] = np.where(flip, turned, bits)
+    icmp = (c["proto"] == 1) | (c["proto"] == 58)
+    out["pa"] = np.where(icmp, out["pa"], 0)
+    # A side turned so stays turned: every joined flow of a group has its initiator on side
+    # A, so the group's initiator is A by each rule of spec §7 (SYN, service port, first).
+    m = len(c["proto"])
+    pairs = np.empty(2 * m, dtype=[("hi", np.uint64), ("lo", np.uint64)])
+    pairs["hi"] = np.concatenate((out["ahi"], out["bhi"]))
+    pairs["lo"] = np.concatenate((out["alo"], out["blo"]))
+    uniq, inverse = np.unique(pairs, return_inverse=True)  # sorted: smallest first
+    cls = classes(uniq["hi"], uniq["lo"])
+    _, first, of_class = np.unique(cls, return_index=True, return_inverse=True)
+    shown = uniq[first[of_class.reshape(-1)]][inverse.reshape(-1)]
+    out["ahi"], out["bhi"] = shown["hi"][:m], shown["hi"][m:]
+    out["alo"], out["blo"] = shown["lo"][:m], shown["lo"][m:]
+    return out
 
 
 def columns_to_flows(c: Columns, inputs: str | Sequence[str]) -> list[Flow]:
