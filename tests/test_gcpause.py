@@ -51,7 +51,7 @@ def spy(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[bool]
 
 def test_the_library_leaves_the_collector_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     analysing = spy(monkeypatch, engine, "topology_findings")
-    judging = spy(monkeypatch, FlowJudge, "judge_flows")
+    judging = spy(monkeypatch, FlowJudge, "judge_columns")
     segcheck.check(TOPOLOGY)
     segcheck.scan(TOPOLOGY, [CAPTURE])
     with paused():
@@ -61,7 +61,7 @@ def test_the_library_leaves_the_collector_alone(monkeypatch: pytest.MonkeyPatch)
 
 def test_a_caller_may_allow_the_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
     analysing = spy(monkeypatch, engine, "topology_findings")
-    judging = spy(monkeypatch, FlowJudge, "judge_flows")
+    judging = spy(monkeypatch, FlowJudge, "judge_columns")
     with segcheck.allow_gc_pauses():
         segcheck.check(TOPOLOGY)
         segcheck.scan(TOPOLOGY, [CAPTURE])
@@ -80,7 +80,7 @@ def test_the_command_line_pauses_the_collector(
     monkeypatch: pytest.MonkeyPatch, args: list[str], code: int
 ) -> None:
     analysing = spy(monkeypatch, engine, "topology_findings")
-    judging = spy(monkeypatch, FlowJudge, "judge_flows")
+    judging = spy(monkeypatch, FlowJudge, "judge_columns")
     result = CliRunner().invoke(main, args)
     assert result.exit_code == code, result.output
     if args[0] == "check":
