@@ -31,6 +31,7 @@ from datetime import timedelta, timezone, tzinfo
 from typing import ClassVar
 
 from ..errors import CaptureError
+from . import logflow
 from .logflow import (
     ACCEPT,
     ATTEMPTED,
@@ -67,6 +68,36 @@ _ACCEPTED = frozenset(
     {"accept", "start", "close", "timeout", "client-rst", "server-rst", "ip-conn", "dns"}
 )
 _EPOCH_DIVISORS = {10: 1, 13: 1_000, 16: 1_000_000, 19: 1_000_000_000}
+
+# Every key a record is read from (a test checks this module reads no other): the C tokeniser
+# makes the values of these only, where a FortiOS 7 line has 40 to 60 pairs.
+WANTED = (
+    "type",
+    "srcip",
+    "dstip",
+    "proto",
+    "action",
+    "srcport",
+    "dstport",
+    "icmptype",
+    "sentbyte",
+    "rcvdbyte",
+    "sentpkt",
+    "rcvdpkt",
+    "duration",
+    "eventtime",
+    "date",
+    "time",
+    "tz",
+    "policyid",
+    "policytype",
+    "vd",
+    "sessionid",
+    "devname",
+    "devid",
+    "src",
+    "status",
+)
 
 
 def looks_like_fortigate(head: bytes) -> bool:
@@ -139,6 +170,7 @@ def read_fortigate(src: ByteSource, path: str, options: ReadOptions) -> FlowLog:
     acc = FlowAccumulator(path)
     addr = Addresses()
     zone = options.tz
+    accel = logflow.logaccel
     for number, raw in iter_lines(src):
         if raw is not None and not raw.strip():
             continue
@@ -146,8 +178,12 @@ def read_fortigate(src: ByteSource, path: str, options: ReadOptions) -> FlowLog:
         try:
             if raw is None:
                 raise BadRecord("line longer than 1 MiB")
-            kv = pairs(raw)
-            if not kv:
+            if accel is not None:
+                count, kv = accel.kv_fields(raw, WANTED)
+            else:
+                kv = pairs(raw)
+                count = len(kv)
+            if not count:
                 raise BadRecord("no key=value pair")
             kind = kv.get("type")
             if kind is None:
