@@ -30,6 +30,10 @@ from dataclasses import dataclass, field
 from .addressing import parse_ip_text
 from .findings import Drift, Finding, FlowEvidence, JudgedFlow, LogJoin, PermitHits
 from .model import ANY_SERVICE, ImportSummary, Permit, Topology
+from .rules.ids import GEN_CONFIG_DRIFT
+
+# The catalogued rule a drift is reported under (SARIF results; the registry test's "reached").
+LOG_RULES = frozenset({GEN_CONFIG_DRIFT})
 
 # Log kind -> the configuration format of the device that writes it.
 LOG_FORMATS: Mapping[str, str] = {"fortigate-traffic": "fortios", "panos-traffic": "panos"}

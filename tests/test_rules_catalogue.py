@@ -52,6 +52,7 @@ SPEC_RULE_IDS = {
     "MN-UPDATE-DIST",
     "LG-UPDATE-DIST",
     "LG-TELEWORK",
+    "GEN-CONFIG-DRIFT",
 }
 
 
@@ -118,6 +119,7 @@ RELIES_ON: dict[str, tuple[str, ...]] = {
         "他の領域との通信をできないよう",
         "これ以外の情報システムとの通信ができないよう",
     ),
+    "GEN-CONFIG-DRIFT": ("遵守状況",),
 }
 SEED_FILES = {
     "tokorozawa-council": "000_f560b98fa22c2f2f.txt",

@@ -16,9 +16,10 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from ..findings import Evidence, Finding, GapKind, Report
+from ..findings import Evidence, Finding, GapKind, Report, subject_fingerprint
 from ..model import Channel, InputFile, Topology
-from ..rules import RULES, RULES_VERSION, Rule, Severity, citations
+from ..rules import RULES, RULES_BY_ID, RULES_VERSION, Rule, Severity, citations
+from ..rules.ids import GEN_CONFIG_DRIFT
 from ._common import (
     cause_dict,
     conversation_dict,
@@ -295,13 +296,15 @@ def _notifications(
     return notes
 
 
-def _drift_notifications(
+def _drift_results(
     report: Report, artifact_index: dict[str, int], lang: str
 ) -> list[dict[str, Any]]:
-    """One error notification per drift between a firewall log and its imported
-    configuration, at the log line of its first flow (segcheck.logjoin)."""
+    """One GEN-CONFIG-DRIFT result per drift between a firewall log and its imported
+    configuration (segcheck.logjoin), at the log line of its first flow: a result, not a
+    notification, so that code-scanning dashboards list it with the findings."""
     join = report.log_join
-    notes = []
+    results = []
+    rule = RULES_BY_ID[GEN_CONFIG_DRIFT]
     for d in join.drift if join is not None else ():
         physical: dict[str, Any] = {
             "artifactLocation": _artifact_location(
@@ -310,22 +313,37 @@ def _drift_notifications(
         }
         if d.example.line is not None:
             physical["region"] = {"startLine": d.example.line}
-        notes.append(
+        properties: dict[str, Any] = {
+            "severity": rule.severity.value,
+            "message_en": d.message,
+            "message_ja": d.message_ja,
+            "node": d.node,
+            "rule": d.rule,
+            "reason": d.reason,
+            "action": d.action,
+            "flows": d.flows,
+        }
+        if d.example.pivot is not None:
+            properties["pivot"] = d.example.pivot
+        properties["flow"] = flow_dict(d.example)
+        results.append(
             {
-                "level": "error",
-                "descriptor": {"id": "config-drift"},
+                "ruleId": rule.id,
+                "ruleIndex": RULE_INDEX[rule.id],
+                "level": LEVELS[rule.severity],
                 "message": {"text": d.text(lang)},
                 "locations": [{"physicalLocation": physical}],
-                "properties": {
-                    "node": d.node,
-                    "rule": d.rule,
-                    "reason": d.reason,
-                    "action": d.action,
-                    "flows": d.flows,
+                # The device, its policy and how they disagree: the same drift in the next
+                # run's logs is the same alert, whichever line shows it first.
+                "partialFingerprints": {
+                    FINGERPRINT_KEY: subject_fingerprint(
+                        rule.id, f"{d.node}\x00{d.rule}\x00{d.reason}\x00{d.action}"
+                    )
                 },
+                "properties": properties,
             }
         )
-    return notes
+    return results
 
 
 _GAP_DESCRIPTORS = {
@@ -376,12 +394,12 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
             result["baselineState"] = "absent"
             result["properties"]["state"] = "fixed"
             results.append(result)
+    results += _drift_results(report, artifact_index, lang)
     invocation: dict[str, Any] = {
         # False when a capture held nothing: the run could not do what was asked of it.
         "executionSuccessful": report.evidence is not Evidence.UNUSABLE,
         "endTimeUtc": report.generated_at,
-        "toolExecutionNotifications": _notifications(report, artifact_index, lang)
-        + _drift_notifications(report, artifact_index, lang),
+        "toolExecutionNotifications": _notifications(report, artifact_index, lang),
     }
     run: dict[str, Any] = {
         "tool": {

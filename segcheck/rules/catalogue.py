@@ -19,6 +19,7 @@ from importlib import resources
 from ..errors import UsageError
 from ..findings import RuleId, Severity
 from .ids import (
+    GEN_CONFIG_DRIFT,
     GEN_DEFAULT_DENY,
     GEN_EXCEPTION_EXPIRED,
     GEN_NO_BRIDGING,
@@ -717,6 +718,26 @@ RULES: tuple[Rule, ...] = (
         "transfer only, with redirections off and multi-factor authentication.",
         remedy_ja="リモートアクセスを画面転送のみのテレワーク中継(LGWAN-ASP)で終端し、各種転送を"
         "無効にして多要素認証を必須にする。",
+    ),
+    Rule(
+        id=GEN_CONFIG_DRIFT,
+        severity=Severity.HIGH,
+        name_en="Device configuration differs from the one checked",
+        name_ja="機器の設定と検査した設定の乖離",
+        # Checking that what runs is what was approved is the policies' compliance check
+        # (遵守状況の確認/検証), in operations and in audit.
+        sources=(*OPERATIONS_CLAUSES, *_cite(SAKAI, "第7条"), *_cite(AKISHIMA, "第9条")),
+        summary_en="A firewall's own traffic log shows a policy the imported configuration does "
+        "not have as it ran: a flow accepted by a rule that is absent, disabled, shadowed or "
+        "does not cover it, or denied by a rule that permits it. Verdicts about that device "
+        "then rest on a configuration it does not run.",
+        summary_ja="ファイアウォール自身の通信ログが、取り込んだ設定にない動作を示す(設定にない・"
+        "無効・先行ルールに覆われた・対象外のルールによる許可、または許可ルールによる拒否)。"
+        "その機器についての判定は、機器が実際には動かしていない設定に基づくことになる。",
+        remedy_en="Export the configuration the device runs now and check it again; bring the "
+        "device or the approved configuration back in line through change control.",
+        remedy_ja="機器が現在動かしている設定を取り出して再検査し、変更管理を通じて機器または承認済み"
+        "の設定を一致させる。",
     ),
 )
 

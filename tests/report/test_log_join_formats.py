@@ -98,23 +98,52 @@ def test_markdown_table_survives_a_pipe_in_a_rule_name() -> None:
     )
 
 
-def test_sarif_drift_is_an_error_notification_at_the_log_line() -> None:
+def test_sarif_drift_is_a_result_of_its_own_rule_at_the_log_line() -> None:
+    """Code-scanning dashboards list results, not notifications: a drift is a result of
+    GEN-CONFIG-DRIFT, a rule of the run's catalogue, at the log line of its first flow."""
     log = json.loads(render(scan_log_report(), "sarif", "en"))
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
     assert not list(validator.iter_errors(log))
     run = log["runs"][0]
-    notes = [
-        n
-        for n in run["invocations"][0]["toolExecutionNotifications"]
-        if n["descriptor"]["id"] == "config-drift"
-    ]
-    assert len(notes) == 1 and notes[0]["level"] == "error"
-    where = notes[0]["locations"][0]["physicalLocation"]
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert not [n for n in notes if "drift" in json.dumps(n)]
+    (result,) = [r for r in run["results"] if r["ruleId"] == "GEN-CONFIG-DRIFT"]
+    rule = run["tool"]["driver"]["rules"][result["ruleIndex"]]
+    assert rule["id"] == "GEN-CONFIG-DRIFT" and rule["properties"]["name_ja"]
+    assert rule["properties"]["sources"] and rule["defaultConfiguration"]["level"] == "error"
+    assert result["level"] == "error" and result["message"]["text"].startswith(DRIFT_EN)
+    where = result["locations"][0]["physicalLocation"]
     assert where["region"] == {"startLine": 12}
     assert run["artifacts"][where["artifactLocation"]["index"]]["properties"]["kind"] == (
         "fortigate-traffic"
     )
+    props = result["properties"]
+    assert (props["node"], props["rule"], props["reason"], props["flows"]) == (
+        "fw-core",
+        "root/77",
+        "absent",
+        2,
+    )
+    assert props["pivot"] == "1004" and props["message_ja"].startswith(DRIFT_JA)
+    # one alert per device policy and disagreement, wherever the log shows it first
+    report = scan_log_report()
+    join = report.log_join
+    assert join is not None
+    moved = dataclasses.replace(join.drift[0].example, line=30)
+    other = dataclasses.replace(
+        report,
+        log_join=dataclasses.replace(
+            join, drift=(dataclasses.replace(join.drift[0], example=moved),)
+        ),
+    )
+    (again,) = [
+        r
+        for r in json.loads(render(other, "sarif", "en"))["runs"][0]["results"]
+        if r["ruleId"] == "GEN-CONFIG-DRIFT"
+    ]
+    assert again["partialFingerprints"] == result["partialFingerprints"]
+    assert again["locations"][0]["physicalLocation"]["region"] == {"startLine": 30}
     assert (
         run["properties"]["log_join"] == json.loads(render(scan_log_report(), "json"))["log_join"]
     )

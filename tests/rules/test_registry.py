@@ -20,6 +20,7 @@ from segcheck.addressing import AddressMap, parse_ip
 from segcheck.analysis.monitoring import PLAN_RULES
 from segcheck.findings import Finding
 from segcheck.flowjudge import FLOW_RULES, FlowJudge
+from segcheck.logjoin import LOG_RULES
 from segcheck.policy import EXCEPTION_RULES, MATRIX, Policy
 from segcheck.rules import RULES, RULES_BY_ID, ids, make_finding
 from segcheck.rules.channels import CHANNEL_RULES, ChannelRule
@@ -98,6 +99,7 @@ def test_every_catalogued_rule_is_reached() -> None:
         | {r.rule for r in CHANNEL_RULES}
         | FLOW_RULES
         | PLAN_RULES
+        | LOG_RULES
     )
     assert set(RULES_BY_ID) - reached == set(), "catalogued but nothing fires it"
     assert reached <= set(RULES_BY_ID), "fired but not catalogued"
