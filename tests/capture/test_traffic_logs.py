@@ -86,6 +86,10 @@ FIXTURES = {
     "nfdump/alpha.nfdump-1.7.1.csv": "nfdump",
     "nfdump/alpha.nfdump-1.7.1.json": "nfdump",
     "nfdump/alpha.nfcapd": "nfcapd",
+    "nfdump/wikipedia.nfdump-1.7.1.csv": "nfdump",
+    "nfdump/wikipedia.nfdump-1.7.8.csv": "nfdump",
+    "nfdump/wikipedia.nfdump-1.7.8-flags.csv": "nfdump",
+    "nfdump/wikipedia.nfcapd": "nfcapd",
 }
 
 
@@ -599,6 +603,84 @@ def test_an_nfcapd_file_is_read_through_nfdump() -> None:
         0,
     )
     assert sorted(_key(f) for f in result.flows) == _packet_flows()
+
+
+# Real output of nfdump 1.7.1 (Debian 12) and of nfdump 1.7.8 built from its source (1.7.6
+# printed the same bytes), all from one nfcapd file that Debian's nfpcapd made of zeek's
+# wikipedia.pcap (tests/data/logs/LICENSES.md): 57 one-way records of its 34 flows.
+WIKI_PCAP = LOGS / "nfdump" / "zeek__wikipedia.pcap"
+WIKI_OUTPUTS = [
+    "wikipedia.nfdump-1.7.1.csv",  # ts,te,td,sa,da,…,flg,…  (the fixed header, a Summary block)
+    "wikipedia.nfdump-1.7.8.csv",  # firstSeen,duration,proto,…  (no lastSeen, no TCP flags)
+    "wikipedia.nfdump-1.7.8-flags.csv",  # -o "csv:%ts,%te,%pr,%sa,%sp,%da,%dp,%flg,%pkt,%byt"
+]
+
+
+def _wiki(path: Path) -> dict[tuple[object, ...], tuple[object, ...]]:
+    """5-tuple -> (state, packets, bytes, whole seconds of first and last seen) per flow."""
+    return {
+        (f.src_ip, f.src_port, f.dst_ip, f.dst_port, f.proto): (
+            f.state,
+            f.packets,
+            f.bytes,
+            int(f.first_seen),
+            int(f.last_seen),
+        )
+        for f in read_capture(path).flows
+    }
+
+
+@pytest.mark.parametrize("name", WIKI_OUTPUTS)
+def test_real_nfdump_csv_of_old_and_new_versions_gives_the_captures_flows(name: str) -> None:
+    result = read_capture(LOGS / "nfdump" / name)
+    assert (result.info.kind, result.info.packets_read, result.info.packets_skipped) == (
+        "nfdump",
+        57,
+        0,
+    )
+    flows = _wiki(LOGS / "nfdump" / name)
+    # The capture's own flows: the same initiators, states, packets and times (to the second:
+    # 1.7.1 prints whole seconds); NetFlow counts IP bytes, a capture whole Ethernet frames.
+    expected = {
+        key: (state, packets, nbytes - 14 * packets, first, last)
+        for key, (state, packets, nbytes, first, last) in _wiki(WIKI_PCAP).items()
+    }
+    assert len(flows) == 34 and flows == expected
+    # A lone SYN+ACK (frame 113; its SYN is not in the capture) answers 141.142.220.235:6705:
+    # that side initiated, and the server answered (spec §7), whatever the dialect says of flags.
+    assert flows[("141.142.220.235", 6705, "173.192.163.128", 80, "tcp")][:2] == (
+        "established",
+        1,
+    )
+
+
+def test_nfdump_175_default_csv_ends_a_flow_at_first_seen_plus_duration() -> None:
+    # 1.7.5+'s default CSV has no lastSeen: NetBIOS 141.142.220.226 -> .255 lasted 2.613 s
+    # (19:06:10.862 to 19:06:13.475, as the capture and 1.7.8's lastSeen column say)
+    key = ("141.142.220.226", 137, "141.142.220.255", 137, "udp")
+    times = []
+    for name in WIKI_OUTPUTS[1:]:
+        (flow,) = [
+            f
+            for f in read_capture(LOGS / "nfdump" / name).flows
+            if (f.src_ip, f.src_port, f.dst_ip, f.dst_port, f.proto) == key
+        ]
+        times.append((flow.first_seen, flow.last_seen))
+    start = datetime(2011, 3, 18, 19, 6, 10, 862000, tzinfo=UTC).timestamp()
+    assert times == [(start, start + 2.613)] * 2
+
+
+def test_nfdump_bad_duration_is_damage(tmp_path: Path) -> None:
+    lines = (LOGS / "nfdump" / "wikipedia.nfdump-1.7.8.csv").read_text().splitlines()
+    lines[3] = lines[3].replace(",0.000,", ",soon,", 1)
+    result = read_capture(write(tmp_path, "flows.csv", lines))
+    assert (result.info.packets_read, result.info.packets_skipped) == (57, 1)
+    assert result.info.first_skipped == (4, "duration 'soon' is not seconds")
+
+
+@pytest.mark.skipif(shutil.which("nfdump") is None, reason="nfdump is not installed")
+def test_the_nfcapd_file_behind_the_csv_fixtures_gives_the_same_flows() -> None:
+    assert _wiki(LOGS / "nfdump" / "wikipedia.nfcapd") == _wiki(LOGS / "nfdump" / WIKI_OUTPUTS[2])
 
 
 def test_an_nfcapd_file_without_nfdump_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
