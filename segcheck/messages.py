@@ -605,6 +605,7 @@ MESSAGES: list[tuple[str, str]] = [
     ("{key} {value} has no offset", "{key} {value} に時差がない"),
     ("{key} {value} is not hex TCP flags", "{key} {value} が 16 進の TCP フラグではない"),
     ("flags {value} are not TCP flags", "flags {value} が TCP フラグではない"),
+    ("duration {value} is not seconds", "duration {value} が秒数ではない"),
     ("vlan {value} is not a list of VLAN ids", "vlan {value} が VLAN ID のリストではない"),
     ("flow event without a flow object", "flow オブジェクトのない flow イベント"),
     ("netflow event without a netflow object", "netflow オブジェクトのない netflow イベント"),
