@@ -12,6 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -564,36 +565,44 @@ def scan(
         check_extract_target(extract, captures, inputs=[topology], force=force)
 
     progress = _progress_bar() if sys.stderr.isatty() and not os.environ.get("CI") else None
-    try:
-        report = run_scan(
-            topology,
-            list(captures),
-            today=parse_today(today),
-            generated_at=resolve_timestamp(timestamp),
-            jobs=jobs,
-            progress=progress,
-            attempts_keep_severity=attempted_severity == "rule",
-            tz=zone,
-            cluster=spec,
-            max_flows=max_flows,
+    with ExitStack() as stack:  # a cluster is reached once, for the scan and --extract
+        executor = None
+        if spec is not None and extract is not None:
+            from .cluster import session
+
+            executor = stack.enter_context(session(spec))
+        try:
+            report = run_scan(
+                topology,
+                list(captures),
+                today=parse_today(today),
+                generated_at=resolve_timestamp(timestamp),
+                jobs=jobs,
+                progress=progress,
+                attempts_keep_severity=attempted_severity == "rule",
+                tz=zone,
+                cluster=spec,
+                max_flows=max_flows,
+            )
+        finally:
+            if progress is not None:
+                click.echo("", err=True)
+        report = replace(_with_baseline(report, base), group_by=group_by)
+        language = lang or default_lang()
+        text = render(report, fmt, language)
+        emit(
+            colourise(text) if colour_wanted(output, fmt) else for_excel(text, fmt, no_bom),
+            output,
+            inputs,
         )
-    finally:
-        if progress is not None:
-            click.echo("", err=True)
-    report = replace(_with_baseline(report, base), group_by=group_by)
-    language = lang or default_lang()
-    text = render(report, fmt, language)
-    emit(
-        colourise(text) if colour_wanted(output, fmt) else for_excel(text, fmt, no_bom),
-        output,
-        inputs,
-    )
-    told(output, language, finding_counts(report, language))
-    if extract is not None:
-        violating = [f.flow for f in report.findings if f.flow is not None]
-        done = extract_packets(captures, violating, extract, inputs=[topology], force=force)
-        for line in done.describe():
-            click.echo(localize(line, language), err=True)
+        told(output, language, finding_counts(report, language))
+        if extract is not None:
+            violating = [f.flow for f in report.findings if f.flow is not None]
+            done = extract_packets(
+                captures, violating, extract, inputs=[topology], force=force, executor=executor
+            )
+            for line in done.describe():
+                click.echo(localize(line, language), err=True)
     sys.exit(finish(report, fail_on, language))
 
 

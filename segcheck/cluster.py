@@ -111,9 +111,29 @@ def _import_distributed() -> Any:
     return distributed
 
 
+# Clients of open sessions (see `session`), which `connect` hands out instead of a new one.
+_sessions: dict[ClusterSpec, Any] = {}
+
+
+@contextmanager
+def session(spec: ClusterSpec) -> Iterator[DaskExecutor]:
+    """One connection for a whole command: while it is open, :func:`connect` to ``spec``
+    reuses it (`scan --cluster --extract` starts or reaches the cluster once, not twice)."""
+    with connect(spec) as client:
+        _sessions[spec] = client
+        try:
+            with DaskExecutor(client) as executor:
+                yield executor
+        finally:
+            del _sessions[spec]
+
+
 @contextmanager
 def connect(spec: ClusterSpec) -> Iterator[Any]:
     """A ``distributed.Client`` for ``spec`` whose workers all run this segcheck version."""
+    if spec in _sessions:
+        yield _sessions[spec]
+        return
     distributed = _import_distributed()
     n = spec.local_workers
     cluster = None

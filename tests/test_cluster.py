@@ -234,9 +234,20 @@ def test_cli_cluster_local_2_bytes_equal_local() -> None:
 
 
 @pytest.mark.slow  # worker processes (see the module's docstring)
-def test_cli_cluster_extract_writes_the_local_bytes(tmp_path: Path) -> None:
-    """`--extract` in cluster mode: the same packets, in input order, as a local run."""
-    _distributed()
+def test_cli_cluster_extract_writes_the_local_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--extract` in cluster mode: the same packets, in input order, as a local run, with
+    the cluster started once for the scan and the extraction."""
+    distributed = _distributed()
+    started: list[object] = []
+    real = distributed.LocalCluster
+
+    def counted(*a: Any, **kw: Any) -> Any:
+        started.append(kw)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(distributed, "LocalCluster", counted)
     args = ["scan", str(TOPO), *map(str, EXAMPLES[:3]), "--format", "json", "--timestamp", STAMP]
     local = CliRunner().invoke(main, [*args, "--extract", str(tmp_path / "local.pcapng")])
     remote = CliRunner().invoke(
@@ -246,6 +257,29 @@ def test_cli_cluster_extract_writes_the_local_bytes(tmp_path: Path) -> None:
     written = (tmp_path / "local.pcapng").read_bytes()
     assert len(written) > 1000
     assert (tmp_path / "remote.pcapng").read_bytes() == written
+    assert len(started) == 1
+
+
+@pytest.mark.slow  # worker processes (see the module's docstring)
+def test_extract_selects_on_the_workers(client: Any, tmp_path: Path) -> None:
+    """The first pass of --extract is one task per packet input on the workers, whose
+    results are written in input order: the bytes of a local extraction."""
+    from distributed import get_task_stream
+
+    from segcheck.capture.extract import extract_packets
+
+    files = [*_split_benchmark(tmp_path, 3), *EXAMPLES[:2]]
+    names = [str(p) for p in files]
+    report = engine.scan(TOPO, names, generated_at=STAMP)
+    chosen = [f.flow for f in report.findings if f.flow is not None]
+    local = extract_packets(names, chosen, tmp_path / "local.pcapng")
+    with get_task_stream(client) as stream, cluster.DaskExecutor(client) as executor:
+        remote = extract_packets(names, chosen, tmp_path / "remote.pcapng", executor=executor)
+    assert (remote.packets, remote.flows) == (local.packets, local.flows)
+    assert local.packets > 100
+    assert (tmp_path / "remote.pcapng").read_bytes() == (tmp_path / "local.pcapng").read_bytes()
+    keys = [str(t["key"]).split("-")[0] for t in stream.data]
+    assert keys.count("_selected_frames") == len(files)
 
 
 @pytest.mark.slow  # worker processes (see the module's docstring)

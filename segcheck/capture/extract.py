@@ -18,9 +18,11 @@ from __future__ import annotations
 import ipaddress
 import struct
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -39,6 +41,7 @@ from .sources import PacketSource
 PCAP_SECONDS = 1 << 32  # a pcap record's seconds field is unsigned 32-bit: up to 2106-02-07
 
 FlowKey = tuple[int, ...]
+T = TypeVar("T")
 
 
 def _addr(text: str) -> tuple[int, int]:
@@ -281,6 +284,13 @@ class _Writer:
             self.f.write(struct.pack("<IIII", sec, frac, len(data), origlen) + data)
 
 
+def _done(value: T) -> Future[T]:
+    """A value computed here, as a finished future (no executor)."""
+    future: Future[T] = Future()
+    future.set_result(value)
+    return future
+
+
 def _chosen(batch: Batch, frames: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.isin(batch.frame0 + np.arange(len(batch)), frames))
 
@@ -292,6 +302,7 @@ def extract_packets(
     *,
     inputs: Iterable[str | Path] = (),
     force: bool = False,
+    executor: Executor | None = None,
 ) -> ExtractResult:
     """Write every packet of ``flows`` found in ``paths`` to ``out``.
 
@@ -301,6 +312,10 @@ def extract_packets(
     timestamps), else pcap. Nothing is written, and UsageError says why, when ``out`` is an
     input (of ``paths`` or ``inputs``), a link or folder, exists without ``force``, or cannot
     hold the packets; a pcap is written whole or not at all (see :mod:`segcheck.outputs`).
+
+    ``executor``: where the first pass runs, one task per input (``scan --cluster``: on the
+    workers, which return the chosen frame numbers and their tap signatures, never packets);
+    the records are then copied here, so the inputs must be readable here too.
     """
     names = [str(p) for p in paths]
     extra = [str(p) for p in inputs]
@@ -319,6 +334,16 @@ def extract_packets(
     seen: set[FlowKey] = set()
     chosen: list[tuple[int, str, set[int]]] = []
     ledgers: list[np.ndarray] = []
+    # The first pass (decoding every packet) is one task per input, on ``executor`` if given.
+    hashes = _key_hashes(sorted(packet_keys))
+    selected: dict[int, Future[tuple[set[int], set[FlowKey], np.ndarray]]] = {}
+    for index, name in enumerate(names):
+        if captures[name] and packet_keys:
+            selected[index] = (
+                executor.submit(_selected_frames, name, packet_keys, hashes)
+                if executor is not None
+                else _done(_selected_frames(name, packet_keys, hashes))
+            )
     for index, name in enumerate(names):
         keys = packet_keys if captures[name] else wanted[name]
         if not keys:
@@ -326,7 +351,7 @@ def extract_packets(
         if not captures[name]:
             logs.append((name, len(keys)))
             continue
-        frames, found, ledger = _selected_frames(name, keys, _key_hashes(sorted(keys)))
+        frames, found, ledger = selected[index].result()
         seen |= found
         if frames:
             chosen.append((index, name, frames))
