@@ -56,9 +56,16 @@ def fast_ledger(batch: Batch, cols: dict[str, np.ndarray], idx: np.ndarray) -> n
     if n == 0:
         return out
     raw = np.frombuffer(batch.buf, dtype=np.uint8)
-    b = np.concatenate((raw, np.zeros(_PAD, dtype=np.uint8)))  # reads never leave the array
     pos = batch.data_off[idx]
     cap = batch.caplen[idx]
+    # Only the stretch of the buffer these records start in (a sub-batch's share, not the
+    # whole 32 MB chunk), padded so that reads never leave the array: every read lies within
+    # _PAD bytes of its record's start, and a segment cut by the stretch's end is still
+    # HASHED bytes long (or cut where the buffer ends, as before).
+    lo = int(pos.min())
+    raw = raw[lo : min(len(raw), int(pos.max()) + _PAD)]
+    pos = pos - lo
+    b = np.concatenate((raw, np.zeros(_PAD, dtype=np.uint8)))
     tagged = (b[pos + 12].astype(np.int64) << 8 | b[pos + 13]) == 0x8100
     l3 = pos + np.where(tagged, 18, 14)
     v4 = (b[l3] >> 4) == 4

@@ -352,6 +352,7 @@ class FlowTable:
                 self._grow(max(self._n + (total - start), 2 * cap, _MIN_CAPACITY))
             table = tuple(self._cols[k] for k in COLUMNS)
             start, self._n = fold(src, start, table, self._n, self._index, *extra)
+            del table  # or the next _grow would hold every old column until it is done
 
     def _grow(self, cap: int) -> None:
         """New buffers of ``cap`` rows (and writable): one column copied at a time."""
