@@ -9,6 +9,7 @@ must be the same, and the allow-list must equal first-match evaluation.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -103,26 +104,39 @@ def ruleset(rules: int, seed: int, deny_share: float = 0.4) -> list[Rule]:
     ]
 
 
-def first_match(rules: list[Rule], src: int, dst: int, proto: int, port: int) -> bool:
+def first_match(rules: list[Rule]) -> Callable[[int, int, int, int], bool]:
+    """First-match evaluation over HOSTS: (src, dst, proto, port) -> accepted. Each rule's sides
+    are resolved to host sets once, by the same tests, instead of once per lookup."""
     side = {"trust": range(0, 16), "untrust": range(16, 32)}
-    for rule in rules:
-        if not rule.enabled:
-            continue
-        if rule.from_zones and src not in side[rule.from_zones[0]]:
-            continue
-        if rule.to_zones and dst not in side[rule.to_zones[0]]:
-            continue
 
-        def hit(m: Match, host: int) -> bool:
-            inside = m.any or any(x.first <= BASE + host <= x.last for x in m.addresses.ranges)
-            return inside != m.negate
+    def hosts(m: Match, zones: tuple[str, ...]) -> frozenset[int]:
+        inside = {
+            h
+            for h in HOSTS
+            if (m.any or any(x.first <= BASE + h <= x.last for x in m.addresses.ranges)) != m.negate
+        }
+        return frozenset(inside & set(side[zones[0]]) if zones else inside)
 
-        if not hit(rule.source, src) or not hit(rule.destination, dst):
-            continue
-        if not any(p == proto and lo <= port <= hi for p, lo, hi in rule.services.items):
-            continue
-        return rule.action is Action.ACCEPT
-    return False
+    table = [
+        (
+            hosts(rule.source, rule.from_zones),
+            hosts(rule.destination, rule.to_zones),
+            rule.services.items,
+            rule.action is Action.ACCEPT,
+        )
+        for rule in rules
+        if rule.enabled
+    ]
+
+    def evaluate(src: int, dst: int, proto: int, port: int) -> bool:
+        for sources, destinations, services, accept in table:
+            if src not in sources or dst not in destinations:
+                continue
+            if any(p == proto and lo <= port <= hi for p, lo, hi in services):
+                return accept
+        return False
+
+    return evaluate
 
 
 def test_a_large_ruleset_compiles_as_the_direct_algorithm_and_first_match() -> None:
@@ -133,9 +147,14 @@ def test_a_large_ruleset_compiles_as_the_direct_algorithm_and_first_match() -> N
     pieces = [c for p in compiled.permits for c in p.cubes]
     assert max(len(p.cubes) for p in compiled.permits) > 8  # the fast path was taken
     allowed: set[tuple[int, int, int, int]] = set()
+    seen: dict[AddressSet, list[int]] = {}
 
     def hosts(addresses: AddressSet) -> list[int]:  # the universe's hosts in the set
-        return [h for h in HOSTS if any(r.contains(IP(4, BASE + h)) for r in addresses.ranges)]
+        if addresses not in seen:
+            seen[addresses] = [
+                h for h in HOSTS if any(r.contains(IP(4, BASE + h)) for r in addresses.ranges)
+            ]
+        return seen[addresses]
 
     for cube in pieces:
         for proto, lo, hi in cube.services.items:
@@ -145,15 +164,20 @@ def test_a_large_ruleset_compiles_as_the_direct_algorithm_and_first_match() -> N
                 for dst in hosts(cube.destinations):
                     for port in range(max(lo, 1), min(hi, 12) + 1):
                         allowed.add((src, dst, proto, port))
+    evaluate = first_match(rules)
     for src in HOSTS:
         for dst in HOSTS:
             for proto in (TCP, UDP, ICMP):
                 for port in PORTS if proto != ICMP else (1,):
-                    expected = first_match(rules, src, dst, proto, port)
+                    expected = evaluate(src, dst, proto, port)
                     assert ((src, dst, proto, port) in allowed) == expected, (src, dst, proto, port)
 
 
-@pytest.mark.parametrize("seed", range(6))
+# Seed 0 is in the local fast run; the others are marked slow (CI runs them all), as the
+# large ruleset above checks the same on 400 rules.
+@pytest.mark.parametrize(
+    "seed", [0, *(pytest.param(seed, marks=pytest.mark.slow) for seed in range(1, 6))]
+)
 def test_generated_rulesets_compile_as_the_direct_algorithm(seed: int) -> None:
     rules = ruleset(250, seed=seed, deny_share=0.2 + 0.1 * seed)
     context = Context("root", IFACES, (), tuple(rules), default_action=Action.ACCEPT)
