@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cap_builders import pcap
-from scapy.all import GRE, IP, TCP, UDP, Dot1Q, Raw, fragment, raw  # type: ignore[import-untyped]
-from scapy.all import Ether as _Ether
+from scapy.layers.inet import IP, TCP, UDP, fragment  # type: ignore[import-untyped]
+from scapy.layers.l2 import GRE, Dot1Q  # type: ignore[import-untyped]
+from scapy.layers.l2 import Ether as _Ether
+from scapy.packet import Raw, raw  # type: ignore[import-untyped]
 
 from segcheck.capture import (
     Flow,

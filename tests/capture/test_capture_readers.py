@@ -9,16 +9,9 @@ from pathlib import Path
 
 import pytest
 from cap_builders import epb, idb, other_block, pb, pcap, pcapng_section, shb, spb
-from scapy.all import (  # type: ignore[import-untyped]
-    GRE,
-    ICMP,
-    IP,
-    TCP,
-    UDP,
-    VXLAN,
-    Dot1AD,
-    Dot1Q,
-    Ether,
+from scapy.contrib.mpls import MPLS  # type: ignore[import-untyped]
+from scapy.layers.inet import ICMP, IP, TCP, UDP  # type: ignore[import-untyped]
+from scapy.layers.inet6 import (  # type: ignore[import-untyped]
     ICMPv6EchoReply,
     ICMPv6EchoRequest,
     IPv6,
@@ -26,12 +19,11 @@ from scapy.all import (  # type: ignore[import-untyped]
     IPv6ExtHdrFragment,
     IPv6ExtHdrHopByHop,
     IPv6ExtHdrRouting,
-    PPPoE,
-    Raw,
-    raw,
 )
-from scapy.contrib.mpls import MPLS  # type: ignore[import-untyped]
-from scapy.layers.ppp import PPP  # type: ignore[import-untyped]
+from scapy.layers.l2 import GRE, Dot1AD, Dot1Q, Ether  # type: ignore[import-untyped]
+from scapy.layers.ppp import PPP, PPPoE  # type: ignore[import-untyped]
+from scapy.layers.vxlan import VXLAN  # type: ignore[import-untyped]
+from scapy.packet import Raw, raw  # type: ignore[import-untyped]
 
 from segcheck.capture import CaptureResult, Flow, read_capture
 from segcheck.errors import CaptureError
@@ -331,7 +323,7 @@ def test_ipv6_extension_headers_and_icmpv6(tmp_path: Path) -> None:
 
 def test_ipv4_fragments_join_by_ip_id(tmp_path: Path) -> None:
     big = IP(src=A, dst=B, id=777) / UDP(sport=5000, dport=53) / Raw(b"q" * 3000)
-    from scapy.all import fragment  # type: ignore[import-untyped]
+    from scapy.layers.inet import fragment  # type: ignore[import-untyped]
 
     parts = fragment(big, fragsize=1000)
     later = [eth(p) for p in parts[1:]]

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from cap_builders import epb, other_block, pcap, shb
 from click.testing import CliRunner
-from scapy.all import IP, TCP, raw  # type: ignore[import-untyped]
-from scapy.all import Ether as _Ether
+from scapy.layers.inet import IP, TCP  # type: ignore[import-untyped]
+from scapy.layers.l2 import Ether as _Ether  # type: ignore[import-untyped]
+from scapy.packet import raw  # type: ignore[import-untyped]
 
 from segcheck.capture import api, extract_packets, read_capture
 from segcheck.cli import main

@@ -84,7 +84,9 @@ def test_default_is_sized_to_the_machine() -> None:
 
 def test_client_ports_of_one_host_pair_join(tmp_path: Path) -> None:
     from cap_builders import pcap
-    from scapy.all import IP, TCP, Ether, raw  # type: ignore[import-untyped]
+    from scapy.layers.inet import IP, TCP  # type: ignore[import-untyped]
+    from scapy.layers.l2 import Ether  # type: ignore[import-untyped]
+    from scapy.packet import raw  # type: ignore[import-untyped]
 
     pkts = [
         (

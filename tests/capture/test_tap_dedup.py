@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cap_builders import pcap
-from scapy.all import IP, TCP, UDP, Dot1Q, Ether, Raw, raw  # type: ignore[import-untyped]
+from scapy.layers.inet import IP, TCP, UDP  # type: ignore[import-untyped]
+from scapy.layers.l2 import Dot1Q, Ether  # type: ignore[import-untyped]
+from scapy.packet import Raw, raw  # type: ignore[import-untyped]
 
 from segcheck.capture import api, extract_packets, records
 from segcheck.capture.dedup import LEDGER_DTYPE, copies
