@@ -73,6 +73,23 @@ SETTINGS: tuple[Setting, ...] = (
         values_ja={"channels": "特定通信に限り可", "absolute": "例外なし"},
     ),
     Setting(
+        key="mn_separation",
+        default="logical",
+        allowed=("logical", "physical"),
+        question="Q1",
+        rules=("MN-PHYSICAL-SEPARATION",),
+        doc_en="Whether the My Number tier must be physically separated from the other internal "
+        "tiers (explainers read the guideline as 「原則物理的」; some designs separate by VLAN): "
+        "`logical` (default: a router or L3 switch shared with another internal tier is "
+        "accepted and reported as a warning) or `physical` (such a shared device is a high "
+        "finding: the tier has its own switches and cabling and meets the others only at a "
+        "firewall).",
+        doc_ja="マイナンバー利用事務系を他の庁内の系から物理的に分離することを求めるか: "
+        "logical(既定。他の系と共用するルータ・L3スイッチによる論理分離を認め、警告とする)、"
+        "physical(共用装置を指摘する。専用のスイッチ・配線とし、他の系とはFWでのみ接続)。",
+        values_ja={"logical": "論理分離も可(警告)", "physical": "物理分離が必要"},
+    ),
+    Setting(
         key="lg_outbound_mail",
         default="warning",
         allowed=("warning", "forbidden", "allowed"),

@@ -41,6 +41,12 @@ MISTAKES: list[tuple[str, ...]] = [
         "    ip: [10.1.0.1, 10.2.0.2, 198.18.0.2]\n",
     ),
     (
+        "MN-PHYSICAL-SEPARATION",
+        "the My Number core switch given a VLAN of the LGWAN tier",
+        "ip: [10.1.0.254, 10.1.10.1, 10.1.20.1, 10.1.40.254]",
+        "ip: [10.1.0.254, 10.1.10.1, 10.1.20.1, 10.1.40.254, 10.2.0.254]",
+    ),
+    (
         "MN-UPDATE-DIST",
         "the My Number WSUS without its upstream",
         "upstream: lg-wsus, ",

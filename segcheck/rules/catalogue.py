@@ -39,6 +39,7 @@ from .ids import (
     MN_ISOLATION,
     MN_JUKI_CS,
     MN_NO_INTERNET,
+    MN_PHYSICAL_SEPARATION,
     MN_SPECIFIED_COMM,
     MN_TERMINAL_CONTROLS,
     MN_UPDATE_DIST,
@@ -738,6 +739,28 @@ RULES: tuple[Rule, ...] = (
         "device or the approved configuration back in line through change control.",
         remedy_ja="機器が現在動かしている設定を取り出して再検査し、変更管理を通じて機器または承認済み"
         "の設定を一致させる。",
+    ),
+    Rule(
+        id=MN_PHYSICAL_SEPARATION,
+        severity=Severity.HIGH,
+        name_en="My Number tier physically separated",
+        name_ja="マイナンバー利用事務系の物理的分離",
+        # The policies isolate the tier 「原則として」 without saying how; explainers read the
+        # guideline as physical separation, some prefectures' designs use VLANs (domain.md §9
+        # Q1). The setting mn_separation chooses; logical separation is a warning by default.
+        sources=(*MN_CLAUSES, RESILIENCE),
+        summary_en="A forwarder other than a firewall (a router or L3 switch) attached, by its "
+        "addresses or its links:, to the My Number tier and to another internal tier: the "
+        "tiers share a device and are separated only logically (VLANs, VRFs, ACLs on a shared "
+        "switch). A warning under the default mn_separation: logical; under physical, high.",
+        summary_ja="ファイアウォール以外の転送装置(ルータ・L3スイッチ)が、アドレスまたは links: で"
+        "マイナンバー利用事務系と他の庁内の系の両方に接続している(装置を共用し、VLAN・VRF・ACLに"
+        "よる論理分離にとどまる)。設定 mn_separation が既定(logical)なら警告、physical なら高。",
+        remedy_en="Give the My Number tier its own switches and cabling, meeting the other tiers "
+        "only at the boundary firewall; where logical separation is the accepted design, keep "
+        "mn_separation: logical and record the decision.",
+        remedy_ja="マイナンバー利用事務系に専用のスイッチ・配線を用意し、他の系とは境界FWでのみ"
+        "接続する。論理分離を採用する場合は mn_separation: logical のまま、その判断を記録する。",
     ),
 )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..addressing import AddressMap
 from ..findings import Finding, Location, RuleId, Severity, SubjectEvidence, subject_fingerprint
-from ..model import TIER_NAMES_JA, IPRange, Node, Profile, Role, Tier, Topology
+from ..model import ROLE_NAMES_JA, TIER_NAMES_JA, IPRange, Node, Profile, Role, Tier, Topology
 from ..policy import CellKind, cell
 from ..settings import setting
 from .base import Violation, make_finding
@@ -25,6 +25,7 @@ from .ids import (
     LG_TELEWORK,
     LG_UPDATE_DIST,
     MN_JUKI_CS,
+    MN_PHYSICAL_SEPARATION,
     MN_TERMINAL_CONTROLS,
     MN_UPDATE_DIST,
     MODEL_BETA_CONDITIONS,
@@ -255,6 +256,34 @@ def lgwan_only_uplink(node: Node, tiers: Sequence[Tier], topology: Topology) -> 
         )
 
 
+@node_rule(MN_PHYSICAL_SEPARATION)
+def shared_with_my_number(
+    node: Node, tiers: Sequence[Tier], topology: Topology
+) -> Iterator[Violation]:
+    """A router or L3 switch attached to the My Number tier and another internal tier: the
+    tiers share the device and are separated only logically (VLANs, VRFs, ACLs), where
+    physical separation gives the tier its own switches and meets the others at a firewall
+    (domain.md §9 Q1). A warning unless the setting `mn_separation` asks for physical."""
+    if not node.role.forwards or node.role is Role.FIREWALL:
+        return
+    reached = attached_tiers(node, tiers, topology)
+    others = [t for t in reached if t.internal and t is not Tier.MYNUMBER]
+    if Tier.MYNUMBER not in reached or not others:
+        return
+    physical = setting(topology.settings, "mn_separation") == "physical"
+    names = ", ".join(t.value for t in others)
+    names_ja = "・".join(TIER_NAMES_JA[t] for t in others)
+    yield Violation(
+        f"{node.role.value} '{node.name}' is shared by the My Number tier and {names}: the "
+        "tiers are separated only logically (VLANs, VRFs or ACLs on one device)"
+        + ("; mn_separation: physical asks for the tier's own switches" if physical else ""),
+        f"{ROLE_NAMES_JA[node.role]} '{node.name}' をマイナンバー利用事務系と{names_ja}が共用して"
+        "いる(1台の装置上のVLAN・VRF・ACLによる論理分離)"
+        + ("。設定 mn_separation: physical により専用の機器が必要" if physical else ""),
+        None if physical else Severity.WARNING,
+    )
+
+
 def range_tiers(ranges: Sequence[IPRange], topology: Topology) -> set[Tier]:
     """Tiers of the zones the ranges overlap; the public Internet for a range in none."""
     out: set[Tier] = set()
@@ -354,6 +383,7 @@ NODE_RULES: tuple[NodeRule, ...] = (
     local_breakout,
     juki_cs_firewalls,
     lgwan_only_uplink,
+    shared_with_my_number,
     mn_update_server,
     lg_update_server,
     telework_gateway,

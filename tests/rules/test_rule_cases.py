@@ -182,6 +182,15 @@ JUKI_NODES: dict[str, Any] = {
     ),
 }
 
+# A core L3 switch carrying the My Number and LGWAN tiers' VLANs (ACLs on it: it filters),
+# under the setting that asks for physical separation.
+SHARED_CORE = {
+    "role": "l3-switch",
+    "ip": ["10.1.0.254", "10.2.0.254"],
+    "permit": [{"id": "ACL1", "from": "lg", "to": "lg", "service": "any"}],
+}
+PHYSICAL = {"settings": {"mn_separation": "physical"}}
+
 # (rule, case name, topology, expected (src, dst) or None for a node/channel rule)
 FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]] = [
     (
@@ -489,6 +498,24 @@ FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]
         "MN-CHUKAN-VIA-LGWAN",
         "channel-from-an-lgwan-host",
         topo(CHUKAN_NODES, [CHUKAN_CHANNEL, ch("C2", "lg-t", "chukan", "https")]),
+        None,
+    ),
+    (
+        "MN-PHYSICAL-SEPARATION",
+        "core-switch-shared-with-the-lgwan-tier",
+        {**topo({"mn-t": MN_T, "lg-t": LG_T, "core": SHARED_CORE}), **PHYSICAL},
+        None,
+    ),
+    (
+        "MN-PHYSICAL-SEPARATION",
+        "switch-linked-to-both-tiers",
+        {
+            **topo(
+                {"mn-t": MN_T, "lg-t": LG_T, "sw": {"role": "l3-switch", "ip": "10.1.0.253"}},
+                links=[["sw", "lg"]],
+            ),
+            **PHYSICAL,
+        },
         None,
     ),
     (
@@ -828,6 +855,23 @@ PASS: list[tuple[str, str, dict[str, Any]]] = [
             [CHUKAN_CHANNEL],
             zones={"transit": {"tier": "lgwan", "subnets": ["10.2.99.0/24"]}},
         ),
+    ),
+    (
+        "MN-PHYSICAL-SEPARATION",
+        "tiers-meet-at-a-firewall",
+        {
+            **topo(
+                {
+                    "mn-t": MN_T,
+                    "lg-t": LG_T,
+                    "mn-sw": {"role": "l3-switch", "ip": ["10.1.0.254", "10.1.40.254"]},
+                    "fw": fw(["10.1.0.1", "10.2.0.1"]),
+                    "gc-rtr": {"role": "router", "ip": ["10.1.40.1", "198.19.20.1"]},
+                },
+                zones={**GC_ZONE, "mn-gc": {"tier": "mynumber", "subnets": ["10.1.40.0/24"]}},
+            ),
+            **PHYSICAL,
+        },
     ),
     ("MN-UPDATE-DIST", "pinned-upstream", upd()),
     (
@@ -1320,6 +1364,9 @@ FLOW_PASS: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
 NOT_IN_FLOWS = {
     "INET-MONITORING",  # which device monitors is the plan's; a flow does not say
     "LG-LGWAN-ONLY-UPLINK",  # a device, whatever it passes (its flows are LG-NO-INTERNET)
+    # a device shared by two tiers: a capture shows addresses and VLAN tags, not whether two
+    # VLANs cross one switch or two (a SPAN session or a packet broker merges links)
+    "MN-PHYSICAL-SEPARATION",
     "GEN-NO-BRIDGING",
     "GEN-EXCEPTION-EXPIRED",
     "LG-INET-SANITIZED",

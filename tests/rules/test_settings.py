@@ -61,6 +61,7 @@ def test_every_setting_answers_an_open_point_with_its_recommended_default() -> N
         "lgwan_gov_cloud_link": ("Q6", "filtered"),
         "channel_mac_pinning": ("§4.2 MN-SPECIFIED-COMM", "optional"),
         "mn_isolation": ("Q1", "channels"),
+        "mn_separation": ("Q1", "logical"),
         "lg_outbound_mail": ("Q2", "warning"),
     }
     for s in SETTINGS:
@@ -112,3 +113,37 @@ def test_a_value_not_listed_is_an_input_error(key: str) -> None:
     with pytest.raises(TopologyError) as err:
         _with(OUTBOUND, **{key: "sometimes"})
     assert key in str(err.value) and "s.yaml:" in str(err.value)
+
+
+# A core L3 switch with ACLs carrying the My Number and LGWAN tiers' VLANs (Q1).
+SHARED = topo(
+    {
+        "mn-t": {"role": "terminal", "ip": "10.1.0.10", "usb_block": True, "mfa": True},
+        "lg-t": {"role": "terminal", "ip": "10.2.0.10"},
+        "core": {
+            "role": "l3-switch",
+            "ip": ["10.1.0.254", "10.2.0.254"],
+            "permit": [{"id": "ACL1", "from": "lg", "to": "lg", "service": "any"}],
+        },
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "severity"), [(None, "warning"), ("logical", "warning"), ("physical", "high")]
+)
+def test_mn_separation(value: str | None, severity: str) -> None:
+    settings = {} if value is None else {"mn_separation": value}
+    report = check(_with(SHARED, **settings), today=TODAY)
+    [finding] = report.findings
+    assert (finding.rule, finding.severity, finding.src) == (
+        "MN-PHYSICAL-SEPARATION",
+        severity,
+        "core",
+    )
+    assert "shared by the My Number tier and lgwan" in finding.message
+    assert ("mn_separation: physical" in finding.message) == (value == "physical")
+    assert "論理分離" in finding.message_ja
+    # the same tiers meeting at a firewall: physically separate as far as a plan can say
+    split = {**SHARED, "nodes": {**SHARED["nodes"], "core": fw(["10.1.0.254", "10.2.0.254"])}}
+    assert check(_with(split, **settings), today=TODAY).findings == ()
