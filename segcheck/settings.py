@@ -80,8 +80,8 @@ SETTINGS: tuple[Setting, ...] = (
         rules=("MN-PHYSICAL-SEPARATION",),
         doc_en="Whether the My Number tier must be physically separated from the other internal "
         "tiers (explainers read the guideline as 「原則物理的」; some designs separate by VLAN): "
-        "`logical` (default: a router or L3 switch shared with another internal tier is "
-        "accepted and reported as a warning) or `physical` (such a shared device is a high "
+        "`logical` (default: a router or L3 switch with ACLs shared with another internal tier "
+        "is accepted and reported as a warning) or `physical` (such a shared device is a high "
         "finding: the tier has its own switches and cabling and meets the others only at a "
         "firewall).",
         doc_ja="マイナンバー利用事務系を他の庁内の系から物理的に分離することを求めるか: "

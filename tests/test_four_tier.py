@@ -42,9 +42,9 @@ MISTAKES: list[tuple[str, ...]] = [
     ),
     (
         "MN-PHYSICAL-SEPARATION",
-        "the My Number core switch given a VLAN of the LGWAN tier",
-        "ip: [10.1.0.254, 10.1.10.1, 10.1.20.1, 10.1.40.254]",
-        "ip: [10.1.0.254, 10.1.10.1, 10.1.20.1, 10.1.40.254, 10.2.0.254]",
+        "the boundary firewall replaced by an L3 switch's ACLs",
+        "  fw-mn-lg:\n    role: firewall\n",
+        "  fw-mn-lg:\n    role: l3-switch\n",
     ),
     (
         "MN-UPDATE-DIST",

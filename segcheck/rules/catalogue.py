@@ -749,13 +749,15 @@ RULES: tuple[Rule, ...] = (
         # guideline as physical separation, some prefectures' designs use VLANs (domain.md §9
         # Q1). The setting mn_separation chooses; logical separation is a warning by default.
         sources=(*MN_CLAUSES, RESILIENCE),
-        summary_en="A forwarder other than a firewall (a router or L3 switch) attached, by its "
-        "addresses or its links:, to the My Number tier and to another internal tier: the "
-        "tiers share a device and are separated only logically (VLANs, VRFs, ACLs on a shared "
-        "switch). A warning under the default mn_separation: logical; under physical, high.",
-        summary_ja="ファイアウォール以外の転送装置(ルータ・L3スイッチ)が、アドレスまたは links: で"
-        "マイナンバー利用事務系と他の庁内の系の両方に接続している(装置を共用し、VLAN・VRF・ACLに"
-        "よる論理分離にとどまる)。設定 mn_separation が既定(logical)なら警告、physical なら高。",
+        summary_en="A router or L3 switch with permits (ACLs), not a firewall, attached by its "
+        "addresses or its links: to the My Number tier and to another internal tier: the tiers "
+        "share a device and are separated only logically (VLANs, VRFs, ACLs on a shared "
+        "switch). A warning under the default mn_separation: logical; under physical, high. "
+        "One that filters nothing bridges the tiers (MN-ISOLATION).",
+        summary_ja="ファイアウォール以外の許可ルール(ACL)を持つルータ・L3スイッチが、アドレスまたは "
+        "links: でマイナンバー利用事務系と他の庁内の系の両方に接続している(装置を共用し、VLAN・"
+        "VRF・ACLによる論理分離にとどまる)。設定 mn_separation が既定(logical)なら警告、"
+        "physical なら高。フィルタしない装置は系をつなぐもの(MN-ISOLATION)。",
         remedy_en="Give the My Number tier its own switches and cabling, meeting the other tiers "
         "only at the boundary firewall; where logical separation is the accepted design, keep "
         "mn_separation: logical and record the decision.",

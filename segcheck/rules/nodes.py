@@ -260,11 +260,12 @@ def lgwan_only_uplink(node: Node, tiers: Sequence[Tier], topology: Topology) -> 
 def shared_with_my_number(
     node: Node, tiers: Sequence[Tier], topology: Topology
 ) -> Iterator[Violation]:
-    """A router or L3 switch attached to the My Number tier and another internal tier: the
-    tiers share the device and are separated only logically (VLANs, VRFs, ACLs), where
-    physical separation gives the tier its own switches and meets the others at a firewall
-    (domain.md §9 Q1). A warning unless the setting `mn_separation` asks for physical."""
-    if not node.role.forwards or node.role is Role.FIREWALL:
+    """A router or L3 switch with permits (ACLs) attached to the My Number tier and another
+    internal tier: the tiers share the device and are separated only logically (VLANs, VRFs,
+    ACLs), where physical separation gives the tier its own switches and meets the others at
+    a firewall (domain.md §9 Q1). One that filters nothing separates nothing: its paths are
+    MN-ISOLATION's. A warning unless the setting `mn_separation` asks for physical."""
+    if not node.role.forwards or not node.filtering or node.role is Role.FIREWALL:
         return
     reached = attached_tiers(node, tiers, topology)
     others = [t for t in reached if t.internal and t is not Tier.MYNUMBER]

@@ -511,7 +511,7 @@ FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]
         "switch-linked-to-both-tiers",
         {
             **topo(
-                {"mn-t": MN_T, "lg-t": LG_T, "sw": {"role": "l3-switch", "ip": "10.1.0.253"}},
+                {"mn-t": MN_T, "lg-t": LG_T, "sw": {**SHARED_CORE, "ip": "10.1.0.253"}},
                 links=[["sw", "lg"]],
             ),
             **PHYSICAL,
@@ -855,6 +855,17 @@ PASS: list[tuple[str, str, dict[str, Any]]] = [
             [CHUKAN_CHANNEL],
             zones={"transit": {"tier": "lgwan", "subnets": ["10.2.99.0/24"]}},
         ),
+    ),
+    (
+        "MN-PHYSICAL-SEPARATION",
+        "a-plain-router-bridges-rather-than-separates",
+        # no ACL: nothing separates the tiers at all, which is MN-ISOLATION's finding
+        {
+            **topo(
+                {"mn-t": MN_T, "lg-t": LG_T, "rtr": {"role": "router", "ip": SHARED_CORE["ip"]}}
+            ),
+            **PHYSICAL,
+        },
     ),
     (
         "MN-PHYSICAL-SEPARATION",
