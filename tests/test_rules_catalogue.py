@@ -53,6 +53,7 @@ SPEC_RULE_IDS = {
     "LG-UPDATE-DIST",
     "LG-TELEWORK",
     "GEN-CONFIG-DRIFT",
+    "MN-PHYSICAL-SEPARATION",
 }
 
 
@@ -120,6 +121,10 @@ RELIES_ON: dict[str, tuple[str, ...]] = {
         "これ以外の情報システムとの通信ができないよう",
     ),
     "GEN-CONFIG-DRIFT": ("遵守状況",),
+    "MN-PHYSICAL-SEPARATION": (
+        "他の領域との通信をできないよう",
+        "これ以外の情報システムとの通信ができないよう",
+    ),
 }
 SEED_FILES = {
     "tokorozawa-council": "000_f560b98fa22c2f2f.txt",
