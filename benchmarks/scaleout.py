@@ -6,7 +6,11 @@ process for each engine (median of --runs), checks that every engine wrote the s
 (``--timestamp`` fixed), and measures Dask's start/stop and no-op per-task overhead. Prints
 a markdown table and the parameters of the model in RESULTS.md.
 
-    python benchmarks/scaleout.py [--runs 3] [--parts 16]
+    python benchmarks/scaleout.py [--runs 3] [--parts 16] [--phases]
+
+``--phases`` also times, in this process on the same files, what stays serial on the client
+of a cluster: merging, cutting the buckets, unpickling the judged flows the workers return,
+rendering JSON, next to judging them here (the per-flow parameters of the model).
 """
 
 from __future__ import annotations
@@ -67,10 +71,57 @@ def dask_overheads() -> tuple[float, float, float]:
     return start, time.perf_counter() - t, per_task
 
 
+def phases(files: list[str], topo: Path) -> None:
+    """Client-side serial parts of a cluster scan against judging here, per flow."""
+    from segcheck import engine
+    from segcheck.capture.api import read_scan
+    from segcheck.cluster import JudgeSpec, dumps, judge_scan, loads
+    from segcheck.report import render
+
+    t = time.perf_counter()
+    scanned = read_scan(files)
+    read = time.perf_counter() - t
+    topology = engine._topology(topo)
+    policy, addresses = engine._prepare(topology, None)
+    spec = JudgeSpec(policy, addresses)
+    t = time.perf_counter()
+    judged = judge_scan(scanned, spec)
+    judge = time.perf_counter() - t
+    t = time.perf_counter()
+    scanned.shards(2)
+    cut = time.perf_counter() - t
+    t = time.perf_counter()
+    data = dumps(judged)
+    dump = time.perf_counter() - t
+    t = time.perf_counter()
+    loads(data)
+    load = time.perf_counter() - t
+    t = time.perf_counter()
+    report = engine.scan(topo, files, generated_at="2026-01-01T00:00:00Z")
+    whole = time.perf_counter() - t
+    t = time.perf_counter()
+    render(report, "json", "en")
+    json_s = time.perf_counter() - t
+    n = len(judged)
+    print(f"\nin-process, {len(files)} files, {n} flows (load {os.getloadavg()[0]:.2f}):")
+    for what, secs in [
+        ("read (one process)", read),
+        ("judge here (records built)", judge),
+        ("cut into 2 buckets (client)", cut),
+        ("pickle judged flows (worker)", dump),
+        ("unpickle judged flows (client)", load),
+        ("engine.scan, whole", whole),
+        ("render JSON (client)", json_s),
+    ]:
+        print(f"| {what} | {secs:.2f} s | {secs / max(n, 1) * 1e6:.1f} µs a flow |")
+    print(f"judged flows returned: {len(data) / max(n, 1):.0f} bytes a flow")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--parts", type=int, default=16)
+    ap.add_argument("--phases", action="store_true")
     args = ap.parse_args()
     CACHE.mkdir(exist_ok=True)
     pcap = CACHE / "bench-1000000-50000.pcap"
@@ -79,6 +130,8 @@ def main() -> int:
     files = [str(p) for p in split(pcap, args.parts)]
     topo = CACHE / "topology.yaml"
     topo.write_text(TOPOLOGY)
+    if args.phases:
+        phases(files, topo)
     out = CACHE / "scaleout.json"
     base = [sys.executable, "-m", "segcheck", "scan", str(topo), *files, "--format", "json"]
     base += ["-o", str(out), "--timestamp", "2026-01-01T00:00:00Z"]
