@@ -72,7 +72,16 @@ def dask_overheads() -> tuple[float, float, float]:
 
 
 def phases(files: list[str], topo: Path) -> None:
-    """Client-side serial parts of a cluster scan against judging here, per flow."""
+    """Client-side serial parts of a cluster scan against judging here, per flow (the
+    collector paused, as the command line runs them)."""
+    from segcheck import allow_gc_pauses
+    from segcheck.gcpause import paused
+
+    with allow_gc_pauses(), paused():
+        _phases(files, topo)
+
+
+def _phases(files: list[str], topo: Path) -> None:
     from segcheck import engine
     from segcheck.capture.api import read_scan
     from segcheck.cluster import JudgeSpec, dumps, judge_scan, loads
@@ -122,6 +131,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--parts", type=int, default=16)
     ap.add_argument("--phases", action="store_true")
+    ap.add_argument("--only-phases", action="store_true")
     args = ap.parse_args()
     CACHE.mkdir(exist_ok=True)
     pcap = CACHE / "bench-1000000-50000.pcap"
@@ -130,8 +140,10 @@ def main() -> int:
     files = [str(p) for p in split(pcap, args.parts)]
     topo = CACHE / "topology.yaml"
     topo.write_text(TOPOLOGY)
-    if args.phases:
+    if args.phases or args.only_phases:
         phases(files, topo)
+    if args.only_phases:
+        return 0
     out = CACHE / "scaleout.json"
     base = [sys.executable, "-m", "segcheck", "scan", str(topo), *files, "--format", "json"]
     base += ["-o", str(out), "--timestamp", "2026-01-01T00:00:00Z"]

@@ -694,6 +694,16 @@ def read_parts(
     return _read_parts_on(executor, list(names), jobs, progress, options, sizes)
 
 
+def _cuts(size: int, total: int, jobs: int) -> int:
+    """Ranges to cut an input into: about its share of ``jobs`` workers by size, so that many
+    inputs are one task each (a range's table holds nearly every flow of its file: more
+    ranges, more tables to ship and merge) and one large input among small ones is cut.
+    ``jobs`` when the sizes are unknown (the inputs lie on the workers only)."""
+    if total <= 0:
+        return jobs
+    return max(1, min(jobs, -(-size * jobs // total)))
+
+
 def _read_parts_on(
     pool: Executor,
     names: list[str],
@@ -706,7 +716,8 @@ def _read_parts_on(
     # The client's threshold travels with the task (a worker elsewhere has its own module).
     split = SPLIT_MIN_BYTES
     firsts = {
-        pool.submit(_input_task, name, jobs, options, split): i for i, name in enumerate(names)
+        pool.submit(_input_task, name, _cuts(size, total, jobs), options, split): i
+        for i, (name, size) in enumerate(zip(names, sizes, strict=True))
     }
     pending: list[Part | list[Future[Part]] | None] = [None] * len(names)
     plans: list[Ranges] = [[(None, None)]] * len(names)
