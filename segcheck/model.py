@@ -510,7 +510,7 @@ class Topology:
     channels: tuple[Channel, ...]
     imports: tuple[ImportSummary, ...] = ()  # firewall configurations read for permits
     # profile settings (rules/settings.py), as the topology gives them: absent keys take defaults
-    settings: Mapping[str, bool | str] = field(default_factory=dict)
+    settings: Mapping[str, bool | str | tuple[str, ...]] = field(default_factory=dict)
     # extra internal tiers the topology declares (`tiers:`, issue 17), in declaration order
     extra_tiers: tuple[Tier, ...] = ()
     # the edition of the 総務省 guideline the site follows (`guideline:`), e.g. 令和6年10月版

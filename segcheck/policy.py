@@ -23,6 +23,7 @@ from .rules.editions import ALPHA_PRIME_SINCE, at_least
 from .rules.ids import (
     GEN_DEFAULT_DENY,
     INET_EGRESS_VIA_CLOUD,
+    INET_LOCAL_BREAKOUT,
     INET_MAIL_VIA_CLOUD,
     LG_DNS,
     LG_INET_SPLIT,
@@ -39,7 +40,7 @@ from .rules.ids import (
 )
 from .rules.resolvers import is_public_resolver
 from .services import DEFAULT_ACCEPTS, DEFAULT_DELIVERS, SCREEN_TRANSFER_SERVICES
-from .settings import setting
+from .settings import INET_BREAKOUT_CONTROLS, setting
 
 
 class CellKind(StrEnum):
@@ -227,9 +228,14 @@ class Policy:
         self.alpha_prime_edition = at_least(topology.guideline, ALPHA_PRIME_SINCE)
         for tier in topology.extra_tiers:
             _check_extra_rules(topology, tier)
-        # profile settings (domain.md §9 Q1, Q2)
+        # profile settings (domain.md §9 Q1, Q2, Q3)
         self.mn_absolute = setting(topology.settings, "mn_isolation") == "absolute"
         self.outbound_mail = setting(topology.settings, "lg_outbound_mail")
+        self.inet_breakout = compensated(topology)
+        # lbo-gateways of the Internet tier, by name (INET-LOCAL-BREAKOUT)
+        self.inet_lbos = {
+            n.name: n for n in self._lbo_nodes if Tier.INTERNET in node_tiers(n, topology)
+        }
         # LG-TELEWORK judges plans that declare telework (captures always: access is evidence)
         self.telework = any(n.role is Role.TELEWORK_GATEWAY for n in topology.nodes.values())
         # MN/LG-UPDATE-DIST, for the tiers that declare an update server: the services updates
@@ -298,6 +304,26 @@ class Policy:
             and (via_lbo is not None or (bool(self._lbo_nodes) and not path))
             and self.lbo_allows(dst, via_lbo)
         )
+
+    def inet_local_breakout(
+        self, src: AddressInfo, dst: AddressInfo, via_lbo: Node | None, path: bool
+    ) -> bool:
+        """An Internet-tier local breakout with compensating controls (spec §3,
+        INET-LOCAL-BREAKOUT; domain.md §9 Q3): Internet tier → public Internet through an
+        lbo-gateway of the Internet tier to one of its `allow_destinations`, when the setting
+        `inet_breakout_controls` declares every control. A path names the gateway it crosses;
+        a flow to an allow-listed destination is taken to go through it (as for α′)."""
+        if not self.inet_breakout or src.tier is not Tier.INTERNET:
+            return False
+        if dst.tier is not Tier.PUBLIC_INTERNET:
+            return False
+        if via_lbo is not None:
+            gateways = [self.inet_lbos[via_lbo.name]] if via_lbo.name in self.inet_lbos else []
+        elif path:
+            return False
+        else:
+            gateways = list(self.inet_lbos.values())
+        return any(r.contains(dst.ip) for n in gateways for r in n.allow_destinations)
 
     def channel_cover(
         self, src: AddressInfo, dst: AddressInfo, service: str, rule: RuleId
@@ -424,6 +450,8 @@ class Policy:
                 return PERMITTED
             if rule == LG_NO_INTERNET and not path and public_name_resolution(src, dst, service):
                 return Judgement(Outcome.VIOLATION, LG_DNS)
+            if rule == INET_EGRESS_VIA_CLOUD and self.inet_local_breakout(src, dst, via_lbo, path):
+                return Judgement(Outcome.VIOLATION, INET_LOCAL_BREAKOUT)
             return Judgement(Outcome.VIOLATION, rule)
         if kind is CellKind.JUKI_CS:
             # MN-JUKI-CS: only the 住基CS touches 住基ネット; a channel cannot stand in for it.
@@ -433,6 +461,22 @@ class Policy:
         if kind is CellKind.SANITIZED and sanitized(src, dst, service):
             return Judgement(Outcome.SANITIZED)
         return self.channel_cover(src, dst, service, rule)
+
+
+def compensated(topology: Topology) -> bool:
+    """True when the setting `inet_breakout_controls` declares every compensating control."""
+    declared = setting(topology.settings, "inet_breakout_controls")
+    return isinstance(declared, tuple) and set(INET_BREAKOUT_CONTROLS) <= set(declared)
+
+
+def node_tiers(node: Node, topology: Topology) -> set[Tier]:
+    """The tiers of the zones holding a node's addresses."""
+    return {
+        zone.tier
+        for ip in node.addresses
+        for zone in topology.zones.values()
+        if any(subnet.contains(ip) for subnet in zone.subnets)
+    }
 
 
 def outbound_mail(src: AddressInfo, dst: AddressInfo, service: str) -> bool:
@@ -582,6 +626,7 @@ EXCEPTION_RULES: frozenset[RuleId] = frozenset(
         MN_UPDATE_DIST,
         LG_UPDATE_DIST,
         LG_TELEWORK,
+        INET_LOCAL_BREAKOUT,
     }
 )
 """Rules the named exceptions judge by instead of the cell's own (`outbound_mail`,

@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-SettingValue = bool | str
+SettingValue = bool | str | tuple[str, ...]
+
+# The compensating controls domain.md asks of a local breakout (§4.5, α′'s declarations; §4.4
+# and §9 Q3 ask the same of the Internet tier's): TLS inspection, with it tenant restriction,
+# logging, and malware scanning of files taken from the cloud. The destination allow-list is
+# the lbo-gateway's own `allow_destinations`.
+INET_BREAKOUT_CONTROLS = ("tls_inspection", "tenant_restriction", "logging", "malware_scanning")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +33,7 @@ class Setting:
     doc_en: str
     doc_ja: str
     values_ja: Mapping[str, str]  # each allowed value as Japanese reports say it
+    multiple: bool = False  # the value is a list of allowed items (kept in `allowed`'s order)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -103,6 +110,37 @@ SETTINGS: tuple[Setting, ...] = (
         "LG-OUTBOUND-DATA の警告)、forbidden(画面転送で送信する運用: LG-INET-SPLIT)、"
         "allowed(指摘しない)。",
         values_ja={"warning": "警告", "forbidden": "不可", "allowed": "可"},
+    ),
+)
+
+SETTINGS = (
+    *SETTINGS,
+    Setting(
+        key="inet_breakout_controls",
+        default=(),
+        allowed=INET_BREAKOUT_CONTROLS,
+        question="Q3",
+        rules=("INET-LOCAL-BREAKOUT", "INET-EGRESS-VIA-CLOUD"),
+        doc_en="The compensating controls the site declares for a local breakout of the "
+        "Internet tier past the security cloud (domain.md §4.4 and §9 Q3, with the controls "
+        "§4.5 asks of α′'s breakout): a list of `tls_inspection`, `tenant_restriction`, "
+        "`logging`, `malware_scanning`. With all four, a path or flow from the Internet tier "
+        "through an lbo-gateway of the Internet tier to one of its `allow_destinations` is "
+        "INET-LOCAL-BREAKOUT, a warning, instead of INET-EGRESS-VIA-CLOUD; with fewer (default: "
+        "none) nothing changes.",
+        doc_ja="インターネット接続系のローカルブレイクアウト(セキュリティクラウドを経由しない"
+        "接続)に講じた補完的対策: tls_inspection(TLS復号検査)、tenant_restriction(テナント"
+        "制限)、logging(ログ取得)、malware_scanning(マルウェア検査)のリスト。4つすべてを"
+        "宣言すると、インターネット接続系のLBO装置を経由して許可先へ向かう経路・通信は "
+        "INET-EGRESS-VIA-CLOUD ではなく INET-LOCAL-BREAKOUT(警告)。足りなければ(既定: なし)"
+        "変わらない。",
+        values_ja={
+            "tls_inspection": "TLS復号検査",
+            "tenant_restriction": "テナント制限",
+            "logging": "ログ取得",
+            "malware_scanning": "マルウェア検査",
+        },
+        multiple=True,
     ),
 )
 

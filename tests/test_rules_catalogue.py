@@ -54,6 +54,7 @@ SPEC_RULE_IDS = {
     "LG-TELEWORK",
     "GEN-CONFIG-DRIFT",
     "MN-PHYSICAL-SEPARATION",
+    "INET-LOCAL-BREAKOUT",
 }
 
 
@@ -125,6 +126,7 @@ RELIES_ON: dict[str, tuple[str, ...]] = {
         "他の領域との通信をできないよう",
         "これ以外の情報システムとの通信ができないよう",
     ),
+    "INET-LOCAL-BREAKOUT": ("自治体情報セキュリティクラウド",),
 }
 SEED_FILES = {
     "tokorozawa-council": "000_f560b98fa22c2f2f.txt",

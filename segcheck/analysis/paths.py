@@ -119,9 +119,14 @@ class PathAnalysis:
         self.searcher = Searcher(self.network, self.services)
         has_lbo = any(f.node.role is Role.LBO_GATEWAY for f in self.network.forwarders)
         self.lbo_free: Searcher | None = None
-        if has_lbo and topology.profile is Profile.ALPHA_PRIME:
-            # Under alpha-prime an LG -> PI path through an lbo-gateway to an allow-listed
-            # destination is allowed, so such facts need to know if an lbo-free route exists.
+        # Tiers whose routes to the public Internet through an lbo-gateway are judged by the
+        # gateway: the LGWAN tier under alpha-prime (allowed to the allow-list), the Internet
+        # tier under declared compensating controls (INET-LOCAL-BREAKOUT, a warning).
+        self.breakout_tiers: frozenset[Tier] = frozenset(
+            {Tier.LGWAN} if topology.profile is Profile.ALPHA_PRIME else ()
+        ) | frozenset({Tier.INTERNET} if policy.inet_breakout else ())
+        if has_lbo and self.breakout_tiers:
+            # such facts need to know if an lbo-free route exists.
             self.lbo_free = Searcher(self.network, self.services, use_lbo=False)
         self._segments: SegmentGraph | None = None
         self.routes = RouteMap(self.network)
@@ -215,7 +220,11 @@ class PathAnalysis:
                 service = self.services[v]
                 free: SearchResult | None = None
                 free_reached = 0
-                if self.lbo_free is not None and src.tier is Tier.LGWAN and reached & pi_bits:
+                if (
+                    self.lbo_free is not None
+                    and src.tier in self.breakout_tiers
+                    and reached & pi_bits
+                ):
                     free = self.lbo_free.search_mask(src, mask, free_scopes[src.tier])
                     free_reached = free.reached(network)
                 for d in iter_bits(reached):
@@ -911,7 +920,7 @@ def cut_inputs(
                 usable.add((permit.owner, permit.id))
         lbo_permitted = (
             analysis.lbo_free is not None
-            and fact.src.tier is Tier.LGWAN
+            and fact.src.tier in analysis.breakout_tiers
             and fact.dst.tier is Tier.PUBLIC_INTERNET
         )
         for name, bits in searcher.lbo_bits.items():

@@ -52,7 +52,7 @@ from ..model import (
     parse_tier,
 )
 from ..services import BUILTIN_SERVICES, services_for
-from ..settings import SETTINGS_BY_KEY
+from ..settings import SETTINGS_BY_KEY, SettingValue
 from . import yamldoc
 from .configs import FORMATS as CONFIG_FORMATS
 from .configs import read_config
@@ -469,20 +469,40 @@ class _Builder:
             out[key] = f"{kind} {rule}".strip()
         return out
 
-    def read_settings(self, value: Any) -> dict[str, bool | str]:
-        """Profile settings (rules/settings.py): known keys, each one of its allowed values."""
+    def read_settings(self, value: Any) -> dict[str, SettingValue]:
+        """Profile settings (rules/settings.py): known keys, each one of its allowed values (a
+        list of them for a setting that takes several)."""
         spec = self.mapping(value, ("settings",), "settings")
         self.check_keys(spec, tuple(SETTINGS_BY_KEY), ("settings",), "settings")
-        out: dict[str, bool | str] = {}
+        out: dict[str, SettingValue] = {}
         for key, raw in spec.items():
             allowed = SETTINGS_BY_KEY[key].allowed
+            if SETTINGS_BY_KEY[key].multiple:
+                out[key] = self.setting_items(key, raw, allowed)
+                continue
             if isinstance(raw, (bool, str)) and raw in allowed and type(raw) is type(allowed[0]):
                 out[key] = raw
                 continue
-            shown = ", ".join(str(a).lower() if isinstance(a, bool) else a for a in allowed)
+            shown = ", ".join(str(a).lower() if isinstance(a, bool) else str(a) for a in allowed)
             given = str(raw).lower() if isinstance(raw, bool) else clip(raw)  # as YAML writes it
             raise self.fail(("settings", key), f"setting {key!r}: {given} is not one of {shown}")
         return out
+
+    def setting_items(
+        self, key: str, raw: Any, allowed: tuple[SettingValue, ...]
+    ) -> tuple[str, ...]:
+        """A list setting's items, each one of `allowed`, in `allowed`'s order."""
+        shown = ", ".join(map(str, allowed))
+        if not isinstance(raw, list):
+            given = str(raw).lower() if isinstance(raw, bool) else clip(raw)
+            raise self.fail(("settings", key), f"setting {key!r}: {given} is not a list of {shown}")
+        for i, item in enumerate(raw):
+            if not isinstance(item, str) or item not in allowed:
+                given = str(item).lower() if isinstance(item, bool) else clip(item)
+                raise self.fail(
+                    ("settings", key, i), f"setting {key!r}: {given} is not one of {shown}"
+                )
+        return tuple(str(a) for a in allowed if a in raw)
 
     def profile(self, value: Any) -> Profile:
         text = self.string(value, ("profile",), "profile").replace("_", "-").lower()

@@ -59,7 +59,11 @@ def basis(topology: Topology, lang: str) -> list[tuple[str, str]]:
     values = []
     for s in SETTINGS:
         value = setting(topology.settings, s.key)
-        shown = s.values_ja.get(str(value), str(value)) if ja else str(value)
+        if isinstance(value, tuple):  # a list setting: its items, or none
+            items = [s.values_ja.get(v, v) for v in value] if ja else list(value)
+            shown = ("・" if ja else ", ").join(items) or ("なし" if ja else "none")
+        else:
+            shown = s.values_ja.get(str(value), str(value)) if ja else str(value)
         given = s.key in topology.settings
         if ja:
             values.append(f"{s.key} = {shown}({'指定' if given else '既定'})")

@@ -25,6 +25,7 @@ from .ids import (
     GEN_NO_BRIDGING,
     GEN_ZONE_ASSIGNED,
     INET_EGRESS_VIA_CLOUD,
+    INET_LOCAL_BREAKOUT,
     INET_MAIL_VIA_CLOUD,
     INET_MONITORING,
     LG_DNS,
@@ -763,6 +764,29 @@ RULES: tuple[Rule, ...] = (
         "mn_separation: logical and record the decision.",
         remedy_ja="マイナンバー利用事務系に専用のスイッチ・配線を用意し、他の系とは境界FWでのみ"
         "接続する。論理分離を採用する場合は mn_separation: logical のまま、その判断を記録する。",
+    ),
+    Rule(
+        id=INET_LOCAL_BREAKOUT,
+        severity=Severity.WARNING,
+        name_en="Internet-tier local breakout with compensating controls",
+        name_ja="補完的対策を講じたインターネット接続系のローカルブレイクアウト",
+        # The policies aggregate the Internet tier's traffic in the security cloud; no source
+        # permits a breakout past it, vendors describe one under controls (domain.md §9 Q3):
+        # accepted only as a warning, with the controls the site declares.
+        sources=(*INET_CLAUSES, RESILIENCE),
+        summary_en="Under the setting inet_breakout_controls declaring every compensating "
+        "control (tls_inspection, tenant_restriction, logging, malware_scanning): a path or "
+        "flow from the Internet tier through an lbo-gateway of the Internet tier to one of its "
+        "allow_destinations (otherwise INET-EGRESS-VIA-CLOUD), and the gateway itself, named "
+        "with its destinations and the controls declared.",
+        summary_ja="設定 inet_breakout_controls で補完的対策(TLS復号検査・テナント制限・ログ取得・"
+        "マルウェア検査)をすべて宣言した場合の、インターネット接続系からインターネット接続系の"
+        "LBO装置を経由して許可先へ向かう経路・通信(宣言がなければ INET-EGRESS-VIA-CLOUD)、"
+        "およびその装置(許可先と宣言した対策を示す)。",
+        remedy_en="Keep the breakout to the allow-listed destinations with the declared controls "
+        "in force and reviewed, or send the traffic through the security cloud.",
+        remedy_ja="許可先に限ったブレイクアウトとし、宣言した対策の運用を確認する。または"
+        "セキュリティクラウド経由に戻す。",
     ),
 )
 

@@ -34,6 +34,7 @@ MN_UPDATE_DIST = RuleId("MN-UPDATE-DIST")
 LG_UPDATE_DIST = RuleId("LG-UPDATE-DIST")
 LG_TELEWORK = RuleId("LG-TELEWORK")
 MN_PHYSICAL_SEPARATION = RuleId("MN-PHYSICAL-SEPARATION")
+INET_LOCAL_BREAKOUT = RuleId("INET-LOCAL-BREAKOUT")
 
 # Firewall logs against the imported configuration (issue 16): reported by segcheck.logjoin
 GEN_CONFIG_DRIFT = RuleId("GEN-CONFIG-DRIFT")

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from ..addressing import AddressMap
 from ..findings import Finding, Location, RuleId, Severity, SubjectEvidence, subject_fingerprint
 from ..model import ROLE_NAMES_JA, TIER_NAMES_JA, IPRange, Node, Profile, Role, Tier, Topology
-from ..policy import CellKind, cell
-from ..settings import setting
+from ..policy import CellKind, cell, compensated
+from ..settings import SETTINGS_BY_KEY, setting
 from .base import Violation, make_finding
 from .editions import ALPHA_PRIME_SINCE, at_least
 from .ids import (
     GEN_NO_BRIDGING,
+    INET_LOCAL_BREAKOUT,
     LG_INET_SANITIZED,
     LG_LGWAN_ONLY_UPLINK,
     LG_NO_INTERNET,
@@ -128,6 +129,8 @@ def local_breakout(node: Node, tiers: Sequence[Tier], topology: Topology) -> Ite
     """An lbo-gateway is α′'s local breakout: under any other profile it is itself the finding
     (spec §1, amended by issue 12), whatever the cells of the paths through it say."""
     before = not at_least(topology.guideline, ALPHA_PRIME_SINCE)
+    if _compensated_breakout(node, tiers, topology):
+        return  # INET-LOCAL-BREAKOUT's: the Internet tier's, with its controls declared
     if node.role is Role.LBO_GATEWAY and before and topology.profile is Profile.ALPHA_PRIME:
         yield Violation(
             f"lbo-gateway '{node.name}' breaks out to the Internet locally, which the guideline "
@@ -143,6 +146,37 @@ def local_breakout(node: Node, tiers: Sequence[Tier], topology: Topology) -> Ite
             f"lbo-gateway '{node.name}' はインターネットへのローカルブレイクアウトであり、"
             f"α′モデル以外では認められない(モデル {profile})",
         )
+
+
+def _compensated_breakout(node: Node, tiers: Sequence[Tier], topology: Topology) -> bool:
+    """An lbo-gateway of the Internet tier (not the LGWAN tier's) under declared controls."""
+    return (
+        node.role is Role.LBO_GATEWAY
+        and Tier.INTERNET in tiers
+        and Tier.LGWAN not in tiers
+        and compensated(topology)
+    )
+
+
+@node_rule(INET_LOCAL_BREAKOUT)
+def inet_breakout(node: Node, tiers: Sequence[Tier], topology: Topology) -> Iterator[Violation]:
+    """An lbo-gateway of the Internet tier under the setting `inet_breakout_controls`
+    declaring every compensating control (domain.md §9 Q3): the breakout past the security
+    cloud is accepted as a warning that names its destinations and the controls, so that the
+    report says what the acceptance rests on."""
+    if not _compensated_breakout(node, tiers, topology):
+        return
+    to = ", ".join(map(str, node.allow_destinations)) or "none"
+    controls = setting(topology.settings, "inet_breakout_controls")
+    assert isinstance(controls, tuple)
+    named = ", ".join(controls)
+    named_ja = "・".join(SETTINGS_BY_KEY["inet_breakout_controls"].values_ja[c] for c in controls)
+    yield Violation(
+        f"lbo-gateway '{node.name}' breaks out of the Internet tier past the security cloud "
+        f"to {to}, accepted with the compensating controls declared ({named})",
+        f"LBO装置 '{node.name}' はセキュリティクラウドを経由せずインターネット接続系から "
+        f"{to} へ接続する(宣言された補完的対策: {named_ja})",
+    )
 
 
 def segment_neighbours(node: Node, topology: Topology) -> dict[IPRange, list[Node]]:
@@ -382,6 +416,7 @@ NODE_RULES: tuple[NodeRule, ...] = (
     screen_transfer,
     mail_sanitizer,
     local_breakout,
+    inet_breakout,
     juki_cs_firewalls,
     lgwan_only_uplink,
     shared_with_my_number,

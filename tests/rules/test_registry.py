@@ -122,12 +122,24 @@ def test_every_rule_function_is_registered_once_and_documented(
         assert inspect.getdoc(rule.check), rule  # type: ignore[attr-defined]
 
 
-def _judgements(profile: str) -> set[str]:
+# An Internet-tier lbo-gateway under declared compensating controls (INET-LOCAL-BREAKOUT)
+BREAKOUT = (
+    "  inet-lbo: {role: lbo-gateway, ip: [10.3.0.5, 203.0.113.2], "
+    "allow_destinations: [203.0.113.70/32]}\n"
+    "  lbo: {",
+    "settings:\n  inet_breakout_controls: [tls_inspection, tenant_restriction, logging, "
+    "malware_scanning]\nchannels:",
+)
+
+
+def _judgements(profile: str, breakout: bool = False) -> set[str]:
     text = FIXTURE.read_text(encoding="utf-8").replace("profile: alpha", f"profile: {profile}")
+    if breakout:
+        text = text.replace("  lbo: {", BREAKOUT[0]).replace("channels:", BREAKOUT[1])
     topo = parse_topology(text.encode(), "t.yaml")
     policy = Policy(topo, date(2026, 11, 22))
     amap = AddressMap(topo.zones.values(), topo.nodes.values())
-    infos = [amap.lookup(parse_ip(a)) for a in ADDRESSES]
+    infos = [amap.lookup(parse_ip(a)) for a in (*ADDRESSES, "203.0.113.70")]
     rules: set[str] = set()
     for src, dst in product(infos, infos):
         for service in BUILTIN_SERVICES:
@@ -139,7 +151,7 @@ def _judgements(profile: str) -> set[str]:
 
 
 def test_the_judge_fires_only_cell_rules_and_its_declared_exceptions() -> None:
-    fired = _judgements("alpha") | _judgements("alpha-prime")
+    fired = _judgements("alpha") | _judgements("alpha-prime") | _judgements("beta", True)
     assert fired <= CELL_RULES | EXCEPTION_RULES
     assert EXCEPTION_RULES <= fired, "an exception rule is declared but never fired"
 
@@ -189,4 +201,7 @@ def test_settings_name_catalogued_rules() -> None:
 
     for s in SETTINGS:
         assert s.rules and set(s.rules) <= set(RULES_BY_ID), s.key
-        assert s.default in s.allowed, s.key
+        if s.multiple:  # a list of allowed items
+            assert isinstance(s.default, tuple) and set(s.default) <= set(s.allowed), s.key
+        else:
+            assert s.default in s.allowed, s.key

@@ -191,6 +191,28 @@ SHARED_CORE = {
 }
 PHYSICAL = {"settings": {"mn_separation": "physical"}}
 
+# An Internet-tier local breakout (domain.md C5): an lbo-gateway from the Internet tier to one
+# SaaS prefix, under the setting declaring every compensating control (§9 Q3).
+INET_LBO = {
+    "role": "lbo-gateway",
+    "ip": ["10.3.0.2", "203.0.113.2"],
+    "allow_destinations": ["203.0.113.50/32"],
+}
+CONTROLS = {
+    "settings": {
+        "inet_breakout_controls": [
+            "tls_inspection",
+            "tenant_restriction",
+            "logging",
+            "malware_scanning",
+        ]
+    }
+}
+BREAKOUT = {
+    **topo({**CLOUD_NODES, "sc-fw": MONITORED_FW, "lbo": INET_LBO}, profile="beta"),
+    **CONTROLS,
+}
+
 # (rule, case name, topology, expected (src, dst) or None for a node/channel rule)
 FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]] = [
     (
@@ -517,6 +539,12 @@ FAIL: list[tuple[str, str, dict[str, Any], tuple[str | None, str | None] | None]
             **PHYSICAL,
         },
         None,
+    ),
+    (
+        "INET-LOCAL-BREAKOUT",
+        "breakout-under-declared-controls",
+        BREAKOUT,
+        ("in-mail", "203.0.113.50"),
     ),
     (
         "MN-UPDATE-DIST",
@@ -884,6 +912,17 @@ PASS: list[tuple[str, str, dict[str, Any]]] = [
             **PHYSICAL,
         },
     ),
+    (
+        "INET-LOCAL-BREAKOUT",
+        "controls-not-all-declared",
+        # three of the four: the breakout stays INET-EGRESS-VIA-CLOUD (critical)
+        {
+            **BREAKOUT,
+            "settings": {
+                "inet_breakout_controls": ["tls_inspection", "tenant_restriction", "logging"]
+            },
+        },
+    ),
     ("MN-UPDATE-DIST", "pinned-upstream", upd()),
     (
         "MN-UPDATE-DIST",
@@ -1017,6 +1056,13 @@ V1 = topo(V1_NODES, [ch("C1", "mn-t", "lg-srv", "https")])
 V1_MAIL = topo(V1_NODES, [ch("C2", "lg-mail", "in-relay", "smtp")])
 
 FLOW_FAIL: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
+    (
+        "INET-LOCAL-BREAKOUT",
+        "to-the-allow-listed-saas",
+        BREAKOUT,
+        ("10.3.0.10", "203.0.113.50", "tcp", 443),
+        ("violation", "INET-LOCAL-BREAKOUT"),
+    ),
     (
         "MN-NO-INTERNET",
         "to-the-internet",
@@ -1201,6 +1247,20 @@ FLOW_FAIL: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
     ),
 ]
 FLOW_PASS: list[tuple[str, str, dict[str, Any], Flow4, tuple[str, str]]] = [
+    (
+        "INET-LOCAL-BREAKOUT",
+        "to-a-destination-not-listed",
+        BREAKOUT,
+        ("10.3.0.10", "203.0.113.51", "tcp", 443),
+        ("violation", "INET-EGRESS-VIA-CLOUD"),
+    ),
+    (
+        "INET-LOCAL-BREAKOUT",
+        "without-the-setting",
+        {k: v for k, v in BREAKOUT.items() if k != "settings"},
+        ("10.3.0.10", "203.0.113.50", "tcp", 443),
+        ("violation", "INET-EGRESS-VIA-CLOUD"),
+    ),
     (
         "MN-NO-INTERNET",
         "within-the-tier",

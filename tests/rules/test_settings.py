@@ -14,11 +14,12 @@ from segcheck import parse_topology
 from segcheck.addressing import AddressMap
 from segcheck.engine import check
 from segcheck.errors import TopologyError
+from segcheck.findings import Severity
 from segcheck.flowjudge import FlowJudge
 from segcheck.policy import Policy
 from segcheck.settings import SETTINGS, SETTINGS_BY_KEY
 
-from .test_rule_cases import TODAY, _Flow, fw, topo
+from .test_rule_cases import BREAKOUT, TODAY, _Flow, fw, topo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,6 +64,7 @@ def test_every_setting_answers_an_open_point_with_its_recommended_default() -> N
         "mn_isolation": ("Q1", "channels"),
         "mn_separation": ("Q1", "logical"),
         "lg_outbound_mail": ("Q2", "warning"),
+        "inet_breakout_controls": ("Q3", ()),
     }
     for s in SETTINGS:
         assert set(s.values_ja) == set(map(str, s.allowed)), s.key
@@ -147,3 +149,59 @@ def test_mn_separation(value: str | None, severity: str) -> None:
     # the same tiers meeting at a firewall: physically separate as far as a plan can say
     split = {**SHARED, "nodes": {**SHARED["nodes"], "core": fw(["10.1.0.254", "10.2.0.254"])}}
     assert check(_with(split, **settings), today=TODAY).findings == ()
+
+
+ALL_CONTROLS = ["tls_inspection", "tenant_restriction", "logging", "malware_scanning"]
+
+
+@pytest.mark.parametrize(
+    ("controls", "expected"),
+    [
+        (None, {("INET-EGRESS-VIA-CLOUD", "critical"), ("LG-NO-INTERNET", "critical")}),
+        ([], {("INET-EGRESS-VIA-CLOUD", "critical"), ("LG-NO-INTERNET", "critical")}),
+        (ALL_CONTROLS[:3], {("INET-EGRESS-VIA-CLOUD", "critical"), ("LG-NO-INTERNET", "critical")}),
+        (ALL_CONTROLS, {("INET-LOCAL-BREAKOUT", "warning")}),
+    ],
+)
+def test_inet_breakout_controls(controls: list[str] | None, expected: set[tuple[str, str]]) -> None:
+    # Q3: an Internet-tier lbo-gateway (beta). Without every control the breakout is what it
+    # always was: INET-EGRESS-VIA-CLOUD for its paths, and the gateway itself outside α′;
+    # with all four, a warning for the paths and for the gateway, which names the controls.
+    data = {k: v for k, v in BREAKOUT.items() if k != "settings"}
+    if controls is not None:
+        data["settings"] = {"inet_breakout_controls": controls}
+    topology = parse_topology(yaml.safe_dump(data).encode(), "s.yaml")
+    report = check(topology, today=TODAY)
+    breakout = {"INET-EGRESS-VIA-CLOUD", "LG-NO-INTERNET", "INET-LOCAL-BREAKOUT"}
+    found = {(f.rule, f.severity.value) for f in report.findings if f.rule in breakout}
+    assert found == expected
+    if controls == ALL_CONTROLS:
+        [gateway] = [f for f in report.findings if f.node == "lbo"]
+        assert gateway.message == (
+            "lbo-gateway 'lbo' breaks out of the Internet tier past the security cloud to "
+            "203.0.113.50, accepted with the compensating controls declared (tls_inspection, "
+            "tenant_restriction, logging, malware_scanning)"
+        )
+        assert "TLS復号検査・テナント制限・ログ取得・マルウェア検査" in gateway.message_ja
+        [path] = [f for f in report.findings if f.rule in breakout and f.node != "lbo"]
+        assert path.path[-2:] == ("lbo", "203.0.113.50")
+        assert all(f.severity is Severity.WARNING for f in report.findings if f.rule in breakout)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("logging", "setting 'inet_breakout_controls': 'logging' is not a list of tls_inspection"),
+        ("[logging, firewall]", "setting 'inet_breakout_controls': 'firewall' is not one of"),
+    ],
+)
+def test_inet_breakout_controls_input_errors(value: str, message: str) -> None:
+    text = f"segcheck: 1\nzones: {{}}\nsettings:\n  inet_breakout_controls: {value}\n"
+    with pytest.raises(TopologyError) as err:
+        parse_topology(text.encode(), "s.yaml")
+    assert message in str(err.value) and "s.yaml:4" in str(err.value)
+    # the items are kept in the setting's own order, once each
+    ok = "segcheck: 1\nzones: {}\nsettings: {inet_breakout_controls: [logging, tls_inspection]}\n"
+    assert parse_topology(ok.encode(), "s.yaml").settings == {
+        "inet_breakout_controls": ("tls_inspection", "logging")
+    }
