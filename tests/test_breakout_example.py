@@ -14,7 +14,9 @@ from segcheck.engine import check
 
 SOURCE = Path(__file__).resolve().parents[1] / "topologies" / "beta-prime-breakout.yaml"
 TODAY = date(2026, 11, 22)
-DECLARED = "  inet_breakout_controls: [tls_inspection, tenant_restriction, logging, malware_scanning]\n"
+DECLARED = (
+    "  inet_breakout_controls: [tls_inspection, tenant_restriction, logging, malware_scanning]\n"
+)
 
 
 def test_declared_controls_leave_two_warnings() -> None:
