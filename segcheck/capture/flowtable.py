@@ -561,7 +561,9 @@ def cap_flows(
     many of its flows were joined.
     """
     keep = c["packets"] > 0
-    c = {k: v[keep] for k, v in c.items()}
+    if not keep.all():  # a copy of the whole table only when some row must go
+        c = {k: v[keep] for k, v in c.items()}
+    del keep
     n = len(c["proto"])
     if n <= limit:
         return c, {}
@@ -573,8 +575,15 @@ def cap_flows(
     joined_per_input = dict(zip(idx.tolist(), counts.tolist(), strict=True))
     if classes is not None:
         whole = {k: v[~later] for k, v in c.items()}
-        part = _by_class({k: v[later] for k, v in c.items()}, classes)
-        return concat([whole, regroup(part)]), joined_per_input
+        # In slices, each grouped at once (a flood of one class is one row a slice), then the
+        # slices' rows together: their smallest addresses give each class's smallest overall.
+        at = np.flatnonzero(later)
+        del order, later
+        parts = [
+            regroup(_by_class({k: v[at[i : i + CAP_SLICE]] for k, v in c.items()}, classes))
+            for i in range(0, len(at), CAP_SLICE)
+        ]
+        return concat([whole, regroup(_by_class(concat(parts), classes))]), joined_per_input
     icmp = (c["proto"] == 1) | (c["proto"] == 58)
     init_b = _initiator_is_b(c)
     joined = {k: v.copy() for k, v in c.items()}
@@ -585,6 +594,7 @@ def cap_flows(
 
 
 AddressClasses = Callable[[np.ndarray, np.ndarray], np.ndarray]
+CAP_SLICE = 1 << 20  # later flows joined this many at a time (memory: ~0.5 GB of temporaries)
 _A_BITS = SENT_A | ANS_A | REF_A  # side B's bit of each is the next one up
 
 
