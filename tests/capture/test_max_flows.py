@@ -20,6 +20,7 @@ from segcheck.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 TOPO = str(ROOT / "topologies/alpha.yaml")
 CAP = str(ROOT / "captures/alpha/alpha.pcap")
+STAMP = "2026-01-01T00:00:00Z"
 
 
 def _scan(*extra: str) -> str:
@@ -186,3 +187,18 @@ def test_joined_flows_keep_their_initiator_and_state(tmp_path: Path) -> None:
         ("1.2.0.1", 0, 445, "established"),
     ]
     assert rows[1].flow.packets == 6
+
+
+def test_joining_in_slices_gives_the_bytes_of_one_slice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from segcheck.capture import flowtable
+
+    sources = [f"11.0.{i // 200}.{1 + i % 200}" for i in range(40)]
+    sources += [f"1.2.{i // 200}.{1 + i % 200}" for i in range(40)]
+    cap = _flood(tmp_path, sources)
+    args = ["scan", TOPO, cap, "--format", "json", "--max-flows", "5", "--timestamp", STAMP]
+    whole = CliRunner().invoke(main, args).stdout
+    monkeypatch.setattr(flowtable, "CAP_SLICE", 7)
+    sliced = CliRunner().invoke(main, args).stdout
+    assert sliced == whole and '"packets": 75' in whole
