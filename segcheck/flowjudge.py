@@ -190,12 +190,17 @@ class FlowJudge:
         self._breaks: list[int] | None = None
         self._channels = policy.live_channels
         self._by_class = len(self._channels) <= self.CLASS_KEY_MAX_CHANNELS
+        self._lbo_lists = [
+            n.allow_destinations
+            for n in policy.topology.nodes.values()
+            if n.role is Role.LBO_GATEWAY and n.allow_destinations
+        ]
 
     def _class_key(self, info: AddressInfo, text: str) -> object:
         """Everything :meth:`decide` reads of an address, as a hashable key.
 
         ``Policy.judge`` reads an address's tier and node; its IP only through the live
-        channels' selectors (either end, either direction), the alpha-prime LBO allow-list and
+        channels' selectors (either end, either direction), every lbo-gateway's allow-list and
         the list of public resolvers (LG-DNS).
         Addresses with equal keys get equal verdicts for the same service, so flows between
         thousands of hosts of a few zones are decided a few dozen times. With many channels
@@ -205,7 +210,9 @@ class FlowJudge:
             return text
         ip = info.ip
         sig = tuple((c.source.matches(ip), c.destination.matches(ip)) for c in self._channels)
-        lbo = self.policy.lbo_allows(info)
+        # each lbo-gateway's allow-list, whatever the profile: α′'s LG breakout and the
+        # Internet tier's (INET-LOCAL-BREAKOUT) read different gateways' lists
+        lbo = tuple(any(r.contains(ip) for r in ranges) for ranges in self._lbo_lists)
         resolver = is_public_resolver(ip)  # LG-DNS: DoH to it is name resolution
         return (id(info.zone), id(info.node), info.scope, sig, lbo, resolver)
 

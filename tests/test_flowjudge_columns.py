@@ -248,3 +248,33 @@ def test_flow_fingerprint_is_the_generic_one() -> None:
             "LG-INET-SPLIT", "10.2.10.11", "2001:db8::5", "tcp", 445, vlan, inner
         )  # type: ignore[arg-type]
         assert got == expected
+
+
+def test_an_internet_breakout_allow_list_splits_a_class() -> None:
+    """INET-LOCAL-BREAKOUT reads the destination's address against an Internet-tier
+    lbo-gateway's allow-list (any profile): hosts of one zone on and off the list differ."""
+    topology = ROOT / "topologies/beta-prime-breakout.yaml"
+    flows = [
+        PacketFlow(
+            "10.23.1.5",
+            dst,
+            "tcp",
+            40000,
+            443,
+            None,
+            3,
+            300,
+            1.7e9 + i,
+            1.7e9 + i,
+            i + 1,
+            "established",
+            "cap.pcap",
+        )  # fmt: skip
+        for i, dst in enumerate(["203.0.113.49", "203.0.113.50", "203.0.113.51", "203.0.113.50"])
+    ]
+    one_by_one = [
+        next(iter(_judge(topology).judge_flows([f])))[0].rule for f in flows
+    ]  # a fresh judge each: no cache shared between the addresses
+    assert "INET-LOCAL-BREAKOUT" in one_by_one and len(set(one_by_one)) == 2
+    assert [r.rule for r, _, _ in _judge(topology).judge_flows(flows)] == one_by_one
+    assert [r.rule for r in _judge(topology).judge_columns(from_flows(flows)).rows()] == one_by_one
