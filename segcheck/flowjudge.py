@@ -195,13 +195,19 @@ class FlowJudge:
             for n in policy.topology.nodes.values()
             if n.role is Role.LBO_GATEWAY and n.allow_destinations
         ]
+        self._upstreams = [
+            u
+            for n in policy.topology.nodes.values()
+            if n.role is Role.UPDATE_SERVER
+            for u in n.upstream
+        ]
 
     def _class_key(self, info: AddressInfo, text: str) -> object:
         """Everything :meth:`decide` reads of an address, as a hashable key.
 
         ``Policy.judge`` reads an address's tier and node; its IP only through the live
-        channels' selectors (either end, either direction), every lbo-gateway's allow-list and
-        the list of public resolvers (LG-DNS).
+        channels' selectors (either end, either direction), every lbo-gateway's allow-list, every
+        update server's upstreams and the list of public resolvers (LG-DNS).
         Addresses with equal keys get equal verdicts for the same service, so flows between
         thousands of hosts of a few zones are decided a few dozen times. With many channels
         the key is the address itself (decided per distinct address pair, as before).
@@ -213,8 +219,9 @@ class FlowJudge:
         # each lbo-gateway's allow-list, whatever the profile: α′'s LG breakout and the
         # Internet tier's (INET-LOCAL-BREAKOUT) read different gateways' lists
         lbo = tuple(any(r.contains(ip) for r in ranges) for ranges in self._lbo_lists)
+        upstream = tuple(u.matches(ip) for u in self._upstreams)  # MN/LG-UPDATE-DIST
         resolver = is_public_resolver(ip)  # LG-DNS: DoH to it is name resolution
-        return (id(info.zone), id(info.node), info.scope, sig, lbo, resolver)
+        return (id(info.zone), id(info.node), info.scope, sig, lbo, upstream, resolver)
 
     def _addr(self, text: str) -> _Addr:
         try:
@@ -368,9 +375,9 @@ class FlowJudge:
 
     def class_breaks(self) -> list[int] | None:
         """IPv4 addresses where :meth:`_class_key` may change: bounds of zone pieces, node
-        addresses, channel ends, LBO allow-lists, public resolvers and the unzoned scopes
-        (public, local, unmapped). Between two consecutive breaks every address has the same
-        class. None when addresses are not judged by class (many channels)."""
+        addresses, channel ends, LBO allow-lists, update servers' upstreams, public resolvers
+        and the unzoned scopes (public, local, unmapped). Between two consecutive breaks every
+        address has the same class. None when addresses are not judged by class (many channels)."""
         if not self._by_class:
             return None
         if self._breaks is None:
@@ -384,6 +391,7 @@ class FlowJudge:
                 for r in node.allow_destinations
             ]
             ranges += PUBLIC_RESOLVERS
+            ranges += [r for u in self._upstreams for r in u.ranges]
             found = {x for r in ranges if r.version == 4 for x in (r.first, r.last + 1)}
             found.update(self.addresses.breaks(4), unzoned_breaks(4))
             self._breaks = sorted(found)

@@ -278,3 +278,30 @@ def test_an_internet_breakout_allow_list_splits_a_class() -> None:
     assert "INET-LOCAL-BREAKOUT" in one_by_one and len(set(one_by_one)) == 2
     assert [r.rule for r, _, _ in _judge(topology).judge_flows(flows)] == one_by_one
     assert [r.rule for r in _judge(topology).judge_columns(from_flows(flows)).rows()] == one_by_one
+
+
+def test_an_update_servers_upstream_splits_a_class() -> None:
+    """LG-UPDATE-DIST reads the destination's address against the update server's upstream
+    selectors: the upstream and its zone's other hosts differ."""
+    flows = [
+        PacketFlow(
+            "10.2.20.40",
+            dst,
+            "tcp",
+            40000,
+            8530,
+            None,
+            3,
+            300,
+            1.7e9 + i,
+            1.7e9 + i,
+            i + 1,
+            "established",
+            "cap.pcap",
+        )  # fmt: skip
+        for i, dst in enumerate(["198.18.100.41", "198.18.100.40", "198.18.100.41"])
+    ]
+    one_by_one = [next(iter(_judge().judge_flows([f])))[0].verdict for f in flows]
+    assert len(set(one_by_one)) == 2
+    assert [r.verdict for r, _, _ in _judge().judge_flows(flows)] == one_by_one
+    assert [r.verdict for r in _judge().judge_columns(from_flows(flows)).rows()] == one_by_one
