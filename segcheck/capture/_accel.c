@@ -567,6 +567,53 @@ static int t_open(Table *t, Py_buffer *tb, Py_buffer *ib, Py_ssize_t n) {
     return 0;
 }
 
+/* What absorb_rows, absorb_columns and reindex share: a tuple of `n_src` source buffers (read
+ * only; `rows` the shortest one's length), the table's N_OUT writable column buffers and its
+ * index, opened as a Table. On failure nothing stays acquired and an exception is set. */
+#define N_SRC_MAX (N_IN > N_OUT ? N_IN : N_OUT)
+typedef struct {
+    Py_buffer src[N_SRC_MAX], tb[N_OUT], ib;
+    int n_src;
+    Py_ssize_t rows;
+    Table t;
+} Fold;
+
+static int fold_open(Fold *f, PyObject *src_o, int n_src, PyObject *table_o, Py_ssize_t n,
+                     PyObject *index_o, const char *what) {
+    f->n_src = n_src;
+    f->rows = 0;
+    if (n_src && get_buffers(src_o, f->src, n_src, 0, 0, what) < 0)
+        return -1;
+    if (n_src) {
+        f->rows = f->src[0].len / 8;
+        for (int k = 1; k < n_src; k++)
+            if (f->src[k].len / 8 < f->rows)
+                f->rows = f->src[k].len / 8;
+    }
+    if (get_buffers(table_o, f->tb, N_OUT, 1, 0, what) < 0) {
+        release_buffers(f->src, n_src);
+        return -1;
+    }
+    if (PyObject_GetBuffer(index_o, &f->ib, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+        release_buffers(f->src, n_src);
+        release_buffers(f->tb, N_OUT);
+        return -1;
+    }
+    if (t_open(&f->t, f->tb, &f->ib, n) < 0) {
+        release_buffers(f->src, n_src);
+        release_buffers(f->tb, N_OUT);
+        PyBuffer_Release(&f->ib);
+        return -1;
+    }
+    return 0;
+}
+
+static void fold_close(Fold *f) {
+    release_buffers(f->src, f->n_src);
+    release_buffers(f->tb, N_OUT);
+    PyBuffer_Release(&f->ib);
+}
+
 static PyObject *absorb_rows(PyObject *self, PyObject *args) {
     PyObject *rows_o, *table_o, *index_o;
     Py_ssize_t start, n;
@@ -574,86 +621,68 @@ static PyObject *absorb_rows(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OnOnOLLLL", &rows_o, &start, &table_o, &n, &index_o, &big,
                           &no_tcp, &refusal, &tunnel_kind))
         return NULL;
-    Py_buffer in[N_IN], tb[N_OUT], ib;
-    if (get_buffers(rows_o, in, N_IN, 0, 0, "absorb_rows") < 0)
+    Fold f;
+    if (fold_open(&f, rows_o, N_IN, table_o, n, index_o, "absorb_rows") < 0)
         return NULL;
-    Py_ssize_t rows = in[0].len / 8;
-    for (int k = 1; k < N_IN; k++)
-        if (in[k].len / 8 < rows)
-            rows = in[k].len / 8;
-    if (get_buffers(table_o, tb, N_OUT, 1, 0, "absorb_rows") < 0) {
-        release_buffers(in, N_IN);
-        return NULL;
-    }
-    if (PyObject_GetBuffer(index_o, &ib, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
-        release_buffers(in, N_IN);
-        release_buffers(tb, N_OUT);
-        return NULL;
-    }
-    Table t;
-    Py_ssize_t i = start < 0 ? 0 : start;
-    int ok = t_open(&t, tb, &ib, n) == 0;
-    if (ok) {
-        const int64_t *vo = in[0].buf, *vi = in[1].buf, *proto = in[2].buf, *sport = in[7].buf,
-                      *dport = in[8].buf, *frame = in[9].buf, *flags = in[10].buf,
-                      *kind = in[11].buf, *ts = in[12].buf, *length = in[13].buf;
-        const uint64_t *shi = in[3].buf, *slo = in[4].buf, *dhi = in[5].buf, *dlo = in[6].buf;
-        int64_t **o = t.o;
-        Py_BEGIN_ALLOW_THREADS
-        for (; i < rows; i++) {
-            int swap = shi[i] > dhi[i] ||
-                       (shi[i] == dhi[i] &&
-                        (slo[i] > dlo[i] || (slo[i] == dlo[i] && sport[i] > dport[i])));
-            uint64_t parts[N_KEY] = {(uint64_t)vo[i], (uint64_t)vi[i], (uint64_t)proto[i],
-                                     swap ? dhi[i] : shi[i], swap ? dlo[i] : slo[i],
-                                     swap ? shi[i] : dhi[i], swap ? slo[i] : dlo[i],
-                                     (uint64_t)(swap ? dport[i] : sport[i]),
-                                     (uint64_t)(swap ? sport[i] : dport[i])};
-            Py_ssize_t slot, j = t_find(&t, parts, &slot);
-            if (j < 0) {
-                if (!t_room(&t))
-                    break;
-                j = t.n++;
-                t.index[slot] = (uint32_t)j;
-                for (int k = 0; k < N_KEY; k++)
-                    o[k][j] = (int64_t)parts[k];
-                o[9][j] = o[10][j] = o[11][j] = 0;
-                o[12][j] = INT64_MAX; /* flowtable.TS_NEVER_MIN */
-                o[13][j] = o[14][j] = o[15][j] = big;
-                o[16][j] = INT64_MIN; /* flowtable.TS_NEVER_MAX */
-            }
-            if (kind[i] != refusal) {
-                o[9][j] += 1;
-                o[10][j] += length[i];
-                int64_t bits = swap ? 2 : 1; /* SENT_B, SENT_A */
-                if ((flags[i] & (no_tcp | 0x04)) != 0x04) /* anything but a TCP RST */
-                    bits |= swap ? 8 : 4;                 /* ANS_B, ANS_A */
-                o[11][j] |= bits;
-                if (ts[i] < o[12][j])
-                    o[12][j] = ts[i];
-                int64_t fc = frame[i] * 2 + swap;
-                if (fc < o[13][j])
-                    o[13][j] = fc;
-                if ((flags[i] & (no_tcp | 0x12)) == 0x02) { /* SYN without ACK */
-                    int64_t *sm = swap ? &o[15][j] : &o[14][j];
-                    if (frame[i] < *sm)
-                        *sm = frame[i];
-                }
-                if (ts[i] > o[16][j])
-                    o[16][j] = ts[i];
-            } else { /* a refusal mark */
-                o[11][j] |= swap ? 32 : 16; /* REF_B, REF_A */
-            }
-            if (kind[i] == tunnel_kind)
-                o[11][j] |= 64; /* TUNNEL */
+    Table t = f.t;
+    Py_ssize_t i = start < 0 ? 0 : start, rows = f.rows;
+    const int64_t *vo = f.src[0].buf, *vi = f.src[1].buf, *proto = f.src[2].buf,
+                  *sport = f.src[7].buf, *dport = f.src[8].buf, *frame = f.src[9].buf,
+                  *flags = f.src[10].buf, *kind = f.src[11].buf, *ts = f.src[12].buf,
+                  *length = f.src[13].buf;
+    const uint64_t *shi = f.src[3].buf, *slo = f.src[4].buf, *dhi = f.src[5].buf,
+                   *dlo = f.src[6].buf;
+    int64_t **o = t.o;
+    Py_BEGIN_ALLOW_THREADS
+    for (; i < rows; i++) {
+        int swap = shi[i] > dhi[i] ||
+                   (shi[i] == dhi[i] &&
+                    (slo[i] > dlo[i] || (slo[i] == dlo[i] && sport[i] > dport[i])));
+        uint64_t parts[N_KEY] = {(uint64_t)vo[i], (uint64_t)vi[i], (uint64_t)proto[i],
+                                 swap ? dhi[i] : shi[i], swap ? dlo[i] : slo[i],
+                                 swap ? shi[i] : dhi[i], swap ? slo[i] : dlo[i],
+                                 (uint64_t)(swap ? dport[i] : sport[i]),
+                                 (uint64_t)(swap ? sport[i] : dport[i])};
+        Py_ssize_t slot, j = t_find(&t, parts, &slot);
+        if (j < 0) {
+            if (!t_room(&t))
+                break;
+            j = t.n++;
+            t.index[slot] = (uint32_t)j;
+            for (int k = 0; k < N_KEY; k++)
+                o[k][j] = (int64_t)parts[k];
+            o[9][j] = o[10][j] = o[11][j] = 0;
+            o[12][j] = INT64_MAX; /* flowtable.TS_NEVER_MIN */
+            o[13][j] = o[14][j] = o[15][j] = big;
+            o[16][j] = INT64_MIN; /* flowtable.TS_NEVER_MAX */
         }
-        Py_END_ALLOW_THREADS
+        if (kind[i] != refusal) {
+            o[9][j] += 1;
+            o[10][j] += length[i];
+            int64_t bits = swap ? 2 : 1; /* SENT_B, SENT_A */
+            if ((flags[i] & (no_tcp | 0x04)) != 0x04) /* anything but a TCP RST */
+                bits |= swap ? 8 : 4;                 /* ANS_B, ANS_A */
+            o[11][j] |= bits;
+            if (ts[i] < o[12][j])
+                o[12][j] = ts[i];
+            int64_t fc = frame[i] * 2 + swap;
+            if (fc < o[13][j])
+                o[13][j] = fc;
+            if ((flags[i] & (no_tcp | 0x12)) == 0x02) { /* SYN without ACK */
+                int64_t *sm = swap ? &o[15][j] : &o[14][j];
+                if (frame[i] < *sm)
+                    *sm = frame[i];
+            }
+            if (ts[i] > o[16][j])
+                o[16][j] = ts[i];
+        } else { /* a refusal mark */
+            o[11][j] |= swap ? 32 : 16; /* REF_B, REF_A */
+        }
+        if (kind[i] == tunnel_kind)
+            o[11][j] |= 64; /* TUNNEL */
     }
-    release_buffers(in, N_IN);
-    release_buffers(tb, N_OUT);
-    PyBuffer_Release(&ib);
-    if (!ok)
-        return NULL;
+    Py_END_ALLOW_THREADS
+    fold_close(&f);
     return Py_BuildValue("nn", i, t.n);
 }
 
@@ -662,63 +691,43 @@ static PyObject *absorb_columns(PyObject *self, PyObject *args) {
     Py_ssize_t start, n;
     if (!PyArg_ParseTuple(args, "OnOnO", &cols_o, &start, &table_o, &n, &index_o))
         return NULL;
-    Py_buffer in[N_OUT], tb[N_OUT], ib;
-    if (get_buffers(cols_o, in, N_OUT, 0, 0, "absorb_columns") < 0)
+    Fold f;
+    if (fold_open(&f, cols_o, N_OUT, table_o, n, index_o, "absorb_columns") < 0)
         return NULL;
-    Py_ssize_t rows = in[0].len / 8;
-    for (int k = 1; k < N_OUT; k++)
-        if (in[k].len / 8 < rows)
-            rows = in[k].len / 8;
-    if (get_buffers(table_o, tb, N_OUT, 1, 0, "absorb_columns") < 0) {
-        release_buffers(in, N_OUT);
-        return NULL;
-    }
-    if (PyObject_GetBuffer(index_o, &ib, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
-        release_buffers(in, N_OUT);
-        release_buffers(tb, N_OUT);
-        return NULL;
-    }
-    Table t;
-    Py_ssize_t i = start < 0 ? 0 : start;
-    int ok = t_open(&t, tb, &ib, n) == 0;
-    if (ok) {
-        const int64_t *c[N_OUT];
-        for (int k = 0; k < N_OUT; k++)
-            c[k] = (const int64_t *)in[k].buf;
-        int64_t **o = t.o;
-        Py_BEGIN_ALLOW_THREADS
-        for (; i < rows; i++) {
-            uint64_t parts[N_KEY];
-            for (int k = 0; k < N_KEY; k++)
-                parts[k] = (uint64_t)c[k][i];
-            Py_ssize_t slot, j = t_find(&t, parts, &slot);
-            if (j < 0) {
-                if (!t_room(&t))
-                    break;
-                j = t.n++;
-                t.index[slot] = (uint32_t)j;
-                for (int k = 0; k < N_OUT; k++)
-                    o[k][j] = c[k][i];
-                continue;
-            }
-            for (int k = N_KEY; k < N_SUM_END; k++)
-                o[k][j] += c[k][i];
-            for (int k = N_SUM_END; k < N_OR_END; k++)
-                o[k][j] |= c[k][i];
-            for (int k = N_OR_END; k < N_MIN_END; k++)
-                if (c[k][i] < o[k][j])
-                    o[k][j] = c[k][i];
-            for (int k = N_MIN_END; k < N_OUT; k++)
-                if (c[k][i] > o[k][j])
-                    o[k][j] = c[k][i];
+    Table t = f.t;
+    Py_ssize_t i = start < 0 ? 0 : start, rows = f.rows;
+    const int64_t *c[N_OUT];
+    for (int k = 0; k < N_OUT; k++)
+        c[k] = (const int64_t *)f.src[k].buf;
+    int64_t **o = t.o;
+    Py_BEGIN_ALLOW_THREADS
+    for (; i < rows; i++) {
+        uint64_t parts[N_KEY];
+        for (int k = 0; k < N_KEY; k++)
+            parts[k] = (uint64_t)c[k][i];
+        Py_ssize_t slot, j = t_find(&t, parts, &slot);
+        if (j < 0) {
+            if (!t_room(&t))
+                break;
+            j = t.n++;
+            t.index[slot] = (uint32_t)j;
+            for (int k = 0; k < N_OUT; k++)
+                o[k][j] = c[k][i];
+            continue;
         }
-        Py_END_ALLOW_THREADS
+        for (int k = N_KEY; k < N_SUM_END; k++)
+            o[k][j] += c[k][i];
+        for (int k = N_SUM_END; k < N_OR_END; k++)
+            o[k][j] |= c[k][i];
+        for (int k = N_OR_END; k < N_MIN_END; k++)
+            if (c[k][i] < o[k][j])
+                o[k][j] = c[k][i];
+        for (int k = N_MIN_END; k < N_OUT; k++)
+            if (c[k][i] > o[k][j])
+                o[k][j] = c[k][i];
     }
-    release_buffers(in, N_OUT);
-    release_buffers(tb, N_OUT);
-    PyBuffer_Release(&ib);
-    if (!ok)
-        return NULL;
+    Py_END_ALLOW_THREADS
+    fold_close(&f);
     return Py_BuildValue("nn", i, t.n);
 }
 
@@ -727,34 +736,24 @@ static PyObject *reindex(PyObject *self, PyObject *args) {
     Py_ssize_t n;
     if (!PyArg_ParseTuple(args, "OnO", &table_o, &n, &index_o))
         return NULL;
-    Py_buffer tb[N_OUT], ib;
-    if (get_buffers(table_o, tb, N_OUT, 1, 0, "reindex") < 0)
+    Fold f;
+    if (fold_open(&f, NULL, 0, table_o, n, index_o, "reindex") < 0)
         return NULL;
-    if (PyObject_GetBuffer(index_o, &ib, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
-        release_buffers(tb, N_OUT);
-        return NULL;
+    Table t = f.t;
+    Py_BEGIN_ALLOW_THREADS
+    memset(t.index, 0xFF, (size_t)(t.mask + 1) * sizeof(uint32_t));
+    for (Py_ssize_t j = 0; j < n; j++) {
+        uint64_t parts[N_KEY];
+        for (int k = 0; k < N_KEY; k++)
+            parts[k] = (uint64_t)t.o[k][j];
+        /* keys are distinct: the first empty slot is the row's */
+        Py_ssize_t slot = (Py_ssize_t)(key_hash(parts) & (uint64_t)t.mask);
+        while (t.index[slot] != T_EMPTY)
+            slot = (slot + 1) & t.mask;
+        t.index[slot] = (uint32_t)j;
     }
-    Table t;
-    int ok = t_open(&t, tb, &ib, n) == 0;
-    if (ok) {
-        Py_BEGIN_ALLOW_THREADS
-        memset(t.index, 0xFF, (size_t)(t.mask + 1) * sizeof(uint32_t));
-        for (Py_ssize_t j = 0; j < n; j++) {
-            uint64_t parts[N_KEY];
-            for (int k = 0; k < N_KEY; k++)
-                parts[k] = (uint64_t)t.o[k][j];
-            /* keys are distinct: the first empty slot is the row's */
-            Py_ssize_t slot = (Py_ssize_t)(key_hash(parts) & (uint64_t)t.mask);
-            while (t.index[slot] != T_EMPTY)
-                slot = (slot + 1) & t.mask;
-            t.index[slot] = (uint32_t)j;
-        }
-        Py_END_ALLOW_THREADS
-    }
-    release_buffers(tb, N_OUT);
-    PyBuffer_Release(&ib);
-    if (!ok)
-        return NULL;
+    Py_END_ALLOW_THREADS
+    fold_close(&f);
     Py_RETURN_NONE;
 }
 
