@@ -1,9 +1,9 @@
 """Build the example captures for the example topologies, reproducibly.
 
-For each of `topologies/{alpha,alpha-prime,beta,beta-prime,four-tier}.yaml`, each planned flow
-below carries the verdict `segcheck scan` must give it, so the plan is the one source of truth:
-this script writes the same packets as pcap, pcapng and gzip-compressed pcapng (fixed
-timestamps, gzip mtime 0, so the bytes never change) and `expected.tsv` beside them.
+For each of `topologies/{alpha,alpha-prime,beta,beta-prime,beta-prime-breakout,four-tier}.yaml`,
+each planned flow below carries the verdict `segcheck scan` must give it, so the plan is the one
+source of truth: this script writes the same packets as pcap, pcapng and gzip-compressed pcapng
+(fixed timestamps, gzip mtime 0, so the bytes never change) and `expected.tsv` beside them.
 
     python captures/make_examples.py            # rewrites captures/<example>/
 """
@@ -542,6 +542,124 @@ BETA_PRIME: tuple[PlannedFlow, ...] = (
     ),
 )
 
+# topologies/beta-prime-breakout.yaml (domain.md §9 Q3): beta-prime.yaml's town with an
+# Internet-tier local breakout under the four declared compensating controls. The flow to the
+# gateway's allow-listed SaaS is INET-LOCAL-BREAKOUT (a warning); the same flow in
+# BETA_PRIME, whose plan has no breakout, is INET-EGRESS-VIA-CLOUD (critical), as it is here
+# without the setting (tests/test_breakout_example.py scans this capture both ways).
+BETA_PRIME_BREAKOUT: tuple[PlannedFlow, ...] = (
+    P(
+        "10.23.8.11",
+        "10.22.70.11",
+        "tcp",
+        55001,
+        1494,
+        "yes",
+        "sanitized",
+        "-",
+        "Internet-tier terminal into the LGWAN VDI (domain.md C1)",
+    ),
+    P(
+        "10.23.8.11",
+        "192.0.2.10",
+        "tcp",
+        55002,
+        8080,
+        "yes",
+        "permitted",
+        "-",
+        "web through the security cloud's proxy, not the breakout",
+    ),
+    P(
+        "10.23.8.14",
+        "203.0.113.50",
+        "tcp",
+        55003,
+        443,
+        "yes",
+        "violation",
+        "INET-LOCAL-BREAKOUT",
+        "SaaS breakout to inet-lbo's allow-listed destination, controls declared (C5): warning",
+    ),
+    P(
+        "10.23.8.14",
+        "203.0.113.50",
+        "udp",
+        55004,
+        3478,
+        "yes",
+        "violation",
+        "INET-LOCAL-BREAKOUT",
+        "SaaS media over UDP past the proxy, to the allow-listed destination: warning",
+    ),
+    P(
+        "10.23.8.12",
+        "203.0.113.51",
+        "tcp",
+        55005,
+        443,
+        "yes",
+        "violation",
+        "INET-EGRESS-VIA-CLOUD",
+        "past the cloud to a destination not on inet-lbo's allow list: critical",
+    ),
+    P(
+        "10.22.70.11",
+        "203.0.113.50",
+        "tcp",
+        55006,
+        443,
+        "none",
+        "violation",
+        "LG-NO-INTERNET",
+        "the LGWAN VDI tries the allow-listed SaaS: the breakout is the Internet tier's only",
+    ),
+    P(
+        "10.21.20.11",
+        "198.19.20.40",
+        "tcp",
+        55007,
+        443,
+        "yes",
+        "excepted",
+        "MN-ISOLATION",
+        "CH-GC-01: tax system to the government cloud (domain.md C6)",
+    ),
+    P(
+        "10.23.8.13",
+        "10.22.20.25",
+        "tcp",
+        55008,
+        3389,
+        "yes",
+        "suspect",
+        "LG-INET-SPLIT",
+        "an RDP port, but the responder is the LGWAN mail server",
+    ),
+    P(
+        "10.23.9.15",
+        "172.16.5.5",
+        "tcp",
+        55009,
+        443,
+        "yes",
+        "unknown",
+        "GEN-ZONE-ASSIGNED",
+        "an address in no zone",
+    ),
+    P(
+        "10.23.8.11",
+        "224.0.0.251",
+        "udp",
+        5353,
+        5353,
+        "none",
+        "local",
+        "-",
+        "mDNS: local-segment traffic, never judged",
+    ),
+)
+
 # topologies/four-tier.yaml (rules version 2): a clean plan, and traffic that breaks the new
 # rules one flow each. The frames carry CLIENT_MAC / SERVER_MAC, the MACs its channels pin.
 FOUR_TIER: tuple[PlannedFlow, ...] = (
@@ -728,6 +846,7 @@ PLANS: dict[str, tuple[PlannedFlow, ...]] = {
     "alpha-prime": ALPHA_PRIME,
     "beta": BETA,
     "beta-prime": BETA_PRIME,
+    "beta-prime-breakout": BETA_PRIME_BREAKOUT,
     "four-tier": FOUR_TIER,
 }
 

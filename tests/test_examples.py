@@ -23,7 +23,7 @@ from segcheck.cli import main
 from segcheck.engine import scan
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ("alpha", "alpha-prime", "beta", "beta-prime", "four-tier")
+EXAMPLES = ("alpha", "alpha-prime", "beta", "beta-prime", "beta-prime-breakout", "four-tier")
 FORMATS = ("pcap", "pcapng", "pcapng.gz")
 CASES = [(example, fmt) for example in EXAMPLES for fmt in FORMATS]
 TODAY = date(2026, 11, 22)
@@ -77,6 +77,14 @@ def test_every_flow_gets_its_planned_verdict(example: str, fmt: str) -> None:
         for r in report.flows
     }
     assert got == planned(example)
+
+
+def test_every_capture_with_a_plan_is_checked_here() -> None:
+    """A folder of captures/ with an expected.tsv is an example of make_examples.py, and every
+    example is checked by the tests above (captures/lab/ is the namespace lab's, no plan)."""
+    planned_folders = {p.parent.name for p in (ROOT / "captures").glob("*/expected.tsv")}
+    assert planned_folders == set(EXAMPLES)
+    assert all(topology(example).is_file() for example in EXAMPLES)
 
 
 def test_every_verdict_is_exercised() -> None:
