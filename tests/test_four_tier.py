@@ -5,6 +5,7 @@ ways. Its capture (captures/four-tier/) is checked flow by flow in tests/test_ex
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 
 from segcheck import parse_topology
 from segcheck.engine import check
+from segcheck.findings import Report
+from segcheck.rules import RULES_BY_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "topologies" / "four-tier.yaml"
@@ -129,15 +132,18 @@ def test_four_tier_is_clean_and_declares_what_version_2_reads() -> None:
     assert all(c.from_macs and c.to_macs for c in topology.channels)
 
 
-@pytest.mark.parametrize("mistake", MISTAKES, ids=[f"{m[0]}:{m[1]}" for m in MISTAKES])
-def test_each_mistake_breaks_its_rule(mistake: tuple[str, ...]) -> None:
-    rule, name, *edits = mistake
+def _broken(edits: list[str], name: str) -> Report:
     text = _text()
     for old, new in zip(edits[::2], edits[1::2], strict=True):
         assert text.count(old) == 1, f"{name}: the example no longer holds {old!r}"
         text = text.replace(old, new)
-    broken = parse_topology(text.encode(), str(SOURCE))
-    report = check(broken, today=TODAY)
+    return check(parse_topology(text.encode(), str(SOURCE)), today=TODAY)
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=[f"{m[0]}:{m[1]}" for m in MISTAKES])
+def test_each_mistake_breaks_its_rule(mistake: tuple[str, ...]) -> None:
+    rule, name, *edits = mistake
+    report = _broken(edits, name)
     assert rule in {f.rule for f in report.findings}, [(f.rule, f.src) for f in report.findings]
 
 
@@ -146,3 +152,19 @@ def test_readme_lists_every_mistake() -> None:
     section = readme.split("## four-tier.yaml", 1)[1]
     for rule, name, *_ in MISTAKES:
         assert f"| `{rule}` | {name} |" in section, (rule, name)
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=[f"{m[0]}:{m[1]}" for m in MISTAKES])
+def test_readme_says_what_check_reports(mistake: tuple[str, ...]) -> None:
+    """The README's "what `check` reports" starts with the rule's severity and names every
+    other rule the mistake fires (e.g. LG-NO-INTERNET for a leftover ISP line's paths)."""
+    rule, name, *edits = mistake
+    readme = (ROOT / "topologies" / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## four-tier.yaml", 1)[1]
+    said = section.split(f"| `{rule}` | {name} | ", 1)[1].split(" |\n", 1)[0]
+    report = _broken(edits, name)
+    severities = {f.severity.value for f in report.findings if f.rule == rule}
+    severity = re.match(r"(critical|high|warning|info)\b", said)
+    assert severity is not None and severities == {severity.group(1)}, (said, severities)
+    named = {r for r in re.findall(r"\b[A-Z]+(?:-[A-Z]+)+\b", said) if r in RULES_BY_ID}
+    assert {f.rule for f in report.findings} == {rule} | named, said
