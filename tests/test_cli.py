@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,14 @@ from click.testing import CliRunner
 
 from segcheck import __version__
 from segcheck.cli import default_lang, main, resolve_timestamp
+from segcheck.rules import (
+    DOCUMENTS,
+    RULES,
+    RULES_VERSION,
+    DocumentKind,
+    Rule,
+    clause_excerpt,
+)
 
 BAD_ROLE = "segcheck: 1\nzones:\n  a: {tier: lgwan, subnets: [10.0.0.0/8]}\nnodes:\n  fw1: {role: firwall, ip: 10.0.0.1}\n"
 
@@ -50,6 +59,34 @@ def test_explain_known_and_unknown_rule() -> None:
     assert code == 0 and "\n  - 堺市情報セキュリティ基本規程 第6条第3号イ\n" in out
     code, out, err = run("explain", "NOPE")
     assert code == 2 and "unknown rule 'NOPE'" in err and "Traceback" not in out + err
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_explain_cites_every_source_by_title_and_clause(rule: Rule) -> None:
+    """Each source line of `explain` is a document's published title and the clause as that
+    document numbers it (the guideline: its section heading); each policy clause is quoted. No
+    file name of our research material (seeds are 000_….txt) stands in for a title."""
+    for lang in ("en", "ja"):
+        code, out, _ = run("explain", rule.id.lower(), "--lang", lang)
+        assert code == 0 and out.startswith(f"{rule.id} (")
+        cited = out.split("\n\n")[-1]
+        for source in rule.sources:
+            doc = DOCUMENTS[source.document]
+            lines = [x for x in cited.splitlines() if x.startswith(f"  - {doc.title(lang)}")]
+            assert any(source.clause in x for x in lines), (lang, source, lines)
+            if doc.kind is DocumentKind.POLICY:
+                excerpt = clause_excerpt(source)
+                assert excerpt is not None
+                assert re.sub(r"\s", "", excerpt.text) in re.sub(r"\s", "", cited), source
+        assert not re.search(r"\.txt|seeds/|\b00\d_", out), out
+
+
+def test_rules_lists_the_whole_catalogue() -> None:
+    for lang in ("en", "ja"):
+        code, out, _ = run("rules", "--lang", lang)
+        assert code == 0 and f" {RULES_VERSION}\n" in out.split("\n", 1)[0] + "\n"
+        listed = re.findall(r"^([A-Z]+(?:-[A-Z]+)+) ", out, re.MULTILINE)
+        assert listed == [r.id for r in RULES]
 
 
 @pytest.mark.parametrize(

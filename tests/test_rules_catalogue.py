@@ -21,6 +21,7 @@ from segcheck.rules import (
     DOCUMENTS,
     RULES,
     RULES_BY_ID,
+    RULES_VERSION,
     DocumentKind,
     clause_excerpt,
     get_rule,
@@ -61,6 +62,27 @@ SPEC_RULE_IDS = {
 def test_catalogue_is_spec_v2() -> None:
     assert set(RULES_BY_ID) == SPEC_RULE_IDS
     assert len(RULES) == len(RULES_BY_ID)
+    assert RULES_VERSION == "2"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+VERSION_1 = {r.id for r in RULES[:14]}  # docs/spec.md §3: version 1 had its first 14 rows
+
+
+def test_readme_and_changelog_say_what_version_2_added() -> None:
+    """Every rule version 2 added is in README's table of them and in CHANGELOG's entry."""
+    added = set(RULES_BY_ID) - VERSION_1
+    assert len(VERSION_1) == 14 and "MN-JUKI-CS" in added and "LG-OUTBOUND-DATA" in VERSION_1
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split(f"## Rules (version {RULES_VERSION})\n", 1)[1].split("\n## ", 1)[0]
+    rows = set(re.findall(r"^\| `([A-Z-]+)`", section, re.MULTILINE))
+    assert added <= rows, added - rows
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    unreleased = changelog.split("## [Unreleased]", 1)[1].split("\n## [", 1)[0]
+    entry = unreleased.split(f"**Rules version {RULES_VERSION}**", 1)[1].split("\n- ", 1)[0]
+    named = set(re.findall(r"`([A-Z]+(?:-[A-Z]+)+)`", entry))
+    assert added <= named, added - named
+    assert f"| rules | {RULES_VERSION} |" in changelog
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
