@@ -24,10 +24,7 @@ they yield ``Flow`` records (``FlowSource.read``), which never pass through this
 
 from __future__ import annotations
 
-import dataclasses
-import ipaddress
 from collections.abc import Callable, Mapping, Sequence
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -43,7 +40,7 @@ from .decode import (
     Row,
 )
 from .mapped import mapped_empty
-from .model import SERVICE_PORTS, Flow, proto_name
+from .model import SERVICE_PORTS, Flow
 
 BIG = np.int64(1 << 62)  # "never" for min-aggregated frame numbers
 # A frame number of a tagged table is (input index << FRAME_BITS) | frame: one min() orders
@@ -495,42 +492,6 @@ def _shifted(ledger: np.ndarray, offset: int) -> np.ndarray:
     return out
 
 
-def _addr_strings(hi: np.ndarray, lo: np.ndarray) -> dict[tuple[int, int], str]:
-    """Text form of each distinct address (formatting once per address, not per flow)."""
-    v4 = hi == 0
-    pairs = [(0, x) for x in np.unique(lo[v4]).tolist()]
-    pairs += set(zip(hi[~v4].tolist(), lo[~v4].tolist(), strict=True))
-    out: dict[tuple[int, int], str] = {}
-    for h, lo_ in pairs:
-        if h == 0 and lo_ >> 32 == 0xFFFF:
-            s = f"{(lo_ >> 24) & 255}.{(lo_ >> 16) & 255}.{(lo_ >> 8) & 255}.{lo_ & 255}"
-        else:
-            s = str(ipaddress.IPv6Address((h << 64) | lo_))
-        out[(h, lo_)] = s
-    return out
-
-
-def _flow_maker() -> Callable[..., Flow]:
-    """Positional constructor of :class:`Flow` through its slot descriptors.
-
-    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``; filling
-    the slots directly is about 2.5x faster, and a capture makes one Flow per flow.
-    """
-    names = tuple(f.name for f in dataclasses.fields(Flow))
-    if names != Flow.__slots__ or hasattr(Flow, "__post_init__"):
-        return Flow
-    args = [f"v{i}" for i in range(len(names))]
-    env: dict[str, object] = {"new": object.__new__, "Flow": Flow}
-    body = [f"def make({', '.join(args)}):", "    obj = new(Flow)"]
-    for i, n in enumerate(names):
-        env[f"set{i}"] = Flow.__dict__[n].__set__
-        body.append(f"    set{i}(obj, v{i})")
-    body.append("    return obj")
-    exec("\n".join(body), env)  # unrolled: no per-field loop
-    make: Callable[..., Flow] = env["make"]  # type: ignore[assignment]
-    return make
-
-
 def _initiator_is_b(c: Mapping[str, np.ndarray]) -> np.ndarray:
     """Initiator rules of spec §7, in order: SYN sender, non-service port side, first sender."""
     proto = c["proto"]
@@ -628,88 +589,8 @@ def _by_class(c: Columns, classes: AddressClasses) -> Columns:
 
 
 def columns_to_flows(c: Columns, inputs: str | Sequence[str]) -> list[Flow]:
-    keep = c["packets"] > 0  # refusal marks about packets never seen make no flow
-    c = {k: v[keep] for k, v in c.items()}
-    n = len(c["proto"])
-    if n == 0:
-        return []
-    proto = c["proto"]
-    syn_a, syn_b = c["syn_a"], c["syn_b"]
-    init_b = _initiator_is_b(c)
-    bits = c["bits"]
-    resp_sent = (bits & np.where(init_b, SENT_A, SENT_B)) != 0
-    resp_answered = (bits & np.where(init_b, ANS_A, ANS_B)) != 0
-    refused = (bits & np.where(init_b, REF_B, REF_A)) != 0
-    opened = np.where(init_b, syn_b, syn_a) != BIG
-    # No answer: an attempt for TCP and ICMP only when the capture saw the flow open (SYN /
-    # query), else it may have started before the capture or run asymmetrically. UDP needs no
-    # answer (syslog, SNMP traps, NetFlow export are one-way): its data may have arrived, so
-    # unanswered and not refused it is unknown, never an attempt. Other protocols: attempts.
-    silent_known = ((proto != 6) & (proto != 17) & (proto != 1) & (proto != 58)) | opened
-    state = np.where(
-        resp_answered,
-        0,
-        np.where(refused | resp_sent | silent_known, 1, 2),
-    )
-    order = np.lexsort(
-        (c["pb"], c["pa"], c["blo"], c["bhi"], c["alo"], c["ahi"], proto, c["vi"], c["vo"])
-        + (c["fcode"] >> 1,)
-    )
-    c = {k: v[order] for k, v in c.items()}
-    proto, init_b, state = proto[order], init_b[order], state[order]
-    # Text of each distinct address and protocol once; per flow only an index.
-    hi = np.concatenate((c["ahi"], c["bhi"]))
-    lo = np.concatenate((c["alo"], c["blo"]))
-    names = _addr_strings(hi, lo)
-    if not hi.any():  # IPv4 only: one key column
-        uniq, inv = np.unique(lo, return_inverse=True)
-        texts = [names[(0, x)] for x in uniq.tolist()]
-    else:
-        pairs = np.empty(2 * n, dtype=[("hi", np.uint64), ("lo", np.uint64)])
-        pairs["hi"], pairs["lo"] = hi, lo
-        uniq, inv = np.unique(pairs, return_inverse=True)
-        texts = [names[(h, x)] for h, x in uniq.tolist()]
-    inv = inv.reshape(-1)
-    a_idx, b_idx = inv[:n], inv[n:]
-    src = np.where(init_b, b_idx, a_idx)
-    dst = np.where(init_b, a_idx, b_idx)
-    sport = np.where(init_b, c["pb"], c["pa"])
-    dport = np.where(init_b, c["pa"], c["pb"])
-    sport = np.where((proto == 1) | (proto == 58), 0, sport)
-    text_arr = np.array(texts, dtype=object)
-    ptexts = np.array([proto_name(p) for p in range(256)], dtype=object)
-    pnames = (
-        ptexts[proto].tolist()
-        if n and 0 <= proto.min() and proto.max() < 256
-        else [proto_name(p) for p in proto.tolist()]
-    )
-    state_names = np.array(["established", "attempted", "unknown"], dtype=object)
+    """The ``Flow`` records of a table's columns, oriented (spec §7) and in order of (input,
+    first frame, key): :func:`.flowcols.oriented`'s, every one of them."""
+    from .flowcols import oriented  # flowcols builds on this module
 
-    def vlan_list(v: np.ndarray) -> list[int | None]:
-        if (v < 0).all():
-            return [None] * n
-        return [None if x < 0 else x for x in v.tolist()]
-
-    new_flow = _flow_maker()
-    return list(
-        map(
-            new_flow,
-            text_arr[src].tolist(),
-            text_arr[dst].tolist(),
-            pnames,
-            sport.tolist(),
-            dport.tolist(),
-            vlan_list(c["vo"]),
-            c["packets"].tolist(),
-            c["bytes"].tolist(),
-            (c["ts_min"] / 1e9).tolist(),
-            (c["ts_max"] / 1e9).tolist(),
-            ((c["fcode"] >> 1) & FRAME_MASK).tolist(),
-            state_names[state].tolist(),
-            repeat(inputs, n)
-            if isinstance(inputs, str)
-            else np.array(inputs, dtype=object)[c["fcode"] >> (FRAME_BITS + 1)].tolist(),
-            ((c["bits"] & TUNNEL) != 0).tolist(),
-            vlan_list(c["vi"]),
-        )
-    )
+    return oriented(c, inputs).flows()
