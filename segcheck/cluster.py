@@ -24,11 +24,12 @@ from __future__ import annotations
 import dataclasses
 import io
 import ipaddress
+import logging
 import pickle
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
@@ -136,12 +137,23 @@ def connect(spec: ClusterSpec) -> Iterator[Any]:
         return
     distributed = _import_distributed()
     n = spec.local_workers
-    cluster = None
-    try:
+    with _quiet(), ExitStack() as stack:
         if n is not None:
-            cluster = distributed.LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
-            )
+            import dask
+
+            with dask.config.set(_LOCAL_WORKERS):
+                cluster = stack.enter_context(
+                    distributed.LocalCluster(
+                        n_workers=n,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.CRITICAL,
+                        # Its HTTP server (health, metrics) on a free loopback port: the
+                        # default 8787 warns on the user's terminal when another cluster has it.
+                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    )
+                )
             client = distributed.Client(cluster)
         else:
             security = None
@@ -166,10 +178,32 @@ def connect(spec: ClusterSpec) -> Iterator[Any]:
             _check_versions(client)
             yield client
         finally:
-            client.close()
-    finally:
-        if cluster is not None:
-            cluster.close()
+            client.close()  # then the cluster (the stack): its workers stop with no client
+
+
+# The workers `local:N` starts. Dask's Nanny spawns workers with MALLOC_TRIM_THRESHOLD_=65536
+# (to hand freed memory back to the OS), which also pins glibc's mmap threshold at 128 KiB:
+# every array of a read batch is then a fresh mmap, its pages faulted in and zeroed, and
+# reading on such a worker took 2-3x the time it takes in this process (benchmarks/RESULTS.md).
+# None leaves the variable as this process has it (unset, or the user's own value).
+_LOCAL_WORKERS = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Dask's log lines in this process kept from the user while we hold a cluster: a worker
+    that misses the scheduler shutting down, a broken connection, each with its traceback.
+    Whatever goes wrong with the work reaches us as an exception, which we report; the
+    workers `local:N` starts are quietened by Dask itself (``silence_logs``)."""
+    with ExitStack() as stack:
+        for name in ("distributed", "tornado"):
+            logger = logging.getLogger(name)
+            for handler in logger.handlers:
+                stack.callback(handler.setLevel, handler.level)
+                handler.setLevel(logging.CRITICAL)
+            stack.callback(logger.setLevel, logger.level)
+            logger.setLevel(logging.CRITICAL)
+        yield
 
 
 def _version() -> str:

@@ -46,13 +46,8 @@ def _distributed() -> Any:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    distributed = _distributed()
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as lc,
-        distributed.Client(lc) as c,
-    ):
+    _distributed()
+    with cluster.connect(ClusterSpec("local:2")) as c:  # the workers `--cluster local:2` starts
         yield c
 
 
@@ -346,3 +341,57 @@ def test_missing_distributed_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(UsageError, match=r"segcheck\[dask\]"):
         cluster._import_distributed()
+
+
+def _log_noise() -> str:
+    """What Dask logs when a worker's heartbeat misses a scheduler that is shutting down."""
+    import logging
+
+    try:
+        raise OSError("Timed out trying to connect to tcp://127.0.0.1:1")
+    except OSError:
+        logging.getLogger("distributed.worker").exception(
+            "NOISE: Failed to communicate with scheduler during heartbeat."
+        )
+    logging.getLogger("distributed.core").error("NOISE: connection broken")
+    return "logged"
+
+
+@pytest.mark.slow  # worker processes (see the module's docstring)
+def test_a_local_cluster_keeps_dask_log_lines_from_the_user(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Dask's log lines (with tracebacks) from the workers `local:N` starts and from this
+    process never reach the user's terminal, however the cluster stops; the workers also run
+    without Dask's MALLOC_TRIM_THRESHOLD_ (2-3x slower reading, RESULTS.md)."""
+    import os
+
+    _distributed()
+    with cluster.connect(ClusterSpec("local:1")) as client:
+        assert set(client.run(_log_noise).values()) == {"logged"}  # in the worker
+        _log_noise()  # in this process, which runs the scheduler and the nanny
+        trims = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+        assert set(trims.values()) == {os.environ.get("MALLOC_TRIM_THRESHOLD_")}
+    err = capfd.readouterr().err
+    assert "NOISE" not in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow  # worker processes (see the module's docstring)
+def test_cli_cluster_local_2_prints_only_its_own_line(tmp_path: Path) -> None:
+    """A whole `segcheck scan --cluster local:2` process: stderr holds segcheck's one line,
+    nothing of Dask's (the workers are separate processes writing to the same terminal)."""
+    import subprocess
+
+    _distributed()
+    out = tmp_path / "out.json"
+    args = [str(TOPO), *map(str, EXAMPLES[:2]), "--format", "json", "-o", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "segcheck", "scan", *args, "--cluster", "local:2"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"wrote {out} ("), done.stderr
