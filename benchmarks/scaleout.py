@@ -8,9 +8,9 @@ a markdown table and the parameters of the model in RESULTS.md.
 
     python benchmarks/scaleout.py [--runs 3] [--parts 16] [--phases]
 
-``--phases`` also times, in this process on the same files, what stays serial on the client
-of a cluster: merging, cutting the buckets, unpickling the judged flows the workers return,
-rendering JSON, next to judging them here (the per-flow parameters of the model).
+``--phases`` also times, in this process on the same files, the read tasks' work and what
+stays serial on the client: unpickling the parts the tasks return, merging their tables,
+judging in columns, rendering JSON (the per-flow parameters of the model).
 """
 
 from __future__ import annotations
@@ -55,19 +55,20 @@ def timed(cmd: list[str], out: Path) -> tuple[float, str]:
 
 
 def dask_overheads() -> tuple[float, float, float]:
-    """Seconds to start and stop a LocalCluster(2), and ms per no-op task (2000 tasks)."""
-    from distributed import Client, LocalCluster
+    """Seconds to start and stop the cluster `--cluster local:2` starts (segcheck's own
+    `connect`: the version check included, Dask's log lines kept quiet), and ms per no-op
+    task (2000 tasks)."""
+    from segcheck.cluster import ClusterSpec, connect
 
     t = time.perf_counter()
-    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    client = Client(lc)
+    session = connect(ClusterSpec("local:2"))
+    client = session.__enter__()
     start = time.perf_counter() - t
     t = time.perf_counter()
     client.gather(client.map(abs, range(2000), pure=False))
     per_task = (time.perf_counter() - t) / 2000 * 1000
     t = time.perf_counter()
-    client.close()
-    lc.close()
+    session.__exit__(None, None, None)
     return start, time.perf_counter() - t, per_task
 
 
@@ -82,48 +83,54 @@ def phases(files: list[str], topo: Path) -> None:
 
 
 def _phases(files: list[str], topo: Path) -> None:
+    import pickle
+
     from segcheck import engine
-    from segcheck.capture.api import read_scan
-    from segcheck.cluster import JudgeSpec, dumps, judge_scan, loads
+    from segcheck.capture.api import _scan_task, assemble
+    from segcheck.flowjudge import FlowJudge
     from segcheck.report import render
 
     t = time.perf_counter()
-    scanned = read_scan(files)
+    parts = [_scan_task(f, None, None, None, None, True) for f in files]
     read = time.perf_counter() - t
-    topology = engine._topology(topo)
-    policy, addresses = engine._prepare(topology, None)
-    spec = JudgeSpec(policy, addresses)
     t = time.perf_counter()
-    judged = judge_scan(scanned, spec)
-    judge = time.perf_counter() - t
-    t = time.perf_counter()
-    scanned.shards(2)
-    cut = time.perf_counter() - t
-    t = time.perf_counter()
-    data = dumps(judged)
+    wire = [pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL) for p in parts]
     dump = time.perf_counter() - t
     t = time.perf_counter()
-    loads(data)
+    parts = [pickle.loads(b) for b in wire]
     load = time.perf_counter() - t
+    t = time.perf_counter()
+    scanned = assemble(files, [p.sha256 for p in parts], parts)
+    merge = time.perf_counter() - t
+    topology = engine._topology(topo)
+    policy, addresses = engine._prepare(topology, None)
+    t = time.perf_counter()
+    found: list[object] = []
+    engine._judge_scanned(FlowJudge(policy, addresses), scanned, found, [])  # type: ignore[arg-type]
+    judge = time.perf_counter() - t
     t = time.perf_counter()
     report = engine.scan(topo, files, generated_at="2026-01-01T00:00:00Z")
     whole = time.perf_counter() - t
     t = time.perf_counter()
     render(report, "json", "en")
     json_s = time.perf_counter() - t
-    n = len(judged)
-    print(f"\nin-process, {len(files)} files, {n} flows (load {os.getloadavg()[0]:.2f}):")
+    n = scanned.table.flow_count()
+    print(
+        f"\nin-process, {len(files)} files, {n} flows, {len(found)} findings "
+        f"(load {os.getloadavg()[0]:.2f}):"
+    )
     for what, secs in [
-        ("read (one process)", read),
-        ("judge here (records built)", judge),
-        ("cut into 2 buckets (client)", cut),
-        ("pickle judged flows (worker)", dump),
-        ("unpickle judged flows (client)", load),
+        ("read the 16 files (the tasks' work)", read),
+        ("pickle the 16 parts (worker)", dump),
+        ("unpickle the 16 parts (client)", load),
+        ("merge the 16 tables (client)", merge),
+        ("judge in columns (client)", judge),
         ("engine.scan, whole", whole),
         ("render JSON (client)", json_s),
     ]:
         print(f"| {what} | {secs:.2f} s | {secs / max(n, 1) * 1e6:.1f} µs a flow |")
-    print(f"judged flows returned: {len(data) / max(n, 1):.0f} bytes a flow")
+    size = sum(map(len, wire))
+    print(f"parts returned: {size / 1e6:.1f} MB, {size / max(n, 1):.0f} bytes a merged flow")
 
 
 def main() -> int:

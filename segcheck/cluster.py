@@ -1,4 +1,4 @@
-"""`scan --cluster`: read and judge on a Dask cluster (the `segcheck[dask]` extra).
+"""`scan --cluster`: read on a Dask cluster (the `segcheck[dask]` extra).
 
 The only module that imports ``distributed``, and only when a cluster is asked for. Reading
 goes through the same code as `--jobs` (:func:`segcheck.capture.api.read_scan` with Dask's
@@ -6,11 +6,10 @@ executor): one task per input, or per byte range of a large plain pcap, on a wor
 opens the file by its path (paths must be readable there), hashes it and reads it into a flow
 table; only that table (or a flow log's records) and the digest cross the network, never
 packets. The client merges the tables (any order gives the same bytes, see
-:mod:`segcheck.capture.flowtable`), applies `--max-flows`, and cuts the merged table into one
-hash bucket of flow keys per worker; the policy goes to every worker once (a broadcast), each
-worker builds its bucket's flow records and judges them, and only the judged rows and
-findings come back, which the client puts back in the local order: the report is
-byte-identical to a local run's. :func:`judge_scan` does this on any executor.
+:mod:`segcheck.capture.flowtable`) and judges them as a local run does, in bulk by address
+class (:meth:`segcheck.flowjudge.FlowJudge.judge_columns`): the report is byte-identical.
+Judging on the workers was measured and dropped: the judged records coming back cost the
+client about what judging them in columns here costs (benchmarks/RESULTS.md).
 
 Addresses: ``local:N`` starts N worker processes on this machine (tests, benchmarks);
 ``tls://HOST:PORT`` with ``--tls-ca-file/--tls-cert/--tls-key`` (Dask's TLS options) reaches a
@@ -21,33 +20,23 @@ Workers whose segcheck version differs from the client's are refused.
 
 from __future__ import annotations
 
-import dataclasses
-import io
 import ipaddress
 import logging
-import pickle
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from . import __version__
-from .addressing import AddressMap
 from .errors import UsageError
-from .findings import Finding, FlowEvidence, JudgedFlow, Location
-from .flowjudge import FlowJudge, record_maker
-from .policy import Policy
 
 if TYPE_CHECKING:
     from .capture.api import ScanResult
-    from .capture.flowtable import AddressClasses, Columns
     from .capture.logflow import ReadOptions
-    from .capture.model import Flow
 
 T = TypeVar("T")
 
@@ -229,20 +218,14 @@ def workers(client: Any) -> int:
 
 
 class DaskExecutor(Executor):
-    """Dask's :class:`concurrent.futures.Executor` (``client.get_executor()``), and ``share``:
-    one value sent to every worker once (``client.scatter(..., broadcast=True)``), for tasks
-    to take as an argument instead of shipping it with each."""
+    """Dask's :class:`concurrent.futures.Executor` (``client.get_executor()``)."""
 
     def __init__(self, client: Any) -> None:
-        self._client = client
         self._inner = client.get_executor(pure=False)
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         future: Future[T] = self._inner.submit(fn, *args, **kwargs)
         return future
-
-    def share(self, value: object) -> Any:
-        return self._client.scatter(value, broadcast=True, hash=False)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._inner.shutdown(wait)
@@ -257,119 +240,3 @@ def read_scan_cluster(
 
     with DaskExecutor(client) as executor:
         return read_scan(paths, jobs=workers(client), options=options, executor=executor)
-
-
-def scan_on_cluster(
-    client: Any,
-    paths: Sequence[str | Path],
-    options: ReadOptions | None,
-    spec: JudgeSpec,
-    max_flows: int,
-    classes: AddressClasses | None = None,
-) -> tuple[ScanResult, dict[int, int], list[Judged]]:
-    """Read on the workers, merge (and cap at ``max_flows``, joining by the judge's address
-    ``classes``) on the client, judge on the workers: the read scan, the flows joined per
-    input by the cap, and the judged flows."""
-    from .capture.api import read_scan
-
-    n = workers(client)
-    with DaskExecutor(client) as executor:
-        scanned = read_scan(paths, jobs=n, options=options, executor=executor)
-        joined = scanned.table.cap(max_flows, classes)
-        return scanned, joined, judge_scan(scanned, spec, executor, n)
-
-
-# -- judging on workers --------------------------------------------------------------------
-
-Judged = tuple[JudgedFlow, Finding | None, bool]
-
-
-@dataclass(frozen=True, slots=True)
-class JudgeSpec:
-    """What judging needs besides the flows; sent to each worker once."""
-
-    policy: Policy
-    addresses: AddressMap
-    attempts_keep_severity: bool = False
-
-    def judge(self) -> FlowJudge:
-        return FlowJudge(
-            self.policy, self.addresses, attempts_keep_severity=self.attempts_keep_severity
-        )
-
-
-def judge_scan(
-    scanned: ScanResult, spec: JudgeSpec, executor: Executor | None = None, buckets: int = 1
-) -> list[Judged]:
-    """Every flow of ``scanned`` judged, in the order of ``scanned.flows()``: here, or on the
-    workers of ``executor`` in ``buckets`` hash buckets of the flow table (and one task per
-    flow log), with ``spec`` shared once when the executor can (``share``). Workers build
-    the Flow records of their bucket and return judged rows and findings only; the result is
-    the same, record for record, as judging here."""
-    if executor is None:
-        return list(spec.judge().judge_flows(scanned.flows()))
-    shards = scanned.shards(buckets)
-    share = getattr(executor, "share", None)
-    handle = share(spec) if share is not None else spec
-    tasks = [
-        executor.submit(_judge_bucket, handle, b, shards.paths) if len(b["proto"]) else None
-        for b in shards.buckets
-    ]
-    logs = {
-        index: executor.submit(_judge_flows, handle, flows)
-        for index, flows in enumerate(scanned.logged)
-        if flows is not None
-    }
-    done = [iter(loads(t.result())) if t is not None else iter(()) for t in tasks]
-    out: list[Judged] = []
-    for index, which in shards.layout:
-        if index >= 0:
-            out.extend(loads(logs[index].result()))
-        else:
-            out.extend(next(done[b]) for b in which)
-    return out
-
-
-def _judge_bucket(spec: JudgeSpec, columns: Columns, paths: list[str]) -> bytes:
-    """A task: one bucket's flows judged (the records built here, on the worker)."""
-    from .capture.flowtable import columns_to_flows
-
-    return dumps(list(spec.judge().judge_flows(columns_to_flows(columns, paths))))
-
-
-def _judge_flows(spec: JudgeSpec, flows: list[Flow]) -> bytes:
-    """A task: a flow log's flows judged."""
-    return dumps(list(spec.judge().judge_flows(flows)))
-
-
-# Judged rows and findings are frozen slotted dataclasses, which pickle field by field
-# through Python (__getstate__/__setstate__): as slow as judging them. As (constructor,
-# field tuple) they pickle in about half the time and unpickle in about half again.
-_RECORDS: tuple[type, ...] = (FlowEvidence, JudgedFlow, Finding, Location)
-_CODES = {cls: code for code, cls in enumerate(_RECORDS)}
-_FIELDS = [attrgetter(*(f.name for f in dataclasses.fields(cls))) for cls in _RECORDS]
-_MAKERS: list[Callable[..., object]] = [record_maker(cls) for cls in _RECORDS]
-
-
-def _record(code: int, values: tuple[object, ...]) -> object:
-    return _MAKERS[code](*values)
-
-
-class _RecordPickler(pickle.Pickler):
-    def reducer_override(self, obj: object) -> Any:
-        code = _CODES.get(type(obj))
-        if code is None:
-            return NotImplemented
-        return _record, (code, _FIELDS[code](obj))
-
-
-def dumps(value: object) -> bytes:
-    """``value`` pickled, judged records as constructor calls (see :func:`loads`)."""
-    out = io.BytesIO()
-    _RecordPickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
-    return out.getvalue()
-
-
-def loads(data: bytes) -> Any:
-    """What :func:`dumps` pickled (from this segcheck version's workers only)."""
-    return pickle.loads(data)

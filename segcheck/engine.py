@@ -8,7 +8,7 @@ diff`, a Dask fan-out) render or combine reports as they need. `report` is not r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,18 +164,14 @@ def _scan(
     def classes(hi: Any, lo: Any) -> Any:  # past the cap, flows join by the judge's classes
         return address_classes(hi, lo, breaks, judge.address_class)
 
-    judged: Iterable[tuple[JudgedFlow, Finding | None, bool]] | None = None
     if cluster is not None:
-        from .cluster import JudgeSpec, connect, scan_on_cluster  # distributed loads only here
+        from .cluster import connect, read_scan_cluster  # distributed loads only here
 
-        spec = JudgeSpec(policy, addresses, attempts_keep_severity)
-        with connect(cluster) as client:  # read and judged on the workers, merged here
-            scanned, joined, judged = scan_on_cluster(
-                client, list(captures), options, spec, limit, classes
-            )
+        with connect(cluster) as client:  # read on the workers, merged and judged here
+            scanned = read_scan_cluster(client, list(captures), options)
     else:
         scanned = read_scan(list(captures), jobs=jobs, progress=progress, options=options)
-        joined = scanned.table.cap(limit, classes)
+    joined = scanned.table.cap(limit, classes)
     findings: list[Finding] = []
     excepted: list[Finding] = []
     inputs: list[InputFile] = list(topo.inputs)
@@ -199,16 +195,7 @@ def _scan(
                 joined.get(index, 0),
             )
         )
-    rows: Sequence[JudgedFlow]
-    if judged is not None:  # judged on the cluster's workers
-        done: list[JudgedFlow] = []
-        for row, finding, is_excepted in judged:
-            done.append(row)
-            if finding is not None:
-                (excepted if is_excepted else findings).append(finding)
-        rows = tuple(done)
-    else:
-        rows = _judge_scanned(judge, scanned, findings, excepted)
+    rows = _judge_scanned(judge, scanned, findings, excepted)
     findings.extend(_mac_pins(policy, kinds, rows))
     # Firewall logs against the configurations the topology imports (segcheck.logjoin).
     log_join, findings = join_logs(topo, rows, kinds, findings)

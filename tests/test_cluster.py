@@ -2,7 +2,7 @@
 
 Starting the worker processes (each imports segcheck, numpy and Dask) costs about 10 s of CPU,
 so the tests that do are marked `slow` (CI runs them). The local fast run keeps the same
-judging on Dask's in-process workers (test_cluster_equals_local_on_in_process_workers) and the
+tasks on Dask's in-process workers (test_cluster_equals_local_on_in_process_workers) and the
 executor seam, cut pcaps included, in tests/test_cluster_executor.py.
 """
 
@@ -96,8 +96,8 @@ def _split_benchmark(tmp: Path, parts: int) -> list[Path]:
 def test_cluster_equals_local_on_in_process_workers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The fast run's cover for the process-cluster tests: the same tasks, policy broadcast and
-    judging on workers, on two in-process (thread) workers, which start in a fraction of a
+    """The fast run's cover for the process-cluster tests: the same read tasks and the
+    client's merge and judging, on two in-process (thread) workers, which start in a fraction of a
     second; an unreadable input is still one clear error."""
     distributed = _distributed()
     with (
@@ -125,7 +125,7 @@ def test_cluster_equals_local_on_examples() -> None:
 @pytest.mark.slow  # worker processes (see the module's docstring)
 @pytest.mark.usefixtures("on_cluster")
 def test_cluster_equals_local_and_jobs_on_a_16_file_split(client: Any, tmp_path: Path) -> None:
-    """Judged on the workers, in hash buckets of the merged table, the policy sent once."""
+    """One read task per input on the workers; merged and judged on the client."""
     from distributed import get_task_stream
 
     files = _split_benchmark(tmp_path, 16)
@@ -134,9 +134,8 @@ def test_cluster_equals_local_and_jobs_on_a_16_file_split(client: Any, tmp_path:
     with get_task_stream(client) as stream:
         assert _json(files, cluster=ClusterSpec("local:2")) == local
     names = [str(t["key"]).split("-")[0] for t in stream.data]
-    assert names.count("_input_task") == 16
-    assert names.count("_judge_bucket") == 2  # one bucket per worker
-    # Past --max-flows the client joins flows before the buckets are cut: still the same.
+    assert names == ["_input_task"] * 16  # nothing but reading crosses to the workers
+    # Past --max-flows the client joins flows before judging them: still the same.
     capped = _json(files, max_flows=300)
     assert capped != local
     assert _json(files, cluster=ClusterSpec("local:2"), max_flows=300) == capped

@@ -24,7 +24,6 @@ from .decode import Decoder
 from .dedup import copies, fast_ledger, slow_candidates
 from .fastpath import fast_rows
 from .flowtable import FRAME_BITS, FRAME_MASK, MAX_INPUTS, FlowTable, rows_to_columns
-from .flowtable import _hash as hash_keys
 from .logflow import LogFlow, ReadOptions
 from .model import CaptureInfo, CaptureResult, Flow, StoppedAt
 from .records import (
@@ -316,47 +315,6 @@ class ScanResult:
         for path, logged in zip(paths, self.logged, strict=True):
             out.extend(logged if logged is not None else by_input.pop(path, []))
         return out
-
-    def shards(self, n: int) -> Shards:
-        """The packet flows cut into ``n`` buckets by a hash of their key, to be turned into
-        Flow records and judged apart (on workers), and how to put them back in the order of
-        :meth:`flows`. Each bucket keeps that order, so a bucket's flows come out of
-        :func:`.flowtable.columns_to_flows` in the order their places in ``layout`` take."""
-        paths = [i.path for i in self.inputs]
-        self.table.resolve_fragments()
-        c = self.table.columns()
-        keep = c["packets"] > 0
-        c = {k: v[keep] for k, v in c.items()}
-        # The order of columns_to_flows: (input, first frame), then the key.
-        order = np.lexsort(
-            (c["pb"], c["pa"], c["blo"], c["bhi"], c["alo"], c["ahi"])
-            + (c["proto"], c["vi"], c["vo"], c["fcode"] >> 1)
-        )
-        c = {k: v[order] for k, v in c.items()}
-        which = (hash_keys(c) % np.uint64(max(n, 1))).astype(np.int64)
-        buckets = [{k: v[which == b] for k, v in c.items()} for b in range(max(n, 1))]
-        by_path: dict[str, list[int]] = {}
-        owner = (c["fcode"] >> (FRAME_BITS + 1)).tolist()
-        for b, i in zip(which.tolist(), owner, strict=True):
-            by_path.setdefault(paths[i], []).append(b)
-        layout: list[tuple[int, list[int]]] = []
-        for index, (path, logged) in enumerate(zip(paths, self.logged, strict=True)):
-            if logged is not None:
-                layout.append((index, []))
-            elif path in by_path:
-                layout.append((-1, by_path.pop(path)))
-        return Shards(buckets, paths, layout)
-
-
-@dataclass
-class Shards:
-    """A scan's packet flows in hash buckets (see :meth:`ScanResult.shards`)."""
-
-    buckets: list[dict[str, np.ndarray]]  # flow-table columns, each in flows() order
-    paths: list[str]  # the path of each input index (columns_to_flows names the inputs so)
-    # flows() order: (input index, []) for a flow log's flows, (-1, [bucket of each flow]) for
-    # the packet flows of one input path, taken in turn from the front of their buckets
-    layout: list[tuple[int, list[int]]]
 
 
 Reread = Callable[[int, np.ndarray], Part]
