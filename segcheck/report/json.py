@@ -7,9 +7,12 @@ library's (imports are absolute), and siblings import this module as `from . imp
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from itertools import chain, groupby
+from operator import attrgetter
 from typing import Any
 
-from ..findings import BaselineInfo, Finding, LogJoin, Report
+from ..findings import BaselineInfo, Finding, FlowEvidence, LogJoin, Report
 from ..model import Channel, ImportSummary
 from ._common import (
     cause_dict,
@@ -134,6 +137,22 @@ def baseline_dict(report: Report, lang: str) -> dict[str, Any] | None:
 
 def report_dict(report: Report, lang: str) -> dict[str, Any]:
     """The whole report as a JSON-ready dict."""
+    return _report_dict(report, lang, _finding_dicts)
+
+
+def _finding_dicts(report: Report, lang: str) -> tuple[Any, Any]:
+    """`findings` and `excepted` as lists of finding dicts (with their baseline states)."""
+    findings = [finding_dict(f, lang) for f in report.findings]
+    excepted = [finding_dict(f, lang) for f in report.excepted]
+    if report.baseline is not None:
+        findings = _with_states(findings, report.findings, report.baseline, False)
+        excepted = _with_states(excepted, report.excepted, report.baseline, True)
+    return findings, excepted
+
+
+def _report_dict(
+    report: Report, lang: str, write_findings: Callable[[Report, str], tuple[Any, Any]]
+) -> dict[str, Any]:
     captures = {c.path: c for c in report.captures}
     inputs = []
     for item in report.inputs:
@@ -154,11 +173,7 @@ def report_dict(report: Report, lang: str) -> dict[str, Any]:
                 else {"line": cap.first_skipped[0], "reason": cap.first_skipped[1]},
             }
         )
-    findings = [finding_dict(f, lang) for f in report.findings]
-    excepted = [finding_dict(f, lang) for f in report.excepted]
-    if report.baseline is not None:
-        findings = _with_states(findings, report.findings, report.baseline, False)
-        excepted = _with_states(excepted, report.excepted, report.baseline, True)
+    findings, excepted = write_findings(report, lang)
     result: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "segcheck", "version": report.tool_version},
@@ -306,6 +321,8 @@ def _write(value: Any, level: int, out: list[str], strings: dict[str, str]) -> N
                 _write(v, level + 1, out, strings)
                 sep = "," + inner
             out.append("\n" + " " * (_INDENT * level) + "]")
+    elif t is _Written:
+        out.append(value.text)
     else:
         out.append(_subtree(value, level))
 
@@ -324,9 +341,190 @@ def pretty(value: Any) -> str:
     return "".join(out)
 
 
+class _Written:
+    """A value already written as ``pretty`` writes it at its level (a list of findings)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class _NotScalar(Exception):
+    """A flow finding holds a value the bulk writer leaves to the general one."""
+
+
+def _not_scalar(value: object) -> object:
+    raise _NotScalar
+
+
+# The C encoder (the one ``json.dumps`` uses without indent) writes the scalars of many flow
+# findings in one call, one value between each pair of NULs: a NUL never appears raw in its
+# output (JSON writes control characters as \u escapes), so splitting on it gives each value
+# exactly as the pretty printer writes a str, int, float, bool or None.
+_C_SCALARS = (
+    json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+        None, _not_scalar, _encode_str, None, ": ", "\0", False, False, True
+    )
+    if getattr(json.encoder, "c_make_encoder", None) is not None
+    else None
+)
+_FLOW_KEYS = (  # flow_dict's keys, which are FlowEvidence's field names
+    "src_ip",
+    "dst_ip",
+    "proto",
+    "src_port",
+    "dst_port",
+    "vlan",
+    "inner_vlan",
+    "packets",
+    "bytes",
+    "first_frame",
+    "first_seen",
+    "last_seen",
+    "input",
+    "state",
+    "line",
+    "pivot",
+    "device_action",
+    "device_rule",
+    "device",
+)
+_HEAD_KEYS = (  # finding_dict's first keys; "message" is the language's, "count" always 1
+    "rule",
+    "severity",
+    "message",
+    "fingerprint",
+    "src_zone",
+    "dst_zone",
+    "src_tier",
+    "dst_tier",
+    "src",
+    "dst",
+    "service",
+)
+
+
+def _flow_finding_getter(message: str) -> Callable[[Finding], tuple[Any, ...]]:
+    """Every value a flow finding's dict holds but its fixed ones, in the dict's order."""
+    return attrgetter(
+        *(message if k == "message" else k for k in _HEAD_KEYS),
+        *(f"evidence.{k}" for k in _FLOW_KEYS),
+        "channel",
+        "location.path",
+        "location.line",
+        "location.frame",
+        "verdict",
+    )
+
+
+_FLOW_FINDING_GETTERS = {
+    "en": _flow_finding_getter("message"),
+    "ja": _flow_finding_getter("message_ja"),
+}
+_FLOW_FINDING_VALUES = len(_HEAD_KEYS) + len(_FLOW_KEYS) + 5
+
+
+def _flow_finding_template(level: int) -> str:
+    """``pretty(finding_dict(f))`` of a flow finding at `level`: a %s for each value the
+    getter gives; `count` (1), `path`, `permits`, `remediation` and `node` (null) written."""
+    i1 = "\n" + " " * (_INDENT * (level + 1))
+    i2 = "\n" + " " * (_INDENT * (level + 2))
+
+    def items(indent: str, keys: Sequence[str], value: str = "%s") -> list[str]:
+        return [f"{indent}{_encode_str(k)}: {value}" for k in keys]
+
+    flow = ",".join(items(i2, _FLOW_KEYS))
+    location = ",".join(items(i2, ("path", "line", "frame")))
+    parts = [
+        *items(i1, _HEAD_KEYS),
+        *items(i1, ("count",), "1"),
+        *items(i1, ("path", "permits", "remediation"), "null"),
+        f"{i1}{_encode_str('flow')}: {{{flow}{i1}}}",
+        *items(i1, ("node",), "null"),
+        *items(i1, ("channel",)),
+        f"{i1}{_encode_str('location')}: {{{location}{i1}}}",
+        *items(i1, ("verdict",)),
+    ]
+    return "{" + ",".join(parts) + "\n" + " " * (_INDENT * level) + "}"
+
+
+_FLOW_FINDING = _flow_finding_template(2)  # a finding in `findings` or `excepted`
+_ITEM = ",\n" + " " * (_INDENT * 2)  # between two findings of the list
+_BULK = 4096  # flow findings written per call of the C encoder (bounds the pieces held)
+
+
+def _flow_findings_text(run: Sequence[Finding], lang: str) -> str | None:
+    """Flow findings as ``pretty`` writes them at level 2, joined by `_ITEM`; None when a
+    value is not a plain scalar (the general writer then takes them)."""
+    getter = _FLOW_FINDING_GETTERS["ja" if lang == "ja" else "en"]
+    assert _C_SCALARS is not None
+    try:
+        written = "".join(_C_SCALARS(list(chain.from_iterable(map(getter, run))), 0))
+    except _NotScalar:
+        return None
+    pieces = written[1:-1].split("\0")
+    if len(pieces) != len(run) * _FLOW_FINDING_VALUES:  # a container among the values
+        return None
+    return _ITEM.join([_FLOW_FINDING] * len(run)) % tuple(pieces)
+
+
+def _findings_text(findings: Sequence[Finding], lang: str) -> _Written:
+    """``findings`` as ``pretty`` writes the list of their finding dicts at level 1.
+
+    Flow findings (thousands in a scan) go in runs through one template and the C encoder;
+    any other finding, or a run holding a value that is not a plain scalar, through
+    `finding_dict` and the general writer.
+    """
+    if not findings:
+        return _Written("[]")
+    items: list[str] = []
+    strings: dict[str, str] = {}
+
+    def general(some: Sequence[Finding]) -> None:
+        for f in some:
+            out: list[str] = []
+            _write(finding_dict(f, lang), 2, out, strings)
+            items.append("".join(out))
+
+    def bulk(run: Sequence[Finding]) -> None:
+        for start in range(0, len(run), _BULK):
+            part = run[start : start + _BULK]
+            text = _flow_findings_text(part, lang)
+            if text is None:
+                general(part)
+            else:
+                items.append(text)
+
+    flows = [type(ev) is FlowEvidence for ev in map(_evidence, findings)]
+    if _C_SCALARS is None:
+        general(findings)
+    elif all(flows):
+        bulk(findings)
+    else:  # a report of plan and flow findings: runs of flow findings in bulk
+        start = 0
+        for is_flow, group in groupby(flows):
+            end = start + len(list(group))
+            (bulk if is_flow else general)(findings[start:end])
+            start = end
+    inner = "\n" + " " * (_INDENT * 2)
+    return _Written("[" + inner + _ITEM.join(items) + "\n" + " " * _INDENT + "]")
+
+
+_evidence = attrgetter("evidence")
+
+
+def _finding_texts(report: Report, lang: str) -> tuple[Any, Any]:
+    """`findings` and `excepted` already written (dicts when a baseline adds states)."""
+    if report.baseline is not None:
+        return _finding_dicts(report, lang)
+    return _findings_text(report.findings, lang), _findings_text(report.excepted, lang)
+
+
 def render(report: Report, lang: str = "en") -> str:
     """Pretty, stable JSON (keys in spec order, UTF-8 kept readable).
 
-    Byte for byte ``json.dumps(report_dict(...), ensure_ascii=False, indent=2) + "\\n"``.
+    Byte for byte ``json.dumps(report_dict(...), ensure_ascii=False, indent=2) + "\\n"``;
+    the findings are written straight from the report, not through their dicts.
     """
-    return pretty(report_dict(report, lang)) + "\n"
+    return pretty(_report_dict(report, lang, _finding_texts)) + "\n"

@@ -194,3 +194,67 @@ def test_golden(fmt, build) -> None:
     report = build()
     for lang in ("en", "ja"):
         assert_golden(f"{report.command}.{lang}.{fmt}", render(report, fmt, lang))
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_json_writes_flow_findings_in_bulk_as_their_dicts(lang, monkeypatch) -> None:
+    """`render` writes flow findings straight from the report (runs through the C encoder);
+    the bytes are those of `report_dict` through `json.dumps`, whatever the values hold (quotes,
+    control characters, non-ASCII, big numbers, log fields), in runs cut at any length, mixed
+    with plan findings, and with a value that is no scalar (left to the general writer)."""
+    import json
+    import random
+
+    from segcheck.findings import Finding, FlowEvidence, Location
+    from segcheck.report import json as json_format
+    from segcheck.rules import Severity
+
+    rng = random.Random(14)
+    texts = ["", "x", 'a"b\\c', "tab\there\nnl\x00\x1f\x7f", "日本語\u2028é", "/p/ca p.pcap"]
+    numbers = [0, 1, 65535, 2**40, -3]
+    base = scan_report()
+    plan = check_report().findings
+    findings: list[object] = []
+    for _ in range(300):
+        if rng.random() < 0.1:
+            findings.append(rng.choice(plan))
+            continue
+        pick = rng.choice
+        flow = FlowEvidence(
+            pick(texts), pick(texts), pick(["tcp", "udp", "icmp"]), pick(numbers), pick(numbers),
+            pick(numbers), pick(numbers), pick(numbers), pick(texts), pick(texts), pick(texts),
+            vlan=pick([None, 10, 4094]), inner_vlan=pick([None, 20]),
+            line=pick([None, 3]), pivot=pick([None, "C1xk", '"q"']),
+            device_action=pick([None, "deny"]), device_rule=pick([None, "root/1"]),
+            device=pick([None, "fw-01"]), last_seen=pick(texts),
+        )  # fmt: skip
+        findings.append(
+            Finding(
+                pick(["LG-INET-SPLIT", "GEN-ZONE-ASSIGNED"]),
+                pick(list(Severity)),
+                pick(texts),
+                pick(texts),
+                Location(pick(texts), pick([None, 7]), pick([None, 9])),
+                pick([None, "lg"]),
+                pick([None, "inet"]),
+                pick([None, "lgwan"]),
+                pick([None, "internet"]),
+                pick(texts),
+                pick(texts),
+                pick([None, "smtp"]),
+                evidence=flow,
+                channel=pick([None, "CH-1"]),
+                fingerprint=pick(texts),
+                verdict=pick([None, "violation", "suspect"]),
+            )  # fmt: skip
+        )
+    tupled = FlowEvidence("a", "b", "tcp", 1, 2, 3, 4, 5, "t", "i", "s", pivot=("not", "scalar"))
+    odd = dataclasses.replace(findings[1], evidence=tupled)
+    findings.insert(150, odd)
+    for bulk in (1, 7, 4096):
+        monkeypatch.setattr(json_format, "_BULK", bulk)
+        report = dataclasses.replace(
+            base, findings=tuple(findings), excepted=tuple(reversed(findings[:40]))
+        )
+        expected = json.dumps(json_format.report_dict(report, lang), ensure_ascii=False, indent=2)
+        assert json_format.render(report, lang) == expected + "\n"
