@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .mapped import mapped_empty
 from .records import Batch
@@ -38,11 +37,12 @@ def empty_ledger() -> np.ndarray:
     return np.empty(0, dtype=LEDGER_DTYPE)
 
 
-def _mix(h: np.ndarray, v: np.ndarray) -> np.ndarray:
-    x: np.ndarray = np.bitwise_xor(h, v.astype(np.uint64, copy=False))
-    x = np.multiply(x, _M1)
-    x = np.bitwise_xor(x, np.right_shift(x, np.uint64(31)))
-    return np.multiply(x, _M2)
+def _mix(h: np.ndarray, v: np.ndarray) -> None:
+    """Fold ``v`` into the running hashes ``h`` (in place)."""
+    np.bitwise_xor(h, v.astype(np.uint64, copy=False), out=h)
+    np.multiply(h, _M1, out=h)
+    np.bitwise_xor(h, np.right_shift(h, _S31), out=h)
+    np.multiply(h, _M2, out=h)
 
 
 def fast_ledger(batch: Batch, cols: dict[str, np.ndarray], idx: np.ndarray) -> np.ndarray:
@@ -59,40 +59,83 @@ def fast_ledger(batch: Batch, cols: dict[str, np.ndarray], idx: np.ndarray) -> n
     pos = batch.data_off[idx]
     cap = batch.caplen[idx]
     # Only the stretch of the buffer these records start in (a sub-batch's share, not the
-    # whole 32 MB chunk), padded so that reads never leave the array: every read lies within
-    # _PAD bytes of its record's start, and a segment cut by the stretch's end is still
-    # HASHED bytes long (or cut where the buffer ends, as before).
+    # whole 32 MB chunk): every read lies within _PAD bytes of its record's start, and a
+    # segment cut by the stretch's end is still HASHED bytes long (or cut where the buffer
+    # ends, as before). Bytes past the stretch read as zero.
     lo = int(pos.min())
     raw = raw[lo : min(len(raw), int(pos.max()) + _PAD)]
     pos = pos - lo
-    b = np.concatenate((raw, np.zeros(_PAD, dtype=np.uint8)))
-    tagged = (b[pos + 12].astype(np.int64) << 8 | b[pos + 13]) == 0x8100
-    l3 = pos + np.where(tagged, 18, 14)
-    v4 = (b[l3] >> 4) == 4
-    ihl = np.where(v4, (b[l3] & 15).astype(np.int64) * 4, 40)
-    l4 = l3 + ihl
-    ident = np.where(v4, (b[l3 + 4].astype(np.int64) << 8) | b[l3 + 5], 0)
-    length = np.where(
-        v4,
-        (b[l3 + 2].astype(np.int64) << 8) | b[l3 + 3],
-        (b[l3 + 4].astype(np.int64) << 8) | b[l3 + 5],
-    )
-    # The segment's first HASHED bytes, zero past the captured length (or the buffer's end).
-    avail = np.clip(np.minimum(pos + cap, len(raw)) - l4, 0, HASHED)
-    win = sliding_window_view(b, HASHED)[np.clip(l4, 0, len(raw))]
-    seg = np.where(np.arange(HASHED) < avail[:, None], win, 0).astype(np.uint8)
-    words = np.ascontiguousarray(seg).view(np.uint64)  # HASHED // 8 words per packet
+    size = len(raw)
+    # Each record's first bytes and each segment's first HASHED in one gather apiece (fields
+    # read from the gathered copies, not the buffer again).
+    head = _gather(raw, size, pos, _HEAD.itemsize).view(_HEAD)
+    tagged = head["ethertype"] == 0x8100
+    first = np.where(tagged, head["first_tagged"], head["first"])
+    v4 = (first >> 4) == 4
+    ihl = np.where(v4, (first & 15).astype(np.int64) * 4, 40)
+    l4 = pos + np.where(tagged, 18, 14) + ihl
+    at4 = np.where(tagged, head["at4_tagged"], head["at4"])
+    ident = np.where(v4, at4, 0)
+    length = np.where(v4, np.where(tagged, head["at2_tagged"], head["at2"]), at4)
+    avail = np.clip(np.minimum(pos + cap, size) - l4, 0, HASHED)
+    words = _gather(raw, size, np.minimum(l4, size), HASHED).view(_WORD)
+    words = words.reshape(n, HASHED // 8) & _MASKS[avail]
     h = np.zeros(n, dtype=np.uint64)
     # Direction-free: a copy is the same packet, so the key needs no canonical order.
     for v in (cols["shi"], cols["slo"], cols["dhi"], cols["dlo"], cols["proto"]):
-        h = _mix(h, v)
+        _mix(h, v)
     for v in (cols["sport"], cols["dport"], ident, length, avail):
-        h = _mix(h, v)
-    for k in range(words.shape[1]):
-        h = _mix(h, words[:, k])
+        _mix(h, v)
+    for k in range(HASHED // 8):
+        _mix(h, words[:, k])
     out["sig"] = h
     out["ts"] = cols["ts"]
     out["frame"] = cols["frame"]
+    return out
+
+
+_S31 = np.uint64(31)
+_WORD = np.dtype(np.uint64)  # 8 bytes of the segment as this machine reads them
+# A record's first 24 bytes: the Ethernet type, then the IP header's first byte, the bytes at
+# 2 and at 4 (big-endian; IPv4 length and identification, IPv6 payload length) untagged or
+# under one 802.1Q tag.
+_HEAD = np.dtype(
+    {
+        "names": ["ethertype", "first", "at2", "at4", "first_tagged", "at2_tagged", "at4_tagged"],
+        "formats": [">u2", "u1", ">u2", ">u2", "u1", ">u2", ">u2"],
+        "offsets": [12, 14, 16, 18, 18, 20, 22],
+        "itemsize": 24,
+    }
+)
+
+
+def _masks() -> np.ndarray:
+    """Row ``a``: the HASHED // 8 word masks keeping a segment's first ``a`` bytes."""
+    one = [b"\xff" * m + b"\0" * (8 - m) for m in range(9)]
+    rows = [
+        b"".join(one[min(max(a - k, 0), 8)] for k in range(0, HASHED, 8)) for a in range(HASHED + 1)
+    ]
+    return np.frombuffer(b"".join(rows), dtype=_WORD).reshape(HASHED + 1, HASHED // 8)
+
+
+_MASKS = _masks()
+
+
+def _gather(raw: np.ndarray, size: int, starts: np.ndarray, width: int) -> np.ndarray:
+    """``width`` bytes of ``raw[:size]`` from each of ``starts`` (each <= size), as opaque
+    records, bytes past ``size`` read as zero."""
+    item = np.dtype((np.void, width))
+    every = np.ndarray((max(0, size - width + 1),), item, raw, 0, (1,))  # one from each byte
+    near = np.flatnonzero(starts > size - width)
+    if not len(near):
+        return every[starts]
+    base = max(0, size - width)  # the records reaching past the end, from a padded tail
+    padded = np.concatenate((raw[base:size], np.zeros(width, dtype=np.uint8)))
+    tail = np.ndarray((size - base + 1,), item, padded, 0, (1,))
+    if len(near) == len(starts):
+        return tail[starts - base]
+    out = every[np.where(starts > size - width, 0, starts)]
+    out[near] = tail[starts[near] - base]
     return out
 
 
@@ -111,9 +154,10 @@ def slow_candidates(batch: Batch, rows: dict[str, np.ndarray]) -> np.ndarray:
     ok &= rows["vi"] < 0
     cand = np.flatnonzero(ok)
     i = frames[cand] - batch.frame0
-    raw = np.frombuffer(batch.buf, dtype=np.uint8)
-    b = np.concatenate((raw, np.zeros(_PAD, dtype=np.uint8)))
+    b = np.frombuffer(batch.buf, dtype=np.uint8)
     pos = batch.data_off[i]
+    if len(pos) and int(pos.max()) + 18 > len(b):  # reads past the buffer read zero
+        b = np.concatenate((b, np.zeros(18, dtype=np.uint8)))
     et = b[pos + 12].astype(np.int64) << 8 | b[pos + 13]
     inner = b[pos + 16].astype(np.int64) << 8 | b[pos + 17]
     et = np.where(et == 0x8100, inner, et)

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import CaptureError
 from .model import StoppedAt
@@ -92,8 +91,11 @@ def _caplen_limit(snaplen: int) -> int:
 
 def _gather_u32(b: np.ndarray, offs: np.ndarray, width: int, endian: str) -> np.ndarray:
     """(n, width//4) array of the u32 words at each offset (offsets need not be aligned)."""
-    win = sliding_window_view(b, width)[offs]
-    return np.ascontiguousarray(win).view(np.dtype(endian + "u4")).astype(np.int64)
+    # ``width`` opaque bytes starting at every byte of ``b``: one gather copies each record
+    # header whole (a strided window view copies it byte by byte).
+    every = np.ndarray((max(0, len(b) - width + 1),), np.dtype((np.void, width)), b, 0, (1,))
+    words = every[offs].view(np.dtype(endian + "u4")).reshape(len(offs), width // 4)
+    return words.astype(np.int64)
 
 
 @dataclass
