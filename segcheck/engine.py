@@ -164,16 +164,22 @@ def _scan(
     def classes(hi: Any, lo: Any) -> Any:  # past the cap, flows join by the judge's classes
         return address_classes(hi, lo, breaks, judge.address_class)
 
+    cluster_stopped: Callable[[], None] | None = None
     if cluster is not None:
-        from .cluster import connect, read_scan_cluster  # distributed loads only here
+        from .cluster import read_then_stop  # distributed loads only here
 
-        with connect(cluster) as client:  # read on the workers, merged and judged here
-            scanned = read_scan_cluster(client, list(captures), options)
+        # Read on the workers, merged and judged here while the cluster stops.
+        scanned, cluster_stopped = read_then_stop(cluster, list(captures), options)
     else:
         scanned = read_scan(list(captures), jobs=jobs, progress=progress, options=options)
-    joined = scanned.table.cap(limit, classes)
-    findings: list[Finding] = []
-    excepted: list[Finding] = []
+    try:  # the cluster stops meanwhile
+        joined = scanned.table.cap(limit, classes)
+        findings: list[Finding] = []
+        excepted: list[Finding] = []
+        rows = _judge_scanned(judge, scanned, findings, excepted)
+    finally:
+        if cluster_stopped is not None:
+            cluster_stopped()
     inputs: list[InputFile] = list(topo.inputs)
     summaries: list[CaptureSummary] = []
     kinds: dict[str, str] = {}
@@ -195,7 +201,6 @@ def _scan(
                 joined.get(index, 0),
             )
         )
-    rows = _judge_scanned(judge, scanned, findings, excepted)
     findings.extend(_mac_pins(policy, kinds, rows))
     # Firewall logs against the configurations the topology imports (segcheck.logjoin).
     log_join, findings = join_logs(topo, rows, kinds, findings)

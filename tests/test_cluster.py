@@ -394,3 +394,45 @@ def test_cli_cluster_local_2_prints_only_its_own_line(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"wrote {out} ("), done.stderr
+
+
+def test_the_cluster_stops_in_a_thread_while_the_client_judges(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`read_then_stop`: the cluster stops behind the caller's back once reading is done (and
+    `wait` says what stopping raised), or before a reading error propagates."""
+    import threading
+
+    events: list[tuple[str, str]] = []
+    stop_fails = False
+
+    @contextlib.contextmanager
+    def connect(spec: ClusterSpec) -> Iterator[Any]:
+        events.append(("start", threading.current_thread().name))
+        try:
+            yield "client"
+        finally:
+            events.append(("stop", threading.current_thread().name))
+            if stop_fails:
+                raise OSError("the scheduler went away")
+
+    def read(client: Any, paths: list[str], options: object = None) -> Any:
+        if paths == ["bad"]:
+            raise CaptureError("bad", "no such file")
+        return f"{paths} read by {client}"
+
+    monkeypatch.setattr(cluster, "connect", connect)
+    monkeypatch.setattr(cluster, "read_scan_cluster", read)
+    here = threading.current_thread().name
+    scanned, wait = cluster.read_then_stop(ClusterSpec("local:2"), ["a"])
+    assert scanned == "['a'] read by client"
+    wait()
+    assert events == [("start", here), ("stop", "segcheck-cluster-stop")]
+    events.clear()
+    with pytest.raises(CaptureError, match="no such file"):
+        cluster.read_then_stop(ClusterSpec("local:2"), ["bad"])
+    assert events == [("start", here), ("stop", here)]
+    stop_fails = True
+    _, wait = cluster.read_then_stop(ClusterSpec("local:2"), ["a"])
+    with pytest.raises(OSError, match="went away"):
+        wait()
