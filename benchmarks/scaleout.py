@@ -6,7 +6,11 @@ process for each engine (median of --runs), checks that every engine wrote the s
 (``--timestamp`` fixed), and measures Dask's start/stop and no-op per-task overhead. Prints
 a markdown table and the parameters of the model in RESULTS.md.
 
-    python benchmarks/scaleout.py [--runs 3] [--parts 16] [--phases]
+    python benchmarks/scaleout.py [--runs 3] [--parts 16] [--phases] [--before TREE]
+        [--cases "1 process,--jobs 2,--cluster local:2"]
+
+``--before TREE`` runs another checkout's segcheck (built in place) alternately with this
+one, run by run, for a before/after in one run.
 
 ``--phases`` also times, in this process on the same files, the read tasks' work and what
 stays serial on the client: unpickling the parts the tasks return, merging their tables,
@@ -45,13 +49,17 @@ def split(pcap: Path, parts: int) -> list[Path]:
     return out
 
 
-def timed(cmd: list[str], out: Path) -> tuple[float, str]:
+def timed(cmd: list[str], out: Path, root: Path = ROOT) -> tuple[float, str, int]:
+    """Wall seconds of ``cmd`` run with the segcheck of ``root``, its output's digest, and
+    the lines on stderr besides segcheck's own one."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
     t = time.perf_counter()
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t
     if r.returncode not in (0, 1):
         raise RuntimeError(r.stderr[-1000:])
-    return wall, hashlib.sha256(out.read_bytes()).hexdigest()[:16]
+    noise = len(r.stderr.splitlines()) - 1
+    return wall, hashlib.sha256(out.read_bytes()).hexdigest()[:16], noise
 
 
 def dask_overheads() -> tuple[float, float, float]:
@@ -139,6 +147,8 @@ def main() -> int:
     ap.add_argument("--parts", type=int, default=16)
     ap.add_argument("--phases", action="store_true")
     ap.add_argument("--only-phases", action="store_true")
+    ap.add_argument("--cases", type=lambda v: v.split(","), help="engines, comma-separated")
+    ap.add_argument("--before", type=Path, help="another tree, run alternately with this one")
     args = ap.parse_args()
     CACHE.mkdir(exist_ok=True)
     pcap = CACHE / "bench-1000000-50000.pcap"
@@ -151,27 +161,51 @@ def main() -> int:
         phases(files, topo)
     if args.only_phases:
         return 0
-    out = CACHE / "scaleout.json"
+    out = CACHE / f"scaleout-{os.getpid()}.json"
     base = [sys.executable, "-m", "segcheck", "scan", str(topo), *files, "--format", "json"]
     base += ["-o", str(out), "--timestamp", "2026-01-01T00:00:00Z"]
-    cases = {
+    every = {
         "1 process": [],
         "--jobs 2": ["--jobs", "2"],
         "--cluster local:1": ["--cluster", "local:1"],
         "--cluster local:2": ["--cluster", "local:2"],
     }
+    cases = {k: v for k, v in every.items() if args.cases is None or k in args.cases}
+    trees = [("before", args.before), ("after", ROOT)] if args.before else [("", ROOT)]
     print(
-        f"| engine ({args.parts} files, 1M packets) | load before | wall s (median) | runs | digest |"
+        f"| engine ({args.parts} files, 1M packets) | tree | load | wall s (median) | runs "
+        "| vs 1 process | vs --jobs 2 | digest | other stderr lines |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     digests = set()
+    medians: dict[tuple[str, str], float] = {}
     for name, extra in cases.items():
-        load = f"{os.getloadavg()[0]:.2f}"
-        runs = [timed([*base, *extra], out) for _ in range(args.runs)]
-        digests |= {d for _, d in runs}
-        walls = sorted(w for w, _ in runs)
-        spread = " / ".join(f"{w:.2f}" for w in walls)
-        print(f"| {name} | {load} | {statistics.median(walls):.2f} | {spread} | {runs[0][1]} |")
+        got: dict[str, list[tuple[float, str, int]]] = {t: [] for t, _ in trees}
+        loads: dict[str, list[float]] = {t: [] for t, _ in trees}
+        for _ in range(args.runs):  # the trees alternate, run by run
+            for tree, root in trees:
+                loads[tree].append(os.getloadavg()[0])
+                got[tree].append(timed([*base, *extra], out, root))
+        for tree, _ in trees:
+            runs = got[tree]
+            digests |= {d for _, d, _ in runs}
+            walls = sorted(w for w, _, _ in runs)
+            noise = sum(n for _, _, n in runs)
+            med = medians[tree, name] = statistics.median(walls)
+            spread = " / ".join(f"{w:.2f}" for w in walls)
+            one = medians.get((tree, "1 process"))
+            jobs = medians.get((tree, "--jobs 2"))
+            vs_one = f"{one / med:.2f}×" if one else "–"
+            vs_jobs = (
+                f"{med / jobs:.2f}× the time" if jobs and name.startswith("--cluster") else "–"
+            )
+            load = "–".join(f"{x:.1f}" for x in (min(loads[tree]), max(loads[tree])))
+            print(
+                f"| {name} | {tree} | {load} | {med:.2f} | {spread} | {vs_one} | {vs_jobs} "
+                f"| {runs[0][1]} | {noise} |",
+                flush=True,
+            )
+    out.unlink(missing_ok=True)
     print(f"\nsame bytes from every engine: {len(digests) == 1}")
     start, stop, per_task = dask_overheads()
     print(
