@@ -194,286 +194,79 @@ static PyObject *fast_rows(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(n);
 }
 
-/* aggregate(rows..., out..., big) -> groups
- *
- * The C twin of flowtable.group(flowtable.aggregate_rows(rows)) (the reference): one pass
- * over decoded rows with an open-addressing hash table on the full flow key, so groups are
- * exact (keys are compared, not just hashed). Groups come out in order of first appearance
- * (the numpy version orders them by hash; a FlowTable's order carries no meaning).
- * Inputs, 14 int64 buffers (addresses uint64) of n rows: vo vi proto shi slo dhi dlo sport
- * dport frame flags kind ts length. Outputs, 17 buffers of room >= n, in flowtable.COLUMNS
- * order: vo vi proto ahi alo bhi blo pa pb packets bytes bits ts_min fcode syn_a syn_b ts_max
- * (bits: flowtable.SENT_A, SENT_B, ANS_A, ANS_B, REF_A, REF_B, TUNNEL).
- */
-#define N_IN 14
-#define N_OUT 17
-static PyObject *aggregate(PyObject *self, PyObject *args) {
-    Py_buffer in[N_IN], out[N_OUT];
-    long long big, no_tcp, refusal, tunnel_kind;
-    if (!PyArg_ParseTuple(args,
-                          "y*y*y*y*y*y*y*y*y*y*y*y*y*y*"
-                          "w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*LLLL",
-                          &in[0], &in[1], &in[2], &in[3], &in[4], &in[5], &in[6], &in[7],
-                          &in[8], &in[9], &in[10], &in[11], &in[12], &in[13], &out[0], &out[1],
-                          &out[2], &out[3], &out[4], &out[5], &out[6], &out[7], &out[8],
-                          &out[9], &out[10], &out[11], &out[12], &out[13], &out[14], &out[15],
-                          &out[16], &big, &no_tcp, &refusal, &tunnel_kind))
-        return NULL;
-    Py_ssize_t n = in[0].len / (Py_ssize_t)sizeof(int64_t);
-    int ok = 1;
-    for (int k = 0; k < N_IN; k++)
-        ok &= in[k].len / (Py_ssize_t)sizeof(int64_t) == n;
-    for (int k = 0; k < N_OUT; k++)
-        ok &= out[k].len / (Py_ssize_t)sizeof(int64_t) >= n;
-    Py_ssize_t cap = 16;
-    while (cap < 2 * n)
-        cap <<= 1;
-    /* Groups live in one struct each while rows stream in (a row touches one or two cache
-     * lines, not 17 columns), and are scattered into the output columns at the end. */
-    typedef struct {
-        uint64_t ahi, alo, bhi, blo;
-        int64_t vo, vi, proto, pa, pb;
-        int64_t packets, bytes, bits;
-        int64_t ts_min, fcode, syn_a, syn_b, ts_max;
-    } Group;
-    int64_t *table = ok ? (int64_t *)PyMem_Malloc((size_t)cap * sizeof(int64_t)) : NULL;
-    Group *gs = table != NULL ? (Group *)PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Group)) : NULL;
-    Py_ssize_t g = -1;
-    if (gs != NULL) {
-        const int64_t *vo = in[0].buf, *vi = in[1].buf, *proto = in[2].buf, *sport = in[7].buf,
-                      *dport = in[8].buf, *frame = in[9].buf, *flags = in[10].buf,
-                      *kind = in[11].buf, *ts = in[12].buf, *length = in[13].buf;
-        const uint64_t *shi = in[3].buf, *slo = in[4].buf, *dhi = in[5].buf, *dlo = in[6].buf;
-        g = 0;
-        Py_BEGIN_ALLOW_THREADS
-        memset(table, 0xFF, (size_t)cap * sizeof(int64_t));
-        for (Py_ssize_t i = 0; i < n; i++) {
-            int swap = shi[i] > dhi[i] ||
-                       (shi[i] == dhi[i] &&
-                        (slo[i] > dlo[i] || (slo[i] == dlo[i] && sport[i] > dport[i])));
-            uint64_t kah = swap ? dhi[i] : shi[i], kal = swap ? dlo[i] : slo[i];
-            uint64_t kbh = swap ? shi[i] : dhi[i], kbl = swap ? slo[i] : dlo[i];
-            int64_t kpa = swap ? dport[i] : sport[i], kpb = swap ? sport[i] : dport[i];
-            uint64_t h = 0;
-            uint64_t parts[9] = {(uint64_t)vo[i], (uint64_t)vi[i], (uint64_t)proto[i], kah, kal,
-                                 kbh, kbl, (uint64_t)kpa, (uint64_t)kpb};
-            for (int k = 0; k < 9; k++) {
-                h ^= parts[k];
-                h *= 0x9E3779B97F4A7C15ULL;
-                h ^= h >> 31;
-                h *= 0xBF58476D1CE4E5B9ULL;
-            }
-            Py_ssize_t slot = (Py_ssize_t)(h & (uint64_t)(cap - 1));
-            Group *q;
-            for (;;) {
-                int64_t j = table[slot];
-                if (j < 0) {
-                    table[slot] = g;
-                    q = &gs[g++];
-                    q->vo = vo[i];
-                    q->vi = vi[i];
-                    q->proto = proto[i];
-                    q->ahi = kah;
-                    q->alo = kal;
-                    q->bhi = kbh;
-                    q->blo = kbl;
-                    q->pa = kpa;
-                    q->pb = kpb;
-                    q->packets = q->bytes = q->bits = 0;
-                    q->fcode = q->syn_a = q->syn_b = big;
-                    /* times use the int64 limits as "never": a packet pinned at 2**63-1 ns
-                       (a huge if_tsoffset) must still count (flowtable.TS_NEVER_*) */
-                    q->ts_min = INT64_MAX;
-                    q->ts_max = INT64_MIN;
-                    break;
-                }
-                q = &gs[j];
-                if (q->alo == kal && q->blo == kbl && q->pa == kpa && q->pb == kpb &&
-                    q->ahi == kah && q->bhi == kbh && q->proto == proto[i] && q->vo == vo[i] &&
-                    q->vi == vi[i])
-                    break;
-                slot = (slot + 1) & (cap - 1);
-            }
-            int pkt = kind[i] != refusal;
-            if (pkt) {
-                q->packets += 1;
-                q->bits |= swap ? 2 : 1; /* SENT_B, SENT_A */
-                q->bytes += length[i];
-                if (ts[i] < q->ts_min)
-                    q->ts_min = ts[i];
-                if (ts[i] > q->ts_max)
-                    q->ts_max = ts[i];
-                int64_t fc = frame[i] * 2 + swap;
-                if (fc < q->fcode)
-                    q->fcode = fc;
-                if ((flags[i] & (no_tcp | 0x04)) != 0x04) /* anything but a TCP RST */
-                    q->bits |= swap ? 8 : 4; /* ANS_B, ANS_A */
-                if ((flags[i] & (no_tcp | 0x12)) == 0x02) { /* SYN without ACK */
-                    int64_t *sm = swap ? &q->syn_b : &q->syn_a;
-                    if (frame[i] < *sm)
-                        *sm = frame[i];
-                }
-            } else { /* a refusal mark */
-                q->bits |= swap ? 32 : 16; /* REF_B, REF_A */
-            }
-            if (kind[i] == tunnel_kind)
-                q->bits |= 64; /* TUNNEL */
-        }
-        int64_t *o[N_OUT];
-        for (int k = 0; k < N_OUT; k++)
-            o[k] = (int64_t *)out[k].buf;
-        for (Py_ssize_t j = 0; j < g; j++) {
-            const Group *q = &gs[j];
-            o[0][j] = q->vo;
-            o[1][j] = q->vi;
-            o[2][j] = q->proto;
-            o[3][j] = (int64_t)q->ahi;
-            o[4][j] = (int64_t)q->alo;
-            o[5][j] = (int64_t)q->bhi;
-            o[6][j] = (int64_t)q->blo;
-            o[7][j] = q->pa;
-            o[8][j] = q->pb;
-            o[9][j] = q->packets;
-            o[10][j] = q->bytes;
-            o[11][j] = q->bits;
-            o[12][j] = q->ts_min;
-            o[13][j] = q->fcode;
-            o[14][j] = q->syn_a;
-            o[15][j] = q->syn_b;
-            o[16][j] = q->ts_max;
-        }
-        Py_END_ALLOW_THREADS
-    }
-    PyMem_Free(gs);
-    PyMem_Free(table);
-    for (int k = 0; k < N_IN; k++)
-        PyBuffer_Release(&in[k]);
-    for (int k = 0; k < N_OUT; k++)
-        PyBuffer_Release(&out[k]);
-    if (!ok) {
-        PyErr_SetString(PyExc_ValueError, "aggregate: buffer sizes do not match");
-        return NULL;
-    }
-    if (g < 0)
-        return PyErr_NoMemory();
-    return PyLong_FromSsize_t(g);
-}
-
-/* combine(in 17 columns, out 17 columns) -> groups
- *
- * The C twin of flowtable.group on already aggregated columns (flowtable.COLUMNS order: 9
- * key columns, then 2 summed, 1 OR-ed, 4 minimum, 1 maximum): exact groups by a hash table on the full
- * key, in order of first appearance. Used to merge flow tables (chunks, processes).
- */
-#define N_KEY 9
-#define N_SUM_END 11
-#define N_OR_END 12
-#define N_MIN_END 16
-static PyObject *combine(PyObject *self, PyObject *args) {
-    Py_buffer in[N_OUT], out[N_OUT];
-    if (!PyArg_ParseTuple(args,
-                          "y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*"
-                          "w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*w*",
-                          &in[0], &in[1], &in[2], &in[3], &in[4], &in[5], &in[6], &in[7],
-                          &in[8], &in[9], &in[10], &in[11], &in[12], &in[13], &in[14], &in[15],
-                          &in[16], &out[0], &out[1], &out[2], &out[3], &out[4], &out[5],
-                          &out[6], &out[7], &out[8], &out[9], &out[10], &out[11], &out[12],
-                          &out[13], &out[14], &out[15], &out[16]))
-        return NULL;
-    Py_ssize_t n = in[0].len / (Py_ssize_t)sizeof(int64_t);
-    int ok = 1;
-    for (int k = 0; k < N_OUT; k++) {
-        ok &= in[k].len / (Py_ssize_t)sizeof(int64_t) == n;
-        ok &= out[k].len / (Py_ssize_t)sizeof(int64_t) >= n;
-    }
-    Py_ssize_t cap = 16;
-    while (cap < 2 * n)
-        cap <<= 1;
-    /* Groups are built in the output columns themselves: no row-major copy of the table,
-     * which would add a table's worth of memory to every merge. */
-    int64_t *table = ok ? (int64_t *)PyMem_Malloc((size_t)cap * sizeof(int64_t)) : NULL;
-    Py_ssize_t g = -1;
-    if (table != NULL) {
-        const int64_t *c[N_OUT];
-        int64_t *o[N_OUT];
-        for (int k = 0; k < N_OUT; k++) {
-            c[k] = (const int64_t *)in[k].buf;
-            o[k] = (int64_t *)out[k].buf;
-        }
-        g = 0;
-        Py_BEGIN_ALLOW_THREADS
-        memset(table, 0xFF, (size_t)cap * sizeof(int64_t));
-        for (Py_ssize_t i = 0; i < n; i++) {
-            uint64_t h = 0;
-            for (int k = 0; k < N_KEY; k++) {
-                h ^= (uint64_t)c[k][i];
-                h *= 0x9E3779B97F4A7C15ULL;
-                h ^= h >> 31;
-                h *= 0xBF58476D1CE4E5B9ULL;
-            }
-            Py_ssize_t slot = (Py_ssize_t)(h & (uint64_t)(cap - 1));
-            int64_t j;
-            for (;;) {
-                j = table[slot];
-                if (j < 0) {
-                    table[slot] = g;
-                    for (int k = 0; k < N_OUT; k++)
-                        o[k][g] = c[k][i];
-                    g++;
-                    goto next;
-                }
-                int same = 1;
-                for (int k = 0; k < N_KEY && same; k++)
-                    same = o[k][j] == c[k][i];
-                if (same)
-                    break;
-                slot = (slot + 1) & (cap - 1);
-            }
-            for (int k = N_KEY; k < N_SUM_END; k++)
-                o[k][j] += c[k][i];
-            for (int k = N_SUM_END; k < N_OR_END; k++)
-                o[k][j] |= c[k][i];
-            for (int k = N_OR_END; k < N_MIN_END; k++)
-                if (c[k][i] < o[k][j])
-                    o[k][j] = c[k][i];
-            for (int k = N_MIN_END; k < N_OUT; k++)
-                if (c[k][i] > o[k][j])
-                    o[k][j] = c[k][i];
-        next:;
-        }
-        Py_END_ALLOW_THREADS
-    }
-    PyMem_Free(table);
-    for (int k = 0; k < N_OUT; k++) {
-        PyBuffer_Release(&in[k]);
-        PyBuffer_Release(&out[k]);
-    }
-    if (!ok) {
-        PyErr_SetString(PyExc_ValueError, "combine: buffer sizes do not match");
-        return NULL;
-    }
-    if (g < 0)
-        return PyErr_NoMemory();
-    return PyLong_FromSsize_t(g);
-}
-
 /* A flow table grown in place (flowtable.FlowTable): 17 column buffers of some capacity, the
  * first n rows in use, and a persistent open-addressing index of uint32 row numbers (all ones:
  * an empty slot), a power of two slots kept at most half full. Rows or other tables' groups
  * are folded into it without regrouping what is there: a merge costs what it adds, not the
  * table, and never holds the table twice.
  *
+ * The columns (flowtable.COLUMNS and flowtable.DTYPES, FLOW_LAYOUT below): the key vo vi
+ * (int16), proto (uint8), ahi alo bhi blo (uint64), pa pb (uint16); summed packets bytes
+ * (int64); OR-ed bits (uint8: flowtable.SENT_A, SENT_B, ANS_A, ANS_B, REF_A, REF_B, TUNNEL);
+ * minimum ts_min fcode syn_a syn_b and maximum ts_max (int64).
+ *
  * absorb_rows(rows, start, table, n, index, big, no_tcp, refusal, tunnel_kind) -> (next, n)
- *   rows: the 14 decoded-row buffers of aggregate(); folds rows start.. into the table with
- *   aggregate()'s rules.
+ *   rows: 14 int64 buffers (addresses uint64) of decoded rows: vo vi proto shi slo dhi dlo
+ *   sport dport frame flags kind ts length; folds rows start.. into the table (the reference
+ *   is flowtable.group(flowtable.aggregate_rows(rows))). The caller checks that VLANs,
+ *   protocols and ports fit their columns.
  * absorb_columns(cols, start, table, n, index) -> (next, n)
- *   cols: 17 aggregated columns (flowtable.COLUMNS order); folds them with combine()'s rules.
+ *   cols: another table's 17 columns; folds them in (sums, ORs, minima, maxima).
  * Both stop before a row that needs a new group when the table is full (n == capacity) or the
  * index would pass half full, and return the first row not folded and the new row count; the
  * caller grows the table (or the index, with reindex) and calls again from there.
  * reindex(table, n, index): fills index (all ones first) from the keys of rows 0..n-1.
  */
+#define N_IN 14
+#define N_OUT 17
+#define N_KEY 9
 #define T_EMPTY 0xFFFFFFFFu
+#define FLOW_LAYOUT "i2 i2 u1 u8 u8 u8 u8 u2 u2 i8 i8 u1 i8 i8 i8 i8 i8"
+static const int COL_SIZE[N_OUT] = {2, 2, 1, 8, 8, 8, 8, 2, 2, 8, 8, 1, 8, 8, 8, 8, 8};
+static const int ROW_SIZE[N_IN] = {8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8};
+
+typedef struct {
+    int16_t *vo, *vi;
+    uint8_t *proto;
+    uint64_t *ahi, *alo, *bhi, *blo;
+    uint16_t *pa, *pb;
+    int64_t *packets, *bytes;
+    uint8_t *bits;
+    int64_t *ts_min, *fcode, *syn_a, *syn_b, *ts_max;
+} Cols;
+
+static void cols_bind(Cols *c, Py_buffer *b) {
+    c->vo = b[0].buf;
+    c->vi = b[1].buf;
+    c->proto = b[2].buf;
+    c->ahi = b[3].buf;
+    c->alo = b[4].buf;
+    c->bhi = b[5].buf;
+    c->blo = b[6].buf;
+    c->pa = b[7].buf;
+    c->pb = b[8].buf;
+    c->packets = b[9].buf;
+    c->bytes = b[10].buf;
+    c->bits = b[11].buf;
+    c->ts_min = b[12].buf;
+    c->fcode = b[13].buf;
+    c->syn_a = b[14].buf;
+    c->syn_b = b[15].buf;
+    c->ts_max = b[16].buf;
+}
+
+/* The key of row j as the hash reads it (signed columns sign-extended, as numpy's uint64). */
+static inline void cols_key(const Cols *c, Py_ssize_t j, uint64_t *parts) {
+    parts[0] = (uint64_t)(int64_t)c->vo[j];
+    parts[1] = (uint64_t)(int64_t)c->vi[j];
+    parts[2] = c->proto[j];
+    parts[3] = c->ahi[j];
+    parts[4] = c->alo[j];
+    parts[5] = c->bhi[j];
+    parts[6] = c->blo[j];
+    parts[7] = c->pa[j];
+    parts[8] = c->pb[j];
+}
 
 static inline uint64_t key_hash(const uint64_t *parts) {
     uint64_t h = 0;
@@ -486,25 +279,26 @@ static inline uint64_t key_hash(const uint64_t *parts) {
     return h;
 }
 
-/* Buffers of a tuple of `count` objects (writable ones when `writable`), each holding at
- * least `min_len` 8-byte items; on failure nothing stays acquired. */
-static int get_buffers(PyObject *seq, Py_buffer *out, int count, int writable,
-                       Py_ssize_t min_len, const char *what) {
+/* Buffers of a tuple of `count` objects (writable ones when `writable`), buffer k holding
+ * items of size[k] bytes; on failure nothing stays acquired. */
+static int get_buffers(PyObject *seq, Py_buffer *out, int count, int writable, const int *size,
+                       const char *what) {
     if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) != count) {
         PyErr_Format(PyExc_ValueError, "%s: a tuple of %d buffers is needed", what, count);
         return -1;
     }
     for (int k = 0; k < count; k++) {
-        int flags = writable ? PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS : PyBUF_C_CONTIGUOUS;
+        int flags = PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
         if (PyObject_GetBuffer(PyTuple_GET_ITEM(seq, k), &out[k], flags) < 0 ||
-            out[k].itemsize != 8 || out[k].len / 8 < min_len) {
+            out[k].itemsize != size[k]) {
             int got = !PyErr_Occurred();
-            if (got)
+            if (got) {
+                PyErr_Format(PyExc_ValueError, "%s: buffer %d has items of %zd bytes, not %d",
+                             what, k, out[k].itemsize, size[k]);
                 PyBuffer_Release(&out[k]);
+            }
             for (int j = 0; j < k; j++)
                 PyBuffer_Release(&out[j]);
-            if (got)
-                PyErr_Format(PyExc_ValueError, "%s: buffer %d has the wrong size", what, k);
             return -1;
         }
     }
@@ -517,7 +311,7 @@ static void release_buffers(Py_buffer *b, int count) {
 }
 
 typedef struct {
-    int64_t *o[N_OUT];
+    Cols o;
     Py_ssize_t cap, n;
     uint32_t *index;
     Py_ssize_t mask; /* slots - 1 */
@@ -526,6 +320,7 @@ typedef struct {
 /* The row holding key `parts`, or -1 with *slot_out the empty slot where it would go. */
 static inline Py_ssize_t t_find(const Table *t, const uint64_t *parts, Py_ssize_t *slot_out) {
     Py_ssize_t slot = (Py_ssize_t)(key_hash(parts) & (uint64_t)t->mask);
+    const Cols *o = &t->o;
     for (;;) {
         uint32_t j = t->index[slot];
         if (j == T_EMPTY) {
@@ -533,11 +328,10 @@ static inline Py_ssize_t t_find(const Table *t, const uint64_t *parts, Py_ssize_
             return -1;
         }
         /* the most varied key columns first: a miss usually costs one compare */
-        if ((uint64_t)t->o[4][j] == parts[4] && (uint64_t)t->o[6][j] == parts[6] &&
-            (uint64_t)t->o[7][j] == parts[7] && (uint64_t)t->o[8][j] == parts[8] &&
-            (uint64_t)t->o[3][j] == parts[3] && (uint64_t)t->o[5][j] == parts[5] &&
-            (uint64_t)t->o[2][j] == parts[2] && (uint64_t)t->o[0][j] == parts[0] &&
-            (uint64_t)t->o[1][j] == parts[1])
+        if (o->alo[j] == parts[4] && o->blo[j] == parts[6] && o->pa[j] == parts[7] &&
+            o->pb[j] == parts[8] && o->ahi[j] == parts[3] && o->bhi[j] == parts[5] &&
+            o->proto[j] == parts[2] && (uint64_t)(int64_t)o->vo[j] == parts[0] &&
+            (uint64_t)(int64_t)o->vi[j] == parts[1])
             return (Py_ssize_t)j;
         slot = (slot + 1) & t->mask;
     }
@@ -549,12 +343,11 @@ static inline int t_room(const Table *t) {
 }
 
 static int t_open(Table *t, Py_buffer *tb, Py_buffer *ib, Py_ssize_t n) {
-    t->cap = tb[0].len / 8;
-    for (int k = 0; k < N_OUT; k++) {
-        t->o[k] = (int64_t *)tb[k].buf;
-        if (tb[k].len / 8 < t->cap)
-            t->cap = tb[k].len / 8;
-    }
+    t->cap = tb[0].len / tb[0].itemsize;
+    for (int k = 1; k < N_OUT; k++)
+        if (tb[k].len / tb[k].itemsize < t->cap)
+            t->cap = tb[k].len / tb[k].itemsize;
+    cols_bind(&t->o, tb);
     Py_ssize_t slots = ib->len / 4;
     if (ib->itemsize != 4 || slots < 2 || (slots & (slots - 1)) || n < 0 || n > t->cap ||
         n * 2 > slots || t->cap > (Py_ssize_t)T_EMPTY - 1) {
@@ -568,8 +361,9 @@ static int t_open(Table *t, Py_buffer *tb, Py_buffer *ib, Py_ssize_t n) {
 }
 
 /* What absorb_rows, absorb_columns and reindex share: a tuple of `n_src` source buffers (read
- * only; `rows` the shortest one's length), the table's N_OUT writable column buffers and its
- * index, opened as a Table. On failure nothing stays acquired and an exception is set. */
+ * only, item sizes `src_size`; `rows` the shortest one's length), the table's N_OUT writable
+ * column buffers and its index, opened as a Table. On failure nothing stays acquired and an
+ * exception is set. */
 #define N_SRC_MAX (N_IN > N_OUT ? N_IN : N_OUT)
 typedef struct {
     Py_buffer src[N_SRC_MAX], tb[N_OUT], ib;
@@ -578,19 +372,19 @@ typedef struct {
     Table t;
 } Fold;
 
-static int fold_open(Fold *f, PyObject *src_o, int n_src, PyObject *table_o, Py_ssize_t n,
-                     PyObject *index_o, const char *what) {
+static int fold_open(Fold *f, PyObject *src_o, int n_src, const int *src_size, PyObject *table_o,
+                     Py_ssize_t n, PyObject *index_o, const char *what) {
     f->n_src = n_src;
     f->rows = 0;
-    if (n_src && get_buffers(src_o, f->src, n_src, 0, 0, what) < 0)
+    if (n_src && get_buffers(src_o, f->src, n_src, 0, src_size, what) < 0)
         return -1;
     if (n_src) {
-        f->rows = f->src[0].len / 8;
+        f->rows = f->src[0].len / src_size[0];
         for (int k = 1; k < n_src; k++)
-            if (f->src[k].len / 8 < f->rows)
-                f->rows = f->src[k].len / 8;
+            if (f->src[k].len / src_size[k] < f->rows)
+                f->rows = f->src[k].len / src_size[k];
     }
-    if (get_buffers(table_o, f->tb, N_OUT, 1, 0, what) < 0) {
+    if (get_buffers(table_o, f->tb, N_OUT, 1, COL_SIZE, what) < 0) {
         release_buffers(f->src, n_src);
         return -1;
     }
@@ -622,7 +416,7 @@ static PyObject *absorb_rows(PyObject *self, PyObject *args) {
                           &no_tcp, &refusal, &tunnel_kind))
         return NULL;
     Fold f;
-    if (fold_open(&f, rows_o, N_IN, table_o, n, index_o, "absorb_rows") < 0)
+    if (fold_open(&f, rows_o, N_IN, ROW_SIZE, table_o, n, index_o, "absorb_rows") < 0)
         return NULL;
     Table t = f.t;
     Py_ssize_t i = start < 0 ? 0 : start, rows = f.rows;
@@ -632,54 +426,67 @@ static PyObject *absorb_rows(PyObject *self, PyObject *args) {
                   *length = f.src[13].buf;
     const uint64_t *shi = f.src[3].buf, *slo = f.src[4].buf, *dhi = f.src[5].buf,
                    *dlo = f.src[6].buf;
-    int64_t **o = t.o;
+    Cols o = t.o;
     Py_BEGIN_ALLOW_THREADS
     for (; i < rows; i++) {
         int swap = shi[i] > dhi[i] ||
                    (shi[i] == dhi[i] &&
                     (slo[i] > dlo[i] || (slo[i] == dlo[i] && sport[i] > dport[i])));
-        uint64_t parts[N_KEY] = {(uint64_t)vo[i], (uint64_t)vi[i], (uint64_t)proto[i],
-                                 swap ? dhi[i] : shi[i], swap ? dlo[i] : slo[i],
-                                 swap ? shi[i] : dhi[i], swap ? slo[i] : dlo[i],
-                                 (uint64_t)(swap ? dport[i] : sport[i]),
-                                 (uint64_t)(swap ? sport[i] : dport[i])};
+        /* the key as the table holds it (the caller checked that each value fits) */
+        uint64_t parts[N_KEY] = {(uint64_t)(int64_t)(int16_t)vo[i],
+                                 (uint64_t)(int64_t)(int16_t)vi[i],
+                                 (uint8_t)proto[i],
+                                 swap ? dhi[i] : shi[i],
+                                 swap ? dlo[i] : slo[i],
+                                 swap ? shi[i] : dhi[i],
+                                 swap ? slo[i] : dlo[i],
+                                 (uint16_t)(swap ? dport[i] : sport[i]),
+                                 (uint16_t)(swap ? sport[i] : dport[i])};
         Py_ssize_t slot, j = t_find(&t, parts, &slot);
         if (j < 0) {
             if (!t_room(&t))
                 break;
             j = t.n++;
             t.index[slot] = (uint32_t)j;
-            for (int k = 0; k < N_KEY; k++)
-                o[k][j] = (int64_t)parts[k];
-            o[9][j] = o[10][j] = o[11][j] = 0;
-            o[12][j] = INT64_MAX; /* flowtable.TS_NEVER_MIN */
-            o[13][j] = o[14][j] = o[15][j] = big;
-            o[16][j] = INT64_MIN; /* flowtable.TS_NEVER_MAX */
+            o.vo[j] = (int16_t)vo[i];
+            o.vi[j] = (int16_t)vi[i];
+            o.proto[j] = (uint8_t)parts[2];
+            o.ahi[j] = parts[3];
+            o.alo[j] = parts[4];
+            o.bhi[j] = parts[5];
+            o.blo[j] = parts[6];
+            o.pa[j] = (uint16_t)parts[7];
+            o.pb[j] = (uint16_t)parts[8];
+            o.packets[j] = o.bytes[j] = 0;
+            o.bits[j] = 0;
+            o.ts_min[j] = INT64_MAX; /* flowtable.TS_NEVER_MIN */
+            o.fcode[j] = o.syn_a[j] = o.syn_b[j] = big;
+            o.ts_max[j] = INT64_MIN; /* flowtable.TS_NEVER_MAX */
         }
         if (kind[i] != refusal) {
-            o[9][j] += 1;
-            o[10][j] += length[i];
-            int64_t bits = swap ? 2 : 1; /* SENT_B, SENT_A */
+            o.packets[j] += 1;
+            o.bytes[j] += length[i];
+            uint8_t bits = swap ? 2 : 1; /* SENT_B, SENT_A */
             if ((flags[i] & (no_tcp | 0x04)) != 0x04) /* anything but a TCP RST */
                 bits |= swap ? 8 : 4;                 /* ANS_B, ANS_A */
-            o[11][j] |= bits;
-            if (ts[i] < o[12][j])
-                o[12][j] = ts[i];
+            o.bits[j] |= bits;
+            if (ts[i] < o.ts_min[j])
+                o.ts_min[j] = ts[i];
             int64_t fc = frame[i] * 2 + swap;
-            if (fc < o[13][j])
-                o[13][j] = fc;
+            if (fc < o.fcode[j])
+                o.fcode[j] = fc;
             if ((flags[i] & (no_tcp | 0x12)) == 0x02) { /* SYN without ACK */
-                int64_t *sm = swap ? &o[15][j] : &o[14][j];
+                int64_t *sm = swap ? &o.syn_b[j] : &o.syn_a[j];
                 if (frame[i] < *sm)
                     *sm = frame[i];
             }
-            if (ts[i] > o[16][j])
-                o[16][j] = ts[i];
+            if (ts[i] > o.ts_max[j])
+                o.ts_max[j] = ts[i];
         } else { /* a refusal mark */
-            o[11][j] |= swap ? 32 : 16; /* REF_B, REF_A */
+            o.bits[j] |= swap ? 32 : 16; /* REF_B, REF_A */
         }
         if (kind[i] == tunnel_kind)
-            o[11][j] |= 64; /* TUNNEL */
+            o.bits[j] |= 64; /* TUNNEL */
     }
     Py_END_ALLOW_THREADS
     fold_close(&f);
@@ -692,39 +499,54 @@ static PyObject *absorb_columns(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OnOnO", &cols_o, &start, &table_o, &n, &index_o))
         return NULL;
     Fold f;
-    if (fold_open(&f, cols_o, N_OUT, table_o, n, index_o, "absorb_columns") < 0)
+    if (fold_open(&f, cols_o, N_OUT, COL_SIZE, table_o, n, index_o, "absorb_columns") < 0)
         return NULL;
     Table t = f.t;
     Py_ssize_t i = start < 0 ? 0 : start, rows = f.rows;
-    const int64_t *c[N_OUT];
-    for (int k = 0; k < N_OUT; k++)
-        c[k] = (const int64_t *)f.src[k].buf;
-    int64_t **o = t.o;
+    Cols c, o = t.o;
+    cols_bind(&c, f.src);
     Py_BEGIN_ALLOW_THREADS
     for (; i < rows; i++) {
         uint64_t parts[N_KEY];
-        for (int k = 0; k < N_KEY; k++)
-            parts[k] = (uint64_t)c[k][i];
+        cols_key(&c, i, parts);
         Py_ssize_t slot, j = t_find(&t, parts, &slot);
         if (j < 0) {
             if (!t_room(&t))
                 break;
             j = t.n++;
             t.index[slot] = (uint32_t)j;
-            for (int k = 0; k < N_OUT; k++)
-                o[k][j] = c[k][i];
+            o.vo[j] = c.vo[i];
+            o.vi[j] = c.vi[i];
+            o.proto[j] = c.proto[i];
+            o.ahi[j] = c.ahi[i];
+            o.alo[j] = c.alo[i];
+            o.bhi[j] = c.bhi[i];
+            o.blo[j] = c.blo[i];
+            o.pa[j] = c.pa[i];
+            o.pb[j] = c.pb[i];
+            o.packets[j] = c.packets[i];
+            o.bytes[j] = c.bytes[i];
+            o.bits[j] = c.bits[i];
+            o.ts_min[j] = c.ts_min[i];
+            o.fcode[j] = c.fcode[i];
+            o.syn_a[j] = c.syn_a[i];
+            o.syn_b[j] = c.syn_b[i];
+            o.ts_max[j] = c.ts_max[i];
             continue;
         }
-        for (int k = N_KEY; k < N_SUM_END; k++)
-            o[k][j] += c[k][i];
-        for (int k = N_SUM_END; k < N_OR_END; k++)
-            o[k][j] |= c[k][i];
-        for (int k = N_OR_END; k < N_MIN_END; k++)
-            if (c[k][i] < o[k][j])
-                o[k][j] = c[k][i];
-        for (int k = N_MIN_END; k < N_OUT; k++)
-            if (c[k][i] > o[k][j])
-                o[k][j] = c[k][i];
+        o.packets[j] += c.packets[i];
+        o.bytes[j] += c.bytes[i];
+        o.bits[j] |= c.bits[i];
+        if (c.ts_min[i] < o.ts_min[j])
+            o.ts_min[j] = c.ts_min[i];
+        if (c.fcode[i] < o.fcode[j])
+            o.fcode[j] = c.fcode[i];
+        if (c.syn_a[i] < o.syn_a[j])
+            o.syn_a[j] = c.syn_a[i];
+        if (c.syn_b[i] < o.syn_b[j])
+            o.syn_b[j] = c.syn_b[i];
+        if (c.ts_max[i] > o.ts_max[j])
+            o.ts_max[j] = c.ts_max[i];
     }
     Py_END_ALLOW_THREADS
     fold_close(&f);
@@ -737,15 +559,14 @@ static PyObject *reindex(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OnO", &table_o, &n, &index_o))
         return NULL;
     Fold f;
-    if (fold_open(&f, NULL, 0, table_o, n, index_o, "reindex") < 0)
+    if (fold_open(&f, NULL, 0, NULL, table_o, n, index_o, "reindex") < 0)
         return NULL;
     Table t = f.t;
     Py_BEGIN_ALLOW_THREADS
     memset(t.index, 0xFF, (size_t)(t.mask + 1) * sizeof(uint32_t));
     for (Py_ssize_t j = 0; j < n; j++) {
         uint64_t parts[N_KEY];
-        for (int k = 0; k < N_KEY; k++)
-            parts[k] = (uint64_t)t.o[k][j];
+        cols_key(&t.o, j, parts);
         /* keys are distinct: the first empty slot is the row's */
         Py_ssize_t slot = (Py_ssize_t)(key_hash(parts) & (uint64_t)t.mask);
         while (t.index[slot] != T_EMPTY)
@@ -761,8 +582,6 @@ static PyMethodDef methods[] = {
     {"absorb_rows", absorb_rows, METH_VARARGS, "Fold decoded rows into a growing flow table."},
     {"absorb_columns", absorb_columns, METH_VARARGS, "Fold flow columns into a growing flow table."},
     {"reindex", reindex, METH_VARARGS, "Rebuild a growing flow table's index."},
-    {"combine", combine, METH_VARARGS, "Merge aggregated flow columns (exact groups)."},
-    {"aggregate", aggregate, METH_VARARGS, "Flow aggregates of decoded rows (exact groups)."},
     {"walk_pcap", walk_pcap, METH_VARARGS, "Record start offsets of a pcap chunk."},
     {"walk_epb", walk_epb, METH_VARARGS, "Offsets of consecutive pcapng EPBs."},
     {"fast_rows", fast_rows, METH_VARARGS, "Fields of the common-case packets of a batch."},
@@ -771,11 +590,12 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_accel", NULL, -1, methods};
 
-/* FLOW_COLUMNS: the flow-table layout aggregate and combine write, so that a stale build of
- * another layout is left unused (flowtable falls back to numpy) rather than misread. */
+/* FLOW_COLUMNS, FLOW_LAYOUT: the flow-table layout the folds read and write, so that a stale
+ * build of another layout is left unused (flowtable falls back to numpy) rather than misread. */
 PyMODINIT_FUNC PyInit__accel(void) {
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddIntConstant(m, "FLOW_COLUMNS", N_OUT) < 0) {
+    if (m != NULL && (PyModule_AddIntConstant(m, "FLOW_COLUMNS", N_OUT) < 0 ||
+                      PyModule_AddStringConstant(m, "FLOW_LAYOUT", FLOW_LAYOUT) < 0)) {
         Py_DECREF(m);
         return NULL;
     }

@@ -54,13 +54,26 @@ TS_NEVER_MIN, TS_NEVER_MAX = np.iinfo(np.int64).max, np.iinfo(np.int64).min
 KEY = ("vo", "vi", "proto", "ahi", "alo", "bhi", "blo", "pa", "pb")
 SUM = ("packets", "bytes")
 # Side A is the smaller (address, port) endpoint. What judging needs of each side is yes/no
-# (sent a packet, answered, was refused), so it is one OR-ed column of bits, not 7 counters:
-# 136 bytes a flow instead of 176.
+# (sent a packet, answered, was refused), so it is one OR-ed column of bits, not 7 counters.
 OR = ("bits",)
 MIN = ("ts_min", "fcode", "syn_a", "syn_b")  # fcode = first_frame * 2 + side of first sender
 MAX = ("ts_max",)
 COLUMNS = KEY + SUM + OR + MIN + MAX
 SENT_A, SENT_B, ANS_A, ANS_B, REF_A, REF_B, TUNNEL = (1 << i for i in range(7))
+# Each column as narrow as what it holds allows (98 bytes a flow; all int64 were 136): VLAN ids
+# (-1 untagged), an IP protocol number, ports (an ICMP type family), seven bits. Sums, times
+# and frame codes stay 64-bit. `_accel.FLOW_LAYOUT` must say the same.
+DTYPES: dict[str, np.dtype[Any]] = {
+    k: np.dtype(t)
+    for k, t in zip(
+        COLUMNS,
+        "i2 i2 u1 u8 u8 u8 u8 u2 u2 i8 i8 u1 i8 i8 i8 i8 i8".split(),
+        strict=True,
+    )
+}
+LAYOUT = " ".join(f"{d.kind}{d.itemsize}" for d in DTYPES.values())
+# What a decoded row's VLAN, protocol and ports must fit before they enter the table.
+_NARROW = {"vo": "vo", "vi": "vi", "proto": "proto", "sport": "pa", "dport": "pb"}
 
 Columns = dict[str, np.ndarray]
 
@@ -70,10 +83,7 @@ _M2 = np.uint64(0xBF58476D1CE4E5B9)
 
 
 def empty_columns() -> Columns:
-    return {
-        k: np.empty(0, dtype=np.uint64 if k in ("ahi", "alo", "bhi", "blo") else np.int64)
-        for k in COLUMNS
-    }
+    return {k: np.empty(0, dtype=d) for k, d in DTYPES.items()}
 
 
 def rows_to_columns(rows: list[Row]) -> Columns:
@@ -104,7 +114,7 @@ def aggregate_rows(r: Mapping[str, np.ndarray]) -> Columns:
         | (ref & swap).astype(i64) * REF_B
         | (kind == KIND_TUNNEL).astype(i64) * TUNNEL
     )
-    return {
+    out = {
         "vo": r["vo"],
         "vi": r["vi"],
         "proto": r["proto"],
@@ -123,6 +133,7 @@ def aggregate_rows(r: Mapping[str, np.ndarray]) -> Columns:
         "syn_b": np.where(syn & b_side, frame, BIG),
         "ts_max": np.where(pkt, r["ts"], TS_NEVER_MAX),
     }
+    return {k: v.astype(DTYPES[k], copy=False) for k, v in out.items()}
 
 
 def _hash(c: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -187,61 +198,57 @@ _ROW_INPUTS = (
     "vo", "vi", "proto", "shi", "slo", "dhi", "dlo", "sport", "dport", "frame", "flags", "kind",
     "ts", "length",
 )  # fmt: skip
-_ADDRESS_COLUMNS = ("shi", "slo", "dhi", "dlo", "ahi", "alo", "bhi", "blo")
+_ADDRESS_ROWS = ("shi", "slo", "dhi", "dlo")
 
 
 def _flow_accel() -> Any:
     """The C accelerator when it was built for this table layout (a stale build is not)."""
     accel = records._accel
-    if accel is None or getattr(accel, "FLOW_COLUMNS", None) != len(COLUMNS):
+    if accel is None or getattr(accel, "FLOW_LAYOUT", None) != LAYOUT:
         return None
     return accel
 
 
-def group_rows(rows: Mapping[str, np.ndarray]) -> Columns:
-    """``group(aggregate_rows(rows))``: in one C pass when the accelerator was built.
+def check_rows(rows: Mapping[str, np.ndarray]) -> None:
+    """ValueError unless each row's VLANs, protocol and ports fit the table's columns (a
+    reader's bug, never a capture's: decoded values are 12-bit VLAN ids, bytes and ports)."""
+    for name, col in _NARROW.items():
+        v = rows[name]
+        info = np.iinfo(DTYPES[col])
+        if len(v) and (v.min() < info.min or v.max() > info.max):
+            raise ValueError(f"flow table: a row's {name} does not fit {DTYPES[col]}")
 
-    The C version groups by a hash table on the full key, so it is exact too; its groups come
-    in order of first appearance rather than hash order (a table's row order means nothing:
-    flows are sorted when they leave it).
-    """
-    accel = _flow_accel()
-    if accel is None:
+
+def group_rows(rows: Mapping[str, np.ndarray]) -> Columns:
+    """``group(aggregate_rows(rows))``, folded into a fresh table when the accelerator was
+    built (exact too: a hash index on the full key; groups in order of first appearance
+    rather than hash order: a table's row order means nothing, flows are sorted when they
+    leave it)."""
+    if _flow_accel() is None:
         return group(aggregate_rows(rows))
-    n = len(rows["proto"])
-    if n == 0:
-        return empty_columns()
-    inputs = [
-        np.ascontiguousarray(rows[k], dtype=np.uint64 if k in _ADDRESS_COLUMNS else np.int64)
-        for k in _ROW_INPUTS
-    ]
-    out = {k: np.empty(n, dtype=np.uint64 if k in _ADDRESS_COLUMNS else np.int64) for k in COLUMNS}
-    g = accel.aggregate(
-        *inputs, *(out[k] for k in COLUMNS), int(BIG), NO_TCP, KIND_REFUSAL, KIND_TUNNEL
-    )
-    if g * 4 < n * 3:  # do not keep whole-batch buffers alive for a few groups
-        return {k: v[:g].copy() for k, v in out.items()}
-    return {k: v[:g] for k, v in out.items()}
+    table = FlowTable()
+    table.add_rows(rows)
+    return _fitted(table)
 
 
 def regroup(c: Mapping[str, np.ndarray], trim: bool = True) -> Columns:
-    """:func:`group` of aggregate columns: in one C pass when the accelerator was built.
-
-    Exact as well (a hash table on the full key); groups in order of first appearance.
-    ``trim=False``: the columns may be views of row-sized buffers (:func:`_trimmed` later).
-    """
-    accel = _flow_accel()
-    n = len(c["proto"])
-    if accel is None or n == 0:
+    """:func:`group` of aggregate columns, folded into a fresh table when the accelerator was
+    built (as :func:`group_rows`). ``trim=False``: the columns may be views of row-sized
+    buffers (:func:`_trimmed` later)."""
+    if _flow_accel() is None or len(c["proto"]) == 0:
         return group(c)
-    inputs = [
-        np.ascontiguousarray(c[k], dtype=np.uint64 if k in _ADDRESS_COLUMNS else np.int64)
-        for k in COLUMNS
-    ]
-    out = {k: np.empty(n, dtype=np.uint64 if k in _ADDRESS_COLUMNS else np.int64) for k in COLUMNS}
-    g = accel.combine(*inputs, *(out[k] for k in COLUMNS))
-    grouped = {k: v[:g] for k, v in out.items()}
-    return _trimmed(grouped) if trim else grouped
+    table = FlowTable()
+    table.add(c)
+    return _fitted(table) if trim else table.columns()
+
+
+def _fitted(table: FlowTable) -> Columns:
+    """A table's columns, copied when they use much less than their buffers (spare capacity
+    in the heap is memory: a fresh table's first buffers are as long as its input)."""
+    cols = table.columns()
+    if table._n * 4 < table._capacity() * 3:
+        return {k: v.copy() for k, v in cols.items()}
+    return cols
 
 
 def _trimmed(c: Columns) -> Columns:
@@ -256,14 +263,8 @@ def concat(tables: list[Columns]) -> Columns:
     return {k: np.concatenate([t[k] for t in tables]) for k in COLUMNS}
 
 
-def _table_accel() -> Any:
-    """The C accelerator when it can grow a table in place (else the numpy compactions)."""
-    accel = _flow_accel()
-    return accel if accel is not None and hasattr(accel, "absorb_rows") else None
-
-
-def _dtype(name: str) -> type:
-    return np.uint64 if name in _ADDRESS_COLUMNS else np.int64
+def _row_dtype(name: str) -> type:
+    return np.uint64 if name in _ADDRESS_ROWS else np.int64
 
 
 _MIN_CAPACITY = 1 << 10
@@ -306,10 +307,11 @@ class FlowTable:
     def _capacity(self) -> int:
         return min(len(v) for v in self._cols.values())
 
-    def add(self, grouped: Columns) -> None:
+    def add(self, grouped: Mapping[str, np.ndarray]) -> None:
         """Add already grouped (or per-row aggregate) columns."""
-        accel = _table_accel()
+        accel = _flow_accel()
         if accel is None:
+            grouped = {k: v.astype(DTYPES[k], copy=False) for k, v in grouped.items()}
             self._pending.append(grouped)
             self._pending_rows += len(grouped["proto"])
             # Regroup only when the pending part outgrows the main table: amortised linear.
@@ -317,17 +319,18 @@ class FlowTable:
                 self._compact()
             return
         cols: tuple[np.ndarray, ...] = tuple(
-            [np.ascontiguousarray(grouped[k], dtype=_dtype(k)) for k in COLUMNS]
+            [np.ascontiguousarray(grouped[k], dtype=DTYPES[k]) for k in COLUMNS]
         )
         self._absorb(accel.absorb_columns, cols, ())
 
     def add_rows(self, rows: Mapping[str, np.ndarray]) -> None:
-        accel = _table_accel()
+        check_rows(rows)
+        accel = _flow_accel()
         if accel is None:
-            self.add(group_rows(rows))
+            self.add(group(aggregate_rows(rows)))
             return
         inputs: tuple[np.ndarray, ...] = tuple(
-            [np.ascontiguousarray(rows[k], dtype=_dtype(k)) for k in _ROW_INPUTS]
+            [np.ascontiguousarray(rows[k], dtype=_row_dtype(k)) for k in _ROW_INPUTS]
         )
         extra = (int(BIG), NO_TCP, KIND_REFUSAL, KIND_TUNNEL)
         self._absorb(accel.absorb_rows, inputs, extra)
@@ -366,7 +369,7 @@ class FlowTable:
         self._index = None  # let the old one go first
         index = np.empty(slots, dtype=np.uint32)
         self._writable()
-        _table_accel().reindex(tuple(self._cols[k] for k in COLUMNS), self._n, index)
+        _flow_accel().reindex(tuple(self._cols[k] for k in COLUMNS), self._n, index)
         self._index = index
 
     def _compact(self) -> None:
@@ -555,7 +558,7 @@ def cap_flows(
 
 
 AddressClasses = Callable[[np.ndarray, np.ndarray], np.ndarray]
-CAP_SLICE = 1 << 20  # later flows joined this many at a time (memory: ~0.5 GB of temporaries)
+CAP_SLICE = 1 << 18  # later flows joined this many at a time (~125 MB of temporaries)
 _A_BITS = SENT_A | ANS_A | REF_A  # side B's bit of each is the next one up
 
 

@@ -213,26 +213,59 @@ def test_pure_python_pcapng_equals_default(
 
 @pytest.mark.skipif(ACCEL is None, reason="C accelerator not built (no compiler)")
 @pytest.mark.parametrize("seed", range(4))
-def test_accel_combine_equals_numpy_group(seed: int) -> None:
+def test_accel_regroup_equals_numpy_group(seed: int) -> None:
     from segcheck.capture import flowtable
 
     rnd = np.random.default_rng(seed)
     n = 4000
     c: dict[str, np.ndarray] = {}
     for k in flowtable.KEY:
-        values = [0, 1, 2**63 + 3] if k in ("ahi", "alo", "bhi", "blo") else [-1, 0, 6, 17]
-        dtype = np.uint64 if k in ("ahi", "alo", "bhi", "blo") else np.int64
+        dtype = flowtable.DTYPES[k]
+        info = np.iinfo(dtype)
+        values = [info.min, 0, 1, 6, 17, info.max] if info.min < 0 else [0, 1, 17, info.max]
         c[k] = np.array(values, dtype=dtype)[rnd.integers(0, len(values), n)]
-    for k in flowtable.SUM + flowtable.OR + flowtable.MIN + flowtable.MAX:
+    for k in flowtable.SUM + flowtable.MIN + flowtable.MAX:
         c[k] = rnd.integers(-(2**40), 2**40, n)
+    c["bits"] = rnd.integers(0, 128, n).astype(np.uint8)
     c["ts_min"][::7] = flowtable.BIG
     c["ts_max"][::5] = -flowtable.BIG
     got = _canonical(flowtable.regroup(c))
     want = _canonical(flowtable.group(c))
     assert 1 < len(got["proto"]) < n
     for key, col in got.items():
-        assert col.dtype == want[key].dtype, key
+        assert col.dtype == want[key].dtype == flowtable.DTYPES[key], key
         assert np.array_equal(col, want[key]), key
+
+
+def test_table_columns_are_narrow_and_rows_that_do_not_fit_are_refused() -> None:
+    from segcheck.capture import flowtable
+
+    assert sum(d.itemsize for d in flowtable.DTYPES.values()) == 98  # bytes a flow
+    rows = {k: np.zeros(2, dtype=np.int64) for k in flowtable._ROW_INPUTS}
+    rows["vo"][:] = [-1, 4095]
+    rows["proto"][:] = [255, 6]
+    rows["sport"][:] = [65535, 0]
+    table = flowtable.FlowTable()
+    table.add_rows(rows)
+    cols = table.columns()
+    assert {k: v.dtype for k, v in cols.items()} == flowtable.DTYPES
+    assert sorted(cols["pa"].tolist() + cols["pb"].tolist()) == [0, 0, 0, 65535]
+    for name, bad in (("sport", 65536), ("dport", -1), ("proto", 256), ("vi", 1 << 15)):
+        wrong = {k: v.copy() for k, v in rows.items()}
+        wrong[name][1] = bad
+        with pytest.raises(ValueError, match=name):
+            flowtable.FlowTable().add_rows(wrong)
+
+
+@pytest.mark.skipif(ACCEL is None, reason="C accelerator not built (no compiler)")
+def test_the_accelerator_refuses_columns_of_another_width() -> None:
+    from segcheck.capture import flowtable
+
+    table = {k: np.zeros(8, dtype=d) for k, d in flowtable.DTYPES.items()}
+    wide = tuple(np.zeros(8, dtype=np.int64) for _ in flowtable.COLUMNS)
+    index = np.full(16, 0xFFFFFFFF, dtype=np.uint32)
+    with pytest.raises(ValueError, match="buffer 0 has items of 8 bytes, not 2"):
+        ACCEL.absorb_columns(wide, 0, tuple(table.values()), 0, index)
 
 
 @pytest.mark.skipif(ACCEL is None, reason="C accelerator not built (no compiler)")
@@ -242,7 +275,13 @@ def test_a_build_of_another_table_layout_is_left_unused(monkeypatch: pytest.Monk
     from segcheck.capture import flowtable, records
 
     assert flowtable._flow_accel() is ACCEL  # this build is used (the tests above compare it)
-    stale = SimpleNamespace(aggregate=ACCEL.aggregate, combine=ACCEL.combine, FLOW_COLUMNS=22)
+    stale = SimpleNamespace(
+        absorb_rows=ACCEL.absorb_rows,
+        absorb_columns=ACCEL.absorb_columns,
+        reindex=ACCEL.reindex,
+        FLOW_COLUMNS=17,
+        FLOW_LAYOUT=" ".join(["i8"] * 17),
+    )
     monkeypatch.setattr(records, "_accel", stale)
     assert flowtable._flow_accel() is None
     rows = {k: np.zeros(3, dtype=np.int64) for k in flowtable._ROW_INPUTS}
