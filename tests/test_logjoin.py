@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from segcheck.cli import main
 from segcheck.engine import scan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +31,15 @@ RECORD = (
     'policyid={pid} policytype="policy" duration=5 sentbyte=900 rcvdbyte={rb} sentpkt=6 '
     "rcvdpkt={rp}"
 )
+
+
+def segcheck(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command line in this process (tests/test_precommit_hook.py runs the real one); an
+    internal error fails the test with its traceback instead of hiding in an exit status."""
+    result = CliRunner().invoke(main, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
 def record(
@@ -115,13 +125,7 @@ def test_no_join_without_an_imported_configuration(log: Path) -> None:
 
 def test_the_join_in_outputs(log: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "segcheck", "scan", str(TOPO), str(log), *args],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=120,
-        )
+        return segcheck("scan", str(TOPO), str(log), *args)
 
     done = run("--format", "json")
     assert done.returncode == 1
@@ -237,13 +241,7 @@ def test_drift_alone_fails_the_run_and_is_never_clean(tmp_path: Path) -> None:
     path.write_text(record(4, "10.2.10.13", "10.3.10.11", 3389, 77) + "\n", encoding="utf-8")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "segcheck", "scan", str(TOPO), str(path), *args],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=120,
-        )
+        return segcheck("scan", str(TOPO), str(path), *args)
 
     done = run("--format", "json")
     data = json.loads(done.stdout)
@@ -254,11 +252,5 @@ def test_drift_alone_fails_the_run_and_is_never_clean(tmp_path: Path) -> None:
     assert run("--fail-on", "critical").returncode == 0  # drift is below critical
     clean = tmp_path / "ok.log"  # the same flow through the permit that allows it: clean
     clean.write_text(record(4, "10.2.10.13", "10.3.10.11", 3389, 10) + "\n", encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "segcheck", "scan", str(TOPO), str(clean)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    done = segcheck("scan", str(TOPO), str(clean))
     assert done.returncode == 0, done.stderr

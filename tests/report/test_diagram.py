@@ -56,6 +56,7 @@ def test_quote_defuses_dot_escapes() -> None:
 
 
 @needs_dot
+@pytest.mark.usefixtures("real_dot")  # Graphviz's own determinism: two real layouts
 def test_svg_is_clean_and_deterministic() -> None:
     report = check_report()
     svg = diagram.render_svg(report.topology, report.findings)

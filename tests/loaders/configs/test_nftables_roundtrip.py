@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "tests" / "data" / "configs" / "nftables"
@@ -30,6 +30,7 @@ if str(REPO) not in sys.path:
 
 from lab import nftgen  # noqa: E402
 from segcheck import load_topology  # noqa: E402
+from segcheck.cli import main  # noqa: E402
 from segcheck.loaders.configs.model import (  # noqa: E402
     ICMP,
     ICMPV6,
@@ -182,14 +183,8 @@ def test_roundtrip_through_the_kernel(topo_name: str, tmp_path: Path) -> None:
 
 
 def _check(topology: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "segcheck", "check", str(topology), "--format", "json"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-    )
-    assert done.returncode in (0, 1), done.stderr
+    done = CliRunner().invoke(main, ["check", str(topology), "--format", "json"])
+    assert done.exit_code in (0, 1) and not isinstance(done.exception, Exception), done.output
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 

@@ -583,7 +583,10 @@ TOWN_TABLE = (
 
 def test_check_reads_a_table_as_the_firewall(tmp_path: Path) -> None:
     import json
-    import subprocess
+
+    from click.testing import CliRunner
+
+    from segcheck.cli import main
 
     text = (REPO / "lab" / "town.yaml").read_text(encoding="utf-8")
     head, sep, _ = text.partition("    permit:\n")
@@ -594,11 +597,8 @@ def test_check_reads_a_table_as_the_firewall(tmp_path: Path) -> None:
     (tmp_path / "fw-core.csv").write_bytes(TOWN_TABLE.replace("\n", "\r\n").encode("cp932"))
 
     def check(path: Path) -> dict[str, Any]:
-        done = subprocess.run(
-            [sys.executable, "-m", "segcheck", "check", str(path), "--format", "json"],
-            capture_output=True, text=True, cwd=REPO, timeout=300,
-        )  # fmt: skip
-        assert done.returncode in (0, 1), done.stderr
+        done = CliRunner().invoke(main, ["check", str(path), "--format", "json"])
+        assert done.exit_code in (0, 1) and not isinstance(done.exception, Exception), done.output
         result: dict[str, Any] = json.loads(done.stdout)
         return result
 
