@@ -17,6 +17,7 @@ import pytest
 import segcheck
 from segcheck import parse_topology
 from segcheck.addressing import AddressMap, parse_ip
+from segcheck.analysis.chukan import PLAN_RULES as CHUKAN_PLAN_RULES
 from segcheck.analysis.monitoring import PLAN_RULES
 from segcheck.findings import Finding
 from segcheck.flowjudge import FLOW_RULES, FlowJudge
@@ -99,10 +100,31 @@ def test_every_catalogued_rule_is_reached() -> None:
         | {r.rule for r in CHANNEL_RULES}
         | FLOW_RULES
         | PLAN_RULES
+        | CHUKAN_PLAN_RULES
         | LOG_RULES
     )
     assert set(RULES_BY_ID) - reached == set(), "catalogued but nothing fires it"
     assert reached <= set(RULES_BY_ID), "fired but not catalogued"
+
+
+def test_the_architecture_names_each_registered_rule_on_its_row() -> None:
+    """docs/architecture.md's "Where does rule X fire?" answers a newcomer: every rule has a
+    row, and every node and channel rule function is named, in backticks, on its rule's row."""
+    doc = (Path(__file__).parents[2] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = doc.split("## Where does rule X fire?", 1)[1].split("\n## ", 1)[0]
+    rows: dict[str, str] = {}
+    for line in table.splitlines():
+        cells = line.split("|")
+        if len(cells) >= 4 and not cells[1].strip().startswith(("rule", "---")):
+            for rule in cells[1].split(","):
+                rows[rule.strip()] = rows.get(rule.strip(), "") + cells[2]
+    assert set(rows) == set(RULES_BY_ID)
+    missing = [
+        f"{r.rule} {r.check.__name__}"
+        for r in (*NODE_RULES, *CHANNEL_RULES)
+        if f"`{r.check.__name__}`" not in rows[r.rule]
+    ]
+    assert not missing, missing
 
 
 @pytest.mark.parametrize(
