@@ -322,7 +322,7 @@ def _write(value: Any, level: int, out: list[str], strings: dict[str, str]) -> N
                 sep = "," + inner
             out.append("\n" + " " * (_INDENT * level) + "]")
     elif t is _Written:
-        out.append(value.text)
+        out.extend(value.parts)
     else:
         out.append(_subtree(value, level))
 
@@ -342,12 +342,13 @@ def pretty(value: Any) -> str:
 
 
 class _Written:
-    """A value already written as ``pretty`` writes it at its level (a list of findings)."""
+    """A value already written as ``pretty`` writes it at its level (a list of findings), in
+    pieces that go into the writer's output as they are (no copy of a 30 MB list)."""
 
-    __slots__ = ("text",)
+    __slots__ = ("parts",)
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, parts: list[str]) -> None:
+        self.parts = parts
 
 
 class _NotScalar(Exception):
@@ -477,7 +478,7 @@ def _findings_text(findings: Sequence[Finding], lang: str) -> _Written:
     `finding_dict` and the general writer.
     """
     if not findings:
-        return _Written("[]")
+        return _Written(["[]"])
     items: list[str] = []
     strings: dict[str, str] = {}
 
@@ -508,7 +509,11 @@ def _findings_text(findings: Sequence[Finding], lang: str) -> _Written:
             (bulk if is_flow else general)(findings[start:end])
             start = end
     inner = "\n" + " " * (_INDENT * 2)
-    return _Written("[" + inner + _ITEM.join(items) + "\n" + " " * _INDENT + "]")
+    parts = ["[" + inner]
+    for item in items:
+        parts += (item, _ITEM)
+    parts[-1] = "\n" + " " * _INDENT + "]"
+    return _Written(parts)
 
 
 _evidence = attrgetter("evidence")
@@ -527,4 +532,7 @@ def render(report: Report, lang: str = "en") -> str:
     Byte for byte ``json.dumps(report_dict(...), ensure_ascii=False, indent=2) + "\\n"``;
     the findings are written straight from the report, not through their dicts.
     """
-    return pretty(_report_dict(report, lang, _finding_texts)) + "\n"
+    out: list[str] = []
+    _write(_report_dict(report, lang, _finding_texts), 0, out, {})
+    out.append("\n")
+    return "".join(out)
