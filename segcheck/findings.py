@@ -8,9 +8,11 @@ never reach back into the analysis. Fingerprints are stable across runs and plan
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import attrgetter
 from typing import NewType
 
 from .flowtypes import is_log
@@ -788,9 +790,12 @@ class Report:
     def summary(self) -> dict[str, int]:
         """Count of findings per severity (all four keys present)."""
         counts = {s.value: 0 for s in Severity}
-        for f in self.findings:
-            counts[f.severity.value] += 1
+        for severity, n in Counter(map(_severity_of, self.findings)).items():
+            counts[severity.value] += n  # one count per severity, not a lookup per finding
         return counts
+
+
+_severity_of = attrgetter("severity")
 
 
 def by_rule(findings: Iterable[Finding]) -> list[tuple[RuleId, list[Finding]]]:
