@@ -353,6 +353,7 @@ def _log_noise() -> str:
             "NOISE: Failed to communicate with scheduler during heartbeat."
         )
     logging.getLogger("distributed.core").error("NOISE: connection broken")
+    logging.getLogger("distributed.client").error("NOISE: a logger with its own level")
     return "logged"
 
 
@@ -436,3 +437,32 @@ def test_the_cluster_stops_in_a_thread_while_the_client_judges(
     _, wait = cluster.read_then_stop(ClusterSpec("local:2"), ["a"])
     with pytest.raises(OSError, match="went away"):
         wait()
+
+
+def test_dask_log_lines_stay_quiet_while_segcheck_holds_any_cluster() -> None:
+    """A remote cluster's client (no LocalCluster to silence it): what Dask's loggers in this
+    process write (to the handler Dask gives the `distributed` logger), one with a level of
+    its own among them, is held back while segcheck holds a cluster, and speaks again after."""
+    import io
+    import logging
+
+    _distributed()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)  # as Dask's own, on the `distributed` logger
+    logger = logging.getLogger("distributed")
+    # Dask's default levels (other tests' in-process workers may have raised them).
+    levels = {"distributed": logging.INFO, "distributed.worker": 0, "distributed.core": 0}
+    before = {name: logging.getLogger(name).level for name in levels}
+    logger.addHandler(handler)
+    try:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+        with cluster._quiet():
+            _log_noise()
+        assert stream.getvalue() == ""
+        _log_noise()
+        assert stream.getvalue().count("NOISE") == 3
+    finally:
+        logger.removeHandler(handler)
+        for name, level in before.items():
+            logging.getLogger(name).setLevel(level)
