@@ -119,7 +119,7 @@ def batch_rows(
     return cols
 
 
-# Records decoded at a time: a batch of small packets (a 32 MB chunk of 70-byte SYNs is 480k
+# Records decoded at a time: a batch of small packets (a 16 MB chunk of 70-byte SYNs is 240k
 # records) costs ~300 bytes a record in temporaries while it is decoded and folded in.
 SUB_BATCH = 1 << 17
 

@@ -59,7 +59,7 @@ def fast_ledger(batch: Batch, cols: dict[str, np.ndarray], idx: np.ndarray) -> n
     pos = batch.data_off[idx]
     cap = batch.caplen[idx]
     # Only the stretch of the buffer these records start in (a sub-batch's share, not the
-    # whole 32 MB chunk): every read lies within _PAD bytes of its record's start, and a
+    # whole chunk): every read lies within _PAD bytes of its record's start, and a
     # segment cut by the stretch's end is still HASHED bytes long (or cut where the buffer
     # ends, as before). Bytes past the stretch read as zero.
     lo = int(pos.min())

@@ -34,7 +34,9 @@ def _load_accel() -> Any:
 
 _accel: Any = _load_accel()
 
-CHUNK = 32 << 20
+# Bytes read at a time. 16 MiB reads as fast as 32 (measured) and is 30-60 MB smaller at the
+# peak of reading (the arena, its batch arrays); 8 MiB left more batch arrays in the heap.
+CHUNK = 16 << 20
 # A record longer than this is taken as corruption (tshark's own limit for most link types is
 # 256 KiB); a header snaplen between this and 16 MiB raises the limit.
 DEFAULT_CAPLEN_LIMIT = 262144
@@ -221,7 +223,7 @@ class PcapReader:
 
     def batches(self, chunk: int | None = None) -> Iterator[Batch]:
         chunk = chunk or CHUNK
-        if not self.src.compressed:  # a small file (a rotated piece) needs no 32 MB arena
+        if not self.src.compressed:  # a small file (a rotated piece) needs no full-size arena
             chunk = max(1 << 16, min(chunk, self.src.size + 1))
         h, st = self.h, self.state
         limit = _caplen_limit(h.snaplen)
