@@ -34,7 +34,8 @@ def Ether() -> _Ether:  # noqa: N802 - explicit MACs: scapy would otherwise try 
 
 
 @functools.lru_cache
-def mixed_capture(n_flows: int = 300, seed: int = 1) -> list[tuple[float, bytes]]:
+@functools.cache  # scapy takes ~0.2 s per build, and three tests read the same one
+def mixed_capture(n_flows: int = 300, seed: int = 1) -> tuple[tuple[float, bytes], ...]:
     """Interleaved TCP/UDP flows, some VLAN-tagged, a GRE tunnel and a fragment train."""
     rng = np.random.default_rng(seed)
     pkts: list[bytes] = []
@@ -61,7 +62,7 @@ def mixed_capture(n_flows: int = 300, seed: int = 1) -> list[tuple[float, bytes]
         )
     ]
     order = rng.permutation(len(pkts))
-    return [(T0 + k * 0.001, pkts[j]) for k, j in enumerate(order)]
+    return tuple((T0 + k * 0.001, pkts[j]) for k, j in enumerate(order))
 
 
 def test_jobs2_equals_jobs1_with_split_file(

@@ -112,7 +112,9 @@ def test_client_ports_of_one_host_pair_join(tmp_path: Path) -> None:
 def _flood(tmp_path: Path, sources: list[str]) -> str:
     """One SYN from each source to an LGWAN host's 445 (a spoofed-source flood)."""
     from cap_builders import pcap
-    from scapy.all import IP, TCP, Ether, raw  # type: ignore[import-untyped]
+    from scapy.layers.inet import IP, TCP  # type: ignore[import-untyped]
+    from scapy.layers.l2 import Ether  # type: ignore[import-untyped]
+    from scapy.packet import raw  # type: ignore[import-untyped]
 
     pkts = [
         (
@@ -164,7 +166,9 @@ def test_joined_flows_keep_their_initiator_and_state(tmp_path: Path) -> None:
     """Flows turned so that side A initiates join with flows already so: the joined flow's
     initiator, ports and state are those of its flows (answered: established)."""
     from cap_builders import pcap
-    from scapy.all import IP, TCP, Ether, raw
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.l2 import Ether
+    from scapy.packet import raw
 
     pkts = []
     for i, src in enumerate(["11.0.0.1", "1.2.0.1", "11.0.0.2", "1.2.0.2"]):

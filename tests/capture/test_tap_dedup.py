@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,17 @@ def _tap_b(
     return out
 
 
+@functools.cache
+def _taps(padded: bool = False) -> tuple[int, list[tuple[float, bytes]], list[tuple[float, bytes]]]:
+    """The packets of `_traffic()` and what taps a and b recorded of them, built once: scapy
+    takes ~0.1 s per build. `padded`: payloads longer than the ledger's signed bytes, some
+    differing only past them. Lists of immutable rows; a test copies before it changes one."""
+    traffic = _traffic()
+    if padded:
+        traffic = [(t, p / Raw(bytes(120) + b"%d" % (i % 3))) for i, (t, p) in enumerate(traffic)]
+    return len(traffic), _tap_a(traffic), _tap_b(traffic)
+
+
 def _counts(flows: list) -> dict[tuple[str, str, int], tuple[int, int, str]]:
     got: dict[tuple[str, str, int], tuple[int, int, str]] = {}
     for f in flows:
@@ -71,46 +83,46 @@ def path_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_two_taps_count_once(tmp_path: Path, path_kind: str) -> None:
-    traffic = _traffic()
+    n, tap_a, tap_b = _taps()
     a, b = tmp_path / "a.pcap", tmp_path / "b.pcap"
-    a.write_bytes(pcap(_tap_a(traffic)))
-    b.write_bytes(pcap(_tap_b(traffic)))
+    a.write_bytes(pcap(tap_a))
+    b.write_bytes(pcap(tap_b))
     alone = api.read_scan([a])
     both = api.read_scan([a, b])
     # counted where first seen (tap a, untagged), never twice
     want = {k: v for k, v in _counts(alone.flows()).items()}
     assert {k: v[0] for k, v in _counts(both.flows()).items()} == {k: v[0] for k, v in want.items()}
     assert all(f.input == str(a) and f.vlan is None for f in both.flows())
-    assert both.copies == [0, len(traffic)]
+    assert both.copies == [0, n]
     assert both.flow_counts == alone.flow_counts * 2  # each tap saw every flow
     # the same, whatever the order or the process count
     assert _counts(api.read_scan([a, b], jobs=2).flows()) == _counts(both.flows())
 
 
 def test_one_file_of_two_taps_counts_once(tmp_path: Path, path_kind: str) -> None:
-    traffic = _traffic()
-    merged = sorted(_tap_a(traffic) + _tap_b(traffic), key=lambda x: x[0])
+    n, tap_a, tap_b = _taps()
+    merged = sorted(tap_a + tap_b, key=lambda x: x[0])
     one, alone = tmp_path / "merged.pcap", tmp_path / "a.pcap"
     one.write_bytes(pcap(merged))
-    alone.write_bytes(pcap(_tap_a(traffic)))
+    alone.write_bytes(pcap(tap_a))
     got = api.read_scan([one])
-    assert got.copies == [len(traffic)]
+    assert got.copies == [n]
     assert {k: v[0] for k, v in _counts(got.flows()).items()} == {
         k: v[0] for k, v in _counts(api.read_scan([alone]).flows()).items()
     }
 
 
 def test_extract_writes_each_packet_once(tmp_path: Path) -> None:
-    traffic = _traffic()
+    n, tap_a, tap_b = _taps()
     a, b = tmp_path / "a.pcap", tmp_path / "b.pcap"
-    a.write_bytes(pcap(_tap_a(traffic)))
-    b.write_bytes(pcap(_tap_b(traffic)))
+    a.write_bytes(pcap(tap_a))
+    b.write_bytes(pcap(tap_b))
     flows = api.read_scan([a, b]).flows()
     done = extract_packets([a, b], flows, tmp_path / "out.pcap")
-    assert done.packets == len(traffic)
+    assert done.packets == n
     only_a = extract_packets([a], api.read_scan([a]).flows(), tmp_path / "a-out.pcap")
     assert (tmp_path / "out.pcap").read_bytes() == (tmp_path / "a-out.pcap").read_bytes()
-    assert only_a.packets == len(traffic)
+    assert only_a.packets == n
 
 
 def test_not_copies(tmp_path: Path) -> None:
@@ -147,9 +159,8 @@ def test_batches_decoded_in_pieces_give_the_same_scan(
 ) -> None:
     """A reader's batch is decoded SUB_BATCH records at a time (bounded temporaries for
     small packets): flows, copies and tap ledger are those of the batch in one go."""
-    # payloads longer than the ledger's signed bytes, some differing only past them
-    traffic = [(t, p / Raw(bytes(120) + b"%d" % (i % 3))) for i, (t, p) in enumerate(_traffic())]
-    merged = sorted(_tap_a(traffic) + _tap_b(traffic), key=lambda x: x[0])
+    n, tap_a, tap_b = _taps(padded=True)
+    merged = sorted(tap_a + tap_b, key=lambda x: x[0])
     one = tmp_path / "merged.pcap"
     one.write_bytes(pcap(merged))
     whole = api.read_scan([one])
@@ -157,6 +168,6 @@ def test_batches_decoded_in_pieces_give_the_same_scan(
     monkeypatch.setattr(api, "SUB_BATCH", size)
     pieces = api.read_scan([one])
     assert pieces.flows() == whole.flows()
-    assert pieces.copies == whole.copies == [len(traffic)]
+    assert pieces.copies == whole.copies == [n]
     cut = api.scan_part(str(one))
     assert np.array_equal(np.concatenate(cut.table.ledger), np.concatenate(part.table.ledger))
