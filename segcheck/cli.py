@@ -167,7 +167,8 @@ def exit_code(report: Report, fail_on: str) -> int:
 
     Drift between a firewall's log and its imported configuration (segcheck.logjoin) counts
     as a `high` finding: the configuration checked is not the one the device runs, so no
-    verdict about that device stands, and a run showing it must not pass.
+    verdict about that device stands, and a run showing it must not pass (with --baseline,
+    like findings, only drift the baseline did not have).
     """
     if report.evidence is Evidence.UNUSABLE:
         return EXIT_ERROR
@@ -175,9 +176,8 @@ def exit_code(report: Report, fail_on: str) -> int:
     # With --baseline only new or escalated findings count (Report.gating).
     if any(f.severity.rank >= threshold for f in report.gating()):
         return EXIT_FINDINGS
-    if report.log_join is not None and report.log_join.drift:
-        if Severity.HIGH.rank >= threshold:
-            return EXIT_FINDINGS
+    if report.gating_drift() and Severity.HIGH.rank >= threshold:  # with --baseline: new only
+        return EXIT_FINDINGS
     return EXIT_ERROR if report.gaps else EXIT_CLEAN
 
 

@@ -681,6 +681,10 @@ class BaselineInfo:
     excepted_states: Mapping[str, str]
     escalated: frozenset[str]  # fingerprints whose severity rose since the baseline
     absent: tuple[Finding, ...] = ()
+    # Drift (segcheck.logjoin) by `Drift.key`: the baseline's drift keys, and its drift this
+    # run no longer shows. A baseline written before drift was kept has none: every drift new.
+    drift_known: frozenset[str] = frozenset()
+    absent_drift: tuple[Drift, ...] = ()
 
     def state(self, finding: Finding, excepted: bool = False) -> str:
         """The state of one finding of the run (`new` when the baseline never had it)."""
@@ -690,6 +694,11 @@ class BaselineInfo:
     def gates(self, finding: Finding) -> bool:
         """True when the finding may fail the run: new, or escalated since the baseline."""
         return self.state(finding) == "new" or finding.fingerprint in self.escalated
+
+    def drift_state(self, drift: Drift) -> str:
+        """`unchanged` when the baseline had the same drift (device, rule, reason, action),
+        else `new`; only a new drift fails the run."""
+        return "unchanged" if drift.key in self.drift_known else "new"
 
 
 @dataclass(frozen=True, slots=True)
@@ -722,6 +731,12 @@ class Drift:
     def text(self, lang: str) -> str:
         """The message in `ja` or `en`."""
         return self.message_ja if lang == "ja" else self.message
+
+    @property
+    def key(self) -> str:
+        """What a drift is across runs: the device, its policy and how they disagree, not the
+        log line that showed it first (SARIF partialFingerprints, `--baseline`)."""
+        return f"{self.node}\x00{self.rule}\x00{self.reason}\x00{self.action}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -786,6 +801,14 @@ class Report:
             return self.findings
         baseline = self.baseline
         return tuple(f for f in self.findings if baseline.gates(f))
+
+    def gating_drift(self) -> tuple[Drift, ...]:
+        """The drift that counts for the exit status: with a baseline, only new drift."""
+        drift = self.log_join.drift if self.log_join is not None else ()
+        if self.baseline is None:
+            return drift
+        baseline = self.baseline
+        return tuple(d for d in drift if baseline.drift_state(d) == "new")
 
     def summary(self) -> dict[str, int]:
         """Count of findings per severity (all four keys present)."""

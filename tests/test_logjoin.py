@@ -254,3 +254,106 @@ def test_drift_alone_fails_the_run_and_is_never_clean(tmp_path: Path) -> None:
     clean.write_text(record(4, "10.2.10.13", "10.3.10.11", 3389, 10) + "\n", encoding="utf-8")
     done = segcheck("scan", str(TOPO), str(clean))
     assert done.returncode == 0, done.stderr
+
+
+# -- drift against --baseline: known drift is accepted like a known finding -----------------------
+
+
+def drift_results(sarif: str) -> list[tuple[str, str]]:
+    results = json.loads(sarif)["runs"][0]["results"]
+    return [
+        (r["properties"]["rule"], r["baselineState"])
+        for r in results
+        if r["ruleId"] == "GEN-CONFIG-DRIFT"
+    ]
+
+
+def test_a_scan_against_its_own_result_passes_with_every_result_unchanged(
+    log: Path, tmp_path: Path
+) -> None:
+    """The team accepted the four drifts (and the findings) in its baseline: green run."""
+    base = tmp_path / "findings.json"
+    assert (
+        segcheck("scan", str(TOPO), str(log), "-o", str(base), "--format", "json").returncode == 1
+    )
+    done = segcheck("scan", str(TOPO), str(log), "--baseline", str(base), "--format", "sarif")
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)["runs"][0]["results"]
+    assert results and all(r["baselineState"] == "unchanged" for r in results)
+    assert len(drift_results(done.stdout)) == 4
+    data = json.loads(
+        segcheck("scan", str(TOPO), str(log), "--baseline", str(base), "--format", "json").stdout
+    )
+    assert [d["state"] for d in data["log_join"]["drift"]] == ["unchanged"] * 4
+    assert (data["baseline"]["gating_drift"], data["baseline"]["absent_drift"]) == (0, [])
+    text = segcheck("scan", str(TOPO), str(log), "--baseline", str(base)).stdout
+    assert text.count("  - [unchanged] fw-lg-inet: the device") == 4
+
+
+def test_a_drift_the_baseline_lacks_fails_the_run_as_new(tmp_path: Path) -> None:
+    clean = tmp_path / "ok.log"  # rdp through root/10, which allows it: no finding, no drift
+    clean.write_text(record(4, "10.2.10.13", "10.3.10.11", 3389, 10) + "\n", encoding="utf-8")
+    drifted = tmp_path / "fw.log"  # the same flow by root/77, which the import lacks
+    drifted.write_text(record(4, "10.2.10.13", "10.3.10.11", 3389, 77) + "\n", encoding="utf-8")
+    base = tmp_path / "base.json"
+    assert (
+        segcheck("scan", str(TOPO), str(clean), "-o", str(base), "--format", "json").returncode == 0
+    )
+    done = segcheck("scan", str(TOPO), str(drifted), "--baseline", str(base), "--format", "sarif")
+    assert done.returncode == 1
+    assert drift_results(done.stdout) == [("root/77", "new")]
+    assert segcheck("scan", str(TOPO), str(drifted), "--baseline", str(base),
+                    "--fail-on", "critical").returncode == 0  # fmt: skip
+    # a baseline written before drift was kept (no log_join at all) loads: every drift is new
+    old = json.loads(base.read_text(encoding="utf-8"))
+    del old["log_join"]
+    legacy = tmp_path / "legacy.json"
+    legacy.write_text(json.dumps(old), encoding="utf-8")
+    done = segcheck("scan", str(TOPO), str(drifted), "--baseline", str(legacy), "--format", "json")
+    assert done.returncode == 1
+    data = json.loads(done.stdout)
+    assert [d["state"] for d in data["log_join"]["drift"]] == ["new"]
+    assert data["baseline"]["gating_drift"] == 1
+
+
+def test_a_drift_since_fixed_is_an_absent_result(tmp_path: Path) -> None:
+    drifted = tmp_path / "fw.log"
+    drifted.write_text(record(4, "10.2.10.13", "10.3.10.11", 3389, 77) + "\n", encoding="utf-8")
+    clean = tmp_path / "ok.log"  # next month: the device runs the imported configuration
+    clean.write_text(record(4, "10.2.10.13", "10.3.10.11", 3389, 10) + "\n", encoding="utf-8")
+    base = tmp_path / "base.json"
+    segcheck("scan", str(TOPO), str(drifted), "-o", str(base), "--format", "json")
+    done = segcheck("scan", str(TOPO), str(clean), "--baseline", str(base), "--format", "sarif")
+    assert done.returncode == 0, done.stderr
+    assert drift_results(done.stdout) == [("root/77", "absent")]
+    (absent,) = json.loads(done.stdout)["runs"][0]["results"]
+    assert absent["properties"]["state"] == "fixed"
+    assert absent["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
+    data = json.loads(
+        segcheck("scan", str(TOPO), str(clean), "--baseline", str(base), "--format", "json").stdout
+    )
+    (fixed,) = data["baseline"]["absent_drift"]
+    assert (fixed["rule"], fixed["reason"], fixed["state"], fixed["baseline_state"]) == (
+        "root/77",
+        "absent",
+        "fixed",
+        "absent",
+    )
+    assert data["log_join"]["drift"] == []
+    text = segcheck("scan", str(TOPO), str(clean), "--baseline", str(base)).stdout
+    assert "(new or escalated 0, fixed since 1)" in text and "  - [fixed] fw-lg-inet:" in text
+
+
+def test_a_bad_drift_in_the_baseline_is_named_by_line(log: Path, tmp_path: Path) -> None:
+    base = tmp_path / "base.json"
+    segcheck("scan", str(TOPO), str(log), "-o", str(base), "--format", "json")
+    data = json.loads(base.read_text(encoding="utf-8"))
+    data["log_join"]["drift"][1]["flows"] = "one"
+    base.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    line = next(
+        i for i, text in enumerate(base.read_text().splitlines(), 1) if '"flows": "one"' in text
+    )
+    done = segcheck("scan", str(TOPO), str(log), "--baseline", str(base))
+    assert done.returncode == 2
+    assert f"{base}:{line}" in done.stderr and "'flows' must be an integer" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -269,6 +269,8 @@ def with_baseline(report: Report, baseline: Side) -> Report:
             states[change.new.fingerprint] = change.state.value
             if change.escalated:
                 escalated.add(change.new.fingerprint)
+    # Drift is matched by device, rule, reason and action (Drift.key), as SARIF fingerprints it.
+    now = {d.key for d in report.log_join.drift} if report.log_join is not None else set()
     info = BaselineInfo(
         baseline.path,
         baseline.sha256,
@@ -277,5 +279,7 @@ def with_baseline(report: Report, baseline: Side) -> Report:
         excepted_states,
         frozenset(escalated),
         tuple(absent),
+        frozenset(d.key for d in baseline.drift),
+        tuple(d for d in baseline.drift if d.key not in now),
     )
     return replace(report, baseline=info)

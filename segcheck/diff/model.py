@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ..findings import EvidenceGap, Finding
+from ..findings import Drift, EvidenceGap, Finding
 from ..model import InputFile, Topology
 from ..rules import Severity
 
@@ -81,6 +81,9 @@ class Side:
     evidence: str  # complete | incomplete | unusable
     gaps: tuple[EvidenceGap, ...] = ()
     topology: Topology | None = None  # only for a topology side
+    # Drift between firewall logs and imported configurations (a result's `log_join.drift`;
+    # empty for a topology, or a result written before drift was kept).
+    drift: tuple[Drift, ...] = ()
 
     @property
     def guid(self) -> str:

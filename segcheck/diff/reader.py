@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..findings import EvidenceGap
+from ..findings import Drift, EvidenceGap
 from ..loaders import yamldoc
 from ..report.results import (
     CAPTURE_KINDS,
@@ -19,6 +19,7 @@ from ..report.results import (
     Where,
     finding_from_dict,
     read_finding,
+    read_flow,
     read_gap,
     read_input,
 )
@@ -34,6 +35,33 @@ def _channel(r: ResultReader, data: Mapping[str, Any], where: Where) -> ChannelI
         r.opt(data, "expires", where, str),
         r.opt(data, "ticket", where, str),
         r.opt(data, "reason", where, str),
+    )
+
+
+def _drift(r: ResultReader, data: Mapping[str, Any], where: Where) -> Drift:
+    """One `log_join.drift` item; a result holds its message in one language only."""
+    message = r.get(data, "message", where, str)
+    example = r.mapping(data.get("example"), (*where, "example"), "'example'")
+    return Drift(
+        r.get(data, "node", where, str),
+        r.get(data, "rule", where, str),
+        r.get(data, "reason", where, str),
+        r.get(data, "action", where, str),
+        r.get(data, "flows", where, int),
+        read_flow(r, example, (*where, "example")),
+        message,
+        message,
+    )
+
+
+def _drifts(r: ResultReader, data: Mapping[str, Any]) -> tuple[Drift, ...]:
+    """The drift of a scan of firewall logs (none in results written before it was kept)."""
+    if data.get("log_join") is None:
+        return ()
+    join = r.mapping(data["log_join"], ("log_join",), "'log_join'")
+    return tuple(
+        _drift(r, r.mapping(item, ("log_join", "drift", i), "drift"), ("log_join", "drift", i))
+        for i, item in enumerate(r.items(join, "drift", ("log_join",)))
     )
 
 
@@ -84,4 +112,5 @@ def side_from_document(doc: yamldoc.Document, sha256: str) -> Side:
         channels=channels,
         evidence=status,
         gaps=gaps,
+        drift=_drifts(r, data),
     )

@@ -46,6 +46,7 @@ def side_from_report(report: Report) -> Side:
         evidence=report.evidence.value,
         gaps=report.gaps,
         topology=topo if report.command == "check" else None,
+        drift=report.log_join.drift if report.log_join is not None else (),
     )
 
 

@@ -12,7 +12,7 @@ from itertools import chain, groupby
 from operator import attrgetter
 from typing import Any
 
-from ..findings import BaselineInfo, Finding, FlowEvidence, LogJoin, Report
+from ..findings import BaselineInfo, Drift, Finding, FlowEvidence, LogJoin, Report
 from ..model import Channel, ImportSummary
 from ._common import (
     cause_dict,
@@ -126,13 +126,20 @@ def baseline_dict(report: Report, lang: str) -> dict[str, Any] | None:
         item["baseline_state"] = "absent"
         item["escalated"] = False
     gating = report.gating()
-    return {
+    result: dict[str, Any] = {
         "path": baseline.path,
         "sha256": baseline.sha256,
         "guid": baseline.guid,
         "gating": len(gating),
         "absent": absent,
     }
+    if report.log_join is not None or baseline.absent_drift:  # a scan of firewall logs
+        result["gating_drift"] = len(report.gating_drift())
+        result["absent_drift"] = [
+            {**drift_dict(d, lang), "state": "fixed", "baseline_state": "absent"}
+            for d in baseline.absent_drift
+        ]
+    return result
 
 
 def report_dict(report: Report, lang: str) -> dict[str, Any]:
@@ -208,12 +215,17 @@ def _report_dict(
     if report.baseline is not None:
         result["baseline"] = baseline_dict(report, lang)
     if report.log_join is not None:
-        result["log_join"] = log_join_dict(report.log_join, lang)
+        result["log_join"] = log_join_dict(report.log_join, lang, report.baseline)
     return result
 
 
-def log_join_dict(join: LogJoin, lang: str) -> dict[str, Any]:
-    """Firewall logs against imported configurations: use per permit (棚卸し) and drift."""
+def log_join_dict(join: LogJoin, lang: str, baseline: BaselineInfo | None = None) -> dict[str, Any]:
+    """Firewall logs against imported configurations: use per permit (棚卸し) and drift (with
+    `--baseline`, each drift's state, as findings have theirs)."""
+    drift = [drift_dict(d, lang) for d in join.drift]
+    if baseline is not None:
+        for item, d in zip(drift, join.drift, strict=True):
+            item["state"] = item["baseline_state"] = baseline.drift_state(d)
     return {
         "permits": [
             {
@@ -227,19 +239,21 @@ def log_join_dict(join: LogJoin, lang: str) -> dict[str, Any]:
             }
             for p in join.permits
         ],
-        "drift": [
-            {
-                "node": d.node,
-                "rule": d.rule,
-                "reason": d.reason,
-                "action": d.action,
-                "flows": d.flows,
-                "message": d.text(lang),
-                "example": flow_dict(d.example),
-            }
-            for d in join.drift
-        ],
+        "drift": drift,
         "unmatched": list(join.unmatched),
+    }
+
+
+def drift_dict(d: Drift, lang: str) -> dict[str, Any]:
+    """One drift, as `log_join.drift` holds it (and segcheck.diff.reader reads it back)."""
+    return {
+        "node": d.node,
+        "rule": d.rule,
+        "reason": d.reason,
+        "action": d.action,
+        "flows": d.flows,
+        "message": d.text(lang),
+        "example": flow_dict(d.example),
     }
 
 

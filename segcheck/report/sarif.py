@@ -16,7 +16,7 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from ..findings import Evidence, Finding, GapKind, Report, subject_fingerprint
+from ..findings import Drift, Evidence, Finding, GapKind, Report, subject_fingerprint
 from ..model import Channel, InputFile, Topology
 from ..rules import RULES, RULES_BY_ID, RULES_VERSION, Rule, Severity, citations
 from ..rules.ids import GEN_CONFIG_DRIFT
@@ -301,49 +301,57 @@ def _drift_results(
 ) -> list[dict[str, Any]]:
     """One GEN-CONFIG-DRIFT result per drift between a firewall log and its imported
     configuration (segcheck.logjoin), at the log line of its first flow: a result, not a
-    notification, so that code-scanning dashboards list it with the findings."""
+    notification, so that code-scanning dashboards list it with the findings. With a baseline,
+    each says whether the baseline had it, and the baseline's drift now gone is `absent`."""
     join = report.log_join
+    baseline = report.baseline
     results = []
-    rule = RULES_BY_ID[GEN_CONFIG_DRIFT]
     for d in join.drift if join is not None else ():
-        physical: dict[str, Any] = {
-            "artifactLocation": _artifact_location(
-                d.example.input, artifact_index.get(d.example.input)
-            )
-        }
-        if d.example.line is not None:
-            physical["region"] = {"startLine": d.example.line}
-        properties: dict[str, Any] = {
-            "severity": rule.severity.value,
-            "message_en": d.message,
-            "message_ja": d.message_ja,
-            "node": d.node,
-            "rule": d.rule,
-            "reason": d.reason,
-            "action": d.action,
-            "flows": d.flows,
-        }
-        if d.example.pivot is not None:
-            properties["pivot"] = d.example.pivot
-        properties["flow"] = flow_dict(d.example)
-        results.append(
-            {
-                "ruleId": rule.id,
-                "ruleIndex": RULE_INDEX[rule.id],
-                "level": LEVELS[rule.severity],
-                "message": {"text": d.text(lang)},
-                "locations": [{"physicalLocation": physical}],
-                # The device, its policy and how they disagree: the same drift in the next
-                # run's logs is the same alert, whichever line shows it first.
-                "partialFingerprints": {
-                    FINGERPRINT_KEY: subject_fingerprint(
-                        rule.id, f"{d.node}\x00{d.rule}\x00{d.reason}\x00{d.action}"
-                    )
-                },
-                "properties": properties,
-            }
-        )
+        result = _drift_result(d, artifact_index, lang)
+        if baseline is not None:
+            state = baseline.drift_state(d)
+            result["baselineState"] = state
+            result["properties"]["state"] = state
+        results.append(result)
+    for d in baseline.absent_drift if baseline is not None else ():
+        result = _drift_result(d, artifact_index, lang)
+        result["baselineState"] = "absent"
+        result["properties"]["state"] = "fixed"
+        results.append(result)
     return results
+
+
+def _drift_result(d: Drift, artifact_index: dict[str, int], lang: str) -> dict[str, Any]:
+    rule = RULES_BY_ID[GEN_CONFIG_DRIFT]
+    physical: dict[str, Any] = {
+        "artifactLocation": _artifact_location(d.example.input, artifact_index.get(d.example.input))
+    }
+    if d.example.line is not None:
+        physical["region"] = {"startLine": d.example.line}
+    properties: dict[str, Any] = {
+        "severity": rule.severity.value,
+        "message_en": d.message,
+        "message_ja": d.message_ja,
+        "node": d.node,
+        "rule": d.rule,
+        "reason": d.reason,
+        "action": d.action,
+        "flows": d.flows,
+    }
+    if d.example.pivot is not None:
+        properties["pivot"] = d.example.pivot
+    properties["flow"] = flow_dict(d.example)
+    return {
+        "ruleId": rule.id,
+        "ruleIndex": RULE_INDEX[rule.id],
+        "level": LEVELS[rule.severity],
+        "message": {"text": d.text(lang)},
+        "locations": [{"physicalLocation": physical}],
+        # The device, its policy and how they disagree: the same drift in the next run's logs
+        # is the same alert, whichever line shows it first.
+        "partialFingerprints": {FINGERPRINT_KEY: subject_fingerprint(rule.id, d.key)},
+        "properties": properties,
+    }
 
 
 _GAP_DESCRIPTORS = {
@@ -435,7 +443,7 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
     if report.plan is not None:
         run["properties"]["fix_plan"] = plan_dict(report.plan)
     if report.log_join is not None:  # the same object as JSON's `log_join`
-        run["properties"]["log_join"] = log_join_dict(report.log_join, lang)
+        run["properties"]["log_join"] = log_join_dict(report.log_join, lang, baseline)
     if baseline is not None:
         run["baselineGuid"] = baseline.guid
         run["properties"]["baseline"] = {"path": baseline.path, "sha256": baseline.sha256}

@@ -141,9 +141,14 @@ def _log_join_lines(report: Report, lang: str, t: Mapping[str, str]) -> list[str
     if not join:
         return []
     out: list[str] = []
+    baseline = report.baseline
     if join.drift:
         out.append(f"{t['drift']}:")
-        out.extend(f"  - {d.text(lang)}" for d in join.drift)
+        for d in join.drift:
+            state = ""  # under --baseline: [new] or [unchanged], as findings show theirs
+            if baseline is not None:
+                state = f"[{value_word(lang, 'baseline', baseline.drift_state(d))}] "
+            out.append(f"  - {state}{d.text(lang)}")
         out.append("")
     if join.permits:
         out.append(f"{t['permit_use']}:")
@@ -251,15 +256,18 @@ def render(report: Report, lang: str = "en") -> str:
         out.append("")
     baseline = report.baseline
     if baseline is not None:
-        gating = len(report.gating())
+        gating = len(report.gating()) + len(report.gating_drift())  # what fails the run
+        absent = len(baseline.absent) + len(baseline.absent_drift)
         out.append(
-            f"{t['baseline']}: {baseline.path} ({t['gating']} {gating}, "
-            f"{t['absent']} {len(baseline.absent)})"
+            f"{t['baseline']}: {baseline.path} ({t['gating']} {gating}, {t['absent']} {absent})"
         )
         for f in baseline.absent:
             severity = value_word(lang, "severity", f.severity.value)
             fixed = value_word(lang, "baseline", "fixed")
             out.append(f"  {where(f.location)}: [{severity}] [{fixed}] {f.text(lang)}")
+        for d in baseline.absent_drift:  # drift the baseline had that the logs no longer show
+            fixed = value_word(lang, "baseline", "fixed")
+            out.append(f"  - [{fixed}] {d.text(lang)}")
         out.append("")
     out.extend(_log_join_lines(report, lang, t))
     summary = flat.summary()  # findings, not conversations: as JSON and the exit status count
