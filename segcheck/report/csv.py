@@ -29,7 +29,7 @@ import io
 import re
 from collections.abc import Sequence
 
-from ..findings import Finding, FlowEvidence, JudgedFlow, Report
+from ..findings import Drift, Finding, FlowEvidence, JudgedFlow, Report
 from ..loaders.ledger import Unmapped
 from ..messages import localize
 from ..rules import RULES_BY_ID
@@ -302,27 +302,7 @@ def render_flows(report: Report, lang: str = "en") -> str:
         cells[COLUMNS.index("note")] = gap.text(lang)
     # Drift between a firewall log and its imported configuration: one row each, after the
     # gaps, at the log line of its first flow (segcheck.logjoin).
-    for d in report.log_join.drift if report.log_join is not None else ():
-        cells = [None] * len(COLUMNS)
-        ex = d.example
-        for name, value in (
-            ("input", ex.input),
-            ("first_frame", ex.first_frame),
-            ("first_seen", ex.first_seen),
-            ("proto", ex.proto),
-            ("src_ip", ex.src_ip),
-            ("src_port", ex.src_port),
-            ("dst_ip", ex.dst_ip),
-            ("dst_port", ex.dst_port),
-            ("verdict", "設定の乖離" if lang == "ja" else "config-drift"),
-            ("severity", value_word(lang, "severity", "high")),
-            ("pivot", ex.pivot),
-            ("device_action", d.action),
-            ("device_rule", d.rule),
-            ("note", d.text(lang)),
-        ):
-            cells[COLUMNS.index(name)] = value
-        gaps.append(cells)
+    gaps += [_drift_cells(d, lang) for d in drift_of(report)]
     columns: list[list[object]] = [
         [f.input for f in flows],
         [f.first_frame for f in flows],
@@ -439,10 +419,44 @@ def _yes_no(value: bool, lang: str) -> str:
     return "true" if value else "false"
 
 
+def drift_of(report: Report) -> tuple[Drift, ...]:
+    """The drift of a scan of firewall logs (segcheck.logjoin), none otherwise."""
+    return report.log_join.drift if report.log_join is not None else ()
+
+
+def _drift_cells(d: Drift, lang: str) -> list[object]:
+    """A drift's row, at the log line of its first flow."""
+    cells: list[object] = [None] * len(COLUMNS)
+    ex = d.example
+    for name, value in (
+        ("input", ex.input),
+        ("first_frame", ex.first_frame),
+        ("first_seen", ex.first_seen),
+        ("proto", ex.proto),
+        ("src_ip", ex.src_ip),
+        ("src_port", ex.src_port),
+        ("dst_ip", ex.dst_ip),
+        ("dst_port", ex.dst_port),
+        ("verdict", "設定の乖離" if lang == "ja" else "config-drift"),
+        ("severity", value_word(lang, "severity", "high")),
+        ("pivot", ex.pivot),
+        ("device_action", d.action),
+        ("device_rule", d.rule),
+        ("note", d.text(lang)),
+    ):
+        cells[COLUMNS.index(name)] = value
+    return cells
+
+
 def _add_baseline(report: Report, lang: str, columns: list[list[object]], gaps: int) -> None:
-    """The two baseline columns, and a row for each flow finding the baseline alone has."""
+    """The two baseline columns (a drift row's: new or unchanged), and a row for each flow
+    finding and each drift the baseline alone has."""
     baseline = report.baseline
     assert baseline is not None
+    drift: list[object] = [
+        value_word(lang, "baseline", baseline.drift_state(d)) for d in drift_of(report)
+    ]
+    gaps -= len(drift)  # the rows before the flows: evidence gaps, then drift
     states: dict[FlowEvidence, tuple[str, bool]] = {}
     for excepted, findings in ((False, report.findings), (True, report.excepted)):
         for f in findings:
@@ -450,10 +464,12 @@ def _add_baseline(report: Report, lang: str, columns: list[list[object]], gaps: 
                 escalated = not excepted and f.fingerprint in baseline.escalated
                 states[f.flow] = (baseline.state(f, excepted), escalated)
     marks = [states.get(row.flow) for row in report.flows]
+    no = _yes_no(False, lang)
+    lead: list[object] = [None] * gaps
     columns.append(
-        [None] * gaps + [value_word(lang, "baseline", m[0]) if m else None for m in marks]
+        lead + drift + [value_word(lang, "baseline", m[0]) if m else None for m in marks]
     )
-    columns.append([None] * gaps + [_yes_no(m[1], lang) if m else None for m in marks])
+    columns.append(lead + [no] * len(drift) + [_yes_no(m[1], lang) if m else None for m in marks])
     note = labels(lang, "csv")["fixed"].format(path=baseline.path)
     for f in baseline.absent:
         fl = f.flow
@@ -469,6 +485,10 @@ def _add_baseline(report: Report, lang: str, columns: list[list[object]], gaps: 
         )
         for column, name in zip(columns, COLUMNS + BASELINE_COLUMNS, strict=True):
             column.append(cells[name])
+    fixed = value_word(lang, "baseline", "fixed")
+    for d in baseline.absent_drift:  # the baseline's drift the logs no longer show
+        for column, value in zip(columns, [*_drift_cells(d, lang), fixed, no], strict=True):
+            column.append(value)
 
 
 def _absent_row(finding: Finding, flow: FlowEvidence) -> JudgedFlow:

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from ..addressing import AddressMap, Scope
-from ..findings import Finding, Report
+from ..findings import Drift, Finding, Report
 from ..model import PUBLIC_INTERNET_ZONE, Topology, xml_text
 from ..policy import CellKind, cell
 from ..rules import RULES
@@ -165,32 +165,60 @@ def _evidence_suite(root: ET.Element, report: Report, lang: str) -> int:
     return len(report.gaps)
 
 
-def _drift_suite(root: ET.Element, report: Report, lang: str) -> int:
+def _drift_suite(root: ET.Element, report: Report, lang: str) -> tuple[int, int, int]:
     """With firewall logs joined to imported configurations (segcheck.logjoin): one failed
-    case per drift, or one passing case when the logs agree with the configurations."""
+    case per drift, or one passing case when the logs agree with the configurations. Under
+    --baseline, as for findings: a drift the baseline had is `skipped`, and one it had that the
+    logs no longer show is a passing case naming it. Returns (tests, failures, skipped)."""
     join = report.log_join
-    if join is None:
-        return 0
+    baseline = report.baseline
+    gone = baseline.absent_drift if baseline is not None else ()
+    if join is None and not gone:
+        return 0, 0, 0
+    drift = join.drift if join is not None else ()
+    t = labels(lang, "junit")
     suite = ET.SubElement(root, "testsuite", name="config-drift")
-    for d in join.drift:
-        case = ET.SubElement(
-            suite,
-            "testcase",
-            classname="segcheck.config-drift",
-            name=f"{d.node} {d.rule} {d.reason}",
-            time="0",
-        )
-        failure = ET.SubElement(case, "failure", message=d.text(lang), type="high")
-        failure.text = d.text(lang) + "\n"
-    if not join.drift:
+    failures = skipped = 0
+    for d in drift:
+        case = _drift_case(suite, d)
+        state = baseline.drift_state(d) if baseline is not None else "new"
+        text = d.text(lang)
+        if baseline is not None:
+            text = f"[{value_word(lang, 'baseline', state)}] {text}"
+        if state == "new":
+            failures += 1
+            failure = ET.SubElement(case, "failure", message=d.text(lang), type="high")
+            failure.text = text + "\n"
+        else:  # known since the baseline: an expected failure
+            assert baseline is not None
+            skipped += 1
+            ET.SubElement(case, "skipped", message=t["known"].format(path=baseline.path))
+            ET.SubElement(case, "system-out").text = text
+    for d in gone:
+        ET.SubElement(_drift_case(suite, d), "system-out").text = f"{t['fixed']}: {d.text(lang)}"
+    if not drift and not gone:
         ET.SubElement(suite, "testcase", classname="segcheck.config-drift", name="logs", time="0")
-    count = str(max(1, len(join.drift)))
-    failures = str(len(join.drift))
-    for key, value in (("tests", count), ("failures", failures), ("errors", "0"), ("skipped", "0")):
-        suite.set(key, value)
+    count = max(1, len(drift) + len(gone))
+    for key, value in (
+        ("tests", count),
+        ("failures", failures),
+        ("errors", 0),
+        ("skipped", skipped),
+    ):
+        suite.set(key, str(value))
     suite.set("time", "0")
     suite.set("timestamp", report.generated_at.removesuffix("Z"))
-    return len(join.drift)
+    return count, failures, skipped
+
+
+def _drift_case(suite: ET.Element, d: Drift) -> ET.Element:
+    return ET.SubElement(
+        suite,
+        "testcase",
+        classname="segcheck.config-drift",
+        name=f"{d.node} {d.rule} {d.reason}",
+        time="0",
+    )
 
 
 def render(report: Report, lang: str = "en") -> str:
@@ -258,10 +286,10 @@ def render(report: Report, lang: str = "en") -> str:
         total += len(rule_cases)
         failed += suite_failures
         skipped += suite_skipped
-    drift = _drift_suite(root, report, lang)
-    if report.log_join is not None:
-        total += max(1, drift)
-        failed += drift
+    drift_tests, drift_failed, drift_known = _drift_suite(root, report, lang)
+    total += drift_tests
+    failed += drift_failed
+    skipped += drift_known
     errors = _evidence_suite(root, report, lang)
     total += errors
     root.set("tests", str(total))

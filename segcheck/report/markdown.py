@@ -93,7 +93,12 @@ def _log_join(report: Report, t: Mapping[str, str], lang: str) -> list[str]:
     out = [f"## {t['log_join']}", ""]
     if join.drift:
         out += [f"### {t['drift']}", ""]
-        out += [f"- {md(d.text(lang))}" for d in join.drift]
+        baseline = report.baseline  # under --baseline: [new] or [unchanged], as findings
+        for d in join.drift:
+            state = ""
+            if baseline is not None:
+                state = f"\\[{value_word(lang, 'baseline', baseline.drift_state(d))}\\] "
+            out.append(f"- {state}{md(d.text(lang))}")
         out.append("")
     if join.permits:
         cols = ("node", "rule", "name", "where", "log_flows", "log_forbidden", "last_seen")
@@ -178,9 +183,12 @@ def render(report: Report, lang: str = "en") -> str:
         out.append("")
     if report.baseline is not None:
         out += [f"## {t['baseline']}: {md(report.baseline.path)}", ""]
-        out += [f"- {t['absent']}: {len(report.baseline.absent)}"]
+        absent = len(report.baseline.absent) + len(report.baseline.absent_drift)
+        out += [f"- {t['absent']}: {absent}"]
         for f in report.baseline.absent:
             out += _finding(f, t, lang, f" \\[{value_word(lang, 'baseline', 'fixed')}\\]")
+        for d in report.baseline.absent_drift:  # drift the logs no longer show
+            out += [f"- \\[{value_word(lang, 'baseline', 'fixed')}\\] {md(d.text(lang))}"]
         out.append("")
     out += _log_join(report, t, lang)
     if topo.channels:

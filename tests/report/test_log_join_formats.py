@@ -18,9 +18,18 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from segcheck.findings import CaptureSummary, Drift, FlowEvidence, LogJoin, PermitHits, Report
+from segcheck.findings import (
+    BaselineInfo,
+    CaptureSummary,
+    Drift,
+    FlowEvidence,
+    LogJoin,
+    PermitHits,
+    Report,
+)
 from segcheck.model import InputFile
 from segcheck.report import html, render
+from segcheck.report.labels import value_word
 
 from .conftest import assert_golden, scan_report
 
@@ -189,3 +198,75 @@ def test_unexplained_log_policies_are_in_the_reports_language(fmt: str) -> None:
     )
     english = render(report, fmt, "en").replace("&#39;", "'")
     assert "no node imports a fortios configuration of context 'lab'" in english
+
+
+def baseline_report(known: bool) -> Report:
+    """The log report against a baseline that had its drift (`known`) or not, and that had
+    another drift of fw-core (root/78 disabled) this run's logs no longer show."""
+    report = scan_log_report()
+    assert report.log_join is not None
+    (drift,) = report.log_join.drift
+    gone = dataclasses.replace(
+        drift, rule="root/78", reason="disabled", message="GONE-EN", message_ja="GONE-JA"
+    )
+    info = BaselineInfo(
+        "base.json", "ab" * 32, "5f0c1f52-9a56-5b8e-8d47-1a2b3c4d5e6f", {}, {}, frozenset(), (),
+        frozenset({drift.key, gone.key} if known else {gone.key}), (gone,),
+    )  # fmt: skip
+    return dataclasses.replace(report, baseline=info)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_every_format_shows_each_drifts_state_against_the_baseline(lang: str) -> None:
+    unchanged, new, fixed = (value_word(lang, "baseline", s) for s in ("unchanged", "new", "fixed"))
+    gone = "GONE-JA" if lang == "ja" else "GONE-EN"
+    for known, state in ((True, unchanged), (False, new)):
+        report = baseline_report(known)
+        text = render(report, "text", lang)
+        assert f"  - [{state}] fw-core" in text and f"  - [{fixed}] {gone}" in text
+        page = render(report, "md", lang)
+        assert f"- \\[{state}\\] fw-core" in page and f"- \\[{fixed}\\] {gone}" in page
+        page = html.render_page(report, lang, STUB_SVG)
+        assert f'<span class="mono">[{state}]</span> fw-core' in page
+        assert f'<span class="mono">[{fixed}]</span> {gone}' in page
+        rows = list(csv.DictReader(io.StringIO(render(report, "csv", "en"))))
+        assert [
+            (r["device_rule"], r["baseline"]) for r in rows if r["verdict"] == "config-drift"
+        ] == [
+            ("root/77", "unchanged" if known else "new"),
+            ("root/78", "fixed"),
+        ]
+        data = json.loads(render(report, "json", lang))
+        assert [d["state"] for d in data["log_join"]["drift"]] == ["unchanged" if known else "new"]
+        assert [d["rule"] for d in data["baseline"]["absent_drift"]] == ["root/78"]
+        assert data["baseline"]["gating_drift"] == (0 if known else 1)
+
+
+def test_junit_skips_a_known_drift_and_names_a_fixed_one() -> None:
+    for known in (True, False):
+        root = ET.fromstring(render(baseline_report(known), "junit", "en"))
+        suite = next(s for s in root.iter("testsuite") if s.get("name") == "config-drift")
+        expect = ("2", "0", "1") if known else ("2", "1", "0")
+        assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == expect
+        cases = {c.get("name"): c for c in suite.iter("testcase")}
+        assert (cases["fw-core root/77 absent"].find("skipped") is not None) is known
+        fixed = cases["fw-core root/78 disabled"]
+        assert fixed.find("failure") is None and fixed.find("skipped") is None
+        out = fixed.find("system-out")
+        assert out is not None and out.text == "fixed since the baseline: GONE-EN"
+
+
+def test_sarif_drift_states_against_the_baseline() -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    for known, state in ((True, "unchanged"), (False, "new")):
+        log = json.loads(render(baseline_report(known), "sarif", "en"))
+        assert not list(validator.iter_errors(log))
+        results = log["runs"][0]["results"]
+        assert all("baselineState" in r for r in results)
+        drift = [
+            (r["properties"]["rule"], r["baselineState"])
+            for r in results
+            if r["ruleId"] == "GEN-CONFIG-DRIFT"
+        ]
+        assert drift == [("root/77", state), ("root/78", "absent")]
