@@ -357,3 +357,20 @@ def test_a_bad_drift_in_the_baseline_is_named_by_line(log: Path, tmp_path: Path)
     assert done.returncode == 2
     assert f"{base}:{line}" in done.stderr and "'flows' must be an integer" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_drift_of_a_device_not_logged_now_is_not_fixed(log: Path, tmp_path: Path) -> None:
+    """Logs of another device (or none) show nothing about fw-lg-inet: its drift in the
+    baseline is not `absent`, which would claim a fix on evidence not seen."""
+    from segcheck.diff import read_result, with_baseline
+
+    base = tmp_path / "base.json"
+    segcheck("scan", str(TOPO), str(log), "-o", str(base), "--format", "json")
+    other = tmp_path / "other.log"
+    other.write_text(record(1, "10.2.10.11", "10.3.10.11", 3389, 10, vd="vdom-x") + "\n")
+    report = with_baseline(scan(TOPO, [other], generated_at="-"), read_result(str(base)))
+    assert report.baseline is not None and len(report.baseline.drift_known) == 4
+    assert report.baseline.absent_drift == ()
+    again = with_baseline(scan(TOPO, [log], generated_at="-"), read_result(str(base)))
+    assert again.baseline is not None and again.baseline.absent_drift == ()
+    assert [again.baseline.drift_state(d) for d in again.log_join.drift] == ["unchanged"] * 4

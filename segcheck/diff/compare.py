@@ -270,7 +270,11 @@ def with_baseline(report: Report, baseline: Side) -> Report:
             if change.escalated:
                 escalated.add(change.new.fingerprint)
     # Drift is matched by device, rule, reason and action (Drift.key), as SARIF fingerprints it.
-    now = {d.key for d in report.log_join.drift} if report.log_join is not None else set()
+    # The baseline's drift is fixed only on a device whose logs this run joined: of a device
+    # not logged now (a `check`, other logs) nothing was seen, so it is neither new nor fixed.
+    join = report.log_join
+    now = {d.key for d in join.drift} if join is not None else set()
+    logged = {p.node for p in join.permits} | {d.node for d in join.drift} if join else set()
     info = BaselineInfo(
         baseline.path,
         baseline.sha256,
@@ -280,6 +284,6 @@ def with_baseline(report: Report, baseline: Side) -> Report:
         frozenset(escalated),
         tuple(absent),
         frozenset(d.key for d in baseline.drift),
-        tuple(d for d in baseline.drift if d.key not in now),
+        tuple(d for d in baseline.drift if d.key not in now and d.node in logged),
     )
     return replace(report, baseline=info)
