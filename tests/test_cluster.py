@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from segcheck import cluster, engine
+from segcheck.capture import api
 from segcheck.cli import main
 from segcheck.cluster import ClusterSpec
 from segcheck.errors import CaptureError, UsageError
@@ -42,6 +43,13 @@ def _distributed() -> Any:
     return pytest.importorskip(
         "distributed", reason="Dask's distributed is not installed (pip install 'segcheck[dask]')"
     )
+
+
+@pytest.fixture(autouse=True)
+def _pool_whatever_the_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`jobs=2` goes through the process pool (and cuts) even on a 2-CPU machine, where it
+    would otherwise read plain captures in this process."""
+    monkeypatch.setattr(api, "local_cpus", lambda: 4)
 
 
 @pytest.fixture(scope="module")
@@ -149,8 +157,6 @@ def test_a_large_pcap_is_cut_into_range_tasks_on_the_cluster(
     """Chunk tasks: a plain pcap above the threshold is read as one task per worker-sized byte
     range (the threshold travels with the task), and the bytes are a local run's."""
     from distributed import get_task_stream
-
-    from segcheck.capture import api
 
     (big,) = _split_benchmark(tmp_path, 1)  # 6 MB
     monkeypatch.setattr(api, "SPLIT_MIN_BYTES", 1 << 20)

@@ -43,6 +43,13 @@ class CountingExecutor(Executor):
         self.pool.shutdown(wait, cancel_futures=cancel_futures)
 
 
+@pytest.fixture(autouse=True)
+def _pool_whatever_the_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`jobs=2` goes through the process pool (and cuts) even on a 2-CPU machine, where it
+    would otherwise read plain captures in this process."""
+    monkeypatch.setattr(api, "local_cpus", lambda: 4)
+
+
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 6 MB pcap of the benchmark's traffic (20k packets, 2k flows), cut into ranges."""

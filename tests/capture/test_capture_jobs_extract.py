@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gzip
 import shutil
 import subprocess
 from pathlib import Path
@@ -76,7 +77,9 @@ def test_jobs2_equals_jobs1_with_split_file(
     # Small chunks and split threshold so chunk carry-over and range splitting both happen.
     monkeypatch.setattr(records, "CHUNK", 1 << 14)
     monkeypatch.setattr(api, "SPLIT_MIN_BYTES", 1 << 12)
+    monkeypatch.setattr(api, "local_cpus", lambda: 4)  # two ranges are worth it on 4 CPUs
     assert api._pcap_split_points(str(path), 2) is not None
+    assert api._local_ranges(2) == 2
     one = read_captures([path, other], jobs=1)
     two = read_captures([path, other], jobs=2)
     assert [r.info for r in one] == [r.info for r in two]
@@ -85,6 +88,40 @@ def test_jobs2_equals_jobs1_with_split_file(
     seen: list[tuple[int, int]] = []
     read_captures([path], jobs=1, progress=lambda d, t: seen.append((d, t)))
     assert seen and seen[-1][0] == seen[-1][1] == path.stat().st_size
+
+
+def test_one_input_on_two_cpus_is_read_in_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On two CPUs one process already keeps both busy (the parse, and the SHA-256 beside it):
+    `--jobs 2` on one input must not pay for a pool, nor cut an input into ranges."""
+    path = tmp_path / "big.pcap"
+    path.write_bytes(pcap(mixed_capture() * 4))
+    monkeypatch.setattr(api, "SPLIT_MIN_BYTES", 1 << 12)
+    monkeypatch.setattr(api, "local_cpus", lambda: 2)
+    assert api._local_ranges(2) == 1 and api._local_ranges(8) == 1
+    one = read_captures([path])
+    scanned = api.read_scan([path])
+
+    def no_pool(*_a: object, **_k: object) -> None:
+        raise AssertionError("a process pool for one input on two CPUs")
+
+    monkeypatch.setattr(api, "ProcessPoolExecutor", no_pool)
+    assert read_captures([path], jobs=2) == one
+    two = api.read_scan([path], jobs=2)
+    assert two.flows() == scanned.flows() and two.inputs == scanned.inputs
+    # Several uncompressed captures: one process too; a gzip among them goes to the pool.
+    other = tmp_path / "other.pcapng"
+    shutil.copy(Path(__file__).parents[2] / "captures/alpha-prime/alpha-prime.pcapng", other)
+    packed = tmp_path / "big.pcap.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    assert api._in_one_process([str(path), str(other)], 2)
+    assert not api._in_one_process([str(path), str(packed)], 2)
+    assert read_captures([path, other], jobs=2) == read_captures([path, other])
+    monkeypatch.setattr(api, "local_cpus", lambda: 3)
+    assert api._local_ranges(2) == 2 and api._local_ranges(8) == 2
+    assert not api._in_one_process([str(path)], 2)
+    assert not api._in_one_process([str(path), str(other)], 2)
 
 
 def test_flow_table_merge_is_exact(tmp_path: Path) -> None:

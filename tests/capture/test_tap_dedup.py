@@ -15,6 +15,14 @@ from scapy.packet import Raw, raw  # type: ignore[import-untyped]
 from segcheck.capture import api, extract_packets, records
 from segcheck.capture.dedup import LEDGER_DTYPE, copies
 
+
+@pytest.fixture(autouse=True)
+def _pool_whatever_the_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`jobs=2` goes through the process pool (and cuts) even on a 2-CPU machine, where it
+    would otherwise read plain captures in this process."""
+    monkeypatch.setattr(api, "local_cpus", lambda: 4)
+
+
 T0 = 1_700_000_000.0
 
 
