@@ -466,7 +466,8 @@ def check(
     type=click.IntRange(1, 256),
     default=1,
     show_default=True,
-    help="Read captures in this many processes.",
+    help="Read captures in up to this many processes (uncompressed captures on 2 CPUs are "
+    "read in one: it already uses both).",
 )
 @click.option(
     "--cluster",
