@@ -4,8 +4,11 @@ the garbage collector's pace (both only make the suite cheaper; see each)."""
 from __future__ import annotations
 
 import gc
+import importlib.util
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -30,6 +33,21 @@ def repo_root() -> Path:
 def topologies_dir() -> Path:
     """The bundled example topologies."""
     return ROOT / "topologies"
+
+
+@pytest.fixture
+def make_examples(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """captures/make_examples.py loaded as a module (it builds packets with scapy: skipped
+    without it), registered in sys.modules for this test only: its dataclass looks itself up."""
+    pytest.importorskip("scapy")
+    spec = importlib.util.spec_from_file_location(
+        "make_examples", ROOT / "captures" / "make_examples.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "make_examples", module)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,9 +7,7 @@ INET-EGRESS-VIA-CLOUD criticals without them (tests/test_examples.py checks ever
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import date
 from pathlib import Path
 from types import ModuleType
@@ -109,24 +107,13 @@ def test_capture_breakout_without_every_control_is_critical(declared: str) -> No
     }
 
 
-def _make_examples(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "make_examples", ROOT / "captures" / "make_examples.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "make_examples", module)  # its dataclass looks itself up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize(
     ("declared", "code"),
     [(DECLARED, 0), *((d, 1) for d in WITHOUT)],
     ids=["controls", *WITHOUT_IDS],
 )
 def test_scan_exit_status_follows_the_controls(
-    declared: str, code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    declared: str, code: int, tmp_path: Path, make_examples: ModuleType
 ) -> None:
     """The example's breakout flows and its pass case alone (the same packets, written by
     captures/make_examples.py): under the controls nothing reaches the default --fail-on
@@ -134,7 +121,7 @@ def test_scan_exit_status_follows_the_controls(
     pytest.importorskip("scapy")
     from scapy.utils import wrpcapng
 
-    examples = _make_examples(monkeypatch)
+    examples = make_examples
     plan = tuple(
         f
         for f in examples.PLANS["beta-prime-breakout"]

@@ -12,9 +12,9 @@ import io
 import json
 import shutil
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
@@ -205,20 +205,11 @@ def test_example_topologies_are_clean(example: str) -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_make_examples_rewrites_the_same_bytes(
-    example: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    example: str, tmp_path: Path, make_examples: ModuleType
 ) -> None:
     """captures/README.md: the captures and expected.tsv regenerate byte-identically, so the
     plan in make_examples.py is the one source of what the examples hold."""
-    pytest.importorskip("scapy")
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "make_examples", ROOT / "captures" / "make_examples.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "make_examples", module)  # its dataclass looks itself up
-    spec.loader.exec_module(module)
+    module = make_examples
     module.write(example, module.PLANS[example], tmp_path)
     committed = ROOT / "captures" / example
     names = sorted(p.name for p in committed.iterdir())
