@@ -374,3 +374,117 @@ def test_drift_of_a_device_not_logged_now_is_not_fixed(log: Path, tmp_path: Path
     again = with_baseline(scan(TOPO, [log], generated_at="-"), read_result(str(base)))
     assert again.baseline is not None and again.baseline.absent_drift == ()
     assert [again.baseline.drift_state(d) for d in again.log_join.drift] == ["unchanged"] * 4
+
+
+def _diff_scans(tmp_path: Path, old: list[str], new: list[str]) -> tuple[Path, Path]:
+    """Two scan results (findings.json) of the firewall logs `old` and `new`."""
+    out = []
+    for name, lines in (("old", old), ("new", new)):
+        log = tmp_path / f"{name}.log"
+        log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        result = tmp_path / f"{name}.json"
+        segcheck("scan", str(TOPO), str(log), "-o", str(result), "--format", "json")
+        out.append(result)
+    return out[0], out[1]
+
+
+DISABLED = record(3, "10.2.10.12", "10.3.30.11", 443, 95)  # drift: root/95 is disabled
+ABSENT = record(4, "10.2.10.13", "10.3.10.11", 3389, 77)  # drift: no rule root/77
+NOT_COVERED = record(5, "10.2.10.11", "10.3.10.11", 22, 10)  # drift: root/10 is rdp/ica only
+
+
+def test_diff_of_two_scans_shows_new_fixed_and_unchanged_drift(tmp_path: Path) -> None:
+    """OLD's log shows root/95 and root/77, NEW's root/95 and root/10 on the same firewall:
+    root/10 is new, root/95 unchanged, root/77 fixed, in every diff format."""
+    old, new = _diff_scans(tmp_path, [DISABLED, ABSENT], [DISABLED, NOT_COVERED])
+
+    def diff(fmt: str, *more: str) -> subprocess.CompletedProcess[str]:
+        return segcheck("diff", str(old), str(new), "--format", fmt, *more)
+
+    data = json.loads(diff("json").stdout)
+    assert [(d["rule"], d["reason"], d["state"], d["baseline_state"]) for d in data["drift"]] == [
+        ("root/10", "not-covered", "new", "new"),
+        ("root/95", "disabled", "unchanged", "unchanged"),
+        ("root/77", "absent", "fixed", "absent"),
+    ]
+    assert data["drift"][2]["example"]["input"] == str(tmp_path / "old.log")  # OLD's data
+    sarif = diff("sarif").stdout
+    assert drift_results(sarif) == [("root/10", "new"), ("root/95", "unchanged"), ("root/77", "absent")]  # fmt: skip
+    states = [r["properties"]["state"] for r in json.loads(sarif)["runs"][0]["results"]
+              if r["ruleId"] == "GEN-CONFIG-DRIFT"]  # fmt: skip
+    assert states == ["new", "unchanged", "fixed"]
+    for fmt in ("text", "md", "html"):
+        shown = diff(fmt, "--show-unchanged").stdout
+        for rule, state in (("root/10", "NEW (1)"), ("root/77", "FIXED (1)"), ("root/95", "UNCHANGED (1)")):  # fmt: skip
+            drift = shown.index(f"policy {rule}")
+            assert shown.rindex(state, 0, drift) > shown.index("DRIFT"), (fmt, rule)
+        hidden = diff(fmt).stdout  # unchanged drift counted, as unchanged findings are
+        assert "policy root/95" not in hidden and "unchanged drift: 1" in hidden, fmt
+        assert "policy root/10" in hidden and "policy root/77" in hidden, fmt
+    assert "設定の乖離" in diff("text", "--lang", "ja").stdout
+
+
+def test_a_new_drift_alone_fails_the_diff(tmp_path: Path) -> None:
+    """NEW's firewall accepts by a rule the import does not have (no finding: the flow is one
+    the policy allows): exit 1, as scan's; `--fail-on critical` (drift counts as high) 0."""
+    clean = record(4, "10.2.10.13", "10.3.10.11", 3389, 10)
+    old, new = _diff_scans(tmp_path, [clean], [ABSENT])
+    done = segcheck("diff", str(old), str(new), "--format", "json")
+    assert done.returncode == 1, done.stderr
+    data = json.loads(done.stdout)
+    assert data["exit_status"] == 1 and data["findings"] == []
+    assert [(d["rule"], d["state"]) for d in data["drift"]] == [("root/77", "new")]
+    assert "1 new drift" in segcheck("diff", str(old), str(new)).stdout
+    assert segcheck("diff", str(old), str(new), "--fail-on", "critical").returncode == 0
+    back = segcheck("diff", str(new), str(old), "--format", "json")  # the fix: never fails
+    assert back.returncode == 0
+    assert [(d["rule"], d["state"]) for d in json.loads(back.stdout)["drift"]] == [
+        ("root/77", "fixed")
+    ]
+    same = segcheck("diff", str(new), str(new), "--format", "json")
+    assert same.returncode == 0
+    assert [d["state"] for d in json.loads(same.stdout)["drift"]] == ["unchanged"]
+
+
+def test_diff_never_calls_fixed_the_drift_of_a_device_new_did_not_log(tmp_path: Path) -> None:
+    """NEW read only another device's logs: nothing was seen of fw-lg-inet, so its drift is
+    not fixed (and not listed at all); the same drift on a logged device is."""
+    other = record(1, "10.2.10.11", "10.3.10.11", 3389, 10, vd="vdom-x")
+    old, new = _diff_scans(tmp_path, [ABSENT], [other])
+    done = segcheck("diff", str(old), str(new), "--format", "json")
+    assert json.loads(done.stdout).get("drift") is None
+    assert "GEN-CONFIG-DRIFT" not in json.dumps(
+        json.loads(segcheck("diff", str(old), str(new), "--format", "sarif").stdout)["runs"][0][
+            "results"
+        ]
+    )
+    assert "policy root/77" not in segcheck("diff", str(old), str(new)).stdout
+    logged = record(1, "10.2.10.11", "10.3.10.11", 3389, 10)  # fw-lg-inet's own log, clean
+    old, new = _diff_scans(tmp_path, [ABSENT], [logged])
+    data = json.loads(segcheck("diff", str(old), str(new), "--format", "json").stdout)
+    assert [(d["rule"], d["state"]) for d in data["drift"]] == [("root/77", "fixed")]
+
+
+def test_diff_of_results_written_before_drift_was_kept(tmp_path: Path) -> None:
+    """A result without `log_join` has no drift: against one, NEW's drift is new; two such
+    results diff as before (no `drift` key, no drift section, exit from findings only)."""
+    old, new = _diff_scans(tmp_path, [DISABLED], [DISABLED, ABSENT])
+    legacy = []
+    for path in (old, new):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        del data["log_join"]
+        path_legacy = path.with_name(f"legacy-{path.name}")
+        path_legacy.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        legacy.append(path_legacy)
+    data = json.loads(segcheck("diff", str(legacy[0]), str(new), "--format", "json").stdout)
+    assert sorted((d["rule"], d["state"]) for d in data["drift"]) == [
+        ("root/77", "new"),
+        ("root/95", "new"),
+    ]
+    done = segcheck("diff", str(legacy[0]), str(legacy[1]), "--format", "json")
+    assert done.returncode == 0, done.stderr  # findings unchanged, no drift to count
+    assert "drift" not in json.loads(done.stdout)
+    assert "DRIFT" not in segcheck("diff", str(legacy[0]), str(legacy[1])).stdout
+    # NEW without log_join saw no device's logs: OLD's drift is not fixed by it
+    data = json.loads(segcheck("diff", str(new), str(legacy[1]), "--format", "json").stdout)
+    assert "drift" not in data

@@ -8,7 +8,7 @@ from datetime import date
 
 from .. import __version__
 from ..errors import UsageError
-from ..findings import BaselineInfo, Finding, Remediation, Report
+from ..findings import BaselineInfo, Drift, Finding, Remediation, Report
 from ..rules import Severity
 from .causes import (
     Attributed,
@@ -32,13 +32,14 @@ from .model import (
     STATE_ORDER,
     ChannelInfo,
     Diff,
+    DriftChange,
     FindingChange,
     PlanChange,
     Side,
     State,
 )
 from .plan import Renames, plan_changes
-from .sides import load_side, side_from_report
+from .sides import load_side, logged_devices, side_from_report
 
 
 def _material(old: Entry, new: Entry, names: Renames) -> tuple[tuple[str, str, str], ...]:
@@ -199,7 +200,22 @@ def compare(
         plan_view,
         fail_on,
         tuple(notes),
+        drift_changes(old.drift, new.drift, new.logged),
     )
+
+
+def drift_changes(
+    old: tuple[Drift, ...], new: tuple[Drift, ...], logged: frozenset[str]
+) -> tuple[DriftChange, ...]:
+    """Drift matched by device, rule, reason and action (Drift.key, as SARIF fingerprints it):
+    new, unchanged, then fixed. OLD's drift is fixed only on a device whose logs NEW read: of a
+    device not logged there (a `check`, other logs) nothing was seen, so it is not listed."""
+    before = {d.key for d in old}
+    now = {d.key for d in new}
+    out = [DriftChange(State.UNCHANGED if d.key in before else State.NEW, d) for d in new]
+    out += [DriftChange(State.FIXED, d) for d in old if d.key not in now and d.node in logged]
+    order = (State.NEW, State.UNCHANGED, State.FIXED)
+    return tuple(sorted(out, key=lambda c: order.index(c.state)))  # stable: each side's order
 
 
 def _subject(change: FindingChange, now_channel: str | None = None) -> Subject:
@@ -269,12 +285,9 @@ def with_baseline(report: Report, baseline: Side) -> Report:
             states[change.new.fingerprint] = change.state.value
             if change.escalated:
                 escalated.add(change.new.fingerprint)
-    # Drift is matched by device, rule, reason and action (Drift.key), as SARIF fingerprints it.
-    # The baseline's drift is fixed only on a device whose logs this run joined: of a device
-    # not logged now (a `check`, other logs) nothing was seen, so it is neither new nor fixed.
+    # Drift as `diff` sees it (drift_changes): fixed only on a device whose logs this run read.
     join = report.log_join
-    now = {d.key for d in join.drift} if join is not None else set()
-    logged = {p.node for p in join.permits} | {d.node for d in join.drift} if join else set()
+    drift = drift_changes(baseline.drift, join.drift if join else (), logged_devices(report))
     info = BaselineInfo(
         baseline.path,
         baseline.sha256,
@@ -284,6 +297,6 @@ def with_baseline(report: Report, baseline: Side) -> Report:
         frozenset(escalated),
         tuple(absent),
         frozenset(d.key for d in baseline.drift),
-        tuple(d for d in baseline.drift if d.key not in now and d.node in logged),
+        tuple(c.drift for c in drift if c.state is State.FIXED),
     )
     return replace(report, baseline=info)

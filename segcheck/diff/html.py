@@ -17,6 +17,8 @@ from .words import (
     ACTION_SIGNS,
     cause_text,
     detail,
+    drift_sections,
+    drift_where,
     effect,
     exit_line,
     labels,
@@ -141,5 +143,29 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
             out += [f'<div class="sub">{s}</div>' for s in subs]
             out.append("</li>")
         out.append("</ul>")
+    out += _drift(diff, lang, show_unchanged)
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
+
+
+def _drift(diff: Diff, lang: str, show_unchanged: bool) -> list[str]:
+    """Drift by state, after the findings (nothing when neither side has any)."""
+    if not diff.drift:
+        return []
+    t = labels(lang)
+    out = [f'<h2 id="drift">{esc(t["drift"])}</h2>']
+    for state, items in drift_sections(diff, show_unchanged):
+        out += [f'<h3 id="drift-{state.value}">{esc(state_name(state, lang))} ({len(items)})</h3>']
+        out.append("<ul>")
+        out += [
+            f'<li><span class="sev high">{esc(value_word(lang, "severity", "high"))}</span> '
+            f"{esc(c.drift.text(lang))}"
+            f'<div class="sub">{esc(drift_where(c.drift))}</div></li>'
+            for c in items
+        ]
+        out.append("</ul>")
+    if not show_unchanged:
+        out.append(
+            f"<p>{esc(t['drift_hidden'].format(n=len(diff.drift_of_state(State.UNCHANGED))))}</p>"
+        )
+    return out

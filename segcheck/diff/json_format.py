@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..report.json import SCHEMA_VERSION, finding_dict
-from .model import Diff, FindingChange, PlanChange, Side
+from ..report.json import SCHEMA_VERSION, drift_dict, finding_dict
+from .model import Diff, DriftChange, FindingChange, PlanChange, Side
 from .plan import ACTION_ORDER, CATEGORY_ORDER
 
 
@@ -57,6 +57,15 @@ def change_dict(change: FindingChange, lang: str) -> dict[str, Any]:
     return out
 
 
+def drift_change_dict(change: DriftChange, lang: str) -> dict[str, Any]:
+    """One drift as `log_join.drift` holds it (NEW's, or OLD's when fixed) and its state."""
+    return {
+        **drift_dict(change.drift, lang),
+        "state": change.state.value,
+        "baseline_state": change.state.sarif,
+    }
+
+
 def _plan_item(diff: Diff, change: PlanChange) -> dict[str, Any]:
     def refs(indices: tuple[int, ...]) -> list[dict[str, str]]:
         return [
@@ -104,8 +113,8 @@ def plan_dict(diff: Diff) -> dict[str, Any] | None:
 
 
 def diff_dict(diff: Diff, lang: str) -> dict[str, Any]:
-    """The whole diff as a JSON-ready dict."""
-    return {
+    """The whole diff as a JSON-ready dict (`drift` only when a side has drift)."""
+    out = {
         "schema_version": SCHEMA_VERSION,
         "kind": "diff",
         "tool": {"name": "segcheck", "version": diff.tool_version},
@@ -120,6 +129,9 @@ def diff_dict(diff: Diff, lang: str) -> dict[str, Any]:
         "findings": [change_dict(c, lang) for c in diff.findings],
         "plan_changes": plan_dict(diff),
     }
+    if diff.drift:  # results of scans of firewall logs only (older diffs keep their bytes)
+        out["drift"] = [drift_change_dict(c, lang) for c in diff.drift]
+    return out
 
 
 def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = True) -> str:

@@ -14,6 +14,8 @@ from .words import (
     ACTION_SIGNS,
     cause_text,
     detail,
+    drift_sections,
+    drift_where,
     effect,
     exit_line,
     labels,
@@ -92,7 +94,23 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
             f = change.finding
             out.append(f"  - {t['where']}: {md(where(f))}: {md(f.text(lang))}")
         out.append("")
+    out += _drift(diff, lang, show_unchanged)
     return "\n".join(out)
+
+
+def _drift(diff: Diff, lang: str, show_unchanged: bool) -> list[str]:
+    """Drift by state, after the findings (nothing when neither side has any)."""
+    if not diff.drift:
+        return []
+    t = labels(lang)
+    out = [f"## {md(t['drift'])}", ""]
+    for state, items in drift_sections(diff, show_unchanged):
+        out += [f"### {state_name(state, lang)} ({len(items)})", ""]
+        out += [f"- {md(drift_where(c.drift))}: {md(c.drift.text(lang))}" for c in items]
+        out.append("")
+    if not show_unchanged:
+        out += [md(t["drift_hidden"].format(n=len(diff.drift_of_state(State.UNCHANGED)))), ""]
+    return out
 
 
 def _kind(side: Side, lang: str) -> str:

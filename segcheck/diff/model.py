@@ -84,6 +84,9 @@ class Side:
     # Drift between firewall logs and imported configurations (a result's `log_join.drift`;
     # empty for a topology, or a result written before drift was kept).
     drift: tuple[Drift, ...] = ()
+    # Devices whose firewall logs the side read (every imported permit of a logging device is
+    # in `log_join.permits`, and a drift names its device): only there can a drift be fixed.
+    logged: frozenset[str] = frozenset()
 
     @property
     def guid(self) -> str:
@@ -161,6 +164,16 @@ class FindingChange:
 
 
 @dataclass(frozen=True, slots=True)
+class DriftChange:
+    """One drift between a firewall log and its imported configuration, across the sides:
+    new (NEW only), unchanged (both, by `Drift.key`) or fixed (OLD only, on a device whose logs
+    NEW read). `drift` is NEW's, or OLD's when fixed."""
+
+    state: State  # NEW | UNCHANGED | FIXED
+    drift: Drift
+
+
+@dataclass(frozen=True, slots=True)
 class PlanChange:
     """One plan object added, removed, modified or renamed, and what that did to findings.
 
@@ -207,6 +220,7 @@ class Diff:
     plan: tuple[PlanChange, ...] | None
     fail_on: Severity = Severity.HIGH
     notes: tuple[str, ...] = field(default=())
+    drift: tuple[DriftChange, ...] = ()  # results of scans of firewall logs only
 
     def of_state(self, state: State) -> tuple[FindingChange, ...]:
         """The entries in one state, in view order."""
@@ -222,10 +236,10 @@ class Diff:
     def exit_status(self) -> int:
         """0 clean, 1 a new or escalated finding at or above `fail_on`, 2 when NEW's evidence
         cannot prove anything (a capture with no traffic; other gaps without a failing finding).
-        Fixes never fail a diff."""
+        A new drift counts as `high`, as it does for `scan`. Fixes never fail a diff."""
         if self.new.evidence == "unusable":
             return 2
-        if self.failing():
+        if self.failing() or self.failing_drift():
             return 1
         return 2 if self.new.gaps else 0
 
@@ -233,3 +247,13 @@ class Diff:
         """New or escalated findings at or above `fail_on`: what makes the diff exit 1."""
         threshold = self.fail_on.rank
         return tuple(c for c in self.findings if c.gates and c.severity.rank >= threshold)
+
+    def failing_drift(self) -> tuple[DriftChange, ...]:
+        """New drift, when `high` is at or above `fail_on` (drift counts as high, as in scan)."""
+        if Severity.HIGH.rank < self.fail_on.rank:
+            return ()
+        return tuple(c for c in self.drift if c.state is State.NEW)
+
+    def drift_of_state(self, state: State) -> tuple[DriftChange, ...]:
+        """The drift entries in one state."""
+        return tuple(c for c in self.drift if c.state is state)

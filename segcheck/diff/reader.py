@@ -65,6 +65,20 @@ def _drifts(r: ResultReader, data: Mapping[str, Any]) -> tuple[Drift, ...]:
     )
 
 
+def _logged(r: ResultReader, data: Mapping[str, Any], drift: tuple[Drift, ...]) -> frozenset[str]:
+    """The devices whose logs the scan read: those of `log_join.permits` (every imported permit
+    of a logging device) and of its drift (as `with_baseline` knows them of a run)."""
+    if data.get("log_join") is None:
+        return frozenset()
+    join = r.mapping(data["log_join"], ("log_join",), "'log_join'")
+    where = ("log_join", "permits")
+    nodes = {
+        r.get(r.mapping(item, (*where, i), "permit"), "node", (*where, i), str)
+        for i, item in enumerate(r.items(join, "permits", ("log_join",)))
+    }
+    return frozenset(nodes | {d.node for d in drift})
+
+
 def is_result(data: Any) -> bool:
     """True for a parsed result file (it has `schema_version`, a topology has `segcheck`)."""
     return isinstance(data, dict) and "schema_version" in data and "segcheck" not in data
@@ -97,6 +111,7 @@ def side_from_document(doc: yamldoc.Document, sha256: str) -> Side:
         )
     status = r.opt(evidence, "status", ("evidence",), str) or ("incomplete" if gaps else "complete")
     command = "scan" if any(i.kind in CAPTURE_KINDS for i in inputs) else "check"
+    drift = _drifts(r, data)
     return Side(
         path=doc.path,
         sha256=sha256,
@@ -112,5 +127,6 @@ def side_from_document(doc: yamldoc.Document, sha256: str) -> Side:
         channels=channels,
         evidence=status,
         gaps=gaps,
-        drift=_drifts(r, data),
+        drift=drift,
+        logged=_logged(r, data, drift),
     )

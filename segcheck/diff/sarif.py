@@ -22,6 +22,7 @@ from ..report.sarif import (
     SRCROOT,
     SRCROOT_DESCRIPTION,
     _artifact_location,
+    _drift_result,
     _properties,
     _rule_descriptor,
 )
@@ -98,6 +99,12 @@ def sarif_dict(diff: Diff, lang: str = "en") -> dict[str, Any]:
                 }
             )
     results = [_result(c, lang, artifact_index) for c in diff.findings]
+    # Drift: GEN-CONFIG-DRIFT results, as `scan` writes them, each with its baselineState.
+    for change in diff.drift:
+        drift = _drift_result(change.drift, artifact_index, lang)
+        drift["baselineState"] = change.state.sarif
+        drift["properties"]["state"] = change.state.value
+        results.append(drift)
     run: dict[str, Any] = {
         "tool": {
             "driver": {

@@ -27,9 +27,19 @@ def channel_register(topology: Topology) -> dict[str, ChannelInfo]:
     }
 
 
+def logged_devices(report: Report) -> frozenset[str]:
+    """The devices whose firewall logs a run read: every imported permit of a logging device is
+    in `log_join.permits`, and a drift names its device. Only there can a drift be fixed."""
+    join = report.log_join
+    if join is None:
+        return frozenset()
+    return frozenset({p.node for p in join.permits} | {d.node for d in join.drift})
+
+
 def side_from_report(report: Report) -> Side:
     """A side from a run of `check` or `scan` made in this process."""
     topo = report.topology
+    join = report.log_join
     return Side(
         path=topo.source.path,
         sha256=topo.source.sha256,
@@ -46,7 +56,8 @@ def side_from_report(report: Report) -> Side:
         evidence=report.evidence.value,
         gaps=report.gaps,
         topology=topo if report.command == "check" else None,
-        drift=report.log_join.drift if report.log_join is not None else (),
+        drift=join.drift if join is not None else (),
+        logged=logged_devices(report),
     )
 
 

@@ -9,6 +9,8 @@ from .words import (
     SIGNS,
     cause_text,
     detail,
+    drift_sections,
+    drift_where,
     effect,
     exit_line,
     labels,
@@ -76,8 +78,25 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
             out += [f"      {item}" for item in detail(change, lang)]
             f = change.finding
             out.append(f"      {where(f)}: {f.text(lang)}")
+    out += _drift(diff, lang, show_unchanged)
     out.append("")
     for gap in diff.new.gaps:
         out.append(f"{t['new']}: {gap.text(lang)}")
     out.append(exit_line(diff, lang))
     return "\n".join(out) + "\n"
+
+
+def _drift(diff: Diff, lang: str, show_unchanged: bool) -> list[str]:
+    """Drift between firewall logs and imported configurations, by state (results of scans of
+    firewall logs only: nothing at all otherwise)."""
+    if not diff.drift:
+        return []
+    t = labels(lang)
+    out = ["", t["drift"]]
+    for state, items in drift_sections(diff, show_unchanged):
+        out.append(f"{state_name(state, lang)} ({len(items)})")
+        for change in items:
+            out.append(f"  {SIGNS[state]} {drift_where(change.drift)}: {change.drift.text(lang)}")
+    if not show_unchanged:
+        out.append(t["drift_hidden"].format(n=len(diff.drift_of_state(State.UNCHANGED))))
+    return out

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..findings import Finding
+from ..findings import Drift, Finding
 from ..report.labels import value_word
 from ..rules import Severity
 from .identity import kind_of
-from .model import Cause, Diff, FindingChange, PlanChange, Side, State
+from .model import Cause, Diff, DriftChange, FindingChange, PlanChange, Side, State
 
 SIGNS = {
     State.NEW: "+",
@@ -86,6 +86,10 @@ LABELS = {
         "unchanged_hidden": "unchanged: {n} (--show-unchanged lists them)",
         "exit_fail": "exit 1: {n} new or escalated finding(s) at or above {sev}",
         "exit_ok": "exit 0: no new or escalated finding at or above {sev}",
+        "exit_drift": "exit 1: {n} new or escalated finding(s) at or above {sev}, {d} new drift "
+        "(a device not running the configuration checked counts as high)",
+        "drift": "DRIFT: firewall logs against the imported configurations",
+        "drift_hidden": "unchanged drift: {n} (--show-unchanged lists them)",
         "exit_gap": "exit 2: NEW's evidence is incomplete; nothing new was seen, but that proves nothing",
         "exit_unusable": "exit 2: NEW's evidence is unusable (a capture with no traffic)",
         "escalated": "escalated",
@@ -133,6 +137,10 @@ LABELS = {
         "unchanged_hidden": "変化なし: {n} 件 (--show-unchanged で一覧)",
         "exit_fail": "終了コード 1: {sev} 以上の新規または重大化した指摘が {n} 件",
         "exit_ok": "終了コード 0: {sev} 以上の新規または重大化した指摘なし",
+        "exit_drift": "終了コード 1: {sev} 以上の新規または重大化した指摘が {n} 件、新たな設定の乖離が "
+        "{d} 件 (検査した設定で動作していない機器は「高」として扱う)",
+        "drift": "設定の乖離: ファイアウォールログと取込設定",
+        "drift_hidden": "変化のない設定の乖離: {n} 件 (--show-unchanged で一覧)",
         "exit_gap": "終了コード 2: 変更後の証跡が不完全 (新たな指摘はないが、何も証明しない)",
         "exit_unusable": "終了コード 2: 変更後の証跡が使用不能 (通信のないキャプチャ)",
         "escalated": "重大化",
@@ -263,6 +271,19 @@ def where(finding: Finding) -> str:
     return f"{loc.path}:{loc.line}" if loc.line is not None else loc.path
 
 
+def drift_where(drift: Drift) -> str:
+    """The log line of a drift's first flow (file:line)."""
+    example = drift.example
+    return f"{example.input}:{example.line}" if example.line is not None else example.input
+
+
+def drift_sections(diff: Diff, show_unchanged: bool) -> list[tuple[State, tuple[DriftChange, ...]]]:
+    """Drift by state as every human format lists it: new, fixed, then unchanged when shown
+    (as findings: unchanged ones are only counted unless `show_unchanged`)."""
+    states = (State.NEW, State.FIXED, *((State.UNCHANGED,) if show_unchanged else ()))
+    return [(s, diff.drift_of_state(s)) for s in states if diff.drift_of_state(s)]
+
+
 def detail(change: FindingChange, lang: str) -> list[str]:
     """The lines under a finding: what changed, renames, the channel, the message."""
     t = labels(lang)
@@ -361,6 +382,11 @@ def exit_line(diff: Diff, lang: str) -> str:
     failing = diff.failing()
     if diff.new.evidence == "unusable":
         return t["exit_unusable"]
+    drift = diff.failing_drift()
+    if drift:
+        return t["exit_drift"].format(
+            n=len(failing), d=len(drift), sev=value_word(lang, "severity", diff.fail_on.value)
+        )
     if failing:
         return t["exit_fail"].format(
             n=len(failing), sev=value_word(lang, "severity", diff.fail_on.value)
