@@ -27,10 +27,9 @@ from .flowtable import FRAME_BITS, FRAME_MASK, MAX_INPUTS, FlowTable, rows_to_co
 from .logflow import LogFlow, ReadOptions
 from .model import CaptureInfo, CaptureResult, Flow, StoppedAt
 from .records import (
-    PCAP_MAGICS,
-    PCAPNG_MAGIC,
     Batch,
     PcapHeader,
+    PcapngReader,
     PcapReader,
     ReaderState,
     _caplen_limit,
@@ -558,7 +557,7 @@ def _uncompressed_capture(path: str) -> bool:
             head = f.read(4)
     except OSError:
         return False
-    return head in PCAP_MAGICS or head == PCAPNG_MAGIC
+    return PcapReader.sniff(head) or PcapngReader.sniff(head)
 
 
 def _in_one_process(names: Sequence[str], jobs: int) -> bool:
