@@ -27,7 +27,7 @@ from .findings import Evidence, Report
 from .gcpause import allow_gc_pauses
 from .loaders.configs import FORMATS as CONFIG_FORMATS
 from .loaders.topology import ISO_DATE
-from .messages import localize, prefix, translate
+from .messages import Lang, localize, prefix, translate
 from .outputs import check_output, same_file, write_output
 from .report import formats_for, render
 from .report.labels import value_word
@@ -188,9 +188,25 @@ def finish(report: Report, fail_on: str, lang: str = "en") -> int:
     for gap in report.gaps:
         click.echo(f"{label}: {gap.text(lang)}", err=True)
     if report.log_join is not None:  # a firewall log against its imported configuration
-        for drift in report.log_join.drift:
+        # With --baseline, drift it already records is accepted like a known finding: one
+        # line counts it (it stays in the report) so that a run's stderr shows what is new.
+        shown = report.gating_drift()
+        for drift in shown:
             click.echo(f"{prefix('warning', lang)}: {drift.text(lang)}", err=True)
+        if known := len(report.log_join.drift) - len(shown):
+            click.echo(f"{prefix('warning', lang)}: {known_drift_line(known, lang)}", err=True)
     return code
+
+
+def known_drift_line(count: int, lang: str) -> str:
+    """The one stderr line for drift the baseline already records."""
+    if Lang.of(lang) is Lang.JA:
+        return f"比較基準に記録済みの設定の乖離 {count} 件（レポートに記載。終了コードには影響しません）"
+    plural = "" if count == 1 else "s"
+    return (
+        f"{count} configuration drift{plural} the baseline already records "
+        "(listed in the report; not counted in the exit status)"
+    )
 
 
 def for_excel(text: str, fmt: str, no_bom: bool) -> str:

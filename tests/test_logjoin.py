@@ -278,6 +278,17 @@ def test_a_scan_against_its_own_result_passes_with_every_result_unchanged(
     )
     done = segcheck("scan", str(TOPO), str(log), "--baseline", str(base), "--format", "sarif")
     assert done.returncode == 0, done.stderr
+    # stderr counts the accepted drift in one line instead of warning about each again
+    assert done.stderr.splitlines() == [
+        "Warning: 4 configuration drifts the baseline already records "
+        "(listed in the report; not counted in the exit status)"
+    ]
+    ja = segcheck("scan", str(TOPO), str(log), "--baseline", str(base), "--lang", "ja")
+    assert ja.stderr.splitlines() == [
+        "警告: 比較基準に記録済みの設定の乖離 4 件（レポートに記載。終了コードには影響しません）"
+    ]
+    without = segcheck("scan", str(TOPO), str(log), "--format", "sarif").stderr.splitlines()
+    assert len(without) == 4 and all("fw-lg-inet" in line for line in without)
     results = json.loads(done.stdout)["runs"][0]["results"]
     assert results and all(r["baselineState"] == "unchanged" for r in results)
     assert len(drift_results(done.stdout)) == 4
@@ -302,6 +313,10 @@ def test_a_drift_the_baseline_lacks_fails_the_run_as_new(tmp_path: Path) -> None
     done = segcheck("scan", str(TOPO), str(drifted), "--baseline", str(base), "--format", "sarif")
     assert done.returncode == 1
     assert drift_results(done.stdout) == [("root/77", "new")]
+    assert [line for line in done.stderr.splitlines() if "root/77" in line] == [
+        line for line in done.stderr.splitlines() if line.startswith("Warning:")
+    ]
+    assert done.stderr.count("Warning:") == 1  # the new drift named, nothing counted as known
     assert segcheck("scan", str(TOPO), str(drifted), "--baseline", str(base),
                     "--fail-on", "critical").returncode == 0  # fmt: skip
     # a baseline written before drift was kept (no log_join at all) loads: every drift is new
