@@ -423,6 +423,15 @@ def test_diff_of_two_scans_shows_new_fixed_and_unchanged_drift(tmp_path: Path) -
         ("root/77", "absent", "fixed", "absent"),
     ]
     assert data["drift"][2]["example"]["input"] == str(tmp_path / "old.log")  # OLD's data
+    counted = {state: n for state, n in data["drift_summary"].items() if n}
+    assert counted == {"new": 1, "unchanged": 1, "fixed": 1}
+    assert set(data["drift_summary"]) == set(data["summary"])  # every state, as findings'
+    md = diff("md").stdout.splitlines()
+    head = md.index(next(line for line in md if line.startswith("| state |")))
+    assert md[head].endswith("| config drift |")
+    rows = md[head + 2 : head + 8]  # new, updated, renamed, excepted now, fixed, unchanged
+    assert [row.rsplit("|", 2)[1].strip() for row in rows] == ["1", "0", "0", "0", "1", "1"]
+    assert "<th>config drift</th>" in diff("html").stdout
     sarif = diff("sarif").stdout
     assert drift_results(sarif) == [("root/10", "new"), ("root/95", "unchanged"), ("root/77", "absent")]  # fmt: skip
     states = [r["properties"]["state"] for r in json.loads(sarif)["runs"][0]["results"]

@@ -90,11 +90,15 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
     out.append(f'<p class="verdict {verdict_class}">{esc(exit_line(diff, lang))}</p>')
     sevs = [s.value for s in Severity]
     out += [f"<h2>{esc(t['summary'])}</h2>", "<table>", "<tr><th>" + esc(t["state"]) + "</th>"]
-    out[-1] += "".join(f"<th>{esc(value_word(lang, 'severity', s))}</th>" for s in sevs) + "</tr>"
-    summary = diff.summary()
+    out[-1] += "".join(f"<th>{esc(value_word(lang, 'severity', s))}</th>" for s in sevs)
+    if diff.drift:  # a column only where there is drift (other diffs keep their bytes)
+        out[-1] += f"<th>{esc(t['drift_column'])}</th>"
+    out[-1] += "</tr>"
+    summary, drift = diff.summary(), diff.drift_summary()
     for state in STATE_ORDER:
         row = summary[state.value]
         cells = "".join(f"<td>{row[s]}</td>" for s in sevs)
+        cells += f"<td>{drift[state.value]}</td>" if diff.drift else ""
         out.append(f"<tr><th>{esc(state_name(state, lang))}</th>{cells}</tr>")
     out += ["</table>", f"<h2>{esc(t['plan'])}</h2>"]
     if diff.plan is None:

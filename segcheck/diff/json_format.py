@@ -130,6 +130,7 @@ def diff_dict(diff: Diff, lang: str) -> dict[str, Any]:
         "plan_changes": plan_dict(diff),
     }
     if diff.drift:  # results of scans of firewall logs only (older diffs keep their bytes)
+        out["drift_summary"] = diff.drift_summary()
         out["drift"] = [drift_change_dict(c, lang) for c in diff.drift]
     return out
 

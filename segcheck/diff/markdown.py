@@ -51,12 +51,15 @@ def render(diff: Diff, lang: str = "en", *, show_unchanged: bool = False) -> str
     out += ["", f"**{t['verdict']}**: {md(exit_line(diff, lang))}", ""]
     sevs = [s.value for s in Severity]
     heads = [value_word(lang, "severity", s) for s in sevs]
+    if diff.drift:  # a column only where there is drift (other diffs keep their bytes)
+        heads.append(t["drift_column"])
     out += [f"## {t['summary']}", "", f"| {t['state']} | " + " | ".join(heads) + " |"]
-    out.append("|---|" + "---|" * len(sevs))
-    summary = diff.summary()
+    out.append("|---|" + "---|" * len(heads))
+    summary, drift = diff.summary(), diff.drift_summary()
     for state in STATE_ORDER:
-        row = summary[state.value]
-        out.append(f"| {state_name(state, lang)} | " + " | ".join(str(row[s]) for s in sevs) + " |")
+        cells = [str(summary[state.value][s]) for s in sevs]
+        cells += [str(drift[state.value])] if diff.drift else []
+        out.append(f"| {state_name(state, lang)} | " + " | ".join(cells) + " |")
     out += ["", f"## {t['plan']}", ""]
     if diff.plan is None:
         out += [md(t["no_plan"]), ""]

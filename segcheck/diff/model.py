@@ -233,6 +233,13 @@ class Diff:
             table[change.state.value][change.severity.value] += 1
         return table
 
+    def drift_summary(self) -> dict[str, int]:
+        """Per state, the count of drift entries (every state present, as in `summary`)."""
+        counts = {s.value: 0 for s in STATE_ORDER}
+        for change in self.drift:
+            counts[change.state.value] += 1
+        return counts
+
     def exit_status(self) -> int:
         """0 clean, 1 a new or escalated finding at or above `fail_on`, 2 when NEW's evidence
         cannot prove anything (a capture with no traffic; other gaps without a failing finding).
