@@ -578,6 +578,95 @@ static PyObject *reindex(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* tap_signatures(buf, pos, cap, shi, slo, dhi, dlo, proto, sport, dport, sig)
+ *
+ * dedup.fast_ledger_numpy's signatures in one pass: for each row, the record at pos[i] (caplen
+ * cap[i]) in buf, its addresses, protocol and ports (int64/uint64 columns), written to sig
+ * (uint64). Bytes past the end of buf read as zero, as numpy's gathers do. The numpy code is
+ * the reference: a ledger made here must merge with one made there (tests hold them equal).
+ */
+#define SIG_M1 0x9E3779B97F4A7C15ULL
+#define SIG_M2 0xBF58476D1CE4E5B9ULL
+#define SIG_HASHED 32
+
+static inline uint64_t sig_mix(uint64_t h, uint64_t v) {
+    h ^= v;
+    h *= SIG_M1;
+    h ^= h >> 31;
+    return h * SIG_M2;
+}
+
+static PyObject *tap_signatures(PyObject *self, PyObject *args) {
+    Py_buffer bb, pb, cb, b_shi, b_slo, b_dhi, b_dlo, b_proto, b_sp, b_dp, o_sig;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*w*", &bb, &pb, &cb, &b_shi, &b_slo, &b_dhi,
+                          &b_dlo, &b_proto, &b_sp, &b_dp, &o_sig))
+        return NULL;
+    const unsigned char *b = (const unsigned char *)bb.buf;
+    long long size = (long long)bb.len;
+    const int64_t *pos = (const int64_t *)pb.buf, *cap = (const int64_t *)cb.buf,
+                  *proto = (const int64_t *)b_proto.buf, *sport = (const int64_t *)b_sp.buf,
+                  *dport = (const int64_t *)b_dp.buf;
+    const uint64_t *shi = (const uint64_t *)b_shi.buf, *slo = (const uint64_t *)b_slo.buf,
+                   *dhi = (const uint64_t *)b_dhi.buf, *dlo = (const uint64_t *)b_dlo.buf;
+    uint64_t *sig = (uint64_t *)o_sig.buf;
+    Py_ssize_t n = pb.len / (Py_ssize_t)sizeof(int64_t);
+    Py_ssize_t all[] = {cb.len, b_shi.len, b_slo.len, b_dhi.len, b_dlo.len, b_proto.len,
+                        b_sp.len, b_dp.len, o_sig.len};
+    int ok = 1;
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        ok &= all[k] == pb.len;
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++) {
+            long long p = pos[i];
+            unsigned char head[24] = {0};
+            if (p >= 0 && p < size)
+                memcpy(head, b + p, (size_t)(size - p < 24 ? size - p : 24));
+            int tagged = be(head + 12, 2) == 0x8100;
+            unsigned first = tagged ? head[18] : head[14];
+            int v4 = (first >> 4) == 4;
+            long long ihl = v4 ? (long long)(first & 15) * 4 : 40;
+            long long l4 = p + (tagged ? 18 : 14) + ihl;
+            uint64_t at4 = be(head + (tagged ? 22 : 18), 2);
+            uint64_t ident = v4 ? at4 : 0;
+            uint64_t length = v4 ? be(head + (tagged ? 20 : 16), 2) : at4;
+            long long end = p + cap[i] < size ? p + cap[i] : size;
+            long long avail = end - l4;
+            avail = avail < 0 ? 0 : (avail > SIG_HASHED ? SIG_HASHED : avail);
+            unsigned char seg[SIG_HASHED] = {0};
+            if (avail > 0)
+                memcpy(seg, b + l4, (size_t)avail);
+            uint64_t h = 0;
+            h = sig_mix(h, shi[i]);
+            h = sig_mix(h, slo[i]);
+            h = sig_mix(h, dhi[i]);
+            h = sig_mix(h, dlo[i]);
+            h = sig_mix(h, (uint64_t)proto[i]);
+            h = sig_mix(h, (uint64_t)sport[i]);
+            h = sig_mix(h, (uint64_t)dport[i]);
+            h = sig_mix(h, ident);
+            h = sig_mix(h, length);
+            h = sig_mix(h, (uint64_t)avail);
+            for (int k = 0; k < SIG_HASHED; k += 8) {
+                uint64_t w;
+                memcpy(&w, seg + k, 8); /* native order, as numpy's view of the bytes */
+                h = sig_mix(h, w);
+            }
+            sig[i] = h;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    Py_buffer *held[] = {&bb, &pb, &cb, &b_shi, &b_slo, &b_dhi, &b_dlo, &b_proto, &b_sp, &b_dp,
+                         &o_sig};
+    for (size_t k = 0; k < sizeof held / sizeof held[0]; k++)
+        PyBuffer_Release(held[k]);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "tap_signatures: columns of different lengths");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"absorb_rows", absorb_rows, METH_VARARGS, "Fold decoded rows into a growing flow table."},
     {"absorb_columns", absorb_columns, METH_VARARGS, "Fold flow columns into a growing flow table."},
@@ -585,6 +674,7 @@ static PyMethodDef methods[] = {
     {"walk_pcap", walk_pcap, METH_VARARGS, "Record start offsets of a pcap chunk."},
     {"walk_epb", walk_epb, METH_VARARGS, "Offsets of consecutive pcapng EPBs."},
     {"fast_rows", fast_rows, METH_VARARGS, "Fields of the common-case packets of a batch."},
+    {"tap_signatures", tap_signatures, METH_VARARGS, "Tap-copy signatures of fast-path rows."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import records
 from .mapped import mapped_empty
 from .records import Batch
 
@@ -55,6 +56,35 @@ def fast_ledger(batch: Batch, cols: dict[str, np.ndarray], idx: np.ndarray) -> n
     out = mapped_empty(n, LEDGER_DTYPE)  # kept to the end of the scan: not in the heap
     if n == 0:
         return out
+    out["sig"] = signatures(batch, cols, idx)
+    out["ts"] = cols["ts"]
+    out["frame"] = cols["frame"]
+    return out
+
+
+def signatures(batch: Batch, cols: dict[str, np.ndarray], idx: np.ndarray) -> np.ndarray:
+    """The rows' signatures: the C accelerator's one pass when it was built (about 10x
+    faster), else :func:`signatures_numpy`; both give exactly the same values, so ledgers
+    made by either merge (a cluster may mix workers with and without the build)."""
+    accel = records._accel
+    if accel is None or not hasattr(accel, "tap_signatures"):
+        return signatures_numpy(batch, cols, idx)
+    sig = np.empty(len(idx), dtype=np.uint64)
+    i64, u64 = np.int64, np.uint64
+    accel.tap_signatures(
+        batch.buf,
+        np.ascontiguousarray(batch.data_off[idx], dtype=i64),
+        np.ascontiguousarray(batch.caplen[idx], dtype=i64),
+        *(np.ascontiguousarray(cols[k], dtype=u64) for k in ("shi", "slo", "dhi", "dlo")),
+        *(np.ascontiguousarray(cols[k], dtype=i64) for k in ("proto", "sport", "dport")),
+        sig,
+    )
+    return sig
+
+
+def signatures_numpy(batch: Batch, cols: dict[str, np.ndarray], idx: np.ndarray) -> np.ndarray:
+    """:func:`signatures` with numpy: the reference."""
+    n = len(idx)
     raw = np.frombuffer(batch.buf, dtype=np.uint8)
     pos = batch.data_off[idx]
     cap = batch.caplen[idx]
@@ -88,10 +118,7 @@ def fast_ledger(batch: Batch, cols: dict[str, np.ndarray], idx: np.ndarray) -> n
         _mix(h, v)
     for k in range(HASHED // 8):
         _mix(h, words[:, k])
-    out["sig"] = h
-    out["ts"] = cols["ts"]
-    out["frame"] = cols["frame"]
-    return out
+    return h
 
 
 _S31 = np.uint64(31)

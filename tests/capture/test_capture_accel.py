@@ -286,3 +286,41 @@ def test_a_build_of_another_table_layout_is_left_unused(monkeypatch: pytest.Monk
     assert flowtable._flow_accel() is None
     rows = {k: np.zeros(3, dtype=np.int64) for k in flowtable._ROW_INPUTS}
     assert len(flowtable.group_rows(rows)["proto"]) == 1  # numpy, not the stale C
+
+
+@pytest.mark.skipif(ACCEL is None, reason="C accelerator not built (no compiler)")
+@pytest.mark.parametrize("seed", range(6))
+def test_accel_tap_signatures_equal_numpy(seed: int) -> None:
+    """Ledgers from workers with and without the build must merge: the same signature for the
+    same packet. Fast-path rows, then every record of the batch (cut ones, ones ending the
+    buffer, non-IP) with random address and port columns."""
+    from segcheck.capture import dedup, fastpath
+
+    batch = _header_soup(seed, 3000)
+    cols, _ = fastpath.fast_rows(batch)
+    idx = cols["frame"] - batch.frame0
+    fast = dedup.signatures(batch, cols, idx)
+    assert len(fast) > 100 and len(np.unique(fast)) > len(fast) // 2
+    assert np.array_equal(fast, dedup.signatures_numpy(batch, cols, idx))
+    rnd = np.random.default_rng(seed)
+    m = len(batch)
+    every = np.arange(m, dtype=np.int64)
+    made = {k: rnd.integers(0, 2**63, m).astype(np.uint64) for k in ("shi", "slo", "dhi", "dlo")}
+    made |= {k: rnd.integers(0, 65536, m) for k in ("proto", "sport", "dport")}
+    assert np.array_equal(
+        dedup.signatures(batch, made, every), dedup.signatures_numpy(batch, made, every)
+    )
+    tail = every[-5:]  # the last records: reads past the end of the buffer are zeros
+    short = records.Batch(
+        batch.buf[: int(batch.data_off[-1]) + 20],
+        batch.data_off,
+        batch.caplen,
+        batch.origlen,
+        batch.ts_ns,
+        batch.linktype,
+        batch.frame0,
+    )
+    picked = {k: v[tail] for k, v in made.items()}
+    assert np.array_equal(
+        dedup.signatures(short, picked, tail), dedup.signatures_numpy(short, picked, tail)
+    )
