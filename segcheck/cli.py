@@ -551,12 +551,9 @@ def scan(
       segcheck scan town.yaml day1.pcapng.gz conn.log --format csv -o flows.csv
       segcheck scan town.yaml big.pcap --jobs 2 --extract violations.pcapng
     """
-    from .capture.extract import check_extract_target, extract_packets
-    from .engine import scan as run_scan
-
     spec = None
     if cluster is not None or scheduler_file is not None:
-        from .cluster import ClusterSpec
+        from .cluster import ClusterSpec, start_early
 
         if click.get_current_context().get_parameter_source("jobs") is not (
             click.core.ParameterSource.DEFAULT
@@ -565,9 +562,12 @@ def scan(
         spec = ClusterSpec(cluster, scheduler_file, tls_ca_file, tls_cert, tls_key)
         for note in spec.notes:
             click.echo(note, err=True)
+        start_early(spec)  # `local:N`: its workers' imports overlap this process's below
     elif tls_ca_file or tls_cert or tls_key:
         raise UsageError("--tls-ca-file, --tls-cert and --tls-key need --cluster")
     from .capture.api import expand_inputs
+    from .capture.extract import check_extract_target, extract_packets
+    from .engine import scan as run_scan
 
     captures = tuple(expand_inputs(captures))
     # Refuse unwritable outputs and an unreadable baseline before a scan that may take minutes.

@@ -20,6 +20,7 @@ Workers whose segcheck version differs from the client's are refused.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import logging
 import re
@@ -125,13 +126,14 @@ def connect(spec: ClusterSpec) -> Iterator[Any]:
     if spec in _sessions:
         yield _sessions[spec]
         return
-    distributed = _import_distributed()
     n = spec.local_workers
+    start_early(spec)  # the forkserver imports while this process imports distributed
+    distributed = _import_distributed()
     with _quiet(), ExitStack() as stack:
         if n is not None:
             import dask
 
-            with dask.config.set(_LOCAL_WORKERS):
+            with dask.config.set(_local_workers()):
                 cluster = stack.enter_context(
                     distributed.LocalCluster(
                         n_workers=n,
@@ -176,7 +178,54 @@ def connect(spec: ClusterSpec) -> Iterator[Any]:
 # every array of a read batch is then a fresh mmap, its pages faulted in and zeroed, and
 # reading on such a worker took 2-3x the time it takes in this process (benchmarks/RESULTS.md).
 # None leaves the variable as this process has it (unset, or the user's own value).
-_LOCAL_WORKERS = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+_LOCAL_WORKERS: dict[str, object] = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None
+}
+
+# What a `local:N` worker runs, imported once in the forkserver its processes are forked from.
+_PRELOAD = ["distributed", f"{__package__}.capture.api"]
+
+
+def _forkserver() -> bool:
+    import multiprocessing
+
+    return "forkserver" in multiprocessing.get_all_start_methods()
+
+
+def _local_workers() -> dict[str, object]:
+    """Dask's settings for the workers `local:N` starts. Their processes are forked from a
+    forkserver (Unix) rather than spawned: a spawned worker starts a fresh interpreter that
+    imports distributed, numpy and the readers itself (about 0.5 s of CPU each, on cores the
+    client needs too), while the forkserver imports them once, on another core while the client
+    imports its own, and forks each worker in milliseconds (benchmarks/RESULTS.md). Not
+    ``fork``: this process runs Dask's event loop and other threads when the workers start,
+    and a fork copies their locks but not the threads that would release them; the
+    forkserver is single-threaded when it forks."""
+    if not _forkserver():
+        return _LOCAL_WORKERS
+    return {**_LOCAL_WORKERS, "distributed.worker.multiprocessing-method": "forkserver"}
+
+
+def start_early(spec: ClusterSpec) -> None:
+    """What ``spec`` will need started now, so that it is ready when the client asks: for
+    `local:N`, the forkserver its workers are forked from (see :func:`_local_workers`);
+    nothing for a running scheduler."""
+    if spec.local_workers is not None:
+        _start_forkserver()
+
+
+def _start_forkserver() -> None:
+    """Start this process's forkserver (if not running) with the workers' modules preloaded,
+    without waiting for it: it imports them on another core while this process imports
+    distributed and starts the scheduler. It inherits this process's environment (hence the
+    workers' malloc settings) and stops when this process exits."""
+    if not _forkserver() or importlib.util.find_spec("distributed") is None:
+        return  # no distributed: _import_distributed says so
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+    forkserver.ensure_running()
 
 
 @contextmanager

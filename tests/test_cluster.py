@@ -403,6 +403,27 @@ def test_cli_cluster_local_2_prints_only_its_own_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith(f"wrote {out} ("), done.stderr
 
 
+def _origin() -> tuple[int, bool]:
+    import os
+
+    return os.getppid(), "segcheck.capture.api" in sys.modules
+
+
+@pytest.mark.slow  # worker processes (see the module's docstring)
+def test_local_workers_are_forked_from_a_forkserver_with_the_readers_loaded() -> None:
+    """`local:N` workers are processes of their own, forked by a single-threaded forkserver
+    (not spawned by this process, which would make them import everything again, nor forked
+    from it while Dask's threads run here), with the read tasks' modules already imported."""
+    from multiprocessing import forkserver
+
+    _distributed()
+    with cluster.connect(ClusterSpec("local:2")) as client:
+        origins = client.run(_origin)
+    server = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    assert server is not None
+    assert list(origins.values()) == [(server, True)] * 2
+
+
 def test_the_cluster_stops_in_a_thread_while_the_client_judges(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
