@@ -553,7 +553,7 @@ def scan(
     """
     spec = None
     if cluster is not None or scheduler_file is not None:
-        from .cluster import ClusterSpec, start_early
+        from .cluster import ClusterSpec, started_early
 
         if click.get_current_context().get_parameter_source("jobs") is not (
             click.core.ParameterSource.DEFAULT
@@ -562,7 +562,8 @@ def scan(
         spec = ClusterSpec(cluster, scheduler_file, tls_ca_file, tls_cert, tls_key)
         for note in spec.notes:
             click.echo(note, err=True)
-        start_early(spec)  # `local:N`: its workers' imports overlap this process's below
+        # `local:N` starts in a thread meanwhile; stopped with the command if it is not used.
+        click.get_current_context().with_resource(started_early(spec))
     elif tls_ca_file or tls_cert or tls_key:
         raise UsageError("--tls-ca-file, --tls-cert and --tls-key need --cluster")
     from .capture.api import expand_inputs

@@ -126,8 +126,76 @@ def connect(spec: ClusterSpec) -> Iterator[Any]:
     if spec in _sessions:
         yield _sessions[spec]
         return
+    starting = _early.pop(spec, None)
+    if starting is not None:  # see `started_early`
+        with starting.taken() as client:
+            yield client
+        return
+    with _connect(spec) as client:
+        yield client
+
+
+# `local:N` clusters starting in a thread (see `started_early`), which `connect` takes over.
+_early: dict[ClusterSpec, _Starting] = {}
+
+
+@contextmanager
+def started_early(spec: ClusterSpec) -> Iterator[None]:
+    """While open, the cluster of ``spec`` is started in a thread, so that it is up by the
+    time the command, having loaded its topology and policy, reaches :func:`connect`, which
+    takes it over (and raises what starting it raised, as it would have). Closed before that
+    (the command failed first), it is stopped. For `local:N` only: a running scheduler is
+    reached by `connect` when it is needed, as before."""
+    if spec.local_workers is None:
+        yield
+        return
+    _start_forkserver()  # before the thread: it imports while this process does
+    starting = _Starting(spec)
+    _early[spec] = starting
+    try:
+        yield
+    finally:
+        if _early.get(spec) is starting:  # never taken over
+            del _early[spec]
+            starting.close()
+
+
+class _Starting:
+    """`_connect(spec)` entered in a thread: its client, or what entering it raised."""
+
+    def __init__(self, spec: ClusterSpec) -> None:
+        self._stack = ExitStack()
+        self._client: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(spec,), name="segcheck-cluster-start", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, spec: ClusterSpec) -> None:
+        try:
+            self._client = self._stack.enter_context(_connect(spec))
+        except BaseException as exc:  # raised again by taken(), in the caller's thread
+            self._error = exc
+
+    @contextmanager
+    def taken(self) -> Iterator[Any]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        with self._stack:
+            yield self._client
+
+    def close(self) -> None:
+        self._thread.join()
+        self._stack.close()
+
+
+@contextmanager
+def _connect(spec: ClusterSpec) -> Iterator[Any]:
     n = spec.local_workers
-    start_early(spec)  # the forkserver imports while this process imports distributed
+    if n is not None:
+        _start_forkserver()  # it imports while this process imports distributed
     distributed = _import_distributed()
     with _quiet(), ExitStack() as stack:
         if n is not None:
@@ -204,14 +272,6 @@ def _local_workers() -> dict[str, object]:
     if not _forkserver():
         return _LOCAL_WORKERS
     return {**_LOCAL_WORKERS, "distributed.worker.multiprocessing-method": "forkserver"}
-
-
-def start_early(spec: ClusterSpec) -> None:
-    """What ``spec`` will need started now, so that it is ready when the client asks: for
-    `local:N`, the forkserver its workers are forked from (see :func:`_local_workers`);
-    nothing for a running scheduler."""
-    if spec.local_workers is not None:
-        _start_forkserver()
 
 
 def _start_forkserver() -> None:

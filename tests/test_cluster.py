@@ -466,6 +466,56 @@ def test_the_cluster_stops_in_a_thread_while_the_client_judges(
         wait()
 
 
+def test_a_cluster_started_early_is_taken_over_or_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`started_early`: `local:N` starts in a thread while the command goes on; `connect`
+    takes that cluster over (one start, stopped where `connect`'s user stops it) and raises
+    what starting it raised; a cluster never taken over stops when the command ends. A
+    running scheduler is not reached early."""
+    import threading
+
+    events: list[tuple[str, str]] = []
+
+    @contextlib.contextmanager
+    def fake_connect(spec: ClusterSpec) -> Iterator[Any]:
+        events.append(("start", threading.current_thread().name))
+        if spec.address == "local:3":
+            raise UsageError("no workers")
+        try:
+            yield f"client of {spec.address}"
+        finally:
+            events.append(("stop", threading.current_thread().name))
+
+    monkeypatch.setattr(cluster, "_connect", fake_connect)
+    monkeypatch.setattr(cluster, "_start_forkserver", lambda: None)
+    here = threading.current_thread().name
+    with cluster.started_early(ClusterSpec("local:2")):
+        with cluster.connect(ClusterSpec("local:2")) as client:
+            assert client == "client of local:2"
+            assert events == [("start", "segcheck-cluster-start")]
+        assert events[1:] == [("stop", here)]
+    assert len(events) == 2 and not cluster._early
+
+    events.clear()
+    with cluster.started_early(ClusterSpec("local:2")):
+        pass  # the command failed before its scan
+    assert events == [("start", "segcheck-cluster-start"), ("stop", here)]
+
+    events.clear()
+    with cluster.started_early(ClusterSpec("local:3")):
+        with pytest.raises(UsageError, match="no workers"), cluster.connect(ClusterSpec("local:3")):
+            pass
+    assert events == [("start", "segcheck-cluster-start")]
+
+    events.clear()
+    remote = ClusterSpec("tcp://127.0.0.1:8786")
+    with cluster.started_early(remote):
+        assert events == [] and not cluster._early
+        with cluster.connect(remote):
+            assert events == [("start", here)]
+
+
 def test_dask_log_lines_stay_quiet_while_segcheck_holds_any_cluster() -> None:
     """A remote cluster's client (no LocalCluster to silence it): what Dask's loggers in this
     process write (to the handler Dask gives the `distributed` logger), one with a level of
