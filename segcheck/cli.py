@@ -12,9 +12,10 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,8 +29,8 @@ from .gcpause import allow_gc_pauses
 from .loaders.configs import FORMATS as CONFIG_FORMATS
 from .loaders.topology import ISO_DATE
 from .messages import Lang, localize, prefix, translate
-from .outputs import check_output, same_file, write_output
-from .report import formats_for, render
+from .outputs import check_output, same_file, write_chunks, write_output
+from .report import formats_for, render, render_chunks
 from .report.labels import value_word
 from .rules import (
     DOCUMENTS,
@@ -289,6 +290,29 @@ def emit(text: str, output: str | None, inputs: Sequence[str]) -> None:
     write_output(output, text.encode("utf-8"), inputs=inputs)
 
 
+def emit_report(
+    report: Report,
+    fmt: str,
+    lang: str,
+    output: str | None,
+    inputs: Sequence[str],
+    no_bom: bool,
+) -> None:
+    """Render a report and write it: to a file in chunks as they are made (a scan's findings
+    or flows in runs, never the whole text at once; the file is published only when every
+    chunk is written), to stdout as one text once it has all rendered."""
+    if output is None or output == "-":
+        text = render(report, fmt, lang)
+        text = colourise(text) if colour_wanted(output, fmt) else for_excel(text, fmt, no_bom)
+        emit(text, output, inputs)
+        return
+    head = for_excel("", fmt, no_bom)  # the byte-order mark of a CSV for Excel
+    # Closed however the write ends: an abandoned generator would keep the collector paused.
+    with closing(render_chunks(report, fmt, lang)) as chunks:
+        parts = chain((head,), chunks)
+        write_chunks(output, (c.encode("utf-8") for c in parts if c), inputs=inputs)
+
+
 LANG = click.option(
     "--lang",
     type=click.Choice(["ja", "en"]),
@@ -449,12 +473,7 @@ def check(
     report = _with_baseline(report, base)
     inputs = [topology] if baseline is None else [topology, baseline]
     language = lang or default_lang()
-    text = render(report, fmt, language)
-    emit(
-        colourise(text) if colour_wanted(output, fmt) else for_excel(text, fmt, no_bom),
-        output,
-        inputs,
-    )
+    emit_report(report, fmt, language, output, inputs, no_bom)
     told(output, language, finding_counts(report, language))
     sys.exit(finish(report, fail_on, language))
 
@@ -607,12 +626,7 @@ def scan(
                 click.echo("", err=True)
         report = replace(_with_baseline(report, base), group_by=group_by)
         language = lang or default_lang()
-        text = render(report, fmt, language)
-        emit(
-            colourise(text) if colour_wanted(output, fmt) else for_excel(text, fmt, no_bom),
-            output,
-            inputs,
-        )
+        emit_report(report, fmt, language, output, inputs, no_bom)
         told(output, language, finding_counts(report, language))
         if extract is not None:
             violating = [f.flow for f in report.findings if f.flow is not None]

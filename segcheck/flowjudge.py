@@ -728,6 +728,24 @@ class JudgedFlows(Sequence[JudgedFlow]):
     def __len__(self) -> int:
         return self._len
 
+    def runs(self, size: int) -> Iterator[Sequence[JudgedFlow]]:
+        """The rows in order, in runs of at most `size`, each built when drawn and not kept
+        (a formatter writing the table in chunks holds one run); the rows already built
+        when they were read whole."""
+        if self._rows is not None:
+            for start in range(0, len(self._rows), size):
+                yield self._rows[start : start + size]
+            return
+        for p in self._parts:
+            if isinstance(p, tuple) and isinstance(p[0], JudgedColumns):
+                columns, first, end = p
+                for start in range(first, end, size):
+                    yield columns.rows(start, min(start + size, end))
+            else:
+                rows: Sequence[JudgedFlow] = p  # type: ignore[assignment]
+                for start in range(0, len(rows), size):
+                    yield rows[start : start + size]
+
     @overload
     def __getitem__(self, index: int) -> JudgedFlow: ...
     @overload

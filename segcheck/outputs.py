@@ -13,7 +13,7 @@ here, so the same rules hold everywhere:
   O_NOFOLLOW), are fsynced, then renamed over the name, so a reader sees the old file or the
   new one and a failure leaves the old one untouched;
 - a FIFO or device (`-o /dev/null`) is written in place: renaming over it would replace the
-  device node itself.
+  device node itself (so a write failing mid-way may leave part of it there).
 """
 
 from __future__ import annotations
@@ -203,3 +203,14 @@ def write_output(
     """Write `data` to `path` under the rules above."""
     with open_output(path, inputs=inputs, replace=replace) as f:
         f.write(data)
+
+
+def write_chunks(
+    path: StrPath, chunks: Iterable[bytes], *, inputs: Iterable[StrPath] = (), replace: bool = True
+) -> None:
+    """Write `chunks` to `path` under the rules above, each as it is made (a report rendered
+    in runs of findings is never held whole). `path` shows the old file, or all the chunks:
+    if making or writing one fails, the temporary file goes and the error propagates."""
+    with open_output(path, inputs=inputs, replace=replace) as f:
+        for chunk in chunks:
+            f.write(chunk)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from ..findings import Drift, Finding, FlowEvidence, JudgedFlow, Report
 from ..loaders.ledger import Unmapped
@@ -289,10 +289,39 @@ def render_flows(report: Report, lang: str = "en") -> str:
     Built column by column: each distinct value is defused and encoded once, then the lines
     are joined, exactly the text ``csv.writer`` would write (it was 0.3 s for 50k flows).
     """
-    rows = report.flows
-    flows = [row.flow for row in rows]
+    return "".join(_flow_chunks(report, lang, None))
+
+
+_RUN = 1 << 16  # flow rows per chunk of render_chunks
+
+
+def render_chunks(report: Report, lang: str = "en") -> Iterator[str]:
+    """:func:`render`'s text in chunks: a scan's flow table in runs of `_RUN` rows, each
+    run's rows and columns made, written and dropped before the next (a cell's text depends
+    on its value alone, so the runs join to the whole table's text); with a baseline, whose
+    columns and rows are the whole table's, in one chunk, as is a check's table."""
+    if report.command == "check":
+        yield render_findings(report, lang)
+    else:
+        yield from _flow_chunks(report, lang, None if report.baseline is not None else _RUN)
+
+
+def _runs(rows: Sequence[JudgedFlow], size: int | None) -> Iterator[Sequence[JudgedFlow]]:
+    """The rows in runs of `size` (all at once for None); at least one run, maybe empty.
+    A scan's lazily built rows (`Report.flows`) are made run by run."""
+    if size is None or not rows:
+        yield rows
+        return
+    runs: Callable[[int], Iterator[Sequence[JudgedFlow]]] | None = getattr(rows, "runs", None)
+    if runs is not None:
+        yield from runs(size)
+        return
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _flow_chunks(report: Report, lang: str, size: int | None) -> Iterator[str]:
     findings = {f.flow: f for f in report.findings if f.flow is not None}
-    found = [findings.get(f) for f in flows]
     gaps: list[list[object]] = [[None] * len(COLUMNS) for _ in report.gaps]
     for cells, gap in zip(gaps, report.gaps, strict=True):
         cells[COLUMNS.index("input")] = gap.path
@@ -303,7 +332,26 @@ def render_flows(report: Report, lang: str = "en") -> str:
     # Drift between a firewall log and its imported configuration: one row each, after the
     # gaps, at the log line of its first flow (segcheck.logjoin).
     gaps += [_drift_cells(d, lang) for d in drift_of(report)]
-    columns: list[list[object]] = [
+    names: tuple[str, ...] = COLUMNS
+    if report.baseline is not None:
+        names += BASELINE_COLUMNS
+    head: tuple[str, ...] | None = header(names, lang)
+    for rows in _runs(report.flows, size):
+        columns = _flow_columns(rows, findings, lang)
+        if head is not None:  # the first run: after the header, the gaps and drift
+            columns = [[g[i] for g in gaps] + column for i, column in enumerate(columns)]
+            if report.baseline is not None:
+                _add_baseline(report, lang, columns, len(gaps))
+        yield _table(head, columns)
+        head = None
+
+
+def _flow_columns(
+    rows: Sequence[JudgedFlow], findings: dict[FlowEvidence, Finding], lang: str
+) -> list[list[object]]:
+    flows = [row.flow for row in rows]
+    found = [findings.get(f) for f in flows]
+    return [
         [f.input for f in flows],
         [f.first_frame for f in flows],
         [f.first_seen for f in flows],
@@ -335,19 +383,15 @@ def render_flows(report: Report, lang: str = "en") -> str:
         [f.text(lang) if f else None for f in found],
         [None] * len(rows),
     ]
-    columns = [[g[i] for g in gaps] + column for i, column in enumerate(columns)]
-    names: tuple[str, ...] = COLUMNS
-    if report.baseline is not None:
-        names += BASELINE_COLUMNS
-        _add_baseline(report, lang, columns, len(gaps))
-    return _table(header(names, lang), columns)
 
 
-def _table(head: tuple[str, ...], columns: list[list[object]]) -> str:
+def _table(head: tuple[str, ...] | None, columns: list[list[object]]) -> str:
+    """The lines of the columns' rows, after the header line unless `head` is None."""
     texts = [_cells(c) for c in columns]
-    top = [str(cell) for cell in _cells(list(head))]
-    lines = [",".join(top), *map(",".join, zip(*texts, strict=True))]
-    return "\r\n".join(lines) + "\r\n"
+    lines = list(map(",".join, zip(*texts, strict=True)))
+    if head is not None:
+        lines.insert(0, ",".join(str(cell) for cell in _cells(list(head))))
+    return "\r\n".join(lines) + "\r\n" if lines else ""
 
 
 def _finding_cells(f: Finding, lang: str, status: str, t: dict[str, str]) -> dict[str, object]:

@@ -7,7 +7,7 @@ library's (imports are absolute), and siblings import this module as `from . imp
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, groupby
 from operator import attrgetter
 from typing import Any
@@ -335,8 +335,8 @@ def _write(value: Any, level: int, out: list[str], strings: dict[str, str]) -> N
                 _write(v, level + 1, out, strings)
                 sep = "," + inner
             out.append("\n" + " " * (_INDENT * level) + "]")
-    elif t is _Written:
-        out.extend(value.parts)
+    elif t is _Streamed:
+        out.append(value)  # its pieces are drawn when the text is written
     else:
         out.append(_subtree(value, level))
 
@@ -355,13 +355,15 @@ def pretty(value: Any) -> str:
     return "".join(out)
 
 
-class _Written:
-    """A value already written as ``pretty`` writes it at its level (a list of findings), in
-    pieces that go into the writer's output as they are (no copy of a 30 MB list)."""
+class _Streamed:
+    """A value written as ``pretty`` writes it at its level (the list of findings), whose
+    pieces are made only when the output reaches it: :func:`render_chunks` writes each
+    run of findings out before the next is made, so a scan of a million flow findings never
+    holds their text at once."""
 
     __slots__ = ("parts",)
 
-    def __init__(self, parts: list[str]) -> None:
+    def __init__(self, parts: Iterable[str]) -> None:
         self.parts = parts
 
 
@@ -484,60 +486,98 @@ def _flow_findings_text(run: Sequence[Finding], lang: str) -> str | None:
     return _ITEM.join([_FLOW_FINDING] * len(run)) % tuple(pieces)
 
 
-def _findings_text(findings: Sequence[Finding], lang: str) -> _Written:
-    """``findings`` as ``pretty`` writes the list of their finding dicts at level 1.
+def _findings_parts(findings: Sequence[Finding], lang: str) -> Iterator[str]:
+    """``findings`` as ``pretty`` writes the list of their finding dicts at level 1, in
+    pieces of at most `_BULK` findings, each made when drawn.
 
     Flow findings (thousands in a scan) go in runs through one template and the C encoder;
     any other finding, or a run holding a value that is not a plain scalar, through
     `finding_dict` and the general writer.
     """
     if not findings:
-        return _Written(["[]"])
-    items: list[str] = []
+        yield "[]"
+        return
     strings: dict[str, str] = {}
 
-    def general(some: Sequence[Finding]) -> None:
+    def general(some: Sequence[Finding]) -> Iterator[str]:
         for f in some:
             out: list[str] = []
             _write(finding_dict(f, lang), 2, out, strings)
-            items.append("".join(out))
+            yield "".join(out)
 
-    def bulk(run: Sequence[Finding]) -> None:
+    def bulk(run: Sequence[Finding]) -> Iterator[str]:
         for start in range(0, len(run), _BULK):
             part = run[start : start + _BULK]
             text = _flow_findings_text(part, lang)
             if text is None:
-                general(part)
+                yield from general(part)
             else:
-                items.append(text)
+                yield text
 
-    flows = [type(ev) is FlowEvidence for ev in map(_evidence, findings)]
-    if _C_SCALARS is None:
-        general(findings)
-    elif all(flows):
-        bulk(findings)
-    else:  # a report of plan and flow findings: runs of flow findings in bulk
-        start = 0
-        for is_flow, group in groupby(flows):
-            end = start + len(list(group))
-            (bulk if is_flow else general)(findings[start:end])
-            start = end
-    inner = "\n" + " " * (_INDENT * 2)
-    parts = ["[" + inner]
-    for item in items:
-        parts += (item, _ITEM)
-    parts[-1] = "\n" + " " * _INDENT + "]"
-    return _Written(parts)
+    def items() -> Iterator[str]:
+        flows = [type(ev) is FlowEvidence for ev in map(_evidence, findings)]
+        if _C_SCALARS is None:
+            yield from general(findings)
+        elif all(flows):
+            yield from bulk(findings)
+        else:  # a report of plan and flow findings: runs of flow findings in bulk
+            start = 0
+            for is_flow, group in groupby(flows):
+                end = start + len(list(group))
+                yield from (bulk if is_flow else general)(findings[start:end])
+                start = end
+
+    sep = "[\n" + " " * (_INDENT * 2)
+    for item in items():
+        yield sep
+        yield item
+        sep = _ITEM
+    yield "\n" + " " * _INDENT + "]"
 
 
 _evidence = attrgetter("evidence")
 
 
 def _finding_texts(report: Report, lang: str) -> tuple[Any, Any]:
-    """`findings` and `excepted` already written (dicts when a baseline adds states)."""
+    """`findings` and `excepted`, written when the output reaches them (dicts when a baseline
+    adds states)."""
     if report.baseline is not None:
         return _finding_dicts(report, lang)
-    return _findings_text(report.findings, lang), _findings_text(report.excepted, lang)
+    return (
+        _Streamed(_findings_parts(report.findings, lang)),
+        _Streamed(_findings_parts(report.excepted, lang)),
+    )
+
+
+_CHUNK = 1 << 20  # characters gathered before a chunk is handed on (a run of findings is one)
+
+
+def _pieces(report: Report, lang: str) -> Iterator[str]:
+    """The text in order: the head, each run of findings as it is made, then the rest."""
+    out: list[str] = []
+    _write(_report_dict(report, lang, _finding_texts), 0, out, {})
+    out.append("\n")
+    for piece in out:
+        if type(piece) is str:
+            yield piece
+        else:
+            streamed: _Streamed = piece  # type: ignore[assignment]
+            yield from streamed.parts
+
+
+def render_chunks(report: Report, lang: str = "en") -> Iterator[str]:
+    """:func:`render` in chunks of about `_CHUNK` characters, each made when drawn (a writer
+    holds one at a time); their concatenation is exactly :func:`render`'s text."""
+    pending: list[str] = []
+    size = 0
+    for piece in _pieces(report, lang):
+        pending.append(piece)
+        size += len(piece)
+        if size >= _CHUNK:
+            yield "".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield "".join(pending)
 
 
 def render(report: Report, lang: str = "en") -> str:
@@ -546,7 +586,4 @@ def render(report: Report, lang: str = "en") -> str:
     Byte for byte ``json.dumps(report_dict(...), ensure_ascii=False, indent=2) + "\\n"``;
     the findings are written straight from the report, not through their dicts.
     """
-    out: list[str] = []
-    _write(_report_dict(report, lang, _finding_texts), 0, out, {})
-    out.append("\n")
-    return "".join(out)
+    return "".join(_pieces(report, lang))
