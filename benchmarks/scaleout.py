@@ -98,10 +98,10 @@ def timed(cmd: list[str], out: Path, root: Path = ROOT) -> tuple[float, str, int
     return wall, hashlib.sha256(out.read_bytes()).hexdigest()[:16], noise, cpu
 
 
-def dask_overheads() -> tuple[float, float, float]:
+def dask_overheads() -> tuple[float, float, float, float]:
     """Seconds to start and stop the cluster `--cluster local:2` starts (segcheck's own
-    `connect`: the version check included, Dask's log lines kept quiet), and ms per no-op
-    task (2000 tasks)."""
+    `connect`: the version check included, Dask's log lines kept quiet), cold and again
+    with its forkserver up, and ms per no-op task (2000 tasks)."""
     from segcheck.cluster import ClusterSpec, connect
 
     t = time.perf_counter()
@@ -113,7 +113,11 @@ def dask_overheads() -> tuple[float, float, float]:
     per_task = (time.perf_counter() - t) / 2000 * 1000
     t = time.perf_counter()
     session.__exit__(None, None, None)
-    return start, time.perf_counter() - t, per_task
+    stop = time.perf_counter() - t
+    t = time.perf_counter()
+    with connect(ClusterSpec("local:2")):
+        again = time.perf_counter() - t
+    return start, again, stop, per_task
 
 
 def phases(files: list[str], topo: Path) -> None:
@@ -248,9 +252,10 @@ def main() -> int:
     print(f"\nsame bytes from every engine: {len(digests) == 1}")
     if not adopted:
         print("CPU: this process could not adopt orphans; processes that outlive a run are missed")
-    start, stop, per_task = dask_overheads()
+    start, again, stop, per_task = dask_overheads()
     print(
-        f"Dask LocalCluster(2): start {start:.2f} s, stop {stop:.2f} s, {per_task:.2f} ms/no-op task"
+        f"Dask LocalCluster(2): start {start:.2f} s ({again:.2f} s again, its forkserver up), "
+        f"stop {stop:.2f} s, {per_task:.2f} ms/no-op task"
     )
     return 0
 

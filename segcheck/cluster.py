@@ -11,7 +11,9 @@ class (:meth:`segcheck.flowjudge.FlowJudge.judge_columns`): the report is byte-i
 Judging on the workers was measured and dropped: the judged records coming back cost the
 client about what judging them in columns here costs (benchmarks/RESULTS.md).
 
-Addresses: ``local:N`` starts N worker processes on this machine (tests, benchmarks);
+Addresses: ``local:N`` starts N worker processes on this machine (tests, benchmarks), forked
+from a forkserver that imports Dask and the readers once; the command line starts it in a
+thread while it loads the topology (:func:`started_early`);
 ``tls://HOST:PORT`` with ``--tls-ca-file/--tls-cert/--tls-key`` (Dask's TLS options) reaches a
 running scheduler; ``tcp://`` works but is unauthenticated and unencrypted, so anything but a
 loopback address draws a warning; ``--scheduler-file`` reads the address Dask wrote there.
@@ -278,7 +280,8 @@ def _start_forkserver() -> None:
     """Start this process's forkserver (if not running) with the workers' modules preloaded,
     without waiting for it: it imports them on another core while this process imports
     distributed and starts the scheduler. It inherits this process's environment (hence the
-    workers' malloc settings) and stops when this process exits."""
+    workers' malloc settings), serves this process's later `local:N` clusters too, and stops
+    when this process exits."""
     if not _forkserver() or importlib.util.find_spec("distributed") is None:
         return  # no distributed: _import_distributed says so
     import multiprocessing
