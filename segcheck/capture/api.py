@@ -320,8 +320,12 @@ class ScanResult:
 
 Reread = Callable[[int, np.ndarray], Part]
 
-# Bytes of memory a flow costs from the table to a rendered JSON finding (measured: ~7 KB
-# per flow in the whole process for a spoofed SYN flood of 1M flows), with room to spare.
+# Bytes of memory a flow kept whole costs from the table to its rendered finding, in the whole
+# process, in the costliest format. Measured (benchmarks/RESULTS.md, 2026-12-01 12:45 session):
+# peak RSS of a 1M-flow spoofed SYN flood at --max-flows 300k less 100k, per kept flow: SARIF
+# 13.5 KB, HTML 7.7 KB, text 5.6 KB, CSV 2.1 KB, JSON 2.0 KB (those two are written in
+# chunks; their cost is the judged findings). Sized for SARIF; the other half of memory is
+# the room.
 BYTES_PER_RENDERED_FLOW = 16 << 10
 
 

@@ -135,6 +135,8 @@ class FlowColumns:
         texts = np.array(self.texts, dtype=object)
         m = len(at)
         none: list[Any] = [None] * m
+        first_seen = self.first_seen[at]
+        firsts = times(first_seen.tolist())
         return [
             texts[self.src[at]].tolist(),
             texts[self.dst[at]].tolist(),
@@ -144,7 +146,7 @@ class FlowColumns:
             self.packets[at].tolist(),
             self.bytes[at].tolist(),
             self.first_frame[at].tolist(),
-            times(self.first_seen[at].tolist()),
+            firsts,
             _input_names(self.inputs, self.input[at]),
             _STATE_TEXTS[self.state[at]].tolist(),
             vlans(self.vlan[at]),
@@ -154,7 +156,7 @@ class FlowColumns:
             none,
             none,
             none,
-            times(self.last_seen[at].tolist()),
+            _last_times(firsts, first_seen, self.last_seen[at], times),
         ]
 
     def flows(self, idx: Sequence[int] | None = None) -> list[Flow]:
@@ -190,6 +192,23 @@ def _input_names(inputs: tuple[str, ...], index: np.ndarray) -> list[str]:
         return [inputs[0]] * len(index)
     names: list[str] = np.array(inputs, dtype=object)[index].tolist()
     return names
+
+
+def _last_times(
+    firsts: list[str],
+    first_seen: np.ndarray,
+    last_seen: np.ndarray,
+    times: Callable[[list[float]], list[str]],
+) -> list[str]:
+    """The last-seen times' texts: a flow whose last packet is its first (one SYN of a flood)
+    shares its first-seen text, one string where there were two; the others are made."""
+    later = np.flatnonzero(last_seen != first_seen)
+    if not len(later):
+        return firsts
+    out = list(firsts)
+    for i, text in zip(later.tolist(), times(last_seen[later].tolist()), strict=True):
+        out[i] = text
+    return out
 
 
 def _positions(idx: Sequence[int] | np.ndarray) -> np.ndarray:
