@@ -234,6 +234,29 @@ def test_cli_cluster_local_2_bytes_equal_local() -> None:
 
 
 @pytest.mark.slow  # worker processes (see the module's docstring)
+def test_cli_reaches_a_running_scheduler_by_address_and_by_file(
+    client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A running scheduler (the module's cluster), reached by `--cluster tcp://…` (loopback:
+    no warning) and by `--scheduler-file`: a local run's bytes, reached when the scan needs
+    it, never started early, and left running."""
+    scheduler_file = tmp_path / "scheduler.json"
+    client.write_scheduler_file(str(scheduler_file))
+    started: list[ClusterSpec] = []
+    real = cluster._Starting
+    monkeypatch.setattr(cluster, "_Starting", lambda spec: started.append(spec) or real(spec))
+    args = ["scan", str(TOPO), *map(str, EXAMPLES[:3]), "--format", "json", "--timestamp", STAMP]
+    local = CliRunner().invoke(main, args)
+    for how in (["--cluster", client.scheduler.address], ["--scheduler-file", str(scheduler_file)]):
+        remote = CliRunner().invoke(main, [*args, *how])
+        assert (local.exit_code, remote.exit_code) == (1, 1), remote.output
+        assert remote.stdout == local.stdout
+        assert remote.stderr == local.stderr
+    assert not started
+    assert len(client.scheduler_info()["workers"]) == 2
+
+
+@pytest.mark.slow  # worker processes (see the module's docstring)
 def test_cli_cluster_extract_writes_the_local_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
