@@ -241,7 +241,11 @@ def test_cli_reaches_a_running_scheduler_by_address_and_by_file(
     no warning) and by `--scheduler-file`: a local run's bytes, reached when the scan needs
     it, never started early, and left running."""
     scheduler_file = tmp_path / "scheduler.json"
-    client.write_scheduler_file(str(scheduler_file))
+    # What `dask scheduler --scheduler-file` writes, of which a client reads the address
+    # (Client.write_scheduler_file fails once tasks have run: tuple keys in the metrics).
+    scheduler_file.write_text(
+        json.dumps({"type": "Scheduler", "address": client.scheduler.address})
+    )
     started: list[ClusterSpec] = []
     real = cluster._Starting
     monkeypatch.setattr(cluster, "_Starting", lambda spec: started.append(spec) or real(spec))
