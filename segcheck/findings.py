@@ -423,16 +423,7 @@ class Finding:
     @property
     def sort_key(self) -> tuple[int, str, str, str, str, str, str, str]:
         """Severity (worst first), rule, zones, src, dst, then tie-breakers (spec §6)."""
-        return (
-            -self.severity.rank,
-            self.rule,
-            self.src_zone or "",
-            self.dst_zone or "",
-            self.src or "",
-            self.dst or "",
-            self.service or "",
-            self.fingerprint,
-        )
+        return sort_keys((self,))[0]
 
 
 def fingerprint(*parts: object) -> str:
@@ -464,11 +455,49 @@ def flow_fingerprint(
     """Fingerprint of a capture finding: never the client's ephemeral port."""
     # fingerprint("flow", rule, src_ip, dst_ip, proto, dst_port, vlan[, inner_vlan]) spelt
     # out: one per flow finding, so the generic join is worth saving
-    text = f"flow\x1f{rule!s}\x1f{src_ip!s}\x1f{dst_ip!s}\x1f{proto!s}\x1f{dst_port!s}\x1f"
-    text += "" if vlan is None else str(vlan)
+    head, mid = _flow_fingerprint_parts(rule, proto, dst_port)
+    text = f"{head}{src_ip!s}\x1f{dst_ip!s}{mid}{_vlan_part(vlan, inner_vlan)}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def flow_fingerprints(
+    groups: Sequence[tuple[RuleId, str, int]],
+    group_of: Iterable[int],
+    src_ips: Iterable[str],
+    dst_ips: Iterable[str],
+    vlans: Sequence[int | None],
+    inner_vlans: Sequence[int | None],
+) -> list[str]:
+    """:func:`flow_fingerprint` of many flows at once: flow ``i`` has the (rule, protocol,
+    destination port) of ``groups[group_of[i]]``, the parts of the text those share made once."""
+    parts = [_flow_fingerprint_parts(*g) for g in groups]
+    heads = [h for h, _ in parts]
+    mids = [m for _, m in parts]
+    if vlans.count(None) == len(vlans) and inner_vlans.count(None) == len(inner_vlans):
+        texts = [
+            f"{heads[g]}{s!s}\x1f{d!s}{mids[g]}"
+            for g, s, d in zip(group_of, src_ips, dst_ips, strict=True)
+        ]
+    else:
+        texts = [
+            f"{heads[g]}{s!s}\x1f{d!s}{mids[g]}{_vlan_part(v, iv)}"
+            for g, s, d, v, iv in zip(group_of, src_ips, dst_ips, vlans, inner_vlans, strict=True)
+        ]
+    sha256 = hashlib.sha256
+    return [sha256(t.encode("utf-8")).hexdigest()[:32] for t in texts]
+
+
+def _flow_fingerprint_parts(rule: RuleId, proto: str, dst_port: int) -> tuple[str, str]:
+    """The text of a flow fingerprint before the source address and between the destination
+    address and the VLANs."""
+    return f"flow\x1f{rule!s}\x1f", f"\x1f{proto!s}\x1f{dst_port!s}\x1f"
+
+
+def _vlan_part(vlan: int | None, inner_vlan: int | None) -> str:
+    text = "" if vlan is None else str(vlan)
     if inner_vlan is not None:  # untagged and single-tagged flows keep their original identity
         text += f"\x1f{inner_vlan!s}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return text
 
 
 def conversation_fingerprint(
@@ -833,9 +862,31 @@ def by_rule(findings: Iterable[Finding]) -> list[tuple[RuleId, list[Finding]]]:
     return list(groups.items())
 
 
+def sort_keys(findings: Iterable[Finding]) -> list[tuple[int, str, str, str, str, str, str, str]]:
+    """Each finding's :attr:`Finding.sort_key`: the one definition of the order of spec §6,
+    for many findings at once (a comprehension: a third of the property's cost a finding)."""
+    rank = _RANK
+    return [
+        (
+            -rank[f.severity],
+            f.rule,
+            f.src_zone or "",
+            f.dst_zone or "",
+            f.src or "",
+            f.dst or "",
+            f.service or "",
+            f.fingerprint,
+        )
+        for f in findings
+    ]
+
+
 def sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
-    """Findings in the deterministic order of spec §6."""
-    return tuple(sorted(findings, key=lambda f: f.sort_key))
+    """Findings in the deterministic order of spec §6 (:func:`sort_keys`; equal keys keep
+    their order)."""
+    found = findings if isinstance(findings, list | tuple) else list(findings)
+    keys = sort_keys(found)
+    return tuple(map(found.__getitem__, sorted(range(len(found)), key=keys.__getitem__)))
 
 
 __all__ = [
@@ -870,7 +921,9 @@ __all__ = [
     "evidence_gaps",
     "conversation_fingerprint",
     "flow_fingerprint",
+    "flow_fingerprints",
     "path_fingerprint",
+    "sort_keys",
     "sorted_findings",
     "subject_fingerprint",
     "endpoint_text",

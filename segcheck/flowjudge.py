@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
+from operator import attrgetter
 from socket import inet_aton
-from typing import TypeVar, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
 from .addressing import AddressInfo, AddressMap, Scope, parse_ip_text, unzoned_breaks
 from .findings import (
@@ -24,6 +27,7 @@ from .findings import (
     RuleId,
     Severity,
     flow_fingerprint,
+    flow_fingerprints,
 )
 from .flowtypes import FlowColumnsLike, FlowLike
 from .model import IP, TIER_NAMES_JA, Role
@@ -59,10 +63,41 @@ def record_maker(cls: type[T]) -> Callable[..., T]:
     return make
 
 
+def records_maker(cls: type[T]) -> Callable[[Sequence[Sequence[Any]]], list[T]]:
+    """A constructor of many records of a frozen, slotted dataclass from columns, one per
+    field in field order (each as long as the others).
+
+    Column by column: each slot of every record is set by one C-level ``map`` over its
+    column, with no Python call a record (a third less than :func:`record_maker` a record
+    for a scan's thousands of findings). Falls back to the class itself as
+    :func:`record_maker` does.
+    """
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    make = record_maker(cls)
+    if make is cls:
+        return lambda columns: list(map(cls, *columns))
+    setters = [cls.__dict__[f.name].__set__ for f in fields]
+    new = object.__new__
+
+    def make_all(columns: Sequence[Sequence[Any]]) -> list[T]:
+        n = len(columns[0]) if columns else 0
+        if len(columns) != len(setters) or any(len(c) != n for c in columns):
+            raise ValueError(f"{cls.__name__}: {len(setters)} columns of one length expected")
+        records: list[T] = list(map(new, repeat(cls, n)))
+        for set_slot, column in zip(setters, columns, strict=True):
+            deque(map(set_slot, records, column), maxlen=0)  # consumed in C
+        return records
+
+    return make_all
+
+
 _new_evidence = record_maker(FlowEvidence)
 _new_row = record_maker(JudgedFlow)
 _new_finding = record_maker(Finding)
 _new_location = record_maker(Location)
+_evidence_records = records_maker(FlowEvidence)
+_finding_records = records_maker(Finding)
+_location_records = records_maker(Location)
 
 
 def iso_time(epoch: float) -> str:
@@ -417,36 +452,201 @@ class FlowJudge:
                 src, dst, flows.proto_names(reps), flows.dst_ports(reps), strict=True
             )
         ]
+        pairs = list(zip(flows.class_of(classes, src), flows.class_of(classes, dst), strict=True))
         idx = flows.where(keys, [e.finding != _NO_FINDING for e in entries])
         columns = flows.evidence_columns(idx, iso_times)
+        evidence = _evidence_records(columns)
         src, dst = flows.ends(idx)
+        group = flows.key_of(keys, idx)
         shown = _Shown(self, texts, flows, classes)
-        found: list[tuple[int, Finding, bool]] = []
-        for i, ev, si, di, k in zip(
-            idx, map(_new_evidence, *columns), src, dst, flows.key_of(keys, idx), strict=True
-        ):
-            entry = entries[k]
-            if entry.finding == _ZONE_FINDING:
-                finding = self._zone_finding(ev, self._addr(ev.src_ip), self._addr(ev.dst_ip))
-                found.append((i, finding, False))
-                continue
-            s, d = shown(si), shown(di)
-            verdict = entry.decided
-            assert verdict is not None and entry.rule is not None
-            excepted = entry.finding == _EXCEPTED_FINDING
-            finding = self._finding(
-                ev,
-                s,
-                d,
-                self._severity(entry.rule, ev.state),
-                entry.rule,
-                entry.channel,
-                entry.service,
-                entry.verdict,
-                *_message(s, d, ev, verdict, excepted),
+        findings = self._bulk_findings(entries, pairs, evidence, columns, group, src, dst, shown)
+        excepted = [entries[k].finding == _EXCEPTED_FINDING for k in group]
+        return JudgedColumns(
+            flows, shown, keys, entries, list(zip(idx, findings, excepted, strict=True))
+        )
+
+    def _bulk_findings(
+        self,
+        entries: list[_Entry],
+        pairs: list[tuple[int, int]],
+        evidence: list[FlowEvidence],
+        columns: list[list[Any]],
+        group: list[int],
+        src: list[int],
+        dst: list[int],
+        shown: _Shown,
+    ) -> list[Finding]:
+        """The findings of flows with evidence ``evidence`` (fields in ``columns``), of groups
+        ``group`` (of class pair ``pairs[group]``) and addresses ``src``, ``dst`` (indices
+        into the columns' texts): what :meth:`judge_flows` makes one by one, made column by
+        column. Flows of one group and state share their rule, severity, service and the text
+        of their message and fingerprint around the addresses (:class:`_Template`), and, when
+        each end shows its class's zone and tier (:meth:`_Shown.side`), those too."""
+        states = columns[_EV_STATE]
+        code = [k * 3 + _STATE_CODE[st] for k, st in zip(group, states, strict=True)]
+        first = dict(zip(reversed(code), range(len(code) - 1, -1, -1), strict=True))
+        templates: dict[int, _Template | None] = {}
+        fp_groups: dict[tuple[RuleId, str, int], int] = {}
+        for c, j in first.items():
+            k = c // 3
+            templates[c] = self._template(entries[k], evidence[j], fp_groups, shown, pairs[k])
+        out: list[Finding] = []
+        if None in templates.values():  # GEN-ZONE-ASSIGNED (rare): one by one
+            keep = [templates[c] is not None for c in code]
+            made = iter(
+                self._bulk_findings(
+                    entries,
+                    pairs,
+                    [e for e, k in zip(evidence, keep, strict=True) if k],
+                    [[v for v, k in zip(col, keep, strict=True) if k] for col in columns],
+                    [g for g, k in zip(group, keep, strict=True) if k],
+                    [a for a, k in zip(src, keep, strict=True) if k],
+                    [a for a, k in zip(dst, keep, strict=True) if k],
+                    shown,
+                )
             )
-            found.append((i, finding, excepted))
-        return JudgedColumns(flows, shown, keys, entries, found)
+            for ev, k in zip(evidence, keep, strict=True):
+                if k:
+                    out.append(next(made))
+                else:
+                    s, d = self._addr(ev.src_ip), self._addr(ev.dst_ip)
+                    out.append(self._zone_finding(ev, s, d))
+            return out
+        if not code:
+            return out
+        per_flow = list(map(templates.__getitem__, code))
+        (severity, rule, channel, service, verdict, fp_group, *text) = zip(*per_flow, strict=True)
+        head, tail, head_ja, tail_ja, s_side, d_side = text
+        sides = self._side_columns(templates.values(), s_side, d_side, src, dst, shown)
+        s_zone: Sequence[Any]
+        s_tier: Sequence[Any]
+        s_display: Sequence[Any]
+        d_zone: Sequence[Any]
+        d_tier: Sequence[Any]
+        d_display: Sequence[Any]
+        if sides is not None:  # each end shown as its class's or as its own text
+            s_zone, s_tier, s_display, d_zone, d_tier, d_display = sides
+            s_suffix, s_suffix_ja = _side_fields(s_side, 3, 5)
+            d_suffix, d_suffix_ja = _side_fields(d_side, 3, 5)
+            message = [
+                f"{h}{a}{sa} -> {b}{sb}{t}"
+                for h, a, sa, b, sb, t in zip(
+                    head, s_display, s_suffix, d_display, d_suffix, tail, strict=True
+                )
+            ]
+            message_ja = [
+                f"{h}{a}{sa} -> {b}{sb}{t}"
+                for h, a, sa, b, sb, t in zip(
+                    head_ja, s_display, s_suffix_ja, d_display, d_suffix_ja, tail_ja, strict=True
+                )
+            ]
+        else:
+            s_zone, s_tier, s_display, s_label, s_label_ja = shown.fields(src)
+            d_zone, d_tier, d_display, d_label, d_label_ja = shown.fields(dst)
+            message = [
+                f"{h}{a} -> {b}{t}" for h, a, b, t in zip(head, s_label, d_label, tail, strict=True)
+            ]
+            message_ja = [
+                f"{h}{a} -> {b}{t}"
+                for h, a, b, t in zip(head_ja, s_label_ja, d_label_ja, tail_ja, strict=True)
+            ]
+        prints = flow_fingerprints(
+            list(fp_groups),
+            fp_group,
+            columns[_EV_SRC_IP],
+            columns[_EV_DST_IP],
+            columns[_EV_VLAN],
+            columns[_EV_INNER_VLAN],
+        )
+        # a packet flow points at its frame (a log flow, at its line: judge_flows)
+        lines = columns[_EV_LINE]
+        frames = columns[_EV_FRAME]
+        if lines.count(None) != len(lines):
+            frames = [f if ln is None else None for f, ln in zip(frames, lines, strict=True)]
+        locations = _location_records((columns[_EV_INPUT], lines, frames))
+        return _finding_records(
+            (
+                rule,
+                severity,
+                message,
+                message_ja,
+                locations,
+                s_zone,
+                d_zone,
+                s_tier,
+                d_tier,
+                s_display,
+                d_display,
+                service,
+                evidence,
+                channel,
+                prints,
+                verdict,
+            )
+        )
+
+    @staticmethod
+    def _side_columns(
+        templates: Iterable[_Template | None],
+        s_side: Sequence[_Side | None],
+        d_side: Sequence[_Side | None],
+        src: Sequence[int],
+        dst: Sequence[int],
+        shown: _Shown,
+    ) -> tuple[list[str | None], ...] | None:
+        """Zone, tier and display of each flow's source, then destination, from the sides of
+        their templates; None unless every end is shown as its class's (a node's record)
+        or as its own text (a dotted quad)."""
+        out: list[list[str | None]] = []
+        for source, side, addresses in ((True, s_side, src), (False, d_side, dst)):
+            ends = [t.src if source else t.dst for t in templates if t is not None]
+            if None in ends:
+                return None
+            zone, tier, display = _side_fields(side, 0, 3)
+            if any(e is not None and e[2] is None for e in ends):  # some: their own text
+                if not all(shown.dotted(addresses)):
+                    return None
+                texts = shown.texts(addresses)
+                if all(e is not None and e[2] is None for e in ends):
+                    display = texts
+                else:
+                    display = [t if d is None else d for t, d in zip(texts, display, strict=True)]
+            out += (zone, tier, display)
+        return tuple(out)
+
+    def _template(
+        self,
+        entry: _Entry,
+        ev: FlowEvidence,
+        fp_groups: dict[tuple[RuleId, str, int], int],
+        shown: _Shown,
+        pair: tuple[int, int],
+    ) -> _Template | None:
+        """What the findings of one group's flows in one state share (``ev``: one of them);
+        None for GEN-ZONE-ASSIGNED, whose message names the unzoned address. ``fp_groups``:
+        the (rule, protocol, port) of the fingerprints so far, each numbered once."""
+        if entry.finding == _ZONE_FINDING:
+            return None
+        verdict = entry.decided
+        assert verdict is not None and entry.rule is not None
+        excepted = entry.finding == _EXCEPTED_FINDING
+        head, tail, head_ja, tail_ja = _message_parts(
+            ev.proto, ev.dst_port, ev.state, verdict, excepted
+        )
+        return _Template(
+            self._severity(entry.rule, ev.state),
+            entry.rule,
+            entry.channel,
+            entry.service,
+            entry.verdict,
+            fp_groups.setdefault((entry.rule, ev.proto, ev.dst_port), len(fp_groups)),
+            head,
+            tail,
+            head_ja,
+            tail_ja,
+            shown.side(pair[0]),
+            shown.side(pair[1]),
+        )
 
     def _entry(self, s: _Addr, d: _Addr, proto: str, port: int) -> _Entry:
         """What every flow of one group gets, as :meth:`judge_flows` decides one flow."""
@@ -544,26 +744,38 @@ _STATE_EN = {"attempted": " attempted"}
 def _message(
     s: _Addr, d: _Addr, flow: FlowEvidence, verdict: _Verdict, excepted: bool
 ) -> tuple[str, str]:
-    what = f"{flow.proto}/{flow.dst_port}" if flow.dst_port else flow.proto
+    head, tail, head_ja, tail_ja = _message_parts(
+        flow.proto, flow.dst_port, flow.state, verdict, excepted
+    )
+    return f"{head}{s.label} -> {d.label}{tail}", f"{head_ja}{s.label_ja} -> {d.label_ja}{tail_ja}"
+
+
+def _message_parts(
+    proto: str, dst_port: int, state: str, verdict: _Verdict, excepted: bool
+) -> tuple[str, str, str, str]:
+    """A flow finding's message around its two addresses' labels: the English text before
+    and after ``source label -> destination label``, then the Japanese. Flows of one verdict,
+    protocol, port and state share them."""
+    what = f"{proto}/{dst_port}" if dst_port else proto
     svc = f" ({verdict.service})" if verdict.service else ""
-    pair = f"{s.label} -> {d.label}"
-    pair_ja = f"{s.label_ja} -> {d.label_ja}"
     if excepted:
         channel = verdict.judgement.channel if verdict.judgement else ""
         return (
-            f"flow {pair} {what}{svc} covered by channel '{channel}'",
-            f"通信 {pair_ja} {what}{svc} は例外 '{channel}' で許可",
+            "flow ",
+            f" {what}{svc} covered by channel '{channel}'",
+            "通信 ",
+            f" {what}{svc} は例外 '{channel}' で許可",
         )
-    state = _STATE_EN.get(flow.state, "")
-    state_ja = "(試行のみ)" if flow.state == "attempted" else ""
+    state_en = _STATE_EN.get(state, "")
+    state_ja = "(試行のみ)" if state == "attempted" else ""
     if verdict.verdict == "suspect":
         return (
-            f"suspect flow{state} {pair} {what}{svc}: "
-            "a gateway's port, but the responder is not that gateway",
-            f"疑わしい通信{state_ja} {pair_ja} {what}{svc}"
-            ": ゲートウェイのポートだが応答側はそのゲートウェイではない",
+            f"suspect flow{state_en} ",
+            f" {what}{svc}: a gateway's port, but the responder is not that gateway",
+            f"疑わしい通信{state_ja} ",
+            f" {what}{svc}: ゲートウェイのポートだが応答側はそのゲートウェイではない",
         )
-    return f"flow{state} {pair} {what}{svc}", f"通信{state_ja} {pair_ja} {what}{svc}"
+    return f"flow{state_en} ", f" {what}{svc}", f"通信{state_ja} ", f" {what}{svc}"
 
 
 def _row(
@@ -605,6 +817,41 @@ class _Entry:
     decided: _Verdict | None  # the policy's verdict (mapped addresses only)
 
 
+class _Template(NamedTuple):
+    """What the findings of one group of flows (:class:`_Entry`) in one state share."""
+
+    severity: Severity
+    rule: RuleId
+    channel: str | None
+    service: str | None
+    verdict: str
+    fingerprint: int  # its (rule, protocol, port) in findings.flow_fingerprints' groups
+    head: str  # the English message before the source's label
+    tail: str  # after the destination's label
+    head_ja: str
+    tail_ja: str
+    src: _Side | None  # what the source shows (its class's), None: per address
+    dst: _Side | None
+
+
+_Side = tuple[str | None, str | None, str | None, str, str]
+"""What an end of a group's flows shows when its class decides it (:meth:`_Shown.side`):
+zone, tier, display (None: the address's own text), label suffixes (English, Japanese)."""
+
+
+def _side_fields(sides: Sequence[Any], start: int, stop: int) -> list[list[Any]]:
+    """Fields ``start`` to ``stop`` of each flow's side, as columns."""
+    return [[side[i] for side in sides] for i in range(start, stop)]
+
+
+_STATE_CODE = {"established": 0, "attempted": 1, "unknown": 2}  # flowcols.STATES' order
+# positions of FlowEvidence's fields in FlowColumnsLike.evidence_columns
+_EV_FIELDS = [f.name for f in dataclasses.fields(FlowEvidence)]
+_EV_SRC_IP, _EV_DST_IP = _EV_FIELDS.index("src_ip"), _EV_FIELDS.index("dst_ip")
+_EV_FRAME, _EV_INPUT = _EV_FIELDS.index("first_frame"), _EV_FIELDS.index("input")
+_EV_STATE, _EV_LINE = _EV_FIELDS.index("state"), _EV_FIELDS.index("line")
+_EV_VLAN, _EV_INNER_VLAN = _EV_FIELDS.index("vlan"), _EV_FIELDS.index("inner_vlan")
+
 _new_addr = record_maker(_Addr)
 
 
@@ -621,12 +868,102 @@ class _Shown:
         self._texts = texts
         self._classes = flows.class_of(classes, range(len(texts)))
         self._done: dict[int, _Addr] = {}
+        self._flows = flows
+        self._by_class: dict[int, _Side | None] = {}
+        self._row_sides: dict[int, tuple[str | None, str | None, str | None, bool] | None] = {}
 
     def __call__(self, index: int) -> _Addr:
         rec = self._done.get(index)
         if rec is None:
             rec = self._done[index] = self._make(index)
         return rec
+
+    def fields(self, addresses: Sequence[int]) -> tuple[Sequence[Any], ...]:
+        """Zone, tier, display and the two labels (English, Japanese) of each address's
+        record (:meth:`__call__`), as columns: for ends whose class does not decide what they
+        show (:meth:`side`)."""
+        rows = [self._row(a) for a in addresses]
+        if not rows:
+            return [], [], [], [], []
+        return tuple(zip(*rows, strict=True))
+
+    def _row(self, index: int) -> tuple[str | None, str | None, str | None, str, str]:
+        r = self(index)
+        return r.zone, r.tier, r.display, r.label, r.label_ja
+
+    def side(self, c: int) -> _Side | None:
+        """What every address of class ``c`` shows, as :meth:`_make` (memoised): a node's
+        class, its record's zone, tier, display and label suffixes; another IPv4 class, its
+        zone, tier and suffixes with the address's own text (display None); None when each
+        address shows its own record (many channels: a class per address)."""
+        try:
+            return self._by_class[c]
+        except KeyError:
+            pass
+        found: _Side | None = None
+        judge = self._judge
+        first = judge._class_first[c] if judge._by_class else None
+        info = None if first is None else first.info
+        if first is not None and info is not None:
+            tier = info.tier
+            found = (
+                first.zone,
+                first.tier,
+                first.display if info.node is not None else None,
+                f" ({first.tier or '?'})",
+                f" ({TIER_NAMES_JA[tier] if tier else '?'})",
+            )
+        self._by_class[c] = found
+        return found
+
+    def dotted(self, addresses: Sequence[int]) -> list[bool]:
+        return self._flows.dotted(addresses)
+
+    def row_ends(self, addresses: Sequence[int]) -> tuple[Sequence[str | None], ...]:
+        """Zone, tier and display of each address as a table row shows it (:func:`_row`: an
+        address without a display shows its text), as columns: from its class's
+        (:meth:`side`; an unknown address, its text) when every address's class decides,
+        else from each address's record."""
+        texts = self.texts(addresses)
+        sides = list(map(self._row_side, map(self._classes.__getitem__, addresses)))
+        if None not in sides and (
+            all(s[3] for s in sides) or all(self.dotted(addresses))  # type: ignore[index]
+        ):
+            return (
+                [s[0] for s in sides],  # type: ignore[index]
+                [s[1] for s in sides],  # type: ignore[index]
+                [t if s[2] is None else s[2] for t, s in zip(texts, sides, strict=True)],  # type: ignore[index]
+            )
+        zone, tier, display = [], [], []
+        for a, text, side in zip(addresses, texts, sides, strict=True):
+            if side is not None and (side[3] or self._flows.dotted((a,))[0]):
+                z, t, d = side[0], side[1], side[2]
+            else:
+                rec = self(a)
+                z, t, d = rec.zone, rec.tier, rec.display
+            zone.append(z)
+            tier.append(t)
+            display.append(text if d is None else d)
+        return zone, tier, display
+
+    def _row_side(self, c: int) -> tuple[str | None, str | None, str | None, bool] | None:
+        """:meth:`side` for a table row: zone, tier, display (None: the address's text) and
+        whether that holds whatever the text (a node's class; an unknown address)."""
+        try:
+            return self._row_sides[c]
+        except KeyError:
+            pass
+        found: tuple[str | None, str | None, str | None, bool] | None = None
+        side = self.side(c)
+        if side is not None:
+            found = (side[0], side[1], side[2], side[2] is not None)
+        elif self._judge._by_class and self._judge._class_first[c].info is None:
+            found = (None, None, None, True)  # unparsable: no zone, shown as its text
+        self._row_sides[c] = found
+        return found
+
+    def texts(self, addresses: Sequence[int]) -> list[str]:
+        return list(map(self._texts.__getitem__, addresses))
 
     def _make(self, index: int) -> _Addr:
         judge, text = self._judge, self._texts[index]
@@ -638,7 +975,7 @@ class _Shown:
             return judge._addr(text)
         if info.node is not None:
             return first
-        if _DOTTED_QUAD.fullmatch(text) is None:
+        if not self._flows.dotted((index,))[0]:
             return judge._addr(text)
         tier = info.tier
         return _new_addr(
@@ -672,30 +1009,49 @@ class JudgedColumns:
         self._shown = shown
         self._keys = keys
         self._entries = entries
-        self._found: dict[int, FlowEvidence | None] | None = None
+        self._found: dict[int, FlowEvidence] | None = None
 
     def __len__(self) -> int:
         return len(self.flows)
 
     def rows(self, start: int = 0, end: int | None = None) -> list[JudgedFlow]:
-        """The rows of flows ``start`` to ``end``, as :meth:`FlowJudge.judge_flows` gives."""
+        """The rows of flows ``start`` to ``end``, as :meth:`FlowJudge.judge_flows` gives,
+        column by column: a group's verdict, each end's class's zone, tier and display."""
         idx = range(start, len(self.flows) if end is None else end)
         flows = self.flows
-        evidence = list(map(_new_evidence, *flows.evidence_columns(idx, iso_times)))
         if self._found is None:
-            self._found = {i: finding.flow for i, finding, _ in self.findings}
-        found = self._found
-        for i in range(start, idx.stop) if len(found) > len(idx) else found:
-            ev = found.get(i)  # a finding's own evidence: one object for both
-            if ev is not None and start <= i < idx.stop:
-                evidence[i - start] = ev
+            self._found = {i: f.flow for i, f, _ in self.findings if f.flow is not None}
+        found = self._found  # a finding's own evidence: one object for both
+        if found and len(idx):
+            rest = [i for i in idx if i not in found]
+            made = iter(_evidence_records(flows.evidence_columns(rest, iso_times)))
+            evidence: list[FlowEvidence] = [found[i] if i in found else next(made) for i in idx]
+        else:
+            evidence = _evidence_records(flows.evidence_columns(idx, iso_times))
         src, dst = flows.ends(idx)
-        shown, entries = self._shown, self._entries
-        out: list[JudgedFlow] = []
-        for ev, si, di, k in zip(evidence, src, dst, flows.key_of(self._keys, idx), strict=True):
-            e = entries[k]
-            out.append(_row(ev, shown(si), shown(di), e.verdict, e.rule, e.channel, e.service))
-        return out
+        groups = list(map(self._entries.__getitem__, flows.key_of(self._keys, idx)))
+        s_zone, s_tier, s_display = self._shown.row_ends(src)
+        d_zone, d_tier, d_display = self._shown.row_ends(dst)
+        return _row_records(
+            (
+                evidence,
+                s_zone,
+                d_zone,
+                s_tier,
+                d_tier,
+                s_display,
+                d_display,
+                list(map(_SERVICE, groups)),
+                list(map(_VERDICT, groups)),
+                list(map(_RULE, groups)),
+                list(map(_CHANNEL, groups)),
+            )
+        )
+
+
+_SERVICE, _VERDICT = attrgetter("service"), attrgetter("verdict")
+_RULE, _CHANNEL = attrgetter("rule"), attrgetter("channel")
+_row_records = records_maker(JudgedFlow)
 
 
 class JudgedFlows(Sequence[JudgedFlow]):

@@ -4,6 +4,7 @@ judging flow by flow."""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import pickle
 import random
@@ -20,8 +21,16 @@ from segcheck.addressing import AddressMap
 from segcheck.capture.api import read_scan
 from segcheck.capture.flowcols import address_classes, from_flows, oriented
 from segcheck.engine import scan
-from segcheck.findings import fingerprint, flow_fingerprint
-from segcheck.flowjudge import FlowJudge, JudgedColumns, JudgedFlows
+from segcheck.findings import FlowEvidence, fingerprint, flow_fingerprint
+from segcheck.flowjudge import (
+    FlowJudge,
+    JudgedColumns,
+    JudgedFlows,
+    _Shown,
+    iso_times,
+    record_maker,
+    records_maker,
+)
 from segcheck.policy import Policy
 from segcheck.report import render
 
@@ -305,3 +314,59 @@ def test_an_update_servers_upstream_splits_a_class() -> None:
     assert len(set(one_by_one)) == 2
     assert [r.verdict for r, _, _ in _judge().judge_flows(flows)] == one_by_one
     assert [r.verdict for r in _judge().judge_columns(from_flows(flows)).rows()] == one_by_one
+
+
+def _bulk_path_taken(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the findings whose ends were worked out one address at a time."""
+    per_address: list[int] = []
+    fields = _Shown.fields
+
+    def counting(self: _Shown, addresses: list[int]) -> tuple:
+        per_address.append(len(addresses))
+        return fields(self, addresses)
+
+    monkeypatch.setattr(_Shown, "fields", counting)
+    return per_address
+
+
+def test_ends_shown_by_class_equal_flow_by_flow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """IPv4 flows only: every end shows its class's zone and tier (a node's record, or the
+    address's own text), in bulk, and the findings are those of judging flow by flow."""
+    flows = [f for f in _grid() if ":" not in f.src_ip + f.dst_ip]
+    rows, found = _by_flow(_judge(), flows)
+    per_address = _bulk_path_taken(monkeypatch)
+    judged = _judge().judge_columns(from_flows(flows))
+    assert judged.findings == found and not per_address
+    assert judged.rows() == rows and judged.rows(7, 300) == rows[7:300]
+    assert judged.rows(5, 5) == [] and {r.verdict for r in rows} >= {"local", "unknown"}
+    assert {f.src for _, f, _ in found} & {"mn-term", "lg-term"}  # nodes and plain hosts
+    assert {f.severity for _, f, _ in found} >= {"critical", "warning"}  # attempts too
+
+
+def test_an_end_not_shown_as_a_dotted_quad_is_shown_per_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An IPv6 end in an IPv4 address's class (the public Internet) shows its own record:
+    that batch of findings takes the per-address path and still equals flow by flow."""
+    flows = [f for f in _grid() if ":" not in f.src_ip + f.dst_ip]
+    flows += [
+        dataclasses.replace(f, dst_ip="2a00:1450:4001::200e", first_frame=f.first_frame + 100_000)
+        for f in flows
+        if f.dst_ip == "203.0.113.9"
+    ]
+    _, found = _by_flow(_judge(), flows)
+    per_address = _bulk_path_taken(monkeypatch)
+    assert _judge().judge_columns(from_flows(flows)).findings == found
+    assert per_address and any(f.dst == "2a00:1450:4001::200e" for _, f, _ in found)
+
+
+def test_records_maker_equals_one_by_one() -> None:
+    flows = _grid()[:50]
+    columns = from_flows(flows).evidence_columns(range(50), iso_times)
+    assert records_maker(FlowEvidence)(columns) == [
+        record_maker(FlowEvidence)(*c) for c in zip(*columns, strict=True)
+    ]
+    with pytest.raises(ValueError, match="columns of one length"):
+        records_maker(FlowEvidence)([c[:-1] if i == 3 else c for i, c in enumerate(columns)])
+    with pytest.raises(ValueError, match="columns of one length"):
+        records_maker(FlowEvidence)(columns[:-1])
