@@ -885,8 +885,29 @@ def sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     """Findings in the deterministic order of spec §6 (:func:`sort_keys`; equal keys keep
     their order)."""
     found = findings if isinstance(findings, list | tuple) else list(findings)
-    keys = sort_keys(found)
-    return tuple(map(found.__getitem__, sorted(range(len(found)), key=keys.__getitem__)))
+    joined = _joined_sort_keys(found)
+    if joined is not None:
+        order = sorted(range(len(found)), key=joined.__getitem__)
+    else:
+        keys = sort_keys(found)
+        order = sorted(range(len(found)), key=keys.__getitem__)
+    return tuple(map(found.__getitem__, order))
+
+
+def _joined_sort_keys(findings: Sequence[Finding]) -> list[str] | None:
+    """:func:`sort_keys` as one string each, in the same order: the severity as one digit,
+    then the fields joined by NUL, which sorts before any other character, so a field that
+    is a prefix of another sorts first, as in the tuple. Comparing strings costs half of
+    comparing tuples. None when a field holds a NUL (then the tuples)."""
+    rank = _RANK
+    keys = [
+        f"{3 - rank[f.severity]}{f.rule}\0{f.src_zone or ''}\0{f.dst_zone or ''}\0"
+        f"{f.src or ''}\0{f.dst or ''}\0{f.service or ''}\0{f.fingerprint}"
+        for f in findings
+    ]
+    if "".join(keys).count("\0") != 6 * len(keys):
+        return None
+    return keys
 
 
 __all__ = [
