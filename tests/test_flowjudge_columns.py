@@ -354,9 +354,10 @@ def test_an_end_not_shown_as_a_dotted_quad_is_shown_per_address(
         for f in flows
         if f.dst_ip == "203.0.113.9"
     ]
-    _, found = _by_flow(_judge(), flows)
+    rows, found = _by_flow(_judge(), flows)
     per_address = _bulk_path_taken(monkeypatch)
-    assert _judge().judge_columns(from_flows(flows)).findings == found
+    judged = _judge().judge_columns(from_flows(flows))
+    assert judged.findings == found and judged.rows() == rows
     assert per_address and any(f.dst == "2a00:1450:4001::200e" for _, f, _ in found)
 
 
@@ -370,3 +371,16 @@ def test_records_maker_equals_one_by_one() -> None:
         records_maker(FlowEvidence)([c[:-1] if i == 3 else c for i, c in enumerate(columns)])
     with pytest.raises(ValueError, match="columns of one length"):
         records_maker(FlowEvidence)(columns[:-1])
+
+
+def test_with_many_channels_every_address_is_its_own_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past CLASS_KEY_MAX_CHANNELS the class is the address itself and no class decides what
+    an end shows: findings and rows from each address's record, still as flow by flow."""
+    flows = _grid()
+    rows, found = _by_flow(_judge(), flows)
+    monkeypatch.setattr(FlowJudge, "CLASS_KEY_MAX_CHANNELS", 0)
+    judge = _judge()
+    assert judge.class_breaks() is None
+    per_address = _bulk_path_taken(monkeypatch)
+    judged = judge.judge_columns(from_flows(flows))
+    assert judged.findings == found and judged.rows() == rows and per_address
