@@ -137,6 +137,16 @@ class _IntervalTable:
         return None
 
 
+def as_ipv4(ip: IP) -> IP:
+    """An IPv4-mapped IPv6 address (``::ffff:a.b.c.d``, how a dual-stack socket, and so some
+    logs, write an IPv4 peer) as that IPv4 address; any other address unchanged. The flow
+    table holds IPv4 in this form, so a flow judged from a capture and the same flow judged
+    from such a log are judged alike."""
+    if ip.version == 6 and ip.value >> 32 == 0xFFFF:
+        return IP(4, ip.value & 0xFFFFFFFF)
+    return ip
+
+
 def classify_unzoned(ip: IP) -> Scope:
     """Scope of an address in no declared zone: public, local-segment or unmapped."""
     addr = netaddr.IPAddress(ip.value, ip.version)

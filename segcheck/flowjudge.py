@@ -18,7 +18,14 @@ from operator import attrgetter
 from socket import inet_aton
 from typing import Any, NamedTuple, TypeVar, overload
 
-from .addressing import AddressInfo, AddressMap, Scope, parse_ip_text, unzoned_breaks
+from .addressing import (
+    AddressInfo,
+    AddressMap,
+    Scope,
+    as_ipv4,
+    parse_ip_text,
+    unzoned_breaks,
+)
 from .findings import (
     Finding,
     FlowEvidence,
@@ -266,7 +273,8 @@ class FlowJudge:
             canonical = text if ip is not None else None  # strict dotted quad: str(ip) == text
             if ip is None:
                 ip = parse_ip_text(text)
-            info = None if ip is None else self.addresses.lookup(ip)
+            # ::ffff:a.b.c.d is judged as a.b.c.d, as the flow table's columns judge it
+            info = None if ip is None else self.addresses.lookup(as_ipv4(ip))
             cls = None if info is None else self._class_key(info, text)
             rec = _addr_record(info, canonical, cls)
             self._addrs[text] = rec

@@ -384,3 +384,29 @@ def test_with_many_channels_every_address_is_its_own_class(monkeypatch: pytest.M
     per_address = _bulk_path_taken(monkeypatch)
     judged = judge.judge_columns(from_flows(flows))
     assert judged.findings == found and judged.rows() == rows and per_address
+
+
+def test_an_ipv4_mapped_address_is_judged_as_its_ipv4_address() -> None:
+    """A log may write an IPv4 peer as ::ffff:a.b.c.d (a dual-stack socket's view); the flow
+    table stores IPv4 that way. Judged flow by flow, such a flow gets the verdict of the same
+    flow written in IPv4, as the columns give it."""
+    plain = [f for f in _grid() if "2001:db8::5" not in (f.src_ip, f.dst_ip)]
+    mapped = [
+        dataclasses.replace(f, src_ip=f"::ffff:{f.src_ip}", dst_ip=f"::ffff:{f.dst_ip}")
+        for f in plain
+    ]
+    rows, found = _by_flow(_judge(), plain)
+    mapped_rows, mapped_found = _by_flow(_judge(), mapped)
+
+    def outcome(judged: list) -> list:
+        return [(i, f.rule, f.severity, excepted) for i, f, excepted in judged]
+
+    assert outcome(mapped_found) == outcome(found)
+    assert [r.verdict for r in mapped_rows] == [r.verdict for r in rows]
+    assert {"violation", "permitted"} <= {r.verdict for r in rows}
+    assert outcome(_judge().judge_columns(from_flows(mapped)).findings) == outcome(found)
+    # shown by zone and name as the IPv4 flow is; the evidence keeps the address as logged
+    assert [(r.src, r.dst, r.src_zone, r.dst_zone) for r in mapped_rows] == [
+        (r.src, r.dst, r.src_zone, r.dst_zone) for r in rows
+    ]
+    assert all(r.flow.src_ip.startswith("::ffff:") for r in mapped_rows)
