@@ -347,12 +347,28 @@ _CLOSERS = [
 ]
 
 
-def pretty(value: Any) -> str:
-    """Byte for byte ``json.dumps(value, ensure_ascii=False, indent=2)``, several times faster
-    (SARIF uses it too)."""
+def pretty(value: Any, end: str = "") -> str:
+    """Byte for byte ``json.dumps(value, ensure_ascii=False, indent=2) + end``, several times
+    faster (SARIF uses it too; `end` saves copying tens of megabytes to add a newline)."""
+    return "".join(pretty_pieces(value, end))
+
+
+def pretty_pieces(value: Any, end: str = "") -> Iterator[str]:
+    """`pretty`'s text in pieces, a `_Streamed` value's made only when drawn."""
     out: list[str] = []
     _write(value, 0, out, {})
-    return "".join(out)
+    out.append(end)
+    return _expanded(out)
+
+
+def _expanded(out: list[str]) -> Iterator[str]:
+    """The pieces `_write` gave, each `_Streamed` value's pieces in its place."""
+    for piece in out:
+        if type(piece) is str:
+            yield piece
+        else:
+            streamed: _Streamed = piece  # type: ignore[assignment]
+            yield from streamed.parts
 
 
 class _Streamed:
@@ -367,26 +383,7 @@ class _Streamed:
         self.parts = parts
 
 
-class _NotScalar(Exception):
-    """A flow finding holds a value the bulk writer leaves to the general one."""
-
-
-def _not_scalar(value: object) -> object:
-    raise _NotScalar
-
-
-# The C encoder (the one ``json.dumps`` uses without indent) writes the scalars of many flow
-# findings in one call, one value between each pair of NULs: a NUL never appears raw in its
-# output (JSON writes control characters as \u escapes), so splitting on it gives each value
-# exactly as the pretty printer writes a str, int, float, bool or None.
-_C_SCALARS = (
-    json.encoder.c_make_encoder(  # type: ignore[attr-defined]
-        None, _not_scalar, _encode_str, None, ": ", "\0", False, False, True
-    )
-    if getattr(json.encoder, "c_make_encoder", None) is not None
-    else None
-)
-_FLOW_KEYS = (  # flow_dict's keys, which are FlowEvidence's field names
+FLOW_KEYS = (  # flow_dict's keys, which are FlowEvidence's field names
     "src_ip",
     "dst_ip",
     "proto",
@@ -426,7 +423,7 @@ def _flow_finding_getter(message: str) -> Callable[[Finding], tuple[Any, ...]]:
     """Every value a flow finding's dict holds but its fixed ones, in the dict's order."""
     return attrgetter(
         *(message if k == "message" else k for k in _HEAD_KEYS),
-        *(f"evidence.{k}" for k in _FLOW_KEYS),
+        *(f"evidence.{k}" for k in FLOW_KEYS),
         "channel",
         "location.path",
         "location.line",
@@ -439,7 +436,7 @@ _FLOW_FINDING_GETTERS = {
     "en": _flow_finding_getter("message"),
     "ja": _flow_finding_getter("message_ja"),
 }
-_FLOW_FINDING_VALUES = len(_HEAD_KEYS) + len(_FLOW_KEYS) + 5
+_FLOW_FINDING_VALUES = len(_HEAD_KEYS) + len(FLOW_KEYS) + 5
 
 
 def _flow_finding_template(level: int) -> str:
@@ -451,7 +448,7 @@ def _flow_finding_template(level: int) -> str:
     def items(indent: str, keys: Sequence[str], value: str = "%s") -> list[str]:
         return [f"{indent}{_encode_str(k)}: {value}" for k in keys]
 
-    flow = ",".join(items(i2, _FLOW_KEYS))
+    flow = ",".join(items(i2, FLOW_KEYS))
     location = ",".join(items(i2, ("path", "line", "frame")))
     parts = [
         *items(i1, _HEAD_KEYS),
@@ -468,29 +465,56 @@ def _flow_finding_template(level: int) -> str:
 
 _FLOW_FINDING = _flow_finding_template(2)  # a finding in `findings` or `excepted`
 _ITEM = ",\n" + " " * (_INDENT * 2)  # between two findings of the list
-_BULK = 4096  # flow findings written per call of the C encoder (bounds the pieces held)
+_BULK = 4096  # flow findings filled per template (bounds the pieces held)
 
 
 def _flow_findings_text(run: Sequence[Finding], lang: str) -> str | None:
     """Flow findings as ``pretty`` writes them at level 2, joined by `_ITEM`; None when a
     value is not a plain scalar (the general writer then takes them)."""
     getter = _FLOW_FINDING_GETTERS["ja" if lang == "ja" else "en"]
-    assert _C_SCALARS is not None
-    try:
-        written = "".join(_C_SCALARS(list(chain.from_iterable(map(getter, run))), 0))
-    except _NotScalar:
-        return None
-    pieces = written[1:-1].split("\0")
-    if len(pieces) != len(run) * _FLOW_FINDING_VALUES:  # a container among the values
+    pieces = scalar_texts(list(chain.from_iterable(map(getter, run))))
+    if pieces is None or len(pieces) != len(run) * _FLOW_FINDING_VALUES:
         return None
     return _ITEM.join([_FLOW_FINDING] * len(run)) % tuple(pieces)
+
+
+def scalar_texts(values: list[Any]) -> list[object] | None:
+    """What a ``%s`` of a `template` takes for each value, to read as ``pretty`` writes it: a
+    string's JSON text, an int itself (``%s`` writes it as JSON does), ``null``; None when a
+    value is something else (bool, float, a container: the general writer takes those).
+
+    One ``encode_basestring`` call per string: a third of the time of the C encoder writing
+    them all NUL-separated and splitting that again."""
+    if not all(k in _INT_OR_NONE or issubclass(k, str) for k in set(map(type, values))):
+        return None
+    enc = _encode_str
+    return [v if type(v) is int else "null" if v is None else enc(v) for v in values]
+
+
+_INT_OR_NONE = frozenset((int, type(None)))
+
+
+HOLE = _Streamed(("\0",))  # a value `template` leaves to be filled in
+
+
+def pretty_at(value: Any, level: int) -> str:
+    """``pretty(value)`` as written inside a container at `level` (indented for it)."""
+    out: list[str] = []
+    _write(value, level, out, {})
+    return "".join(_expanded(out))
+
+
+def template(value: Any, level: int) -> str:
+    """`pretty_at` as a %-format: each `HOLE` in it a ``%s`` for a text of `scalar_texts`,
+    any other ``%`` doubled."""
+    return pretty_at(value, level).replace("%", "%%").replace("\0", "%s")  # no raw NUL in JSON
 
 
 def _findings_parts(findings: Sequence[Finding], lang: str) -> Iterator[str]:
     """``findings`` as ``pretty`` writes the list of their finding dicts at level 1, in
     pieces of at most `_BULK` findings, each made when drawn.
 
-    Flow findings (thousands in a scan) go in runs through one template and the C encoder;
+    Flow findings (thousands in a scan) go in runs through one template (`scalar_texts`);
     any other finding, or a run holding a value that is not a plain scalar, through
     `finding_dict` and the general writer.
     """
@@ -516,9 +540,7 @@ def _findings_parts(findings: Sequence[Finding], lang: str) -> Iterator[str]:
 
     def items() -> Iterator[str]:
         flows = [type(ev) is FlowEvidence for ev in map(_evidence, findings)]
-        if _C_SCALARS is None:
-            yield from general(findings)
-        elif all(flows):
+        if all(flows):
             yield from bulk(findings)
         else:  # a report of plan and flow findings: runs of flow findings in bulk
             start = 0
@@ -554,23 +576,20 @@ _CHUNK = 1 << 20  # characters gathered before a chunk is handed on (a run of fi
 
 def _pieces(report: Report, lang: str) -> Iterator[str]:
     """The text in order: the head, each run of findings as it is made, then the rest."""
-    out: list[str] = []
-    _write(_report_dict(report, lang, _finding_texts), 0, out, {})
-    out.append("\n")
-    for piece in out:
-        if type(piece) is str:
-            yield piece
-        else:
-            streamed: _Streamed = piece  # type: ignore[assignment]
-            yield from streamed.parts
+    return pretty_pieces(_report_dict(report, lang, _finding_texts), "\n")
 
 
 def render_chunks(report: Report, lang: str = "en") -> Iterator[str]:
     """:func:`render` in chunks of about `_CHUNK` characters, each made when drawn (a writer
     holds one at a time); their concatenation is exactly :func:`render`'s text."""
+    return chunked(_pieces(report, lang))
+
+
+def chunked(pieces: Iterable[str]) -> Iterator[str]:
+    """Pieces of text gathered into chunks of about `_CHUNK` characters."""
     pending: list[str] = []
     size = 0
-    for piece in _pieces(report, lang):
+    for piece in pieces:
         pending.append(piece)
         size += len(piece)
         if size >= _CHUNK:

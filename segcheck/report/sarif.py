@@ -11,12 +11,22 @@ from __future__ import annotations
 import functools
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from operator import attrgetter
 from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from ..findings import Drift, Evidence, Finding, GapKind, Report, subject_fingerprint
+from ..findings import (
+    ConversationEvidence,
+    Drift,
+    Evidence,
+    Finding,
+    FlowEvidence,
+    GapKind,
+    Report,
+    subject_fingerprint,
+)
 from ..model import Channel, InputFile, Topology
 from ..rules import RULES, RULES_BY_ID, RULES_VERSION, Rule, Severity, citations
 from ..rules.ids import GEN_CONFIG_DRIFT
@@ -29,7 +39,18 @@ from ._common import (
     route_dict,
 )
 from .conversations import channel_use, channel_use_dict, presented
-from .json import log_join_dict, pretty
+from .json import (
+    FLOW_KEYS,
+    HOLE,
+    _Streamed,
+    chunked,
+    log_join_dict,
+    pretty,
+    pretty_at,
+    pretty_pieces,
+    scalar_texts,
+    template,
+)
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -365,6 +386,59 @@ _GAP_DESCRIPTORS = {
 def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
     """The SARIF log as a JSON-ready dict; a scan's results are conversations unless the
     report is grouped by flow."""
+    return _sarif_dict(report, lang, _result_dicts)
+
+
+# How `_sarif_dict` gets the run's `results`: from the presented report, its language, the
+# artifacts' indices and the channels by id; a list of result dicts or the list written.
+ResultsWriter = Callable[[Report, str, dict[str, int], dict[str, Channel]], Any]
+
+
+Entry = tuple[Finding, bool, str | None]  # a finding, whether excepted, its baseline state
+
+
+def _entries(report: Report) -> list[Entry]:
+    """Every finding result in order, whether a channel covers it, and its baseline state:
+    the findings, the excepted, then the baseline's findings this run no longer has."""
+    baseline = report.baseline
+    none: str | None = None
+    if baseline is None:
+        return [(f, False, none) for f in report.findings] + [
+            (f, True, none) for f in report.excepted
+        ]
+    return [
+        *((f, False, baseline.state(f)) for f in report.findings),
+        *((f, True, baseline.state(f, excepted=True)) for f in report.excepted),
+        *((f, False, "fixed") for f in baseline.absent),
+    ]
+
+
+def _result_dict(
+    entry: Entry,
+    lang: str,
+    report: Report,
+    artifact_index: dict[str, int],
+    channels: dict[str, Channel],
+) -> dict[str, Any]:
+    """One finding's result; with a baseline, its state (`absent` for a fixed one)."""
+    finding, excepted, state = entry
+    result = _result(finding, lang, report, artifact_index, channels, excepted)
+    if state is not None:
+        result["properties"]["state"] = state
+        result["baselineState"] = BASELINE_STATES.get(state, "updated")
+    return result
+
+
+def _result_dicts(
+    report: Report, lang: str, artifact_index: dict[str, int], channels: dict[str, Channel]
+) -> list[dict[str, Any]]:
+    results = [
+        _result_dict(entry, lang, report, artifact_index, channels) for entry in _entries(report)
+    ]
+    return results + _drift_results(report, artifact_index, lang)
+
+
+def _sarif_dict(report: Report, lang: str, write_results: ResultsWriter) -> dict[str, Any]:
     flat = report
     report = presented(report)
     artifacts: list[dict[str, Any]] = []
@@ -382,27 +456,8 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
             }
         )
     channels = {c.id: c for c in report.topology.channels}
-    results = [
-        _result(f, lang, report, artifact_index, channels, excepted=False) for f in report.findings
-    ]
-    results += [
-        _result(f, lang, report, artifact_index, channels, excepted=True) for f in report.excepted
-    ]
+    results = write_results(report, lang, artifact_index, channels)
     baseline = report.baseline
-    if baseline is not None:
-        # Every result says how it compares with the baseline; the baseline's findings this
-        # run no longer has are `absent` results (with the baseline's data).
-        states = [baseline.state(f) for f in report.findings]
-        states += [baseline.state(f, excepted=True) for f in report.excepted]
-        for result, state in zip(results, states, strict=True):
-            result["baselineState"] = BASELINE_STATES.get(state, "updated")
-            result["properties"]["state"] = state
-        for finding in baseline.absent:
-            result = _result(finding, lang, report, artifact_index, channels, excepted=False)
-            result["baselineState"] = "absent"
-            result["properties"]["state"] = "fixed"
-            results.append(result)
-    results += _drift_results(report, artifact_index, lang)
     invocation: dict[str, Any] = {
         # False when a capture held nothing: the run could not do what was asked of it.
         "executionSuccessful": report.evidence is not Evidence.UNUSABLE,
@@ -451,6 +506,213 @@ def sarif_dict(report: Report, lang: str = "en") -> dict[str, Any]:
 
 
 def render(report: Report, lang: str = "en") -> str:
-    """SARIF 2.1.0 JSON (stable key order, UTF-8 kept readable): ``json.dumps(...,
-    ensure_ascii=False, indent=2)`` byte for byte, by the JSON format's faster writer."""
-    return pretty(sarif_dict(report, lang)) + "\n"
+    """SARIF 2.1.0 JSON (stable key order, UTF-8 kept readable): ``json.dumps(sarif_dict(...),
+    ensure_ascii=False, indent=2) + "\\n"`` byte for byte; flow and conversation results are
+    written straight from the findings (`_results_text`), the rest by the JSON format's
+    faster writer."""
+    return pretty(_sarif_dict(report, lang, _results_text), "\n")
+
+
+def render_chunks(report: Report, lang: str = "en") -> Iterator[str]:
+    """:func:`render` in chunks, each run of `_BULK` results made when drawn."""
+    return chunked(pretty_pieces(_sarif_dict(report, lang, _results_text), "\n"))
+
+
+_RESULT_LEVEL = 4  # {"runs": [{"results": [ result ...
+_ITEM = ",\n" + " " * (2 * _RESULT_LEVEL)  # between two results
+_BULK = 4096  # results filled per template (bounds the pieces held)
+_FLOW_VALUES = attrgetter(*FLOW_KEYS)  # flow_dict's values, in its order
+_HEAD = attrgetter(
+    "rule", "severity", "message", "message_ja", "fingerprint", "location", "evidence"
+)
+_WHERE = attrgetter("path", "line", "frame")
+_OPTIONAL = attrgetter(  # the result's properties that are left out when None, in their order
+    "src_zone", "dst_zone", "src_tier", "dst_tier", "src", "dst", "service", "channel", "verdict"
+)
+_CONVERSATION = attrgetter(  # conversation_dict's scalars, in its order
+    "flows", "packets", "bytes", "first_seen", "last_seen", "first_frame", "input", "state"
+)
+_CONVERSATION_LISTS = attrgetter("ports", "src_ips", "dst_ips", "first_flow")
+
+
+def _results_text(
+    report: Report, lang: str, artifact_index: dict[str, int], channels: dict[str, Channel]
+) -> _Streamed:
+    """`results` as ``pretty`` writes the list of `_result_dicts` at level 3, each run of
+    `_BULK` results made when the output reaches it.
+
+    A scan has one result per conversation or flow, tens of thousands, which differ in a few
+    shapes only (which optional keys they have, how long their lists are). Each such result
+    gives its shape and its scalars in the order its dict holds them (`_values`); a shape's
+    template is its first result's dict written with a hole for every scalar, and the
+    scalars of a run are filled into their templates by one %-format. Other results (paths,
+    settings, drift), and a run whose values are not all plain scalars, go through their
+    dicts and the general writer.
+    """
+    entries = _entries(report)
+    drift = _drift_results(report, artifact_index, lang)  # a few: not worth deferring
+    if not entries and not drift:
+        return _Streamed(("[]",))
+    context = _Context(lang, artifact_index, channels, os.getcwd(), report.topology.source.path)
+
+    def texts() -> Iterator[str]:
+        for start in range(0, len(entries), _BULK):
+            run = entries[start : start + _BULK]
+            text = _bulk_text(run, report, context)
+            if text is None:
+                text = _ITEM.join(
+                    pretty_at(
+                        _result_dict(e, lang, report, artifact_index, channels), _RESULT_LEVEL
+                    )
+                    for e in run
+                )
+            yield text
+        for d in drift:
+            yield pretty_at(d, _RESULT_LEVEL)
+
+    def parts() -> Iterator[str]:
+        sep = "[\n" + " " * (2 * _RESULT_LEVEL)
+        for text in texts():
+            yield sep
+            yield text
+            sep = _ITEM
+        yield "\n" + " " * (2 * (_RESULT_LEVEL - 1)) + "]"
+
+    return _Streamed(parts())
+
+
+class _Context:
+    """What every result of one rendering looks up: URIs and indices by path, channels."""
+
+    __slots__ = ("lang", "ja", "artifact_index", "channels", "cwd", "topo", "where")
+
+    def __init__(
+        self,
+        lang: str,
+        artifact_index: dict[str, int],
+        channels: dict[str, Channel],
+        cwd: str,
+        topo_path: str,
+    ) -> None:
+        self.lang = lang
+        self.ja = lang == "ja"
+        self.artifact_index = artifact_index
+        self.channels = channels
+        self.cwd = cwd
+        self.topo = topo_path
+        self.where: dict[str, tuple[str, int | None]] = {}
+
+    def location(self, path: str) -> tuple[str, int | None]:
+        """`_artifact_location`'s uri and index of a path."""
+        found = self.where.get(path)
+        if found is None:
+            found = self.where[path] = (_uri(path, self.cwd), self.artifact_index.get(path))
+        return found
+
+
+_TEMPLATES: dict[tuple[object, ...], str | None] = {}  # by shape; None: not for this path
+
+
+def _bulk_text(run: list[Entry], report: Report, context: _Context) -> str | None:
+    """The results of `run` joined by `_ITEM`, or None when a value is no plain scalar."""
+    lang = context.lang
+    templates: list[str] = []
+    values: list[object] = []
+    for entry in run:
+        shape, own = _values(entry, context)
+        found = _TEMPLATES.get(shape, "") if shape is not None else None
+        if found == "":  # a new shape: its first result's dict, a hole for each scalar
+            assert shape is not None
+            general = _result_dict(entry, lang, report, context.artifact_index, context.channels)
+            found = template(_holed(general), _RESULT_LEVEL)
+            if found.replace("%%", "").count("%s") != len(own) or len(_TEMPLATES) >= 1024:
+                found = None  # never expected: the general writer is the reference
+            else:
+                _TEMPLATES[shape] = found
+        if found is None:
+            general = _result_dict(entry, lang, report, context.artifact_index, context.channels)
+            templates.append(template(general, _RESULT_LEVEL))
+        else:
+            templates.append(found)
+            values += own
+    pieces = scalar_texts(values)
+    if pieces is None:
+        return None
+    return _ITEM.join(templates) % tuple(pieces)
+
+
+def _holed(value: Any) -> Any:
+    """`value` with a `HOLE` for each str, int, bool and None in it."""
+    if isinstance(value, dict):
+        return {k: _holed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_holed(v) for v in value]
+    if value is None or isinstance(value, str | int):
+        return HOLE
+    return value
+
+
+def _values(entry: Entry, context: _Context) -> tuple[tuple[object, ...] | None, list[object]]:
+    """A flow or conversation result's shape and its scalars, in the order `_result_dict`
+    gives them; (None, []) for any other finding."""
+    f, excepted, state = entry
+    rule, severity, en, ja, fingerprint, loc, ev = _HEAD(f)
+    kind = type(ev)
+    if kind is not FlowEvidence and kind is not ConversationEvidence:
+        return None, []
+    path, line, frame = _WHERE(loc)
+    uri, index = context.location(path)
+    out: list[object] = [rule, RULE_INDEX[rule], LEVELS[severity], ja if context.ja else en]
+    out += (uri, SRCROOT)
+    if index is not None:
+        out.append(index)
+    region = line is not None and frame is None
+    if region:
+        out.append(line)
+    out.append(fingerprint)
+    # src_zone ... service, channel, verdict: each a property when it is not None
+    optional = _OPTIONAL(f)
+    name = optional[7]
+    channel = context.channels.get(name) if name is not None else None
+    related = channel is not None and channel.line is not None
+    topo_index = None
+    if related:
+        assert channel is not None
+        topo_uri, topo_index = context.location(context.topo)
+        out += (0, topo_uri, SRCROOT)
+        if topo_index is not None:
+            out.append(topo_index)
+        out += (channel.line, f"channel {channel.id}")
+    if excepted:
+        reason = channel.reason if channel is not None else f"channel {name}"
+        out += ("external", "accepted", reason, name)
+    out += (severity.value, en, ja)
+    if None in optional:
+        out += [v for v in optional if v is not None]
+    else:
+        out += optional
+    if frame is not None:
+        out.append(frame)
+    lists: tuple[int, ...] = ()
+    first_flow = False
+    if kind is FlowEvidence:
+        out += _FLOW_VALUES(ev)
+    else:
+        assert isinstance(ev, ConversationEvidence)
+        out += _CONVERSATION(ev)
+        ports, src_ips, dst_ips, first = _CONVERSATION_LISTS(ev)
+        out += ports
+        out += src_ips
+        out += dst_ips
+        lists = (len(ports), len(src_ips), len(dst_ips))
+        first_flow = first is not None and first.line is not None
+        if first_flow:
+            out += _FLOW_VALUES(first)
+        else:
+            out.append(None)
+    if state is not None:
+        out += (state, BASELINE_STATES.get(state, "updated"))
+    # what decides the keys and list lengths of the result's dict (`_result_dict`)
+    shape = (kind, index is None, region, related, topo_index is None, excepted,
+             tuple(map(type, optional)), frame is None, lists, first_flow, state is None)  # fmt: skip
+    return shape, out
