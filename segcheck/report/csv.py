@@ -28,6 +28,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator, Sequence
+from operator import attrgetter
 
 from ..findings import Drift, Finding, FlowEvidence, JudgedFlow, Report
 from ..loaders.ledger import Unmapped
@@ -201,34 +202,36 @@ def _row(row: JudgedFlow, finding: Finding | None = None) -> list[object]:
     ]
 
 
-_FORMULA_START = re.compile("\n[=+\\-@\t\r]")
+_FORMULA_START = re.compile("\0[=+\\-@\t\r]")  # in the distinct values joined by NULs
+_QUOTED = '",\r\n'  # the csv writer quotes a cell holding one (QUOTE_MINIMAL, CRLF line ends)
 
 
 def _encoded(value: str) -> str:
     """One cell as the csv writer writes it (quoted and doubled as RFC 4180 needs)."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow([value, ""])
-    return out.getvalue()[:-3]  # drop the "," of the empty second cell and the line end
+    return _quoted(value) if any(c in value for c in _QUOTED) else value
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
 
 
 def _string_swaps(distinct: set[str]) -> dict[object, str]:
     """The distinct strings whose cell text differs from the string: defused or quoted.
 
-    Decided on the joined column first (C speed); only a column with a suspect value is
-    looked at value by value.
+    Decided on the joined column first (C-speed searches); only the values that hold a
+    character found there are looked at (a NUL inside a value can only make a false alarm).
     """
-    swap: dict[object, str] = {}
-    joined = "\n" + "\n".join(distinct)
-    if _FORMULA_START.search(joined):  # a value may start like a formula (or hold "\n=")
-        for v in distinct:
-            if v.startswith(FORMULA_PREFIXES):
-                swap[v] = "'" + v
-    plain = "".join(distinct)
-    if not plain.isprintable() or "," in plain or '"' in plain:
-        for v in distinct:
-            text = swap.get(v, v)
-            if not text.isprintable() or "," in text or '"' in text:
-                swap[v] = _encoded(text)
+    joined = "\0" + "\0".join(distinct)
+    formulas: set[str] = set()
+    if _FORMULA_START.search(joined):
+        formulas.update(v for v in distinct if v.startswith(FORMULA_PREFIXES))
+    quoted: set[str] = set()
+    for c in _QUOTED:
+        if c in joined:
+            quoted.update([v for v in distinct if c in v])
+    swap: dict[object, str] = {v: "'" + v for v in formulas}
+    for v in quoted:
+        swap[v] = _quoted(swap.get(v, v))
     return swap
 
 
@@ -245,22 +248,26 @@ def _cells(column: list[object]) -> list[object]:
         distinct = None
     kinds = set(map(type, distinct)) if distinct is not None else {object}
     if kinds <= {int, type(None)}:
-        ints = distinct - {None}  # type: ignore[operator]
-        if not ints or min(ints) >= 0:
+        assert distinct is not None
+        distinct.discard(None)
+        if not distinct or min(distinct) >= 0:  # type: ignore[type-var, operator]
             if type(None) not in kinds:
                 return list(map(str, column))
-            return ["" if v is None else str(v) for v in column]
+            texts: dict[object, str] = {v: str(v) for v in distinct}
+            texts[None] = ""
+            return list(map(texts.__getitem__, column))
     if not kinds <= {str, type(None)}:
         column = [safe_cell(v) for v in column]
         distinct = set(column)
-    strings: set[str] = distinct - {None}  # type: ignore[operator, assignment]
-    swap = _string_swaps(strings)
-    if None in distinct:  # type: ignore[operator]
+    assert distinct is not None
+    empty = None in distinct
+    distinct.discard(None)
+    swap = _string_swaps(distinct)  # type: ignore[arg-type]
+    if empty:
         swap[None] = ""
     if not swap:
         return column
-    get = swap.get
-    return [get(v, v) for v in column]
+    return list(map(swap.get, column, column))
 
 
 def render(report: Report, lang: str = "en") -> str:
@@ -274,13 +281,57 @@ def _words(lang: str, group: str, column: list[object]) -> list[object]:
     """A column of values said as words in `lang` (重大 for critical in Japanese)."""
     if lang != "ja":
         return column
-    return [v if v is None else value_word(lang, group, str(v)) for v in column]
+    return _mapped(column, lambda v: value_word(lang, group, str(v)))
 
 
 def _tiers(lang: str, column: list[object]) -> list[object]:
     if lang != "ja":
         return column
-    return [v if v is None else tier_word(lang, str(v)) for v in column]
+    return _mapped(column, lambda v: tier_word(lang, str(v)))
+
+
+def _mapped(column: Sequence[object], word: Callable[[object], object]) -> list[object]:
+    """`word` of each value but None, asked once per distinct value."""
+    words: dict[object, object] = {v: word(v) for v in set(column) - {None}}
+    words[None] = None
+    return list(map(words.__getitem__, column))
+
+
+_value = attrgetter("value")
+
+
+def _finder(findings: Sequence[Finding]) -> Callable[[list[FlowEvidence]], list[Finding | None]]:
+    """For a run of flows, each one's finding, as ``{f.flow: f for f in findings}.get(flow)``
+    gives it.
+
+    A finding's evidence is its row's flow object (the judge makes one for both), so the
+    flows are matched by identity, without hashing every field of 50k flows; that is the
+    same answer unless some flow equals a finding's without being it, which needs the same
+    input and first frame: only then is the run matched by equality.
+    """
+    own: dict[int, Finding] = {}
+    keys: set[tuple[str, int]] = set()
+    for f in findings:
+        ev = f.evidence
+        if type(ev) is FlowEvidence:
+            own[id(ev)] = f  # the last of equal flows, as the dict by flow keeps
+            keys.add((ev.input, ev.first_frame))
+    unique = len(keys) == len(own)  # no two findings' flows could be equal
+    by_flow: dict[FlowEvidence, Finding] = {}
+
+    def find(flows: list[FlowEvidence]) -> list[Finding | None]:
+        if unique:
+            found = [own.get(id(flow)) for flow in flows]
+            others = [
+                (fl.input, fl.first_frame) for fl, f in zip(flows, found, strict=True) if f is None
+            ]
+            if keys.isdisjoint(others):
+                return found
+        if not by_flow:
+            by_flow.update((f.flow, f) for f in findings if f.flow is not None)
+        return [by_flow.get(flow) for flow in flows]
+
+    return find
 
 
 def render_flows(report: Report, lang: str = "en") -> str:
@@ -321,7 +372,7 @@ def _runs(rows: Sequence[JudgedFlow], size: int | None) -> Iterator[Sequence[Jud
 
 
 def _flow_chunks(report: Report, lang: str, size: int | None) -> Iterator[str]:
-    findings = {f.flow: f for f in report.findings if f.flow is not None}
+    find = _finder(report.findings)
     gaps: list[list[object]] = [[None] * len(COLUMNS) for _ in report.gaps]
     for cells, gap in zip(gaps, report.gaps, strict=True):
         cells[COLUMNS.index("input")] = gap.path
@@ -337,7 +388,7 @@ def _flow_chunks(report: Report, lang: str, size: int | None) -> Iterator[str]:
         names += BASELINE_COLUMNS
     head: tuple[str, ...] | None = header(names, lang)
     for rows in _runs(report.flows, size):
-        columns = _flow_columns(rows, findings, lang)
+        columns = _flow_columns(rows, find, lang)
         if head is not None:  # the first run: after the header, the gaps and drift
             columns = [[g[i] for g in gaps] + column for i, column in enumerate(columns)]
             if report.baseline is not None:
@@ -347,10 +398,14 @@ def _flow_chunks(report: Report, lang: str, size: int | None) -> Iterator[str]:
 
 
 def _flow_columns(
-    rows: Sequence[JudgedFlow], findings: dict[FlowEvidence, Finding], lang: str
+    rows: Sequence[JudgedFlow],
+    find: Callable[[list[FlowEvidence]], list[Finding | None]],
+    lang: str,
 ) -> list[list[object]]:
     flows = [row.flow for row in rows]
-    found = [findings.get(f) for f in flows]
+    found = find(flows)
+    rules: list[object] = [r.rule for r in rows]
+    # one comprehension per column: slot reads in them are several times faster than attrgetter
     return [
         [f.input for f in flows],
         [f.first_frame for f in flows],
@@ -373,14 +428,14 @@ def _flow_columns(
         _tiers(lang, [r.dst_tier for r in rows]),
         [r.service for r in rows],
         _words(lang, "verdict", [r.verdict for r in rows]),
-        _words(lang, "severity", [f.severity.value if f else None for f in found]),
-        [r.rule for r in rows],
-        [_rule_name(r.rule, lang) for r in rows],
+        _words(lang, "severity", _mapped([f and f.severity for f in found], _value)),
+        rules,
+        _mapped(rules, lambda r: _rule_name(r, lang)),  # type: ignore[arg-type]
         [r.channel for r in rows],
         [f.pivot for f in flows],
         [f.device_action for f in flows],
         [f.device_rule for f in flows],
-        [f.text(lang) if f else None for f in found],
+        [f and (f.message_ja if lang == "ja" else f.message) for f in found],
         [None] * len(rows),
     ]
 
@@ -391,7 +446,9 @@ def _table(head: tuple[str, ...] | None, columns: list[list[object]]) -> str:
     lines = list(map(",".join, zip(*texts, strict=True)))
     if head is not None:
         lines.insert(0, ",".join(str(cell) for cell in _cells(list(head))))
-    return "\r\n".join(lines) + "\r\n" if lines else ""
+    if lines:
+        lines.append("")  # the last line ends too (no copy of the table to add it)
+    return "\r\n".join(lines)
 
 
 def _finding_cells(f: Finding, lang: str, status: str, t: dict[str, str]) -> dict[str, object]:

@@ -1,16 +1,20 @@
-"""The bulk writers of SARIF give exactly the bytes of the general one.
+"""The bulk writers of SARIF and CSV give exactly the bytes of the general ones.
 
 `render` writes a scan's flow and conversation results through one template per shape of
 result (`segcheck.report.sarif._results_text`); the reference is `sarif_dict` through
 ``json.dumps``. The reports here are random scans over every optional field, text that JSON
 escapes or a %-format would read (quotes, backslashes, control characters, U+2028, Japanese,
 non-BMP, ``%s``), log and packet flows, channels known or not, a baseline (states, fixed
-findings, drift new, unchanged and fixed), in both languages and both groupings.
+findings, drift new, unchanged and fixed), in both languages and both groupings. CSV's
+column-wise cells are held to ``csv.writer`` over `safe_cell` of the same values, a cell that
+a spreadsheet would read as a formula included.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 import random
 
@@ -28,6 +32,7 @@ from segcheck.findings import (
     sorted_findings,
 )
 from segcheck.model import InputFile
+from segcheck.report import csv as csv_format
 from segcheck.report import render
 from segcheck.report import sarif as sarif_format
 from segcheck.rules import Severity
@@ -42,6 +47,9 @@ TEXTS = [
     "日本語\u2028é",
     "音楽 𝄞 😀",
     "100% %s %(x)s %%",
+    "=1+2",
+    "-x, y",
+    "@SUM(A1)",
     "/p/ca p.pcap",
 ]
 LOG_PATH = "logs/fw 01.log"
@@ -238,3 +246,52 @@ def test_sarif_small_reports_are_the_general_bytes(lang) -> None:
         for grouped in ("conversation", "flow"):
             report = dataclasses.replace(report, group_by=grouped)
             assert render(report, "sarif", lang) == _sarif_reference(report, lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+@pytest.mark.parametrize("baseline", [False, True], ids=["plain", "baseline"])
+def test_csv_cells_are_the_csv_writers(lang, baseline, monkeypatch) -> None:
+    """The flow table's cells, encoded column by column (each distinct value once), are what
+    ``csv.writer`` writes of `safe_cell` of each value, row by row: gaps, drift, flows, the
+    baseline's columns and fixed rows; no flow, and one."""
+    tables: list[tuple[tuple[str, ...] | None, list[list[object]]]] = []
+    table = csv_format._table
+
+    def kept(head: tuple[str, ...] | None, columns: list[list[object]]) -> str:
+        tables.append((head, columns))
+        return table(head, columns)
+
+    monkeypatch.setattr(csv_format, "_table", kept)
+    report = random_scan(7, baseline=baseline)
+    one = dataclasses.replace(report, flows=report.flows[:1])
+    for case in (report, one, dataclasses.replace(report, flows=()), scan_report()):
+        text = render(case, "csv", lang)
+        head, columns = tables.pop()
+        assert head is not None and not tables  # one run, after the header
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([csv_format.safe_cell(v) for v in head])
+        for row in zip(*columns, strict=True):
+            writer.writerow([csv_format.safe_cell(v) for v in row])
+        assert text == out.getvalue()
+        assert len(columns[0]) >= len(case.flows)
+
+
+def test_csv_rows_find_their_findings_as_by_flow() -> None:
+    """Rows find their findings by the flow object, as a dict by flow value would, also when
+    a row's flow equals a finding's without being it, or two findings' flows are equal."""
+    report = random_scan(8)
+    findings = list(report.findings)
+    flows = [row.flow for row in report.flows]
+    cases = [
+        flows,
+        [dataclasses.replace(fl) if i % 3 == 0 else fl for i, fl in enumerate(flows)],
+        [*flows, dataclasses.replace(flows[0], packets=flows[0].packets + 1)],
+    ]
+    first = next(f for f in findings if f.flow is not None)
+    twin = dataclasses.replace(first, evidence=dataclasses.replace(first.evidence), message="twin")
+    for found in (findings, [*findings, twin]):
+        by_flow = {f.flow: f for f in found if f.flow is not None}
+        for table in cases:
+            expected = [by_flow.get(fl) for fl in table]
+            assert csv_format._finder(found)(table) == expected
