@@ -200,6 +200,8 @@ def test_sarif_results_in_bulk_are_the_general_bytes(lang, group_by, baseline, m
         for bulk in (1, 7, 4096):  # runs cut anywhere
             monkeypatch.setattr(sarif_format, "_BULK", bulk)
             assert render(report, "sarif", lang) == expected
+            chunks = list(sarif_format.render_chunks(report, lang))  # `-o FILE` writes these
+            assert "".join(chunks) == expected
 
 
 @pytest.mark.parametrize("group_by", ["conversation", "flow"])
