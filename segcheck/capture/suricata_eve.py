@@ -30,6 +30,8 @@ from .logflow import (
     ATTEMPTED,
     DENY,
     ESTABLISHED,
+    MAX_COUNT,
+    PROTO_BY_NAME,
     UNKNOWN,
     Addresses,
     BadRecord,
@@ -82,39 +84,44 @@ class SuricataEve:
 
 def read_eve(src: ByteSource, path: str) -> FlowLog:
     acc = FlowAccumulator(path)
+    add, bad = acc.add, acc.bad  # bound once: the loop runs once a record
     addr = Addresses()
     with_flow: set[object] = set()
     netflows: dict[object, list[tuple[int, dict[str, Any]]]] = {}
+    flow_record, read_json = _flow_record, _json
+    read = 0
     for number, raw in iter_lines(src):
-        if raw is not None and not raw.strip():
+        # A record starts with `{`: only other lines pay for the blank test (a stripped copy).
+        if raw is not None and raw[:1] != b"{" and not raw.strip():
             continue
-        acc.read += 1
+        read += 1
         try:
             if raw is None:
                 raise BadRecord("line longer than 1 MiB")
-            ev = _json(raw)
+            ev = read_json(raw)
             if type(ev) is not dict:
                 raise BadRecord("JSON line is not an object")
             kind = ev.get("event_type")
             if type(kind) is not str:
                 raise BadRecord("no event_type")
             if kind == "flow":
-                rec = _flow_record(ev, number, addr)
+                rec = flow_record(ev, number, addr)
                 with_flow.add(ev.get("flow_id"))
-                acc.add(rec)
+                add(rec)
             elif kind == "netflow":
                 _check_netflow(ev, addr)
                 key = ev.get("flow_id", ("line", number))
                 netflows.setdefault(key, []).append((number, ev))
         except BadRecord as exc:
-            acc.bad(number, str(exc))
+            bad(number, str(exc))
+    acc.read += read
     for key, events in netflows.items():
         if key in with_flow:
             continue
         try:
-            acc.add(_join_netflow(events, addr))
+            add(_join_netflow(events, addr))
         except BadRecord as exc:  # checked already; a pair that does not fit together
-            acc.bad(events[0][0], str(exc))
+            bad(events[0][0], str(exc))
     return acc.result()
 
 
@@ -129,7 +136,8 @@ def _json(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise BadRecord("not JSON (not UTF-8)") from None
     try:
-        value, end = _raw_decode(text, len(text) - len(text.lstrip(_JSON_SPACE)))
+        start = 0 if text[:1] == "{" else len(text) - len(text.lstrip(_JSON_SPACE))
+        value, end = _raw_decode(text, start)
     except RecursionError:
         raise BadRecord("JSON nested too deep") from None
     except json.JSONDecodeError as exc:
@@ -162,7 +170,14 @@ def _object(v: Any) -> dict[str, Any]:
     return v if type(v) is dict else {}
 
 
+_HEX_FLAGS = {f"{n:02x}": n for n in range(256)}  # what Suricata writes
+
+
 def _flags(v: Any, what: str) -> int | None:
+    if type(v) is str:
+        n = _HEX_FLAGS.get(v)
+        if n is not None:
+            return n
     if v is None:
         return None
     if type(v) is not str or len(v) > 4:
@@ -183,18 +198,35 @@ def _vlans(ev: dict[str, Any]) -> tuple[int | None, int | None]:
     return ids[0], (ids[1] if len(ids) > 1 else None)
 
 
+# The protocol names Suricata writes, looked up without `protocol`'s lower() and checks.
+_PROTOS = {name: n for key, n in PROTO_BY_NAME.items() for name in (key, key.upper())}
+_PROTOS["IPv6-ICMP"] = 58
+
+
+def _proto(v: Any) -> int:
+    if type(v) is str:
+        n = _PROTOS.get(v)
+        if n is not None:
+            return n
+    return protocol(v)
+
+
+def _port(v: Any, what: str) -> int:
+    return v if type(v) is int and 0 <= v <= 65535 else port(v, what)
+
+
 def _ends(ev: dict[str, Any], addr: Addresses) -> tuple[str, str, int, int, int]:
     src = addr(ev.get("src_ip"), "src_ip")
     dst = addr(ev.get("dest_ip"), "dest_ip")
     if "proto" not in ev:
         raise BadRecord("no proto")
-    proto = protocol(ev["proto"])
-    if proto in (1, 58):
+    proto = _proto(ev["proto"])
+    if proto == 1 or proto == 58:
         icmp_type = ev.get("icmp_type")
         dport = 0 if icmp_type is None else icmp_family(proto, whole(icmp_type, "icmp_type", 255))
         return src, dst, proto, 0, dport
-    sport = port(ev.get("src_port", 0), "src_port")
-    dport = port(ev.get("dest_port", 0), "dest_port")
+    sport = _port(ev.get("src_port", 0), "src_port")
+    dport = _port(ev.get("dest_port", 0), "dest_port")
     return src, dst, proto, sport, dport
 
 
@@ -203,18 +235,32 @@ def _flow_record(ev: dict[str, Any], line: int, addr: Addresses) -> Record:
     fl = ev.get("flow")
     if type(fl) is not dict:
         raise BadRecord("flow event without a flow object")
-    to_server = _count(fl.get("pkts_toserver", 0), "flow.pkts_toserver")
-    to_client = _count(fl.get("pkts_toclient", 0), "flow.pkts_toclient")
-    nbytes = _count(fl.get("bytes_toserver", 0), "flow.bytes_toserver") + _count(
-        fl.get("bytes_toclient", 0), "flow.bytes_toclient"
-    )
-    start = _time(fl.get("start"), "flow.start")
+    get = fl.get
+    # Counts inline (a JSON integer in range), `_count` for anything else and its message.
+    to_server = get("pkts_toserver", 0)
+    if type(to_server) is not int or not 0 <= to_server <= MAX_COUNT:
+        to_server = _count(to_server, "flow.pkts_toserver")
+    to_client = get("pkts_toclient", 0)
+    if type(to_client) is not int or not 0 <= to_client <= MAX_COUNT:
+        to_client = _count(to_client, "flow.pkts_toclient")
+    b_server = get("bytes_toserver", 0)
+    if type(b_server) is not int or not 0 <= b_server <= MAX_COUNT:
+        b_server = _count(b_server, "flow.bytes_toserver")
+    b_client = get("bytes_toclient", 0)
+    if type(b_client) is not int or not 0 <= b_client <= MAX_COUNT:
+        b_client = _count(b_client, "flow.bytes_toclient")
+    nbytes = b_server + b_client
+    start = _time(get("start"), "flow.start")
     end = _time(fl["end"], "flow.end") if "end" in fl else start
-    tcp = _object(ev.get("tcp"))
-    ts = _flags(tcp.get("tcp_flags_ts"), "tcp.tcp_flags_ts")
-    tc = _flags(tcp.get("tcp_flags_tc"), "tcp.tcp_flags_tc")
+    tcp = ev.get("tcp")
+    if type(tcp) is dict:
+        ts = _flags(tcp.get("tcp_flags_ts"), "tcp.tcp_flags_ts")
+        tc = _flags(tcp.get("tcp_flags_tc"), "tcp.tcp_flags_tc")
+    else:
+        ts = tc = None
     opened = ts is not None and bool(ts & SYN)
-    if proto in (1, 58):
+    icmp = proto == 1 or proto == 58
+    if icmp:
         opened = ev.get("icmp_type") in _ICMP_QUERIES[proto]
     if to_client > 0:
         refused = proto == 6 and tc is not None and bool(tc & RST) and not tc & SYN
@@ -224,17 +270,19 @@ def _flow_record(ev: dict[str, Any], line: int, addr: Addresses) -> Record:
         state = ATTEMPTED if opened else UNKNOWN
     elif proto == 17:
         state = UNKNOWN
-    elif proto in (1, 58):
+    elif icmp:
         state = ATTEMPTED if opened else UNKNOWN
     else:
         state = ATTEMPTED
-    action = fl.get("action")
+    action = get("action")
     verdict = DENY if action == "drop" else ACCEPT if action == "pass" else None
     if verdict == DENY and state != ESTABLISHED:
         state = ATTEMPTED
     if proto == 6 and not opened and sport in SERVICE_PORTS and dport not in SERVICE_PORTS:
         src, dst, sport, dport = dst, src, dport, sport  # picked up midstream, server first
-    vlan, inner = _vlans(ev)
+    vlan, inner = _vlans(ev) if "vlan" in ev else (None, None)
+    fid = ev.get("flow_id")
+    host = ev.get("host")
     rec = Record(
         src,
         dst,
@@ -244,16 +292,16 @@ def _flow_record(ev: dict[str, Any], line: int, addr: Addresses) -> Record:
         to_server + to_client,
         nbytes,
         start,
-        max(end, start),
+        end if end > start else start,
         line,
         state,
-        _pivot(ev),
+        str(fid) if type(fid) is int or type(fid) is str else None,
         verdict,
         None,
-        ev.get("host") if type(ev.get("host")) is str else None,
+        host if type(host) is str else None,
         vlan,
+        inner,
     )
-    rec.inner_vlan = inner
     return rec
 
 
