@@ -477,6 +477,15 @@ def test_suricata_states_midstream_and_netflow_join(tmp_path: Path) -> None:
         (eve(flow={"start": "yesterday"}), "flow.start 'yesterday' is not a time"),
         (eve(flow={"start": "2026-04-01T09:00:01"}), "flow.start '2026-04-01T09:00:01' has no offset"),
         (eve(ts="5"), "flow.pkts_toserver '5' is not a whole number"),
+        # the edges of the inline checks (a JSON integer in range, two hex digits) and beyond
+        (eve(dport=65536), "dest_port 65536 is out of range (0-65535)"),
+        (eve(sport=True), "src_port True is not a whole number"),
+        (eve(tc=-1), "flow.pkts_toclient -1 is out of range (0-9223372036854775807)"),
+        (eve(flow={"bytes_toclient": 1 << 63}),
+         "flow.bytes_toclient 9223372036854775808 is out of range (0-9223372036854775807)"),
+        (eve(tcp={"tcp_flags_ts": "1g"}), "tcp.tcp_flags_ts '1g' is not hex TCP flags"),
+        (eve(tcp={"tcp_flags_tc": 27}), "tcp.tcp_flags_tc 27 is not hex TCP flags"),
+        (eve(proto="Tcpx"), "proto 'Tcpx' is not a protocol name or number (0-255)"),
         ("[" * 100000, "JSON nested too deep"),
     ],
 )  # fmt: skip
@@ -486,6 +495,27 @@ def test_suricata_damage_is_counted_and_located(tmp_path: Path, line: str, why: 
     assert (result.info.packets_read, result.info.packets_skipped) == (3, 1)
     assert result.info.first_skipped == (2, why)
     assert [f.first_frame for f in result.flows] == [1, 3]
+
+
+def test_suricata_values_beside_the_common_spelling(tmp_path: Path) -> None:
+    """What the inline checks pass on to the general ones is read as before."""
+    path = write(
+        tmp_path,
+        "eve.json",
+        [
+            eve(flow_id=1, proto="tcp", tcp={"tcp_flags_ts": "1B", "tcp_flags_tc": "0x12"}),
+            eve(flow_id=2, sport=50001, proto=6, tc=0, tcp={"tcp_flags_ts": "2"}),
+            eve(flow_id=3, sport=50002, proto="Udp", dport=65535, ts=(1 << 63) - 1, tc=0),
+            "  " + eve(flow_id=4, sport=50003, tcp="none") + " \t",
+        ],
+    )
+    assert flows_of(path) == [
+        ("10.2.10.12", 50000, "10.3.20.25", 445, "tcp", "established", 1, "1", None, None),
+        ("10.2.10.12", 50001, "10.3.20.25", 445, "tcp", "attempted", 2, "2", None, None),
+        ("10.2.10.12", 50002, "10.3.20.25", 65535, "udp", "unknown", 3, "3", None, None),
+        ("10.2.10.12", 50003, "10.3.20.25", 445, "tcp", "established", 4, "4", None, None),
+    ]
+    assert read_capture(path).flows[2].packets == (1 << 63) - 1
 
 
 def test_eve_with_alerts_only_is_an_evidence_gap(tmp_path: Path) -> None:
