@@ -609,6 +609,7 @@ MESSAGES: list[tuple[str, str]] = [
     ("vlan {value} is not a list of VLAN ids", "vlan {value} が VLAN ID のリストではない"),
     ("flow event without a flow object", "flow オブジェクトのない flow イベント"),
     ("netflow event without a netflow object", "netflow オブジェクトのない netflow イベント"),
+    ("flow_id {value} is not a flow id", "flow_id {value} がフロー ID ではない"),
     ("a record before the CSV header", "CSV の見出しより前に記録がある"),
     ("{n} columns where the header names more", "列が {n} 個 (見出しの列より少ない)"),
     (

@@ -106,9 +106,10 @@ def read_eve(src: ByteSource, path: str) -> FlowLog:
                 raise BadRecord("no event_type")
             if kind == "flow":
                 rec = flow_record(ev, number, addr)
-                with_flow.add(ev.get("flow_id"))
+                with_flow.add(_flow_id(ev))
                 add(rec)
             elif kind == "netflow":
+                _flow_id(ev)
                 _check_netflow(ev, addr)
                 key = ev.get("flow_id", ("line", number))
                 netflows.setdefault(key, []).append((number, ev))
@@ -303,6 +304,14 @@ def _flow_record(ev: dict[str, Any], line: int, addr: Addresses) -> Record:
         inner,
     )
     return rec
+
+
+def _flow_id(ev: dict[str, Any]) -> object:
+    """The flow's key: a JSON array or object cannot be one (nor a set member)."""
+    fid = ev.get("flow_id")
+    if type(fid) is list or type(fid) is dict:
+        raise BadRecord(f"flow_id {short(fid)} is not a flow id")
+    return fid
 
 
 def _pivot(ev: dict[str, Any]) -> str | None:

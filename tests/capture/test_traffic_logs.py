@@ -486,6 +486,8 @@ def test_suricata_states_midstream_and_netflow_join(tmp_path: Path) -> None:
         (eve(tcp={"tcp_flags_ts": "1g"}), "tcp.tcp_flags_ts '1g' is not hex TCP flags"),
         (eve(tcp={"tcp_flags_tc": 27}), "tcp.tcp_flags_tc 27 is not hex TCP flags"),
         (eve(proto="Tcpx"), "proto 'Tcpx' is not a protocol name or number (0-255)"),
+        (eve(flow_id=[1]), "flow_id [1] is not a flow id"),
+        (eve("netflow", flow_id={"id": 1}), "flow_id {'id': 1} is not a flow id"),
         ("[" * 100000, "JSON nested too deep"),
     ],
 )  # fmt: skip
