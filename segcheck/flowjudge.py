@@ -227,6 +227,8 @@ class FlowJudge:
         self._services: dict[tuple[str, int], tuple[str, ...]] = {}
         self._addrs: dict[str, _Addr] = {}
         self._verdicts: dict[tuple[object, object, str, int], _Verdict] = {}
+        self._message_parts: dict[tuple[int, str], tuple[str, str, str, str]] = {}
+        self._unmapped_texts: dict[str, str] = {}  # address text -> its text in GEN-ZONE's
         self._class_ids: dict[object, int] = {}  # class key -> a small int (judge_columns)
         self._class_first: list[_Addr] = []  # per class id: its first address's record
         self._breaks: list[int] | None = None
@@ -330,6 +332,7 @@ class FlowJudge:
         # a flow record without an end time (a caller's own) ended where it began
         last_seen = iso_times([getattr(flow, "last_seen", flow.first_seen) for flow in flows])
         new_evidence = _new_evidence
+        message_parts = self._message_parts  # verdicts live as long as the judge: ids hold
         for flow, seen, last in zip(flows, first_seen, last_seen, strict=True):
             s = addr(flow.src_ip)
             d = addr(flow.dst_ip)
@@ -390,6 +393,14 @@ class FlowJudge:
             if outcome is _VIOLATION or outcome is _EXCEPTED:
                 assert judgement.rule is not None
                 excepted = outcome is _EXCEPTED
+                # the text around the labels: one per verdict (its protocol and port) and state
+                pkey = (id(verdict), flow.state)
+                parts = message_parts.get(pkey)
+                if parts is None:
+                    parts = message_parts[pkey] = _message_parts(
+                        flow.proto, flow.dst_port, flow.state, verdict, excepted
+                    )
+                head, tail, head_ja, tail_ja = parts
                 finding = self._finding(
                     ev,
                     s,
@@ -399,7 +410,8 @@ class FlowJudge:
                     judgement.channel,
                     verdict.service,
                     verdict.verdict,
-                    *_message(s, d, ev, verdict, excepted),
+                    f"{head}{s.label} -> {d.label}{tail}",
+                    f"{head_ja}{s.label_ja} -> {d.label_ja}{tail_ja}",
                 )
                 yield row, finding, excepted
             else:
@@ -690,8 +702,9 @@ class FlowJudge:
 
     def _zone_finding(self, ev: FlowEvidence, s: _Addr, d: _Addr) -> Finding:
         """GEN-ZONE-ASSIGNED: a flow with an address in no declared zone."""
-        unmapped = [a for a in (s.info, d.info) if a is not None and a.scope is Scope.UNMAPPED]
-        which = ", ".join(str(a.ip) for a in unmapped)
+        which = ", ".join(
+            t for t in (self._unmapped(ev.src_ip, s), self._unmapped(ev.dst_ip, d)) if t
+        )
         return self._finding(
             ev,
             s,
@@ -704,6 +717,16 @@ class FlowJudge:
             f"address {which} is in no declared zone",
             f"アドレス {which} はどのゾーンにも属さない",
         )
+
+    def _unmapped(self, text: str, a: _Addr) -> str:
+        """An address's text in a GEN-ZONE-ASSIGNED message ("" unless it is unmapped): its
+        canonical form, made once per address text."""
+        found = self._unmapped_texts.get(text)
+        if found is None:
+            info = a.info
+            found = str(info.ip) if info is not None and info.scope is _UNMAPPED else ""
+            self._unmapped_texts[text] = found
+        return found
 
     def _severity(self, rule: RuleId, state: str) -> Severity:
         if state == "attempted" and self.attempt_severity is not None:
@@ -747,15 +770,6 @@ class FlowJudge:
 
 
 _STATE_EN = {"attempted": " attempted"}
-
-
-def _message(
-    s: _Addr, d: _Addr, flow: FlowEvidence, verdict: _Verdict, excepted: bool
-) -> tuple[str, str]:
-    head, tail, head_ja, tail_ja = _message_parts(
-        flow.proto, flow.dst_port, flow.state, verdict, excepted
-    )
-    return f"{head}{s.label} -> {d.label}{tail}", f"{head_ja}{s.label_ja} -> {d.label_ja}{tail_ja}"
 
 
 def _message_parts(
