@@ -342,6 +342,24 @@ static inline int t_room(const Table *t) {
     return t->n < t->cap && (t->n + 1) * 2 <= t->mask + 1;
 }
 
+/* A new group with key `parts` (as cols_key gives it) at the empty `slot` t_find gave; the
+ * caller checked t_room. Its row number: the key columns set, the rest left to the caller. */
+static inline Py_ssize_t t_add(Table *t, Py_ssize_t slot, const uint64_t *parts) {
+    Py_ssize_t j = t->n++;
+    Cols *o = &t->o;
+    t->index[slot] = (uint32_t)j;
+    o->vo[j] = (int16_t)parts[0];
+    o->vi[j] = (int16_t)parts[1];
+    o->proto[j] = (uint8_t)parts[2];
+    o->ahi[j] = parts[3];
+    o->alo[j] = parts[4];
+    o->bhi[j] = parts[5];
+    o->blo[j] = parts[6];
+    o->pa[j] = (uint16_t)parts[7];
+    o->pb[j] = (uint16_t)parts[8];
+    return j;
+}
+
 static int t_open(Table *t, Py_buffer *tb, Py_buffer *ib, Py_ssize_t n) {
     t->cap = tb[0].len / tb[0].itemsize;
     for (int k = 1; k < N_OUT; k++)
@@ -446,17 +464,7 @@ static PyObject *absorb_rows(PyObject *self, PyObject *args) {
         if (j < 0) {
             if (!t_room(&t))
                 break;
-            j = t.n++;
-            t.index[slot] = (uint32_t)j;
-            o.vo[j] = (int16_t)vo[i];
-            o.vi[j] = (int16_t)vi[i];
-            o.proto[j] = (uint8_t)parts[2];
-            o.ahi[j] = parts[3];
-            o.alo[j] = parts[4];
-            o.bhi[j] = parts[5];
-            o.blo[j] = parts[6];
-            o.pa[j] = (uint16_t)parts[7];
-            o.pb[j] = (uint16_t)parts[8];
+            j = t_add(&t, slot, parts);
             o.packets[j] = o.bytes[j] = 0;
             o.bits[j] = 0;
             o.ts_min[j] = INT64_MAX; /* flowtable.TS_NEVER_MIN */
@@ -513,17 +521,7 @@ static PyObject *absorb_columns(PyObject *self, PyObject *args) {
         if (j < 0) {
             if (!t_room(&t))
                 break;
-            j = t.n++;
-            t.index[slot] = (uint32_t)j;
-            o.vo[j] = c.vo[i];
-            o.vi[j] = c.vi[i];
-            o.proto[j] = c.proto[i];
-            o.ahi[j] = c.ahi[i];
-            o.alo[j] = c.alo[i];
-            o.bhi[j] = c.bhi[i];
-            o.blo[j] = c.blo[i];
-            o.pa[j] = c.pa[i];
-            o.pb[j] = c.pb[i];
+            j = t_add(&t, slot, parts);
             o.packets[j] = c.packets[i];
             o.bytes[j] = c.bytes[i];
             o.bits[j] = c.bits[i];
