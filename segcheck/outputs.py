@@ -201,8 +201,7 @@ def write_output(
     path: StrPath, data: bytes, *, inputs: Iterable[StrPath] = (), replace: bool = True
 ) -> None:
     """Write `data` to `path` under the rules above."""
-    with open_output(path, inputs=inputs, replace=replace) as f:
-        f.write(data)
+    write_chunks(path, (data,), inputs=inputs, replace=replace)
 
 
 def write_chunks(
