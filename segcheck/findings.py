@@ -831,9 +831,14 @@ class Report:
         baseline = self.baseline
         return tuple(f for f in self.findings if baseline.gates(f))
 
+    @property
+    def drift(self) -> tuple[Drift, ...]:
+        """The drift of a scan of firewall logs (segcheck.logjoin); none otherwise."""
+        return self.log_join.drift if self.log_join is not None else ()
+
     def gating_drift(self) -> tuple[Drift, ...]:
         """The drift that counts for the exit status: with a baseline, only new drift."""
-        drift = self.log_join.drift if self.log_join is not None else ()
+        drift = self.drift
         if self.baseline is None:
             return drift
         baseline = self.baseline

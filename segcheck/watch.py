@@ -477,7 +477,7 @@ class Watcher:
                     "message": gap.message,
                 }
             )
-        for d in report.log_join.drift if report.log_join is not None else ():
+        for d in report.drift:
             key = (d.node, d.rule, d.reason)
             if key in self.drift:
                 continue

@@ -286,8 +286,7 @@ def with_baseline(report: Report, baseline: Side) -> Report:
             if change.escalated:
                 escalated.add(change.new.fingerprint)
     # Drift as `diff` sees it (drift_changes): fixed only on a device whose logs this run read.
-    join = report.log_join
-    drift = drift_changes(baseline.drift, join.drift if join else (), logged_devices(report))
+    drift = drift_changes(baseline.drift, report.drift, logged_devices(report))
     info = BaselineInfo(
         baseline.path,
         baseline.sha256,

@@ -39,7 +39,6 @@ def logged_devices(report: Report) -> frozenset[str]:
 def side_from_report(report: Report) -> Side:
     """A side from a run of `check` or `scan` made in this process."""
     topo = report.topology
-    join = report.log_join
     return Side(
         path=topo.source.path,
         sha256=topo.source.sha256,
@@ -56,7 +55,7 @@ def side_from_report(report: Report) -> Side:
         evidence=report.evidence.value,
         gaps=report.gaps,
         topology=topo if report.command == "check" else None,
-        drift=join.drift if join is not None else (),
+        drift=report.drift,
         logged=logged_devices(report),
     )
 

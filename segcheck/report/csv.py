@@ -382,7 +382,7 @@ def _flow_chunks(report: Report, lang: str, size: int | None) -> Iterator[str]:
         cells[COLUMNS.index("note")] = gap.text(lang)
     # Drift between a firewall log and its imported configuration: one row each, after the
     # gaps, at the log line of its first flow (segcheck.logjoin).
-    gaps += [_drift_cells(d, lang) for d in drift_of(report)]
+    gaps += [_drift_cells(d, lang) for d in report.drift]
     names: tuple[str, ...] = COLUMNS
     if report.baseline is not None:
         names += BASELINE_COLUMNS
@@ -520,11 +520,6 @@ def _yes_no(value: bool, lang: str) -> str:
     return "true" if value else "false"
 
 
-def drift_of(report: Report) -> tuple[Drift, ...]:
-    """The drift of a scan of firewall logs (segcheck.logjoin), none otherwise."""
-    return report.log_join.drift if report.log_join is not None else ()
-
-
 def _drift_cells(d: Drift, lang: str) -> list[object]:
     """A drift's row, at the log line of its first flow."""
     cells: list[object] = [None] * len(COLUMNS)
@@ -555,7 +550,7 @@ def _add_baseline(report: Report, lang: str, columns: list[list[object]], gaps: 
     baseline = report.baseline
     assert baseline is not None
     drift: list[object] = [
-        value_word(lang, "baseline", baseline.drift_state(d)) for d in drift_of(report)
+        value_word(lang, "baseline", baseline.drift_state(d)) for d in report.drift
     ]
     gaps -= len(drift)  # the rows before the flows: evidence gaps, then drift
     states: dict[FlowEvidence, tuple[str, bool]] = {}

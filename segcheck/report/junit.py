@@ -175,7 +175,7 @@ def _drift_suite(root: ET.Element, report: Report, lang: str) -> tuple[int, int,
     gone = baseline.absent_drift if baseline is not None else ()
     if join is None and not gone:
         return 0, 0, 0
-    drift = join.drift if join is not None else ()
+    drift = report.drift
     t = labels(lang, "junit")
     suite = ET.SubElement(root, "testsuite", name="config-drift")
     failures = skipped = 0

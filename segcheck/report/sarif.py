@@ -324,10 +324,9 @@ def _drift_results(
     configuration (segcheck.logjoin), at the log line of its first flow: a result, not a
     notification, so that code-scanning dashboards list it with the findings. With a baseline,
     each says whether the baseline had it, and the baseline's drift now gone is `absent`."""
-    join = report.log_join
     baseline = report.baseline
     results = []
-    for d in join.drift if join is not None else ():
+    for d in report.drift:
         result = _drift_result(d, artifact_index, lang)
         if baseline is not None:
             state = baseline.drift_state(d)
